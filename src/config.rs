@@ -1,0 +1,252 @@
+//! `book.toml`: the book's source folder and the `[preprocessor.qms]` table.
+//!
+//! The qms table is read by hand rather than with `serde(deny_unknown_fields)` so that an
+//! unknown key is reported at its line with a "did you mean" hint, and so the mdBook keys
+//! that share the table (`command`, `before`, ...) are accepted.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use crate::diag::{code, did_you_mean, Diagnostic, Diagnostics, Severity};
+use crate::source::{FileId, SourceMap, Span};
+
+/// Keys of `[preprocessor.qms]` that mdBook itself reads.
+const MDBOOK_KEYS: &[&str] = &["command", "before", "after", "renderers", "optional"];
+/// Keys of `[preprocessor.qms]` that mdbook-qms reads.
+const QMS_KEYS: &[&str] = &["items", "schemas", "trace", "templates", "generated-chapters", "lints"];
+
+/// A project's configuration, with defaults filled in.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The project folder (where `book.toml` is).
+    pub root: PathBuf,
+    /// `book.toml` in the source map, for diagnostics.
+    pub file: Option<FileId>,
+    /// The book's title, if set.
+    pub title: Option<String>,
+    /// `[book] src`, relative to the root.
+    pub src: PathBuf,
+    /// Folders holding YAML item files, relative to the root.
+    pub items: Vec<PathBuf>,
+    /// The project's own JSON Schemas.
+    pub schemas: PathBuf,
+    /// Evidence: test results, SBOMs, vulnerability records.
+    pub trace: PathBuf,
+    /// Template overrides.
+    pub templates: PathBuf,
+    /// Whether items no chapter places get generated chapters.
+    pub generated_chapters: bool,
+    /// Per-code severity overrides; `None` silences the code.
+    pub lints: BTreeMap<String, Option<Severity>>,
+}
+
+impl Config {
+    /// The configuration of a project that has no `[preprocessor.qms]` table.
+    pub fn defaults(root: PathBuf) -> Self {
+        Config {
+            root,
+            file: None,
+            title: None,
+            src: PathBuf::from("src"),
+            items: vec![PathBuf::from("requirements")],
+            schemas: PathBuf::from("schemas"),
+            trace: PathBuf::from("trace"),
+            templates: PathBuf::from("templates"),
+            generated_chapters: true,
+            lints: BTreeMap::new(),
+        }
+    }
+}
+
+/// Why a project could not be loaded at all (exit status 2).
+#[derive(Debug)]
+pub struct Fatal(pub Diagnostic);
+
+/// Reads `DIR/book.toml`. A missing or unreadable file is fatal; problems inside it are
+/// diagnostics, with defaults used for the values in error.
+pub fn load(root: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Result<Config, Fatal> {
+    let path = root.join("book.toml");
+    let text = match std::fs::read(&path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+            Fatal(Diagnostic::new(code::FILE_NOT_UTF8, "book.toml is not valid UTF-8"))
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Fatal(
+                Diagnostic::new(
+                    code::CONFIG_MISSING,
+                    format!("no book.toml in {}", root.display()),
+                )
+                .help("run `mdbook-qms init DIR` to create a project, or pass the project folder"),
+            ))
+        }
+        Err(e) => {
+            return Err(Fatal(Diagnostic::new(
+                code::IO_ERROR,
+                format!("cannot read {}: {e}", path.display()),
+            )))
+        }
+    };
+    let file = sources.add(PathBuf::from("book.toml"), text);
+    let text = &sources.get(file).text;
+    let mut config = Config::defaults(root.to_path_buf());
+    config.file = Some(file);
+    let span = |r: std::ops::Range<usize>| Span {
+        file,
+        start: r.start,
+        end: r.end,
+    };
+    let table = match DeTable::parse(text) {
+        Ok(t) => t.into_inner(),
+        Err(e) => {
+            let r = e.span().unwrap_or(0..0);
+            diags.push(Diagnostic::new(code::CONFIG_SYNTAX, e.message().to_owned()).at(span(r)));
+            return Ok(config);
+        }
+    };
+    let mut reader = Reader { diags, span: &span };
+    if let Some(book) = get_table(&table, "book") {
+        if let Some(v) = get(book, "title") {
+            config.title = reader.string(v);
+        }
+        if let Some(v) = get(book, "src") {
+            config.src = reader.path(v).unwrap_or(config.src);
+        }
+    }
+    let Some(qms) = get_table(&table, "preprocessor").and_then(|p| get_table(p, "qms")) else {
+        return Ok(config);
+    };
+    for (key, value) in qms.iter() {
+        let name = key.get_ref().as_ref();
+        match name {
+            "items" => {
+                let paths = match value.get_ref() {
+                    DeValue::Array(list) => list.iter().filter_map(|v| reader.path(v)).collect(),
+                    _ => reader.path(value).into_iter().collect(),
+                };
+                config.items = paths;
+            }
+            "schemas" => config.schemas = reader.path(value).unwrap_or(config.schemas),
+            "trace" => config.trace = reader.path(value).unwrap_or(config.trace),
+            "templates" => config.templates = reader.path(value).unwrap_or(config.templates),
+            "generated-chapters" => match value.get_ref() {
+                DeValue::Boolean(b) => config.generated_chapters = *b,
+                _ => reader.wrong_type(value, "true or false"),
+            },
+            "lints" => config.lints = reader.lints(value),
+            _ if MDBOOK_KEYS.contains(&name) => {}
+            _ => {
+                let mut d = Diagnostic::new(
+                    code::CONFIG_UNKNOWN_KEY,
+                    format!("unknown key `{name}` in [preprocessor.qms]"),
+                )
+                .at(span(key.span()));
+                d = match did_you_mean(name, QMS_KEYS.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!("known keys: {}", QMS_KEYS.join(", "))),
+                };
+                reader.diags.push(d);
+            }
+        }
+    }
+    Ok(config)
+}
+
+type Table<'i> = DeTable<'i>;
+
+fn get<'a, 'i>(table: &'a Table<'i>, key: &str) -> Option<&'a Spanned<DeValue<'i>>> {
+    table
+        .iter()
+        .find(|(k, _)| k.get_ref().as_ref() == key)
+        .map(|(_, v)| v)
+}
+
+fn get_table<'a, 'i>(table: &'a Table<'i>, key: &str) -> Option<&'a Table<'i>> {
+    match get(table, key)?.get_ref() {
+        DeValue::Table(t) => Some(t),
+        _ => None,
+    }
+}
+
+struct Reader<'a, F: Fn(std::ops::Range<usize>) -> Span> {
+    diags: &'a mut Diagnostics,
+    span: &'a F,
+}
+
+impl<F: Fn(std::ops::Range<usize>) -> Span> Reader<'_, F> {
+    fn wrong_type(&mut self, value: &Spanned<DeValue<'_>>, expected: &str) {
+        self.diags.push(
+            Diagnostic::new(code::CONFIG_SYNTAX, format!("expected {expected}"))
+                .at((self.span)(value.span())),
+        );
+    }
+
+    fn string(&mut self, value: &Spanned<DeValue<'_>>) -> Option<String> {
+        match value.get_ref() {
+            DeValue::String(s) => Some(s.to_string()),
+            _ => {
+                self.wrong_type(value, "a string");
+                None
+            }
+        }
+    }
+
+    /// A folder relative to the project root that stays inside it.
+    fn path(&mut self, value: &Spanned<DeValue<'_>>) -> Option<PathBuf> {
+        let s = self.string(value)?;
+        let path = PathBuf::from(&s);
+        let escapes = path.components().any(|c| {
+            matches!(c, Component::ParentDir | Component::RootDir | Component::Prefix(_))
+        });
+        if escapes {
+            self.diags.push(
+                Diagnostic::new(
+                    code::CONFIG_SYNTAX,
+                    format!("`{s}` leaves the project folder"),
+                )
+                .at((self.span)(value.span()))
+                .help("paths in [preprocessor.qms] are relative to book.toml and stay below it"),
+            );
+            return None;
+        }
+        Some(path)
+    }
+
+    fn lints(&mut self, value: &Spanned<DeValue<'_>>) -> BTreeMap<String, Option<Severity>> {
+        let mut lints = BTreeMap::new();
+        let DeValue::Table(table) = value.get_ref() else {
+            self.wrong_type(value, "a table of code = \"error\" | \"warning\" | \"allow\"");
+            return lints;
+        };
+        for (key, level) in table.iter() {
+            let name = key.get_ref().as_ref();
+            if !crate::diag::CODES.iter().any(|c| c.code == name) {
+                let mut d = Diagnostic::new(
+                    code::CONFIG_UNKNOWN_KEY,
+                    format!("unknown diagnostic code `{name}` in [preprocessor.qms.lints]"),
+                )
+                .at((self.span)(key.span()));
+                if let Some(s) = did_you_mean(name, crate::diag::CODES.iter().map(|c| c.code)) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                self.diags.push(d);
+                continue;
+            }
+            let parsed = match level.get_ref() {
+                DeValue::String(s) if s == "error" => Some(Some(Severity::Error)),
+                DeValue::String(s) if s == "warning" => Some(Some(Severity::Warning)),
+                DeValue::String(s) if s == "allow" => Some(None),
+                _ => None,
+            };
+            match parsed {
+                Some(level) => {
+                    lints.insert(name.to_owned(), level);
+                }
+                None => self.wrong_type(level, "\"error\", \"warning\" or \"allow\""),
+            }
+        }
+        lints
+    }
+}

@@ -1,0 +1,184 @@
+//! Diagnostics: what every stage reports, with a stable code and a source span.
+//!
+//! Stages never print; they push [`Diagnostic`]s into a [`Diagnostics`] list that the
+//! caller renders (see `report`). The table [`CODES`] is the single list of codes: the
+//! user guide documents each one and a test keeps the two in step.
+
+use crate::source::{FileId, Span};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Where a diagnostic points: a span, or a whole file when there is no better place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Span(Span),
+    File(FileId),
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    pub location: Location,
+    /// The id of the item the diagnostic is about.
+    pub item: Option<String>,
+    /// A hint shown under the message ("did you mean ...").
+    pub help: Option<String>,
+    /// Other places that explain the diagnostic (e.g. the first definition of a duplicate).
+    pub related: Vec<(Span, String)>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the default severity of its code.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: default_severity(code),
+            code,
+            message: message.into(),
+            location: Location::None,
+            item: None,
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn at(mut self, span: Span) -> Self {
+        self.location = Location::Span(span);
+        self
+    }
+
+    pub fn in_file(mut self, file: FileId) -> Self {
+        self.location = Location::File(file);
+        self
+    }
+
+    pub fn item(mut self, id: impl Into<String>) -> Self {
+        self.item = Some(id.into());
+        self
+    }
+
+    /// Names the item when its id is known.
+    pub fn maybe_item(mut self, id: Option<&str>) -> Self {
+        self.item = id.map(str::to_owned);
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn related(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.related.push((span, label.into()));
+        self
+    }
+}
+
+/// The diagnostics of one run, in the order the stages found them.
+#[derive(Debug, Default)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.0.extend(other);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.0.iter().filter(|d| d.severity == severity).count()
+    }
+}
+
+/// One diagnostic code: its name, default severity and a one-line summary for the guide.
+pub struct CodeInfo {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $code:literal, $sev:ident, $summary:literal;)*) => {
+        /// Stable diagnostic codes.
+        pub mod code {
+            $(pub const $name: &str = $code;)*
+        }
+        /// Every code, in the order the user guide lists them.
+        pub const CODES: &[CodeInfo] = &[
+            $(CodeInfo { code: $code, severity: Severity::$sev, summary: $summary },)*
+        ];
+    };
+}
+
+codes! {
+    CONFIG_MISSING = "config-missing", Error, "The project folder has no `book.toml`.";
+    CONFIG_SYNTAX = "config-syntax", Error, "`book.toml` is not valid TOML, or a `[preprocessor.qms]` value has the wrong type.";
+    CONFIG_UNKNOWN_KEY = "config-unknown-key", Error, "`[preprocessor.qms]` has a key mdbook-qms does not know.";
+    FOLDER_MISSING = "folder-missing", Error, "A configured item folder (`items`) does not exist.";
+    IO_ERROR = "io-error", Error, "A file could not be read.";
+    FILE_NOT_UTF8 = "file-not-utf8", Error, "A YAML or chapter file is not valid UTF-8.";
+    FILE_EMPTY = "file-empty", Warning, "A YAML file holds no item.";
+    YAML_SYNTAX = "yaml-syntax", Error, "The YAML is malformed.";
+    YAML_DUPLICATE_KEY = "yaml-duplicate-key", Error, "A mapping has the same key twice.";
+    YAML_UNSUPPORTED = "yaml-unsupported", Error, "A YAML feature items cannot use: non-string keys, or aliases that expand too far.";
+    ITEM_NOT_MAPPING = "item-not-mapping", Error, "An item is not a mapping of fields.";
+    ITEM_UNKNOWN_TYPE = "item-unknown-type", Error, "An item's `type` names no known schema.";
+    ITEM_INVALID_ID = "item-invalid-id", Error, "An item's `id` is not an upper-case prefix followed by `-`-separated parts.";
+    SCHEMA_REQUIRED = "schema-required", Error, "A required field is missing.";
+    SCHEMA_UNKNOWN_FIELD = "schema-unknown-field", Error, "A field the item's schema does not define.";
+    SCHEMA_TYPE = "schema-type", Error, "A value has the wrong type (e.g. a list where text is expected).";
+    SCHEMA_ENUM = "schema-enum", Error, "A value is not one of the allowed values.";
+    SCHEMA_VIOLATION = "schema-violation", Error, "Any other schema rule (pattern, length, format, ...) is broken.";
+    SCHEMA_INVALID = "schema-invalid", Error, "A schema in the project's `schemas/` folder is not a valid mdbook-qms schema.";
+    DUPLICATE_ID = "duplicate-id", Error, "Two items have the same id.";
+    LINK_UNKNOWN = "link-unknown", Error, "A link field names an id that no item has.";
+    LINK_WRONG_TYPE = "link-wrong-type", Error, "A link field names an item of a type the field does not accept.";
+    LINK_SELF = "link-self", Error, "An item links to itself.";
+    PARENT_CYCLE = "parent-cycle", Error, "A chain of `parent` links leads back to where it started.";
+    DIRECTIVE_UNKNOWN = "directive-unknown", Error, "A `{{#qms ...}}` directive name is not known.";
+    DIRECTIVE_SYNTAX = "directive-syntax", Error, "A directive has missing, extra or malformed arguments.";
+    DIRECTIVE_UNKNOWN_ID = "directive-unknown-id", Error, "A directive names an id that no item has.";
+    DIRECTIVE_UNKNOWN_TYPE = "directive-unknown-type", Error, "A directive names a type that no schema defines.";
+    ITEM_PLACED_TWICE = "item-placed-twice", Error, "An item is placed in the book twice (two `item` directives, or a block plus a directive).";
+}
+
+/// The default severity of a code (errors for codes not in the table, which cannot happen
+/// for the constants above).
+pub fn default_severity(code: &str) -> Severity {
+    CODES
+        .iter()
+        .find(|c| c.code == code)
+        .map(|c| c.severity)
+        .unwrap_or(Severity::Error)
+}
+
+/// The closest candidate to `word`, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}

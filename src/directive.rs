@@ -1,0 +1,237 @@
+//! `{{#qms NAME ARGS...}}` directives in chapters.
+//!
+//! Parsing and checking live here so `check` reports a bad directive without building
+//! the book; the render stage decides what each one turns into. Directives inside code
+//! (fenced, indented or inline) are left alone, and `\{{#qms ...}}` is an escape, as
+//! with mdBook's own `{{#include}}`.
+
+use crate::diag::{code, did_you_mean, Diagnostic};
+use crate::source::{FileId, Span};
+
+/// What a positional argument must name; the check stage resolves ids and types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgKind {
+    Id,
+    Type,
+    Word,
+}
+
+/// A directive's grammar: name, positional arguments, and whether `key=value` options
+/// are accepted (and which keys, `None` meaning any key).
+pub struct Spec {
+    pub name: &'static str,
+    pub args: &'static [ArgKind],
+    pub options: Option<&'static [&'static str]>,
+    pub usage: &'static str,
+}
+
+/// Every directive this version understands.
+pub const SPECS: &[Spec] = &[
+    Spec {
+        name: "ref",
+        args: &[ArgKind::Id],
+        options: Some(&[]),
+        usage: "{{#qms ref ID}}",
+    },
+    Spec {
+        name: "item",
+        args: &[ArgKind::Id],
+        options: Some(&[]),
+        usage: "{{#qms item ID}}",
+    },
+    Spec {
+        name: "table",
+        args: &[ArgKind::Type],
+        // Any other key filters on that field.
+        options: None,
+        usage: "{{#qms table TYPE [status=S] [tag=T] [FIELD=VALUE] [columns=a,b]}}",
+    },
+    Spec {
+        name: "matrix",
+        args: &[ArgKind::Type, ArgKind::Type],
+        options: Some(&["via", "status", "tag"]),
+        usage: "{{#qms matrix FROM TO [via=FIELD]}}",
+    },
+];
+
+#[derive(Debug, Clone)]
+pub struct Arg {
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Directive {
+    pub name: String,
+    pub args: Vec<Arg>,
+    pub options: Vec<(Arg, Arg)>,
+    /// The whole `{{#qms ...}}`, which rendering replaces.
+    pub span: Span,
+}
+
+impl Directive {
+    pub fn option(&self, key: &str) -> Option<&str> {
+        self.options
+            .iter()
+            .find(|(k, _)| k.text == key)
+            .map(|(_, v)| v.text.as_str())
+    }
+
+    pub fn spec(&self) -> Option<&'static Spec> {
+        SPECS.iter().find(|s| s.name == self.name)
+    }
+}
+
+const OPEN: &str = "{{#qms";
+
+/// Finds the directives of a chapter outside the given code ranges. Returns the
+/// directives that parse; the others become diagnostics.
+pub fn scan(
+    text: &str,
+    file: FileId,
+    code_ranges: &[std::ops::Range<usize>],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Directive> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find(OPEN) {
+        let start = from + i;
+        from = start + OPEN.len();
+        if code_ranges.iter().any(|r| r.contains(&start)) {
+            continue;
+        }
+        if text[..start].ends_with('\\') {
+            continue;
+        }
+        let span = |s: usize, e: usize| Span { file, start: s, end: e };
+        let Some(close) = text[start..].find("}}") else {
+            diags.push(
+                Diagnostic::new(code::DIRECTIVE_SYNTAX, "`{{#qms` is never closed with `}}`")
+                    .at(span(start, from)),
+            );
+            break;
+        };
+        let end = start + close + 2;
+        from = end;
+        match parse(text, start, end, file) {
+            Ok(d) => found.push(d),
+            Err(d) => diags.push(d),
+        }
+    }
+    found
+}
+
+/// Parses the directive at `text[start..end]` and checks it against its [`Spec`].
+fn parse(text: &str, start: usize, end: usize, file: FileId) -> Result<Directive, Diagnostic> {
+    let whole = Span { file, start, end };
+    let body_start = start + OPEN.len();
+    let body = &text[body_start..end - 2];
+    if !body.starts_with(char::is_whitespace) && !body.is_empty() {
+        return Err(Diagnostic::new(
+            code::DIRECTIVE_SYNTAX,
+            "expected a space after `{{#qms`",
+        )
+        .at(whole));
+    }
+    let mut words = body
+        .split_whitespace()
+        .map(|w| {
+            let offset = w.as_ptr() as usize - body.as_ptr() as usize + body_start;
+            Arg {
+                text: w.to_owned(),
+                span: Span { file, start: offset, end: offset + w.len() },
+            }
+        });
+    let Some(name) = words.next() else {
+        return Err(Diagnostic::new(code::DIRECTIVE_SYNTAX, "the directive has no name")
+            .at(whole)
+            .help(format!("directives: {}", names())));
+    };
+    let Some(spec) = SPECS.iter().find(|s| s.name == name.text) else {
+        let mut d = Diagnostic::new(
+            code::DIRECTIVE_UNKNOWN,
+            format!("unknown directive `{}`", name.text),
+        )
+        .at(name.span);
+        d = match did_you_mean(&name.text, SPECS.iter().map(|s| s.name)) {
+            Some(s) => d.help(format!("did you mean `{s}`? directives: {}", names())),
+            None => d.help(format!("directives: {}", names())),
+        };
+        return Err(d);
+    };
+    let mut args = Vec::new();
+    let mut options = Vec::new();
+    for word in words {
+        match word.text.split_once('=') {
+            Some((k, v)) => {
+                if k.is_empty() || v.is_empty() {
+                    return Err(Diagnostic::new(
+                        code::DIRECTIVE_SYNTAX,
+                        format!("`{}` must be KEY=VALUE", word.text),
+                    )
+                    .at(word.span)
+                    .help(spec.usage));
+                }
+                let allowed = spec.options.is_none_or(|keys| keys.contains(&k));
+                if !allowed {
+                    let keys = spec.options.unwrap_or_default();
+                    let mut d = Diagnostic::new(
+                        code::DIRECTIVE_SYNTAX,
+                        format!("`{}` takes no option `{k}`", spec.name),
+                    )
+                    .at(word.span)
+                    .help(spec.usage);
+                    if let Some(s) = did_you_mean(k, keys.iter().copied()) {
+                        d = d.help(format!("did you mean `{s}`? usage: {}", spec.usage));
+                    }
+                    return Err(d);
+                }
+                let key_end = word.span.start + k.len();
+                options.push((
+                    Arg {
+                        text: k.to_owned(),
+                        span: Span { file, start: word.span.start, end: key_end },
+                    },
+                    Arg {
+                        text: v.to_owned(),
+                        span: Span { file, start: key_end + 1, end: word.span.end },
+                    },
+                ));
+            }
+            None if !options.is_empty() => {
+                return Err(Diagnostic::new(
+                    code::DIRECTIVE_SYNTAX,
+                    format!("`{}` comes after options; arguments go first", word.text),
+                )
+                .at(word.span)
+                .help(spec.usage));
+            }
+            None => args.push(word),
+        }
+    }
+    if args.len() != spec.args.len() {
+        let d = Diagnostic::new(
+            code::DIRECTIVE_SYNTAX,
+            format!(
+                "`{}` takes {} argument{}, found {}",
+                spec.name,
+                spec.args.len(),
+                if spec.args.len() == 1 { "" } else { "s" },
+                args.len()
+            ),
+        )
+        .at(args.get(spec.args.len()).map_or(whole, |a| a.span))
+        .help(format!("usage: {}", spec.usage));
+        return Err(d);
+    }
+    Ok(Directive {
+        name: name.text,
+        args,
+        options,
+        span: whole,
+    })
+}
+
+fn names() -> String {
+    SPECS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+}

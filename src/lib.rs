@@ -1,0 +1,19 @@
+//! mdbook-qms: medical-device cybersecurity design files as code.
+//!
+//! The pipeline runs in stages, each a module, each reading only what the earlier ones
+//! produced (see ARCHITECTURE.md):
+//! `config` -> `load` -> `validate` -> `link` -> `render`, with `report` printing
+//! diagnostics and `project` tying the stages together.
+
+pub mod config;
+pub mod diag;
+pub mod directive;
+pub mod link;
+pub mod load;
+pub mod model;
+pub mod project;
+pub mod report;
+pub mod schema;
+pub mod source;
+pub mod validate;
+pub mod yaml;

@@ -1,0 +1,262 @@
+//! Stage 3, link: index items by id and resolve every link field and directive.
+//!
+//! Which fields are links, and which types they may point to, comes from the schemas
+//! (see `schema`), so a user's type takes part without code here.
+
+use std::collections::HashMap;
+
+use crate::diag::{code, did_you_mean, Diagnostic, Diagnostics};
+use crate::directive::ArgKind;
+use crate::model::{Chapter, Home, Item};
+use crate::schema::Types;
+use crate::source::Span;
+use crate::yaml::{Node, Value};
+
+/// One resolved link: `from` names `to` in its field `field`.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub from: usize,
+    pub to: usize,
+    pub field: String,
+    /// Where the target id is written.
+    pub span: Span,
+}
+
+/// All resolved links, with per-item adjacency (indexes into `links`).
+#[derive(Debug, Default)]
+pub struct Graph {
+    pub links: Vec<Link>,
+    pub outgoing: Vec<Vec<usize>>,
+    pub incoming: Vec<Vec<usize>>,
+    /// Item index by id (the first definition when an id is duplicated).
+    pub index: HashMap<String, usize>,
+    /// Component item index by purl, so links to components may name a purl.
+    pub purls: HashMap<String, usize>,
+}
+
+impl Graph {
+    pub fn get(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// Outgoing links of an item.
+    pub fn out(&self, item: usize) -> impl Iterator<Item = &Link> {
+        self.outgoing[item].iter().map(|&l| &self.links[l])
+    }
+
+    /// Incoming links of an item.
+    pub fn inc(&self, item: usize) -> impl Iterator<Item = &Link> {
+        self.incoming[item].iter().map(|&l| &self.links[l])
+    }
+}
+
+/// Builds the link graph and reports duplicate ids, dangling and wrongly typed links,
+/// parent cycles and directives that name unknown ids or types.
+pub fn link(items: &[Item], chapters: &[Chapter], types: &Types, diags: &mut Diagnostics) -> Graph {
+    let mut graph = Graph {
+        outgoing: vec![Vec::new(); items.len()],
+        incoming: vec![Vec::new(); items.len()],
+        ..Graph::default()
+    };
+    graph.index.reserve(items.len());
+    for (i, item) in items.iter().enumerate() {
+        if let Some(&first) = graph.index.get(&item.id) {
+            diags.push(
+                Diagnostic::new(code::DUPLICATE_ID, format!("duplicate id `{}`", item.id))
+                    .at(item.span_of("id"))
+                    .item(&item.id)
+                    .related(items[first].span_of("id"), "first defined here")
+                    .help("ids must be unique in the book; `mdbook-qms new TYPE` picks the next free one"),
+            );
+            continue;
+        }
+        graph.index.insert(item.id.clone(), i);
+        if let Some(purl) = item.text("purl") {
+            graph.purls.entry(purl.to_owned()).or_insert(i);
+        }
+    }
+
+    for (from, item) in items.iter().enumerate() {
+        if graph.index.get(&item.id) != Some(&from) {
+            continue;
+        }
+        let Some(def) = types.get(&item.ty) else { continue };
+        for field in &def.links {
+            let Some((_, value)) = item.node.get(&field.name) else { continue };
+            for target in link_targets(value) {
+                let Some(id) = target.as_str() else { continue };
+                let to = graph
+                    .get(id)
+                    .or_else(|| field.targets.iter().any(|t| t == "component").then(|| graph.purls.get(id).copied()).flatten());
+                let Some(to) = to else {
+                    let mut d = Diagnostic::new(
+                        code::LINK_UNKNOWN,
+                        format!("`{}` links to `{id}`, which no item has", field.name),
+                    )
+                    .at(target.span)
+                    .item(&item.id);
+                    if let Some(s) = did_you_mean(id, graph.index.keys().map(String::as_str)) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    }
+                    diags.push(d);
+                    continue;
+                };
+                if to == from {
+                    diags.push(
+                        Diagnostic::new(code::LINK_SELF, format!("`{}` links {id} to itself", field.name))
+                            .at(target.span)
+                            .item(&item.id),
+                    );
+                    continue;
+                }
+                let target_type = &items[to].ty;
+                if !field.targets.iter().any(|t| t == target_type) {
+                    diags.push(
+                        Diagnostic::new(
+                            code::LINK_WRONG_TYPE,
+                            format!(
+                                "`{}` of a {} must name a {}, but `{id}` is a {target_type}",
+                                field.name,
+                                item.ty,
+                                field.targets.join(" or ")
+                            ),
+                        )
+                        .at(target.span)
+                        .item(&item.id)
+                        .related(items[to].span_of("type"), format!("{id} is defined here")),
+                    );
+                    continue;
+                }
+                let l = graph.links.len();
+                graph.links.push(Link { from, to, field: field.name.clone(), span: target.span });
+                graph.outgoing[from].push(l);
+                graph.incoming[to].push(l);
+            }
+        }
+    }
+    report_parent_cycles(items, &graph, diags);
+    check_directives(items, chapters, types, &graph, diags);
+    graph
+}
+
+/// The ids in a link field: one string or a list of strings (other shapes were already
+/// reported by the schema).
+fn link_targets(value: &Node) -> Vec<&Node> {
+    match &value.value {
+        Value::String(_) => vec![value],
+        Value::Seq(list) => list.iter().filter(|n| n.as_str().is_some()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Reports each cycle of `parent` links once, at the link that closes it.
+fn report_parent_cycles(items: &[Item], graph: &Graph, diags: &mut Diagnostics) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        OnPath,
+        Done,
+    }
+    let parents = |i: usize| graph.out(i).filter(|l| l.field == "parent");
+    let mut state = vec![State::New; items.len()];
+    for start in 0..items.len() {
+        if state[start] != State::New {
+            continue;
+        }
+        // Iterative depth-first walk; `path` holds (item, link index being followed).
+        let mut path: Vec<(usize, Vec<&Link>)> = vec![(start, parents(start).collect())];
+        state[start] = State::OnPath;
+        while let Some((node, pending)) = path.last_mut() {
+            let node = *node;
+            match pending.pop() {
+                Some(link) => match state[link.to] {
+                    State::New => {
+                        state[link.to] = State::OnPath;
+                        path.push((link.to, parents(link.to).collect()));
+                    }
+                    State::OnPath => {
+                        let cycle_start = path.iter().position(|(n, _)| *n == link.to).unwrap_or(0);
+                        let mut ids: Vec<&str> = path[cycle_start..].iter().map(|(n, _)| items[*n].id.as_str()).collect();
+                        ids.push(&items[link.to].id);
+                        diags.push(
+                            Diagnostic::new(code::PARENT_CYCLE, format!("`parent` links form a cycle: {}", ids.join(" -> ")))
+                                .at(link.span)
+                                .item(&items[node].id)
+                                .help("a parent chain must end at an item without `parent`"),
+                        );
+                    }
+                    State::Done => {}
+                },
+                None => {
+                    state[node] = State::Done;
+                    path.pop();
+                }
+            }
+        }
+    }
+}
+
+/// Directive arguments that name ids or types must name existing ones; an item is placed
+/// in the book at most once.
+fn check_directives(items: &[Item], chapters: &[Chapter], types: &Types, graph: &Graph, diags: &mut Diagnostics) {
+    let mut placed: HashMap<usize, Span> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        if let Home::Chapter { block, .. } = item.home {
+            if graph.get(&item.id) == Some(i) {
+                placed.insert(i, block);
+            }
+        }
+    }
+    for chapter in chapters {
+        for d in &chapter.directives {
+            let Some(spec) = d.spec() else { continue };
+            for (arg, kind) in d.args.iter().zip(spec.args) {
+                match kind {
+                    ArgKind::Id => match graph.get(&arg.text) {
+                        None => {
+                            let mut diag = Diagnostic::new(
+                                code::DIRECTIVE_UNKNOWN_ID,
+                                format!("`{}` names `{}`, which no item has", d.name, arg.text),
+                            )
+                            .at(arg.span);
+                            if let Some(s) = did_you_mean(&arg.text, graph.index.keys().map(String::as_str)) {
+                                diag = diag.help(format!("did you mean `{s}`?"));
+                            }
+                            diags.push(diag);
+                        }
+                        Some(i) if d.name == "item" => {
+                            if let Some(first) = placed.insert(i, d.span) {
+                                diags.push(
+                                    Diagnostic::new(
+                                        code::ITEM_PLACED_TWICE,
+                                        format!("{} is already placed in the book", arg.text),
+                                    )
+                                    .at(d.span)
+                                    .item(&arg.text)
+                                    .related(first, "placed here first")
+                                    .help(format!("use {{{{#qms ref {}}}}} to link to it instead", arg.text)),
+                                );
+                            }
+                        }
+                        Some(_) => {}
+                    },
+                    ArgKind::Type => {
+                        if types.get(&arg.text).is_none() {
+                            let mut diag = Diagnostic::new(
+                                code::DIRECTIVE_UNKNOWN_TYPE,
+                                format!("`{}` names type `{}`, which no schema defines", d.name, arg.text),
+                            )
+                            .at(arg.span);
+                            diag = match did_you_mean(&arg.text, types.names()) {
+                                Some(s) => diag.help(format!("did you mean `{s}`?")),
+                                None => diag.help(format!("types: {}", types.names().collect::<Vec<_>>().join(", "))),
+                            };
+                            diags.push(diag);
+                        }
+                    }
+                    ArgKind::Word => {}
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! Stage 1, load: read item files and chapters into raw YAML items and directives.
+//!
+//! Files are read and parsed in parallel; everything else sees them only through the
+//! [`SourceMap`], so spans stay valid to the end of the run.
+
+use std::path::{Path, PathBuf};
+
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::diag::{code, Diagnostic, Diagnostics};
+use crate::directive;
+use crate::model::{Chapter, Home, RawItem};
+use crate::source::{display_path, FileId, SourceMap, Span};
+use crate::yaml::{self, Node, Origin, Value, YamlErrorKind};
+
+/// Lists the YAML files under the configured item folders, sorted so that output does
+/// not depend on directory order. A missing folder is a diagnostic.
+pub fn item_files(config: &Config, diags: &mut Diagnostics) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for folder in &config.items {
+        let dir = config.root.join(folder);
+        if !dir.is_dir() {
+            let mut d = Diagnostic::new(
+                code::FOLDER_MISSING,
+                format!("item folder `{}` does not exist", display_path(folder)),
+            )
+            .help("create it, or change `items` in [preprocessor.qms]");
+            if let Some(file) = config.file {
+                d = d.in_file(file);
+            }
+            diags.push(d);
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    diags.push(Diagnostic::new(code::IO_ERROR, e.to_string()));
+                    continue;
+                }
+            };
+            let path = entry.path();
+            let is_yaml = path
+                .extension()
+                .is_some_and(|e| e == "yaml" || e == "yml");
+            if entry.file_type().is_file() && is_yaml {
+                if let Ok(rel) = path.strip_prefix(&config.root) {
+                    files.push(rel.to_path_buf());
+                }
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// Reads files (relative to `root`) in parallel and adds them to the source map in the
+/// given order. Unreadable and non-UTF-8 files become diagnostics.
+pub fn read_files(
+    root: &Path,
+    paths: Vec<PathBuf>,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Vec<FileId> {
+    let read: Vec<(PathBuf, Result<String, Diagnostic>)> = paths
+        .into_par_iter()
+        .map(|rel| {
+            let text = match std::fs::read(root.join(&rel)) {
+                Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+                    let valid = e.utf8_error().valid_up_to();
+                    Diagnostic::new(
+                        code::FILE_NOT_UTF8,
+                        format!(
+                            "{} is not valid UTF-8 (first bad byte at offset {valid})",
+                            display_path(&rel)
+                        ),
+                    )
+                    .help("save the file as UTF-8")
+                }),
+                Err(e) => Err(Diagnostic::new(
+                    code::IO_ERROR,
+                    format!("cannot read {}: {e}", display_path(&rel)),
+                )),
+            };
+            (rel, text)
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for (rel, text) in read {
+        match text {
+            Ok(text) => ids.push(sources.add(rel, text)),
+            Err(d) => {
+                // Keep the file known (empty) so the diagnostic can name it.
+                let id = sources.add(rel, String::new());
+                diags.push(d.in_file(id));
+            }
+        }
+    }
+    ids
+}
+
+/// Parses item files into raw items, in parallel.
+pub fn parse_item_files(files: &[FileId], sources: &SourceMap, diags: &mut Diagnostics) -> Vec<RawItem> {
+    let results: Vec<(Vec<RawItem>, Vec<Diagnostic>)> = files
+        .par_iter()
+        .map(|&file| {
+            let mut out = Vec::new();
+            let mut ds = Vec::new();
+            let source = sources.get(file);
+            let origin = Origin { file, source, line_offset: 0, col_offset: 0 };
+            match yaml::parse(&source.text, origin) {
+                Ok(docs) => {
+                    for doc in docs {
+                        items_of_document(doc, file, &mut out, &mut ds);
+                    }
+                    if out.is_empty() && ds.is_empty() {
+                        ds.push(
+                            Diagnostic::new(
+                                code::FILE_EMPTY,
+                                format!("{} holds no item", display_path(&source.path)),
+                            )
+                            .in_file(file),
+                        );
+                    }
+                }
+                Err(e) => ds.push(yaml_diagnostic(e)),
+            }
+            (out, ds)
+        })
+        .collect();
+    let mut items = Vec::new();
+    for (its, ds) in results {
+        items.extend(its);
+        diags.extend(ds);
+    }
+    items
+}
+
+/// A file's document holds one item (a mapping) or a list of items.
+fn items_of_document(doc: Node, file: FileId, out: &mut Vec<RawItem>, diags: &mut Vec<Diagnostic>) {
+    match doc.value {
+        Value::Map(_) => out.push(RawItem { node: doc, home: Home::File(file) }),
+        Value::Seq(list) => {
+            for node in list {
+                if matches!(node.value, Value::Map(_)) {
+                    out.push(RawItem { node, home: Home::File(file) });
+                } else {
+                    diags.push(not_mapping(&node));
+                }
+            }
+        }
+        Value::Null => {}
+        _ => diags.push(not_mapping(&doc)),
+    }
+}
+
+fn not_mapping(node: &Node) -> Diagnostic {
+    let found = match node.value {
+        Value::Seq(_) => "a list",
+        Value::String(_) => "text",
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) | Value::Float(_) => "a number",
+        Value::Map(_) => "a mapping",
+    };
+    Diagnostic::new(
+        code::ITEM_NOT_MAPPING,
+        format!("an item must be a mapping of fields, found {found}"),
+    )
+    .at(node.span)
+    .help("write `id: ...`, `type: ...`, `title: ...` on separate lines")
+}
+
+pub fn yaml_diagnostic(e: yaml::YamlError) -> Diagnostic {
+    let code = match e.kind {
+        YamlErrorKind::Syntax => code::YAML_SYNTAX,
+        YamlErrorKind::DuplicateKey => code::YAML_DUPLICATE_KEY,
+        YamlErrorKind::Unsupported => code::YAML_UNSUPPORTED,
+    };
+    let mut d = Diagnostic::new(code, e.message).at(e.span);
+    if let Some(first) = e.first {
+        d = d.related(first, "first written here");
+    }
+    d
+}
+
+/// The chapters listed in SUMMARY.md, as (path relative to `src`, file in `sources`).
+/// Draft chapters (no file) are skipped; a listed file that is missing is an error.
+pub fn summary_chapters(config: &Config, sources: &mut SourceMap, diags: &mut Diagnostics) -> Vec<(PathBuf, FileId)> {
+    let src = config.root.join(&config.src);
+    let summary_path = src.join("SUMMARY.md");
+    let Ok(text) = std::fs::read_to_string(&summary_path) else {
+        return Vec::new();
+    };
+    let summary_rel = config.src.join("SUMMARY.md");
+    let summary = match mdbook_summary::parse_summary(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            let file = sources.add(summary_rel, text);
+            diags.push(
+                Diagnostic::new(code::IO_ERROR, format!("SUMMARY.md cannot be parsed: {e}")).in_file(file),
+            );
+            return Vec::new();
+        }
+    };
+    let mut chapter_paths = Vec::new();
+    let mut stack: Vec<&mdbook_summary::SummaryItem> = summary
+        .prefix_chapters
+        .iter()
+        .chain(&summary.numbered_chapters)
+        .chain(&summary.suffix_chapters)
+        .rev()
+        .collect();
+    while let Some(item) = stack.pop() {
+        if let mdbook_summary::SummaryItem::Link(link) = item {
+            if let Some(location) = &link.location {
+                chapter_paths.push(location.clone());
+            }
+            stack.extend(link.nested_items.iter().rev());
+        }
+    }
+    let summary_file = sources.add(summary_rel, text);
+    let mut found = Vec::new();
+    for path in chapter_paths {
+        let rel = config.src.join(&path);
+        if !config.root.join(&rel).is_file() {
+            let at = sources.get(summary_file).text.find(&display_path(&path)).unwrap_or(0);
+            diags.push(
+                Diagnostic::new(
+                    code::IO_ERROR,
+                    format!("SUMMARY.md lists {}, which does not exist", display_path(&path)),
+                )
+                .at(Span { file: summary_file, start: at, end: at }),
+            );
+            continue;
+        }
+        found.push((path, rel));
+    }
+    let (paths, rels): (Vec<PathBuf>, Vec<PathBuf>) = found.into_iter().unzip();
+    let files = read_files(&config.root, rels, sources, diags);
+    paths.into_iter().zip(files).collect()
+}
+
+/// Finds the ```` ```qms ```` blocks and directives of a chapter.
+pub fn scan_chapter(
+    chapter_index: usize,
+    path: PathBuf,
+    file: FileId,
+    sources: &SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> (Chapter, Vec<RawItem>) {
+    let source = sources.get(file);
+    let text = source.text.as_str();
+    let mut blocks = Vec::new();
+    let mut items = Vec::new();
+    let mut code_ranges = Vec::new();
+    let mut in_qms: Option<std::ops::Range<usize>> = None;
+    for (event, range) in Parser::new_ext(text, Options::all()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                code_ranges.push(range.clone());
+                if let CodeBlockKind::Fenced(info) = kind {
+                    if info.split_whitespace().next() == Some("qms") {
+                        in_qms = Some(range);
+                    }
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some(range) = in_qms.take() {
+                    let span = Span { file, start: range.start, end: range.end };
+                    blocks.push(span);
+                    match block_item(text, range, file, sources) {
+                        Ok(node) => items.push(RawItem {
+                            node,
+                            home: Home::Chapter { chapter: chapter_index, block: span },
+                        }),
+                        Err(d) => diags.push(d),
+                    }
+                }
+            }
+            Event::Code(_) => code_ranges.push(range),
+            _ => {}
+        }
+    }
+    let directives = directive::scan(text, file, &code_ranges, diags);
+    (
+        Chapter { path, file, blocks, directives },
+        items,
+    )
+}
+
+/// Parses the YAML inside a fenced block: one item, a mapping.
+fn block_item(text: &str, range: std::ops::Range<usize>, file: FileId, sources: &SourceMap) -> Result<Node, Diagnostic> {
+    let source = sources.get(file);
+    let block = &text[range.clone()];
+    let fence_line_end = block.find('\n').map_or(block.len(), |i| i + 1);
+    let fence_line = &block[..fence_line_end];
+    let indent = fence_line.len() - fence_line.trim_start_matches(' ').len();
+    let fence_char = fence_line.trim_start().chars().next().unwrap_or('`');
+    let body = &block[fence_line_end..];
+    // Drop the closing fence if the block has one.
+    let body = match body.trim_end_matches('\n').rfind('\n') {
+        _ if body.trim().chars().all(|c| c == fence_char) => "",
+        Some(i) if body[i + 1..].trim_start().starts_with(fence_char) => &body[..i + 1],
+        None if body.trim_start().starts_with(fence_char) => "",
+        _ => body,
+    };
+    let stripped: String = body
+        .split_inclusive('\n')
+        .map(|line| {
+            let spaces = line.len() - line.trim_start_matches(' ').len();
+            &line[spaces.min(indent)..]
+        })
+        .collect();
+    let (fence_line_number, _) = source.line_col(range.start);
+    let origin = Origin { file, source, line_offset: fence_line_number, col_offset: indent };
+    let fence_span = Span { file, start: range.start, end: range.start + fence_line.trim_end().len() };
+    let docs = yaml::parse(&stripped, origin).map_err(yaml_diagnostic)?;
+    let mut docs = docs.into_iter().filter(|d| d.value != Value::Null);
+    match (docs.next(), docs.next()) {
+        (Some(node), None) if matches!(node.value, Value::Map(_)) => Ok(node),
+        (Some(node), None) => Err(not_mapping(&node)),
+        (None, _) => Err(Diagnostic::new(code::ITEM_NOT_MAPPING, "this qms block is empty")
+            .at(fence_span)
+            .help("a ```qms block holds one item: id, type, title, ...")),
+        (Some(_), Some(second)) => Err(Diagnostic::new(
+            code::ITEM_NOT_MAPPING,
+            "a qms block holds one item; put further items in blocks of their own",
+        )
+        .at(second.span)),
+    }
+}

@@ -1,0 +1,67 @@
+//! The items of a project and the chapters that hold or place them.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use crate::directive::Directive;
+use crate::source::{FileId, Span};
+use crate::yaml::Node;
+
+/// Where an item is written.
+#[derive(Debug, Clone)]
+pub enum Home {
+    /// A YAML file under an item folder.
+    File(FileId),
+    /// A ```` ```qms ```` block in a chapter; `block` spans the whole fence.
+    Chapter { chapter: usize, block: Span },
+}
+
+/// A validated item.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub id: String,
+    pub ty: String,
+    pub title: String,
+    /// The fields as written, as JSON.
+    pub fields: Map<String, Value>,
+    /// The same mapping with source spans, for diagnostics.
+    pub node: Node,
+    pub home: Home,
+}
+
+impl Item {
+    /// The span of a field's value, or of the whole item.
+    pub fn span_of(&self, field: &str) -> Span {
+        self.node.get(field).map_or(self.node.span, |(_, v)| v.span)
+    }
+
+    pub fn status(&self) -> &str {
+        self.fields
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("draft")
+    }
+
+    pub fn text(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).and_then(Value::as_str)
+    }
+}
+
+/// An item as read from YAML, before validation.
+#[derive(Debug)]
+pub struct RawItem {
+    pub node: Node,
+    pub home: Home,
+}
+
+/// A chapter of the book: its file and what it contains.
+#[derive(Debug)]
+pub struct Chapter {
+    /// Path relative to the book's source folder, as in SUMMARY.md.
+    pub path: PathBuf,
+    pub file: FileId,
+    /// Spans of the ```` ```qms ```` blocks, in order.
+    pub blocks: Vec<Span>,
+    pub directives: Vec<Directive>,
+}

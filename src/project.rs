@@ -1,0 +1,94 @@
+//! The pipeline entry point: config -> load -> validate -> link.
+//!
+//! `Project` owns everything later stages read (sources, types, items, chapters, link
+//! graph) plus the diagnostics found so far. It is built either from the files on disk
+//! (`check`) or from the chapters mdBook hands the preprocessor.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, Config, Fatal};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::link::{self, Graph};
+use crate::load;
+use crate::model::{Chapter, Item};
+use crate::schema::{self, Types};
+use crate::source::SourceMap;
+use crate::validate;
+
+pub struct Project {
+    pub config: Config,
+    pub sources: SourceMap,
+    pub types: Types,
+    pub items: Vec<Item>,
+    pub chapters: Vec<Chapter>,
+    pub graph: Graph,
+    pub diagnostics: Diagnostics,
+}
+
+/// Where the chapters come from.
+pub enum ChapterSource {
+    /// Read SUMMARY.md and the files it lists.
+    Disk,
+    /// The chapters mdBook passed in: (path relative to `src`, content).
+    Given(Vec<(PathBuf, String)>),
+}
+
+impl Project {
+    /// Loads and checks the project in `root`. Only a missing or unreadable `book.toml`
+    /// is fatal; everything else is a diagnostic.
+    pub fn load(root: &Path, chapters: ChapterSource) -> Result<Project, Fatal> {
+        let mut sources = SourceMap::default();
+        let mut diags = Diagnostics::default();
+        let config = config::load(root, &mut sources, &mut diags)?;
+        let types = schema::load(Some((root, &config.schemas)), &mut sources, &mut diags);
+
+        let files = load::item_files(&config, &mut diags);
+        let files = load::read_files(root, files, &mut sources, &mut diags);
+        let mut raw = load::parse_item_files(&files, &sources, &mut diags);
+
+        let chapter_files = match chapters {
+            ChapterSource::Disk => load::summary_chapters(&config, &mut sources, &mut diags),
+            ChapterSource::Given(list) => list
+                .into_iter()
+                .map(|(path, text)| {
+                    let file = sources.add(config.src.join(&path), text);
+                    (path, file)
+                })
+                .collect(),
+        };
+        let mut chapters = Vec::with_capacity(chapter_files.len());
+        for (i, (path, file)) in chapter_files.into_iter().enumerate() {
+            let mut ds: Vec<Diagnostic> = Vec::new();
+            let (chapter, items) = load::scan_chapter(i, path, file, &sources, &mut ds);
+            diags.extend(ds);
+            chapters.push(chapter);
+            raw.extend(items);
+        }
+
+        let items = validate::validate(raw, &types, &mut diags);
+        let graph = link::link(&items, &chapters, &types, &mut diags);
+        let mut project = Project { config, sources, types, items, chapters, graph, diagnostics: diags };
+        project.apply_lint_levels();
+        Ok(project)
+    }
+
+    /// Applies `[preprocessor.qms.lints]`: change a code's severity, or drop it.
+    fn apply_lint_levels(&mut self) {
+        if self.config.lints.is_empty() {
+            return;
+        }
+        let lints = &self.config.lints;
+        self.diagnostics.0.retain_mut(|d| match lints.get(d.code) {
+            Some(Some(severity)) => {
+                d.severity = *severity;
+                true
+            }
+            Some(None) => false,
+            None => true,
+        });
+    }
+
+    pub fn item(&self, id: &str) -> Option<&Item> {
+        self.graph.get(id).map(|i| &self.items[i])
+    }
+}

@@ -1,0 +1,221 @@
+//! Printing diagnostics: rustc-style text, JSON (the PRODUCT.md contract), GitHub
+//! workflow annotations, and SARIF 2.1.0 for code-scanning tools.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use crate::diag::{Diagnostic, Location, Severity, CODES};
+use crate::source::{display_path, SourceMap, Span};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+    Sarif,
+}
+
+/// A diagnostic's position, resolved for printing. Lines and columns are 1-based;
+/// columns count characters.
+pub struct Resolved<'a> {
+    pub diag: &'a Diagnostic,
+    pub file: Option<String>,
+    pub start: Option<(usize, usize)>,
+    pub end: Option<(usize, usize)>,
+}
+
+fn resolve<'a>(d: &'a Diagnostic, sources: &SourceMap) -> Resolved<'a> {
+    match d.location {
+        Location::Span(span) => {
+            let f = sources.get(span.file);
+            Resolved {
+                diag: d,
+                file: Some(display_path(&f.path)),
+                start: Some(f.line_col(span.start)),
+                end: Some(f.line_col(span.end)),
+            }
+        }
+        Location::File(file) => Resolved {
+            diag: d,
+            file: Some(display_path(&sources.get(file).path)),
+            start: None,
+            end: None,
+        },
+        Location::None => Resolved { diag: d, file: None, start: None, end: None },
+    }
+}
+
+/// Resolves positions and orders diagnostics by file, line and column, so output does not
+/// depend on the order stages ran in.
+pub fn resolve_all<'a>(diags: &'a [Diagnostic], sources: &SourceMap) -> Vec<Resolved<'a>> {
+    let mut out: Vec<Resolved> = diags.iter().map(|d| resolve(d, sources)).collect();
+    out.sort_by(|a, b| {
+        (&a.file, a.start, a.diag.code, &a.diag.message).cmp(&(&b.file, b.start, b.diag.code, &b.diag.message))
+    });
+    out
+}
+
+pub fn render(format: Format, diags: &[Diagnostic], sources: &SourceMap) -> String {
+    let resolved = resolve_all(diags, sources);
+    match format {
+        Format::Human => human(&resolved, sources),
+        Format::Json => {
+            let list: Vec<Value> = resolved.iter().map(|r| json_object(r, sources)).collect();
+            serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
+        }
+        Format::Github => github(&resolved),
+        Format::Sarif => serde_json::to_string_pretty(&sarif(&resolved)).unwrap_or_default() + "\n",
+    }
+}
+
+fn human(resolved: &[Resolved], sources: &SourceMap) -> String {
+    let mut out = String::new();
+    for r in resolved {
+        let d = r.diag;
+        let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+        if let Location::Span(span) = d.location {
+            snippet(&mut out, span, sources, "");
+        } else if let Some(file) = &r.file {
+            let _ = writeln!(out, "  --> {file}");
+        }
+        for (span, label) in &d.related {
+            snippet(&mut out, *span, sources, label);
+        }
+        if let Some(help) = &d.help {
+            let _ = writeln!(out, "   = help: {help}");
+        }
+        out.push('\n');
+    }
+    let errors = resolved.iter().filter(|r| r.diag.severity == Severity::Error).count();
+    let warnings = resolved.len() - errors;
+    let _ = writeln!(
+        out,
+        "{errors} error{}, {warnings} warning{}",
+        if errors == 1 { "" } else { "s" },
+        if warnings == 1 { "" } else { "s" }
+    );
+    out
+}
+
+/// ` --> file:line:col`, the source line, and a caret under the span.
+fn snippet(out: &mut String, span: Span, sources: &SourceMap, label: &str) {
+    let f = sources.get(span.file);
+    let (line, col) = f.line_col(span.start);
+    let (end_line, end_col) = f.line_col(span.end);
+    let _ = writeln!(out, "  --> {}:{line}:{col}", display_path(&f.path));
+    if f.text.is_empty() {
+        return;
+    }
+    let text = f.line_text(line);
+    let width = line.to_string().len();
+    let len = if end_line == line { end_col.saturating_sub(col).max(1) } else { text.chars().count().saturating_sub(col - 1).max(1) };
+    let _ = writeln!(out, "{:width$} |", "");
+    let _ = writeln!(out, "{line} | {text}");
+    let pad: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    let _ = writeln!(out, "{:width$} | {pad}{}{}{label}", "", "^".repeat(len), if label.is_empty() { "" } else { " " });
+}
+
+fn json_object(r: &Resolved, sources: &SourceMap) -> Value {
+    let d = r.diag;
+    let related: Vec<Value> = d
+        .related
+        .iter()
+        .map(|(span, label)| {
+            let f = sources.get(span.file);
+            let (line, column) = f.line_col(span.start);
+            json!({"message": label, "file": display_path(&f.path), "line": line, "column": column})
+        })
+        .collect();
+    json!({
+        "severity": d.severity.as_str(),
+        "code": d.code,
+        "message": d.message,
+        "file": r.file,
+        "line": r.start.map(|s| s.0),
+        "column": r.start.map(|s| s.1),
+        "end_line": r.end.map(|s| s.0),
+        "end_column": r.end.map(|s| s.1),
+        "item": d.item,
+        "help": d.help,
+        "related": related,
+    })
+}
+
+/// GitHub Actions workflow commands: `::error file=F,line=L,col=C::message`.
+fn github(resolved: &[Resolved]) -> String {
+    let escape_data = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let escape_prop = |s: &str| escape_data(s).replace(':', "%3A").replace(',', "%2C");
+    let mut out = String::new();
+    for r in resolved {
+        let d = r.diag;
+        let mut props = Vec::new();
+        if let Some(file) = &r.file {
+            props.push(format!("file={}", escape_prop(file)));
+        }
+        if let (Some((line, col)), Some((end_line, end_col))) = (r.start, r.end) {
+            props.push(format!("line={line}"));
+            props.push(format!("col={col}"));
+            props.push(format!("endLine={end_line}"));
+            if end_line == line {
+                props.push(format!("endColumn={end_col}"));
+            }
+        }
+        props.push(format!("title={}", escape_prop(&format!("mdbook-qms {}", d.code))));
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        let _ = writeln!(out, "::{} {}::{}", d.severity.as_str(), props.join(","), escape_data(&message));
+    }
+    out
+}
+
+fn sarif(resolved: &[Resolved]) -> Value {
+    let rules: Vec<Value> = CODES
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.code,
+                "shortDescription": {"text": c.summary},
+                "defaultConfiguration": {"level": c.severity.as_str()},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = resolved
+        .iter()
+        .map(|r| {
+            let d = r.diag;
+            let mut result = json!({
+                "ruleId": d.code,
+                "ruleIndex": CODES.iter().position(|c| c.code == d.code),
+                "level": d.severity.as_str(),
+                "message": {"text": match &d.help { Some(h) => format!("{}\nhelp: {h}", d.message), None => d.message.clone() }},
+            });
+            if let Some(file) = &r.file {
+                let mut physical = json!({"artifactLocation": {"uri": file}});
+                if let (Some((line, col)), Some((end_line, end_col))) = (r.start, r.end) {
+                    physical["region"] = json!({"startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col.max(col)});
+                }
+                result["locations"] = json!([{"physicalLocation": physical}]);
+            }
+            if let Some(item) = &d.item {
+                result["properties"] = json!({"item": item});
+            }
+            result
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "mdbook-qms",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}

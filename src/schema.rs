@@ -1,0 +1,361 @@
+//! Item types: JSON Schemas (draft 2020-12), built-in and the project's own.
+//!
+//! A type is one schema file. Its name, id prefix and link fields are read from the
+//! schema itself (`x-qms` at the root, `x-qms-link` on a property), so a schema dropped
+//! into the project's `schemas/` adds a type, with links, without code changes. A
+//! project file with the same name as a built-in one replaces it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::diag::{code, Diagnostic, Diagnostics};
+use crate::source::{FileId, SourceMap, Span};
+
+/// Base URI the schemas are registered under. `.invalid` never resolves, and the
+/// validator has no network retrieval anyway.
+pub const BASE_URI: &str = "https://mdbook-qms.invalid/schemas/";
+
+/// The built-in schemas, embedded in the binary: (file name, text).
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("item.schema.json", include_str!("../schemas/item.schema.json")),
+    ("requirement.schema.json", include_str!("../schemas/requirement.schema.json")),
+    ("zone.schema.json", include_str!("../schemas/zone.schema.json")),
+    ("asset.schema.json", include_str!("../schemas/asset.schema.json")),
+    ("flow.schema.json", include_str!("../schemas/flow.schema.json")),
+    ("threat.schema.json", include_str!("../schemas/threat.schema.json")),
+    ("risk.schema.json", include_str!("../schemas/risk.schema.json")),
+    ("control.schema.json", include_str!("../schemas/control.schema.json")),
+    ("test.schema.json", include_str!("../schemas/test.schema.json")),
+    ("component.schema.json", include_str!("../schemas/component.schema.json")),
+    ("vulnerability.schema.json", include_str!("../schemas/vulnerability.schema.json")),
+];
+
+/// The schema every type builds on; it defines no type itself.
+const BASE_SCHEMA: &str = "item.schema.json";
+
+/// A link field as declared by `x-qms-link` in a type's schema.
+#[derive(Debug, Clone)]
+pub struct LinkField {
+    pub name: String,
+    /// Types an id in this field may name.
+    pub targets: Vec<String>,
+    /// How the link reads from the linking item ("verifies").
+    pub label: String,
+    /// How the link reads from the target ("verified by").
+    pub inverse: String,
+}
+
+/// One item type.
+pub struct TypeDef {
+    pub name: String,
+    /// Id prefix for `new` ("REQ").
+    pub prefix: String,
+    /// Heading for generated chapters and tables ("Requirements").
+    pub plural: String,
+    pub links: Vec<LinkField>,
+    /// Every field the schema defines, for "did you mean" hints.
+    pub fields: Vec<String>,
+    pub validator: jsonschema::Validator,
+    /// The schema's file name, and where it came from when it is the project's own.
+    pub file_name: String,
+    pub file: Option<FileId>,
+}
+
+impl TypeDef {
+    pub fn link(&self, field: &str) -> Option<&LinkField> {
+        self.links.iter().find(|l| l.name == field)
+    }
+}
+
+/// All item types of a project.
+#[derive(Default)]
+pub struct Types {
+    types: BTreeMap<String, TypeDef>,
+    /// Every schema document by file name, as written out by `mdbook-qms schema`.
+    documents: BTreeMap<String, Value>,
+}
+
+impl Types {
+    pub fn get(&self, name: &str) -> Option<&TypeDef> {
+        self.types.get(name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.types.keys().map(String::as_str)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &TypeDef> {
+        self.types.values()
+    }
+
+    pub fn documents(&self) -> &BTreeMap<String, Value> {
+        &self.documents
+    }
+
+    /// The built-in types only.
+    pub fn builtin() -> Self {
+        load(None, &mut SourceMap::default(), &mut Diagnostics::default())
+    }
+}
+
+/// Loads the built-in schemas and the project's `schemas/` folder (if given and present).
+pub fn load(dir: Option<(&Path, &Path)>, sources: &mut SourceMap, diags: &mut Diagnostics) -> Types {
+    let mut documents: BTreeMap<String, (Value, Option<FileId>)> = BUILTIN
+        .iter()
+        .map(|(name, text)| {
+            let value = serde_json::from_str(text).expect("built-in schemas are valid JSON");
+            (name.to_string(), (value, None))
+        })
+        .collect();
+    if let Some((root, rel)) = dir {
+        for (name, value, file) in read_project_schemas(root, rel, sources, diags) {
+            documents.insert(name, (value, Some(file)));
+        }
+    }
+
+    let registry = match jsonschema::Registry::new()
+        .extend(
+            documents
+                .iter()
+                .map(|(name, (v, _))| (format!("{BASE_URI}{name}"), v.clone())),
+        )
+        .and_then(|b| b.prepare())
+    {
+        Ok(r) => r,
+        Err(e) => {
+            diags.push(Diagnostic::new(
+                code::SCHEMA_INVALID,
+                format!("the schemas cannot be loaded together: {e}"),
+            ));
+            return Types::default();
+        }
+    };
+
+    let mut types = BTreeMap::new();
+    for (name, (schema, file)) in &documents {
+        if name == BASE_SCHEMA {
+            continue;
+        }
+        let report = |msg: String| {
+            let d = Diagnostic::new(code::SCHEMA_INVALID, format!("schema {name}: {msg}"));
+            match file {
+                Some(f) => d.in_file(*f),
+                None => d,
+            }
+        };
+        let type_name = type_name(name, schema);
+        let meta = schema.get("x-qms");
+        let text_of = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str);
+        let validator = match jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .with_registry(&registry)
+            .with_base_uri(format!("{BASE_URI}{name}"))
+            .build(schema)
+        {
+            Ok(v) => v,
+            Err(e) => {
+                diags.push(report(e.to_string()));
+                continue;
+            }
+        };
+        let mut fields = Vec::new();
+        let mut links = Vec::new();
+        collect_fields(schema, &documents, &mut fields, &mut links, 0);
+        fields.sort();
+        fields.dedup();
+        types.insert(
+            type_name.clone(),
+            TypeDef {
+                prefix: text_of("prefix")
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| type_name.to_uppercase().replace(['-', '_'], "")),
+                plural: text_of("plural")
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| type_name.clone()),
+                name: type_name,
+                links,
+                fields,
+                validator,
+                file_name: name.clone(),
+                file: *file,
+            },
+        );
+    }
+    // Link targets must be types that exist.
+    for def in types.values() {
+        for link in &def.links {
+            for target in &link.targets {
+                if !types.contains_key(target) {
+                    let d = Diagnostic::new(
+                        code::SCHEMA_INVALID,
+                        format!(
+                            "schema {}: link field `{}` names unknown type `{target}`",
+                            def.file_name, link.name
+                        ),
+                    );
+                    diags.push(match def.file {
+                        Some(f) => d.in_file(f),
+                        None => d,
+                    });
+                }
+            }
+        }
+    }
+    Types {
+        types,
+        documents: documents.into_iter().map(|(k, (v, _))| (k, v)).collect(),
+    }
+}
+
+/// The type a schema defines: `x-qms.type`, else `properties.type.const`, else the file
+/// name without `.schema.json`.
+fn type_name(file_name: &str, schema: &Value) -> String {
+    schema
+        .pointer("/x-qms/type")
+        .or_else(|| schema.pointer("/properties/type/const"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            file_name
+                .trim_end_matches(".json")
+                .trim_end_matches(".schema")
+                .to_owned()
+        })
+}
+
+/// Gathers field names and link fields from a schema, following `$ref`s to other schema
+/// files and `allOf`, so fields inherited from `item.schema.json` count.
+fn collect_fields(
+    schema: &Value,
+    documents: &BTreeMap<String, (Value, Option<FileId>)>,
+    fields: &mut Vec<String>,
+    links: &mut Vec<LinkField>,
+    depth: usize,
+) {
+    if depth > 8 {
+        return;
+    }
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (name, prop) in props {
+            fields.push(name.clone());
+            if let Some(link) = prop.get("x-qms-link") {
+                if links.iter().any(|l| &l.name == name) {
+                    continue;
+                }
+                let targets = match link.get("targets") {
+                    Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                    Some(Value::String(s)) => vec![s.clone()],
+                    _ => Vec::new(),
+                };
+                let label = link.get("label").and_then(Value::as_str).unwrap_or(name);
+                let inverse = link
+                    .get("inverse")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("{label} (from)"));
+                links.push(LinkField {
+                    name: name.clone(),
+                    targets,
+                    label: label.to_owned(),
+                    inverse,
+                });
+            }
+        }
+    }
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let (file, fragment) = r.split_once('#').unwrap_or((r, ""));
+        if !file.is_empty() && fragment.is_empty() {
+            let file = file.rsplit('/').next().unwrap_or(file);
+            if let Some((doc, _)) = documents.get(file) {
+                collect_fields(doc, documents, fields, links, depth + 1);
+            }
+        }
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        for sub in all {
+            collect_fields(sub, documents, fields, links, depth + 1);
+        }
+    }
+}
+
+/// Reads `*.json` from the project's schema folder, reporting files that are not JSON or
+/// not valid draft 2020-12 schemas.
+fn read_project_schemas(
+    root: &Path,
+    rel: &Path,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Vec<(String, Value, FileId)> {
+    let dir = root.join(rel);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json") && p.is_file())
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let rel_path = rel.join(&name);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                diags.push(Diagnostic::new(
+                    code::IO_ERROR,
+                    format!("cannot read {}: {e}", rel_path.display()),
+                ));
+                continue;
+            }
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            diags.push(Diagnostic::new(
+                code::FILE_NOT_UTF8,
+                format!("{} is not valid UTF-8", rel_path.display()),
+            ));
+            continue;
+        };
+        let file = sources.add(rel_path, text);
+        let source = sources.get(file);
+        let value: Value = match serde_json::from_str(&source.text) {
+            Ok(v) => v,
+            Err(e) => {
+                let offset = source.offset(e.line(), e.column().saturating_sub(1));
+                diags.push(
+                    Diagnostic::new(code::SCHEMA_INVALID, format!("schema {name} is not valid JSON: {e}"))
+                        .at(Span { file, start: offset, end: offset }),
+                );
+                continue;
+            }
+        };
+        if let Err(e) = jsonschema::meta::validate(&value) {
+            diags.push(
+                Diagnostic::new(
+                    code::SCHEMA_INVALID,
+                    format!("schema {name} is not a valid JSON Schema: {e} (at {})", e.instance_path()),
+                )
+                .at(json_pointer_span(&source.text, e.instance_path().as_str(), file)),
+            );
+            continue;
+        }
+        out.push((name, value, file));
+    }
+    out
+}
+
+/// Best-effort span of a JSON pointer in a JSON text: the last key named in the pointer,
+/// or the start of the file.
+fn json_pointer_span(text: &str, pointer: &str, file: FileId) -> Span {
+    let mut offset = 0;
+    for segment in pointer.split('/').skip(1) {
+        let needle = format!("\"{segment}\"");
+        if let Some(i) = text[offset..].find(&needle) {
+            offset += i;
+        }
+    }
+    Span { file, start: offset, end: offset }
+}

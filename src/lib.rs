@@ -6,13 +6,17 @@
 //! diagnostics and `project` tying the stages together.
 
 pub mod config;
+pub mod corpus;
 pub mod diag;
 pub mod directive;
 pub mod link;
 pub mod load;
 pub mod model;
+pub mod preprocess;
 pub mod project;
+pub mod render;
 pub mod report;
+pub mod scaffold;
 pub mod schema;
 pub mod source;
 pub mod validate;

@@ -65,24 +65,30 @@ pub fn read_files(
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Vec<FileId> {
-    let read: Vec<(PathBuf, Result<String, Diagnostic>)> = paths
+    // The error side keeps what text there is (lossy for non-UTF-8) and the bad offset,
+    // so the diagnostic can point at line:column.
+    type Failed = (Diagnostic, String, Option<usize>);
+    let read: Vec<(PathBuf, Result<String, Failed>)> = paths
         .into_par_iter()
         .map(|rel| {
             let text = match std::fs::read(root.join(&rel)) {
                 Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
                     let valid = e.utf8_error().valid_up_to();
-                    Diagnostic::new(
+                    let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                    let d = Diagnostic::new(
                         code::FILE_NOT_UTF8,
                         format!(
                             "{} is not valid UTF-8 (first bad byte at offset {valid})",
                             display_path(&rel)
                         ),
                     )
-                    .help("save the file as UTF-8")
+                    .help("save the file as UTF-8");
+                    (d, lossy, Some(valid))
                 }),
-                Err(e) => Err(Diagnostic::new(
-                    code::IO_ERROR,
-                    format!("cannot read {}: {e}", display_path(&rel)),
+                Err(e) => Err((
+                    Diagnostic::new(code::IO_ERROR, format!("cannot read {}: {e}", display_path(&rel))),
+                    String::new(),
+                    None,
                 )),
             };
             (rel, text)
@@ -92,10 +98,14 @@ pub fn read_files(
     for (rel, text) in read {
         match text {
             Ok(text) => ids.push(sources.add(rel, text)),
-            Err(d) => {
-                // Keep the file known (empty) so the diagnostic can name it.
-                let id = sources.add(rel, String::new());
-                diags.push(d.in_file(id));
+            Err((d, text, bad)) => {
+                // Keep the file known so the diagnostic can name it; it is not parsed.
+                let id = sources.add(rel, text);
+                diags.push(match bad {
+                    // The bad bytes became U+FFFD (3 bytes) in the lossy text.
+                    Some(at) => d.at(Span { file: id, start: at, end: at + 3 }),
+                    None => d.in_file(id),
+                });
             }
         }
     }

@@ -1,10 +1,12 @@
 //! The `mdbook-qms` binary: maps subcommands and the mdBook protocol onto the library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use mdbook_qms::preprocess::{self, Failure};
 use mdbook_qms::project::{ChapterSource, Project};
+use mdbook_qms::scaffold;
 use mdbook_qms::report::{self, Format};
 use mdbook_qms::source::SourceMap;
 
@@ -25,6 +27,29 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
     },
+    /// Build the HTML book in-process (no separate mdBook install needed).
+    Build {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Where to write the book (default: book.toml's build-dir).
+        #[arg(long)]
+        dest_dir: Option<PathBuf>,
+    },
+    /// Create a starter project in DIR.
+    Init { dir: PathBuf },
+    /// Add an item of TYPE with the next free id.
+    New {
+        /// Item type, e.g. requirement, threat, test.
+        #[arg(value_name = "TYPE")]
+        ty: String,
+        #[arg(long)]
+        title: Option<String>,
+        /// The project folder.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// mdBook protocol: exit 0 if the renderer is supported.
+    Supports { renderer: String },
     /// Write the JSON Schemas of every item type (built-in and the project's) to a folder.
     Schema {
         #[arg(long)]
@@ -39,7 +64,72 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Check { dir, format }) => check(&dir, format),
         Some(Command::Schema { out, dir }) => write_schemas(&dir, &out),
-        None => ExitCode::from(2),
+        Some(Command::Build { dir, dest_dir }) => build(&dir, dest_dir.as_deref()),
+        Some(Command::Init { dir }) => init(&dir),
+        Some(Command::New { ty, title, dir }) => new_item(&dir, &ty, title.as_deref()),
+        Some(Command::Supports { .. }) => ExitCode::SUCCESS,
+        None => protocol(),
+    }
+}
+
+/// No subcommand: mdBook runs us as a preprocessor with `[context, book]` on stdin.
+fn protocol() -> ExitCode {
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::stdout().lock();
+    match preprocess::run_protocol(stdin, stdout) {
+        Ok(warnings) => {
+            eprint!("{warnings}");
+            ExitCode::SUCCESS
+        }
+        Err(failure) => fail(failure),
+    }
+}
+
+fn fail(failure: Failure) -> ExitCode {
+    eprintln!("{failure}");
+    ExitCode::from(match failure {
+        Failure::Book(_) => 1,
+        Failure::Usage(_) => 2,
+    })
+}
+
+fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
+    match preprocess::build(dir, dest) {
+        Ok(out) => {
+            eprintln!("book written to {}", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(failure) => fail(failure),
+    }
+}
+
+fn init(dir: &Path) -> ExitCode {
+    match scaffold::init(dir) {
+        Ok(files) => {
+            for f in files {
+                eprintln!("created {}", dir.join(f).display());
+            }
+            eprintln!("next: mdbook-qms check {0} && mdbook-qms build {0}", dir.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn new_item(dir: &Path, ty: &str, title: Option<&str>) -> ExitCode {
+    match scaffold::new_item(dir, ty, title) {
+        Ok((id, path)) => {
+            println!("{id}");
+            eprintln!("created {}", dir.join(path).display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

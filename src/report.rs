@@ -107,13 +107,33 @@ fn snippet(out: &mut String, span: Span, sources: &SourceMap, label: &str) {
     if f.text.is_empty() {
         return;
     }
-    let text = f.line_text(line);
+    let span_len = end_col.saturating_sub(col).max(1);
+    let (text, col) = window(f.line_text(line), col);
+    let text = text.as_str();
     let width = line.to_string().len();
-    let len = if end_line == line { end_col.saturating_sub(col).max(1) } else { text.chars().count().saturating_sub(col - 1).max(1) };
+    let rest = text.chars().count().saturating_sub(col - 1).max(1);
+    let len = if end_line == line { span_len.min(rest) } else { rest };
     let _ = writeln!(out, "{:width$} |", "");
     let _ = writeln!(out, "{line} | {text}");
     let pad: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
     let _ = writeln!(out, "{:width$} | {pad}{}{}{label}", "", "^".repeat(len), if label.is_empty() { "" } else { " " });
+}
+
+/// Cuts a long line (minified data, an alias bomb) to a window around the column, so a
+/// report stays readable; returns the text shown and the column within it.
+fn window(text: &str, col: usize) -> (String, usize) {
+    const WIDTH: usize = 120;
+    let count = text.chars().count();
+    if count <= WIDTH {
+        return (text.to_owned(), col);
+    }
+    let from = (col - 1).saturating_sub(WIDTH / 2).min(count - WIDTH);
+    let mut shown = String::from(if from > 0 { "…" } else { "" });
+    shown.extend(text.chars().skip(from).take(WIDTH));
+    if from + WIDTH < count {
+        shown.push('…');
+    }
+    (shown, col - from + usize::from(from > 0))
 }
 
 fn json_object(r: &Resolved, sources: &SourceMap) -> Value {

@@ -57,6 +57,8 @@ pub struct TypeDef {
     pub links: Vec<LinkField>,
     /// Every field the schema defines, for "did you mean" hints.
     pub fields: Vec<String>,
+    /// Fields whose text is Markdown (`contentMediaType: text/markdown`), rendered as such.
+    pub markdown_fields: Vec<String>,
     pub validator: jsonschema::Validator,
     /// The schema's file name, and where it came from when it is the project's own.
     pub file_name: String,
@@ -109,27 +111,29 @@ pub fn load(dir: Option<(&Path, &Path)>, sources: &mut SourceMap, diags: &mut Di
             (name.to_string(), (value, None))
         })
         .collect();
+    let builtin = documents.clone();
     if let Some((root, rel)) = dir {
-        for (name, value, file) in read_project_schemas(root, rel, sources, diags) {
+        let mut project = read_project_schemas(root, rel, sources, diags);
+        drop_dangling_refs(&mut project, &builtin, sources, diags);
+        for (name, value, file) in project {
             documents.insert(name, (value, Some(file)));
         }
     }
 
-    let registry = match jsonschema::Registry::new()
-        .extend(
-            documents
-                .iter()
-                .map(|(name, (v, _))| (format!("{BASE_URI}{name}"), v.clone())),
-        )
-        .and_then(|b| b.prepare())
-    {
+    // One bad project schema must not take the built-in types down with it: fall back
+    // to the built-in schemas so items of those types are still checked.
+    let registry = match registry_of(&documents) {
         Ok(r) => r,
         Err(e) => {
             diags.push(Diagnostic::new(
                 code::SCHEMA_INVALID,
-                format!("the schemas cannot be loaded together: {e}"),
+                format!("the project's schemas cannot be loaded together ({e}); only the built-in schemas are used"),
             ));
-            return Types::default();
+            documents = builtin;
+            match registry_of(&documents) {
+                Ok(r) => r,
+                Err(_) => return Types::default(),
+            }
         }
     };
 
@@ -146,6 +150,21 @@ pub fn load(dir: Option<(&Path, &Path)>, sources: &mut SourceMap, diags: &mut Di
             }
         };
         let type_name = type_name(name, schema);
+        if let Some(existing) = types.get(&type_name) {
+            let existing: &TypeDef = existing;
+            match (existing.file, file) {
+                // The project's schema for a type replaces the built-in one.
+                (Some(_), None) => continue,
+                (Some(_), Some(_)) => {
+                    diags.push(report(format!(
+                        "defines type `{type_name}`, which {} already defines",
+                        existing.file_name
+                    )));
+                    continue;
+                }
+                (None, _) => {}
+            }
+        }
         let meta = schema.get("x-qms");
         let text_of = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str);
         let validator = match jsonschema::options()
@@ -162,9 +181,12 @@ pub fn load(dir: Option<(&Path, &Path)>, sources: &mut SourceMap, diags: &mut Di
         };
         let mut fields = Vec::new();
         let mut links = Vec::new();
-        collect_fields(schema, &documents, &mut fields, &mut links, 0);
+        let mut markdown_fields = Vec::new();
+        collect_fields(schema, &documents, &mut fields, &mut links, &mut markdown_fields, 0);
         fields.sort();
         fields.dedup();
+        markdown_fields.sort();
+        markdown_fields.dedup();
         types.insert(
             type_name.clone(),
             TypeDef {
@@ -177,6 +199,7 @@ pub fn load(dir: Option<(&Path, &Path)>, sources: &mut SourceMap, diags: &mut Di
                 name: type_name,
                 links,
                 fields,
+                markdown_fields,
                 validator,
                 file_name: name.clone(),
                 file: *file,
@@ -232,6 +255,7 @@ fn collect_fields(
     documents: &BTreeMap<String, (Value, Option<FileId>)>,
     fields: &mut Vec<String>,
     links: &mut Vec<LinkField>,
+    markdown_fields: &mut Vec<String>,
     depth: usize,
 ) {
     if depth > 8 {
@@ -240,6 +264,9 @@ fn collect_fields(
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
         for (name, prop) in props {
             fields.push(name.clone());
+            if prop.get("contentMediaType").and_then(Value::as_str) == Some("text/markdown") {
+                markdown_fields.push(name.clone());
+            }
             if let Some(link) = prop.get("x-qms-link") {
                 if links.iter().any(|l| &l.name == name) {
                     continue;
@@ -269,13 +296,13 @@ fn collect_fields(
         if !file.is_empty() && fragment.is_empty() {
             let file = file.rsplit('/').next().unwrap_or(file);
             if let Some((doc, _)) = documents.get(file) {
-                collect_fields(doc, documents, fields, links, depth + 1);
+                collect_fields(doc, documents, fields, links, markdown_fields, depth + 1);
             }
         }
     }
     if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
         for sub in all {
-            collect_fields(sub, documents, fields, links, depth + 1);
+            collect_fields(sub, documents, fields, links, markdown_fields, depth + 1);
         }
     }
 }
@@ -324,7 +351,12 @@ fn read_project_schemas(
         let value: Value = match serde_json::from_str(&source.text) {
             Ok(v) => v,
             Err(e) => {
-                let offset = source.offset(e.line(), e.column().saturating_sub(1));
+                // serde_json counts columns in bytes, not characters.
+                let line_start = source.offset(e.line(), 0);
+                let mut offset = (line_start + e.column().saturating_sub(1)).min(source.text.len());
+                while !source.text.is_char_boundary(offset) {
+                    offset -= 1;
+                }
                 diags.push(
                     Diagnostic::new(code::SCHEMA_INVALID, format!("schema {name} is not valid JSON: {e}"))
                         .at(Span { file, start: offset, end: offset }),
@@ -345,6 +377,96 @@ fn read_project_schemas(
         out.push((name, value, file));
     }
     out
+}
+
+/// A registry of every schema document under [`BASE_URI`].
+fn registry_of(
+    documents: &BTreeMap<String, (Value, Option<FileId>)>,
+) -> Result<jsonschema::Registry<'static>, String> {
+    jsonschema::Registry::new()
+        .extend(
+            documents
+                .iter()
+                .map(|(name, (v, _))| (format!("{BASE_URI}{name}"), v.clone())),
+        )
+        .and_then(|b| b.prepare())
+        .map_err(|e| e.to_string())
+}
+
+/// Drops project schemas whose `$ref` names a file that is neither built in nor in the
+/// schema folder, reporting the `$ref`. Repeats because dropping one can strand another.
+/// Schemas with their own `$id` resolve relative refs elsewhere and are left to the
+/// registry.
+fn drop_dangling_refs(
+    project: &mut Vec<(String, Value, FileId)>,
+    builtin: &BTreeMap<String, (Value, Option<FileId>)>,
+    sources: &SourceMap,
+    diags: &mut Diagnostics,
+) {
+    loop {
+        let known: std::collections::BTreeSet<String> = builtin
+            .keys()
+            .cloned()
+            .chain(project.iter().map(|(name, _, _)| name.clone()))
+            .collect();
+        let before = project.len();
+        project.retain(|(name, value, file)| {
+            if value.get("$id").is_some() {
+                return true;
+            }
+            let mut refs = Vec::new();
+            external_refs(value, "", &mut refs, 0);
+            let missing = refs.into_iter().find(|(r, _)| {
+                let target = r.split('#').next().unwrap_or("");
+                let target = target.strip_prefix(BASE_URI).unwrap_or(target);
+                let target = target.strip_prefix("./").unwrap_or(target);
+                !target.is_empty() && !target.contains(':') && !known.contains(target)
+            });
+            let Some((r, pointer)) = missing else {
+                return true;
+            };
+            diags.push(
+                Diagnostic::new(
+                    code::SCHEMA_INVALID,
+                    format!("schema {name}: `$ref` names `{r}`, which is neither a built-in schema nor a file in the schema folder"),
+                )
+                .at(json_pointer_span(&sources.get(*file).text, &pointer, *file))
+                .help(format!(
+                    "built-in schemas: {}",
+                    builtin.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+                )),
+            );
+            false
+        });
+        if project.len() == before {
+            return;
+        }
+    }
+}
+
+/// Every `$ref` in a schema with the JSON pointer of the `$ref` key. Depth is bounded
+/// (serde_json already caps nesting at 128).
+fn external_refs(value: &Value, pointer: &str, out: &mut Vec<(String, String)>, depth: usize) {
+    if depth > 128 {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                let here = format!("{pointer}/{key}");
+                match (key.as_str(), v) {
+                    ("$ref", Value::String(r)) => out.push((r.clone(), here)),
+                    _ => external_refs(v, &here, out, depth + 1),
+                }
+            }
+        }
+        Value::Array(list) => {
+            for (i, v) in list.iter().enumerate() {
+                external_refs(v, &format!("{pointer}/{i}"), out, depth + 1);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Best-effort span of a JSON pointer in a JSON text: the last key named in the pointer,

@@ -69,18 +69,21 @@ fn validate_one(raw: RawItem, types: &Types, diags: &mut Vec<Diagnostic>) -> Opt
     };
 
     let mut id_ok = id.is_some();
+    let mut id_reported = false;
     for error in def.validator.iter_errors(&json) {
         let pointer = error.instance_path().as_str().to_owned();
         let (key, value) = node.locate(&pointer);
         let field = pointer.trim_start_matches('/').split('/').next().unwrap_or("");
         if field == "id" {
             id_ok = false;
+            id_reported = true;
         }
         let d = match error.kind() {
             ValidationErrorKind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
                 if name == "id" {
                     id_ok = false;
+                    id_reported = true;
                 }
                 Diagnostic::new(code::SCHEMA_REQUIRED, format!("missing required field `{name}`"))
                     .at(key.unwrap_or(value).span)
@@ -154,6 +157,30 @@ fn validate_one(raw: RawItem, types: &Types, diags: &mut Vec<Diagnostic>) -> Opt
         };
         diags.push(d.maybe_item(id.as_deref()));
     }
+    // A project's schema need not constrain `id`, but the link graph and the book are
+    // keyed by it: check it here rather than drop the item silently.
+    if !id_reported {
+        let problem = match (id.as_deref(), node.get("id")) {
+            (Some(s), _) if is_valid_id(s) => None,
+            (Some(s), Some((_, v))) => Some(
+                Diagnostic::new(code::ITEM_INVALID_ID, format!("`{s}` is not a valid id"))
+                    .at(v.span)
+                    .help(format!("an id is an upper-case prefix, then `-`-separated parts of upper-case letters and digits, e.g. {}-001", def.prefix)),
+            ),
+            (_, Some((_, v))) => Some(
+                Diagnostic::new(code::SCHEMA_TYPE, format!("`id` must be text, found {}", found_word(v))).at(v.span),
+            ),
+            (_, None) => Some(
+                Diagnostic::new(code::SCHEMA_REQUIRED, "missing required field `id`")
+                    .at(node.span)
+                    .help(format!("a {ty} needs `id`")),
+            ),
+        };
+        if let Some(d) = problem {
+            diags.push(d.maybe_item(id.as_deref()));
+            return None;
+        }
+    }
     if !id_ok {
         return None;
     }
@@ -169,6 +196,17 @@ fn validate_one(raw: RawItem, types: &Types, diags: &mut Vec<Diagnostic>) -> Opt
         node: raw.node,
         home: raw.home,
     })
+}
+
+/// `^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$`, the id rule of `item.schema.json`.
+fn is_valid_id(id: &str) -> bool {
+    let mut parts = id.split('-');
+    let upper_digit = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| upper_digit(p) && p.as_bytes()[0].is_ascii_uppercase());
+    let rest: Vec<&str> = parts.collect();
+    first_ok && !rest.is_empty() && rest.iter().all(|p| upper_digit(p))
 }
 
 fn unknown_field(name: &str, parent: &Node, top_level: bool, fields: &[String], ty: &str, id: Option<&str>) -> Diagnostic {

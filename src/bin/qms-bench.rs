@@ -1,0 +1,303 @@
+//! `qms-bench`: generates realistic projects and times the real `mdbook-qms` binary on
+//! them, printing each figure next to its target.
+//!
+//! It runs the sibling `mdbook-qms` executable (the one built next to this one, so build
+//! both with `cargo build --release --bins`) as a child process, the way users and CI run
+//! it, and takes each child's peak resident memory from `wait4`. A benchmark is a row
+//! (see [`Row`]); later rows (book build, history scan) only need a corpus, a command
+//! and a target.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use mdbook_qms::corpus::{self, Stats, DEFAULT_FILES};
+
+#[derive(Parser)]
+#[command(name = "qms-bench", about = "Generate corpora and time mdbook-qms on them")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Write a generated project to a folder.
+    Gen {
+        #[arg(long, default_value_t = 10_000)]
+        items: usize,
+        #[arg(long, default_value_t = DEFAULT_FILES)]
+        files: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Time `mdbook-qms check DIR --format json` on generated projects of the given sizes.
+    Check {
+        /// Item counts, e.g. `--items 10000 --items 100000`.
+        #[arg(long, default_values_t = [10_000, 100_000])]
+        items: Vec<usize>,
+        #[arg(long, default_value_t = DEFAULT_FILES)]
+        files: usize,
+        /// Timed runs per size; the table shows the median and the fastest.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+}
+
+/// What a row must meet. The check targets scale with the corpus: 0.5 s per 10,000 items
+/// (so 5 s for 100,000), and peak memory under 1 GiB.
+#[derive(Clone, Copy)]
+struct Target {
+    time: Duration,
+    rss_bytes: u64,
+}
+
+impl Target {
+    fn check(items: usize) -> Target {
+        Target {
+            time: Duration::from_micros(50 * items as u64),
+            rss_bytes: 1 << 30,
+        }
+    }
+}
+
+/// One benchmark's measurements.
+struct Row {
+    name: String,
+    corpus: Stats,
+    times: Vec<Duration>,
+    peak_rss_bytes: u64,
+    target: Target,
+    /// Why a run did not count (wrong exit status, unexpected diagnostics).
+    failure: Option<String>,
+}
+
+impl Row {
+    fn median(&self) -> Duration {
+        let mut t = self.times.clone();
+        t.sort();
+        t.get(t.len() / 2).copied().unwrap_or_default()
+    }
+
+    fn min(&self) -> Duration {
+        self.times.iter().min().copied().unwrap_or_default()
+    }
+
+    fn met(&self) -> bool {
+        self.failure.is_none() && self.median() <= self.target.time && self.peak_rss_bytes < self.target.rss_bytes
+    }
+}
+
+/// A child's wall time, peak RSS, exit status and standard output.
+struct Run {
+    wall: Duration,
+    max_rss_bytes: u64,
+    status: i32,
+    stdout: Vec<u8>,
+}
+
+/// Runs `cmd` to completion and reaps it with `wait4`, which returns that one child's
+/// resource usage (RUSAGE_CHILDREN would fold in every earlier child).
+fn run(cmd: &mut Command) -> std::io::Result<Run> {
+    let start = Instant::now();
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
+    let mut stdout = Vec::new();
+    if let Some(mut out) = child.stdout.take() {
+        out.read_to_end(&mut stdout)?;
+    }
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data that wait4 fills in; pid is our own unreaped child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    if reaped != pid {
+        return Err(std::io::Error::last_os_error());
+    }
+    let status = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    Ok(Run {
+        wall,
+        // Linux reports ru_maxrss in KiB.
+        max_rss_bytes: usage.ru_maxrss.max(0) as u64 * 1024,
+        status,
+        stdout,
+    })
+}
+
+/// The `mdbook-qms` executable built next to this one.
+fn sibling_binary() -> Result<PathBuf, String> {
+    let me = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
+    let bin = me.with_file_name(format!("mdbook-qms{}", std::env::consts::EXE_SUFFIX));
+    if bin.is_file() {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "{} not found; build both binaries: cargo build --release --bins",
+            bin.display()
+        ))
+    }
+}
+
+/// A scratch folder removed when dropped (no tempfile dependency in the binary).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(label: &str) -> std::io::Result<Scratch> {
+        let path = std::env::temp_dir().join(format!("qms-bench-{}-{label}", std::process::id()));
+        if path.exists() {
+            std::fs::remove_dir_all(&path)?;
+        }
+        std::fs::create_dir_all(&path)?;
+        Ok(Scratch(path))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn check_row(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Result<Row> {
+    let scratch = Scratch::new(&items.to_string())?;
+    let corpus = corpus::generate(&scratch.0, items, files)?;
+    let mut row = Row {
+        name: format!("check {}", short_count(items)),
+        corpus,
+        times: Vec::new(),
+        peak_rss_bytes: 0,
+        target: Target::check(items),
+        failure: None,
+    };
+    for _ in 0..runs.max(1) {
+        let r = run(Command::new(bin).arg("check").arg(&scratch.0).args(["--format", "json"]))?;
+        // A generated corpus is clean: anything but exit 0 and `[]` means we timed a
+        // broken run, not a check.
+        let out = String::from_utf8_lossy(&r.stdout);
+        if r.status != 0 || out.trim() != "[]" {
+            let first: String = out.chars().take(300).collect();
+            row.failure = Some(format!("exit status {}, output: {first}", r.status));
+        }
+        row.times.push(r.wall);
+        row.peak_rss_bytes = row.peak_rss_bytes.max(r.max_rss_bytes);
+    }
+    Ok(row)
+}
+
+fn short_count(n: usize) -> String {
+    if n >= 1000 && n % 1000 == 0 {
+        format!("{}k", n / 1000)
+    } else {
+        n.to_string()
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+fn print_table(rows: &[Row]) {
+    let header = [
+        "benchmark", "items", "files", "corpus", "runs", "median", "min", "peak RSS", "target", "result",
+    ];
+    let lines: Vec<[String; 10]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.name.clone(),
+                r.corpus.items.to_string(),
+                r.corpus.files.to_string(),
+                mib(r.corpus.bytes),
+                r.times.len().to_string(),
+                secs(r.median()),
+                secs(r.min()),
+                mib(r.peak_rss_bytes),
+                format!("<= {:.2} s, < {}", r.target.time.as_secs_f64(), mib(r.target.rss_bytes)),
+                if r.met() { "ok".into() } else if r.failure.is_some() { "FAILED RUN".into() } else { "MISSED".into() },
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for line in &lines {
+        for (w, cell) in widths.iter_mut().zip(line) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let print = |cells: &[&str]| {
+        let text: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .enumerate()
+            // Names left-aligned, figures right-aligned.
+            .map(|(i, (c, w))| if i == 0 || i >= 8 { format!("{c:<w$}") } else { format!("{c:>w$}") })
+            .collect();
+        println!("{}", text.join("  ").trim_end());
+    };
+    print(&header);
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    print(&rule.iter().map(String::as_str).collect::<Vec<_>>());
+    for line in &lines {
+        print(&line.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    for r in rows {
+        if let Some(f) = &r.failure {
+            println!("\n{}: {f}", r.name);
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Cmd::Gen { items, files, out } => match corpus::generate(&out, items, files) {
+            Ok(s) => {
+                println!(
+                    "wrote {} items ({} requirements, {} tests) in {} files, {} to {}",
+                    s.items,
+                    s.requirements,
+                    s.tests,
+                    s.files,
+                    mib(s.bytes),
+                    out.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", out.display());
+                ExitCode::from(2)
+            }
+        },
+        Cmd::Check { items, files, runs } => {
+            let bin = match sibling_binary() {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            println!("binary: {}", bin.display());
+            println!(
+                "machine: {} cores\n",
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            );
+            let mut rows = Vec::new();
+            for n in items {
+                match check_row(&bin, n, files, runs) {
+                    Ok(row) => rows.push(row),
+                    Err(e) => {
+                        eprintln!("error: benchmark of {n} items failed: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            print_table(&rows);
+            // Exit 1 when a target is missed, so CI can gate on it.
+            if rows.iter().all(Row::met) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+    }
+}

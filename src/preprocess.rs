@@ -1,0 +1,179 @@
+//! mdBook glue: the preprocessor (in-process and over stdin/stdout) and `build`.
+//!
+//! The stdin protocol accepts both mdBook 0.5 books (`items`) and 0.4 books
+//! (`sections`): we read the JSON as a plain value, convert only the chapter array (whose
+//! shape did not change) and write it back under the key it came in, leaving the rest of
+//! the input untouched. `mdbook_preprocessor::parse_input` would reject 0.4 input.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use mdbook_preprocessor::book::{Book, BookItem, Chapter};
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
+use serde_json::Value;
+
+use crate::diag::Diagnostics;
+use crate::project::{ChapterSource, Project};
+use crate::render;
+use crate::report::{self, Format};
+
+/// Why preprocessing failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The book has errors; the text is the rendered diagnostics.
+    Book(String),
+    /// Usage or I/O: unreadable input, no book.toml, ...
+    Usage(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Book(text) | Failure::Usage(text) => f.write_str(text.trim_end()),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Checks and renders a book in place. Returns the diagnostics text (warnings) on
+/// success, for the caller to log.
+pub fn apply(root: &Path, items: &mut Vec<BookItem>) -> Result<String, Failure> {
+    let mut given = Vec::new();
+    visit(items, &mut |ch| {
+        if let Some(path) = &ch.path {
+            given.push((path.clone(), ch.content.clone()));
+        }
+    });
+    let project = Project::load(root, ChapterSource::Given(given))
+        .map_err(|fatal| Failure::Usage(report::render(Format::Human, &[fatal.0], &Default::default())))?;
+    let text = diagnostics_text(&project.diagnostics, &project);
+    if project.diagnostics.has_errors() {
+        return Err(Failure::Book(text));
+    }
+    let rendered = render::render(&project);
+    let mut contents = rendered.chapters.into_iter();
+    visit(items, &mut |ch| {
+        if ch.path.is_some() {
+            if let Some(content) = contents.next() {
+                ch.content = content;
+            }
+        }
+    });
+    for generated in rendered.generated {
+        items.push(BookItem::Chapter(Chapter {
+            name: generated.name,
+            content: generated.content,
+            path: Some(generated.path),
+            source_path: None,
+            ..Default::default()
+        }));
+    }
+    Ok(text)
+}
+
+fn diagnostics_text(diags: &Diagnostics, project: &Project) -> String {
+    if diags.0.is_empty() {
+        String::new()
+    } else {
+        report::render(Format::Human, &diags.0, &project.sources)
+    }
+}
+
+/// Depth-first, parents before children: the order chapters appear in the book.
+fn visit(items: &mut [BookItem], f: &mut dyn FnMut(&mut Chapter)) {
+    for item in items {
+        if let BookItem::Chapter(ch) = item {
+            f(ch);
+            visit(&mut ch.sub_items, f);
+        }
+    }
+}
+
+/// The preprocessor registered with `mdbook-driver` by `build`.
+pub struct QmsPreprocessor;
+
+impl Preprocessor for QmsPreprocessor {
+    fn name(&self) -> &str {
+        "qms"
+    }
+
+    fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> anyhow::Result<Book> {
+        let warnings = apply(&ctx.root, &mut book.items)?;
+        if !warnings.is_empty() {
+            eprint!("{warnings}");
+        }
+        Ok(book)
+    }
+
+    fn supports_renderer(&self, _renderer: &str) -> anyhow::Result<bool> {
+        Ok(true)
+    }
+}
+
+/// The stdin/stdout protocol: `[context, book]` in, the book out.
+pub fn run_protocol(input: impl Read, output: impl Write) -> Result<String, Failure> {
+    let usage = |m: String| Failure::Usage(m);
+    let value: Value = serde_json::from_reader(input).map_err(|e| usage(format!("mdbook-qms: the input is not mdBook's preprocessor JSON: {e}")))?;
+    let Value::Array(mut pair) = value else {
+        return Err(usage("mdbook-qms: expected a JSON array [context, book] on stdin".into()));
+    };
+    if pair.len() != 2 {
+        return Err(usage("mdbook-qms: expected a JSON array [context, book] on stdin".into()));
+    }
+    let mut book = pair.pop().unwrap_or_default();
+    let context = pair.pop().unwrap_or_default();
+    let root = context
+        .get("root")
+        .and_then(Value::as_str)
+        .map(PathBuf::from)
+        .ok_or_else(|| usage("mdbook-qms: the context has no `root`".into()))?;
+    let key = if book.get("items").is_some() { "items" } else { "sections" };
+    let chapters = book
+        .get_mut(key)
+        .map(Value::take)
+        .ok_or_else(|| usage("mdbook-qms: the book has neither `items` (mdBook 0.5) nor `sections` (0.4)".into()))?;
+    let mut items: Vec<BookItem> =
+        serde_json::from_value(chapters).map_err(|e| usage(format!("mdbook-qms: cannot read the book's chapters: {e}")))?;
+    let warnings = apply(&root, &mut items)?;
+    book[key] = serde_json::to_value(&items).map_err(|e| usage(e.to_string()))?;
+    serde_json::to_writer(output, &book).map_err(|e| usage(format!("mdbook-qms: cannot write the book: {e}")))?;
+    Ok(warnings)
+}
+
+/// Builds the HTML book in-process with the preprocessor registered, so no separate
+/// mdBook install is needed.
+pub fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf, Failure> {
+    if !root.join("book.toml").is_file() {
+        return Err(Failure::Usage(format!("no book.toml in {}", root.display())));
+    }
+    let mut config = mdbook_driver::config::Config::from_disk(root.join("book.toml"))
+        .map_err(|e| Failure::Usage(format!("book.toml: {e:#}")))?;
+    if let Some(dest) = dest {
+        config.build.build_dir = std::path::absolute(dest).unwrap_or_else(|_| dest.to_path_buf());
+    }
+    let build_dir = root.join(&config.build.build_dir);
+    // mdBook empties the build folder first: never let that be the sources.
+    let src_dir = root.join(&config.book.src);
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b || b.starts_with(&a),
+        _ => false,
+    };
+    if same(&build_dir, &src_dir) || same(&build_dir, root) {
+        return Err(Failure::Usage(format!(
+            "the build folder {} would overwrite the book's sources; set [build] build-dir in book.toml or pass --dest-dir",
+            build_dir.display()
+        )));
+    }
+    let mut book = mdbook_driver::MDBook::load_with_config(root, config)
+        .map_err(|e| Failure::Usage(format!("{e:#}")))?;
+    book.with_preprocessor(QmsPreprocessor);
+    book.build().map_err(|e| {
+        // A book error comes back wrapped by mdBook; show our diagnostics as they were.
+        match e.chain().find_map(|c| c.downcast_ref::<Failure>()) {
+            Some(Failure::Book(text)) => Failure::Book(text.clone()),
+            _ => Failure::Usage(format!("{e:#}")),
+        }
+    })?;
+    Ok(build_dir)
+}

@@ -1,0 +1,149 @@
+//! Render stage: turns a checked project into book chapters.
+//!
+//! Works on strings only (no mdBook types): the caller hands in the chapters it got from
+//! mdBook (via `Project`) and receives their new content plus generated chapters.
+//! Everything item-derived is escaped HTML, written as single CommonMark HTML blocks.
+
+mod card;
+mod html;
+mod place;
+mod table;
+
+use std::path::PathBuf;
+
+pub use card::Page;
+pub use html::{escape, markdown};
+pub use table::natural_cmp;
+
+use crate::model::Home;
+use crate::project::Project;
+use crate::schema::BUILTIN;
+
+/// Styles for cards, tables and matrices, using mdBook's theme variables so that every
+/// theme (light, rust, coal, navy, ayu) stays readable. Injected once per page.
+const STYLE: &str = "<style>\
+.qms-card{border:1px solid var(--table-border-color);border-radius:6px;padding:0.2em 1em 0.6em;margin:1em 0;background:var(--bg)}\
+.qms-card-title{margin:0.5em 0}\
+.qms-id{font-family:var(--mono-font,monospace)}\
+.qms-badge{font-size:0.75em;padding:0.1em 0.5em;border-radius:1em;border:1px solid var(--table-border-color);vertical-align:middle;font-weight:normal}\
+.qms-status-approved{background:#2e7d3233}.qms-status-review{background:#f9a82533}.qms-status-draft{background:#9e9e9e33}.qms-status-obsolete{text-decoration:line-through}\
+.qms-kind{font-size:0.75em;color:var(--sidebar-fg,gray);font-weight:normal}\
+.qms-fields th{text-align:left;white-space:nowrap}\
+.qms-links{display:grid;grid-template-columns:max-content auto;gap:0.2em 1em;margin:0.5em 0}\
+.qms-links dt{font-weight:bold}.qms-links dd{margin:0}\
+.qms-source{font-size:0.75em;color:var(--sidebar-fg,gray)}\
+.qms-uncovered td{background:#c6282822}.qms-gap{color:#c62828;font-weight:bold}\
+.qms-matrix caption{caption-side:top;text-align:left;font-weight:bold}\
+.qms-missing{text-decoration:underline wavy #c62828}\
+</style>";
+
+/// A chapter mdBook does not know about: one per type for items no chapter places.
+pub struct GeneratedChapter {
+    /// Relative to the book's `src`.
+    pub path: PathBuf,
+    pub name: String,
+    pub content: String,
+}
+
+pub struct Rendered {
+    /// New content of each of `project.chapters`, in the same order.
+    pub chapters: Vec<String>,
+    pub generated: Vec<GeneratedChapter>,
+}
+
+/// Renders every chapter and the generated chapters. Call only on a project whose
+/// diagnostics have no errors: items in error may be missing from the graph.
+pub fn render(project: &Project) -> Rendered {
+    let homes = place::homes(project);
+    let chapters = project
+        .chapters
+        .iter()
+        .enumerate()
+        .map(|(index, chapter)| {
+            let page = Page { project, homes: &homes, path: &chapter.path };
+            let text = &project.sources.get(chapter.file).text;
+            let mut replacements: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+            for (i, item) in project.items.iter().enumerate() {
+                if let Home::Chapter { chapter: c, block } = item.home {
+                    if c == index && project.graph.get(&item.id) == Some(i) {
+                        replacements.push((block.start..block.end, page.card(i) + "\n"));
+                    }
+                }
+            }
+            for d in &chapter.directives {
+                let html = match d.name.as_str() {
+                    "ref" => project.graph.get(&d.args[0].text).map(|i| page.item_ref(i)),
+                    "item" => project.graph.get(&d.args[0].text).map(|i| page.card(i)),
+                    "table" => Some(table::table(&page, d)),
+                    "matrix" => Some(table::matrix(&page, d)),
+                    _ => None,
+                };
+                if let Some(html) = html {
+                    replacements.push((d.span.start..d.span.end, html));
+                }
+            }
+            if replacements.is_empty() {
+                return text.clone();
+            }
+            replacements.sort_by_key(|(r, _)| r.start);
+            let mut out = String::with_capacity(text.len() + replacements.len() * 256);
+            out.push_str(STYLE);
+            out.push_str("\n\n");
+            let mut at = 0;
+            for (range, html) in replacements {
+                if range.start < at {
+                    continue;
+                }
+                out.push_str(&text[at..range.start]);
+                out.push_str(&html);
+                at = range.end;
+            }
+            out.push_str(&text[at..]);
+            out
+        })
+        .collect();
+    Rendered { chapters, generated: generated_chapters(project, &homes) }
+}
+
+/// One chapter per type holding the cards of the items that landed there, built-in
+/// types in their documented order, then the project's own types.
+fn generated_chapters(project: &Project, homes: &[Option<PathBuf>]) -> Vec<GeneratedChapter> {
+    let mut types: Vec<&str> = BUILTIN
+        .iter()
+        .map(|(file, _)| file.trim_end_matches(".schema.json"))
+        .filter(|t| project.types.get(t).is_some())
+        .collect();
+    for t in project.types.names() {
+        if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    let mut out = Vec::new();
+    for ty in types {
+        let path = place::generated_chapter(ty);
+        let mut members: Vec<usize> = homes
+            .iter()
+            .enumerate()
+            .filter(|(i, home)| home.as_ref() == Some(&path) && project.items[*i].ty == ty)
+            .map(|(i, _)| i)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        members.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));
+        let name = project.types.get(ty).map_or(ty.to_owned(), |d| d.plural.clone());
+        let page = Page { project, homes, path: &path };
+        let mut content = format!("{STYLE}\n\n# {}\n\n", escape(&name));
+        content.push_str(&format!(
+            "<p class=\"qms-generated\">Generated by mdbook-qms: the {} {} that no chapter places.</p>\n\n",
+            members.len(),
+            escape(&name.to_lowercase())
+        ));
+        for i in members {
+            content.push_str(&page.card(i));
+            content.push_str("\n\n");
+        }
+        out.push(GeneratedChapter { path, name, content });
+    }
+    out
+}

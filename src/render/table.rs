@@ -1,0 +1,191 @@
+//! `table` and `matrix` directives.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::card::Page;
+use super::html::escape;
+use crate::directive::Directive;
+use crate::model::Item;
+
+/// Whether an item passes a directive's filters: `status=`, `tag=`, and `FIELD=VALUE`
+/// (equal, or contained in a list). Values may list alternatives: `status=draft|review`.
+fn matches(item: &Item, directive: &Directive, field_filters: bool) -> bool {
+    directive.options.iter().all(|(key, value)| {
+        let wanted: Vec<&str> = value.text.split('|').collect();
+        let field_value = match key.text.as_str() {
+            "status" => return wanted.contains(&item.status()),
+            "tag" => item.fields.get("tags"),
+            "columns" | "via" => return true,
+            _ if !field_filters => return true,
+            other => item.fields.get(other),
+        };
+        match field_value {
+            Some(Value::Array(list)) => list.iter().any(|v| wanted.iter().any(|w| value_eq(v, w))),
+            Some(v) => wanted.iter().any(|w| value_eq(v, w)),
+            None => false,
+        }
+    })
+}
+
+fn value_eq(value: &Value, wanted: &str) -> bool {
+    match value {
+        Value::String(s) => s == wanted,
+        other => other.to_string() == wanted,
+    }
+}
+
+/// Items of a type that pass the filters, in id order (natural order, so REQ-2 < REQ-10).
+fn select<'a>(page: &Page<'a>, ty: &str, directive: &Directive, field_filters: bool) -> Vec<usize> {
+    let project = page.project;
+    let mut rows: Vec<usize> = project
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(i, item)| {
+            item.ty == ty && project.graph.get(&item.id) == Some(*i) && matches(item, directive, field_filters)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    rows.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));
+    rows
+}
+
+/// Compares ids so that runs of digits compare as numbers.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let key = |s: &str| {
+        let mut parts: Vec<(String, u64)> = Vec::new();
+        let mut text = String::new();
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c.is_ascii_digit() {
+                let mut n = c.to_digit(10).unwrap_or(0) as u64;
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n.saturating_mul(10).saturating_add(d as u64);
+                    chars.next();
+                }
+                parts.push((std::mem::take(&mut text), n));
+            } else {
+                text.push(c);
+            }
+        }
+        parts.push((text, u64::MAX));
+        parts
+    };
+    key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+}
+
+fn heading(column: &str) -> String {
+    match column {
+        "id" => "ID".into(),
+        "title" => "Title".into(),
+        "status" => "Status".into(),
+        other => {
+            let mut s = other.replace('_', " ");
+            if let Some(first) = s.get(0..1) {
+                s.replace_range(0..1, &first.to_uppercase());
+            }
+            s
+        }
+    }
+}
+
+/// `{{#qms table TYPE ...}}`: one row per matching item.
+pub fn table(page: &Page, directive: &Directive) -> String {
+    let ty = &directive.args[0].text;
+    let columns: Vec<String> = directive
+        .option("columns")
+        .map(|c| c.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_else(|| vec!["id".into(), "title".into(), "status".into()]);
+    let rows = select(page, ty, directive, true);
+    let mut out = String::from("<table class=\"qms-table\"><thead><tr>");
+    for c in &columns {
+        let _ = write!(out, "<th>{}</th>", escape(&heading(c)));
+    }
+    out.push_str("</tr></thead><tbody>");
+    if rows.is_empty() {
+        let _ = write!(
+            out,
+            "<tr><td colspan=\"{}\" class=\"qms-empty\">No {} matches.</td></tr>",
+            columns.len(),
+            escape(ty)
+        );
+    }
+    for &i in &rows {
+        let item = &page.project.items[i];
+        out.push_str("<tr>");
+        for c in &columns {
+            let cell = match c.as_str() {
+                "id" => page.item_ref(i),
+                "title" => escape(&item.title),
+                "status" => format!(
+                    "<span class=\"qms-badge qms-status-{0}\">{0}</span>",
+                    escape(item.status())
+                ),
+                "type" => escape(&item.ty),
+                field => item.fields.get(field).map_or(String::new(), |v| page.value(v)),
+            };
+            let _ = write!(out, "<td>{cell}</td>");
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+/// `{{#qms matrix FROM TO}}`: each FROM item with the TO items linked to it (either
+/// direction, optionally only through field `via`), and the share of FROM items covered.
+pub fn matrix(page: &Page, directive: &Directive) -> String {
+    let project = page.project;
+    let from = &directive.args[0].text;
+    let to = &directive.args[1].text;
+    let via = directive.option("via");
+    let rows = select(page, from, directive, false);
+    let plural = |ty: &str| project.types.get(ty).map_or(ty.to_owned(), |d| d.plural.clone());
+    let mut covered = 0;
+    let mut body = String::new();
+    for &i in &rows {
+        let mut linked: Vec<usize> = project
+            .graph
+            .out(i)
+            .filter(|l| via.is_none_or(|v| v == l.field))
+            .map(|l| l.to)
+            .chain(project.graph.inc(i).filter(|l| via.is_none_or(|v| v == l.field)).map(|l| l.from))
+            .filter(|&j| project.items[j].ty == *to)
+            .collect();
+        linked.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));
+        linked.dedup();
+        let item = &project.items[i];
+        let cell = if linked.is_empty() {
+            "<span class=\"qms-gap\">not covered</span>".to_owned()
+        } else {
+            covered += 1;
+            linked.iter().map(|&j| page.item_ref(j)).collect::<Vec<_>>().join(", ")
+        };
+        let _ = write!(
+            body,
+            "<tr{}><td>{}</td><td>{}</td><td>{cell}</td></tr>",
+            if linked.is_empty() { " class=\"qms-uncovered\"" } else { "" },
+            page.item_ref(i),
+            escape(&item.title),
+        );
+    }
+    let total = rows.len();
+    let percent = if total == 0 { 0.0 } else { covered as f64 * 100.0 / total as f64 };
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<table class=\"qms-matrix\"><caption>{} to {}: {covered} of {total} covered ({percent:.1}%)</caption><thead><tr><th>{}</th><th>Title</th><th>{}</th></tr></thead><tbody>",
+        escape(&plural(from)),
+        escape(&plural(to)),
+        escape(&heading(from)),
+        escape(&plural(to)),
+    );
+    if total == 0 {
+        let _ = write!(out, "<tr><td colspan=\"3\" class=\"qms-empty\">No {} items.</td></tr>", escape(from));
+    }
+    out.push_str(&body);
+    out.push_str("</tbody></table>");
+    out
+}

@@ -16,7 +16,18 @@ use crate::source::{FileId, SourceMap, Span};
 /// Keys of `[preprocessor.qms]` that mdBook itself reads.
 const MDBOOK_KEYS: &[&str] = &["command", "before", "after", "renderers", "optional"];
 /// Keys of `[preprocessor.qms]` that mdbook-qms reads.
-const QMS_KEYS: &[&str] = &["items", "schemas", "trace", "templates", "generated-chapters", "lints"];
+const QMS_KEYS: &[&str] = &[
+    "items",
+    "schemas",
+    "trace",
+    "templates",
+    "generated-chapters",
+    "lints",
+    "trailers",
+    "review-trailer",
+    "baselines",
+    "suspect-ignore",
+];
 
 /// A project's configuration, with defaults filled in.
 #[derive(Debug, Clone)]
@@ -41,6 +52,14 @@ pub struct Config {
     pub generated_chapters: bool,
     /// Per-code severity overrides; `None` silences the code.
     pub lints: BTreeMap<String, Option<Severity>>,
+    /// Commit trailers that link a commit to the items it names (`Implements: REQ-1`).
+    pub trailers: Vec<String>,
+    /// The trailer that confirms an item after what it links to changed (`Reviewed: ID`).
+    pub review_trailer: String,
+    /// Tags matching this glob are baselines.
+    pub baselines: String,
+    /// Fields whose change does not make links to the item suspect.
+    pub suspect_ignore: Vec<String>,
 }
 
 impl Config {
@@ -57,6 +76,10 @@ impl Config {
             templates: PathBuf::from("templates"),
             generated_chapters: true,
             lints: BTreeMap::new(),
+            trailers: ["Implements", "Verifies", "Mitigates", "Refs"].map(String::from).to_vec(),
+            review_trailer: "Reviewed".into(),
+            baselines: "*".into(),
+            suspect_ignore: vec!["status".into(), "tags".into()],
         }
     }
 }
@@ -136,6 +159,10 @@ pub fn load(root: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Re
                 _ => reader.wrong_type(value, "true or false"),
             },
             "lints" => config.lints = reader.lints(value),
+            "trailers" => config.trailers = reader.strings(value).unwrap_or(config.trailers),
+            "review-trailer" => config.review_trailer = reader.string(value).unwrap_or(config.review_trailer),
+            "baselines" => config.baselines = reader.string(value).unwrap_or(config.baselines),
+            "suspect-ignore" => config.suspect_ignore = reader.strings(value).unwrap_or(config.suspect_ignore),
             _ if MDBOOK_KEYS.contains(&name) => {}
             _ => {
                 let mut d = Diagnostic::new(
@@ -188,6 +215,24 @@ impl<F: Fn(std::ops::Range<usize>) -> Span> Reader<'_, F> {
             DeValue::String(s) => Some(s.to_string()),
             _ => {
                 self.wrong_type(value, "a string");
+                None
+            }
+        }
+    }
+
+    /// A list of strings (a single string is a list of one).
+    fn strings(&mut self, value: &Spanned<DeValue<'_>>) -> Option<Vec<String>> {
+        match value.get_ref() {
+            DeValue::Array(list) => {
+                let mut out = Vec::new();
+                for v in list {
+                    out.push(self.string(v)?);
+                }
+                Some(out)
+            }
+            DeValue::String(s) => Some(vec![s.to_string()]),
+            _ => {
+                self.wrong_type(value, "a list of strings");
                 None
             }
         }

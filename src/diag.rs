@@ -161,6 +161,10 @@ codes! {
     DIRECTIVE_UNKNOWN_ID = "directive-unknown-id", Error, "A directive names an id that no item has.";
     DIRECTIVE_UNKNOWN_TYPE = "directive-unknown-type", Error, "A directive names a type that no schema defines.";
     ITEM_PLACED_TWICE = "item-placed-twice", Error, "An item is placed in the book twice (two `item` directives, or a block plus a directive).";
+    HISTORY_UNAVAILABLE = "history-unavailable", Warning, "Item history could not be read: the project is not in a git repository, or the repository could not be read.";
+    HISTORY_SHALLOW = "history-shallow", Warning, "The repository is a shallow clone: histories that reach the boundary are incomplete.";
+    TRAILER_UNKNOWN_ID = "trailer-unknown-id", Warning, "A commit trailer (`Implements:`, `Reviewed:`, ...) names an id that no item has.";
+    SUSPECT_LINK = "suspect-link", Warning, "An item links to an item that changed after it was last changed or reviewed (`Reviewed: ID`).";
 }
 
 /// The default severity of a code (errors for codes not in the table, which cannot happen

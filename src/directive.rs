@@ -52,6 +52,19 @@ pub const SPECS: &[Spec] = &[
         options: Some(&["via", "status", "tag"]),
         usage: "{{#qms matrix FROM TO [via=FIELD]}}",
     },
+    Spec {
+        name: "history",
+        args: &[ArgKind::Id],
+        options: Some(&[]),
+        usage: "{{#qms history ID}}",
+    },
+    Spec {
+        name: "changes",
+        // A git revision: a baseline tag or a commit.
+        args: &[ArgKind::Word],
+        options: Some(&[]),
+        usage: "{{#qms changes BASE}}",
+    },
 ];
 
 #[derive(Debug, Clone)]

@@ -156,6 +156,20 @@ fn print_report(format: Format, text: &str) {
     }
 }
 
-fn write_schemas(_dir: &std::path::Path, _out: &std::path::Path) -> ExitCode {
-    ExitCode::from(2)
+fn write_schemas(dir: &std::path::Path, out: &std::path::Path) -> ExitCode {
+    match mdbook_qms::schema::export(dir, out) {
+        Ok(export) => {
+            if !export.diagnostics.0.is_empty() {
+                eprint!("{}", report::render(Format::Human, &export.diagnostics.0, &export.sources));
+            }
+            if !export.written.is_empty() {
+                eprintln!("wrote {} schema files to {}", export.written.len(), out.display());
+            }
+            ExitCode::from(if export.diagnostics.has_errors() { 1 } else { 0 })
+        }
+        Err(fatal) => {
+            eprint!("{}", report::render(Format::Human, &[fatal.0], &SourceMap::default()));
+            ExitCode::from(2)
+        }
+    }
 }

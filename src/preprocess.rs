@@ -13,7 +13,7 @@ use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use serde_json::Value;
 
 use crate::diag::Diagnostics;
-use crate::project::{ChapterSource, Project};
+use crate::project::{ChapterSource, GivenChapter, Project};
 use crate::render;
 use crate::report::{self, Format};
 
@@ -42,7 +42,11 @@ pub fn apply(root: &Path, items: &mut Vec<BookItem>) -> Result<String, Failure> 
     let mut given = Vec::new();
     visit(items, &mut |ch| {
         if let Some(path) = &ch.path {
-            given.push((path.clone(), ch.content.clone()));
+            given.push(GivenChapter {
+                path: path.clone(),
+                source_path: ch.source_path.clone(),
+                content: ch.content.clone(),
+            });
         }
     });
     let project = Project::load(root, ChapterSource::Given(given))

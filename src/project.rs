@@ -29,8 +29,18 @@ pub struct Project {
 pub enum ChapterSource {
     /// Read SUMMARY.md and the files it lists.
     Disk,
-    /// The chapters mdBook passed in: (path relative to `src`, content).
-    Given(Vec<(PathBuf, String)>),
+    /// The chapters mdBook passed in.
+    Given(Vec<GivenChapter>),
+}
+
+/// A chapter as mdBook hands it to a preprocessor.
+pub struct GivenChapter {
+    /// Where the page is rendered, relative to `src` (README.md is already index.md).
+    pub path: PathBuf,
+    /// The file it was read from, relative to `src`, for diagnostics (`None` for
+    /// chapters another preprocessor made up).
+    pub source_path: Option<PathBuf>,
+    pub content: String,
 }
 
 impl Project {
@@ -50,9 +60,10 @@ impl Project {
             ChapterSource::Disk => load::summary_chapters(&config, &mut sources, &mut diags),
             ChapterSource::Given(list) => list
                 .into_iter()
-                .map(|(path, text)| {
-                    let file = sources.add(config.src.join(&path), text);
-                    (path, file)
+                .map(|c| {
+                    let shown = c.source_path.as_ref().unwrap_or(&c.path);
+                    let file = sources.add(config.src.join(shown), c.content);
+                    (c.path, file)
                 })
                 .collect(),
         };

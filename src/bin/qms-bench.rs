@@ -43,6 +43,10 @@ enum Cmd {
         /// Timed runs per size; the table shows the median and the fastest.
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// The mdbook-qms executable to time (default: the one next to qms-bench), e.g.
+        /// an older build to compare against.
+        #[arg(long)]
+        binary: Option<PathBuf>,
     },
 }
 
@@ -272,8 +276,8 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Cmd::Check { items, files, runs } => {
-            let bin = match sibling_binary() {
+        Cmd::Check { items, files, runs, binary } => {
+            let bin = match binary.map_or_else(sibling_binary, Ok) {
                 Ok(b) => b,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -1,0 +1,276 @@
+//! The book: rendering through the real mdBook protocol (0.4- and 0.5-shaped input, a
+//! spawned binary) and through `mdbook-driver`, with golden snapshots of the Markdown.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::io::Write;
+
+use assert_cmd::assert::OutputAssertExt;
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::{json, Value};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// Copies a fixture into a temp dir so tests never write into the repository.
+fn copy_fixture(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(name), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A chapter as mdBook serialises it.
+fn chapter(root: &Path, name: &str, path: &str, rendered_path: &str, number: Option<Vec<u32>>, sub_items: Vec<Value>) -> Value {
+    let content = std::fs::read_to_string(root.join("book").join(path)).unwrap();
+    json!({"Chapter": {
+        "name": name,
+        "content": content,
+        "number": number,
+        "sub_items": sub_items,
+        "path": rendered_path,
+        "source_path": path,
+        "parent_names": [],
+    }})
+}
+
+fn book_items(root: &Path) -> Vec<Value> {
+    vec![
+        chapter(root, "Introduction", "README.md", "index.md", None, vec![]),
+        chapter(root, "Requirements", "requirements.md", "requirements.md", Some(vec![1]), vec![
+            chapter(root, "Nested", "nested/chapter.md", "nested/chapter.md", Some(vec![1, 1]), vec![]),
+        ]),
+        json!("Separator"),
+        json!({"Chapter": {"name": "Draft", "content": "", "number": null, "sub_items": [], "path": null, "source_path": null, "parent_names": []}}),
+    ]
+}
+
+fn context(root: &Path, version: &str) -> Value {
+    json!({
+        "root": root,
+        "config": {"book": {"title": "Basic fixture", "src": "book"}, "preprocessor": {"qms": {"before": ["links"]}}},
+        "renderer": "html",
+        "mdbook_version": version,
+    })
+}
+
+/// Pipes `[context, book]` through the real binary.
+fn run_protocol(input: &Value) -> (i32, Value, String) {
+    let mut child = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn chapters_of(items: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    fn walk(items: &Value, out: &mut Vec<(String, String)>) {
+        for item in items.as_array().unwrap() {
+            if let Some(ch) = item.get("Chapter") {
+                if let Some(path) = ch["path"].as_str() {
+                    out.push((path.to_owned(), ch["content"].as_str().unwrap().to_owned()));
+                }
+                walk(&ch["sub_items"], out);
+            }
+        }
+    }
+    walk(items, &mut out);
+    out
+}
+
+#[test]
+fn supports_every_renderer() {
+    for renderer in ["html", "markdown"] {
+        Command::cargo_bin("mdbook-qms").unwrap().args(["supports", renderer]).assert().success();
+    }
+}
+
+#[test]
+fn protocol_05_renders_chapters_and_matches_golden_output() {
+    let root = fixture("basic");
+    let input = json!([context(&root, "0.5.4"), {"items": book_items(&root)}]);
+    let (code, book, stderr) = run_protocol(&input);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    assert!(book.get("sections").is_none(), "answers in the shape it received");
+    let chapters = chapters_of(&book["items"]);
+    let paths: Vec<&str> = chapters.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["index.md", "requirements.md", "nested/chapter.md", "qms/requirement.md", "qms/test.md"]);
+    for (path, content) in &chapters {
+        insta::assert_snapshot!(format!("protocol_{}", path.replace(['/', '.'], "_")), content);
+    }
+    // The draft chapter and the separator survive untouched.
+    let items = book["items"].as_array().unwrap();
+    assert_eq!(items[2], json!("Separator"));
+    assert_eq!(items[3]["Chapter"]["name"], "Draft");
+}
+
+#[test]
+fn protocol_04_input_is_answered_in_04_shape() {
+    let root = fixture("basic");
+    let input = json!([context(&root, "0.4.52"), {"sections": book_items(&root), "__non_exhaustive": null}]);
+    let (code, book, stderr) = run_protocol(&input);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    assert!(book.get("items").is_none());
+    assert!(book.as_object().unwrap().contains_key("__non_exhaustive"));
+    let chapters = chapters_of(&book["sections"]);
+    assert_eq!(chapters.len(), 5);
+    // Same rendering as with 0.5 input.
+    let input05 = json!([context(&root, "0.5.4"), {"items": book_items(&root)}]);
+    let (_, book05, _) = run_protocol(&input05);
+    assert_eq!(chapters, chapters_of(&book05["items"]));
+}
+
+#[test]
+fn protocol_fails_the_build_on_book_errors_with_diagnostics() {
+    let dir = copy_fixture("basic");
+    std::fs::write(dir.path().join("book/nested/chapter.md"), "# Nested\n\n{{#qms ref REQ-404}}\n").unwrap();
+    let input = json!([context(dir.path(), "0.5.4"), {"items": book_items(dir.path())}]);
+    let (code, book, stderr) = run_protocol(&input);
+    assert_eq!(code, 1);
+    assert_eq!(book, Value::Null, "nothing on stdout");
+    assert!(stderr.contains("error[directive-unknown-id]"), "{stderr}");
+    assert!(stderr.contains("book/nested/chapter.md:3:12"), "{stderr}");
+}
+
+#[test]
+fn protocol_rejects_garbage_input_with_usage_error() {
+    let mut child = Command::cargo_bin("mdbook-qms").unwrap().stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"{not json").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not mdBook's preprocessor JSON"));
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn build_places_every_item_once_with_its_anchor() {
+    let dir = copy_fixture("basic");
+    let out = dir.path().join("site");
+    mdbook_qms::preprocess::build(dir.path(), Some(&out)).unwrap();
+    let page = |p: &str| read(&out.join(p));
+    let index = page("index.html");
+    let requirements = page("requirements.html");
+    let generated_req = page("qms/requirement.html");
+    let generated_test = page("qms/test.html");
+    // Each item has exactly one home with an anchor equal to its id.
+    let homes = [("REQ-001", &index), ("REQ-002", &requirements), ("REQ-003", &generated_req), ("TST-001", &generated_test)];
+    let all = [&index, &requirements, &generated_req, &generated_test, &page("nested/chapter.html")];
+    for (id, home) in homes {
+        let anchor = format!("id=\"{id}\"");
+        assert_eq!(home.matches(&anchor).count(), 1, "{id} on its home page");
+        let total: usize = all.iter().map(|p| p.matches(&anchor).count()).sum();
+        assert_eq!(total, 1, "{id} has exactly one home");
+    }
+    // Links resolve relative to the page they are on.
+    let nested = page("nested/chapter.html");
+    assert!(nested.contains(r#"href="../requirements.html#REQ-002""#), "{nested}");
+    assert!(nested.contains(r#"href="../qms/test.html#TST-001""#));
+    // Incoming links are named from the other side.
+    assert!(index.contains("verified by"));
+    assert!(index.contains("parent of"));
+    assert!(requirements.contains("child of"));
+    // Matrix coverage: REQ-003 has no test.
+    assert!(requirements.contains("Requirements to Tests: 2 of 3 covered (66.7%)"), "{requirements}");
+    assert_eq!(requirements.matches("class=\"qms-uncovered\"").count(), 1);
+    // Generated chapters are in the navigation.
+    assert!(page("toc.html").contains("qms/test.html") || page("toc.js").contains("qms/test.html") || index.contains("qms/test.html"));
+}
+
+#[test]
+fn item_data_never_becomes_live_html() {
+    let dir = copy_fixture("basic");
+    let out = dir.path().join("site");
+    mdbook_qms::preprocess::build(dir.path(), Some(&out)).unwrap();
+    let index = read(&out.join("index.html"));
+    assert!(!index.contains("<script>alert"), "raw HTML in item text is escaped");
+    assert!(index.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!index.contains("javascript:"), "unsafe link schemes are dropped");
+    assert!(index.contains(r#"href="https://example.org/""#));
+    assert!(index.contains("Top-level &lt;b&gt;requirement&lt;/b&gt;"));
+    // The title's `{{#include ...}}` was not expanded by mdBook's links preprocessor.
+    assert!(index.contains("{{#include /etc/passwd}}"));
+    assert!(!index.contains("root:x:0:0"));
+    // The escaped directive is shown literally; the one in code is left alone.
+    assert!(index.contains("Escaped: {{#qms ref REQ-001}}"));
+    assert!(index.contains("<code>{{#qms ref REQ-001}}</code>"));
+}
+
+#[test]
+fn build_with_errors_fails_and_writes_nothing() {
+    let dir = copy_fixture("basic");
+    std::fs::write(dir.path().join("requirements/bad.yaml"), "id: REQ-009\ntype: requirement\ntitle: x\nparent: REQ-404\n").unwrap();
+    let out = dir.path().join("site");
+    let assert = Command::cargo_bin("mdbook-qms").unwrap().arg("build").arg(dir.path()).arg("--dest-dir").arg(&out).assert().code(1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("error[link-unknown]"), "{stderr}");
+    assert!(stderr.contains("requirements/bad.yaml:4:9"), "{stderr}");
+    assert!(!out.exists(), "no partial book");
+}
+
+#[test]
+fn build_refuses_to_overwrite_the_sources() {
+    let dir = copy_fixture("basic");
+    let toml = read(&dir.path().join("book.toml")).replace("build-dir = \"build\"", "build-dir = \"book\"");
+    std::fs::write(dir.path().join("book.toml"), toml).unwrap();
+    let assert = Command::cargo_bin("mdbook-qms").unwrap().arg("build").arg(dir.path()).assert().code(2);
+    assert!(String::from_utf8_lossy(&assert.get_output().stderr).contains("would overwrite the book's sources"));
+    assert!(dir.path().join("book/SUMMARY.md").exists());
+}
+
+#[test]
+fn init_creates_a_project_that_checks_clean_and_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("pump");
+    Command::cargo_bin("mdbook-qms").unwrap().arg("init").arg(&project).assert().success();
+    Command::cargo_bin("mdbook-qms").unwrap().arg("check").arg(&project).assert().success();
+    Command::cargo_bin("mdbook-qms").unwrap().arg("build").arg(&project).assert().success();
+    assert!(project.join("build/index.html").exists());
+    assert!(read(&project.join("build/verification.html")).contains("qms-matrix"));
+    // A second init refuses and changes nothing.
+    let before = read(&project.join("book.toml"));
+    Command::cargo_bin("mdbook-qms").unwrap().arg("init").arg(&project).assert().code(2);
+    assert_eq!(before, read(&project.join("book.toml")));
+}
+
+#[test]
+fn new_adds_the_next_free_id_and_never_clobbers() {
+    let dir = copy_fixture("basic");
+    let run = || {
+        let out = Command::cargo_bin("mdbook-qms").unwrap().args(["new", "requirement", "--title", "Log: \"every\" login", "--dir"]).arg(dir.path()).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    assert_eq!(run(), (Some(0), "REQ-004".to_owned()));
+    assert_eq!(run(), (Some(0), "REQ-005".to_owned()));
+    let written = read(&dir.path().join("requirements/requirement/req-004.yaml"));
+    assert!(written.contains("title: \"Log: \\\"every\\\" login\""), "{written}");
+    Command::cargo_bin("mdbook-qms").unwrap().arg("check").arg(dir.path()).assert().success();
+    // An existing file at the target path is never replaced.
+    std::fs::write(dir.path().join("requirements/requirement/req-006.yaml"), "# hand-written, not an item yet\n").unwrap();
+    let (code, _) = run();
+    assert_eq!(code, Some(2));
+    assert_eq!(read(&dir.path().join("requirements/requirement/req-006.yaml")), "# hand-written, not an item yet\n");
+    Command::cargo_bin("mdbook-qms").unwrap().args(["new", "requirment", "--dir"]).arg(dir.path()).assert().code(2);
+}

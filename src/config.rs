@@ -42,6 +42,9 @@ pub struct Config {
     pub src: PathBuf,
     /// Folders holding YAML item files, relative to the root.
     pub items: Vec<PathBuf>,
+    /// Where each of `items` is written in `book.toml` (`None` for the default), so a
+    /// missing folder is reported there.
+    pub item_spans: Vec<Option<Span>>,
     /// The project's own JSON Schemas.
     pub schemas: PathBuf,
     /// Evidence: test results, SBOMs, vulnerability records.
@@ -71,6 +74,7 @@ impl Config {
             title: None,
             src: PathBuf::from("src"),
             items: vec![PathBuf::from("requirements")],
+            item_spans: vec![None],
             schemas: PathBuf::from("schemas"),
             trace: PathBuf::from("trace"),
             templates: PathBuf::from("templates"),
@@ -145,11 +149,18 @@ pub fn load(root: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Re
         let name = key.get_ref().as_ref();
         match name {
             "items" => {
-                let paths = match value.get_ref() {
-                    DeValue::Array(list) => list.iter().filter_map(|v| reader.path(v)).collect(),
-                    _ => reader.path(value).into_iter().collect(),
+                let values: Vec<&Spanned<DeValue<'_>>> = match value.get_ref() {
+                    DeValue::Array(list) => list.iter().collect(),
+                    _ => vec![value],
                 };
-                config.items = paths;
+                config.items.clear();
+                config.item_spans.clear();
+                for v in values {
+                    if let Some(path) = reader.path(v) {
+                        config.items.push(path);
+                        config.item_spans.push(Some(span(v.span())));
+                    }
+                }
             }
             "schemas" => config.schemas = reader.path(value).unwrap_or(config.schemas),
             "trace" => config.trace = reader.path(value).unwrap_or(config.trace),
@@ -293,5 +304,51 @@ impl<F: Fn(std::ops::Range<usize>) -> Span> Reader<'_, F> {
             }
         }
         lints
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> (Config, Diagnostics, SourceMap) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("book.toml"), text).unwrap();
+        let mut sources = SourceMap::default();
+        let mut diags = Diagnostics::default();
+        let config = load(dir.path(), &mut sources, &mut diags).unwrap();
+        (config, diags, sources)
+    }
+
+    #[test]
+    fn reads_the_qms_table_with_spans() {
+        let text = "[book]\nsrc = \"doc\"\n[preprocessor.qms]\nitems = [\"a\", \"b/c\"]\ngenerated-chapters = false\ncommand = \"x\"\n";
+        let (config, diags, sources) = load_text(text);
+        assert!(diags.0.is_empty(), "{:?}", diags.0);
+        assert_eq!(config.src, PathBuf::from("doc"));
+        assert_eq!(config.items, [PathBuf::from("a"), PathBuf::from("b/c")]);
+        let span = config.item_spans[1].unwrap();
+        assert_eq!(&sources.get(span.file).text[span.start..span.end], "\"b/c\"");
+        assert!(!config.generated_chapters);
+    }
+
+    #[test]
+    fn reports_bad_values_and_keeps_defaults() {
+        let (config, diags, _) = load_text(
+            "[preprocessor.qms]\nitems = \"../outside\"\ngenerated-chapters = \"no\"\nschemaz = \"s\"\n[preprocessor.qms.lints]\nfile-empty = \"loud\"\n",
+        );
+        let mut codes: Vec<&str> = diags.0.iter().map(|d| d.code).collect();
+        codes.sort();
+        assert_eq!(codes, [code::CONFIG_SYNTAX, code::CONFIG_SYNTAX, code::CONFIG_SYNTAX, code::CONFIG_UNKNOWN_KEY]);
+        assert!(config.items.is_empty());
+        let unknown = diags.0.iter().find(|d| d.code == code::CONFIG_UNKNOWN_KEY).unwrap();
+        assert_eq!(unknown.help.as_deref(), Some("did you mean `schemas`?"));
+    }
+
+    #[test]
+    fn a_missing_book_toml_is_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load(dir.path(), &mut SourceMap::default(), &mut Diagnostics::default()).unwrap_err();
+        assert_eq!(err.0.code, code::CONFIG_MISSING);
     }
 }

@@ -248,3 +248,47 @@ fn parse(text: &str, start: usize, end: usize, file: FileId) -> Result<Directive
 fn names() -> String {
     SPECS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_str(text: &str, code: &[std::ops::Range<usize>]) -> (Vec<Directive>, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let found = scan(text, FileId(0), code, &mut diags);
+        (found, diags)
+    }
+
+    #[test]
+    fn parses_arguments_and_options_with_spans() {
+        let text = "x {{#qms table requirement status=approved}} y";
+        let (found, diags) = scan_str(text, &[]);
+        assert!(diags.is_empty());
+        let d = &found[0];
+        assert_eq!((d.name.as_str(), d.args[0].text.as_str(), d.option("status")), ("table", "requirement", Some("approved")));
+        assert_eq!(&text[d.span.start..d.span.end], "{{#qms table requirement status=approved}}");
+        let (k, v) = &d.options[0];
+        assert_eq!((&text[k.span.start..k.span.end], &text[v.span.start..v.span.end]), ("status", "approved"));
+    }
+
+    #[test]
+    fn escapes_and_code_are_skipped() {
+        let text = "\\{{#qms nope}} `{{#qms nope}}`";
+        let (found, diags) = scan_str(text, &[15..30]);
+        assert!(found.is_empty() && diags.is_empty());
+    }
+
+    #[test]
+    fn errors() {
+        let codes = |text: &str| scan_str(text, &[]).1.into_iter().map(|d| d.code).collect::<Vec<_>>();
+        assert_eq!(codes("{{#qms reff X-1}}"), [code::DIRECTIVE_UNKNOWN]);
+        assert_eq!(codes("{{#qms}}"), [code::DIRECTIVE_SYNTAX]);
+        assert_eq!(codes("{{#qms ref}}"), [code::DIRECTIVE_SYNTAX]);
+        assert_eq!(codes("{{#qms ref A-1 B-1}}"), [code::DIRECTIVE_SYNTAX]);
+        assert_eq!(codes("{{#qms ref A-1 k=v}}"), [code::DIRECTIVE_SYNTAX]);
+        assert_eq!(codes("{{#qms matrix a via=x b}}"), [code::DIRECTIVE_SYNTAX]);
+        assert_eq!(codes("{{#qms table a k=}}"), [code::DIRECTIVE_SYNTAX]);
+        assert_eq!(codes("{{#qms ref A-1"), [code::DIRECTIVE_SYNTAX]);
+        assert_eq!(codes("{{#qms ref Ä-1}} {{#qms ref B-1}}"), Vec::<&str>::new());
+    }
+}

@@ -257,6 +257,65 @@ fn check_directives(items: &[Item], chapters: &[Chapter], types: &Types, graph: 
                     ArgKind::Word => {}
                 }
             }
+            check_directive_fields(d, types, diags);
         }
+    }
+}
+
+/// `table` filters and columns, and `matrix via=`, must name fields the types have.
+fn check_directive_fields(d: &crate::directive::Directive, types: &Types, diags: &mut Diagnostics) {
+    let Some(def) = d.args.first().and_then(|a| types.get(&a.text)) else { return };
+    let unknown = |name: &str, span: Span, known: &[&str]| {
+        let mut diag = Diagnostic::new(
+            code::DIRECTIVE_UNKNOWN_FIELD,
+            format!("`{}` names field `{name}`, which a {} does not have", d.name, def.name),
+        )
+        .at(span);
+        diag = match did_you_mean(name, known.iter().copied()) {
+            Some(s) => diag.help(format!("did you mean `{s}`?")),
+            None => diag.help(format!("fields: {}", known.join(", "))),
+        };
+        diag
+    };
+    let fields: Vec<&str> = def.fields.iter().map(String::as_str).collect();
+    match d.name.as_str() {
+        "table" => {
+            for (key, value) in &d.options {
+                match key.text.as_str() {
+                    "status" | "tag" => {}
+                    "columns" => {
+                        let mut offset = value.span.start;
+                        for column in value.text.split(',') {
+                            let span = Span { file: value.span.file, start: offset, end: offset + column.len() };
+                            offset += column.len() + 1;
+                            if !column.is_empty() && !fields.contains(&column) {
+                                diags.push(unknown(column, span, &fields));
+                            }
+                        }
+                    }
+                    field if !fields.contains(&field) => diags.push(unknown(field, key.span, &fields)),
+                    _ => {}
+                }
+            }
+        }
+        "matrix" => {
+            let Some((key, via)) = d.options.iter().find(|(k, _)| k.text == "via") else { return };
+            let link_fields: Vec<&str> = d
+                .args
+                .iter()
+                .filter_map(|a| types.get(&a.text))
+                .flat_map(|t| t.links.iter().map(|l| l.name.as_str()))
+                .collect();
+            if !link_fields.contains(&via.text.as_str()) {
+                let mut diag = Diagnostic::new(
+                    code::DIRECTIVE_UNKNOWN_FIELD,
+                    format!("`via={}`: neither type has a link field `{}`", via.text, via.text),
+                )
+                .at(Span { file: key.span.file, start: key.span.start, end: via.span.end });
+                diag = diag.help(format!("link fields: {}", link_fields.join(", ")));
+                diags.push(diag);
+            }
+        }
+        _ => {}
     }
 }

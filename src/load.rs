@@ -19,7 +19,7 @@ use crate::yaml::{self, Node, Origin, Value, YamlErrorKind};
 /// not depend on directory order. A missing folder is a diagnostic.
 pub fn item_files(config: &Config, diags: &mut Diagnostics) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for folder in &config.items {
+    for (i, folder) in config.items.iter().enumerate() {
         let dir = config.root.join(folder);
         if !dir.is_dir() {
             let mut d = Diagnostic::new(
@@ -27,7 +27,9 @@ pub fn item_files(config: &Config, diags: &mut Diagnostics) -> Vec<PathBuf> {
                 format!("item folder `{}` does not exist", display_path(folder)),
             )
             .help("create it, or change `items` in [preprocessor.qms]");
-            if let Some(file) = config.file {
+            if let Some(span) = config.item_spans.get(i).copied().flatten() {
+                d = d.at(span);
+            } else if let Some(file) = config.file {
                 d = d.in_file(file);
             }
             diags.push(d);

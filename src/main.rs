@@ -48,6 +48,18 @@ enum Command {
         #[arg(long, default_value = ".")]
         dir: PathBuf,
     },
+    /// What changed between two baselines (tags or commits), or since BASE in the work tree.
+    Diff {
+        /// The baseline: a tag or any git revision.
+        base: String,
+        /// The other side (default: the work tree).
+        head: Option<String>,
+        /// The project folder.
+        #[arg(long, short = 'C', default_value = ".")]
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value = "human")]
+        format: mdbook_qms::history::diff::DiffFormat,
+    },
     /// mdBook protocol: exit 0 if the renderer is supported.
     Supports { renderer: String },
     /// Write the JSON Schemas of every item type (built-in and the project's) to a folder.
@@ -68,6 +80,18 @@ fn main() -> ExitCode {
         Some(Command::Init { dir }) => init(&dir),
         Some(Command::New { ty, title, dir }) => new_item(&dir, &ty, title.as_deref()),
         Some(Command::Supports { .. }) => ExitCode::SUCCESS,
+        Some(Command::Diff { base, head, dir, format }) => {
+            match mdbook_qms::history::diff::command(&dir, &base, head.as_deref(), format) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         None => protocol(),
     }
 }

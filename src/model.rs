@@ -9,7 +9,7 @@ use crate::source::{FileId, Span};
 use crate::yaml::Node;
 
 /// Where an item is written.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub enum Home {
     /// A YAML file under an item folder.
     File(FileId),

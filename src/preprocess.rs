@@ -64,16 +64,22 @@ pub fn apply(root: &Path, items: &mut Vec<BookItem>) -> Result<String, Failure> 
             }
         }
     });
-    for generated in rendered.generated {
-        items.push(BookItem::Chapter(Chapter {
-            name: generated.name,
-            content: generated.content,
-            path: Some(generated.path),
-            source_path: None,
-            ..Default::default()
-        }));
-    }
+    items.extend(rendered.generated.into_iter().map(|g| generated_item(g, Vec::new())));
     Ok(text)
+}
+
+fn generated_item(chapter: render::GeneratedChapter, parent_names: Vec<String>) -> BookItem {
+    let mut names = parent_names.clone();
+    names.push(chapter.name.clone());
+    BookItem::Chapter(Chapter {
+        sub_items: chapter.children.into_iter().map(|c| generated_item(c, names.clone())).collect(),
+        name: chapter.name,
+        content: chapter.content,
+        path: Some(chapter.path),
+        source_path: None,
+        parent_names,
+        ..Default::default()
+    })
 }
 
 fn diagnostics_text(diags: &Diagnostics, project: &Project) -> String {

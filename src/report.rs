@@ -239,3 +239,49 @@ fn sarif(resolved: &[Resolved]) -> Value {
         }],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::code;
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        let line = "x".repeat(1000);
+        let (shown, col) = window(&line, 500);
+        assert_eq!(shown.chars().count(), 122);
+        assert!(shown.starts_with('…') && shown.ends_with('…'));
+        assert_eq!(shown.chars().nth(col - 1), Some('x'));
+        assert_eq!(col, 62);
+        assert_eq!(window("short", 3), ("short".to_owned(), 3));
+        let (shown, col) = window(&line, 1);
+        assert_eq!((shown.chars().next(), col), (Some('x'), 1));
+    }
+
+    #[test]
+    fn output_is_sorted_by_file_and_position() {
+        let mut sources = SourceMap::default();
+        let b = sources.add("b.yaml".into(), "a: 1\nb: 2\n".into());
+        let a = sources.add("a.yaml".into(), "a: 1\n".into());
+        let diags = vec![
+            Diagnostic::new(code::YAML_SYNTAX, "second").at(Span { file: b, start: 5, end: 6 }),
+            Diagnostic::new(code::YAML_SYNTAX, "first").at(Span { file: b, start: 0, end: 1 }),
+            Diagnostic::new(code::YAML_SYNTAX, "zeroth").at(Span { file: a, start: 0, end: 1 }),
+        ];
+        let order: Vec<&str> = resolve_all(&diags, &sources).iter().map(|r| r.diag.message.as_str()).collect();
+        assert_eq!(order, ["zeroth", "first", "second"]);
+        let text = render(Format::Human, &diags, &sources);
+        assert!(text.contains("  --> b.yaml:2:1\n  |\n2 | b: 2\n  | ^\n"), "{text}");
+        assert!(text.ends_with("3 errors, 0 warnings\n"));
+    }
+
+    #[test]
+    fn github_escapes_properties_and_data() {
+        let mut sources = SourceMap::default();
+        let f = sources.add("a,b:c.yaml".into(), "x\n".into());
+        let d = Diagnostic::new(code::YAML_SYNTAX, "50% bad\nline").at(Span { file: f, start: 0, end: 1 });
+        let text = render(Format::Github, &[d], &sources);
+        assert!(text.starts_with("::error file=a%2Cb%3Ac.yaml,line=1,col=1,"), "{text}");
+        assert!(text.trim_end().ends_with("::50%25 bad%0Aline"), "{text}");
+    }
+}

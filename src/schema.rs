@@ -586,3 +586,48 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_refs_with_pointers() {
+        let schema = serde_json::json!({"$ref": "a.json", "properties": {"x": {"$ref": "#/$defs/y"}, "z": {"allOf": [{"$ref": "b.json#/c"}]}}});
+        let mut refs = Vec::new();
+        external_refs(&schema, "", &mut refs, 0);
+        refs.sort();
+        assert_eq!(
+            refs,
+            [
+                ("#/$defs/y".to_owned(), "/properties/x/$ref".to_owned()),
+                ("a.json".to_owned(), "/$ref".to_owned()),
+                ("b.json#/c".to_owned(), "/properties/z/allOf/0/$ref".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn builtin_types_load_without_diagnostics() {
+        let mut diags = Diagnostics::default();
+        let types = load(None, &mut SourceMap::default(), &mut diags);
+        assert!(diags.0.is_empty(), "{:?}", diags.0);
+        let names: Vec<&str> = types.names().collect();
+        for ty in ["requirement", "zone", "asset", "flow", "threat", "risk", "control", "test", "component", "vulnerability"] {
+            assert!(names.contains(&ty), "{ty} missing");
+        }
+        let req = types.get("requirement").unwrap();
+        assert_eq!(req.link("parent").unwrap().targets, ["requirement"]);
+        assert!(req.fields.iter().any(|f| f == "title"), "inherited fields count");
+    }
+
+    #[test]
+    fn items_schema_dispatches_on_type() {
+        let types = Types::builtin();
+        let items = items_schema(&types);
+        let dispatch = items.pointer("/$defs/item/allOf").unwrap().as_array().unwrap();
+        assert_eq!(dispatch.len(), types.iter().count());
+        assert_eq!(dispatch[0].pointer("/then/$ref").unwrap(), "asset.schema.json");
+        assert!(jsonschema::meta::is_valid(&items));
+    }
+}

@@ -264,3 +264,25 @@ fn found_word(node: &Node) -> String {
         other => format!("`{other}`"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_rule_matches_the_schema_pattern() {
+        for ok in ["REQ-1", "REQ-AUTH-001", "A-B", "X1-2-3"] {
+            assert!(is_valid_id(ok), "{ok}");
+        }
+        for bad in ["REQ", "req-1", "1REQ-1", "REQ--1", "REQ-1-", "-REQ-1", "REQ-a", "RÉQ-1", ""] {
+            assert!(!is_valid_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn words_for_users() {
+        assert_eq!(field_path("/residual/severity"), "residual.severity");
+        assert_eq!(field_path(""), "item");
+        assert_eq!(type_word("integer"), "a whole number");
+    }
+}

@@ -167,10 +167,19 @@ pub fn parse(text: &str, origin: Origin<'_>) -> Result<Vec<Node>, YamlError> {
     while let Some(event) = parser.next() {
         let (event, span) = event.map_err(|e| {
             let m = *e.marker();
+            let mut span = origin.span(m, m);
+            // The parser marks where the token began, which for a stray tab can be lines
+            // earlier: point at the tab itself.
+            if e.info().contains("tab") {
+                if let Some(i) = origin.source.text[span.start..].find('\t') {
+                    span.start += i;
+                    span.end = span.start + 1;
+                }
+            }
             YamlError {
                 kind: YamlErrorKind::Syntax,
                 message: e.info().to_owned(),
-                span: origin.span(m, m),
+                span,
                 first: None,
             }
         })?;
@@ -370,4 +379,72 @@ fn looks_like_float(s: &str) -> bool {
         !e.is_empty() && digits_ok(e)
     });
     mantissa_ok && exponent_ok && (mantissa.contains('.') || exponent.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Vec<Node>, YamlError> {
+        let source = SourceFile::new("t.yaml".into(), text.to_owned());
+        let origin = Origin { file: FileId(0), source: &source, line_offset: 0, col_offset: 0 };
+        parse(text, origin)
+    }
+
+    fn json(text: &str) -> serde_json::Value {
+        parse_str(text).unwrap().remove(0).to_json()
+    }
+
+    #[test]
+    fn core_schema_scalars() {
+        let v = json("a: no\nb: 2024-01-02\nc: 0x1F\nd: 1e3\ne: ~\nf: True\ng: '1'\nh: 007\ni: .5\nj: 1.2.3\n");
+        assert_eq!(
+            v,
+            serde_json::json!({"a": "no", "b": "2024-01-02", "c": 31, "d": 1000.0, "e": null,
+                "f": true, "g": "1", "h": 7, "i": 0.5, "j": "1.2.3"})
+        );
+    }
+
+    #[test]
+    fn spans_point_at_keys_and_values() {
+        let text = "id: REQ-1\nlist:\n  - x\n";
+        let doc = parse_str(text).unwrap().remove(0);
+        let (k, v) = doc.get("id").unwrap();
+        assert_eq!((&text[k.span.start..k.span.end], &text[v.span.start..v.span.end]), ("id", "REQ-1"));
+        let (key, node) = doc.locate("/list/0");
+        assert!(key.is_none());
+        assert_eq!(&text[node.span.start..node.span.end], "x");
+    }
+
+    #[test]
+    fn non_ascii_spans_are_byte_offsets() {
+        let text = "t: \"ä😀\"\nu: x\n";
+        let doc = parse_str(text).unwrap().remove(0);
+        let (_, v) = doc.get("u").unwrap();
+        assert_eq!(&text[v.span.start..v.span.end], "x");
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected_with_both_places() {
+        let e = parse_str("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(e.kind, YamlErrorKind::DuplicateKey);
+        assert_eq!((e.span.start, e.first.unwrap().start), (10, 0));
+    }
+
+    #[test]
+    fn aliases_copy_and_bombs_stop() {
+        assert_eq!(json("a: &x [1, 2]\nb: *x\n"), serde_json::json!({"a": [1, 2], "b": [1, 2]}));
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (p, n) in ["a", "b", "c", "d", "e"].iter().zip(["b", "c", "d", "e", "f"]) {
+            bomb.push_str(&format!("{n}: &{n} [{}]\n", vec![format!("*{p}"); 10].join(", ")));
+        }
+        assert_eq!(parse_str(&bomb).unwrap_err().kind, YamlErrorKind::Unsupported);
+        assert_eq!(parse_str("a: *nope\n").unwrap_err().kind, YamlErrorKind::Syntax);
+    }
+
+    #[test]
+    fn collection_keys_are_unsupported() {
+        assert_eq!(parse_str("? [a]\n: b\n").unwrap_err().kind, YamlErrorKind::Unsupported);
+        assert_eq!(json("1: a\ntrue: b\n"), serde_json::json!({"1": "a", "true": "b"}));
+    }
 }

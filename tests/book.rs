@@ -114,7 +114,18 @@ fn protocol_05_renders_chapters_and_matches_golden_output() {
     assert!(book.get("sections").is_none(), "answers in the shape it received");
     let chapters = chapters_of(&book["items"]);
     let paths: Vec<&str> = chapters.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(paths, ["index.md", "requirements.md", "nested/chapter.md", "qms/requirement.md", "qms/test.md"]);
+    assert_eq!(
+        paths,
+        [
+            "index.md",
+            "requirements.md",
+            "nested/chapter.md",
+            "qms/requirement.md",
+            "qms/requirement/requirements/items.md",
+            "qms/test.md",
+            "qms/test/requirements/items.md"
+        ]
+    );
     for (path, content) in &chapters {
         insta::assert_snapshot!(format!("protocol_{}", path.replace(['/', '.'], "_")), content);
     }
@@ -133,7 +144,7 @@ fn protocol_04_input_is_answered_in_04_shape() {
     assert!(book.get("items").is_none());
     assert!(book.as_object().unwrap().contains_key("__non_exhaustive"));
     let chapters = chapters_of(&book["sections"]);
-    assert_eq!(chapters.len(), 5);
+    assert_eq!(chapters.len(), 7);
     // Same rendering as with 0.5 input.
     let input05 = json!([context(&root, "0.5.4"), {"items": book_items(&root)}]);
     let (_, book05, _) = run_protocol(&input05);
@@ -173,8 +184,8 @@ fn build_places_every_item_once_with_its_anchor() {
     let page = |p: &str| read(&out.join(p));
     let index = page("index.html");
     let requirements = page("requirements.html");
-    let generated_req = page("qms/requirement.html");
-    let generated_test = page("qms/test.html");
+    let generated_req = page("qms/requirement/requirements/items.html");
+    let generated_test = page("qms/test/requirements/items.html");
     // Each item has exactly one home with an anchor equal to its id.
     let homes = [("REQ-001", &index), ("REQ-002", &requirements), ("REQ-003", &generated_req), ("TST-001", &generated_test)];
     let all = [&index, &requirements, &generated_req, &generated_test, &page("nested/chapter.html")];
@@ -187,7 +198,7 @@ fn build_places_every_item_once_with_its_anchor() {
     // Links resolve relative to the page they are on.
     let nested = page("nested/chapter.html");
     assert!(nested.contains(r#"href="../requirements.html#REQ-002""#), "{nested}");
-    assert!(nested.contains(r#"href="../qms/test.html#TST-001""#));
+    assert!(nested.contains(r#"href="../qms/test/requirements/items.html#TST-001""#));
     // Incoming links are named from the other side.
     assert!(index.contains("verified by"));
     assert!(index.contains("parent of"));
@@ -195,8 +206,10 @@ fn build_places_every_item_once_with_its_anchor() {
     // Matrix coverage: REQ-003 has no test.
     assert!(requirements.contains("Requirements to Tests: 2 of 3 covered (66.7%)"), "{requirements}");
     assert_eq!(requirements.matches("class=\"qms-uncovered\"").count(), 1);
-    // Generated chapters are in the navigation.
-    assert!(page("toc.html").contains("qms/test.html") || page("toc.js").contains("qms/test.html") || index.contains("qms/test.html"));
+    // Generated chapters are in the navigation, with a page per item file under each type.
+    let toc = page("toc.html");
+    assert!(toc.contains("qms/test.html") && toc.contains("qms/test/requirements/items.html"), "{toc}");
+    assert!(page("qms/test.html").contains(r#"href="../qms/test/requirements/items.html""#));
 }
 
 #[test]

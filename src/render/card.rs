@@ -138,7 +138,7 @@ impl Page<'_> {
     /// A field value as HTML; strings that name items become links.
     pub fn value(&self, value: &Value) -> String {
         match value {
-            Value::String(s) => match self.project.graph.get(s) {
+            Value::String(s) => match self.project.graph.get(s).or_else(|| self.project.graph.purls.get(s).copied()) {
                 Some(i) => self.item_ref(i),
                 None => escape(s),
             },

@@ -1,0 +1,345 @@
+//! `mdbook-qms diff BASE [HEAD]`: what changed between two baselines (or a baseline and
+//! the work tree), item by item and field by field, and which items downstream of each
+//! change must be reviewed or verified again.
+//!
+//! "Downstream" follows links backwards: when `U` changes, every item that links to `U`
+//! (a test that verifies it, a control that implements it, ...) is impacted, and so on
+//! transitively. Links are read from the HEAD side, with the link fields of the
+//! project's schemas.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::git::{self, Repo};
+use super::{CommitInfo, Settings};
+use crate::project::Project;
+use crate::source::{FileId, SourceFile, SourceMap};
+use crate::yaml::{self, Origin};
+
+/// One side of the comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    /// As given (`v1.0`), or `working tree`.
+    pub rev: String,
+    /// `None` for the work tree.
+    pub commit: Option<CommitInfo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemRef {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    /// `None`: the field is absent on that side.
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+}
+
+/// An item that must be re-reviewed because something it links to changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Impact {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub title: String,
+    /// The item it links to (the changed item, or one impacted before it) and the field.
+    pub via: String,
+    pub field: String,
+    /// 1 for a direct link to the changed item.
+    pub depth: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Changed {
+    #[serde(flatten)]
+    pub item: ItemRef,
+    pub fields: Vec<FieldChange>,
+    /// Whether a field outside `suspect-ignore` changed; only such changes impact others.
+    pub significant: bool,
+    pub impacted: Vec<Impact>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Removed {
+    #[serde(flatten)]
+    pub item: ItemRef,
+    pub impacted: Vec<Impact>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Diff {
+    pub base: Side,
+    pub head: Side,
+    pub added: Vec<ItemRef>,
+    pub removed: Vec<Removed>,
+    pub changed: Vec<Changed>,
+}
+
+impl Diff {
+    /// Every impacted item once (the shallowest impact), sorted by id.
+    pub fn impacted(&self) -> BTreeMap<&str, &Impact> {
+        let mut out: BTreeMap<&str, &Impact> = BTreeMap::new();
+        let all = self
+            .changed
+            .iter()
+            .flat_map(|c| &c.impacted)
+            .chain(self.removed.iter().flat_map(|r| &r.impacted));
+        for i in all {
+            let e = out.entry(i.id.as_str()).or_insert(i);
+            if i.depth < e.depth {
+                *e = i;
+            }
+        }
+        out
+    }
+}
+
+type Items = BTreeMap<String, Map<String, Value>>;
+
+/// Compares the items at `base` with those at `head` (a revision), or with the work tree
+/// when `head` is `None`. Errors are for the user: not a repository, an unknown revision.
+pub fn diff(project: &Project, base: &str, head: Option<&str>) -> Result<Diff, String> {
+    let repo = Repo::open(&project.config.root).map_err(|e| match e {
+        git::OpenError::NotARepository => "the project is not in a git repository, so it has no baselines".to_owned(),
+        git::OpenError::Other(m) => format!("the git repository could not be read: {m}"),
+    })?;
+    let settings = Settings::new(project, &repo);
+    let side = |rev: &str| -> Result<(Side, Items), String> {
+        let id = repo
+            .resolve(rev)
+            .map_err(|m| format!("`{rev}` names no commit or tag: {m}"))?;
+        let meta = repo.commit(id)?;
+        let items = items_at(&repo, id, &settings)?;
+        Ok((Side { rev: rev.to_owned(), commit: Some(CommitInfo::from_meta(&meta)) }, items))
+    };
+    let (base_side, old) = side(base)?;
+    let (head_side, new) = match head {
+        Some(rev) => side(rev)?,
+        None => {
+            let mut items = Items::new();
+            for it in &project.items {
+                items.entry(it.id.clone()).or_insert_with(|| it.fields.clone());
+            }
+            (Side { rev: "working tree".into(), commit: None }, items)
+        }
+    };
+    let links = backlinks(project, &new);
+    let mut d = Diff { base: base_side, head: head_side, added: Vec::new(), removed: Vec::new(), changed: Vec::new() };
+    for (id, fields) in &new {
+        match old.get(id) {
+            None => d.added.push(item_ref(id, fields)),
+            Some(before) if before != fields => {
+                let keys: BTreeSet<&String> = before.keys().chain(fields.keys()).collect();
+                let changes: Vec<FieldChange> = keys
+                    .into_iter()
+                    .filter(|k| before.get(*k) != fields.get(*k))
+                    .map(|k| FieldChange { field: k.clone(), old: before.get(k).cloned(), new: fields.get(k).cloned() })
+                    .collect();
+                let significant = changes.iter().any(|c| !project.config.suspect_ignore.contains(&c.field));
+                let impacted = if significant { impact(id, &links, &new) } else { Vec::new() };
+                d.changed.push(Changed { item: item_ref(id, fields), fields: changes, significant, impacted });
+            }
+            Some(_) => {}
+        }
+    }
+    for (id, fields) in &old {
+        if !new.contains_key(id) {
+            d.removed.push(Removed { item: item_ref(id, fields), impacted: impact(id, &links, &new) });
+        }
+    }
+    Ok(d)
+}
+
+fn item_ref(id: &str, fields: &Map<String, Value>) -> ItemRef {
+    let s = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    ItemRef { id: id.to_owned(), ty: s("type"), title: s("title") }
+}
+
+/// For each id, the items that link to it: (linking id, field).
+fn backlinks(project: &Project, items: &Items) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for (id, fields) in items {
+        let Some(def) = fields.get("type").and_then(Value::as_str).and_then(|t| project.types.get(t)) else {
+            continue;
+        };
+        for lf in &def.links {
+            let targets: Vec<&str> = match fields.get(&lf.name) {
+                Some(Value::String(s)) => vec![s.as_str()],
+                Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+                _ => continue,
+            };
+            for t in targets {
+                out.entry(t.to_owned()).or_default().push((id.clone(), lf.name.clone()));
+            }
+        }
+    }
+    for v in out.values_mut() {
+        v.sort();
+        v.dedup();
+    }
+    out
+}
+
+/// Items downstream of `id`, breadth first, each once.
+fn impact(id: &str, links: &BTreeMap<String, Vec<(String, String)>>, items: &Items) -> Vec<Impact> {
+    let mut seen: BTreeSet<String> = BTreeSet::from([id.to_owned()]);
+    let mut queue = VecDeque::from([(id.to_owned(), 0usize)]);
+    let mut out = Vec::new();
+    while let Some((target, depth)) = queue.pop_front() {
+        for (from, field) in links.get(&target).into_iter().flatten() {
+            if !seen.insert(from.clone()) {
+                continue;
+            }
+            let r = items.get(from).map(|f| item_ref(from, f)).unwrap_or_else(|| ItemRef {
+                id: from.clone(),
+                ty: String::new(),
+                title: String::new(),
+            });
+            out.push(Impact { id: r.id, ty: r.ty, title: r.title, via: target.clone(), field: field.clone(), depth: depth + 1 });
+            queue.push_back((from.clone(), depth + 1));
+        }
+    }
+    out
+}
+
+/// Every item of a commit, by id (the first definition in path order).
+fn items_at(repo: &Repo, commit: git::CommitId, settings: &Settings) -> Result<Items, String> {
+    let mut out = Items::new();
+    for (path, blob) in repo.files(commit, &settings.scopes)? {
+        let bytes = repo.blob(blob)?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let mut sources = SourceMap::default();
+        let file = sources.add(PathBuf::from(&path), text);
+        let nodes: Vec<yaml::Node> = if path.ends_with(".md") {
+            let mut ignored = Vec::new();
+            let (_, raw) = crate::load::scan_chapter(0, PathBuf::new(), file, &sources, &mut ignored);
+            raw.into_iter().map(|r| r.node).collect()
+        } else {
+            let source: &SourceFile = sources.get(file);
+            let origin = Origin { file: FileId(file.0), source, line_offset: 0, col_offset: 0 };
+            match yaml::parse(&source.text, origin) {
+                Ok(docs) => docs
+                    .into_iter()
+                    .flat_map(|d| match d.value {
+                        yaml::Value::Seq(list) => list,
+                        yaml::Value::Map(_) => vec![d],
+                        _ => Vec::new(),
+                    })
+                    .collect(),
+                // A file that did not parse then holds no item we can compare.
+                Err(_) => Vec::new(),
+            }
+        };
+        for n in nodes {
+            if let Value::Object(fields) = n.to_json() {
+                if let Some(id) = fields.get("id").and_then(Value::as_str) {
+                    out.entry(id.to_owned()).or_insert(fields);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The diff as plain text for the terminal.
+pub fn to_text(d: &Diff) -> String {
+    use std::fmt::Write as _;
+    let side = |s: &Side| match &s.commit {
+        Some(c) => format!("{} ({}, {})", s.rev, c.short, c.day()),
+        None => s.rev.clone(),
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "Changes from {} to {}", side(&d.base), side(&d.head));
+    if d.added.is_empty() && d.removed.is_empty() && d.changed.is_empty() {
+        out.push_str("\nNo item changed.\n");
+        return out;
+    }
+    for a in &d.added {
+        let _ = writeln!(out, "\nadded    {}  {}", a.id, one_line(&a.title));
+    }
+    for r in &d.removed {
+        let _ = writeln!(out, "\nremoved  {}  {}", r.item.id, one_line(&r.item.title));
+        impacts_text(&mut out, &r.impacted);
+    }
+    for c in &d.changed {
+        let _ = writeln!(out, "\nchanged  {}  {}", c.item.id, one_line(&c.item.title));
+        for f in &c.fields {
+            let _ = writeln!(out, "    {}: {} -> {}", f.field, value_text(&f.old), value_text(&f.new));
+        }
+        impacts_text(&mut out, &c.impacted);
+    }
+    let _ = writeln!(
+        out,
+        "\n{} added, {} removed, {} changed, {} impacted",
+        d.added.len(),
+        d.removed.len(),
+        d.changed.len(),
+        d.impacted().len()
+    );
+    out
+}
+
+fn impacts_text(out: &mut String, impacts: &[Impact]) {
+    use std::fmt::Write as _;
+    for i in impacts {
+        let _ = writeln!(out, "    impacts {}  {} (`{}` -> {})", i.id, one_line(&i.title), i.field, i.via);
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A field value on one line, shortened.
+pub fn value_text(v: &Option<Value>) -> String {
+    let Some(v) = v else {
+        return "(absent)".into();
+    };
+    let s = match v {
+        Value::String(s) => format!("{:?}", one_line(s)),
+        other => other.to_string(),
+    };
+    if s.chars().count() > 72 {
+        let cut: String = s.chars().take(69).collect();
+        format!("{cut}...")
+    } else {
+        s
+    }
+}
+
+/// The diff as JSON (`--format json`).
+pub fn to_json(d: &Diff) -> Value {
+    serde_json::to_value(d).unwrap_or(Value::Null)
+}
+
+/// Output format of `mdbook-qms diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Human,
+    Json,
+}
+
+/// `mdbook-qms diff BASE [HEAD]` in DIR: the report to print, or the reason it failed
+/// (a usage or I/O problem: exit status 2).
+pub fn command(dir: &std::path::Path, base: &str, head: Option<&str>, format: DiffFormat) -> Result<String, String> {
+    let project = crate::project::Project::load(dir, crate::project::ChapterSource::Disk)
+        .map_err(|f| f.0.message)?;
+    let d = diff(&project, base, head)?;
+    Ok(match format {
+        DiffFormat::Human => to_text(&d),
+        DiffFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&to_json(&d)).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+    })
+}

@@ -1,0 +1,362 @@
+//! The one place that talks to git (through `git2`). Everything else in the crate sees
+//! commits as [`CommitId`]s, [`CommitMeta`] and file contents, so the backend could be
+//! swapped (for `gix`) without touching the history logic.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use git2::{ErrorCode, ObjectType, Oid, Repository, Sort};
+
+/// A commit (or blob) id: the 20 raw bytes of a SHA-1 object id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId(pub [u8; 20]);
+
+pub type CommitId = ObjectId;
+pub type BlobId = ObjectId;
+
+impl ObjectId {
+    fn from_oid(oid: Oid) -> Self {
+        let mut b = [0u8; 20];
+        let raw = oid.as_bytes();
+        let n = raw.len().min(20);
+        b[..n].copy_from_slice(&raw[..n]);
+        ObjectId(b)
+    }
+
+    fn oid(self) -> Oid {
+        Oid::from_bytes(&self.0).unwrap_or(Oid::ZERO_SHA1)
+    }
+
+    pub fn hex(&self) -> String {
+        let mut s = String::with_capacity(40);
+        for b in self.0 {
+            s.push_str(&format!("{b:02x}"));
+        }
+        s
+    }
+
+    pub fn from_hex(s: &str) -> Option<Self> {
+        if s.len() != 40 {
+            return None;
+        }
+        let mut b = [0u8; 20];
+        for (i, byte) in b.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(ObjectId(b))
+    }
+}
+
+impl fmt::Debug for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex()[..12])
+    }
+}
+
+/// What history needs to know about a commit.
+#[derive(Debug, Clone)]
+pub struct CommitMeta {
+    pub id: CommitId,
+    pub parents: Vec<CommitId>,
+    pub tree: ObjectId,
+    /// Author time, seconds since the epoch, and the author's UTC offset in minutes.
+    pub time: i64,
+    pub offset_minutes: i32,
+    pub author: String,
+    pub email: String,
+    pub message: String,
+}
+
+/// A part of the tree that holds item files: a folder (relative to the repository root)
+/// and the file extensions that count.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub dir: Vec<String>,
+    pub exts: &'static [&'static str],
+}
+
+/// A file of a scope that differs between two trees; `None` is "absent on that side".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    pub path: String,
+    pub old: Option<BlobId>,
+    pub new: Option<BlobId>,
+}
+
+pub struct Repo {
+    repo: Repository,
+    /// The project folder relative to the repository's work tree.
+    prefix: PathBuf,
+}
+
+/// Why no repository could be opened.
+pub enum OpenError {
+    NotARepository,
+    Other(String),
+}
+
+impl Repo {
+    /// Opens the repository that contains `project_root`.
+    pub fn open(project_root: &Path) -> Result<Repo, OpenError> {
+        let repo = match Repository::discover(project_root) {
+            Ok(r) => r,
+            Err(e) if e.code() == ErrorCode::NotFound => return Err(OpenError::NotARepository),
+            Err(e) => return Err(OpenError::Other(e.message().to_owned())),
+        };
+        let Some(workdir) = repo.workdir() else {
+            return Err(OpenError::Other("the repository is bare".into()));
+        };
+        let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let prefix = abs(project_root)
+            .strip_prefix(abs(workdir))
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Ok(Repo { repo, prefix })
+    }
+
+    /// The git directory (`.git`), where the history cache lives.
+    pub fn git_dir(&self) -> &Path {
+        self.repo.path()
+    }
+
+    /// The path components of a project-relative folder, relative to the repository.
+    pub fn repo_dir(&self, project_rel: &Path) -> Vec<String> {
+        self.prefix
+            .join(project_rel)
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A repository path (`a/b/c.yaml`) as a path relative to the project folder.
+    pub fn project_path(&self, repo_path: &str) -> PathBuf {
+        let p = Path::new(repo_path);
+        p.strip_prefix(&self.prefix).unwrap_or(p).to_path_buf()
+    }
+
+    /// The commit HEAD points at; `None` in a repository with no commit yet.
+    pub fn head(&self) -> Result<Option<CommitId>, String> {
+        match self.repo.head() {
+            Ok(r) => r
+                .peel_to_commit()
+                .map(|c| Some(ObjectId::from_oid(c.id())))
+                .map_err(|e| e.message().to_owned()),
+            Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
+            Err(e) => Err(e.message().to_owned()),
+        }
+    }
+
+    /// The commits whose parents a shallow clone cut off (`.git/shallow`).
+    pub fn shallow_boundary(&self) -> Vec<CommitId> {
+        if !self.repo.is_shallow() {
+            return Vec::new();
+        }
+        let text = std::fs::read_to_string(self.repo.path().join("shallow")).unwrap_or_default();
+        let mut ids: Vec<CommitId> = text.lines().filter_map(|l| ObjectId::from_hex(l.trim())).collect();
+        ids.sort();
+        ids
+    }
+
+    /// Every commit reachable from `from` (all parents of merges), newest first in
+    /// topological order, leaving out those reachable from `hide`.
+    pub fn walk(&self, from: CommitId, hide: Option<CommitId>) -> Result<Vec<CommitId>, String> {
+        let err = |e: git2::Error| e.message().to_owned();
+        let mut walk = self.repo.revwalk().map_err(err)?;
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME).map_err(err)?;
+        walk.push(from.oid()).map_err(err)?;
+        if let Some(h) = hide {
+            walk.hide(h.oid()).map_err(err)?;
+        }
+        walk.map(|r| r.map(ObjectId::from_oid).map_err(err)).collect()
+    }
+
+    pub fn commit(&self, id: CommitId) -> Result<CommitMeta, String> {
+        let c = self.repo.find_commit(id.oid()).map_err(|e| e.message().to_owned())?;
+        let author = c.author();
+        let when = author.when();
+        Ok(CommitMeta {
+            id,
+            parents: c.parent_ids().map(ObjectId::from_oid).collect(),
+            tree: ObjectId::from_oid(c.tree_id()),
+            time: when.seconds(),
+            offset_minutes: when.offset_minutes(),
+            author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+            email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+            message: String::from_utf8_lossy(c.message_bytes()).into_owned(),
+        })
+    }
+
+    /// Whether `ancestor` is `commit` or one of its ancestors.
+    pub fn is_ancestor(&self, ancestor: CommitId, commit: CommitId) -> bool {
+        ancestor == commit
+            || self
+                .repo
+                .graph_descendant_of(commit.oid(), ancestor.oid())
+                .unwrap_or(false)
+    }
+
+    /// The commit a revision names (`v1.0`, a commit id, `HEAD~2`, ...).
+    pub fn resolve(&self, rev: &str) -> Result<CommitId, String> {
+        let obj = self.repo.revparse_single(rev).map_err(|e| e.message().to_owned())?;
+        let c = obj.peel_to_commit().map_err(|e| e.message().to_owned())?;
+        Ok(ObjectId::from_oid(c.id()))
+    }
+
+    /// Tags matching a glob, with the commits they name, sorted by name.
+    pub fn tags(&self, pattern: &str) -> Vec<(String, CommitId)> {
+        let Ok(names) = self.repo.tag_names(Some(pattern)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, CommitId)> = names
+            .iter()
+            .flatten()
+            .flatten()
+            .filter_map(|name| {
+                let obj = self.repo.revparse_single(&format!("refs/tags/{name}")).ok()?;
+                let c = obj.peel_to_commit().ok()?;
+                Some((name.to_owned(), ObjectId::from_oid(c.id())))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The files of the scopes that differ between two trees (`old` absent: all files of
+    /// `new`). Subtrees with equal ids are skipped without being read, which is what
+    /// makes a history scan cheap: most commits touch no item folder at all.
+    pub fn changed_files(
+        &self,
+        old: Option<ObjectId>,
+        new: ObjectId,
+        scopes: &[Scope],
+    ) -> Result<Vec<FileChange>, String> {
+        let mut out = Vec::new();
+        for scope in scopes {
+            let a = match old {
+                Some(t) => self.subtree(t, &scope.dir)?,
+                None => None,
+            };
+            let b = self.subtree(new, &scope.dir)?;
+            if a == b {
+                continue;
+            }
+            let mut prefix = scope.dir.join("/");
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            self.diff_trees(a, b, &prefix, scope.exts, &mut out)?;
+        }
+        out.sort_by(|x, y| x.path.cmp(&y.path));
+        out.dedup_by(|x, y| x.path == y.path);
+        Ok(out)
+    }
+
+    /// Every file of the scopes in a commit's tree.
+    pub fn files(&self, commit: CommitId, scopes: &[Scope]) -> Result<Vec<(String, BlobId)>, String> {
+        let meta = self.commit(commit)?;
+        Ok(self
+            .changed_files(None, meta.tree, scopes)?
+            .into_iter()
+            .filter_map(|c| Some((c.path, c.new?)))
+            .collect())
+    }
+
+    /// The id git would give a file with this content, to compare a work-tree file
+    /// with a committed one without reading the blob.
+    pub fn hash_blob(content: &[u8]) -> BlobId {
+        Oid::hash_object(ObjectType::Blob, content)
+            .map(ObjectId::from_oid)
+            .unwrap_or(ObjectId([0; 20]))
+    }
+
+    pub fn blob(&self, id: BlobId) -> Result<Vec<u8>, String> {
+        self.repo
+            .find_blob(id.oid())
+            .map(|b| b.content().to_vec())
+            .map_err(|e| e.message().to_owned())
+    }
+
+    /// Calls `f` with a blob's content without copying it.
+    pub fn with_blob<T>(&self, id: BlobId, f: impl FnOnce(&[u8]) -> T) -> Result<T, String> {
+        let b = self.repo.find_blob(id.oid()).map_err(|e| e.message().to_owned())?;
+        Ok(f(b.content()))
+    }
+
+    fn subtree(&self, tree: ObjectId, dir: &[String]) -> Result<Option<ObjectId>, String> {
+        let mut id = tree.oid();
+        for part in dir {
+            let t = self.repo.find_tree(id).map_err(|e| e.message().to_owned())?;
+            let next = match t.get_name(part) {
+                Some(e) if e.kind() == Some(ObjectType::Tree) => e.id(),
+                _ => return Ok(None),
+            };
+            id = next;
+        }
+        Ok(Some(ObjectId::from_oid(id)))
+    }
+
+    fn diff_trees(
+        &self,
+        a: Option<ObjectId>,
+        b: Option<ObjectId>,
+        prefix: &str,
+        exts: &[&str],
+        out: &mut Vec<FileChange>,
+    ) -> Result<(), String> {
+        let entries = |t: Option<ObjectId>| -> Result<HashMap<String, (Oid, bool)>, String> {
+            let mut m = HashMap::new();
+            if let Some(t) = t {
+                let tree = self.repo.find_tree(t.oid()).map_err(|e| e.message().to_owned())?;
+                for e in tree.iter() {
+                    let is_tree = match e.kind() {
+                        Some(ObjectType::Tree) => true,
+                        Some(ObjectType::Blob) => false,
+                        _ => continue, // submodules
+                    };
+                    m.insert(String::from_utf8_lossy(e.name_bytes()).into_owned(), (e.id(), is_tree));
+                }
+            }
+            Ok(m)
+        };
+        let ea = entries(a)?;
+        let eb = entries(b)?;
+        let mut names: Vec<&String> = ea.keys().chain(eb.keys()).collect();
+        names.sort();
+        names.dedup();
+        let wanted = |name: &str| exts.iter().any(|x| name.ends_with(x));
+        for name in names {
+            let (x, y) = (ea.get(name), eb.get(name));
+            if x == y {
+                continue;
+            }
+            let path = format!("{prefix}{name}");
+            let tree_of = |e: Option<&(Oid, bool)>| e.filter(|e| e.1).map(|e| ObjectId::from_oid(e.0));
+            let blob_of = |e: Option<&(Oid, bool)>| e.filter(|e| !e.1).map(|e| ObjectId::from_oid(e.0));
+            let (ta, tb) = (tree_of(x), tree_of(y));
+            if ta.is_some() || tb.is_some() {
+                if ta != tb {
+                    self.diff_trees(ta, tb, &format!("{path}/"), exts, out)?;
+                }
+            }
+            if wanted(name) {
+                let (ba, bb) = (blob_of(x), blob_of(y));
+                if ba != bb {
+                    out.push(FileChange { path, old: ba, new: bb });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The trailers of a commit message as (key, value), as `git interpret-trailers` reads them.
+pub fn trailers(message: &str) -> Vec<(String, String)> {
+    match git2::message_trailers_strs(message) {
+        Ok(t) => t.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+        Err(_) => Vec::new(),
+    }
+}

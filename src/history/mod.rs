@@ -1,0 +1,680 @@
+//! Stage 4, history: what git says about each item.
+//!
+//! For every commit reachable from HEAD (all parents of merges), the item files it
+//! touched are compared with its parents' versions item by item, through fingerprints of
+//! each item's normalised content (`fingerprint`). That gives each item its own list of
+//! changes even when a file holds many items, and an item keeps its history when it moves
+//! to another file (identity is the id). Commit trailers link commits to items
+//! (`trailers`); links whose target changed after the linking item was last changed or
+//! reviewed are suspect (`suspect`); tags are baselines, and `diff` compares two of them.
+//!
+//! Only `git` talks to git. Per-commit results are cached in the git directory (`cache`),
+//! so a rebuild reads nothing but the cache when HEAD has not moved, and only the new
+//! commits when it has.
+
+pub mod cache;
+pub mod diff;
+pub mod fingerprint;
+pub mod git;
+pub mod render;
+mod suspect;
+pub mod trailers;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diag::{code, Diagnostic};
+use crate::model::Home;
+use crate::project::Project;
+use fingerprint::{ItemPrint, Print, Printer};
+use git::{CommitId, CommitMeta, ObjectId, Repo, Scope};
+use trailers::Trailer;
+
+pub use suspect::Suspect;
+
+/// A commit as history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitInfo {
+    /// Full hex id.
+    pub id: String,
+    /// The first 7 hex digits, as git shows them.
+    pub short: String,
+    /// Author time: seconds since the epoch, and ISO 8601 with the author's offset.
+    pub time: i64,
+    pub date: String,
+    pub author: String,
+    pub email: String,
+    /// The first line of the message.
+    pub subject: String,
+    pub parents: Vec<String>,
+}
+
+impl CommitInfo {
+    fn from_meta(m: &CommitMeta) -> Self {
+        let id = m.id.hex();
+        CommitInfo {
+            short: id[..7].to_owned(),
+            id,
+            time: m.time,
+            date: iso_date(m.time, m.offset_minutes),
+            author: m.author.clone(),
+            email: m.email.clone(),
+            subject: m.message.lines().next().unwrap_or("").trim().to_owned(),
+            parents: m.parents.iter().map(ObjectId::hex).collect(),
+        }
+    }
+
+    /// The day part of the date (`2026-11-28`).
+    pub fn day(&self) -> &str {
+        self.date.get(..10).unwrap_or(&self.date)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Removed,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Modified => "modified",
+            ChangeKind::Removed => "removed",
+        }
+    }
+}
+
+/// One commit's change to one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemChange {
+    pub id: String,
+    pub kind: ChangeKind,
+    /// Whether a field other than the `suspect-ignore` ones changed.
+    pub significant: bool,
+}
+
+/// What one commit did: the unit the cache stores.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub commit: CommitInfo,
+    /// A commit whose parents a shallow clone cut off.
+    pub boundary: bool,
+    pub changes: Vec<ItemChange>,
+    pub trailers: Vec<Trailer>,
+}
+
+/// A change in an item's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Index into [`History::commits`].
+    pub commit: usize,
+    pub kind: ChangeKind,
+    pub significant: bool,
+}
+
+/// A commit that names an item in a trailer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitLink {
+    pub commit: usize,
+    /// The trailer's configured name (`Implements`).
+    pub trailer: String,
+}
+
+/// Edits in the work tree that no commit holds yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uncommitted {
+    /// The item is in no commit.
+    New,
+    /// The item differs from HEAD; `significant` as for [`ItemChange`].
+    Modified { significant: bool },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ItemHistory {
+    /// Newest first.
+    pub changes: Vec<Change>,
+    /// Commits whose trailers name the item, newest first (review trailers excluded).
+    pub links: Vec<CommitLink>,
+    /// Commits with a review trailer for the item, newest first.
+    pub reviews: Vec<usize>,
+    pub uncommitted: Option<Uncommitted>,
+    /// The history reaches the boundary of a shallow clone: older changes are missing.
+    pub incomplete: bool,
+}
+
+/// Why there is no history, when there is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// History was read (possibly an empty repository: no commits).
+    Ready,
+    /// Not a git repository, or it could not be read; the reason.
+    Unavailable(String),
+}
+
+/// A tag that marks a baseline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Baseline {
+    pub name: String,
+    pub commit: CommitInfo,
+}
+
+/// Everything the history stage found.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub status: Status,
+    pub head: Option<CommitInfo>,
+    /// Every commit reachable from HEAD, newest first (topological, then by time).
+    pub commits: Vec<CommitInfo>,
+    /// Commits where a shallow clone cuts history off.
+    pub boundary: Vec<CommitInfo>,
+    pub items: BTreeMap<String, ItemHistory>,
+    pub suspects: Vec<Suspect>,
+    pub baselines: Vec<Baseline>,
+    /// Whether the result came from the cache without reading any commit.
+    pub from_cache: bool,
+}
+
+impl History {
+    fn empty(status: Status) -> Self {
+        History {
+            status,
+            head: None,
+            commits: Vec::new(),
+            boundary: Vec::new(),
+            items: BTreeMap::new(),
+            suspects: Vec::new(),
+            baselines: Vec::new(),
+            from_cache: false,
+        }
+    }
+
+    pub fn is_available(&self) -> bool {
+        self.status == Status::Ready
+    }
+
+    pub fn item(&self, id: &str) -> Option<&ItemHistory> {
+        self.items.get(id)
+    }
+
+    pub fn commit(&self, index: usize) -> &CommitInfo {
+        &self.commits[index]
+    }
+
+    /// The commit that created the item (the oldest change), if committed.
+    pub fn created(&self, id: &str) -> Option<&CommitInfo> {
+        let h = self.items.get(id)?;
+        h.changes.last().map(|c| &self.commits[c.commit])
+    }
+
+    /// The newest commit that changed the item.
+    pub fn last_changed(&self, id: &str) -> Option<&CommitInfo> {
+        let h = self.items.get(id)?;
+        h.changes.first().map(|c| &self.commits[c.commit])
+    }
+
+    /// Authors of the item's changes, first author first, each once.
+    pub fn authors(&self, id: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        if let Some(h) = self.items.get(id) {
+            for c in h.changes.iter().rev() {
+                let a = self.commits[c.commit].author.as_str();
+                if !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The parts of a project's configuration that decide what a scan computes; the cache
+/// is valid only for the same settings.
+pub(crate) struct Settings {
+    pub(crate) scopes: Vec<Scope>,
+    pub(crate) trailer_names: Vec<String>,
+    pub(crate) ignore: Vec<String>,
+}
+
+impl Settings {
+    pub(crate) fn new(project: &Project, repo: &Repo) -> Self {
+        let c = &project.config;
+        let mut scopes: Vec<Scope> = c
+            .items
+            .iter()
+            .map(|d| Scope { dir: repo.repo_dir(d), exts: &[".yaml", ".yml"] })
+            .collect();
+        scopes.push(Scope { dir: repo.repo_dir(&c.src), exts: &[".md"] });
+        let mut trailer_names = c.trailers.clone();
+        trailer_names.push(c.review_trailer.clone());
+        Settings { scopes, trailer_names, ignore: c.suspect_ignore.clone() }
+    }
+
+    fn key(&self) -> String {
+        let scopes: Vec<String> = self
+            .scopes
+            .iter()
+            .map(|s| format!("{}:{}", s.dir.join("/"), s.exts.join(",")))
+            .collect();
+        format!(
+            "scopes={};trailers={};ignore={}",
+            scopes.join("|"),
+            self.trailer_names.join(","),
+            self.ignore.join(",")
+        )
+    }
+}
+
+/// Reads the history of the project's items. Never fails: a folder outside git, an
+/// unreadable repository or a shallow clone give a warning and what could be read.
+pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
+    let config = &project.config;
+    let repo = match Repo::open(&config.root) {
+        Ok(r) => r,
+        Err(e) => {
+            let reason = match e {
+                git::OpenError::NotARepository => "the project is not in a git repository".to_owned(),
+                git::OpenError::Other(m) => format!("the git repository could not be read: {m}"),
+            };
+            let mut d = Diagnostic::new(
+                code::HISTORY_UNAVAILABLE,
+                format!("{reason}; item history, commit links, suspect links and baselines are unavailable"),
+            )
+            .help("run `git init` and commit the project to get item history");
+            if let Some(f) = config.file {
+                d = d.in_file(f);
+            }
+            diags.push(d);
+            return History::empty(Status::Unavailable(reason));
+        }
+    };
+    let settings = Settings::new(project, &repo);
+    let head = match repo.head() {
+        Ok(h) => h,
+        Err(m) => return unavailable(project, format!("HEAD could not be read: {m}"), diags),
+    };
+    let mut history = History::empty(Status::Ready);
+    let mut printer = Printer::new(&settings.ignore);
+    if let Some(head) = head {
+        let cache_path = cache::path(repo.git_dir());
+        let key = settings.key();
+        let mut cached = cache::load(&cache_path, &key);
+        let order = match cached.order_for(head) {
+            Some(order) => {
+                history.from_cache = true;
+                order
+            }
+            None => match repo.walk(head, None) {
+                Ok(o) => o,
+                Err(m) => return unavailable(project, format!("the commits could not be read: {m}"), diags),
+            },
+        };
+        let boundary: HashSet<CommitId> = repo.shallow_boundary().into_iter().collect();
+        let records = match records(&repo, &order, &boundary, &settings, &mut printer, &mut cached) {
+            Ok(r) => r,
+            Err(m) => return unavailable(project, format!("a commit could not be read: {m}"), diags),
+        };
+        if !history.from_cache {
+            cached.set_order(head, order.clone());
+            // A cache that cannot be written only costs time on the next build.
+            let _ = cache::store(&cache_path, &key, &cached, &order);
+        }
+        assemble(&mut history, records, project, config, diags);
+        if !history.boundary.is_empty() {
+            let b = &history.boundary[0];
+            let others = history.boundary.len() - 1;
+            let mut d = Diagnostic::new(
+                code::HISTORY_SHALLOW,
+                format!(
+                    "the repository is a shallow clone: history stops at commit {} ({}, {}){}; item histories that reach it are incomplete",
+                    b.short,
+                    b.day(),
+                    b.author,
+                    if others > 0 { format!(" and {others} other boundary commit(s)") } else { String::new() }
+                ),
+            )
+            .help("fetch the whole history with `git fetch --unshallow` (in CI: a full-depth checkout)");
+            if let Some(f) = config.file {
+                d = d.in_file(f);
+            }
+            diags.push(d);
+        }
+        history.baselines = repo
+            .tags(&config.baselines)
+            .into_iter()
+            .filter_map(|(name, id)| {
+                let meta = repo.commit(id).ok()?;
+                Some(Baseline { name, commit: CommitInfo::from_meta(&meta) })
+            })
+            .collect();
+    }
+    mark_uncommitted(&mut history, project, &repo, head, &settings, &mut printer);
+    history.suspects = suspect::find(&history, project, diags);
+    history
+}
+
+fn unavailable(project: &Project, reason: String, diags: &mut Vec<Diagnostic>) -> History {
+    let mut d = Diagnostic::new(
+        code::HISTORY_UNAVAILABLE,
+        format!("{reason}; item history is unavailable"),
+    );
+    if let Some(f) = project.config.file {
+        d = d.in_file(f);
+    }
+    diags.push(d);
+    History::empty(Status::Unavailable(reason))
+}
+
+/// The record of every commit in `order`, from the cache or computed (oldest first, so
+/// each commit's parents are already known).
+fn records(
+    repo: &Repo,
+    order: &[CommitId],
+    boundary: &HashSet<CommitId>,
+    settings: &Settings,
+    printer: &mut Printer,
+    cached: &mut cache::Cache,
+) -> Result<Vec<Arc<Record>>, String> {
+    let mut trees: HashMap<CommitId, ObjectId> = HashMap::new();
+    let mut blobs = BlobMemo::default();
+    let mut out: Vec<Arc<Record>> = Vec::with_capacity(order.len());
+    for &id in order.iter().rev() {
+        if let Some(r) = cached.get(id) {
+            out.push(r);
+            continue;
+        }
+        let meta = repo.commit(id)?;
+        trees.insert(id, meta.tree);
+        let is_boundary = boundary.contains(&id);
+        let parents: &[CommitId] = if is_boundary { &[] } else { &meta.parents };
+        let mut deltas = Vec::with_capacity(parents.len().max(1));
+        if parents.is_empty() {
+            deltas.push(delta(repo, None, meta.tree, settings, printer, &mut blobs)?);
+        }
+        for p in parents {
+            let tree = match trees.get(p) {
+                Some(t) => *t,
+                None => {
+                    let t = repo.commit(*p)?.tree;
+                    trees.insert(*p, t);
+                    t
+                }
+            };
+            deltas.push(delta(repo, Some(tree), meta.tree, settings, printer, &mut blobs)?);
+        }
+        let changes = combine(deltas);
+        let record = Arc::new(Record {
+            commit: CommitInfo::from_meta(&meta),
+            boundary: is_boundary,
+            changes,
+            trailers: trailers::parse(&meta.message, &settings.trailer_names),
+        });
+        cached.insert(id, record.clone());
+        out.push(record);
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// Item prints by blob, bounded so a long history does not hold every file version.
+#[derive(Default)]
+struct BlobMemo(HashMap<ObjectId, Arc<Vec<ItemPrint>>>);
+
+const BLOB_MEMO_LIMIT: usize = 20_000;
+
+fn blob_prints(
+    repo: &Repo,
+    path: &str,
+    blob: ObjectId,
+    printer: &mut Printer,
+    memo: &mut BlobMemo,
+) -> Result<Arc<Vec<ItemPrint>>, String> {
+    if let Some(p) = memo.0.get(&blob) {
+        return Ok(p.clone());
+    }
+    let prints = repo.with_blob(blob, |bytes| printer.file(path, bytes))?;
+    if memo.0.len() >= BLOB_MEMO_LIMIT {
+        memo.0.clear();
+    }
+    memo.0.insert(blob, prints.clone());
+    Ok(prints)
+}
+
+/// Old and new prints, (full, sig), of the items that differ between two trees.
+type Delta = HashMap<String, (Option<(Print, Print)>, Option<(Print, Print)>)>;
+
+fn delta(
+    repo: &Repo,
+    old: Option<ObjectId>,
+    new: ObjectId,
+    settings: &Settings,
+    printer: &mut Printer,
+    memo: &mut BlobMemo,
+) -> Result<Delta, String> {
+    let files = repo.changed_files(old, new, &settings.scopes)?;
+    let mut before: HashMap<&str, (Print, Print)> = HashMap::new();
+    let mut after: HashMap<&str, (Print, Print)> = HashMap::new();
+    let mut held = Vec::new();
+    for f in &files {
+        if let Some(b) = f.old {
+            held.push((true, blob_prints(repo, &f.path, b, printer, memo)?));
+        }
+        if let Some(b) = f.new {
+            held.push((false, blob_prints(repo, &f.path, b, printer, memo)?));
+        }
+    }
+    for (is_old, prints) in &held {
+        let side = if *is_old { &mut before } else { &mut after };
+        for p in prints.iter() {
+            side.entry(p.id.as_str()).or_insert((p.full, p.sig));
+        }
+    }
+    let mut out = Delta::new();
+    for (id, b) in &before {
+        let a = after.get(id).copied();
+        if a.map(|a| a.0) != Some(b.0) {
+            out.insert((*id).to_owned(), (Some(*b), a));
+        }
+    }
+    for (id, a) in &after {
+        if !before.contains_key(id) {
+            out.insert((*id).to_owned(), (None, Some(*a)));
+        }
+    }
+    Ok(out)
+}
+
+/// An item changed in a commit when it differs from every parent (a merge that takes
+/// one side's version changed nothing itself; the change belongs to that side).
+fn combine(deltas: Vec<Delta>) -> Vec<ItemChange> {
+    let mut iter = deltas.into_iter();
+    let Some(first) = iter.next() else {
+        return Vec::new();
+    };
+    let rest: Vec<Delta> = iter.collect();
+    let mut out: Vec<ItemChange> = first
+        .into_iter()
+        .filter(|(id, _)| rest.iter().all(|d| d.contains_key(id)))
+        .map(|(id, (old, new))| {
+            let olds: Vec<Option<(Print, Print)>> =
+                std::iter::once(old).chain(rest.iter().map(|d| d[&id].0)).collect();
+            let kind = match new {
+                None => ChangeKind::Removed,
+                Some(_) if olds.iter().all(Option::is_none) => ChangeKind::Added,
+                Some(_) => ChangeKind::Modified,
+            };
+            let significant = olds.iter().all(|o| o.map(|o| o.1) != new.map(|n| n.1));
+            ItemChange { id, kind, significant }
+        })
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
+/// Builds per-item histories from the records (newest first) and reports trailers that
+/// name unknown ids.
+fn assemble(
+    history: &mut History,
+    records: Vec<Arc<Record>>,
+    project: &Project,
+    config: &crate::config::Config,
+    diags: &mut Vec<Diagnostic>,
+) {
+    history.head = records.first().map(|r| r.commit.clone());
+    let known = |id: &str| project.graph.get(id).is_some();
+    for (i, r) in records.iter().enumerate() {
+        history.commits.push(r.commit.clone());
+        if r.boundary {
+            history.boundary.push(r.commit.clone());
+        }
+        for c in &r.changes {
+            let h = history.items.entry(c.id.clone()).or_default();
+            h.changes.push(Change { commit: i, kind: c.kind, significant: c.significant });
+            if r.boundary && c.kind == ChangeKind::Added {
+                h.incomplete = true;
+            }
+        }
+        for t in &r.trailers {
+            for id in &t.ids {
+                if !known(id) {
+                    let mut d = Diagnostic::new(
+                        code::TRAILER_UNKNOWN_ID,
+                        format!(
+                            "commit {} ({}, {}) has trailer `{}: {id}`, but no item has the id `{id}`",
+                            r.commit.short,
+                            r.commit.day(),
+                            r.commit.author,
+                            t.name
+                        ),
+                    )
+                    .help("fix the id in a later commit's trailer; commit messages cannot be edited without rewriting history");
+                    if let Some(best) = crate::diag::did_you_mean(id, project.items.iter().map(|it| it.id.as_str())) {
+                        d = d.help(format!("did you mean `{best}`?"));
+                    }
+                    diags.push(d);
+                    continue;
+                }
+                let h = history.items.entry(id.clone()).or_default();
+                if t.name == config.review_trailer {
+                    h.reviews.push(i);
+                } else {
+                    h.links.push(CommitLink { commit: i, trailer: t.name.clone() });
+                }
+            }
+        }
+    }
+}
+
+/// Marks items whose work-tree text differs from HEAD. Files whose bytes equal the
+/// committed blob are skipped without parsing; only edited files are compared item by
+/// item.
+fn mark_uncommitted(
+    history: &mut History,
+    project: &Project,
+    repo: &Repo,
+    head: Option<CommitId>,
+    settings: &Settings,
+    printer: &mut Printer,
+) {
+    let committed: HashMap<String, ObjectId> = match head {
+        Some(h) => repo.files(h, &settings.scopes).unwrap_or_default().into_iter().collect(),
+        None => HashMap::new(),
+    };
+    // Work-tree files that hold items, by project path.
+    let mut files: BTreeMap<crate::source::FileId, Vec<usize>> = BTreeMap::new();
+    for (i, item) in project.items.iter().enumerate() {
+        let file = match item.home {
+            Home::File(f) => f,
+            Home::Chapter { chapter, .. } => match project.chapters.get(chapter) {
+                Some(c) => c.file,
+                None => continue,
+            },
+        };
+        files.entry(file).or_default().push(i);
+    }
+    let mut memo = BlobMemo::default();
+    for (file, items) in files {
+        let source = project.sources.get(file);
+        let repo_path = repo
+            .repo_dir(&source.path)
+            .join("/");
+        let head_blob = committed.get(&repo_path).copied();
+        if head_blob == Some(Repo::hash_blob(source.text.as_bytes())) {
+            continue;
+        }
+        let head_prints = match head_blob {
+            Some(b) => blob_prints(repo, &repo_path, b, printer, &mut memo).unwrap_or_default(),
+            None => Arc::default(),
+        };
+        for i in items {
+            let item = &project.items[i];
+            let (full, sig) = fingerprint::print_fields(&item.fields, &settings.ignore);
+            let before = head_prints.iter().find(|p| p.id == item.id);
+            let state = match before {
+                Some(p) if p.full == full => None,
+                Some(p) => Some(Uncommitted::Modified { significant: p.sig != sig }),
+                None => {
+                    let in_head = history
+                        .items
+                        .get(&item.id)
+                        .and_then(|h| h.changes.first())
+                        .is_some_and(|c| c.kind != ChangeKind::Removed);
+                    // An item in HEAD but not in this file's HEAD version moved here.
+                    (!in_head).then_some(Uncommitted::New)
+                }
+            };
+            if let Some(s) = state {
+                history.items.entry(item.id.clone()).or_default().uncommitted = Some(s);
+            }
+        }
+    }
+}
+
+/// `2026-11-28T13:05:00+01:00` from epoch seconds and an offset in minutes.
+pub fn iso_date(time: i64, offset_minutes: i32) -> String {
+    let local = time + i64::from(offset_minutes) * 60;
+    let days = local.div_euclid(86_400);
+    let secs = local.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let sign = if offset_minutes < 0 { '-' } else { '+' };
+    let off = offset_minutes.unsigned_abs();
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60,
+        off / 60,
+        off % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(iso_date(0, 0), "1970-01-01T00:00:00+00:00");
+        assert_eq!(iso_date(1_700_000_000, 60), "2023-11-14T23:13:20+01:00");
+        assert_eq!(iso_date(1_700_000_000, -330), "2023-11-14T16:43:20-05:30");
+    }
+}

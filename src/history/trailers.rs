@@ -1,0 +1,59 @@
+//! Commit trailers that link commits to items: `Implements: REQ-1, REQ-2`.
+//!
+//! Trailers are read the way `git interpret-trailers` reads them (the last paragraph of
+//! the message, `Key: value` lines), through the git layer's parser. Names compare
+//! case-insensitively, as git does; values are ids separated by commas or spaces.
+
+/// A trailer naming items: its configured name (as configured, not as written) and ids.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Trailer {
+    pub name: String,
+    pub ids: Vec<String>,
+}
+
+/// The trailers of `message` whose key is one of `names`, in message order.
+pub fn parse(message: &str, names: &[String]) -> Vec<Trailer> {
+    let mut out = Vec::new();
+    for (key, value) in super::git::trailers(message) {
+        let Some(name) = names.iter().find(|n| n.eq_ignore_ascii_case(key.trim())) else {
+            continue;
+        };
+        let ids: Vec<String> = value
+            .split([',', ' ', '\t', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if !ids.is_empty() {
+            out.push(Trailer { name: name.clone(), ids });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> Vec<String> {
+        ["Implements", "Verifies", "Reviewed"].map(String::from).to_vec()
+    }
+
+    #[test]
+    fn reads_the_trailer_block() {
+        let msg = "Add login\n\nBody text.\nImplements: not-a-trailer\n\nImplements: REQ-1, REQ-2\nverifies: TST-1\nSigned-off-by: A <a@b>\n";
+        let t = parse(msg, &names());
+        assert_eq!(
+            t,
+            vec![
+                Trailer { name: "Implements".into(), ids: vec!["REQ-1".into(), "REQ-2".into()] },
+                Trailer { name: "Verifies".into(), ids: vec!["TST-1".into()] },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_subject_alone_has_no_trailers() {
+        assert!(parse("Implements: REQ-1", &names()).is_empty());
+    }
+}

@@ -94,6 +94,8 @@ pub struct Fatal(pub Diagnostic);
 
 /// Reads `DIR/book.toml`. A missing or unreadable file is fatal; problems inside it are
 /// diagnostics, with defaults used for the values in error.
+// A `Diagnostic` is the error; it is built only on failure, so boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 pub fn load(root: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Result<Config, Fatal> {
     let path = root.join("book.toml");
     let text = match std::fs::read(&path) {

@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use crate::diag::{code, did_you_mean, Diagnostic, Diagnostics};
 use crate::directive::ArgKind;
 use crate::model::{Chapter, Home, Item};
@@ -76,67 +78,134 @@ pub fn link(items: &[Item], chapters: &[Chapter], types: &Types, diags: &mut Dia
         }
     }
 
-    for (from, item) in items.iter().enumerate() {
-        if graph.index.get(&item.id) != Some(&from) {
-            continue;
-        }
-        let Some(def) = types.get(&item.ty) else { continue };
-        for field in &def.links {
-            let Some((_, value)) = item.node.get(&field.name) else { continue };
-            for target in link_targets(value) {
-                let Some(id) = target.as_str() else { continue };
-                let to = graph
-                    .get(id)
-                    .or_else(|| field.targets.iter().any(|t| t == "component").then(|| graph.purls.get(id).copied()).flatten());
-                let Some(to) = to else {
-                    let mut d = Diagnostic::new(
-                        code::LINK_UNKNOWN,
-                        format!("`{}` links to `{id}`, which no item has", field.name),
-                    )
-                    .at(target.span)
-                    .item(&item.id);
-                    if let Some(s) = did_you_mean(id, graph.index.keys().map(String::as_str)) {
+    // Each item's links are resolved in parallel (reading the index only), then merged in
+    // item order, so links and diagnostics come out exactly as a serial pass makes them.
+    let resolved: Vec<Vec<Resolved>> = items
+        .par_iter()
+        .enumerate()
+        .map(|(from, item)| resolve_links(from, item, items, types, &graph))
+        .collect();
+    let hints = suggestions(&resolved, &graph.index);
+    for list in resolved {
+        for r in list {
+            match r {
+                Resolved::Link(link) => {
+                    let l = graph.links.len();
+                    graph.outgoing[link.from].push(l);
+                    graph.incoming[link.to].push(l);
+                    graph.links.push(link);
+                }
+                Resolved::Problem(d) => diags.push(d),
+                Resolved::Unknown(mut d, id) => {
+                    if let Some(Some(s)) = hints.get(id) {
                         d = d.help(format!("did you mean `{s}`?"));
                     }
                     diags.push(d);
-                    continue;
-                };
-                if to == from {
-                    diags.push(
-                        Diagnostic::new(code::LINK_SELF, format!("`{}` links {id} to itself", field.name))
-                            .at(target.span)
-                            .item(&item.id),
-                    );
-                    continue;
                 }
-                let target_type = &items[to].ty;
-                if !field.targets.iter().any(|t| t == target_type) {
-                    diags.push(
-                        Diagnostic::new(
-                            code::LINK_WRONG_TYPE,
-                            format!(
-                                "`{}` of a {} must name a {}, but `{id}` is a {target_type}",
-                                field.name,
-                                item.ty,
-                                field.targets.join(" or ")
-                            ),
-                        )
-                        .at(target.span)
-                        .item(&item.id)
-                        .related(items[to].span_of("type"), format!("{id} is defined here")),
-                    );
-                    continue;
-                }
-                let l = graph.links.len();
-                graph.links.push(Link { from, to, field: field.name.clone(), span: target.span });
-                graph.outgoing[from].push(l);
-                graph.incoming[to].push(l);
             }
         }
     }
     report_parent_cycles(items, &graph, diags);
     check_directives(items, chapters, types, &graph, diags);
     graph
+}
+
+/// What one link target of an item came to.
+enum Resolved<'a> {
+    Link(Link),
+    Problem(Diagnostic),
+    /// A link to no item; the "did you mean" hint is added once every such id is known.
+    Unknown(Diagnostic, &'a str),
+}
+
+/// Resolves the link fields of item `from` against the id index.
+fn resolve_links<'a>(from: usize, item: &'a Item, items: &[Item], types: &Types, graph: &Graph) -> Vec<Resolved<'a>> {
+    let mut out = Vec::new();
+    if graph.index.get(&item.id) != Some(&from) {
+        return out;
+    }
+    let Some(def) = types.get(&item.ty) else { return out };
+    for field in &def.links {
+        let Some((_, value)) = item.node.get(&field.name) else { continue };
+        for target in link_targets(value) {
+            let Some(id) = target.as_str() else { continue };
+            let to = graph
+                .get(id)
+                .or_else(|| field.targets.iter().any(|t| t == "component").then(|| graph.purls.get(id).copied()).flatten());
+            let Some(to) = to else {
+                let d = Diagnostic::new(
+                    code::LINK_UNKNOWN,
+                    format!("`{}` links to `{id}`, which no item has", field.name),
+                )
+                .at(target.span)
+                .item(&item.id);
+                out.push(Resolved::Unknown(d, id));
+                continue;
+            };
+            if to == from {
+                out.push(Resolved::Problem(
+                    Diagnostic::new(code::LINK_SELF, format!("`{}` links {id} to itself", field.name))
+                        .at(target.span)
+                        .item(&item.id),
+                ));
+                continue;
+            }
+            let target_type = &items[to].ty;
+            if !field.targets.iter().any(|t| t == target_type) {
+                out.push(Resolved::Problem(
+                    Diagnostic::new(
+                        code::LINK_WRONG_TYPE,
+                        format!(
+                            "`{}` of a {} must name a {}, but `{id}` is a {target_type}",
+                            field.name,
+                            item.ty,
+                            field.targets.join(" or ")
+                        ),
+                    )
+                    .at(target.span)
+                    .item(&item.id)
+                    .related(items[to].span_of("type"), format!("{id} is defined here")),
+                ));
+                continue;
+            }
+            out.push(Resolved::Link(Link { from, to, field: field.name.clone(), span: target.span }));
+        }
+    }
+    out
+}
+
+/// "Did you mean" hints for the ids that no item has, each computed once. Comparing an id
+/// with every known id is the one per-error cost that grows with the project, so the ids
+/// are compared in parallel chunks, and in sorted order so that ties resolve the same way
+/// on every run (a HashMap's order changes between runs).
+fn suggestions<'a>(resolved: &[Vec<Resolved<'a>>], index: &HashMap<String, usize>) -> HashMap<&'a str, Option<String>> {
+    let mut wanted: Vec<&str> = resolved
+        .iter()
+        .flatten()
+        .filter_map(|r| match r {
+            Resolved::Unknown(_, id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    if wanted.is_empty() {
+        return HashMap::new();
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut known: Vec<&str> = index.keys().map(String::as_str).collect();
+    known.sort_unstable();
+    wanted
+        .par_iter()
+        .map(|&id| {
+            // The best of each chunk's best is the best overall: did_you_mean keeps the
+            // last of equal scores, and the chunk winners stay in sorted order.
+            let winners: Vec<&str> = known
+                .par_chunks(2048)
+                .filter_map(|chunk| did_you_mean(id, chunk.iter().copied()))
+                .collect();
+            (id, did_you_mean(id, winners).map(str::to_owned))
+        })
+        .collect()
 }
 
 /// The ids in a link field: one string or a list of strings (other shapes were already

@@ -64,7 +64,10 @@ pub fn apply(root: &Path, items: &mut Vec<BookItem>) -> Result<String, Failure> 
             }
         }
     });
-    items.extend(rendered.generated.into_iter().map(|g| generated_item(g, Vec::new())));
+    if !rendered.generated.is_empty() {
+        items.push(BookItem::PartTitle("Items by type".into()));
+        items.extend(rendered.generated.into_iter().map(|g| generated_item(g, Vec::new())));
+    }
     Ok(text)
 }
 

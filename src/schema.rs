@@ -530,6 +530,8 @@ pub struct Export {
 /// [`ITEMS_SCHEMA`] dispatcher into `out`. Nothing is written when a schema has errors,
 /// so an editor never picks up a half-valid set. A missing `book.toml` or a write
 /// failure is fatal.
+// A `Diagnostic` is the error; it is built only on failure, so boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 pub fn export(root: &Path, out: &Path) -> Result<Export, crate::config::Fatal> {
     let mut sources = SourceMap::default();
     let mut diagnostics = Diagnostics::default();

@@ -70,7 +70,10 @@ fn validate_one(raw: RawItem, types: &Types, diags: &mut Vec<Diagnostic>) -> Opt
 
     let mut id_ok = id.is_some();
     let mut id_reported = false;
-    for error in def.validator.iter_errors(&json) {
+    // Most items are valid: `is_valid` short-circuits and builds no error values, so
+    // the slower error walk runs only for items that have errors.
+    let errors = (!def.validator.is_valid(&json)).then(|| def.validator.iter_errors(&json));
+    for error in errors.into_iter().flatten() {
         let pointer = error.instance_path().as_str().to_owned();
         let (key, value) = node.locate(&pointer);
         let field = pointer.trim_start_matches('/').split('/').next().unwrap_or("");

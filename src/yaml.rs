@@ -164,7 +164,7 @@ pub fn parse(text: &str, origin: Origin<'_>) -> Result<Vec<Node>, YamlError> {
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut alias_budget = ALIAS_BUDGET;
     let mut parser = Parser::new_from_str(text);
-    while let Some(event) = parser.next() {
+    for event in parser.by_ref() {
         let (event, span) = event.map_err(|e| {
             let m = *e.marker();
             let mut span = origin.span(m, m);

@@ -33,6 +33,21 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Time the history scan (cold and with a warm cache) on a generated git history,
+    /// next to `git log -p --no-renames` and `git log --raw` on the same repository.
+    History {
+        #[arg(long, default_value_t = 10_000)]
+        items: usize,
+        #[arg(long, default_value_t = DEFAULT_FILES)]
+        files: usize,
+        #[arg(long, default_value_t = 20_000)]
+        commits: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Keep the generated repository in this folder instead of a scratch folder.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
     /// Time `mdbook-qms check DIR --format json` on generated projects of the given sizes.
     Check {
         /// Item counts, e.g. `--items 10000 --items 100000`.
@@ -276,6 +291,14 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Cmd::History { items, files, commits, runs, keep } => match history_bench(items, files, commits, runs, keep) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(e) => {
+                eprintln!("error: history benchmark failed: {e}");
+                ExitCode::from(2)
+            }
+        },
         Cmd::Check { items, files, runs, binary } => {
             let bin = match binary.map_or_else(sibling_binary, Ok) {
                 Ok(b) => b,
@@ -304,4 +327,108 @@ fn main() -> ExitCode {
             if rows.iter().all(Row::met) { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
     }
+}
+
+/// The history rows: builds the repository with `git fast-import`, times git's own log
+/// walks as the yardstick, then the in-process scan cold (cache removed) and warm.
+/// Returns whether both targets were met.
+fn history_bench(items: usize, files: usize, commits: usize, runs: usize, keep: Option<PathBuf>) -> std::io::Result<bool> {
+    use std::io::Write as _;
+    use mdbook_qms::history;
+    let scratch;
+    let dir = match keep {
+        Some(d) => {
+            std::fs::create_dir_all(&d)?;
+            d
+        }
+        None => {
+            scratch = Scratch::new("history")?;
+            scratch.0.clone()
+        }
+    };
+    let git = |args: &[&str]| -> std::io::Result<()> {
+        let s = Command::new("git").args(args).current_dir(&dir).stdout(Stdio::null()).status()?;
+        if s.success() { Ok(()) } else { Err(std::io::Error::other(format!("git {args:?} failed"))) }
+    };
+    let stats = corpus::generate(&dir, items, files)?;
+    let build = Instant::now();
+    git(&["init", "-q", "-b", "main"])?;
+    let mut child = Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .spawn()?;
+    let hs = {
+        let mut stdin = std::io::BufWriter::new(child.stdin.take().expect("piped stdin"));
+        let hs = history::corpus::fast_import_stream(&dir, commits, &mut stdin)?;
+        stdin.flush()?;
+        hs
+    };
+    if !child.wait()?.success() {
+        return Err(std::io::Error::other("git fast-import failed"));
+    }
+    git(&["reset", "-q", "--hard", "main"])?;
+    println!(
+        "repository: {} items in {} files, {} commits ({} of file versions), built in {}\n",
+        stats.items,
+        stats.files,
+        hs.commits,
+        mib(hs.bytes),
+        secs(build.elapsed())
+    );
+    let time_git = |args: &[&str]| -> std::io::Result<Vec<Duration>> {
+        let mut t = Vec::new();
+        for _ in 0..runs.max(1) {
+            let start = Instant::now();
+            git(args)?;
+            t.push(start.elapsed());
+        }
+        Ok(t)
+    };
+    let log_p = time_git(&["log", "-p", "--no-renames"])?;
+    let log_raw = time_git(&["log", "--raw"])?;
+    let project = mdbook_qms::project::Project::load(&dir, mdbook_qms::project::ChapterSource::Disk)
+        .map_err(|f| std::io::Error::other(f.0.message))?;
+    let cache = dir.join(".git/mdbook-qms");
+    let mut scan = |cold: bool| -> std::io::Result<(Duration, usize)> {
+        if cold && cache.exists() {
+            std::fs::remove_dir_all(&cache)?;
+        }
+        let mut diags = Vec::new();
+        let start = Instant::now();
+        let h = history::scan(&project, &mut diags);
+        let t = start.elapsed();
+        if !h.is_available() || h.commits.len() != hs.commits || h.from_cache == cold {
+            return Err(std::io::Error::other(format!(
+                "unexpected scan result: {} commits, from cache {}, {} diagnostics",
+                h.commits.len(),
+                h.from_cache,
+                diags.len()
+            )));
+        }
+        Ok((t, h.items.values().map(|i| i.changes.len()).sum()))
+    };
+    let mut cold = Vec::new();
+    let mut warm = Vec::new();
+    let mut changes = 0;
+    for _ in 0..runs.max(1) {
+        let (t, c) = scan(true)?;
+        cold.push(t);
+        changes = c;
+        warm.push(scan(false)?.0);
+    }
+    let median = |v: &[Duration]| {
+        let mut v = v.to_vec();
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (p, raw, c, w) = (median(&log_p), median(&log_raw), median(&cold), median(&warm));
+    let warm_target = Duration::from_millis(100);
+    println!("{:<40} {:>10}  target", "history", "median");
+    println!("{:<40} {:>10}", "git log --raw", secs(raw));
+    println!("{:<40} {:>10}", "git log -p --no-renames", secs(p));
+    println!("{:<40} {:>10}  <= git log -p: {}", "history scan, cold (fingerprints incl.)", secs(c), if c <= p { "ok" } else { "MISSED" });
+    println!("{:<40} {:>10}  <= 0.100 s: {}", "history scan, warm cache", secs(w), if w <= warm_target { "ok" } else { "MISSED" });
+    println!("\n{changes} item changes found over {} commits", hs.commits);
+    Ok(c <= p && w <= warm_target)
 }

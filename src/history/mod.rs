@@ -13,6 +13,7 @@
 //! commits when it has.
 
 pub mod cache;
+pub mod corpus;
 pub mod diff;
 pub mod fingerprint;
 pub mod git;

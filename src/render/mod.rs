@@ -30,7 +30,7 @@ const STYLE: &str = "<style>\
 .qms-badge{font-size:0.75em;padding:0.1em 0.5em;border-radius:1em;border:1px solid var(--table-border-color);vertical-align:middle;font-weight:normal}\
 .qms-status-approved{background:#2e7d3233}.qms-status-review{background:#f9a82533}.qms-status-draft{background:#9e9e9e33}.qms-status-obsolete{text-decoration:line-through}\
 .qms-kind{font-size:0.75em;color:var(--sidebar-fg,gray);font-weight:normal}\
-.qms-fields th{text-align:left;white-space:nowrap}\
+.qms-fields{margin:0.5em 0}.qms-fields th{text-align:left;white-space:nowrap;background:none;font-weight:bold}\
 .qms-links{display:grid;grid-template-columns:max-content auto;gap:0.2em 1em;margin:0.5em 0}\
 .qms-links dt{font-weight:bold}.qms-links dd{margin:0}\
 .qms-source{font-size:0.75em;color:var(--sidebar-fg,gray)}\

@@ -388,3 +388,32 @@ fn check_directive_fields(d: &crate::directive::Directive, types: &Types, diags:
         _ => {}
     }
 }
+
+/// With generated chapters off, an item that no chapter places has no page: links to
+/// it cannot work, so each one is reported.
+pub fn report_unplaced(items: &[Item], chapters: &[Chapter], graph: &Graph, diags: &mut Diagnostics) {
+    let mut placed = vec![false; items.len()];
+    for (i, item) in items.iter().enumerate() {
+        placed[i] = matches!(item.home, Home::Chapter { .. });
+    }
+    for chapter in chapters {
+        for d in chapter.directives.iter().filter(|d| d.name == "item") {
+            if let Some(i) = d.args.first().and_then(|a| graph.get(&a.text)) {
+                placed[i] = true;
+            }
+        }
+    }
+    for (i, item) in items.iter().enumerate() {
+        if !placed[i] && graph.get(&item.id) == Some(i) {
+            diags.push(
+                Diagnostic::new(code::ITEM_UNPLACED, format!("{} is placed in no chapter", item.id))
+                    .at(item.span_of("id"))
+                    .item(&item.id)
+                    .help(format!(
+                        "add {{{{#qms item {}}}}} to a chapter, or set generated-chapters = true",
+                        item.id
+                    )),
+            );
+        }
+    }
+}

@@ -78,6 +78,9 @@ impl Project {
 
         let items = validate::validate(raw, &types, &mut diags);
         let graph = link::link(&items, &chapters, &types, &mut diags);
+        if !config.generated_chapters {
+            link::report_unplaced(&items, &chapters, &graph, &mut diags);
+        }
         let mut project = Project { config, sources, types, items, chapters, graph, diagnostics: diags };
         project.apply_lint_levels();
         Ok(project)

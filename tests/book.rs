@@ -127,7 +127,13 @@ fn protocol_05_renders_chapters_and_matches_golden_output() {
         ]
     );
     for (path, content) in &chapters {
-        insta::assert_snapshot!(format!("protocol_{}", path.replace(['/', '.'], "_")), content);
+        // The stylesheet is the same on every page; snapshot what the page says.
+        let body: String = match content.strip_prefix("<style>") {
+            Some(rest) => rest.split_once("</style>").map_or(rest, |(_, b)| b).trim_start().to_owned(),
+            None => content.clone(),
+        };
+        assert!(content.matches("<style>").count() <= 1, "{path}: at most one stylesheet");
+        insta::assert_snapshot!(format!("protocol_{}", path.replace(['/', '.'], "_")), body);
     }
     // The draft chapter and the separator survive untouched.
     let items = book["items"].as_array().unwrap();
@@ -286,4 +292,27 @@ fn new_adds_the_next_free_id_and_never_clobbers() {
     assert_eq!(code, Some(2));
     assert_eq!(read(&dir.path().join("requirements/requirement/req-006.yaml")), "# hand-written, not an item yet\n");
     Command::cargo_bin("mdbook-qms").unwrap().args(["new", "requirment", "--dir"]).arg(dir.path()).assert().code(2);
+}
+
+#[test]
+fn without_generated_chapters_unplaced_items_are_reported_and_not_linked() {
+    let dir = copy_fixture("basic");
+    let toml = read(&dir.path().join("book.toml")) + "generated-chapters = false\n";
+    std::fs::write(dir.path().join("book.toml"), toml).unwrap();
+    let out = Command::cargo_bin("mdbook-qms").unwrap().args(["check", "--format", "json"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "warnings only");
+    let diags: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let unplaced: Vec<&str> = diags
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "item-unplaced")
+        .map(|d| d["item"].as_str().unwrap())
+        .collect();
+    assert_eq!(unplaced, ["REQ-003", "TST-001"]);
+    let site = dir.path().join("site");
+    mdbook_qms::preprocess::build(dir.path(), Some(&site)).unwrap();
+    assert!(!site.join("qms").exists());
+    let nested = read(&site.join("nested/chapter.html"));
+    assert!(nested.contains(r#"<span class="qms-ref" title="Verifies the child">TST-001</span>"#), "{nested}");
 }

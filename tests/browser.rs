@@ -8,7 +8,7 @@
 #[path = "support/webdriver.rs"]
 mod webdriver;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;

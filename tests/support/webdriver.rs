@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Key under which WebDriver returns an element reference (W3C spec constant).
-const ELEMENT_KEY: &str = "element-6066-11e4-a52f-4a5d4f3d3a4f";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Finds an executable: an explicit env var first, then each name on `PATH`.
 pub fn find_program(env: &str, names: &[&str]) -> Option<PathBuf> {
@@ -214,26 +214,48 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<(u1
     );
     stream.write_all(head.as_bytes()).map_err(err)?;
     stream.write_all(body.as_bytes()).map_err(err)?;
+    // chromedriver keeps the connection open despite `Connection: close`, so read
+    // the head, then exactly the body it announces.
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).map_err(err)?;
-
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| format!("{method} {path}: truncated response"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut buf = [0u8; 16 * 1024];
+    let split = loop {
+        if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        let n = stream.read(&mut buf).map_err(err)?;
+        if n == 0 {
+            return Err(format!("{method} {path}: connection closed before the response head"));
+        }
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
     let mut payload = raw[split + 4..].to_vec();
     let status: u16 = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| format!("{method} {path}: bad status line in {head:?}"))?;
-    let chunked = head.lines().any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("transfer-encoding:") && l.contains("chunked")
-    });
-    if chunked {
+    let header = |name: &str| {
+        head.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')).map(|v| v.trim().to_owned()))
+    };
+    let complete = |p: &[u8]| -> bool {
+        match header("content-length") {
+            Some(len) => len.parse::<usize>().is_ok_and(|len| p.len() >= len),
+            None if header("transfer-encoding").is_some_and(|t| t.contains("chunked")) => dechunk(p).is_some(),
+            None => false,
+        }
+    };
+    while !complete(&payload) {
+        let n = stream.read(&mut buf).map_err(err)?;
+        if n == 0 {
+            break;
+        }
+        payload.extend_from_slice(&buf[..n]);
+    }
+    if header("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
         payload = dechunk(&payload).ok_or_else(|| format!("{method} {path}: bad chunked body"))?;
+    } else if let Some(len) = header("content-length").and_then(|l| l.parse::<usize>().ok()) {
+        payload.truncate(len);
     }
     if payload.is_empty() {
         return Ok((status, Value::Null));

@@ -27,7 +27,36 @@ const QMS_KEYS: &[&str] = &[
     "review-trailer",
     "baselines",
     "suspect-ignore",
+    "evidence",
+    "risk",
 ];
+
+/// Keys of `[preprocessor.qms.evidence]`.
+const EVIDENCE_KEYS: &[&str] = &["junit", "sbom", "osv", "kev"];
+
+/// `[preprocessor.qms.evidence]`: where under `trace` the evidence files are.
+#[derive(Debug, Clone)]
+pub struct EvidenceConfig {
+    /// Globs of JUnit XML files, relative to `trace`.
+    pub junit: Vec<String>,
+    /// Globs of SBOM files (CycloneDX or SPDX JSON), relative to `trace`.
+    pub sbom: Vec<String>,
+    /// Folder of OSV records (`*.json`), relative to `trace`.
+    pub osv: PathBuf,
+    /// CISA KEV catalogue (JSON), relative to `trace`; read when it exists.
+    pub kev: PathBuf,
+}
+
+impl Default for EvidenceConfig {
+    fn default() -> Self {
+        EvidenceConfig {
+            junit: vec!["**/*.xml".into()],
+            sbom: vec!["**/*.cdx.json".into(), "**/*.spdx.json".into(), "**/bom.json".into()],
+            osv: PathBuf::from("osv"),
+            kev: PathBuf::from("known_exploited_vulnerabilities.json"),
+        }
+    }
+}
 
 /// A project's configuration, with defaults filled in.
 #[derive(Debug, Clone)]
@@ -63,6 +92,10 @@ pub struct Config {
     pub baselines: String,
     /// Fields whose change does not make links to the item suspect.
     pub suspect_ignore: Vec<String>,
+    /// `[preprocessor.qms.evidence]`: where the evidence files are.
+    pub evidence: EvidenceConfig,
+    /// `[preprocessor.qms.risk]`: risk scales, acceptability matrix, CVSS bands.
+    pub risk: crate::risk::scale::RiskConfig,
 }
 
 impl Config {
@@ -84,6 +117,8 @@ impl Config {
             review_trailer: "Reviewed".into(),
             baselines: "*".into(),
             suspect_ignore: vec!["status".into(), "tags".into()],
+            evidence: EvidenceConfig::default(),
+            risk: crate::risk::scale::RiskConfig::default(),
         }
     }
 }
@@ -176,6 +211,8 @@ pub fn load(root: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Re
             "review-trailer" => config.review_trailer = reader.string(value).unwrap_or(config.review_trailer),
             "baselines" => config.baselines = reader.string(value).unwrap_or(config.baselines),
             "suspect-ignore" => config.suspect_ignore = reader.strings(value).unwrap_or(config.suspect_ignore),
+            "evidence" => reader.evidence(value, &mut config.evidence),
+            "risk" => config.risk = crate::risk::scale::parse(value, &span, reader.diags),
             _ if MDBOOK_KEYS.contains(&name) => {}
             _ => {
                 let mut d = Diagnostic::new(
@@ -270,6 +307,46 @@ impl<F: Fn(std::ops::Range<usize>) -> Span> Reader<'_, F> {
             return None;
         }
         Some(path)
+    }
+
+    /// `[preprocessor.qms.evidence]`; globs may not leave the `trace` folder.
+    fn evidence(&mut self, value: &Spanned<DeValue<'_>>, out: &mut EvidenceConfig) {
+        let DeValue::Table(table) = value.get_ref() else {
+            self.wrong_type(value, "a table with junit, sbom, osv, kev");
+            return;
+        };
+        for (key, v) in table.iter() {
+            let name = key.get_ref().as_ref();
+            match name {
+                "junit" | "sbom" => {
+                    let Some(globs) = self.strings(v) else { continue };
+                    if let Some(bad) = globs.iter().find(|g| g.starts_with('/') || g.split('/').any(|p| p == "..")) {
+                        self.diags.push(
+                            Diagnostic::new(code::CONFIG_SYNTAX, format!("`{bad}` leaves the trace folder"))
+                                .at((self.span)(v.span()))
+                                .help("evidence globs are relative to the trace folder and stay below it"),
+                        );
+                        continue;
+                    }
+                    if name == "junit" {
+                        out.junit = globs;
+                    } else {
+                        out.sbom = globs;
+                    }
+                }
+                "osv" => out.osv = self.path(v).unwrap_or(out.osv.clone()),
+                "kev" => out.kev = self.path(v).unwrap_or(out.kev.clone()),
+                _ => {
+                    let mut d = Diagnostic::new(code::CONFIG_UNKNOWN_KEY, format!("unknown key `{name}` in [preprocessor.qms.evidence]"))
+                        .at((self.span)(key.span()));
+                    d = match did_you_mean(name, EVIDENCE_KEYS.iter().copied()) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help(format!("known keys: {}", EVIDENCE_KEYS.join(", "))),
+                    };
+                    self.diags.push(d);
+                }
+            }
+        }
     }
 
     fn lints(&mut self, value: &Spanned<DeValue<'_>>) -> BTreeMap<String, Option<Severity>> {

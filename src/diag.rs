@@ -167,6 +167,42 @@ codes! {
     HISTORY_SHALLOW = "history-shallow", Warning, "The repository is a shallow clone: histories that reach the boundary are incomplete.";
     TRAILER_UNKNOWN_ID = "trailer-unknown-id", Warning, "A commit trailer (`Implements:`, `Reviewed:`, ...) names an id that no item has.";
     SUSPECT_LINK = "suspect-link", Warning, "An item links to an item that changed after it was last changed or reviewed (`Reviewed: ID`).";
+    EVIDENCE_OUTSIDE = "evidence-outside", Error, "An evidence file under `trace` resolves (through a symbolic link) to a place outside the project.";
+    JUNIT_INVALID = "junit-invalid", Error, "A test-result file is not well-formed JUnit XML (truncated, another format, a DOCTYPE or an undefined entity).";
+    TEST_FAILED = "test-failed", Warning, "A test case named by a test item's `evidence` failed or had an error.";
+    TEST_SKIPPED = "test-skipped", Warning, "Every test case named by a test item's `evidence` was skipped.";
+    TEST_RESULT_MISSING = "test-result-missing", Warning, "A test item has no `evidence`, or an evidence name or pattern matches no test case.";
+    TEST_RESULT_STALE = "test-result-stale", Warning, "A test result is older than the last change of the test item or of an item it verifies.";
+    TEST_RESULT_UNMATCHED = "test-result-unmatched", Warning, "Test cases in a result file that no test item's `evidence` names.";
+    SBOM_INVALID = "sbom-invalid", Error, "An SBOM file is not CycloneDX 1.4-1.6 or SPDX 2.3 JSON, or its dependency graph names unknown components.";
+    SBOM_DUPLICATE_REF = "sbom-duplicate-ref", Error, "Two components of one SBOM have the same bom-ref (SPDXID).";
+    SBOM_NTIA = "sbom-ntia", Warning, "An SBOM or its components lack an NTIA minimum element: author, timestamp, supplier, name, version, unique id, dependency relation.";
+    COMPONENT_SUPPORT_MISSING = "component-support-missing", Warning, "A component has no support level (`support`) or no end-of-support date.";
+    COMPONENT_END_OF_SUPPORT = "component-end-of-support", Warning, "A component's end of support has passed.";
+    OSV_INVALID = "osv-invalid", Error, "An OSV record is not valid JSON or has bad `affected` ranges.";
+    OSV_UNKNOWN_ECOSYSTEM = "osv-unknown-ecosystem", Warning, "An OSV range uses an ecosystem whose versions mdbook-qms cannot order.";
+    KEV_INVALID = "kev-invalid", Error, "The CISA KEV catalogue file is not valid KEV JSON.";
+    VULNERABILITY_UNASSESSED = "vulnerability-unassessed", Error, "An OSV record affects a component, but no vulnerability item assesses it for that component.";
+    VEX_INCOMPLETE = "vex-incomplete", Error, "A vulnerability item has no VEX status, `not_affected` without `justification`, or `affected` without `action`.";
+    KEV_NOT_FIXED = "kev-not-fixed", Error, "A vulnerability in CISA's Known Exploited Vulnerabilities catalogue is not `fixed`.";
+    VULNERABILITY_DATES = "vulnerability-dates", Warning, "A vulnerability's `identified`, `patched` and `deployed` dates are out of order, or `fixed` has no `patched` date.";
+    RISK_CONFIG = "risk-config", Error, "`[preprocessor.qms.risk]` is invalid: a scale, the acceptability matrix (wrong size, unknown cell) or the CVSS bands.";
+    RISK_UNKNOWN_LEVEL = "risk-unknown-level", Error, "A risk's `severity` or `exploitability` is not a level of the configured scale.";
+    RISK_UNSCORED = "risk-unscored", Warning, "A risk has no severity, or neither an exploitability nor a CVSS vector.";
+    CVSS_INVALID = "cvss-invalid", Error, "A `cvss` vector does not parse as CVSS v3.0, v3.1 or v4.0.";
+    CVSS_MISMATCH = "cvss-mismatch", Error, "A stored `cvss_score`, or the `exploitability` written next to a vector, disagrees with the vector.";
+    RISK_UNACCEPTABLE = "risk-unacceptable", Error, "A risk's residual (after mitigation) falls in an unacceptable cell of the risk matrix.";
+    RISK_ACCEPTANCE_INCOMPLETE = "risk-acceptance-incomplete", Error, "An accepted or transferred risk lacks its `rationale`, `approved_by` or `review_by`.";
+    RISK_REVIEW_EXPIRED = "risk-review-expired", Error, "A risk's `review_by` date has passed.";
+    RISK_TRANSFER_UNLABELED = "risk-transfer-unlabeled", Error, "A risk transferred to users has no control with `labeling` text.";
+    ASSET_MULTIPLE_ZONES = "asset-multiple-zones", Error, "An asset names more than one trust zone.";
+    FLOW_ENDPOINTS = "flow-endpoints", Error, "A flow does not name exactly one `from` and one `to` asset.";
+    ASSET_NO_ZONE = "asset-no-zone", Warning, "An asset (other than `kind: data`) is in no trust zone.";
+    BOUNDARY_FLOW_UNPROTECTED = "boundary-flow-unprotected", Warning, "A flow crosses a trust boundary without an authentication control and an integrity control.";
+    BOUNDARY_DATA_EXPOSED = "boundary-data-exposed", Warning, "A flow carries confidential data across a trust boundary without a confidentiality control.";
+    STRIDE_GAP = "stride-gap", Warning, "A data-flow element has a STRIDE category with neither a threat nor a not-applicable reason.";
+    THREAT_NO_RISK = "threat-no-risk", Warning, "No risk assesses a threat.";
+    CONTROL_UNTESTED = "control-untested", Warning, "No test verifies a control.";
 }
 
 /// The default severity of a code (errors for codes not in the table, which cannot happen

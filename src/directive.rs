@@ -65,6 +65,25 @@ pub const SPECS: &[Spec] = &[
         options: Some(&[]),
         usage: "{{#qms changes BASE}}",
     },
+    Spec {
+        name: "dfd",
+        args: &[],
+        // `zone=` names the zone to draw; the risk stage checks it.
+        options: Some(&["zone"]),
+        usage: "{{#qms dfd [zone=ZONE]}}",
+    },
+    Spec {
+        name: "heatmap",
+        args: &[],
+        options: Some(&["show"]),
+        usage: "{{#qms heatmap [show=before|after|both]}}",
+    },
+    Spec {
+        name: "stride",
+        args: &[],
+        options: Some(&[]),
+        usage: "{{#qms stride}}",
+    },
 ];
 
 #[derive(Debug, Clone)]

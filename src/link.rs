@@ -80,28 +80,28 @@ pub fn link(items: &[Item], chapters: &[Chapter], types: &Types, diags: &mut Dia
 
     // Each item's links are resolved in parallel (reading the index only), then merged in
     // item order, so links and diagnostics come out exactly as a serial pass makes them.
-    let resolved: Vec<Vec<Resolved>> = items
+    let resolved: Vec<Resolved> = items
         .par_iter()
         .enumerate()
-        .map(|(from, item)| resolve_links(from, item, items, types, &graph))
+        .flat_map_iter(|(from, item)| resolve_links(from, item, items, types, &graph))
         .collect();
     let hints = suggestions(&resolved, &graph.index);
-    for list in resolved {
-        for r in list {
-            match r {
-                Resolved::Link(link) => {
-                    let l = graph.links.len();
-                    graph.outgoing[link.from].push(l);
-                    graph.incoming[link.to].push(l);
-                    graph.links.push(link);
+    graph.links.reserve(resolved.len());
+    for r in resolved {
+        match r {
+            Resolved::Link(link) => {
+                let l = graph.links.len();
+                graph.outgoing[link.from].push(l);
+                graph.incoming[link.to].push(l);
+                graph.links.push(link);
+            }
+            Resolved::Problem(d) => diags.push(*d),
+            Resolved::Unknown(d, id) => {
+                let mut d = *d;
+                if let Some(Some(s)) = hints.get(id) {
+                    d = d.help(format!("did you mean `{s}`?"));
                 }
-                Resolved::Problem(d) => diags.push(d),
-                Resolved::Unknown(mut d, id) => {
-                    if let Some(Some(s)) = hints.get(id) {
-                        d = d.help(format!("did you mean `{s}`?"));
-                    }
-                    diags.push(d);
-                }
+                diags.push(d);
             }
         }
     }
@@ -110,12 +110,13 @@ pub fn link(items: &[Item], chapters: &[Chapter], types: &Types, diags: &mut Dia
     graph
 }
 
-/// What one link target of an item came to.
+/// What one link target of an item came to. Diagnostics are boxed: they are rare, and
+/// this keeps the list of (mostly) links small.
 enum Resolved<'a> {
     Link(Link),
-    Problem(Diagnostic),
+    Problem(Box<Diagnostic>),
     /// A link to no item; the "did you mean" hint is added once every such id is known.
-    Unknown(Diagnostic, &'a str),
+    Unknown(Box<Diagnostic>, &'a str),
 }
 
 /// Resolves the link fields of item `from` against the id index.
@@ -139,20 +140,20 @@ fn resolve_links<'a>(from: usize, item: &'a Item, items: &[Item], types: &Types,
                 )
                 .at(target.span)
                 .item(&item.id);
-                out.push(Resolved::Unknown(d, id));
+                out.push(Resolved::Unknown(Box::new(d), id));
                 continue;
             };
             if to == from {
-                out.push(Resolved::Problem(
+                out.push(Resolved::Problem(Box::new(
                     Diagnostic::new(code::LINK_SELF, format!("`{}` links {id} to itself", field.name))
                         .at(target.span)
                         .item(&item.id),
-                ));
+                )));
                 continue;
             }
             let target_type = &items[to].ty;
             if !field.targets.iter().any(|t| t == target_type) {
-                out.push(Resolved::Problem(
+                out.push(Resolved::Problem(Box::new(
                     Diagnostic::new(
                         code::LINK_WRONG_TYPE,
                         format!(
@@ -165,7 +166,7 @@ fn resolve_links<'a>(from: usize, item: &'a Item, items: &[Item], types: &Types,
                     .at(target.span)
                     .item(&item.id)
                     .related(items[to].span_of("type"), format!("{id} is defined here")),
-                ));
+                )));
                 continue;
             }
             out.push(Resolved::Link(Link { from, to, field: field.name.clone(), span: target.span }));
@@ -178,10 +179,9 @@ fn resolve_links<'a>(from: usize, item: &'a Item, items: &[Item], types: &Types,
 /// with every known id is the one per-error cost that grows with the project, so the ids
 /// are compared in parallel chunks, and in sorted order so that ties resolve the same way
 /// on every run (a HashMap's order changes between runs).
-fn suggestions<'a>(resolved: &[Vec<Resolved<'a>>], index: &HashMap<String, usize>) -> HashMap<&'a str, Option<String>> {
+fn suggestions<'a>(resolved: &[Resolved<'a>], index: &HashMap<String, usize>) -> HashMap<&'a str, Option<String>> {
     let mut wanted: Vec<&str> = resolved
         .iter()
-        .flatten()
         .filter_map(|r| match r {
             Resolved::Unknown(_, id) => Some(*id),
             _ => None,

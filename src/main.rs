@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use mdbook_qms::preprocess::{self, Failure};
 use mdbook_qms::project::{ChapterSource, Project};
 use mdbook_qms::scaffold;
+use mdbook_qms::trace::TraceFormat;
 use mdbook_qms::report::{self, Format};
 use mdbook_qms::source::SourceMap;
 
@@ -60,6 +61,23 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: mdbook_qms::history::diff::DiffFormat,
     },
+    /// Print a traceability matrix: each FROM item and the TO items linked to it.
+    Trace {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long, default_value = "requirement")]
+        from: String,
+        #[arg(long, default_value = "test")]
+        to: String,
+        /// Only count links through this field.
+        #[arg(long)]
+        via: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: TraceFormat,
+        /// Exit 1 when less than this percentage of FROM items is covered.
+        #[arg(long, value_name = "PERCENT")]
+        fail_under: Option<f64>,
+    },
     /// mdBook protocol: exit 0 if the renderer is supported.
     Supports { renderer: String },
     /// Write the JSON Schemas of every item type (built-in and the project's) to a folder.
@@ -79,6 +97,9 @@ fn main() -> ExitCode {
         Some(Command::Build { dir, dest_dir }) => build(&dir, dest_dir.as_deref()),
         Some(Command::Init { dir }) => init(&dir),
         Some(Command::New { ty, title, dir }) => new_item(&dir, &ty, title.as_deref()),
+        Some(Command::Trace { dir, from, to, via, format, fail_under }) => {
+            trace(&dir, &from, &to, via.as_deref(), format, fail_under)
+        }
         Some(Command::Supports { .. }) => ExitCode::SUCCESS,
         Some(Command::Diff { base, head, dir, format }) => {
             match mdbook_qms::history::diff::command(&dir, &base, head.as_deref(), format) {
@@ -124,6 +145,35 @@ fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(failure) => fail(failure),
+    }
+}
+
+fn trace(dir: &Path, from: &str, to: &str, via: Option<&str>, format: TraceFormat, fail_under: Option<f64>) -> ExitCode {
+    let project = match Project::load(dir, ChapterSource::Disk) {
+        Ok(p) => p,
+        Err(fatal) => {
+            eprint!("{}", report::render(Format::Human, &[fatal.0], &SourceMap::default()));
+            return ExitCode::from(2);
+        }
+    };
+    if project.diagnostics.has_errors() {
+        eprint!("{}", report::render(Format::Human, &project.diagnostics.0, &project.sources));
+        return ExitCode::from(1);
+    }
+    for ty in [from, to] {
+        if project.types.get(ty).is_none() {
+            eprintln!("error: unknown type `{ty}`; types: {}", project.types.names().collect::<Vec<_>>().join(", "));
+            return ExitCode::from(2);
+        }
+    }
+    let coverage = mdbook_qms::trace::coverage(&project, from, to, via, |_| true);
+    print!("{}", mdbook_qms::trace::report(&project, &coverage, from, to, format));
+    match fail_under {
+        Some(min) if coverage.percent() < min => {
+            eprintln!("coverage {:.1}% is under {min}%", coverage.percent());
+            ExitCode::from(1)
+        }
+        _ => ExitCode::SUCCESS,
     }
 }
 

@@ -22,6 +22,8 @@ pub struct Project {
     pub items: Vec<Item>,
     pub chapters: Vec<Chapter>,
     pub graph: Graph,
+    /// Risk scores before and after mitigation (see `risk`).
+    pub risk: crate::risk::RiskModel,
     pub diagnostics: Diagnostics,
 }
 
@@ -81,7 +83,19 @@ impl Project {
         if !config.generated_chapters {
             link::report_unplaced(&items, &chapters, &graph, &mut diags);
         }
-        let mut project = Project { config, sources, types, items, chapters, graph, diagnostics: diags };
+        let mut project = Project {
+            config,
+            sources,
+            types,
+            items,
+            chapters,
+            graph,
+            risk: crate::risk::RiskModel::default(),
+            diagnostics: diags,
+        };
+        let mut risk_diags = Diagnostics::default();
+        project.risk = crate::risk::analyze(&project, &crate::risk::today(), &mut risk_diags);
+        project.diagnostics.extend(risk_diags.0);
         project.apply_lint_levels();
         Ok(project)
     }

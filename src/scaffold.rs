@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::project::{ChapterSource, Project};
-use crate::render::natural_cmp;
+use crate::trace::natural_cmp;
 
 /// Writes `contents` to `path` only if no file is there: the data goes to a temporary
 /// file in the same folder, which is then hard-linked into place (failing if the target

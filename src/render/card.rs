@@ -36,6 +36,12 @@ impl Page<'_> {
         }
     }
 
+    /// The URL of an item's card relative to this page, if the item is in the book.
+    pub fn item_url(&self, index: usize) -> Option<String> {
+        let home = self.homes[index].as_ref()?;
+        Some(place::url(self.path, home, &self.project.items[index].id))
+    }
+
     /// A link to an id that may name no item (renders as text then).
     pub fn id_ref(&self, id: &str) -> String {
         match self.project.graph.get(id) {
@@ -66,7 +72,7 @@ impl Page<'_> {
 
         let link_fields: Vec<&str> = def.map_or(Vec::new(), |d| d.links.iter().map(|l| l.name.as_str()).collect());
         let is_markdown = |f: &str| def.is_some_and(|d| d.markdown_fields.iter().any(|m| m == f));
-        let mut rows = String::new();
+        let mut rows = crate::risk::score_row(project, index);
         for (key, value) in &item.fields {
             if HEADER_FIELDS.contains(&key.as_str()) || link_fields.contains(&key.as_str()) {
                 continue;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use card::Page;
 pub use html::{escape, markdown};
-pub use table::natural_cmp;
+pub use crate::trace::natural_cmp;
 
 use crate::model::Home;
 use crate::source::FileId;
@@ -80,6 +80,9 @@ pub fn render(project: &Project) -> Rendered {
                     "item" => project.graph.get(&d.args[0].text).map(|i| page.card(i)),
                     "table" => Some(table::table(&page, d)),
                     "matrix" => Some(table::matrix(&page, d)),
+                    "dfd" => Some(crate::risk::dfd::render(&page, d)),
+                    "heatmap" => Some(crate::risk::heatmap::render(&page, d)),
+                    "stride" => Some(crate::risk::stride::render(&page, d)),
                     _ => None,
                 };
                 if let Some(html) = html {

@@ -8,6 +8,7 @@ use super::card::Page;
 use super::html::escape;
 use crate::directive::Directive;
 use crate::model::Item;
+use crate::trace::{self, natural_cmp};
 
 /// Whether an item passes a directive's filters: `status=`, `tag=`, and `FIELD=VALUE`
 /// (equal, or contained in a list). Values may list alternatives: `status=draft|review`.
@@ -36,44 +37,13 @@ fn value_eq(value: &Value, wanted: &str) -> bool {
     }
 }
 
-/// Items of a type that pass the filters, in id order (natural order, so REQ-2 < REQ-10).
-fn select<'a>(page: &Page<'a>, ty: &str, directive: &Directive, field_filters: bool) -> Vec<usize> {
+/// Items of a type that pass the filters, in natural id order.
+fn select(page: &Page, ty: &str, directive: &Directive, field_filters: bool) -> Vec<usize> {
     let project = page.project;
-    let mut rows: Vec<usize> = project
-        .items
-        .iter()
-        .enumerate()
-        .filter(|(i, item)| {
-            item.ty == ty && project.graph.get(&item.id) == Some(*i) && matches(item, directive, field_filters)
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let mut rows = trace::items_of(project, ty);
+    rows.retain(|&i| matches(&project.items[i], directive, field_filters));
     rows.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));
     rows
-}
-
-/// Compares ids so that runs of digits compare as numbers.
-pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    let key = |s: &str| {
-        let mut parts: Vec<(String, u64)> = Vec::new();
-        let mut text = String::new();
-        let mut chars = s.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c.is_ascii_digit() {
-                let mut n = c.to_digit(10).unwrap_or(0) as u64;
-                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
-                    n = n.saturating_mul(10).saturating_add(d as u64);
-                    chars.next();
-                }
-                parts.push((std::mem::take(&mut text), n));
-            } else {
-                text.push(c);
-            }
-        }
-        parts.push((text, u64::MAX));
-        parts
-    };
-    key(a).cmp(&key(b)).then_with(|| a.cmp(b))
 }
 
 fn heading(column: &str) -> String {
@@ -141,38 +111,25 @@ pub fn matrix(page: &Page, directive: &Directive) -> String {
     let from = &directive.args[0].text;
     let to = &directive.args[1].text;
     let via = directive.option("via");
-    let rows = select(page, from, directive, false);
+    let coverage = trace::coverage(project, from, to, via, |i| matches(&project.items[i], directive, false));
     let plural = |ty: &str| project.types.get(ty).map_or(ty.to_owned(), |d| d.plural.clone());
-    let mut covered = 0;
     let mut body = String::new();
-    for &i in &rows {
-        let mut linked: Vec<usize> = project
-            .graph
-            .out(i)
-            .filter(|l| via.is_none_or(|v| v == l.field))
-            .map(|l| l.to)
-            .chain(project.graph.inc(i).filter(|l| via.is_none_or(|v| v == l.field)).map(|l| l.from))
-            .filter(|&j| project.items[j].ty == *to)
-            .collect();
-        linked.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));
-        linked.dedup();
-        let item = &project.items[i];
-        let cell = if linked.is_empty() {
+    for row in &coverage.rows {
+        let item = &project.items[row.item];
+        let cell = if row.linked.is_empty() {
             "<span class=\"qms-gap\">not covered</span>".to_owned()
         } else {
-            covered += 1;
-            linked.iter().map(|&j| page.item_ref(j)).collect::<Vec<_>>().join(", ")
+            row.linked.iter().map(|&j| page.item_ref(j)).collect::<Vec<_>>().join(", ")
         };
         let _ = write!(
             body,
             "<tr{}><td>{}</td><td>{}</td><td>{cell}</td></tr>",
-            if linked.is_empty() { " class=\"qms-uncovered\"" } else { "" },
-            page.item_ref(i),
+            if row.linked.is_empty() { " class=\"qms-uncovered\"" } else { "" },
+            page.item_ref(row.item),
             escape(&item.title),
         );
     }
-    let total = rows.len();
-    let percent = if total == 0 { 0.0 } else { covered as f64 * 100.0 / total as f64 };
+    let (covered, total, percent) = (coverage.covered, coverage.total(), coverage.percent());
     let mut out = String::new();
     let _ = write!(
         out,

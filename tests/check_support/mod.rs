@@ -17,7 +17,9 @@ pub const BOOK_TOML: &str = "[book]\ntitle = \"Test\"\nsrc = \"book\"\n\n[prepro
 
 impl Project {
     pub fn new() -> Self {
-        let p = Project { dir: tempfile::tempdir().expect("temp dir") };
+        let p = Project {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
         p.write("book.toml", BOOK_TOML);
         p.write("book/SUMMARY.md", "# Summary\n\n- [Intro](intro.md)\n");
         p.write("book/intro.md", "# Intro\n");
@@ -49,7 +51,12 @@ impl Project {
 
     /// `mdbook-qms check DIR --format FORMAT`.
     pub fn check(&self, format: &str) -> Run {
-        run(&["check".as_ref(), self.path().as_os_str(), "--format".as_ref(), format.as_ref()])
+        run(&[
+            "check".as_ref(),
+            self.path().as_os_str(),
+            "--format".as_ref(),
+            format.as_ref(),
+        ])
     }
 
     /// `check --format json`, parsed.
@@ -59,7 +66,9 @@ impl Project {
             .unwrap_or_else(|e| panic!("--format json printed invalid JSON ({e}):\n{}", r.stdout));
         let list = list.as_array().expect("a JSON array").clone();
         for d in &list {
-            for key in ["severity", "code", "message", "file", "line", "column", "item"] {
+            for key in [
+                "severity", "code", "message", "file", "line", "column", "item",
+            ] {
                 assert!(d.get(key).is_some(), "diagnostic without `{key}`: {d}");
             }
         }
@@ -83,12 +92,19 @@ pub fn run(args: &[&std::ffi::OsStr]) -> Run {
         .output()
         .expect("run mdbook-qms");
     let r = Run {
-        code: out.status.code().expect("exited (not killed by a signal or the timeout)"),
+        code: out
+            .status
+            .code()
+            .expect("exited (not killed by a signal or the timeout)"),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
     assert_ne!(r.code, 101, "mdbook-qms panicked:\n{}", r.stderr);
-    assert!(!r.stderr.contains("panicked"), "mdbook-qms panicked:\n{}", r.stderr);
+    assert!(
+        !r.stderr.contains("panicked"),
+        "mdbook-qms panicked:\n{}",
+        r.stderr
+    );
     r
 }
 
@@ -100,7 +116,13 @@ pub fn with_code<'a>(diags: &'a [Value], code: &str) -> Vec<&'a Value> {
 /// The only diagnostic with `code`.
 pub fn one<'a>(diags: &'a [Value], code: &str) -> &'a Value {
     let found = with_code(diags, code);
-    assert_eq!(found.len(), 1, "expected one `{code}`, got {}:\n{}", found.len(), pretty(diags));
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one `{code}`, got {}:\n{}",
+        found.len(),
+        pretty(diags)
+    );
     found[0]
 }
 

@@ -105,6 +105,17 @@ impl Browser {
             .ok_or_else(|| format!("no sessionId in {created}"))?
             .to_owned();
         browser.session = Some(id);
+
+        // --window-size counts the (invisible) browser frame: grow the window by it so
+        // the page itself gets width x height.
+        let frame = browser.js("return [outerWidth - innerWidth, outerHeight - innerHeight];", &[])?;
+        let (dw, dh) = (frame[0].as_i64().unwrap_or(0), frame[1].as_i64().unwrap_or(0));
+        let rect = json!({ "width": i64::from(width) + dw, "height": i64::from(height) + dh });
+        browser.cmd("POST", "/window/rect", Some(&rect))?;
+        let inner = browser.js("return [innerWidth, innerHeight];", &[])?;
+        if inner != json!([width, height]) {
+            return Err(format!("viewport is {inner}, wanted [{width},{height}]"));
+        }
         Ok(browser)
     }
 

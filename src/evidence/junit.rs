@@ -1,0 +1,278 @@
+//! JUnit XML test results, as cargo-nextest, pytest, GoogleTest, Maven Surefire, ctest
+//! and most other runners write them.
+//!
+//! The reader is quick-xml's pull parser: it never expands entities, and a `<!DOCTYPE>`
+//! is rejected outright, so neither external entities nor entity bombs can reach us.
+//! Only the five predefined entities and character references are decoded.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use crate::diag::{code, Diagnostic};
+use crate::source::{FileId, SourceFile, Span};
+
+/// The outcome of one test case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    Passed,
+    Skipped,
+    Failed,
+    /// The test could not run to an assertion (`<error>`).
+    Error,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Skipped => "skipped",
+            Outcome::Failed => "failed",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+/// One `<testcase>`.
+#[derive(Debug, Clone)]
+pub struct TestCase {
+    pub file: FileId,
+    /// Where the `<testcase` tag starts.
+    pub span: Span,
+    /// The names of the enclosing `<testsuite>`s, outermost first.
+    pub suites: Vec<String>,
+    pub classname: String,
+    pub name: String,
+    pub outcome: Outcome,
+    /// The failure, error or skip message.
+    pub message: Option<String>,
+    /// Seconds.
+    pub time: Option<f64>,
+    /// When the run started: the nearest `timestamp` attribute (case, suite or suites),
+    /// as seconds since the epoch (UTC unless the value names an offset).
+    pub timestamp: Option<i64>,
+    pub properties: Vec<(String, String)>,
+}
+
+impl TestCase {
+    /// The names the case is known by: `classname::name` and `classname.name` (or just
+    /// `name` without a class name). Evidence names match these or a suffix of them.
+    pub fn full_names(&self) -> Vec<String> {
+        if self.classname.is_empty() || self.name.starts_with(&self.classname) {
+            return vec![self.name.clone()];
+        }
+        vec![format!("{}::{}", self.classname, self.name), format!("{}.{}", self.classname, self.name)]
+    }
+}
+
+#[derive(Default)]
+struct Frame {
+    name: String,
+    timestamp: Option<i64>,
+}
+
+/// Parses one JUnit file. On malformed input the cases read so far are dropped and one
+/// diagnostic names the file, line and column.
+pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnostic> {
+    let text = source.text.as_str();
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    let mut cases = Vec::new();
+    let mut suites: Vec<Frame> = Vec::new();
+    let mut root_seen = false;
+    let mut current: Option<TestCase> = None;
+    // Text of <failure>/<error>/<skipped>/<property> bodies is collected for messages.
+    let mut in_result: Option<Outcome> = None;
+    let mut depth = 0usize;
+    let err = |at: usize, msg: String| {
+        let end = (at + 1).min(text.len());
+        Diagnostic::new(code::JUNIT_INVALID, format!("{}: {msg}", crate::source::display_path(&source.path)))
+            .at(Span { file, start: at.min(text.len()), end })
+    };
+    loop {
+        let at = reader.buffer_position() as usize;
+        let event = match reader.read_event() {
+            Ok(e) => e,
+            Err(e) => return Err(err(reader.error_position() as usize, format!("malformed XML: {e}"))),
+        };
+        match event {
+            Event::DocType(_) => {
+                return Err(err(at, "a DOCTYPE is not allowed in test results (entities are never expanded)".into())
+                    .help("JUnit XML needs no DTD; remove the <!DOCTYPE ...> declaration"))
+            }
+            Event::GeneralRef(r) => {
+                let ok = r.is_char_ref() || matches!(&*r.xml10_content(), "lt" | "gt" | "amp" | "apos" | "quot");
+                if !ok {
+                    return Err(err(at, format!("undefined entity `&{};` (entities are never expanded)", r.xml10_content())));
+                }
+            }
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(event, Event::Empty(_));
+                let name = e.local_name().as_ref().to_vec();
+                let name = String::from_utf8_lossy(&name).into_owned();
+                if !empty {
+                    depth += 1;
+                }
+                if !root_seen {
+                    root_seen = true;
+                    if name != "testsuites" && name != "testsuite" {
+                        return Err(err(at, format!("not a JUnit report: the root element is <{name}>, not <testsuites> or <testsuite>")));
+                    }
+                }
+                let attrs = attributes(e).map_err(|m| err(at, m))?;
+                let attr = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+                match name.as_str() {
+                    "testsuites" | "testsuite" => {
+                        let ts = match attr("timestamp") {
+                            Some(t) => Some(parse_timestamp(&t).ok_or_else(|| err(at, format!("`timestamp=\"{t}\"` is not an ISO 8601 date and time")))?),
+                            None => None,
+                        };
+                        if !empty {
+                            suites.push(Frame { name: attr("name").unwrap_or_default(), timestamp: ts });
+                        }
+                    }
+                    "testcase" => {
+                        if current.is_some() {
+                            return Err(err(at, "a <testcase> inside another <testcase>".into()));
+                        }
+                        let Some(case_name) = attr("name") else {
+                            return Err(err(at, "a <testcase> without a `name`".into()));
+                        };
+                        let timestamp = match attr("timestamp") {
+                            Some(t) => parse_timestamp(&t),
+                            None => suites.iter().rev().find_map(|f| f.timestamp),
+                        };
+                        let case = TestCase {
+                            file,
+                            span: Span { file, start: at, end: reader.buffer_position() as usize },
+                            suites: suites.iter().map(|f| f.name.clone()).collect(),
+                            classname: attr("classname").unwrap_or_default(),
+                            name: case_name,
+                            outcome: Outcome::Passed,
+                            message: None,
+                            time: attr("time").and_then(|t| t.trim().parse().ok()),
+                            timestamp,
+                            properties: Vec::new(),
+                        };
+                        if empty {
+                            cases.push(case);
+                        } else {
+                            current = Some(case);
+                        }
+                    }
+                    "failure" | "error" | "skipped" | "flakyFailure" | "rerunFailure" | "flakyError" | "rerunError" => {
+                        if let Some(case) = current.as_mut() {
+                            let outcome = match name.as_str() {
+                                "failure" => Outcome::Failed,
+                                "error" => Outcome::Error,
+                                "skipped" => Outcome::Skipped,
+                                // A flaky test passed on a retry: its result stands.
+                                _ => case.outcome,
+                            };
+                            if outcome > case.outcome || case.outcome == Outcome::Passed {
+                                case.outcome = outcome.max(case.outcome);
+                                if case.message.is_none() || outcome == case.outcome {
+                                    case.message = attr("message").or(case.message.take());
+                                }
+                            }
+                            if !empty {
+                                in_result = Some(outcome);
+                            }
+                        }
+                    }
+                    "property" => {
+                        if let (Some(case), Some(n)) = (current.as_mut(), attr("name")) {
+                            case.properties.push((n, attr("value").unwrap_or_default()));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                match e.local_name().as_ref() {
+                    b"testsuite" | b"testsuites" => {
+                        suites.pop();
+                    }
+                    b"testcase" => {
+                        if let Some(case) = current.take() {
+                            cases.push(case);
+                        }
+                    }
+                    b"failure" | b"error" | b"skipped" => in_result = None,
+                    _ => {}
+                }
+            }
+            Event::Text(t) => {
+                if let (Some(case), Some(_)) = (current.as_mut(), in_result) {
+                    if case.message.is_none() {
+                        let body = t.xml10_content();
+                        let first = body.lines().map(str::trim).find(|l| !l.is_empty());
+                        case.message = first.map(str::to_owned);
+                    }
+                }
+            }
+            Event::Eof => {
+                if !root_seen {
+                    return Err(err(0, "not a JUnit report: the file holds no XML element".into()));
+                }
+                if depth > 0 || current.is_some() {
+                    return Err(err(text.len().saturating_sub(1), "the file ends before its elements are closed (truncated?)".into()));
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+    Ok(cases)
+}
+
+/// The attributes of a tag, with the predefined entities and character references
+/// decoded; any other entity is an error.
+fn attributes(e: &BytesStart<'_>) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(|e| format!("malformed attribute: {e}"))?;
+        let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
+        let value = a
+            .unescape_value()
+            .map_err(|e| format!("attribute `{key}`: {e} (entities are never expanded)"))?
+            .into_owned();
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+/// Parses `2026-11-24T02:00:00Z`, `2026-11-24T02:00:00.123+01:00`, `2026-11-24T02:00:00`
+/// (UTC assumed) or `2026-11-24 02:00:00` to seconds since the epoch.
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let date = s.get(..10)?;
+    let days = super::parse_date(date)?;
+    let rest = s.get(10..).unwrap_or("");
+    if rest.is_empty() {
+        return Some(days * 86_400);
+    }
+    let rest = rest.strip_prefix(['T', ' '])?;
+    let hms = rest.get(..8)?;
+    let mut parts = hms.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m, sec) = (parts.next()??, parts.next()??, parts.next()??);
+    if h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let mut tail = &rest[8..];
+    if let Some(frac) = tail.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        tail = &frac[digits..];
+    }
+    let offset = match tail {
+        "" | "Z" | "z" => 0,
+        t if (t.starts_with('+') || t.starts_with('-')) && t.len() == 6 && &t[3..4] == ":" => {
+            let sign = if t.starts_with('-') { -1 } else { 1 };
+            let oh: i64 = t[1..3].parse().ok()?;
+            let om: i64 = t[4..6].parse().ok()?;
+            sign * (oh * 3600 + om * 60)
+        }
+        _ => return None,
+    };
+    Some(days * 86_400 + h * 3600 + m * 60 + sec - offset)
+}

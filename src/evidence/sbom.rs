@@ -1,0 +1,547 @@
+//! SBOMs in: CycloneDX JSON 1.4 to 1.6 and SPDX 2.3 JSON.
+//!
+//! Each SBOM component is known by its purl, or by its `bom-ref` (SPDXID) when it has
+//! none. A component item with the same purl (or whose purl equals the bom-ref) is the
+//! same component: the item's fields win, the SBOM fills the rest. Every other SBOM
+//! component becomes a synthesized component item homed in the SBOM file, so links,
+//! tables, cards and the SBOM output treat both alike.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::Value as J;
+
+use crate::diag::{code, Diagnostic};
+use crate::model::{Home, RawItem};
+use crate::source::{display_path, FileId, SourceFile, Span};
+use crate::yaml::{Node, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    CycloneDx,
+    Spdx,
+}
+
+/// One SBOM file.
+#[derive(Debug, Clone)]
+pub struct Sbom {
+    pub file: FileId,
+    pub format: Format,
+    pub spec_version: String,
+    pub timestamp: Option<String>,
+    /// Who or what made the SBOM (NTIA "author").
+    pub author: Option<String>,
+    /// Whether the SBOM has a dependency section at all.
+    pub has_dependencies: bool,
+    pub components: Vec<Component>,
+}
+
+/// One component as an SBOM lists it.
+#[derive(Debug, Clone, Default)]
+pub struct Component {
+    pub file: Option<FileId>,
+    pub span: Option<Span>,
+    pub bom_ref: String,
+    pub purl: Option<String>,
+    pub cpe: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub supplier: Option<String>,
+    pub license: Option<String>,
+    pub description: Option<String>,
+    pub support: Option<String>,
+    pub end_of_support: Option<String>,
+    /// bom-refs of what this component depends on.
+    pub depends_on: Vec<String>,
+    /// Whether the dependency section names the component (as `ref` or a target).
+    pub in_dependencies: bool,
+    /// The id of the component item this component is (an item or a synthesized one).
+    pub item: Option<String>,
+    /// Whether the item was synthesized from this SBOM entry.
+    pub synthesized: bool,
+}
+
+impl Component {
+    /// The key links use: the purl, else the bom-ref.
+    pub fn key(&self) -> &str {
+        self.purl.as_deref().unwrap_or(&self.bom_ref)
+    }
+}
+
+fn s(v: Option<&J>) -> Option<String> {
+    v.and_then(J::as_str).map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
+/// The byte offset where `"key": "value"` is written, to point diagnostics at a
+/// component; the first occurrence of the quoted value after the key.
+pub fn locate(text: &str, key: &str, value: &str) -> Option<usize> {
+    let quoted_key = format!("\"{key}\"");
+    let quoted = serde_json::to_string(value).ok()?;
+    let mut from = 0;
+    while let Some(i) = text[from..].find(&quoted_key) {
+        let after = from + i + quoted_key.len();
+        let rest = text[after..].trim_start();
+        if let Some(rest) = rest.strip_prefix(':') {
+            if rest.trim_start().starts_with(&quoted) {
+                return Some(from + i);
+            }
+        }
+        from = after;
+    }
+    None
+}
+
+fn err(file: FileId, source: &SourceFile, at: Option<usize>, msg: String) -> Diagnostic {
+    let d = Diagnostic::new(code::SBOM_INVALID, format!("{}: {msg}", display_path(&source.path)));
+    match at {
+        Some(a) => d.at(Span { file, start: a, end: (a + 1).min(source.text.len()).max(a) }),
+        None => d.in_file(file),
+    }
+}
+
+/// Parses a JSON evidence file, turning a syntax error into a diagnostic at its line.
+pub fn parse_json(file: FileId, source: &SourceFile, code: &'static str) -> Result<J, Diagnostic> {
+    serde_json::from_str(&source.text).map_err(|e| {
+        let at = source.offset(e.line(), e.column().saturating_sub(1));
+        Diagnostic::new(code, format!("{}: not valid JSON: {e}", display_path(&source.path)))
+            .at(Span { file, start: at, end: (at + 1).min(source.text.len()).max(at) })
+    })
+}
+
+/// Reads one SBOM file; problems inside it are pushed to `diags`, a file that is not a
+/// supported SBOM at all is one diagnostic and `None`.
+pub fn parse(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Sbom> {
+    let json = match parse_json(file, source, code::SBOM_INVALID) {
+        Ok(j) => j,
+        Err(d) => {
+            diags.push(d);
+            return None;
+        }
+    };
+    if json.get("bomFormat").and_then(J::as_str) == Some("CycloneDX") {
+        cyclonedx(file, source, &json, diags)
+    } else if json.get("spdxVersion").is_some() {
+        spdx(file, source, &json, diags)
+    } else {
+        diags.push(
+            err(file, source, Some(0), "neither a CycloneDX JSON SBOM (`bomFormat`) nor an SPDX JSON document (`spdxVersion`)".into())
+                .help("mdbook-qms reads CycloneDX 1.4-1.6 JSON and SPDX 2.3 JSON"),
+        );
+        None
+    }
+}
+
+fn cyclonedx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>) -> Option<Sbom> {
+    let text = &source.text;
+    let version = s(json.get("specVersion")).unwrap_or_default();
+    if !matches!(version.as_str(), "1.4" | "1.5" | "1.6") {
+        diags.push(
+            err(file, source, locate(text, "specVersion", &version).or(Some(0)), format!("CycloneDX specVersion `{version}` is not supported"))
+                .help("supported: CycloneDX 1.4, 1.5 and 1.6 JSON"),
+        );
+        return None;
+    }
+    let meta = json.get("metadata");
+    let timestamp = s(meta.and_then(|m| m.get("timestamp")));
+    let author = meta.and_then(|m| {
+        let names = |k: &str| -> Option<String> {
+            match m.get(k)? {
+                J::Array(list) => list.iter().find_map(|a| s(a.get("name"))),
+                J::Object(o) => s(o.get("name")).or_else(|| {
+                    o.get("components").and_then(J::as_array).and_then(|l| l.iter().find_map(|c| s(c.get("name"))))
+                }),
+                _ => None,
+            }
+        };
+        names("authors").or_else(|| names("manufacturer")).or_else(|| names("tools")).or_else(|| names("supplier"))
+    });
+    let mut components = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut add = |c: &J, components: &mut Vec<Component>, diags: &mut Vec<Diagnostic>| {
+        let purl = s(c.get("purl"));
+        let bom_ref = s(c.get("bom-ref")).or_else(|| purl.clone()).or_else(|| {
+            let name = s(c.get("name"))?;
+            Some(match s(c.get("version")) {
+                Some(v) => format!("{name}@{v}"),
+                None => name,
+            })
+        });
+        let Some(bom_ref) = bom_ref else {
+            diags.push(err(file, source, None, "a component has neither `bom-ref`, `purl` nor `name`".into()));
+            return;
+        };
+        let at = locate(text, "bom-ref", &bom_ref)
+            .or_else(|| purl.as_deref().and_then(|p| locate(text, "purl", p)))
+            .or_else(|| s(c.get("name")).and_then(|n| locate(text, "name", &n)));
+        let span = at.map(|a| Span { file, start: a, end: a + 1 });
+        if let Some(&first) = seen.get(&bom_ref) {
+            let mut d = Diagnostic::new(
+                code::SBOM_DUPLICATE_REF,
+                format!("{}: bom-ref `{bom_ref}` is used by two components", display_path(&source.path)),
+            )
+            .help("every bom-ref must be unique in the SBOM");
+            // The second occurrence is found after the first one.
+            let second = at.and_then(|a| {
+                let q = format!("\"{}\"", bom_ref);
+                text[a + 1..].find(&q).map(|i| a + 1 + i)
+            });
+            d = match second.or(at) {
+                Some(a) => d.at(Span { file, start: a, end: a + 1 }),
+                None => d.in_file(file),
+            };
+            if let Some(sp) = components.get(first).and_then(|c: &Component| c.span) {
+                d = d.related(sp, "first used here");
+            }
+            diags.push(d);
+            return;
+        }
+        let mut support = None;
+        let mut eos = None;
+        for p in c.get("properties").and_then(J::as_array).into_iter().flatten() {
+            let (Some(n), Some(v)) = (s(p.get("name")), s(p.get("value"))) else { continue };
+            let n = n.to_ascii_lowercase();
+            if n.ends_with("support-level") || n.ends_with("supportlevel") || n.ends_with(":support") {
+                support = Some(v);
+            } else if n.ends_with("end-of-support") || n.ends_with("endofsupport") {
+                eos = Some(v.get(..10).unwrap_or(&v).to_owned());
+            }
+        }
+        let license = c.get("licenses").and_then(J::as_array).and_then(|l| {
+            l.iter().find_map(|x| {
+                s(x.get("expression")).or_else(|| x.get("license").and_then(|y| s(y.get("id")).or_else(|| s(y.get("name")))))
+            })
+        });
+        seen.insert(bom_ref.clone(), components.len());
+        components.push(Component {
+            file: Some(file),
+            span,
+            bom_ref,
+            purl,
+            cpe: s(c.get("cpe")),
+            kind: s(c.get("type")),
+            name: s(c.get("name")),
+            version: s(c.get("version")),
+            supplier: c.get("supplier").and_then(|x| s(x.get("name"))).or_else(|| s(c.get("author"))).or_else(|| s(c.get("publisher"))),
+            license,
+            description: s(c.get("description")),
+            support,
+            end_of_support: eos,
+            ..Component::default()
+        });
+    };
+    if let Some(main) = meta.and_then(|m| m.get("component")) {
+        add(main, &mut components, diags);
+    }
+    // Nested components (assemblies) are components too.
+    let mut stack: Vec<&J> = json.get("components").and_then(J::as_array).map(|l| l.iter().rev().collect()).unwrap_or_default();
+    while let Some(c) = stack.pop() {
+        add(c, &mut components, diags);
+        if let Some(children) = c.get("components").and_then(J::as_array) {
+            stack.extend(children.iter().rev());
+        }
+    }
+    let deps = json.get("dependencies").and_then(J::as_array);
+    let index: HashMap<String, usize> = components.iter().enumerate().map(|(i, c)| (c.bom_ref.clone(), i)).collect();
+    for d in deps.into_iter().flatten() {
+        let Some(r) = s(d.get("ref")) else { continue };
+        let targets: Vec<String> = d.get("dependsOn").and_then(J::as_array).into_iter().flatten().filter_map(|t| s(Some(t))).collect();
+        let Some(&i) = index.get(&r) else {
+            diags.push(unknown_ref(file, source, "ref", &r));
+            continue;
+        };
+        components[i].in_dependencies = true;
+        for t in targets {
+            match index.get(&t) {
+                Some(&j) => components[j].in_dependencies = true,
+                None => {
+                    diags.push(unknown_ref(file, source, "dependsOn", &t));
+                    continue;
+                }
+            }
+            components[i].depends_on.push(t);
+        }
+    }
+    Some(Sbom { file, format: Format::CycloneDx, spec_version: version, timestamp, author, has_dependencies: deps.is_some(), components })
+}
+
+fn unknown_ref(file: FileId, source: &SourceFile, key: &str, r: &str) -> Diagnostic {
+    let at = locate(&source.text, key, r).or_else(|| serde_json::to_string(r).ok().and_then(|q| source.text.find(&q)));
+    let d = Diagnostic::new(
+        code::SBOM_INVALID,
+        format!("{}: the dependency graph names `{r}`, which no component of this SBOM has", display_path(&source.path)),
+    );
+    match at {
+        Some(a) => d.at(Span { file, start: a, end: a + 1 }),
+        None => d.in_file(file),
+    }
+}
+
+fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>) -> Option<Sbom> {
+    let text = &source.text;
+    let version = s(json.get("spdxVersion")).unwrap_or_default();
+    if version != "SPDX-2.3" {
+        diags.push(
+            err(file, source, locate(text, "spdxVersion", &version).or(Some(0)), format!("SPDX version `{version}` is not supported"))
+                .help("supported: SPDX 2.3 JSON"),
+        );
+        return None;
+    }
+    let info = json.get("creationInfo");
+    let timestamp = s(info.and_then(|i| i.get("created")));
+    let author = info
+        .and_then(|i| i.get("creators"))
+        .and_then(J::as_array)
+        .and_then(|l| l.iter().find_map(|c| s(Some(c))))
+        .map(|c| strip_actor(&c));
+    let mut components: Vec<Component> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for p in json.get("packages").and_then(J::as_array).into_iter().flatten() {
+        let Some(id) = s(p.get("SPDXID")) else {
+            diags.push(err(file, source, s(p.get("name")).and_then(|n| locate(text, "name", &n)), "a package has no `SPDXID`".into()));
+            continue;
+        };
+        let at = locate(text, "SPDXID", &id);
+        if let Some(&first) = index.get(&id) {
+            let second = at.and_then(|a| text[a + 1..].find(&format!("\"{id}\"")).map(|i| a + 1 + i));
+            let mut d = Diagnostic::new(code::SBOM_DUPLICATE_REF, format!("{}: SPDXID `{id}` is used by two packages", display_path(&source.path)))
+                .help("every SPDXID must be unique in the document");
+            d = match second.or(at) {
+                Some(a) => d.at(Span { file, start: a, end: a + 1 }),
+                None => d.in_file(file),
+            };
+            if let Some(sp) = components[first].span {
+                d = d.related(sp, "first used here");
+            }
+            diags.push(d);
+            continue;
+        }
+        let refs: Vec<&J> = p.get("externalRefs").and_then(J::as_array).map(|l| l.iter().collect()).unwrap_or_default();
+        let ext = |ty: &str| refs.iter().find(|r| s(r.get("referenceType")).is_some_and(|t| t.starts_with(ty))).and_then(|r| s(r.get("referenceLocator")));
+        let noassert = |v: Option<String>| v.filter(|x| x != "NOASSERTION" && x != "NONE");
+        index.insert(id.clone(), components.len());
+        components.push(Component {
+            file: Some(file),
+            span: at.map(|a| Span { file, start: a, end: a + 1 }),
+            bom_ref: id,
+            purl: ext("purl"),
+            cpe: ext("cpe"),
+            kind: s(p.get("primaryPackagePurpose")).map(|k| k.to_ascii_lowercase()),
+            name: s(p.get("name")),
+            version: s(p.get("versionInfo")),
+            supplier: noassert(s(p.get("supplier"))).map(|x| strip_actor(&x)),
+            license: noassert(s(p.get("licenseConcluded"))).or_else(|| noassert(s(p.get("licenseDeclared")))),
+            description: s(p.get("summary")).or_else(|| s(p.get("description"))),
+            support: None,
+            end_of_support: s(p.get("validUntilDate")).map(|d| d.get(..10).unwrap_or(&d).to_owned()),
+            ..Component::default()
+        });
+    }
+    let rels = json.get("relationships").and_then(J::as_array);
+    for r in rels.into_iter().flatten() {
+        let (Some(a), Some(kind), Some(b)) = (s(r.get("spdxElementId")), s(r.get("relationshipType")), s(r.get("relatedSpdxElement"))) else {
+            continue;
+        };
+        let (from, to) = match kind.as_str() {
+            "DEPENDS_ON" | "CONTAINS" | "STATIC_LINK" | "DYNAMIC_LINK" | "HAS_PREREQUISITE" => (a, b),
+            "DEPENDENCY_OF" | "CONTAINED_BY" | "PREREQUISITE_FOR" => (b, a),
+            "DESCRIBES" => {
+                if let Some(&j) = index.get(&b) {
+                    components[j].in_dependencies = true;
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if from == "SPDXRef-DOCUMENT" {
+            continue;
+        }
+        let (Some(&i), Some(&j)) = (index.get(&from), index.get(&to)) else {
+            let missing = if index.contains_key(&from) { to } else { from };
+            if missing != "NONE" && missing != "NOASSERTION" {
+                diags.push(unknown_ref(file, source, "relatedSpdxElement", &missing));
+            }
+            continue;
+        };
+        components[i].in_dependencies = true;
+        components[j].in_dependencies = true;
+        let t = components[j].bom_ref.clone();
+        components[i].depends_on.push(t);
+    }
+    Some(Sbom { file, format: Format::Spdx, spec_version: version, timestamp, author, has_dependencies: rels.is_some(), components })
+}
+
+/// `Organization: Acme (mail)` -> `Acme`.
+fn strip_actor(s: &str) -> String {
+    let s = s.split_once(':').map_or(s, |(_, rest)| rest).trim();
+    s.split(" (").next().unwrap_or(s).trim().to_owned()
+}
+
+/// The purl without version, qualifiers or subpath, lower-cased: what identifies the
+/// package across versions.
+pub fn purl_base(purl: &str) -> String {
+    let p = purl.split(['?', '#']).next().unwrap_or(purl);
+    // The version separator is the last `@` after the last `/` (a namespace may hold `@`
+    // in npm scopes, percent-encoded as %40 in purls).
+    let cut = match (p.rfind('/'), p.rfind('@')) {
+        (Some(slash), Some(at)) if at > slash => at,
+        _ => p.len(),
+    };
+    p[..cut].to_ascii_lowercase()
+}
+
+/// The version in a purl, percent-decoded.
+pub fn purl_version(purl: &str) -> Option<String> {
+    let p = purl.split(['?', '#']).next().unwrap_or(purl);
+    let slash = p.rfind('/')?;
+    let at = p.rfind('@').filter(|&a| a > slash)?;
+    Some(percent_decode(&p[at + 1..]))
+}
+
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What the raw items already say about components: purls and ids in use.
+pub struct KnownItems {
+    pub purls: HashMap<String, String>,
+    pub ids: HashSet<String>,
+}
+
+impl KnownItems {
+    pub fn of(raw: &[RawItem]) -> Self {
+        let mut purls = HashMap::new();
+        let mut ids = HashSet::new();
+        for r in raw {
+            let id = r.node.get("id").and_then(|(_, v)| v.as_str()).map(str::to_owned);
+            if let Some(id) = &id {
+                ids.insert(id.clone());
+            }
+            let is_component = r.node.get("type").and_then(|(_, v)| v.as_str()) == Some("component");
+            if let (true, Some(id), Some(purl)) = (is_component, &id, r.node.get("purl").and_then(|(_, v)| v.as_str())) {
+                purls.entry(purl.to_owned()).or_insert_with(|| id.clone());
+            }
+        }
+        KnownItems { purls, ids }
+    }
+}
+
+/// Merges the components of all SBOMs: one per key (purl or bom-ref), each tied to the
+/// component item with that purl, or to a synthesized item. Returns the synthesized
+/// items as raw items for validation.
+pub fn merge(sboms: &mut [Sbom], known: &mut KnownItems) -> Vec<RawItem> {
+    let mut out = Vec::new();
+    let mut by_key: BTreeMap<String, String> = BTreeMap::new();
+    for sbom in sboms.iter_mut() {
+        let refs: HashMap<String, String> = sbom.components.iter().map(|c| (c.bom_ref.clone(), c.key().to_owned())).collect();
+        let mut pending: Vec<(usize, String)> = Vec::new();
+        for (ci, c) in sbom.components.iter_mut().enumerate() {
+            let key = c.key().to_owned();
+            let item = known
+                .purls
+                .get(&key)
+                .or_else(|| known.purls.get(&c.bom_ref))
+                .cloned()
+                .or_else(|| by_key.get(&key).cloned());
+            match item {
+                Some(id) => {
+                    by_key.insert(key, id.clone());
+                    c.item = Some(id);
+                }
+                None => {
+                    let id = synth_id(c, &known.ids);
+                    known.ids.insert(id.clone());
+                    by_key.insert(key, id.clone());
+                    c.item = Some(id.clone());
+                    c.synthesized = true;
+                    pending.push((ci, id));
+                }
+            }
+        }
+        for (ci, id) in pending {
+            let c = &sbom.components[ci];
+            let deps: Vec<String> = c.depends_on.iter().filter_map(|r| refs.get(r).and_then(|k| by_key.get(k)).cloned()).collect();
+            out.push(synth_item(c, &id, &deps, sbom.file));
+        }
+    }
+    out
+}
+
+/// `CMP-` and the component's name and version in upper case: `serde_json` 1.0.2 ->
+/// `CMP-SERDE-JSON-1-0-2`, with `-2`, `-3`... on collision.
+fn synth_id(c: &Component, taken: &HashSet<String>) -> String {
+    let raw = format!("{} {}", c.name.as_deref().unwrap_or(&c.bom_ref), c.version.as_deref().unwrap_or(""));
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for ch in raw.chars() {
+        if ch.is_ascii_alphanumeric() {
+            cur.push(ch.to_ascii_uppercase());
+        } else if !cur.is_empty() {
+            parts.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        parts.push(cur);
+    }
+    if parts.is_empty() {
+        parts.push("COMPONENT".into());
+    }
+    let base = format!("CMP-{}", parts.join("-"));
+    if !taken.contains(&base) {
+        return base;
+    }
+    (2..).map(|n| format!("{base}-{n}")).find(|id| !taken.contains(id)).unwrap_or(base)
+}
+
+fn synth_item(c: &Component, id: &str, deps: &[String], file: FileId) -> RawItem {
+    let span = c.span.unwrap_or(Span { file, start: 0, end: 0 });
+    let node = |value: Value| Node { value, span };
+    let text = |t: &str| node(Value::String(t.to_owned()));
+    let mut map: Vec<(Node, Node)> = Vec::new();
+    let mut put = |k: &str, v: Node| map.push((text(k), v));
+    put("id", text(id));
+    put("type", text("component"));
+    let title = match (&c.name, &c.version) {
+        (Some(n), Some(v)) => format!("{n} {v}"),
+        (Some(n), None) => n.clone(),
+        _ => c.bom_ref.clone(),
+    };
+    put("title", text(&title.replace(['\n', '\r'], " ")));
+    if let Some(d) = &c.description {
+        put("text", text(d));
+    }
+    for (k, v) in [
+        ("name", &c.name),
+        ("version", &c.version),
+        ("supplier", &c.supplier),
+        ("purl", &c.purl),
+        ("license", &c.license),
+        ("support", &c.support),
+        ("end_of_support", &c.end_of_support),
+    ] {
+        if let Some(v) = v {
+            put(k, text(v));
+        }
+    }
+    if !deps.is_empty() {
+        put("depends_on", node(Value::Seq(deps.iter().map(|d| text(d)).collect())));
+    }
+    if c.purl.is_none() {
+        // Links may name the component by bom-ref (see link::link).
+        put("attributes", node(Value::Map(vec![(text("bom-ref"), text(&c.bom_ref))])));
+    }
+    RawItem { node: node(Value::Map(map)), home: Home::File(file) }
+}

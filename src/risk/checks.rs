@@ -1,0 +1,331 @@
+//! The threat-model checks. What makes the file wrong (unacceptable residual risk,
+//! missing acceptance facts, expired reviews, impossible structure) defaults to an error;
+//! what leaves it incomplete (coverage gaps, untested controls) to a warning. Levels are
+//! changed in `[preprocessor.qms.lints]`.
+
+use serde_json::Value;
+
+use super::{is_primary, RiskModel};
+use crate::diag::{code, Diagnostic, Diagnostics};
+use crate::project::Project;
+use crate::source::Span;
+
+/// STRIDE categories in their usual order, with their one-letter column heads.
+pub const STRIDE: &[(&str, &str)] = &[
+    ("spoofing", "S"),
+    ("tampering", "T"),
+    ("repudiation", "R"),
+    ("information-disclosure", "I"),
+    ("denial-of-service", "D"),
+    ("elevation-of-privilege", "E"),
+];
+
+/// The STRIDE categories that apply to a data-flow element (Microsoft's STRIDE per
+/// element, as the MITRE/MDIC playbook uses it); `None` for items that are not elements.
+pub fn applicable(project: &Project, i: usize) -> Option<&'static [&'static str]> {
+    let item = &project.items[i];
+    match item.ty.as_str() {
+        "flow" => Some(&["tampering", "information-disclosure", "denial-of-service"]),
+        "asset" => match item.text("kind")? {
+            "external-entity" => Some(&["spoofing", "repudiation"]),
+            "process" => Some(&[
+                "spoofing",
+                "tampering",
+                "repudiation",
+                "information-disclosure",
+                "denial-of-service",
+                "elevation-of-privilege",
+            ]),
+            "data-store" => Some(&["tampering", "repudiation", "information-disclosure", "denial-of-service"]),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Items `i` links to through `field`.
+pub fn out(project: &Project, i: usize, field: &str) -> Vec<usize> {
+    project.graph.out(i).filter(|l| l.field == field).map(|l| l.to).collect()
+}
+
+/// Items of type `ty` linking to `i` through `field`, obsolete ones left out.
+pub fn inc(project: &Project, i: usize, field: &str, ty: &str) -> Vec<usize> {
+    project
+        .graph
+        .inc(i)
+        .filter(|l| l.field == field && project.items[l.from].ty == ty && project.items[l.from].status() != "obsolete")
+        .map(|l| l.from)
+        .collect()
+}
+
+/// The zone an asset is in, when it names exactly one.
+pub fn zone_of(project: &Project, asset: usize) -> Option<usize> {
+    match out(project, asset, "zone").as_slice() {
+        [z] => Some(*z),
+        _ => None,
+    }
+}
+
+/// A flow's two ends, when each names exactly one asset.
+pub fn ends(project: &Project, flow: usize) -> Option<(usize, usize)> {
+    match (out(project, flow, "from").as_slice(), out(project, flow, "to").as_slice()) {
+        ([a], [b]) => Some((*a, *b)),
+        _ => None,
+    }
+}
+
+/// Threats recorded against an element, per STRIDE category.
+pub fn threats_by_category(project: &Project, element: usize) -> Vec<(&'static str, Vec<usize>)> {
+    let threats = inc(project, element, "targets", "threat");
+    STRIDE
+        .iter()
+        .map(|(cat, _)| {
+            let list = threats
+                .iter()
+                .copied()
+                .filter(|&t| match project.items[t].fields.get("stride") {
+                    Some(Value::String(s)) => s == cat,
+                    Some(Value::Array(list)) => list.iter().any(|v| v.as_str() == Some(cat)),
+                    _ => false,
+                })
+                .collect();
+            (*cat, list)
+        })
+        .collect()
+}
+
+/// The reason recorded for a category not applying to an element.
+pub fn not_applicable<'a>(project: &'a Project, element: usize, category: &str) -> Option<&'a str> {
+    project.items[element]
+        .fields
+        .get("stride_not_applicable")?
+        .get(category)?
+        .as_str()
+}
+
+pub fn run(project: &Project, model: &RiskModel, diags: &mut Diagnostics) {
+    let items = &project.items;
+    for (i, item) in items.iter().enumerate() {
+        if !is_primary(project, i) || item.status() == "obsolete" {
+            continue;
+        }
+        let d = |c: &'static str, msg: String, span: Span| Diagnostic::new(c, msg).at(span).item(&item.id);
+        match item.ty.as_str() {
+            "asset" => {
+                let zones = out(project, i, "zone");
+                if zones.len() > 1 {
+                    diags.push(
+                        d(code::ASSET_MULTIPLE_ZONES, format!("{} is in {} zones; an asset is in exactly one", item.id, zones.len()), item.span_of("zone"))
+                            .help("nest the zones with `parent` and put the asset in the innermost one, or split the asset"),
+                    );
+                }
+                if item.node.get("zone").is_none() && item.text("kind") != Some("data") {
+                    diags.push(
+                        d(code::ASSET_NO_ZONE, format!("{} is in no trust zone", item.id), item.span_of("id"))
+                            .help("add `zone: ZONE-...`: the boundary checks and the data-flow diagram need it"),
+                    );
+                }
+            }
+            "flow" => check_flow(project, i, diags),
+            "threat" => {
+                if inc(project, i, "threats", "risk").is_empty() {
+                    diags.push(
+                        d(code::THREAT_NO_RISK, format!("no risk assesses threat {}", item.id), item.span_of("id"))
+                            .help("list the threat in the `threats` of a risk that scores it"),
+                    );
+                }
+            }
+            "control" => {
+                if inc(project, i, "verifies", "test").is_empty() {
+                    diags.push(
+                        d(code::CONTROL_UNTESTED, format!("no test verifies control {}", item.id), item.span_of("id"))
+                            .help("add a test item whose `verifies` names it"),
+                    );
+                }
+            }
+            "risk" => check_risk(project, model, i, diags),
+            _ => {}
+        }
+        if let Some(cats) = applicable(project, i) {
+            let by_cat = threats_by_category(project, i);
+            let gaps: Vec<&str> = cats
+                .iter()
+                .copied()
+                .filter(|c| {
+                    by_cat.iter().any(|(cat, list)| cat == c && list.is_empty()) && not_applicable(project, i, c).is_none()
+                })
+                .collect();
+            if !gaps.is_empty() {
+                let span = if item.ty == "asset" { item.span_of("kind") } else { item.span_of("id") };
+                diags.push(
+                    d(code::STRIDE_GAP, format!("{} has no threat and no not-applicable reason for {}", item.id, gaps.join(", ")), span)
+                        .help(format!(
+                            "add a threat with `targets: {}` and `stride: {}`, or record why it cannot happen: `stride_not_applicable: {{{}: \"...\"}}`",
+                            item.id, gaps[0], gaps[0]
+                        )),
+                );
+            }
+        }
+    }
+    check_directives(project, diags);
+}
+
+fn check_flow(project: &Project, i: usize, diags: &mut Diagnostics) {
+    let item = &project.items[i];
+    for end in ["from", "to"] {
+        let count = match item.node.get(end) {
+            None => 0,
+            Some((_, v)) => match &v.value {
+                crate::yaml::Value::Seq(list) => list.len(),
+                _ => 1,
+            },
+        };
+        if count != 1 {
+            diags.push(
+                Diagnostic::new(code::FLOW_ENDPOINTS, format!("a flow has exactly one `{end}` asset; {} has {count}", item.id))
+                    .at(item.span_of(if count == 0 { "id" } else { end }))
+                    .item(&item.id)
+                    .help("split a flow with several ends into one flow per pair of assets"),
+            );
+        }
+    }
+    let Some((a, b)) = ends(project, i) else { return };
+    let (Some(za), Some(zb)) = (zone_of(project, a), zone_of(project, b)) else { return };
+    if za == zb {
+        return;
+    }
+    let categories: Vec<&str> = out(project, i, "controls")
+        .into_iter()
+        .filter_map(|c| project.items[c].text("category"))
+        .collect();
+    let has = |wanted: &[&str]| categories.iter().any(|c| wanted.contains(c));
+    let items = &project.items;
+    let crossing = format!("{} crosses from {} to {}", item.id, items[za].id, items[zb].id);
+    let mut missing = Vec::new();
+    if !has(&["authentication"]) {
+        missing.push("authentication");
+    }
+    if !has(&["code_data_and_execution_integrity", "cryptography"]) {
+        missing.push("integrity (code_data_and_execution_integrity or cryptography)");
+    }
+    if !missing.is_empty() {
+        diags.push(
+            Diagnostic::new(code::BOUNDARY_FLOW_UNPROTECTED, format!("{crossing} without a control for {}", missing.join(" or ")))
+                .at(item.span_of(if item.node.get("controls").is_some() { "controls" } else { "id" }))
+                .item(&item.id)
+                .help("a flow across a trust boundary needs `controls` with the categories authentication and integrity"),
+        );
+    }
+    let confidential: Vec<&str> = out(project, i, "data")
+        .into_iter()
+        .filter(|&d| items[d].fields.get("confidential").and_then(Value::as_bool) == Some(true))
+        .map(|d| items[d].id.as_str())
+        .collect();
+    if !confidential.is_empty() && !has(&["confidentiality", "cryptography"]) {
+        diags.push(
+            Diagnostic::new(
+                code::BOUNDARY_DATA_EXPOSED,
+                format!("{crossing} carrying confidential {} without a confidentiality control", confidential.join(", ")),
+            )
+            .at(item.span_of("data"))
+            .item(&item.id)
+            .help("add a control of category confidentiality or cryptography (encryption in transit) to `controls`"),
+        );
+    }
+}
+
+fn check_risk(project: &Project, model: &RiskModel, i: usize, diags: &mut Diagnostics) {
+    let item = &project.items[i];
+    let scales = &model.scales;
+    if let Some(after) = model.of(i).and_then(|r| r.after.as_ref()) {
+        if !after.acceptable {
+            let span = item.span_of(if item.node.get("residual").is_some() { "residual" } else { "severity" });
+            diags.push(
+                Diagnostic::new(
+                    code::RISK_UNACCEPTABLE,
+                    format!(
+                        "the residual risk of {} ({} severity, {} exploitability) is unacceptable",
+                        item.id, scales.severity[after.severity], scales.exploitability[after.exploitability]
+                    ),
+                )
+                .at(span)
+                .item(&item.id)
+                .help("add controls and record the `residual` they achieve; the matrix is set in [preprocessor.qms.risk]"),
+            );
+        }
+    }
+    let disposition = item.text("disposition");
+    if matches!(disposition, Some("accept" | "transfer")) {
+        let missing: Vec<&str> = ["rationale", "approved_by", "review_by"]
+            .into_iter()
+            .filter(|f| item.text(f).is_none_or(|t| t.trim().is_empty()))
+            .collect();
+        if !missing.is_empty() {
+            diags.push(
+                Diagnostic::new(
+                    code::RISK_ACCEPTANCE_INCOMPLETE,
+                    format!("{} is {}ed without {}", item.id, disposition.unwrap_or_default(), missing.join(", ")),
+                )
+                .at(item.span_of("disposition"))
+                .item(&item.id)
+                .help("an accepted or transferred risk records why (`rationale`), who decided (`approved_by`) and when to look again (`review_by: YYYY-MM-DD`)"),
+            );
+        }
+    }
+    if let Some(date) = item.text("review_by") {
+        if super::is_date(date) && date < model.today.as_str() {
+            diags.push(
+                Diagnostic::new(code::RISK_REVIEW_EXPIRED, format!("the review of {} was due on {date}", item.id))
+                    .at(item.span_of("review_by"))
+                    .item(&item.id)
+                    .help(format!("review the risk and set a new `review_by` (today is {})", model.today)),
+            );
+        }
+    }
+    if disposition == Some("transfer") {
+        let labeled = out(project, i, "controls")
+            .into_iter()
+            .any(|c| project.items[c].text("labeling").is_some_and(|t| !t.trim().is_empty()));
+        if !labeled {
+            diags.push(
+                Diagnostic::new(code::RISK_TRANSFER_UNLABELED, format!("{} is transferred to users but none of its controls has `labeling` text", item.id))
+                    .at(item.span_of("disposition"))
+                    .item(&item.id)
+                    .help("a risk transferred to users must appear in the labeling: link a control whose `labeling` tells them what to do"),
+            );
+        }
+    }
+}
+
+/// Options of the risk directives that only this stage understands.
+fn check_directives(project: &Project, diags: &mut Diagnostics) {
+    for chapter in &project.chapters {
+        for d in &chapter.directives {
+            match d.name.as_str() {
+                "dfd" => {
+                    let Some((_, zone)) = d.options.iter().find(|(k, _)| k.text == "zone") else { continue };
+                    match project.graph.get(&zone.text) {
+                        Some(z) if project.items[z].ty == "zone" => {}
+                        Some(z) => diags.push(
+                            Diagnostic::new(code::DIRECTIVE_UNKNOWN_ID, format!("`dfd zone={}` names a {}, not a zone", zone.text, project.items[z].ty))
+                                .at(zone.span),
+                        ),
+                        None => diags.push(
+                            Diagnostic::new(code::DIRECTIVE_UNKNOWN_ID, format!("`dfd zone={}` names no item", zone.text)).at(zone.span),
+                        ),
+                    }
+                }
+                "heatmap" => {
+                    for (k, v) in &d.options {
+                        if k.text == "show" && !matches!(v.text.as_str(), "before" | "after" | "both") {
+                            diags.push(
+                                Diagnostic::new(code::DIRECTIVE_SYNTAX, format!("`show={}`: expected before, after or both", v.text)).at(v.span),
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}

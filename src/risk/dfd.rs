@@ -1,0 +1,517 @@
+//! `{{#qms dfd [zone=ZONE]}}`: the data-flow diagram as inline SVG.
+//!
+//! Laid out here, deterministically and without JavaScript or fonts from the network:
+//! each trust zone is a dashed box holding its assets and, below them, its child zones;
+//! flows are numbered arrows between the assets, explained in a legend under the
+//! picture. Every zone, asset and flow links to its card.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::checks::{ends, out, zone_of};
+use super::is_primary;
+use crate::directive::Directive;
+use crate::project::Project;
+use crate::render::{escape, Page};
+
+const NODE_W: f64 = 168.0;
+const NODE_H: f64 = 58.0;
+const GAP: f64 = 28.0;
+const PAD: f64 = 16.0;
+const HEAD: f64 = 30.0;
+const MARGIN: f64 = 8.0;
+/// Content wider than this wraps onto a new row (the picture scrolls sideways beyond).
+const MAX_W: f64 = 1100.0;
+/// Characters per title line in a node.
+const LINE: usize = 26;
+
+const STYLE: &str = "<style>\
+.qms-dfd-wrap{overflow-x:auto;margin:1em 0}\
+.qms-dfd{font-family:var(--mono-font,monospace);font-size:11px}\
+.qms-dfd text{fill:var(--fg,#222)}\
+.qms-dfd .qms-dfd-zone>rect{fill:var(--quote-bg,#e8eef8);fill-opacity:0.45;stroke:#c62828;stroke-width:1.5;stroke-dasharray:7 4}\
+.qms-dfd .qms-dfd-outside>rect{fill:none;stroke:var(--fg,#777);stroke-opacity:0.5;stroke-dasharray:2 4}\
+.qms-dfd .qms-dfd-zone-label{font-weight:bold;font-size:12px}\
+.qms-dfd .qms-dfd-node .shape{fill:var(--bg,#fff);stroke:var(--fg,#222);stroke-width:1.4}\
+.qms-dfd .qms-dfd-node.data-store .shape{stroke:none}\
+.qms-dfd .qms-dfd-node .rule{stroke:var(--fg,#222);stroke-width:1.6}\
+.qms-dfd .qms-dfd-node.external-entity .shape{stroke-width:2.4}\
+.qms-dfd .qms-dfd-node .id{font-weight:bold}\
+.qms-dfd .qms-dfd-node:hover .shape{stroke:#1565c0;stroke-width:2.4}\
+.qms-dfd .qms-dfd-flow path{fill:none;stroke:#1565c0;stroke-width:1.4}\
+.qms-dfd .qms-dfd-flow:hover path{stroke-width:3}\
+.qms-dfd .qms-dfd-flow circle{fill:#1565c0;stroke:var(--bg,#fff);stroke-width:1.5}\
+.qms-dfd .qms-dfd-flow text{fill:#fff;font-weight:bold;font-size:10px}\
+.qms-dfd .qms-dfd-arrow{fill:#1565c0}\
+.qms-dfd-legend{font-size:0.9em}.qms-dfd-legend .qms-dfd-no{display:inline-block;min-width:1.6em;font-weight:bold;color:#1565c0}\
+.qms-dfd-key{font-size:0.8em;color:var(--sidebar-fg,gray)}\
+</style>";
+
+/// A box in the layout: a zone, or a group of assets with no zone (or outside the scope).
+struct Block {
+    /// The zone item, or the group's label.
+    what: BlockKind,
+    w: f64,
+    h: f64,
+    /// Assets, at positions relative to the block.
+    nodes: Vec<(usize, f64, f64)>,
+    /// Child zones, at positions relative to the block.
+    subs: Vec<(Block, f64, f64)>,
+}
+
+enum BlockKind {
+    Zone(usize),
+    Group(String),
+}
+
+/// The diagram of the whole project, or of one zone and what it talks to.
+pub fn render(page: &Page<'_>, d: &Directive) -> String {
+    let scope = d.option("zone").and_then(|z| page.project.graph.get(z));
+    svg(page, scope)
+}
+
+pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
+    let project = page.project;
+    let items = &project.items;
+    let live = |i: usize| is_primary(project, i) && items[i].status() != "obsolete";
+    let zones: Vec<usize> = (0..items.len()).filter(|&i| live(i) && items[i].ty == "zone").collect();
+    let parent = |z: usize| valid_parent(project, z, zones.len());
+    let mut children: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut roots = Vec::new();
+    for &z in &zones {
+        match parent(z) {
+            Some(p) => children.entry(p).or_default().push(z),
+            None => roots.push(z),
+        }
+    }
+    let in_scope = |z: usize| match scope {
+        None => true,
+        Some(s) => {
+            let mut at = Some(z);
+            let mut steps = 0;
+            while let Some(x) = at {
+                if x == s {
+                    return true;
+                }
+                steps += 1;
+                if steps > zones.len() {
+                    break;
+                }
+                at = parent(x);
+            }
+            false
+        }
+    };
+
+    // Assets drawn as nodes: everything but the data that flows carry.
+    let elements: Vec<usize> = (0..items.len())
+        .filter(|&i| live(i) && items[i].ty == "asset" && items[i].text("kind") != Some("data"))
+        .collect();
+    let mut by_zone: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut unzoned = Vec::new();
+    for &a in &elements {
+        match zone_of(project, a).filter(|z| zones.contains(z)) {
+            Some(z) => by_zone.entry(z).or_default().push(a),
+            None => unzoned.push(a),
+        }
+    }
+    let drawn_inside = |a: usize| match zone_of(project, a).filter(|z| zones.contains(z)) {
+        Some(z) => in_scope(z),
+        None => scope.is_none(),
+    };
+    let flows: Vec<(usize, usize, usize)> = (0..items.len())
+        .filter(|&i| live(i) && items[i].ty == "flow")
+        .filter_map(|f| ends(project, f).map(|(a, b)| (f, a, b)))
+        .filter(|&(_, a, b)| a != b && elements.contains(&a) && elements.contains(&b))
+        .filter(|&(_, a, b)| drawn_inside(a) || drawn_inside(b))
+        .collect();
+
+    let mut top: Vec<Block> = Vec::new();
+    match scope {
+        None => {
+            for &r in &roots {
+                top.push(zone_block(r, &children, &by_zone, MAX_W, project));
+            }
+            if !unzoned.is_empty() {
+                top.push(group_block("No trust zone".into(), &unzoned, MAX_W));
+            }
+        }
+        Some(s) => {
+            top.push(zone_block(s, &children, &by_zone, MAX_W, project));
+            let mut outside: Vec<usize> = Vec::new();
+            for &(_, a, b) in &flows {
+                for x in [a, b] {
+                    if !drawn_inside(x) && !outside.contains(&x) {
+                        outside.push(x);
+                    }
+                }
+            }
+            outside.sort_unstable();
+            if !outside.is_empty() {
+                top.push(group_block(format!("Outside {}", items[s].id), &outside, MAX_W));
+            }
+        }
+    }
+    if top.is_empty() {
+        return "<p class=\"qms-dfd-empty\"><em>No trust zones or assets to draw.</em></p>\n".into();
+    }
+    let (placed, total_w, total_h) = shelf(top, MAX_W, GAP);
+
+    // Absolute node positions (top-left corners).
+    let mut node_at: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
+    let mut body = String::new();
+    for (block, x, y) in &placed {
+        draw_block(page, block, MARGIN + x, MARGIN + y, &mut body, &mut node_at);
+    }
+    let width = total_w + 2.0 * MARGIN;
+    let height = total_h + 2.0 * MARGIN;
+
+    // Flows: parallel and opposite flows between two assets bow apart.
+    let mut pairs: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
+    for (n, &(_, a, b)) in flows.iter().enumerate() {
+        pairs.entry((a.min(b), a.max(b))).or_default().push(n);
+    }
+    let marker = format!("qms-dfd-arrow-{}", scope.map_or("all".to_owned(), |s| items[s].id.to_lowercase()));
+    let mut edges = String::new();
+    let mut badges = String::new();
+    for (n, &(f, a, b)) in flows.iter().enumerate() {
+        let (Some(&pa), Some(&pb)) = (node_at.get(&a), node_at.get(&b)) else { continue };
+        let group = &pairs[&(a.min(b), a.max(b))];
+        let k = group.iter().position(|&x| x == n).unwrap_or(0) as f64;
+        let bow = (k - (group.len() as f64 - 1.0) / 2.0) * 36.0;
+        let c0 = (pa.0 + NODE_W / 2.0, pa.1 + NODE_H / 2.0);
+        let c1 = (pb.0 + NODE_W / 2.0, pb.1 + NODE_H / 2.0);
+        // The normal of the pair's canonical direction, so a reverse flow bows the other way.
+        let (lo, hi) = if a < b { (c0, c1) } else { (c1, c0) };
+        let (dx, dy) = (hi.0 - lo.0, hi.1 - lo.1);
+        let len = (dx * dx + dy * dy).sqrt().max(1.0);
+        let (nx, ny) = (-dy / len, dx / len);
+        let mid = ((c0.0 + c1.0) / 2.0, (c0.1 + c1.1) / 2.0);
+        let ctrl = (mid.0 + nx * bow * 2.0, mid.1 + ny * bow * 2.0);
+        let start = clip(c0, ctrl, 0.0);
+        let end = clip(c1, ctrl, 3.0);
+        let label = (0.25 * start.0 + 0.5 * ctrl.0 + 0.25 * end.0, 0.25 * start.1 + 0.5 * ctrl.1 + 0.25 * end.1);
+        let item = &items[f];
+        let tip = format!("{}: {}", item.id, item.title);
+        let href = page.item_url(f);
+        let path = format!(
+            r#"<path d="M{} {} Q{} {} {} {}" marker-end="url(#{marker})"/>"#,
+            num(start.0),
+            num(start.1),
+            num(ctrl.0),
+            num(ctrl.1),
+            num(end.0),
+            num(end.1)
+        );
+        let _ = write!(edges, "{}<title>{}</title>{path}{}", open_link(&href, "qms-dfd-flow", &item.id), escape(&tip), close_link(&href));
+        let _ = write!(
+            badges,
+            r#"{}<title>{}</title><circle cx="{}" cy="{}" r="9"/><text x="{}" y="{}" text-anchor="middle">{}</text>{}"#,
+            open_link(&href, "qms-dfd-flow", &item.id),
+            escape(&tip),
+            num(label.0),
+            num(label.1),
+            num(label.0),
+            num(label.1 + 3.5),
+            n + 1,
+            close_link(&href)
+        );
+    }
+
+    let title = match scope {
+        Some(s) => format!("Data-flow diagram of {}", items[s].title),
+        None => "Data-flow diagram".to_owned(),
+    };
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"{STYLE}<div class="qms-dfd-wrap"><svg class="qms-dfd" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{t}"><title>{t}</title><defs><marker id="{marker}" class="qms-dfd-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z"/></marker></defs>"#,
+        w = num(width),
+        h = num(height),
+        t = escape(&title),
+    );
+    svg.push_str(&body);
+    svg.push_str(&edges);
+    svg.push_str(&badges);
+    svg.push_str("</svg></div>");
+    svg.push_str(&legend(page, &flows));
+    svg.push('\n');
+    svg
+}
+
+/// The numbered flows under the picture.
+fn legend(page: &Page<'_>, flows: &[(usize, usize, usize)]) -> String {
+    let items = &page.project.items;
+    let mut out = String::from(
+        "<p class=\"qms-dfd-key\">Dashed red boxes are trust zones (trust boundaries); thick boxes are external entities, rounded boxes processes, boxes open at the sides data stores. Numbered arrows are data flows:</p><ol class=\"qms-dfd-legend\">",
+    );
+    for (n, &(f, a, b)) in flows.iter().enumerate() {
+        let protocol = items[f].text("protocol").map_or(String::new(), |p| format!(", <em>{}</em>", escape(p)));
+        let _ = write!(
+            out,
+            "<li value=\"{}\">{} {}: {} &rarr; {}{protocol}</li>",
+            n + 1,
+            page.item_ref(f),
+            escape(&items[f].title),
+            page.item_ref(a),
+            page.item_ref(b)
+        );
+    }
+    out.push_str("</ol>");
+    out
+}
+
+/// A zone's parent, unless the parent chain loops (reported by `link` as parent-cycle).
+fn valid_parent(project: &Project, z: usize, limit: usize) -> Option<usize> {
+    let parent = |x: usize| out(project, x, "parent").into_iter().find(|&p| project.items[p].ty == "zone");
+    let first = parent(z)?;
+    let mut at = Some(first);
+    for _ in 0..=limit {
+        match at {
+            None => return Some(first),
+            Some(x) if x == z => return None,
+            Some(x) => at = parent(x),
+        }
+    }
+    None
+}
+
+fn zone_block(
+    z: usize,
+    children: &BTreeMap<usize, Vec<usize>>,
+    by_zone: &BTreeMap<usize, Vec<usize>>,
+    max_w: f64,
+    project: &Project,
+) -> Block {
+    let inner = max_w - 2.0 * PAD;
+    let subs: Vec<Block> = children
+        .get(&z)
+        .map(|c| c.iter().map(|&c| zone_block(c, children, by_zone, inner, project)).collect())
+        .unwrap_or_default();
+    let label = zone_label(project, z);
+    assemble(BlockKind::Zone(z), by_zone.get(&z).map_or(&[][..], Vec::as_slice), subs, text_w(&label), max_w)
+}
+
+fn group_block(label: String, assets: &[usize], max_w: f64) -> Block {
+    let w = text_w(&label);
+    assemble(BlockKind::Group(label), assets, Vec::new(), w, max_w)
+}
+
+/// Assets in a grid at the top, child zones packed in rows below.
+fn assemble(what: BlockKind, assets: &[usize], subs: Vec<Block>, label_w: f64, max_w: f64) -> Block {
+    let inner = max_w - 2.0 * PAD;
+    let cols = (((inner + GAP) / (NODE_W + GAP)).floor() as usize).clamp(1, assets.len().max(1));
+    let rows = assets.len().div_ceil(cols);
+    let nodes_w = if assets.is_empty() { 0.0 } else { cols as f64 * (NODE_W + GAP) - GAP };
+    let nodes_h = if assets.is_empty() { 0.0 } else { rows as f64 * (NODE_H + GAP) - GAP };
+    let (packed, subs_w, subs_h) = shelf(subs, inner, GAP);
+    let content_w = nodes_w.max(subs_w).max(label_w).max(NODE_W);
+    let between = if nodes_h > 0.0 && subs_h > 0.0 { GAP } else { 0.0 };
+    let nodes = assets
+        .iter()
+        .enumerate()
+        .map(|(k, &a)| (a, PAD + (k % cols) as f64 * (NODE_W + GAP), HEAD + (k / cols) as f64 * (NODE_H + GAP)))
+        .collect();
+    let subs = packed
+        .into_iter()
+        .map(|(b, x, y)| (b, PAD + x, HEAD + nodes_h + between + y))
+        .collect();
+    Block { what, w: content_w + 2.0 * PAD, h: HEAD + nodes_h + between + subs_h + PAD, nodes, subs }
+}
+
+/// Packs blocks left to right in rows no wider than `max_w` (a wider block gets a row of
+/// its own); returns them with their positions and the total size.
+fn shelf(blocks: Vec<Block>, max_w: f64, gap: f64) -> (Vec<(Block, f64, f64)>, f64, f64) {
+    let mut out = Vec::with_capacity(blocks.len());
+    let (mut x, mut y, mut row_h, mut w) = (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64);
+    for b in blocks {
+        if x > 0.0 && x + b.w > max_w {
+            y += row_h + gap;
+            x = 0.0;
+            row_h = 0.0;
+        }
+        w = w.max(x + b.w);
+        row_h = row_h.max(b.h);
+        let bw = b.w;
+        out.push((b, x, y));
+        x += bw + gap;
+    }
+    let h = if out.is_empty() { 0.0 } else { y + row_h };
+    (out, w, h)
+}
+
+fn draw_block(page: &Page<'_>, block: &Block, x: f64, y: f64, out: &mut String, node_at: &mut BTreeMap<usize, (f64, f64)>) {
+    let project = page.project;
+    let (class, label, href, id) = match &block.what {
+        BlockKind::Zone(z) => ("qms-dfd-zone", zone_label(project, *z), page.item_url(*z), project.items[*z].id.as_str()),
+        BlockKind::Group(l) => ("qms-dfd-outside", l.clone(), None, ""),
+    };
+    let _ = write!(
+        out,
+        r#"<g class="{class}" data-id="{}"><rect x="{}" y="{}" width="{}" height="{}" rx="10"/>{}<text class="qms-dfd-zone-label" x="{}" y="{}">{}</text>{}</g>"#,
+        escape(id),
+        num(x),
+        num(y),
+        num(block.w),
+        num(block.h),
+        open_link(&href, "", id),
+        num(x + 12.0),
+        num(y + 19.0),
+        escape(&label),
+        close_link(&href)
+    );
+    for (sub, sx, sy) in &block.subs {
+        draw_block(page, sub, x + sx, y + sy, out, node_at);
+    }
+    for &(a, nx, ny) in &block.nodes {
+        let (ax, ay) = (x + nx, y + ny);
+        node_at.insert(a, (ax, ay));
+        draw_node(page, a, ax, ay, out);
+    }
+}
+
+fn draw_node(page: &Page<'_>, a: usize, x: f64, y: f64, out: &mut String) {
+    let item = &page.project.items[a];
+    let kind = item.text("kind").unwrap_or("asset");
+    let kind_class = match kind {
+        "external-entity" | "process" | "data-store" => kind,
+        _ => "other",
+    };
+    let href = page.item_url(a);
+    let _ = write!(
+        out,
+        "{}<title>{}: {} ({})</title>",
+        open_link(&href, &format!("qms-dfd-node {kind_class}"), &item.id),
+        escape(&item.id),
+        escape(&item.title),
+        escape(kind)
+    );
+    let (w, h) = (num(NODE_W), num(NODE_H));
+    match kind_class {
+        "process" => {
+            let _ = write!(out, r#"<rect class="shape" x="{}" y="{}" width="{w}" height="{h}" rx="22"/>"#, num(x), num(y));
+        }
+        "data-store" => {
+            let _ = write!(
+                out,
+                r#"<rect class="shape" x="{x0}" y="{y0}" width="{w}" height="{h}"/><line class="rule" x1="{x0}" y1="{y0}" x2="{x1}" y2="{y0}"/><line class="rule" x1="{x0}" y1="{y1}" x2="{x1}" y2="{y1}"/>"#,
+                x0 = num(x),
+                y0 = num(y),
+                x1 = num(x + NODE_W),
+                y1 = num(y + NODE_H),
+            );
+        }
+        _ => {
+            let _ = write!(out, r#"<rect class="shape" x="{}" y="{}" width="{w}" height="{h}"/>"#, num(x), num(y));
+        }
+    }
+    let cx = num(x + NODE_W / 2.0);
+    let lines = wrap(&item.title, LINE, 2);
+    let top = y + NODE_H / 2.0 - (lines.len() as f64 * 13.0) / 2.0 + 3.0;
+    let _ = write!(out, r#"<text class="id" x="{cx}" y="{}" text-anchor="middle">{}</text>"#, num(top), escape(&item.id));
+    for (k, line) in lines.iter().enumerate() {
+        let _ = write!(
+            out,
+            r#"<text x="{cx}" y="{}" text-anchor="middle">{}</text>"#,
+            num(top + 13.0 * (k as f64 + 1.0)),
+            escape(line)
+        );
+    }
+    out.push_str(&close_link(&href));
+}
+
+fn zone_label(project: &Project, z: usize) -> String {
+    let item = &project.items[z];
+    match item.fields.get("trust").and_then(serde_json::Value::as_i64) {
+        Some(t) => format!("{} · {} · trust {t}", item.title, item.id),
+        None => format!("{} · {}", item.title, item.id),
+    }
+}
+
+/// An `<a>` around an element when the item has a page, else a plain group.
+fn open_link(href: &Option<String>, class: &str, id: &str) -> String {
+    let class = if class.is_empty() { String::new() } else { format!(r#" class="{class}""#) };
+    match href {
+        Some(h) => format!(r#"<a href="{}"{class} data-id="{}">"#, escape(h), escape(id)),
+        None => format!(r#"<g{class} data-id="{}">"#, escape(id)),
+    }
+}
+
+fn close_link(href: &Option<String>) -> String {
+    if href.is_some() { "</a>" } else { "</g>" }.to_owned()
+}
+
+/// The point where the line from a node's centre towards `toward` leaves the node, pulled
+/// back by `back` so an arrowhead ends on the border.
+fn clip(center: (f64, f64), toward: (f64, f64), back: f64) -> (f64, f64) {
+    let (dx, dy) = (toward.0 - center.0, toward.1 - center.1);
+    if dx == 0.0 && dy == 0.0 {
+        return center;
+    }
+    let tx = if dx == 0.0 { f64::INFINITY } else { (NODE_W / 2.0 + back) / dx.abs() };
+    let ty = if dy == 0.0 { f64::INFINITY } else { (NODE_H / 2.0 + back) / dy.abs() };
+    let t = tx.min(ty);
+    (center.0 + dx * t, center.1 + dy * t)
+}
+
+/// Words wrapped into at most `max_lines` lines of `width` characters, the last one
+/// cut with an ellipsis when the text is longer.
+fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    if lines.len() > max_lines {
+        lines.truncate(max_lines);
+        let last = &mut lines[max_lines - 1];
+        let keep: String = last.chars().take(width.saturating_sub(1)).collect();
+        *last = format!("{}…", keep.trim_end());
+    }
+    lines
+        .into_iter()
+        .map(|l| if l.chars().count() > width { format!("{}…", l.chars().take(width - 1).collect::<String>()) } else { l })
+        .collect()
+}
+
+/// Estimated width of a label in the 12px monospace face.
+fn text_w(s: &str) -> f64 {
+    s.chars().count() as f64 * 7.3 + 24.0
+}
+
+/// Coordinates with at most one decimal, so the output is stable and short.
+fn num(x: f64) -> String {
+    let r = (x * 10.0).round() / 10.0;
+    if r == r.trunc() {
+        format!("{}", r as i64)
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_and_cuts() {
+        assert_eq!(wrap("Pump firmware (therapy task, BLE stack, Zephyr RTOS)", 26, 2), ["Pump firmware (therapy", "task, BLE stack, Zephyr…"]);
+        assert_eq!(wrap("short", 26, 2), ["short"]);
+    }
+
+    #[test]
+    fn clips_to_the_border() {
+        let c = (100.0, 100.0);
+        assert_eq!(clip(c, (400.0, 100.0), 0.0), (100.0 + NODE_W / 2.0, 100.0));
+        assert_eq!(clip(c, (100.0, 0.0), 0.0), (100.0, 100.0 - NODE_H / 2.0));
+    }
+}

@@ -1,0 +1,292 @@
+//! Stage 4, risk: scores every risk before and after mitigation on the configured scales
+//! (levels, or CVSS vectors banded by their exploitability subscore) and runs the threat
+//! model checks (trust boundaries, STRIDE coverage, acceptance, tests).
+//!
+//! Runs after `link` on the checked items and their graph; `render` draws the data-flow
+//! diagram, heat maps and STRIDE table from the [`RiskModel`] it returns.
+
+pub mod checks;
+pub mod cvss;
+pub mod dfd;
+pub mod heatmap;
+pub mod scale;
+pub mod stride;
+
+use crate::diag::{code, did_you_mean, Diagnostic, Diagnostics};
+use crate::model::Item;
+use crate::project::Project;
+use crate::yaml::{Node, Value};
+use scale::RiskConfig;
+
+/// A risk's position in the matrix at one point (before or after mitigation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    pub severity: usize,
+    pub exploitability: usize,
+    /// The vector's score, when the exploitability came from (or was checked against) one.
+    pub cvss: Option<cvss::Scored>,
+    pub acceptable: bool,
+}
+
+/// One risk item, scored.
+#[derive(Debug, Clone)]
+pub struct RiskScore {
+    /// Index into `Project::items`.
+    pub item: usize,
+    pub before: Option<Level>,
+    /// The residual risk: `residual` with missing fields taken from before, or the
+    /// initial risk when there is no `residual`.
+    pub after: Option<Level>,
+}
+
+/// What the risk stage computed.
+#[derive(Debug, Clone, Default)]
+pub struct RiskModel {
+    pub scales: RiskConfig,
+    /// By item index, ascending.
+    pub risks: Vec<RiskScore>,
+    /// The date review dates are compared with (YYYY-MM-DD).
+    pub today: String,
+}
+
+impl RiskModel {
+    pub fn of(&self, item: usize) -> Option<&RiskScore> {
+        self.risks
+            .binary_search_by_key(&item, |r| r.item)
+            .ok()
+            .map(|i| &self.risks[i])
+    }
+}
+
+/// Scores the risks and runs the checks.
+pub fn analyze(project: &Project, today: &str, diags: &mut Diagnostics) -> RiskModel {
+    let scales = project.config.risk.clone();
+    let mut risks = Vec::new();
+    for (i, item) in project.items.iter().enumerate() {
+        if !is_primary(project, i) {
+            continue;
+        }
+        match item.ty.as_str() {
+            "risk" => risks.push(score_risk(i, item, &scales, diags)),
+            "vulnerability" => {
+                if let Some((_, v)) = item.node.get("cvss") {
+                    let _ = vector(v, item, diags);
+                }
+            }
+            _ => {}
+        }
+    }
+    let model = RiskModel { scales, risks, today: today.to_owned() };
+    checks::run(project, &model, diags);
+    model
+}
+
+/// The item that owns its id (a duplicate is reported by `link` and ignored here).
+pub(crate) fn is_primary(project: &Project, i: usize) -> bool {
+    project.graph.get(&project.items[i].id) == Some(i)
+}
+
+fn score_risk(index: usize, item: &Item, scales: &RiskConfig, diags: &mut Diagnostics) -> RiskScore {
+    let before = assess(&item.node, None, item, scales, diags);
+    match &before {
+        Some(_) => {}
+        None => {
+            let missing = if item.node.get("severity").is_none() { "a `severity`" } else { "an `exploitability` or `cvss` vector" };
+            // A level in error was already reported; only a missing one is news.
+            if item.node.get("severity").is_none() || (item.node.get("exploitability").is_none() && item.node.get("cvss").is_none()) {
+                diags.push(
+                    Diagnostic::new(code::RISK_UNSCORED, format!("{} has no score: it needs {missing}", item.id))
+                        .at(item.span_of("id"))
+                        .item(&item.id)
+                        .help(format!("severity levels: {}", scales.severity.join(", "))),
+                );
+            }
+        }
+    }
+    let after = match item.node.get("residual") {
+        Some((_, residual)) => before.as_ref().and_then(|b| assess(residual, Some(b), item, scales, diags)),
+        None => before.clone(),
+    };
+    RiskScore { item: index, before, after }
+}
+
+/// Scores one mapping (the risk itself, or its `residual`); missing fields come from
+/// `inherit`.
+fn assess(node: &Node, inherit: Option<&Level>, item: &Item, scales: &RiskConfig, diags: &mut Diagnostics) -> Option<Level> {
+    let severity = match node.get("severity") {
+        Some((_, v)) => level(v, "severity", &scales.severity, item, diags),
+        None => inherit.map(|l| l.severity),
+    };
+    let scored = node.get("cvss").and_then(|(_, v)| vector(v, item, diags));
+    if let (Some(s), Some((_, stored))) = (&scored, node.get("cvss_score")) {
+        let value = match stored.value {
+            Value::Int(n) => Some(n as f64),
+            Value::Float(f) => Some(f),
+            _ => None,
+        };
+        if let Some(value) = value.filter(|v| (v - s.score).abs() > 0.05) {
+            diags.push(
+                Diagnostic::new(
+                    code::CVSS_MISMATCH,
+                    format!("`cvss_score` is {value} but the CVSS {} vector scores {}", s.version, cvss::one_decimal(s.score)),
+                )
+                .at(stored.span)
+                .item(&item.id)
+                .help(format!("write `cvss_score: {}`, or correct the vector", cvss::one_decimal(s.score))),
+            );
+        }
+    }
+    let banded = scored.as_ref().map(|s| scales.band(s.exploitability));
+    let explicit = node.get("exploitability").and_then(|(_, v)| {
+        let l = level(v, "exploitability", &scales.exploitability, item, diags)?;
+        if let (Some(b), Some(s)) = (banded, &scored) {
+            if b != l {
+                diags.push(
+                    Diagnostic::new(
+                        code::CVSS_MISMATCH,
+                        format!(
+                            "exploitability `{}` disagrees with the CVSS vector: its exploitability subscore {} falls in `{}`",
+                            scales.exploitability[l],
+                            cvss::one_decimal(s.exploitability),
+                            scales.exploitability[b]
+                        ),
+                    )
+                    .at(v.span)
+                    .item(&item.id)
+                    .help(format!("write `exploitability: {}`, drop it (the vector sets it), or change `cvss-bands`", scales.exploitability[b])),
+                );
+            }
+        }
+        Some(l)
+    });
+    let exploitability = explicit.or(banded).or_else(|| {
+        // A residual with its own vector but a bad one must not inherit silently.
+        if node.get("cvss").is_some() {
+            None
+        } else {
+            inherit.map(|l| l.exploitability)
+        }
+    })?;
+    let severity = severity?;
+    let cvss = scored.or_else(|| {
+        if node.get("exploitability").is_none() {
+            inherit.and_then(|l| l.cvss.clone())
+        } else {
+            None
+        }
+    });
+    Some(Level { severity, exploitability, cvss, acceptable: scales.is_acceptable(severity, exploitability) })
+}
+
+/// The "risk" row of a risk's card: before -> after, each with its verdict; empty for
+/// other items.
+pub fn score_row(project: &Project, index: usize) -> String {
+    let Some(r) = project.risk.of(index) else { return String::new() };
+    let scales = &project.risk.scales;
+    let show = |l: &Option<Level>| match l {
+        None => "<em>not scored</em>".to_owned(),
+        Some(l) => {
+            let cvss = l.cvss.as_ref().map_or(String::new(), |c| {
+                format!(
+                    " <span class=\"qms-cvss\">(CVSS {} {}, exploitability {})</span>",
+                    c.version,
+                    cvss::one_decimal(c.score),
+                    cvss::one_decimal(c.exploitability)
+                )
+            });
+            let (class, style, verdict) = if l.acceptable {
+                ("qms-risk-acceptable", "background:#2e7d3233", "acceptable")
+            } else {
+                ("qms-risk-unacceptable", "background:#c6282844", "unacceptable")
+            };
+            format!(
+                "{} severity &times; {} exploitability{cvss} <span class=\"qms-badge {class}\" style=\"{style}\">{verdict}</span>",
+                crate::render::escape(&scales.severity[l.severity]),
+                crate::render::escape(&scales.exploitability[l.exploitability]),
+            )
+        }
+    };
+    format!(
+        "<tr class=\"qms-risk-score\"><th>risk</th><td>before: {}<br>after: {}</td></tr>",
+        show(&r.before),
+        show(&r.after)
+    )
+}
+
+/// A level name on a scale; an unknown one is reported at its line.
+fn level(v: &Node, what: &str, scale: &[String], item: &Item, diags: &mut Diagnostics) -> Option<usize> {
+    let name = v.as_str()?;
+    if let Some(i) = scale.iter().position(|s| s == name) {
+        return Some(i);
+    }
+    let mut d = Diagnostic::new(code::RISK_UNKNOWN_LEVEL, format!("`{name}` is not a {what} level"))
+        .at(v.span)
+        .item(&item.id);
+    d = match did_you_mean(name, scale.iter().map(String::as_str)) {
+        Some(s) => d.help(format!("did you mean `{s}`? {what} levels, lowest first: {}", scale.join(", "))),
+        None => d.help(format!("{what} levels, lowest first: {} (set in [preprocessor.qms.risk])", scale.join(", "))),
+    };
+    diags.push(d);
+    None
+}
+
+/// Parses a `cvss` field; a bad vector is reported at its line.
+fn vector(v: &Node, item: &Item, diags: &mut Diagnostics) -> Option<cvss::Scored> {
+    let text = v.as_str()?;
+    match cvss::score(text) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            diags.push(
+                Diagnostic::new(code::CVSS_INVALID, format!("invalid CVSS vector `{text}`: {e}"))
+                    .at(v.span)
+                    .item(&item.id)
+                    .help("a CVSS v3.1 vector is CVSS:3.1/AV:_/AC:_/PR:_/UI:_/S:_/C:_/I:_/A:_; a v4.0 one CVSS:4.0/AV:_/AC:_/AT:_/PR:_/UI:_/VC:_/VI:_/VA:_/SC:_/SI:_/SA:_"),
+            );
+            None
+        }
+    }
+}
+
+/// Today's date (UTC), or `MDBOOK_QMS_TODAY` (YYYY-MM-DD) when set, so a check can be
+/// reproduced as of a given day.
+pub fn today() -> String {
+    if let Ok(day) = std::env::var("MDBOOK_QMS_TODAY") {
+        if is_date(&day) {
+            return day;
+        }
+    }
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    civil_date(secs / 86_400)
+}
+
+pub(crate) fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
+}
+
+/// Days since 1970-01-01 to YYYY-MM-DD (proleptic Gregorian; H. Hinnant's algorithm).
+fn civil_date(days: u64) -> String {
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates() {
+        assert_eq!(super::civil_date(0), "1970-01-01");
+        assert_eq!(super::civil_date(20_512), "2026-02-28");
+        assert_eq!(super::civil_date(11_016), "2000-02-29");
+    }
+}

@@ -1,0 +1,183 @@
+//! Traceability queries shared by the `matrix` directive and the `trace` command: which
+//! items of one type are linked to items of another, and how many are covered.
+
+use std::cmp::Ordering;
+
+use crate::project::Project;
+
+/// One row of a coverage matrix: an item and the linked items of the other type.
+pub struct Row {
+    pub item: usize,
+    pub linked: Vec<usize>,
+}
+
+pub struct Coverage {
+    pub rows: Vec<Row>,
+    pub covered: usize,
+}
+
+impl Coverage {
+    pub fn total(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Covered share in percent (0 when there are no rows).
+    pub fn percent(&self) -> f64 {
+        if self.rows.is_empty() {
+            0.0
+        } else {
+            self.covered as f64 * 100.0 / self.rows.len() as f64
+        }
+    }
+}
+
+/// Rows of type `from` (those `keep` accepts) with the `to` items linked to them in
+/// either direction, optionally only through link field `via`; rows and links in
+/// natural id order.
+pub fn coverage(project: &Project, from: &str, to: &str, via: Option<&str>, keep: impl Fn(usize) -> bool) -> Coverage {
+    let by_id = |a: &usize, b: &usize| natural_cmp(&project.items[*a].id, &project.items[*b].id);
+    let mut items = items_of(project, from);
+    items.retain(|&i| keep(i));
+    items.sort_by(by_id);
+    let graph = &project.graph;
+    let mut covered = 0;
+    let rows = items
+        .into_iter()
+        .map(|i| {
+            let through = |field: &str| via.is_none_or(|v| v == field);
+            let mut linked: Vec<usize> = graph
+                .out(i)
+                .filter(|l| through(&l.field))
+                .map(|l| l.to)
+                .chain(graph.inc(i).filter(|l| through(&l.field)).map(|l| l.from))
+                .filter(|&j| project.items[j].ty == to)
+                .collect();
+            linked.sort_by(by_id);
+            linked.dedup();
+            if !linked.is_empty() {
+                covered += 1;
+            }
+            Row { item: i, linked }
+        })
+        .collect();
+    Coverage { rows, covered }
+}
+
+/// The items of a type (first definitions only, when an id is duplicated).
+pub fn items_of(project: &Project, ty: &str) -> Vec<usize> {
+    project
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(i, item)| item.ty == ty && project.graph.get(&item.id) == Some(*i))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Compares ids so that runs of digits compare as numbers (REQ-2 < REQ-10).
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let key = |s: &str| {
+        let mut parts: Vec<(String, u64)> = Vec::new();
+        let mut text = String::new();
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c.is_ascii_digit() {
+                let mut n = u64::from(c.to_digit(10).unwrap_or(0));
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n.saturating_mul(10).saturating_add(u64::from(d));
+                    chars.next();
+                }
+                parts.push((std::mem::take(&mut text), n));
+            } else {
+                text.push(c);
+            }
+        }
+        parts.push((text, u64::MAX));
+        parts
+    };
+    key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_cmp;
+
+    #[test]
+    fn ids_sort_naturally() {
+        let mut ids = vec!["REQ-10", "REQ-2", "REQ-1", "REQ-1-A", "ASSET-3"];
+        ids.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(ids, ["ASSET-3", "REQ-1", "REQ-1-A", "REQ-2", "REQ-10"]);
+    }
+}
+
+/// How `trace` prints a coverage matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+/// The coverage of `from` by `to` as text, JSON or CSV.
+pub fn report(project: &Project, coverage: &Coverage, from: &str, to: &str, format: TraceFormat) -> String {
+    let items = &project.items;
+    let ids = |row: &Row| row.linked.iter().map(|&j| items[j].id.as_str()).collect::<Vec<_>>();
+    match format {
+        TraceFormat::Json => {
+            let rows: Vec<serde_json::Value> = coverage
+                .rows
+                .iter()
+                .map(|row| {
+                    let item = &items[row.item];
+                    serde_json::json!({"id": item.id, "title": item.title, "status": item.status(), "linked": ids(row)})
+                })
+                .collect();
+            let value = serde_json::json!({
+                "from": from,
+                "to": to,
+                "covered": coverage.covered,
+                "total": coverage.total(),
+                "percent": (coverage.percent() * 10.0).round() / 10.0,
+                "rows": rows,
+            });
+            serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+        }
+        TraceFormat::Csv => {
+            let mut out = format!("id,title,status,{to}\n");
+            for row in &coverage.rows {
+                let item = &items[row.item];
+                let fields = [item.id.as_str(), item.title.as_str(), item.status(), &ids(row).join(" ")];
+                let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                out.push_str(&line.join(","));
+                out.push('\n');
+            }
+            out
+        }
+        TraceFormat::Text => {
+            let width = coverage.rows.iter().map(|r| items[r.item].id.len()).max().unwrap_or(0);
+            let mut out = format!(
+                "{from} -> {to}: {} of {} covered ({:.1}%)\n",
+                coverage.covered,
+                coverage.total(),
+                coverage.percent()
+            );
+            for row in &coverage.rows {
+                let item = &items[row.item];
+                let linked = if row.linked.is_empty() { "NOT COVERED".to_owned() } else { ids(row).join(", ") };
+                out.push_str(&format!("{:width$}  {linked}  ({})\n", item.id, item.title));
+            }
+            out
+        }
+    }
+}
+
+/// A CSV field, quoted when needed (RFC 4180). A leading `=`, `+`, `-` or `@` is
+/// prefixed with `'` so spreadsheets do not run item text as a formula.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}

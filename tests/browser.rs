@@ -470,3 +470,43 @@ fn hrefs_resolve_relative_to_the_page() {
     assert_eq!(resolve(Path::new("nested/chapter.html"), ""), PathBuf::from("nested/chapter.html"));
     assert_eq!(resolve(Path::new("index.html"), "./a.html"), PathBuf::from("a.html"));
 }
+
+/// The checks above can fail: each breakage of a built book is caught, by the check
+/// meant for it.
+#[test]
+fn checks_catch_a_broken_book() {
+    let _guard = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let (_tmp, root) = build("tests/fixtures/basic");
+    let page = Path::new("requirements.html");
+    let original = std::fs::read_to_string(root.join(page)).unwrap();
+    let panic_text = |f: &mut dyn FnMut()| -> String {
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("the check passed a broken book");
+        err.downcast_ref::<String>().cloned().unwrap_or_default()
+    };
+    let mutate = |from: &str, to: &str| {
+        assert!(original.contains(from), "fixture no longer has {from:?}");
+        std::fs::write(root.join(page), original.replacen(from, to, 1)).unwrap();
+    };
+
+    mutate("href=\"#REQ-002\"", "href=\"#REQ-999\"");
+    assert!(panic_text(&mut || drop(check_links_in_files(&root))).contains("ref text and target differ"));
+    mutate("href=\"qms/test.html#TST-001\"", "href=\"qms/nowhere.html#TST-001\"");
+    assert!(panic_text(&mut || drop(check_links_in_files(&root))).contains("missing page"));
+
+    let Some(b) = start_browser() else { return };
+    let mut seen = Seen { cards: 0, matrices: 0, uncovered: 0, targets: BTreeMap::new() };
+    let cases = [
+        (".qms-card{border:1px solid", ".qms-card{border:0 solid", "has no border"),
+        ("<h4 id=\"REQ-002\"", "<script>1</script><h4 id=\"REQ-002\"", "<script> element inside rendered items"),
+        ("<tr class=\"qms-uncovered\">", "<tr>", "uncovered rows"),
+        (".qms-uncovered td{background:#c6282822}", "", "is not highlighted"),
+        ("covered (66.7%)", "covered (50.0%)", "is not 2/3"),
+    ];
+    for (from, to, expected) in cases {
+        mutate(from, to);
+        let text = panic_text(&mut || check_page(&b, &root, page, &mut seen));
+        assert!(text.contains(expected), "{from:?} -> {to:?}: expected a failure with {expected:?}, got {text:?}");
+    }
+    std::fs::write(root.join(page), &original).unwrap();
+    check_page(&b, &root, page, &mut seen);
+}

@@ -1,0 +1,96 @@
+//! TPLC measures the FDA asks for, from the dates of vulnerability items: the share of
+//! identified vulnerabilities that are patched, the mean time from identification to
+//! patch, and from patch to deployment.
+
+use std::fmt::Write as _;
+
+use super::{is_primary, parse_date};
+use crate::project::Project;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tplc {
+    /// Vulnerabilities that need a patch: status `affected` or `fixed`, or a `patched` date.
+    pub needing_patch: usize,
+    /// Of those, the ones with a `patched` date or status `fixed`.
+    pub patched: usize,
+    /// Mean days from `identified` to `patched`, and over how many vulnerabilities.
+    pub identify_to_patch: Option<f64>,
+    pub identify_to_patch_n: usize,
+    /// Mean days from `patched` to `deployed`, and over how many.
+    pub patch_to_deploy: Option<f64>,
+    pub patch_to_deploy_n: usize,
+    /// Every vulnerability item.
+    pub total: usize,
+}
+
+impl Tplc {
+    pub fn patched_percent(&self) -> Option<f64> {
+        (self.needing_patch > 0).then(|| self.patched as f64 * 100.0 / self.needing_patch as f64)
+    }
+}
+
+pub fn compute(project: &Project) -> Tplc {
+    let mut t = Tplc::default();
+    let (mut sum1, mut sum2) = (0i64, 0i64);
+    for (i, item) in project.items.iter().enumerate() {
+        if item.ty != "vulnerability" || !is_primary(project, i) {
+            continue;
+        }
+        t.total += 1;
+        let date = |k: &str| item.text(k).and_then(parse_date);
+        let (identified, patched, deployed) = (date("identified"), date("patched"), date("deployed"));
+        let status = item.text("status").unwrap_or("");
+        if matches!(status, "affected" | "fixed") || patched.is_some() {
+            t.needing_patch += 1;
+            if patched.is_some() || status == "fixed" {
+                t.patched += 1;
+            }
+        }
+        if let (Some(a), Some(b)) = (identified, patched) {
+            if b >= a {
+                sum1 += b - a;
+                t.identify_to_patch_n += 1;
+            }
+        }
+        if let (Some(a), Some(b)) = (patched, deployed) {
+            if b >= a {
+                sum2 += b - a;
+                t.patch_to_deploy_n += 1;
+            }
+        }
+    }
+    if t.identify_to_patch_n > 0 {
+        t.identify_to_patch = Some(sum1 as f64 / t.identify_to_patch_n as f64);
+    }
+    if t.patch_to_deploy_n > 0 {
+        t.patch_to_deploy = Some(sum2 as f64 / t.patch_to_deploy_n as f64);
+    }
+    t
+}
+
+/// `{{#qms metrics}}`: the three measures as an HTML table.
+pub fn render(project: &Project) -> String {
+    let t = compute(project);
+    let mut out = String::from("<table class=\"qms-table qms-metrics\"><thead><tr><th>Measure (TPLC)</th><th>Value</th><th>Based on</th></tr></thead><tbody>");
+    let pct = t.patched_percent().map_or("n/a".to_owned(), |p| format!("{p:.1}%"));
+    let _ = write!(
+        out,
+        "<tr><td>Identified vulnerabilities patched</td><td>{pct}</td><td>{} of {} needing a patch ({} assessed in all)</td></tr>",
+        t.patched, t.needing_patch, t.total
+    );
+    let days = |d: Option<f64>| d.map_or("n/a".to_owned(), |d| format!("{d:.1} days"));
+    let _ = write!(
+        out,
+        "<tr><td>Mean time from identification to patch</td><td>{}</td><td>{} with <code>identified</code> and <code>patched</code> dates</td></tr>",
+        days(t.identify_to_patch),
+        t.identify_to_patch_n
+    );
+    let _ = write!(
+        out,
+        "<tr><td>Mean time from patch to deployment</td><td>{}</td><td>{} with <code>patched</code> and <code>deployed</code> dates</td></tr>",
+        days(t.patch_to_deploy),
+        t.patch_to_deploy_n
+    );
+    out.push_str("</tbody></table>");
+    out
+}

@@ -68,23 +68,57 @@ const AREAS: &[(&str, &str)] = &[
 ];
 
 const SUBJECTS: &[&str] = &[
-    "The pump", "The controller app", "The cloud service", "The bolus calculator", "The BLE link",
-    "The firmware updater", "The clinician portal", "The audit log", "The sensor interface",
-    "The pairing flow", "The therapy engine", "The alarm manager",
+    "The pump",
+    "The controller app",
+    "The cloud service",
+    "The bolus calculator",
+    "The BLE link",
+    "The firmware updater",
+    "The clinician portal",
+    "The audit log",
+    "The sensor interface",
+    "The pairing flow",
+    "The therapy engine",
+    "The alarm manager",
 ];
 const VERBS: &[&str] = &[
-    "shall authenticate", "shall reject", "shall encrypt", "shall record", "shall verify",
-    "shall limit", "shall recover", "shall report", "shall sign", "shall rate-limit",
+    "shall authenticate",
+    "shall reject",
+    "shall encrypt",
+    "shall record",
+    "shall verify",
+    "shall limit",
+    "shall recover",
+    "shall report",
+    "shall sign",
+    "shall rate-limit",
 ];
 const OBJECTS: &[&str] = &[
-    "every therapy command", "firmware images before install", "stored patient data",
-    "failed pairing attempts", "configuration changes", "remote sessions",
-    "dose limits set by the clinician", "log records sent to the cloud", "session keys",
-    "malformed BLE packets", "expired certificates", "debug interfaces in production",
+    "every therapy command",
+    "firmware images before install",
+    "stored patient data",
+    "failed pairing attempts",
+    "configuration changes",
+    "remote sessions",
+    "dose limits set by the clinician",
+    "log records sent to the cloud",
+    "session keys",
+    "malformed BLE packets",
+    "expired certificates",
+    "debug interfaces in production",
 ];
-const TAGS: &[&str] = &["ble", "cloud", "firmware", "app", "safety", "privacy", "update", "pairing", "logging"];
+const TAGS: &[&str] = &[
+    "ble", "cloud", "firmware", "app", "safety", "privacy", "update", "pairing", "logging",
+];
 const STATUSES: &[&str] = &["draft", "review", "approved", "approved", "approved"];
-const METHODS: &[&str] = &["requirements", "threat-mitigation", "vulnerability", "penetration", "fuzz", "static-analysis"];
+const METHODS: &[&str] = &[
+    "requirements",
+    "threat-mitigation",
+    "vulnerability",
+    "penetration",
+    "fuzz",
+    "static-analysis",
+];
 const SENTENCES: &[&str] = &[
     "This protects the patient from unintended therapy changes.",
     "The check happens before any state is changed.",
@@ -109,7 +143,13 @@ pub fn generate(dir: &Path, items: usize, files: usize) -> io::Result<Stats> {
 
     // Three requirements for every two tests, interleaved so every file holds both.
     let kinds: Vec<Kind> = (0..items)
-        .map(|i| if i % 5 < 3 { Kind::Requirement } else { Kind::Test })
+        .map(|i| {
+            if i % 5 < 3 {
+                Kind::Requirement
+            } else {
+                Kind::Test
+            }
+        })
         .collect();
     // One requirement moves into a chapter's ```qms block; the rest go to YAML files.
     let mut req_ids: Vec<String> = Vec::new();
@@ -168,7 +208,10 @@ pub fn generate(dir: &Path, items: usize, files: usize) -> io::Result<Stats> {
         for body in chunk {
             list_entry(&mut text, body);
         }
-        write(&format!("requirements/part-{:02}/items-{f:04}.yaml", f / 20), &text)?;
+        write(
+            &format!("requirements/part-{:02}/items-{f:04}.yaml", f / 20),
+            &text,
+        )?;
         written_files += 1;
     }
     stats.files = written_files;
@@ -205,16 +248,34 @@ pub fn generate(dir: &Path, items: usize, files: usize) -> io::Result<Stats> {
 /// Indents an item's mapping under `- `.
 fn list_entry(text: &mut String, body: &str) {
     for (i, line) in body.lines().enumerate() {
-        text.push_str(if i == 0 { "- " } else if line.is_empty() { "" } else { "  " });
+        text.push_str(if i == 0 {
+            "- "
+        } else if line.is_empty() {
+            ""
+        } else {
+            "  "
+        });
         text.push_str(line);
         text.push('\n');
     }
 }
 
-fn write_requirement(out: &mut String, id: &str, category: &str, earlier: &[String], rng: &mut Rng) {
+fn write_requirement(
+    out: &mut String,
+    id: &str,
+    category: &str,
+    earlier: &[String],
+    rng: &mut Rng,
+) {
     let _ = writeln!(out, "id: {id}");
     let _ = writeln!(out, "type: requirement");
-    let _ = writeln!(out, "title: {} {} {}", rng.pick(SUBJECTS), rng.pick(VERBS), rng.pick(OBJECTS));
+    let _ = writeln!(
+        out,
+        "title: {} {} {}",
+        rng.pick(SUBJECTS),
+        rng.pick(VERBS),
+        rng.pick(OBJECTS)
+    );
     let _ = writeln!(out, "status: {}", rng.pick(STATUSES));
     // A forest: about one in eight is a root; the rest hang under a recent requirement,
     // which keeps chains a handful deep like a real hierarchy.
@@ -234,17 +295,30 @@ fn write_requirement(out: &mut String, id: &str, category: &str, earlier: &[Stri
         }
     }
     if rng.chance(30) {
-        let _ = writeln!(out, "acceptance: {} is demonstrated by test.", rng.pick(OBJECTS));
+        let _ = writeln!(
+            out,
+            "acceptance: {} is demonstrated by test.",
+            rng.pick(OBJECTS)
+        );
     }
 }
 
 fn write_test(out: &mut String, id: &str, requirements: &[String], rng: &mut Rng) {
     let _ = writeln!(out, "id: {id}");
     let _ = writeln!(out, "type: test");
-    let _ = writeln!(out, "title: Verify that {} {}", rng.pick(OBJECTS), rng.pick(&["are handled", "are rejected", "are logged"]));
+    let _ = writeln!(
+        out,
+        "title: Verify that {} {}",
+        rng.pick(OBJECTS),
+        rng.pick(&["are handled", "are rejected", "are logged"])
+    );
     let _ = writeln!(out, "status: {}", rng.pick(STATUSES));
     let mut targets: Vec<&str> = Vec::new();
-    for _ in 0..if requirements.is_empty() { 0 } else { 1 + rng.below(3) } {
+    for _ in 0..if requirements.is_empty() {
+        0
+    } else {
+        1 + rng.below(3)
+    } {
         let window = requirements.len().min(200);
         let t = &requirements[requirements.len() - 1 - rng.below(window)];
         if !targets.contains(&t.as_str()) {
@@ -265,7 +339,12 @@ fn write_test(out: &mut String, id: &str, requirements: &[String], rng: &mut Rng
     }
     let _ = writeln!(out, "method: {}", rng.pick(METHODS));
     if rng.chance(50) {
-        let _ = writeln!(out, "evidence: tests::{}::case_{}", rng.pick(TAGS), rng.below(1000));
+        let _ = writeln!(
+            out,
+            "evidence: tests::{}::case_{}",
+            rng.pick(TAGS),
+            rng.below(1000)
+        );
     }
     write_tags(out, rng);
 }
@@ -289,7 +368,12 @@ mod tests {
             .filter_map(Result::ok)
             .filter(|e| e.file_type().is_file())
             .map(|e| {
-                let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                let rel = e
+                    .path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 (rel, std::fs::read(e.path()).unwrap())
             })
             .collect();
@@ -316,14 +400,77 @@ mod tests {
     fn generated_project_checks_clean() {
         let dir = tempfile::tempdir().unwrap();
         let stats = generate(dir.path(), 2_000, 13).unwrap();
-        let project = crate::project::Project::load(dir.path(), crate::project::ChapterSource::Disk).unwrap();
-        let text = crate::report::render(crate::report::Format::Human, &project.diagnostics.0, &project.sources);
+        let project =
+            crate::project::Project::load(dir.path(), crate::project::ChapterSource::Disk).unwrap();
+        let text = crate::report::render(
+            crate::report::Format::Human,
+            &project.diagnostics.0,
+            &project.sources,
+        );
         assert!(project.diagnostics.0.is_empty(), "{text}");
         assert_eq!(project.items.len(), stats.items);
         // Every test links at least one requirement; most requirements have a parent.
-        let parents = project.graph.links.iter().filter(|l| l.field == "parent").count();
-        let verifies = project.graph.links.iter().filter(|l| l.field == "verifies").count();
-        assert!(parents > stats.requirements * 3 / 4, "{parents} parent links");
+        let parents = project
+            .graph
+            .links
+            .iter()
+            .filter(|l| l.field == "parent")
+            .count();
+        let verifies = project
+            .graph
+            .links
+            .iter()
+            .filter(|l| l.field == "verifies")
+            .count();
+        assert!(
+            parents > stats.requirements * 3 / 4,
+            "{parents} parent links"
+        );
         assert!(verifies >= stats.tests, "{verifies} verifies links");
+    }
+
+    /// Dangling links on a large index: every one reported at its place, in file order,
+    /// each with the same "did you mean" hint on every run.
+    #[test]
+    fn dangling_links_get_stable_hints() {
+        let dir = tempfile::tempdir().unwrap();
+        generate(dir.path(), 3_000, 5).unwrap();
+        let file = dir.path().join("requirements/part-00/items-0002.yaml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        // A typo in every parent of one file: `REQ-LOG-00123` -> `REQ-LOG-00123X`.
+        let mut expected = 0;
+        let broken: String = text
+            .split_inclusive('\n')
+            .map(|line| {
+                if line.trim_start().starts_with("parent: REQ-") {
+                    expected += 1;
+                    format!("{}X\n", line.trim_end())
+                } else {
+                    line.to_owned()
+                }
+            })
+            .collect();
+        std::fs::write(&file, &broken).unwrap();
+        assert!(expected > 10);
+        let run = || {
+            let p = crate::project::Project::load(dir.path(), crate::project::ChapterSource::Disk)
+                .unwrap();
+            let json =
+                crate::report::render(crate::report::Format::Json, &p.diagnostics.0, &p.sources);
+            (
+                p.diagnostics
+                    .0
+                    .iter()
+                    .filter(|d| d.code == crate::diag::code::LINK_UNKNOWN)
+                    .count(),
+                json,
+            )
+        };
+        let (count, first) = run();
+        assert_eq!(count, expected);
+        assert!(first.contains("did you mean `REQ-"), "{first}");
+        for _ in 0..3 {
+            assert_eq!(run().1, first);
+        }
     }
 }

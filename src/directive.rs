@@ -84,6 +84,24 @@ pub const SPECS: &[Spec] = &[
         options: Some(&[]),
         usage: "{{#qms stride}}",
     },
+    Spec {
+        name: "results",
+        args: &[],
+        options: Some(&[]),
+        usage: "{{#qms results}}",
+    },
+    Spec {
+        name: "sbom",
+        args: &[],
+        options: Some(&[]),
+        usage: "{{#qms sbom}}",
+    },
+    Spec {
+        name: "metrics",
+        args: &[],
+        options: Some(&[]),
+        usage: "{{#qms metrics}}",
+    },
 ];
 
 #[derive(Debug, Clone)]

@@ -9,6 +9,7 @@ pub mod config;
 pub mod corpus;
 pub mod diag;
 pub mod directive;
+pub mod evidence;
 pub mod history;
 pub mod link;
 pub mod load;

@@ -76,6 +76,12 @@ pub fn link(items: &[Item], chapters: &[Chapter], types: &Types, diags: &mut Dia
         if let Some(purl) = item.text("purl") {
             graph.purls.entry(purl.to_owned()).or_insert(i);
         }
+        // A component synthesized from an SBOM entry without purl is known by its bom-ref.
+        if let Some(r) = item.fields.get("attributes").and_then(|a| a.get("bom-ref")).and_then(|r| r.as_str()) {
+            if item.ty == "component" {
+                graph.purls.entry(r.to_owned()).or_insert(i);
+            }
+        }
     }
 
     // Each item's links are resolved in parallel (reading the index only), then merged in
@@ -84,6 +90,15 @@ pub fn link(items: &[Item], chapters: &[Chapter], types: &Types, diags: &mut Dia
         .par_iter()
         .enumerate()
         .flat_map_iter(|(from, item)| resolve_links(from, item, items, types, &graph))
+        .collect();
+    // Ids of items that were written but dropped by validation (no or unknown type): a
+    // link to one would only repeat that error as "no item has".
+    let dropped: std::collections::HashSet<String> = diags
+        .0
+        .iter()
+        .filter(|d| d.severity == crate::diag::Severity::Error)
+        .filter_map(|d| d.item.clone())
+        .filter(|id| !graph.index.contains_key(id))
         .collect();
     let hints = suggestions(&resolved, &graph.index);
     graph.links.reserve(resolved.len());
@@ -96,6 +111,7 @@ pub fn link(items: &[Item], chapters: &[Chapter], types: &Types, diags: &mut Dia
                 graph.links.push(link);
             }
             Resolved::Problem(d) => diags.push(*d),
+            Resolved::Unknown(_, id) if dropped.contains(id) => {}
             Resolved::Unknown(d, id) => {
                 let mut d = *d;
                 if let Some(Some(s)) = hints.get(id) {
@@ -106,7 +122,7 @@ pub fn link(items: &[Item], chapters: &[Chapter], types: &Types, diags: &mut Dia
         }
     }
     report_parent_cycles(items, &graph, diags);
-    check_directives(items, chapters, types, &graph, diags);
+    check_directives(items, chapters, types, &graph, &dropped, diags);
     graph
 }
 
@@ -267,7 +283,14 @@ fn report_parent_cycles(items: &[Item], graph: &Graph, diags: &mut Diagnostics) 
 
 /// Directive arguments that name ids or types must name existing ones; an item is placed
 /// in the book at most once.
-fn check_directives(items: &[Item], chapters: &[Chapter], types: &Types, graph: &Graph, diags: &mut Diagnostics) {
+fn check_directives(
+    items: &[Item],
+    chapters: &[Chapter],
+    types: &Types,
+    graph: &Graph,
+    dropped: &std::collections::HashSet<String>,
+    diags: &mut Diagnostics,
+) {
     let mut placed: HashMap<usize, Span> = HashMap::new();
     for (i, item) in items.iter().enumerate() {
         if let Home::Chapter { block, .. } = item.home {
@@ -282,6 +305,7 @@ fn check_directives(items: &[Item], chapters: &[Chapter], types: &Types, graph: 
             for (arg, kind) in d.args.iter().zip(spec.args) {
                 match kind {
                     ArgKind::Id => match graph.get(&arg.text) {
+                        None if dropped.contains(&arg.text) => {}
                         None => {
                             let mut diag = Diagnostic::new(
                                 code::DIRECTIVE_UNKNOWN_ID,

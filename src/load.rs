@@ -35,7 +35,8 @@ pub fn item_files(config: &Config, diags: &mut Diagnostics) -> Vec<PathBuf> {
             diags.push(d);
             continue;
         }
-        for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+        // Symlinked files and folders count (walkdir reports loops as errors).
+        for entry in walkdir::WalkDir::new(&dir).follow_links(true).sort_by_file_name() {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
@@ -345,5 +346,18 @@ fn block_item(text: &str, range: std::ops::Range<usize>, file: FileId, sources: 
             "a qms block holds one item; put further items in blocks of their own",
         )
         .at(second.span)),
+    }
+}
+
+#[cfg(test)]
+mod probe_tmp {
+    #[test]
+    fn probe() {
+        use pulldown_cmark::{Event, Options, Parser};
+        let text = "# T\n\n> ```qms\n> id: REQ-3\n>\n> type: x\n> ```\n\n1. a\n\n   ```qms\n   id: A\n   ```\n";
+        for (e, r) in Parser::new_ext(text, Options::all()).into_offset_iter() {
+            eprintln!("{:?} {:?} {:?}", e, r.clone(), &text[r]);
+        }
+        panic!();
     }
 }

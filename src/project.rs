@@ -24,6 +24,8 @@ pub struct Project {
     pub graph: Graph,
     /// Risk scores before and after mitigation (see `risk`).
     pub risk: crate::risk::RiskModel,
+    /// Test results, SBOMs and vulnerability records from `trace/` (see `evidence`).
+    pub evidence: crate::evidence::Evidence,
     pub diagnostics: Diagnostics,
 }
 
@@ -78,6 +80,10 @@ impl Project {
             raw.extend(items);
         }
 
+        // Evidence is read before validation: SBOM components that no item stands for
+        // become component items, so links naming their purl resolve.
+        let (evidence, synthesized) = crate::evidence::load(&config, &mut sources, &raw, &mut diags);
+        raw.extend(synthesized);
         let items = validate::validate(raw, &types, &mut diags);
         let graph = link::link(&items, &chapters, &types, &mut diags);
         if !config.generated_chapters {
@@ -91,11 +97,13 @@ impl Project {
             chapters,
             graph,
             risk: crate::risk::RiskModel::default(),
+            evidence,
             diagnostics: diags,
         };
         let mut risk_diags = Diagnostics::default();
         project.risk = crate::risk::analyze(&project, &crate::risk::today(), &mut risk_diags);
         project.diagnostics.extend(risk_diags.0);
+        crate::evidence::assess(&mut project);
         project.apply_lint_levels();
         Ok(project)
     }

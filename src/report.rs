@@ -103,14 +103,14 @@ fn snippet(out: &mut String, span: Span, sources: &SourceMap, label: &str) {
     let f = sources.get(span.file);
     let (line, col) = f.line_col(span.start);
     let (end_line, end_col) = f.line_col(span.end);
-    let _ = writeln!(out, "  --> {}:{line}:{col}", display_path(&f.path));
+    let width = line.to_string().len();
+    let _ = writeln!(out, "{:width$}--> {}:{line}:{col}", "", display_path(&f.path));
     if f.text.is_empty() {
         return;
     }
     let span_len = end_col.saturating_sub(col).max(1);
     let (text, col) = window(f.line_text(line), col);
     let text = text.as_str();
-    let width = line.to_string().len();
     let rest = text.chars().count().saturating_sub(col - 1).max(1);
     let len = if end_line == line { span_len.min(rest) } else { rest };
     let _ = writeln!(out, "{:width$} |", "");
@@ -271,7 +271,7 @@ mod tests {
         let order: Vec<&str> = resolve_all(&diags, &sources).iter().map(|r| r.diag.message.as_str()).collect();
         assert_eq!(order, ["zeroth", "first", "second"]);
         let text = render(Format::Human, &diags, &sources);
-        assert!(text.contains("  --> b.yaml:2:1\n  |\n2 | b: 2\n  | ^\n"), "{text}");
+        assert!(text.contains("\n --> b.yaml:2:1\n  |\n2 | b: 2\n  | ^\n"), "{text}");
         assert!(text.ends_with("3 errors, 0 warnings\n"));
     }
 

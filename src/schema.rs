@@ -30,6 +30,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("test.schema.json", include_str!("../schemas/test.schema.json")),
     ("component.schema.json", include_str!("../schemas/component.schema.json")),
     ("vulnerability.schema.json", include_str!("../schemas/vulnerability.schema.json")),
+    ("device.schema.json", include_str!("../schemas/device.schema.json")),
+    ("role.schema.json", include_str!("../schemas/role.schema.json")),
+    ("plan.schema.json", include_str!("../schemas/plan.schema.json")),
 ];
 
 /// The schema every type builds on; it defines no type itself.

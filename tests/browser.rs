@@ -32,7 +32,13 @@ fn start_browser() -> Option<Browser> {
         .unwrap_or_else(|| panic!("chromedriver not found on PATH: {hint}"));
     let chromium = webdriver::find_program(
         "CHROME_BIN",
-        &["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"],
+        &[
+            "chromium",
+            "chromium-browser",
+            "google-chrome",
+            "google-chrome-stable",
+            "chrome",
+        ],
     )
     .unwrap_or_else(|| panic!("Chromium not found on PATH: {hint}"));
     match Browser::start(&driver, Some(&chromium), WIDTH, HEIGHT) {
@@ -65,7 +71,10 @@ fn pages(root: &Path) -> Vec<PathBuf> {
 /// Pages a reader opens: everything but mdBook's 404 page (which assumes it is
 /// served from the site root) and the sidebar fragment.
 fn reader_pages(root: &Path) -> Vec<PathBuf> {
-    pages(root).into_iter().filter(|p| p != Path::new("404.html") && p != Path::new("toc.html")).collect()
+    pages(root)
+        .into_iter()
+        .filter(|p| p != Path::new("404.html") && p != Path::new("toc.html"))
+        .collect()
 }
 
 fn file_url(path: &Path) -> String {
@@ -86,7 +95,12 @@ fn resolve(page: &Path, href_path: &str) -> PathBuf {
         return page.to_path_buf();
     }
     let mut out = PathBuf::new();
-    for c in page.parent().unwrap_or(Path::new("")).join(href_path).components() {
+    for c in page
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join(href_path)
+        .components()
+    {
         match c {
             Component::ParentDir => {
                 out.pop();
@@ -111,7 +125,10 @@ fn refs(html: &str) -> Vec<(String, String)> {
             let rest = &html[at..];
             let tag = &rest[..rest.find('>').unwrap()];
             let text = &rest[tag.len() + 1..rest.find("</a>").unwrap()];
-            (attr(tag, "href").unwrap().replace("&amp;", "&"), text.to_owned())
+            (
+                attr(tag, "href").unwrap().replace("&amp;", "&"),
+                text.to_owned(),
+            )
         })
         .collect()
 }
@@ -119,7 +136,9 @@ fn refs(html: &str) -> Vec<(String, String)> {
 /// Ids of item cards in the HTML, in order.
 fn card_ids(html: &str) -> Vec<String> {
     html.match_indices("<div class=\"qms-card ")
-        .filter_map(|(at, _)| attr(&html[at..at + html[at..].find("</h4>")?], "id").map(str::to_owned))
+        .filter_map(|(at, _)| {
+            attr(&html[at..at + html[at..].find("</h4>")?], "id").map(str::to_owned)
+        })
         .collect()
 }
 
@@ -136,24 +155,42 @@ fn all_ids(html: &str) -> BTreeSet<String> {
 /// id, all refs to one item agree on its page, and no page repeats a card.
 /// Returns each item's page.
 fn check_links_in_files(root: &Path) -> BTreeMap<String, PathBuf> {
-    let html: BTreeMap<PathBuf, String> =
-        pages(root).into_iter().map(|p| (p.clone(), std::fs::read_to_string(root.join(&p)).unwrap())).collect();
-    let ids: BTreeMap<&PathBuf, BTreeSet<String>> = html.iter().map(|(p, h)| (p, all_ids(h))).collect();
+    let html: BTreeMap<PathBuf, String> = pages(root)
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read_to_string(root.join(&p)).unwrap()))
+        .collect();
+    let ids: BTreeMap<&PathBuf, BTreeSet<String>> =
+        html.iter().map(|(p, h)| (p, all_ids(h))).collect();
     let mut homes: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut checked = 0;
     for (page, text) in &html {
         let cards = card_ids(text);
         let unique: BTreeSet<&String> = cards.iter().collect();
-        assert_eq!(unique.len(), cards.len(), "{}: a card appears twice: {cards:?}", page.display());
+        assert_eq!(
+            unique.len(),
+            cards.len(),
+            "{}: a card appears twice: {cards:?}",
+            page.display()
+        );
         for (href, label) in refs(text) {
-            assert!(!href.contains("://"), "{}: ref {label} leaves the book: {href}", page.display());
-            let (path, fragment) = href
-                .split_once('#')
-                .unwrap_or_else(|| panic!("{}: ref {label} has no fragment: {href}", page.display()));
-            assert_eq!(fragment, label, "{}: ref text and target differ", page.display());
+            assert!(
+                !href.contains("://"),
+                "{}: ref {label} leaves the book: {href}",
+                page.display()
+            );
+            let (path, fragment) = href.split_once('#').unwrap_or_else(|| {
+                panic!("{}: ref {label} has no fragment: {href}", page.display())
+            });
+            assert_eq!(
+                fragment,
+                label,
+                "{}: ref text and target differ",
+                page.display()
+            );
             let target = resolve(page, path);
-            let target_ids =
-                ids.get(&target).unwrap_or_else(|| panic!("{}: ref {href} points to a missing page", page.display()));
+            let target_ids = ids.get(&target).unwrap_or_else(|| {
+                panic!("{}: ref {href} points to a missing page", page.display())
+            });
             assert!(
                 target_ids.contains(fragment),
                 "{}: ref {href}: {} has no element with id {fragment}",
@@ -162,14 +199,25 @@ fn check_links_in_files(root: &Path) -> BTreeMap<String, PathBuf> {
             );
             // print.html holds every chapter, so its refs are page-local.
             if page != Path::new("print.html") {
-                let home = homes.entry(fragment.to_owned()).or_insert_with(|| target.clone());
-                assert_eq!(*home, target, "{}: refs to {fragment} disagree on its page", page.display());
+                let home = homes
+                    .entry(fragment.to_owned())
+                    .or_insert_with(|| target.clone());
+                assert_eq!(
+                    *home,
+                    target,
+                    "{}: refs to {fragment} disagree on its page",
+                    page.display()
+                );
             }
             checked += 1;
         }
     }
     assert!(checked > 0, "no qms-ref links in the book");
-    eprintln!("files: {} pages, {checked} ref links resolved, {} items referenced", html.len(), homes.len());
+    eprintln!(
+        "files: {} pages, {checked} ref links resolved, {} items referenced",
+        html.len(),
+        homes.len()
+    );
     homes
 }
 
@@ -218,36 +266,84 @@ struct Seen {
 fn check_page(b: &Browser, root: &Path, page: &Path, seen: &mut Seen) {
     let url = file_url(&root.join(page));
     b.goto(&url).unwrap();
-    wait_for(b, "return document.readyState === 'complete'", &format!("{} to load", page.display()));
+    wait_for(
+        b,
+        "return document.readyState === 'complete'",
+        &format!("{} to load", page.display()),
+    );
     assert_eq!(b.url().unwrap(), url, "{} redirected", page.display());
-    assert_eq!(b.alert_text(), None, "{}: a script in the page opened an alert", page.display());
+    assert_eq!(
+        b.alert_text(),
+        None,
+        "{}: a script in the page opened an alert",
+        page.display()
+    );
     let f = b.js(PAGE_FACTS, &[]).unwrap();
     let name = page.display();
-    assert!(f["main"] == json!(true), "{name}: no content in <main>: {f}");
-    assert!(!f["title"].as_str().unwrap_or_default().is_empty(), "{name}: empty <title>");
-    assert_eq!(f["cardScripts"], json!(0), "{name}: a <script> element inside rendered items");
-    assert_eq!(f["jsLinks"], json!(0), "{name}: a javascript: link inside a card");
+    assert!(
+        f["main"] == json!(true),
+        "{name}: no content in <main>: {f}"
+    );
+    assert!(
+        !f["title"].as_str().unwrap_or_default().is_empty(),
+        "{name}: empty <title>"
+    );
+    assert_eq!(
+        f["cardScripts"],
+        json!(0),
+        "{name}: a <script> element inside rendered items"
+    );
+    assert_eq!(
+        f["jsLinks"],
+        json!(0),
+        "{name}: a javascript: link inside a card"
+    );
     for w in f["cardBorders"].as_array().unwrap() {
-        assert!(w.as_f64().unwrap() > 0.0, "{name}: a .qms-card has no border: the card CSS is not applied");
+        assert!(
+            w.as_f64().unwrap() > 0.0,
+            "{name}: a .qms-card has no border: the card CSS is not applied"
+        );
     }
     seen.cards += f["cards"].as_u64().unwrap() as usize;
 
     for m in f["matrices"].as_array().unwrap() {
-        let caption = m["caption"].as_str().unwrap_or_else(|| panic!("{name}: matrix without caption"));
-        assert!(m["captionVisible"] == json!(true), "{name}: matrix caption is not shown");
-        let (n, total, pct) = parse_caption(caption).unwrap_or_else(|| panic!("{name}: odd caption {caption:?}"));
+        let caption = m["caption"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: matrix without caption"));
+        assert!(
+            m["captionVisible"] == json!(true),
+            "{name}: matrix caption is not shown"
+        );
+        let (n, total, pct) =
+            parse_caption(caption).unwrap_or_else(|| panic!("{name}: odd caption {caption:?}"));
         let rows = m["rows"].as_u64().unwrap() as usize;
         let uncovered = m["uncovered"].as_array().unwrap();
         assert_eq!(total, rows, "{name}: caption {caption:?} but {rows} rows");
-        assert_eq!(total - n, uncovered.len(), "{name}: caption {caption:?} but {} uncovered rows", uncovered.len());
+        assert_eq!(
+            total - n,
+            uncovered.len(),
+            "{name}: caption {caption:?} but {} uncovered rows",
+            uncovered.len()
+        );
         if total > 0 {
             let expected = 100.0 * n as f64 / total as f64;
-            assert!((pct - expected).abs() < 0.06, "{name}: caption {caption:?}: {pct}% is not {n}/{total}");
+            assert!(
+                (pct - expected).abs() < 0.06,
+                "{name}: caption {caption:?}: {pct}% is not {n}/{total}"
+            );
         }
         for row in uncovered {
-            assert!(row["gap"] == json!(true), "{name}: uncovered row {} does not say so", row["id"]);
+            assert!(
+                row["gap"] == json!(true),
+                "{name}: uncovered row {} does not say so",
+                row["id"]
+            );
             let bg = row["background"].as_str().unwrap();
-            assert!(bg != "rgba(0, 0, 0, 0)" && bg != "transparent", "{name}: uncovered row {} is not highlighted", row["id"]);
+            assert!(
+                bg != "rgba(0, 0, 0, 0)" && bg != "transparent",
+                "{name}: uncovered row {} is not highlighted",
+                row["id"]
+            );
         }
         seen.matrices += 1;
         seen.uncovered += uncovered.len();
@@ -255,10 +351,22 @@ fn check_page(b: &Browser, root: &Path, page: &Path, seen: &mut Seen) {
 
     for r in f["refs"].as_array().unwrap() {
         let href = r[0].as_str().unwrap();
-        let (target, fragment) = href.split_once('#').unwrap_or_else(|| panic!("{name}: ref without fragment {href}"));
-        assert!(target.starts_with("file://"), "{name}: ref leaves the book: {href}");
-        assert_eq!(fragment, r[1].as_str().unwrap(), "{name}: ref text and fragment differ");
-        seen.targets.entry(target.to_owned()).or_default().insert(fragment.to_owned());
+        let (target, fragment) = href
+            .split_once('#')
+            .unwrap_or_else(|| panic!("{name}: ref without fragment {href}"));
+        assert!(
+            target.starts_with("file://"),
+            "{name}: ref leaves the book: {href}"
+        );
+        assert_eq!(
+            fragment,
+            r[1].as_str().unwrap(),
+            "{name}: ref text and fragment differ"
+        );
+        seen.targets
+            .entry(target.to_owned())
+            .or_default()
+            .insert(fragment.to_owned());
     }
 }
 
@@ -293,10 +401,14 @@ fn check_click(b: &Browser, root: &Path, page: &Path) -> Option<String> {
     }
     let id = pick[1].as_str().unwrap().to_owned();
     let href = pick[2].as_str().unwrap().to_owned();
-    b.click(&pick[0]).unwrap_or_else(|e| panic!("{}: clicking ref {id}: {e}", page.display()));
+    b.click(&pick[0])
+        .unwrap_or_else(|e| panic!("{}: clicking ref {id}: {e}", page.display()));
     wait_for(
         b,
-        &format!("return location.href === {} && document.readyState === 'complete'", json!(href)),
+        &format!(
+            "return location.href === {} && document.readyState === 'complete'",
+            json!(href)
+        ),
         &format!("ref {id} on {} to navigate", page.display()),
     );
     // Let the browser finish scrolling to the fragment.
@@ -317,20 +429,42 @@ fn check_click(b: &Browser, root: &Path, page: &Path) -> Option<String> {
         )
         .unwrap();
     let name = page.display();
-    assert!(v["found"] == json!(true), "{name}: after clicking {id}, no element #{id} on {href}");
-    assert_eq!(v["hash"], json!(format!("#{id}")), "{name}: clicking {id} landed on the wrong fragment");
-    assert!(v["card"] == json!(true), "{name}: #{id} is not inside a .qms-card");
-    assert!(v["target"] == json!(true), "{name}: #{id} is not the :target");
+    assert!(
+        v["found"] == json!(true),
+        "{name}: after clicking {id}, no element #{id} on {href}"
+    );
+    assert_eq!(
+        v["hash"],
+        json!(format!("#{id}")),
+        "{name}: clicking {id} landed on the wrong fragment"
+    );
+    assert!(
+        v["card"] == json!(true),
+        "{name}: #{id} is not inside a .qms-card"
+    );
+    assert!(
+        v["target"] == json!(true),
+        "{name}: #{id} is not the :target"
+    );
     let (top, bottom, head, vh) = (
         v["top"].as_f64().unwrap(),
         v["bottom"].as_f64().unwrap(),
         v["headTop"].as_f64().unwrap(),
         v["viewport"].as_f64().unwrap(),
     );
-    assert!(bottom > 0.0 && top < vh, "{name}: card {id} is off screen after the click: {v}");
-    assert!(head >= 0.0 && head < vh, "{name}: title of card {id} is off screen: {v}");
+    assert!(
+        bottom > 0.0 && top < vh,
+        "{name}: card {id} is off screen after the click: {v}"
+    );
+    assert!(
+        head >= 0.0 && head < vh,
+        "{name}: title of card {id} is off screen: {v}"
+    );
     // Not hidden under mdBook's sticky menu bar.
-    assert!(v["onTop"] == json!(true), "{name}: title of card {id} is covered by something: {v}");
+    assert!(
+        v["onTop"] == json!(true),
+        "{name}: title of card {id} is covered by something: {v}"
+    );
     Some(id)
 }
 
@@ -344,11 +478,21 @@ fn check_book(rel: &str, screenshot: Option<(&str, &str)>, extra: impl FnOnce(&B
     let started = Instant::now();
 
     let pages = reader_pages(&root);
-    let mut seen = Seen { cards: 0, matrices: 0, uncovered: 0, targets: BTreeMap::new() };
+    let mut seen = Seen {
+        cards: 0,
+        matrices: 0,
+        uncovered: 0,
+        targets: BTreeMap::new(),
+    };
     for page in &pages {
         check_page(&b, &root, page, &mut seen);
     }
-    let console: Vec<_> = b.console().unwrap().into_iter().filter(|(level, _)| level == "SEVERE").collect();
+    let console: Vec<_> = b
+        .console()
+        .unwrap()
+        .into_iter()
+        .filter(|(level, _)| level == "SEVERE")
+        .collect();
     assert!(console.is_empty(), "browser console errors: {console:#?}");
     assert!(seen.cards > 0, "no item cards in the book");
     assert!(seen.matrices > 0, "no matrix in the book");
@@ -359,9 +503,16 @@ fn check_book(rel: &str, screenshot: Option<(&str, &str)>, extra: impl FnOnce(&B
         b.goto(url).unwrap();
         wait_for(&b, "return document.readyState === 'complete'", url);
         let missing = b
-            .js("return arguments[0].filter(id => !document.getElementById(id));", &[json!(ids)])
+            .js(
+                "return arguments[0].filter(id => !document.getElementById(id));",
+                &[json!(ids)],
+            )
             .unwrap();
-        assert_eq!(missing, json!([]), "{url}: ref targets missing in the browser");
+        assert_eq!(
+            missing,
+            json!([]),
+            "{url}: ref targets missing in the browser"
+        );
     }
 
     // Click through from each content page (print.html repeats them all).
@@ -393,7 +544,11 @@ fn check_book(rel: &str, screenshot: Option<(&str, &str)>, extra: impl FnOnce(&B
 /// A screenshot of `page` scrolled so that the element at `selector` is at the top.
 fn take_screenshot(b: &Browser, page: &Path, selector: &str) {
     b.goto(&file_url(page)).unwrap();
-    wait_for(b, "return document.readyState === 'complete'", "screenshot page");
+    wait_for(
+        b,
+        "return document.readyState === 'complete'",
+        "screenshot page",
+    );
     let found = b
         .js(
             "const el = document.querySelector(arguments[0]);
@@ -403,12 +558,26 @@ fn take_screenshot(b: &Browser, page: &Path, selector: &str) {
             &[json!(selector)],
         )
         .unwrap();
-    assert_eq!(found, json!(true), "screenshot: no {selector} on {}", page.display());
+    assert_eq!(
+        found,
+        json!(true),
+        "screenshot: no {selector} on {}",
+        page.display()
+    );
     std::thread::sleep(Duration::from_millis(200));
     let png = b.screenshot().unwrap();
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "screenshot is not a PNG");
-    let (w, h) = (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()));
-    assert!(w > 0 && w <= WIDTH && h > 0 && h <= HEIGHT, "screenshot is {w}x{h}");
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "screenshot is not a PNG"
+    );
+    let (w, h) = (
+        u32::from_be_bytes(png[16..20].try_into().unwrap()),
+        u32::from_be_bytes(png[20..24].try_into().unwrap()),
+    );
+    assert!(
+        w > 0 && w <= WIDTH && h > 0 && h <= HEIGHT,
+        "screenshot is {w}x{h}"
+    );
     if std::env::var("QMS_WRITE_SCREENSHOT").as_deref() == Ok("1") {
         let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("book/images/example-page.png");
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
@@ -439,14 +608,37 @@ fn hostile_text_stays_text(b: &Browser, root: &Path) {
             &[],
         )
         .unwrap();
-    assert!(v["text"].as_str().unwrap().contains("<script>alert(1)</script>"), "injected script is not shown as text: {v}");
-    assert_eq!(v["title"], json!("Top-level <b>requirement</b> {{#include /etc/passwd}}"));
-    assert_eq!(v["bold"], json!(0), "HTML in a title became markup");
-    assert_eq!(v["strong"], json!(1), "Markdown in item text is not rendered");
-    let links: Vec<&str> = v["links"].as_array().unwrap().iter().map(|l| l.as_str().unwrap_or_default()).collect();
-    assert!(links.contains(&"https://example.org/"), "a safe link was dropped: {links:?}");
     assert!(
-        !links.iter().any(|l| l.trim().to_ascii_lowercase().starts_with("javascript:")),
+        v["text"]
+            .as_str()
+            .unwrap()
+            .contains("<script>alert(1)</script>"),
+        "injected script is not shown as text: {v}"
+    );
+    assert_eq!(
+        v["title"],
+        json!("Top-level <b>requirement</b> {{#include /etc/passwd}}")
+    );
+    assert_eq!(v["bold"], json!(0), "HTML in a title became markup");
+    assert_eq!(
+        v["strong"],
+        json!(1),
+        "Markdown in item text is not rendered"
+    );
+    let links: Vec<&str> = v["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        links.contains(&"https://example.org/"),
+        "a safe link was dropped: {links:?}"
+    );
+    assert!(
+        !links
+            .iter()
+            .any(|l| l.trim().to_ascii_lowercase().starts_with("javascript:")),
         "a javascript: link survived: {links:?}"
     );
     assert_eq!(b.alert_text(), None);
@@ -454,21 +646,40 @@ fn hostile_text_stays_text(b: &Browser, root: &Path) {
 
 #[test]
 fn example_book_in_browser() {
-    check_book("examples/insulin-pump", Some(("verification.html", "#threats-to-tests")), |_, _| {});
+    check_book(
+        "examples/insulin-pump",
+        Some(("verification.html", "#threats-to-tests")),
+        |_, _| {},
+    );
 }
 
 #[test]
 fn caption_parsing() {
-    assert_eq!(parse_caption("Requirements to Tests: 2 of 3 covered (66.7%)"), Some((2, 3, 66.7)));
-    assert_eq!(parse_caption("Threats to Controls: 0 of 0 covered (100%)"), Some((0, 0, 100.0)));
+    assert_eq!(
+        parse_caption("Requirements to Tests: 2 of 3 covered (66.7%)"),
+        Some((2, 3, 66.7))
+    );
+    assert_eq!(
+        parse_caption("Threats to Controls: 0 of 0 covered (100%)"),
+        Some((0, 0, 100.0))
+    );
     assert_eq!(parse_caption("2 of 3 covered"), None);
 }
 
 #[test]
 fn hrefs_resolve_relative_to_the_page() {
-    assert_eq!(resolve(Path::new("nested/chapter.html"), "../qms/test.html"), PathBuf::from("qms/test.html"));
-    assert_eq!(resolve(Path::new("nested/chapter.html"), ""), PathBuf::from("nested/chapter.html"));
-    assert_eq!(resolve(Path::new("index.html"), "./a.html"), PathBuf::from("a.html"));
+    assert_eq!(
+        resolve(Path::new("nested/chapter.html"), "../qms/test.html"),
+        PathBuf::from("qms/test.html")
+    );
+    assert_eq!(
+        resolve(Path::new("nested/chapter.html"), ""),
+        PathBuf::from("nested/chapter.html")
+    );
+    assert_eq!(
+        resolve(Path::new("index.html"), "./a.html"),
+        PathBuf::from("a.html")
+    );
 }
 
 /// The checks above can fail: each breakage of a built book is caught, by the check
@@ -480,7 +691,8 @@ fn checks_catch_a_broken_book() {
     let page = Path::new("requirements.html");
     let original = std::fs::read_to_string(root.join(page)).unwrap();
     let panic_text = |f: &mut dyn FnMut()| -> String {
-        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("the check passed a broken book");
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .expect_err("the check passed a broken book");
         err.downcast_ref::<String>().cloned().unwrap_or_default()
     };
     let mutate = |from: &str, to: &str| {
@@ -489,23 +701,47 @@ fn checks_catch_a_broken_book() {
     };
 
     mutate("href=\"#REQ-002\"", "href=\"#REQ-999\"");
-    assert!(panic_text(&mut || drop(check_links_in_files(&root))).contains("ref text and target differ"));
-    mutate("href=\"qms/test.html#TST-001\"", "href=\"qms/nowhere.html#TST-001\"");
+    assert!(panic_text(&mut || drop(check_links_in_files(&root)))
+        .contains("ref text and target differ"));
+    mutate(
+        "href=\"index.html#REQ-001\"",
+        "href=\"nowhere.html#REQ-001\"",
+    );
     assert!(panic_text(&mut || drop(check_links_in_files(&root))).contains("missing page"));
 
     let Some(b) = start_browser() else { return };
-    let mut seen = Seen { cards: 0, matrices: 0, uncovered: 0, targets: BTreeMap::new() };
+    let mut seen = Seen {
+        cards: 0,
+        matrices: 0,
+        uncovered: 0,
+        targets: BTreeMap::new(),
+    };
     let cases = [
-        (".qms-card{border:1px solid", ".qms-card{border:0 solid", "has no border"),
-        ("<h4 id=\"REQ-002\"", "<script>1</script><h4 id=\"REQ-002\"", "<script> element inside rendered items"),
+        (
+            ".qms-card{border:1px solid",
+            ".qms-card{border:0 solid",
+            "has no border",
+        ),
+        (
+            "<h4 id=\"REQ-002\"",
+            "<script>1</script><h4 id=\"REQ-002\"",
+            "<script> element inside rendered items",
+        ),
         ("<tr class=\"qms-uncovered\">", "<tr>", "uncovered rows"),
-        (".qms-uncovered td{background:#c6282822}", "", "is not highlighted"),
+        (
+            ".qms-uncovered td{background:#c6282822}",
+            "",
+            "is not highlighted",
+        ),
         ("covered (66.7%)", "covered (50.0%)", "is not 2/3"),
     ];
     for (from, to, expected) in cases {
         mutate(from, to);
         let text = panic_text(&mut || check_page(&b, &root, page, &mut seen));
-        assert!(text.contains(expected), "{from:?} -> {to:?}: expected a failure with {expected:?}, got {text:?}");
+        assert!(
+            text.contains(expected),
+            "{from:?} -> {to:?}: expected a failure with {expected:?}, got {text:?}"
+        );
     }
     std::fs::write(root.join(page), &original).unwrap();
     check_page(&b, &root, page, &mut seen);

@@ -3,7 +3,7 @@
 
 mod check_support;
 
-use check_support::{assert_at, assert_item, one, pretty, with_code, Project};
+use check_support::{assert_at, assert_item, errors, one, pretty, with_code, Project};
 
 const REQ: &str = "id: REQ-A-1\ntype: requirement\ntitle: A requirement\n";
 
@@ -13,7 +13,7 @@ fn a_clean_project_passes() {
     p.write("requirements/a.yaml", REQ);
     p.write("book/intro.md", "# Intro\n\nSee {{#qms ref REQ-A-1}}.\n");
     let (code, diags) = p.json();
-    assert_eq!((code, diags.len()), (0, 0), "{}", pretty(&diags));
+    assert_eq!((code, errors(&diags).len()), (0, 0), "{}", pretty(&diags));
 }
 
 #[test]
@@ -418,7 +418,7 @@ fn directives_in_code_and_escaped_directives_are_ignored() {
         ),
     );
     let (code, diags) = p.json();
-    assert_eq!((code, diags.len()), (0, 0), "{}", pretty(&diags));
+    assert_eq!((code, errors(&diags).len()), (0, 0), "{}", pretty(&diags));
 }
 
 #[test]
@@ -604,7 +604,7 @@ fn anchors_and_aliases_work() {
         ),
     );
     let (code, diags) = p2.json();
-    assert_eq!((code, diags.len()), (0, 0), "{}", pretty(&diags));
+    assert_eq!((code, errors(&diags).len()), (0, 0), "{}", pretty(&diags));
 }
 
 #[test]
@@ -631,7 +631,7 @@ fn an_alias_bomb_is_a_clean_error() {
     let d = one(&diags, "yaml-unsupported");
     assert_eq!(d["file"], "requirements/bomb.yaml");
     assert!(d["message"].as_str().unwrap().contains("alias"), "{d}");
-    assert_eq!(diags.len(), 1, "{}", pretty(&diags));
+    assert_eq!(errors(&diags).len(), 1, "{}", pretty(&diags));
 }
 
 #[test]
@@ -786,6 +786,56 @@ fn lint_levels_change_severity() {
     p.write("requirements/empty.yaml", "");
     let (code, diags) = p.json();
     assert_eq!(code, 0, "{}", pretty(&diags));
-    assert_eq!(diags.len(), 1, "{}", pretty(&diags));
+    assert_eq!(
+        with_code(&diags, "file-empty").len(),
+        0,
+        "{}",
+        pretty(&diags)
+    );
     assert_eq!(one(&diags, "link-unknown")["severity"], "warning");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinked_item_files_count_and_loops_are_reported() {
+    let p = Project::new();
+    p.write(
+        "elsewhere/a.yaml",
+        "id: REQ-A-1\ntype: requirement\ntitle: t\nstatus: nope\n",
+    );
+    std::os::unix::fs::symlink(
+        p.path().join("elsewhere/a.yaml"),
+        p.path().join("requirements/a.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        p.path().join("requirements"),
+        p.path().join("requirements/loop"),
+    )
+    .unwrap();
+    let (code, diags) = p.json();
+    assert_eq!(code, 1);
+    assert_at(one(&diags, "schema-enum"), "requirements/a.yaml", 4, 9);
+    assert!(
+        one(&diags, "io-error")["message"]
+            .as_str()
+            .unwrap()
+            .contains("loop"),
+        "{}",
+        pretty(&diags)
+    );
+}
+
+#[test]
+fn links_to_an_item_with_a_bad_type_do_not_cascade() {
+    let p = Project::new();
+    p.write(
+        "requirements/a.yaml",
+        "- id: REQ-A-1\n  type: requirment\n  title: t\n- id: REQ-A-2\n  type: requirement\n  title: t\n  parent: REQ-A-1\n",
+    );
+    p.write("book/intro.md", "# Intro\n\n{{#qms ref REQ-A-1}}\n");
+    let (code, diags) = p.json();
+    assert_eq!(code, 1);
+    assert_at(one(&diags, "item-unknown-type"), "requirements/a.yaml", 2, 9);
+    assert_eq!(errors(&diags).len(), 1, "{}", pretty(&diags));
 }

@@ -4,7 +4,7 @@
 
 mod check_support;
 
-use check_support::{assert_at, assert_item, one, pretty, run, with_code, Project};
+use check_support::{assert_at, assert_item, errors, one, pretty, run, with_code, Project};
 use serde_json::Value;
 
 const HAZARD: &str = r#"{
@@ -138,7 +138,7 @@ fn a_new_type_with_a_link_field() {
     let d = one(&diags, "schema-unknown-field");
     assert_at(d, "requirements/hazards.yaml", 16, 3);
     assert_eq!(d["help"], "did you mean `harm`?");
-    assert_eq!(diags.len(), 3, "{}", pretty(&diags));
+    assert_eq!(errors(&diags).len(), 3, "{}", pretty(&diags));
 }
 
 #[test]
@@ -224,7 +224,7 @@ fn a_loose_project_schema_still_needs_an_id() {
         3,
         7,
     );
-    assert_eq!(diags.len(), 2, "{}", pretty(&diags));
+    assert_eq!(errors(&diags).len(), 2, "{}", pretty(&diags));
 }
 
 fn schema_out(project: &Project, out: &std::path::Path) -> check_support::Run {

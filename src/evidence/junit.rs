@@ -107,8 +107,7 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
-                let name = e.local_name().as_ref().to_vec();
-                let name = String::from_utf8_lossy(&name).into_owned();
+                let name = e.local_name().as_ref().to_owned();
                 if !empty {
                     depth += 1;
                 }
@@ -190,15 +189,15 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
             Event::End(e) => {
                 depth = depth.saturating_sub(1);
                 match e.local_name().as_ref() {
-                    b"testsuite" | b"testsuites" => {
+                    "testsuite" | "testsuites" => {
                         suites.pop();
                     }
-                    b"testcase" => {
+                    "testcase" => {
                         if let Some(case) = current.take() {
                             cases.push(case);
                         }
                     }
-                    b"failure" | b"error" | b"skipped" => in_result = None,
+                    "failure" | "error" | "skipped" => in_result = None,
                     _ => {}
                 }
             }
@@ -232,9 +231,9 @@ fn attributes(e: &BytesStart<'_>) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|e| format!("malformed attribute: {e}"))?;
-        let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
+        let key = a.key.local_name().as_ref().to_owned();
         let value = a
-            .unescape_value()
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|e| format!("attribute `{key}`: {e} (entities are never expanded)"))?
             .into_owned();
         out.push((key, value));

@@ -11,6 +11,7 @@
 pub mod junit;
 pub mod metrics;
 pub mod osv;
+pub mod render;
 pub mod sbom;
 pub mod sbom_out;
 pub mod version;
@@ -92,7 +93,7 @@ impl Evidence {
     }
 
     /// The SBOM entries that stand for a component item.
-    pub fn sbom_components(&self, id: &str) -> impl Iterator<Item = &sbom::Component> {
+    pub fn sbom_components<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a sbom::Component> + 'a {
         self.sboms.iter().flat_map(|s| s.components.iter()).filter(move |c| c.item.as_deref() == Some(id))
     }
 }
@@ -316,13 +317,13 @@ fn read_kev(file: FileId, sources: &SourceMap) -> Result<BTreeSet<String>, Diagn
 
 /// Runs the evidence checks on a linked project and stores the results in it.
 pub fn assess(project: &mut Project) {
-    let ev = std::mem::take(&mut project.evidence);
+    let mut ev = std::mem::take(&mut project.evidence);
     let mut ds = Vec::new();
-    let mut ev = ev;
     verify_tests(project, &mut ev, &mut ds);
-    check_components(project, &ev, &mut ds);
-    vex::check(project, &mut ev, &mut ds);
+    // The checks below read the merged component data through `project.evidence`.
     project.evidence = ev;
+    check_components(project, &project.evidence, &mut ds);
+    project.evidence.matches = vex::check(project, &mut ds);
     project.diagnostics.extend(ds);
 }
 

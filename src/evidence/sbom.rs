@@ -75,6 +75,11 @@ fn s(v: Option<&J>) -> Option<String> {
 /// The byte offset where `"key": "value"` is written, to point diagnostics at a
 /// component; the first occurrence of the quoted value after the key.
 pub fn locate(text: &str, key: &str, value: &str) -> Option<usize> {
+    locate_nth(text, key, value, 0)
+}
+
+/// Like [`locate`], the `n`-th such place (0-based), for duplicates.
+pub fn locate_nth(text: &str, key: &str, value: &str, mut n: usize) -> Option<usize> {
     let quoted_key = format!("\"{key}\"");
     let quoted = serde_json::to_string(value).ok()?;
     let mut from = 0;
@@ -83,7 +88,10 @@ pub fn locate(text: &str, key: &str, value: &str) -> Option<usize> {
         let rest = text[after..].trim_start();
         if let Some(rest) = rest.strip_prefix(':') {
             if rest.trim_start().starts_with(&quoted) {
-                return Some(from + i);
+                if n == 0 {
+                    return Some(from + i);
+                }
+                n -= 1;
             }
         }
         from = after;
@@ -157,6 +165,7 @@ fn cyclonedx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagno
     });
     let mut components = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut occurrences: HashMap<String, usize> = HashMap::new();
     let mut add = |c: &J, components: &mut Vec<Component>, diags: &mut Vec<Diagnostic>| {
         let purl = s(c.get("purl"));
         let bom_ref = s(c.get("bom-ref")).or_else(|| purl.clone()).or_else(|| {
@@ -170,9 +179,11 @@ fn cyclonedx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagno
             diags.push(err(file, source, None, "a component has neither `bom-ref`, `purl` nor `name`".into()));
             return;
         };
-        let at = locate(text, "bom-ref", &bom_ref)
+        let nth = occurrences.entry(bom_ref.clone()).or_insert(0);
+        let at = locate_nth(text, "bom-ref", &bom_ref, *nth)
             .or_else(|| purl.as_deref().and_then(|p| locate(text, "purl", p)))
             .or_else(|| s(c.get("name")).and_then(|n| locate(text, "name", &n)));
+        *nth += 1;
         let span = at.map(|a| Span { file, start: a, end: a + 1 });
         if let Some(&first) = seen.get(&bom_ref) {
             let mut d = Diagnostic::new(
@@ -180,12 +191,7 @@ fn cyclonedx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagno
                 format!("{}: bom-ref `{bom_ref}` is used by two components", display_path(&source.path)),
             )
             .help("every bom-ref must be unique in the SBOM");
-            // The second occurrence is found after the first one.
-            let second = at.and_then(|a| {
-                let q = format!("\"{}\"", bom_ref);
-                text[a + 1..].find(&q).map(|i| a + 1 + i)
-            });
-            d = match second.or(at) {
+            d = match at {
                 Some(a) => d.at(Span { file, start: a, end: a + 1 }),
                 None => d.in_file(file),
             };
@@ -295,17 +301,19 @@ fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>
         .map(|c| strip_actor(&c));
     let mut components: Vec<Component> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
+    let mut occurrences: HashMap<String, usize> = HashMap::new();
     for p in json.get("packages").and_then(J::as_array).into_iter().flatten() {
         let Some(id) = s(p.get("SPDXID")) else {
             diags.push(err(file, source, s(p.get("name")).and_then(|n| locate(text, "name", &n)), "a package has no `SPDXID`".into()));
             continue;
         };
-        let at = locate(text, "SPDXID", &id);
+        let nth = occurrences.entry(id.clone()).or_insert(0);
+        let at = locate_nth(text, "SPDXID", &id, *nth);
+        *nth += 1;
         if let Some(&first) = index.get(&id) {
-            let second = at.and_then(|a| text[a + 1..].find(&format!("\"{id}\"")).map(|i| a + 1 + i));
             let mut d = Diagnostic::new(code::SBOM_DUPLICATE_REF, format!("{}: SPDXID `{id}` is used by two packages", display_path(&source.path)))
                 .help("every SPDXID must be unique in the document");
-            d = match second.or(at) {
+            d = match at {
                 Some(a) => d.at(Span { file, start: a, end: a + 1 }),
                 None => d.in_file(file),
             };

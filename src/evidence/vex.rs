@@ -2,7 +2,7 @@
 //! vulnerability item needs a complete VEX statement, and a KEV-listed one must be
 //! fixed.
 
-use super::{component_view, is_primary, osv, parse_date, span_in, Evidence, VulnMatch};
+use super::{component_view, is_primary, osv, parse_date, span_in, VulnMatch};
 use crate::diag::{code, Diagnostic};
 use crate::project::Project;
 
@@ -42,8 +42,10 @@ pub fn names_of(item: &crate::model::Item) -> Vec<String> {
     out
 }
 
-pub fn check(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) {
-    match_osv(project, ev, ds);
+/// Runs the checks; returns the OSV matches.
+pub fn check(project: &Project, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
+    let ev = &project.evidence;
+    let matches = match_osv(project, ds);
     for (i, item) in project.items.iter().enumerate() {
         if item.ty != "vulnerability" || !is_primary(project, i) {
             continue;
@@ -101,11 +103,14 @@ pub fn check(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) {
             }
         }
     }
+    matches
 }
 
 /// Matches every OSV record against every component item, and reports matches that no
 /// vulnerability item assesses.
-fn match_osv(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) {
+fn match_osv(project: &Project, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
+    let ev = &project.evidence;
+    let mut matches = Vec::new();
     let vulns: Vec<usize> = (0..project.items.len()).filter(|&i| project.items[i].ty == "vulnerability" && is_primary(project, i)).collect();
     for (ci, item) in project.items.iter().enumerate() {
         if item.ty != "component" || !is_primary(project, ci) {
@@ -147,7 +152,8 @@ fn match_osv(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) {
                 d = d.related(item.span_of("id"), format!("{} is defined here", item.id));
                 ds.push(d);
             }
-            ev.matches.push(VulnMatch { record: ri, component: ci, version: version.clone(), assessed_by });
+            matches.push(VulnMatch { record: ri, component: ci, version: version.clone(), assessed_by });
         }
     }
+    matches
 }

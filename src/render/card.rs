@@ -66,6 +66,13 @@ impl Page<'_> {
             status_class = escape(&status.replace(|c: char| !c.is_ascii_alphanumeric(), "-")),
             status = escape(status),
         );
+        // A test's verification status sits in the title line, next to its status.
+        let result = crate::evidence::render::badge(self, index);
+        if !result.is_empty() {
+            if let Some(at) = out.rfind(" <span class=\"qms-kind\">") {
+                out.insert_str(at, &format!(" {result}"));
+            }
+        }
         if let Some(text) = item.text("text") {
             let _ = write!(out, "\n<div class=\"qms-text\">{}</div>", markdown(text));
         }

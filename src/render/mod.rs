@@ -32,11 +32,13 @@ const STYLE: &str = "<style>\
 .qms-kind{font-size:0.75em;color:var(--sidebar-fg,gray);font-weight:normal}\
 .qms-fields{margin:0.5em 0}.qms-fields th{text-align:left;white-space:nowrap;background:none;font-weight:bold}\
 .qms-links{display:grid;grid-template-columns:max-content auto;gap:0.2em 1em;margin:0.5em 0}\
-.qms-links dt{font-weight:bold}.qms-links dd{margin:0}\
+.qms-links dt{font-weight:bold;margin:0}.qms-links dd{margin:0}\
 .qms-source{font-size:0.75em;color:var(--sidebar-fg,gray)}\
 .qms-uncovered td{background:#c6282822}.qms-gap{color:#c62828;font-weight:bold}\
 .qms-matrix caption{caption-side:top;text-align:left;font-weight:bold}\
+.qms-ref{white-space:nowrap}\
 .qms-missing{text-decoration:underline wavy #c62828}\
+.qms-result-passed{background:#2e7d3233}.qms-result-failed{background:#c6282855;font-weight:bold}.qms-result-skipped,.qms-result-stale{background:#f9a82544}.qms-result-missing{background:#c6282822}\
 </style>";
 
 /// A chapter mdBook does not know about: one per type for the items no chapter places,
@@ -83,6 +85,9 @@ pub fn render(project: &Project) -> Rendered {
                     "dfd" => Some(crate::risk::dfd::render(&page, d)),
                     "heatmap" => Some(crate::risk::heatmap::render(&page, d)),
                     "stride" => Some(crate::risk::stride::render(&page, d)),
+                    "results" => Some(crate::evidence::render::results(&page)),
+                    "sbom" => Some(crate::evidence::render::sbom(&page)),
+                    "metrics" => Some(crate::evidence::metrics::render(project)),
                     _ => None,
                 };
                 if let Some(html) = html {

@@ -87,7 +87,7 @@ pub fn table(page: &Page, directive: &Directive) -> String {
         out.push_str("<tr>");
         for c in &columns {
             let cell = match c.as_str() {
-                "id" => page.item_ref(i),
+                "id" => format!("{}{}", page.item_ref(i), with_space(crate::evidence::render::badge(page, i))),
                 "title" => escape(&item.title),
                 "status" => format!(
                     "<span class=\"qms-badge qms-status-{0}\">{0}</span>",
@@ -119,7 +119,11 @@ pub fn matrix(page: &Page, directive: &Directive) -> String {
         let cell = if row.linked.is_empty() {
             "<span class=\"qms-gap\">not covered</span>".to_owned()
         } else {
-            row.linked.iter().map(|&j| page.item_ref(j)).collect::<Vec<_>>().join(", ")
+            row.linked
+                .iter()
+                .map(|&j| format!("{}{}", page.item_ref(j), with_space(crate::evidence::render::badge(page, j))))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let _ = write!(
             body,
@@ -145,4 +149,13 @@ pub fn matrix(page: &Page, directive: &Directive) -> String {
     out.push_str(&body);
     out.push_str("</tbody></table>");
     out
+}
+
+/// A fragment preceded by a space, or nothing for an empty one.
+fn with_space(s: String) -> String {
+    if s.is_empty() {
+        s
+    } else {
+        format!(" {s}")
+    }
 }

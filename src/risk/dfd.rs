@@ -14,16 +14,20 @@ use crate::directive::Directive;
 use crate::project::Project;
 use crate::render::{escape, Page};
 
-const NODE_W: f64 = 168.0;
+const NODE_W: f64 = 178.0;
 const NODE_H: f64 = 58.0;
-const GAP: f64 = 28.0;
+/// Between nodes: wide enough for an arrow and its number badge.
+const GAP_X: f64 = 64.0;
+const GAP_Y: f64 = 52.0;
+/// Between zones side by side.
+const GAP: f64 = 36.0;
 const PAD: f64 = 16.0;
 const HEAD: f64 = 30.0;
 const MARGIN: f64 = 8.0;
 /// Content wider than this wraps onto a new row (the picture scrolls sideways beyond).
 const MAX_W: f64 = 1100.0;
 /// Characters per title line in a node.
-const LINE: usize = 26;
+const LINE: usize = 25;
 
 const STYLE: &str = "<style>\
 .qms-dfd-wrap{overflow-x:auto;margin:1em 0}\
@@ -155,7 +159,9 @@ pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
     if top.is_empty() {
         return "<p class=\"qms-dfd-empty\"><em>No trust zones or assets to draw.</em></p>\n".into();
     }
-    let (placed, total_w, total_h) = shelf(top, MAX_W, GAP);
+    // A scoped diagram puts what lies outside the zone in a row of its own below it.
+    let row_w = if scope.is_some() { 0.0 } else { MAX_W };
+    let (placed, total_w, total_h) = shelf(top, row_w, GAP);
 
     // Absolute node positions (top-left corners).
     let mut node_at: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
@@ -187,7 +193,16 @@ pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
         let len = (dx * dx + dy * dy).sqrt().max(1.0);
         let (nx, ny) = (-dy / len, dx / len);
         let mid = ((c0.0 + c1.0) / 2.0, (c0.1 + c1.1) / 2.0);
-        let ctrl = (mid.0 + nx * bow * 2.0, mid.1 + ny * bow * 2.0);
+        // Bend the arrow further, first one way then the other, until it clears the
+        // other nodes (the first bend that does; the straightest if none does).
+        let others: Vec<(f64, f64)> = node_at.iter().filter(|(&k, _)| k != a && k != b).map(|(_, &p)| p).collect();
+        let sign = if bow < 0.0 { -1.0 } else { 1.0 };
+        let ctrl = [0.0, 1.0, -1.0, 2.0, -2.0, 3.0, -3.0, 4.0, -4.0]
+            .iter()
+            .map(|k| bow * 2.0 + sign * k * 60.0)
+            .map(|b| (mid.0 + nx * b, mid.1 + ny * b))
+            .find(|&ctrl| !others.iter().any(|&o| hits(c0, ctrl, c1, o)))
+            .unwrap_or((mid.0 + nx * bow * 2.0, mid.1 + ny * bow * 2.0));
         let start = clip(c0, ctrl, 0.0);
         let end = clip(c1, ctrl, 3.0);
         let label = (0.25 * start.0 + 0.5 * ctrl.0 + 0.25 * end.0, 0.25 * start.1 + 0.5 * ctrl.1 + 0.25 * end.1);
@@ -300,17 +315,17 @@ fn group_block(label: String, assets: &[usize], max_w: f64) -> Block {
 /// Assets in a grid at the top, child zones packed in rows below.
 fn assemble(what: BlockKind, assets: &[usize], subs: Vec<Block>, label_w: f64, max_w: f64) -> Block {
     let inner = max_w - 2.0 * PAD;
-    let cols = (((inner + GAP) / (NODE_W + GAP)).floor() as usize).clamp(1, assets.len().max(1));
+    let cols = (((inner + GAP_X) / (NODE_W + GAP_X)).floor() as usize).clamp(1, assets.len().max(1));
     let rows = assets.len().div_ceil(cols);
-    let nodes_w = if assets.is_empty() { 0.0 } else { cols as f64 * (NODE_W + GAP) - GAP };
-    let nodes_h = if assets.is_empty() { 0.0 } else { rows as f64 * (NODE_H + GAP) - GAP };
+    let nodes_w = if assets.is_empty() { 0.0 } else { cols as f64 * (NODE_W + GAP_X) - GAP_X };
+    let nodes_h = if assets.is_empty() { 0.0 } else { rows as f64 * (NODE_H + GAP_Y) - GAP_Y };
     let (packed, subs_w, subs_h) = shelf(subs, inner, GAP);
     let content_w = nodes_w.max(subs_w).max(label_w).max(NODE_W);
-    let between = if nodes_h > 0.0 && subs_h > 0.0 { GAP } else { 0.0 };
+    let between = if nodes_h > 0.0 && subs_h > 0.0 { GAP_Y } else { 0.0 };
     let nodes = assets
         .iter()
         .enumerate()
-        .map(|(k, &a)| (a, PAD + (k % cols) as f64 * (NODE_W + GAP), HEAD + (k / cols) as f64 * (NODE_H + GAP)))
+        .map(|(k, &a)| (a, PAD + (k % cols) as f64 * (NODE_W + GAP_X), HEAD + (k / cols) as f64 * (NODE_H + GAP_Y)))
         .collect();
     let subs = packed
         .into_iter()
@@ -452,6 +467,18 @@ fn clip(center: (f64, f64), toward: (f64, f64), back: f64) -> (f64, f64) {
     let ty = if dy == 0.0 { f64::INFINITY } else { (NODE_H / 2.0 + back) / dy.abs() };
     let t = tx.min(ty);
     (center.0 + dx * t, center.1 + dy * t)
+}
+
+/// Whether the quadratic curve from `p0` via `ctrl` to `p2` passes through the node
+/// whose top-left corner is `node` (with a small margin).
+fn hits(p0: (f64, f64), ctrl: (f64, f64), p2: (f64, f64), node: (f64, f64)) -> bool {
+    (1..40).any(|i| {
+        let t = i as f64 / 40.0;
+        let u = 1.0 - t;
+        let x = u * u * p0.0 + 2.0 * u * t * ctrl.0 + t * t * p2.0;
+        let y = u * u * p0.1 + 2.0 * u * t * ctrl.1 + t * t * p2.1;
+        x > node.0 - 6.0 && x < node.0 + NODE_W + 6.0 && y > node.1 - 6.0 && y < node.1 + NODE_H + 6.0
+    })
 }
 
 /// Words wrapped into at most `max_lines` lines of `width` characters, the last one

@@ -64,7 +64,7 @@ pub fn render(page: &Page<'_>, _d: &Directive) -> String {
                 gaps += 1;
                 let _ = write!(out, "<td class=\"qms-st-gap\" title=\"no threat and no reason recorded\">gap</td>");
             } else {
-                let _ = write!(out, "<td class=\"qms-st-off\" title=\"{cat} does not apply to a {}\"></td>", KINDS[k]);
+                let _ = write!(out, "<td class=\"qms-st-off\" title=\"{cat} does not apply to this kind of element ({})\"></td>", KINDS[k]);
             }
         }
         out.push_str("</tr>");

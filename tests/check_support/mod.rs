@@ -113,6 +113,11 @@ pub fn with_code<'a>(diags: &'a [Value], code: &str) -> Vec<&'a Value> {
     diags.iter().filter(|d| d["code"] == code).collect()
 }
 
+/// The errors only: warnings (coverage lints and the like) come and go as features land.
+pub fn errors(diags: &[Value]) -> Vec<&Value> {
+    diags.iter().filter(|d| d["severity"] == "error").collect()
+}
+
 /// The only diagnostic with `code`.
 pub fn one<'a>(diags: &'a [Value], code: &str) -> &'a Value {
     let found = with_code(diags, code);

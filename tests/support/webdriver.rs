@@ -36,7 +36,12 @@ pub struct Browser {
 
 impl Browser {
     /// Starts chromedriver and a headless Chromium with a `width`x`height` window.
-    pub fn start(chromedriver: &Path, chromium: Option<&Path>, width: u32, height: u32) -> Result<Browser, String> {
+    pub fn start(
+        chromedriver: &Path,
+        chromium: Option<&Path>,
+        width: u32,
+        height: u32,
+    ) -> Result<Browser, String> {
         let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
         let log = dir.path().join("chromedriver.log");
         let port = TcpListener::bind("127.0.0.1:0")
@@ -52,19 +57,31 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot run {}: {e}", chromedriver.display()))?;
-        let mut browser = Browser { child, port, session: None, log, _dir: dir };
+        let mut browser = Browser {
+            child,
+            port,
+            session: None,
+            log,
+            _dir: dir,
+        };
 
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             match browser.call("GET", "/status", None) {
                 Ok(v) if v["ready"] == json!(true) => break,
                 _ if Instant::now() > deadline => {
-                    return Err(format!("chromedriver did not become ready on port {port}{}", browser.log_tail()))
+                    return Err(format!(
+                        "chromedriver did not become ready on port {port}{}",
+                        browser.log_tail()
+                    ))
                 }
                 _ => std::thread::sleep(Duration::from_millis(100)),
             }
             if let Ok(Some(status)) = browser.child.try_wait() {
-                return Err(format!("chromedriver exited early ({status}){}", browser.log_tail()));
+                return Err(format!(
+                    "chromedriver exited early ({status}){}",
+                    browser.log_tail()
+                ));
             }
         }
 
@@ -108,8 +125,14 @@ impl Browser {
 
         // --window-size counts the (invisible) browser frame: grow the window by it so
         // the page itself gets width x height.
-        let frame = browser.js("return [outerWidth - innerWidth, outerHeight - innerHeight];", &[])?;
-        let (dw, dh) = (frame[0].as_i64().unwrap_or(0), frame[1].as_i64().unwrap_or(0));
+        let frame = browser.js(
+            "return [outerWidth - innerWidth, outerHeight - innerHeight];",
+            &[],
+        )?;
+        let (dw, dh) = (
+            frame[0].as_i64().unwrap_or(0),
+            frame[1].as_i64().unwrap_or(0),
+        );
         let rect = json!({ "width": i64::from(width) + dw, "height": i64::from(height) + dh });
         browser.cmd("POST", "/window/rect", Some(&rect))?;
         let inner = browser.js("return [innerWidth, innerHeight];", &[])?;
@@ -126,12 +149,19 @@ impl Browser {
         if tail.is_empty() {
             String::new()
         } else {
-            format!("\nchromedriver log ({}):\n{}", self.log.display(), tail.join("\n"))
+            format!(
+                "\nchromedriver log ({}):\n{}",
+                self.log.display(),
+                tail.join("\n")
+            )
         }
     }
 
     fn session_path(&self, rest: &str) -> String {
-        format!("/session/{}{rest}", self.session.as_deref().unwrap_or("none"))
+        format!(
+            "/session/{}{rest}",
+            self.session.as_deref().unwrap_or("none")
+        )
     }
 
     /// One WebDriver command; returns the response's `value`.
@@ -142,7 +172,12 @@ impl Browser {
             return Err(format!(
                 "{method} {path}: HTTP {status}: {} {}",
                 value["error"].as_str().unwrap_or("?"),
-                value["message"].as_str().unwrap_or("").lines().next().unwrap_or("")
+                value["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .lines()
+                    .next()
+                    .unwrap_or("")
             ));
         }
         Ok(value)
@@ -153,16 +188,25 @@ impl Browser {
     }
 
     pub fn goto(&self, url: &str) -> Result<(), String> {
-        self.cmd("POST", "/url", Some(&json!({ "url": url }))).map(drop)
+        self.cmd("POST", "/url", Some(&json!({ "url": url })))
+            .map(drop)
     }
 
     pub fn url(&self) -> Result<String, String> {
-        Ok(self.cmd("GET", "/url", None)?.as_str().unwrap_or_default().to_owned())
+        Ok(self
+            .cmd("GET", "/url", None)?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
     }
 
     /// Runs `script` (a function body; arguments in `arguments`) in the page.
     pub fn js(&self, script: &str, args: &[Value]) -> Result<Value, String> {
-        self.cmd("POST", "/execute/sync", Some(&json!({ "script": script, "args": args })))
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(&json!({ "script": script, "args": args })),
+        )
     }
 
     /// Clicks an element returned by `js` (a WebDriver element reference).
@@ -170,12 +214,15 @@ impl Browser {
         let id = element[ELEMENT_KEY]
             .as_str()
             .ok_or_else(|| format!("not an element reference: {element}"))?;
-        self.cmd("POST", &format!("/element/{id}/click"), Some(&json!({}))).map(drop)
+        self.cmd("POST", &format!("/element/{id}/click"), Some(&json!({})))
+            .map(drop)
     }
 
     /// Text of an open `alert()`, if any: a script that ran opens one.
     pub fn alert_text(&self) -> Option<String> {
-        self.cmd("GET", "/alert/text", None).ok().map(|v| v.as_str().unwrap_or_default().to_owned())
+        self.cmd("GET", "/alert/text", None)
+            .ok()
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
     }
 
     /// Browser console entries since the last call, as (level, message).
@@ -216,7 +263,9 @@ impl Drop for Browser {
 fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value), String> {
     let err = |e: std::io::Error| format!("{method} {path}: {e}");
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(err)?;
-    stream.set_read_timeout(Some(Duration::from_secs(120))).map_err(err)?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .map_err(err)?;
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json; charset=utf-8\r\n\
@@ -235,7 +284,9 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<(u1
         }
         let n = stream.read(&mut buf).map_err(err)?;
         if n == 0 {
-            return Err(format!("{method} {path}: connection closed before the response head"));
+            return Err(format!(
+                "{method} {path}: connection closed before the response head"
+            ));
         }
         raw.extend_from_slice(&buf[..n]);
     };
@@ -247,12 +298,18 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<(u1
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| format!("{method} {path}: bad status line in {head:?}"))?;
     let header = |name: &str| {
-        head.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')).map(|v| v.trim().to_owned()))
+        head.lines().find_map(|l| {
+            l.strip_prefix(name)
+                .and_then(|v| v.strip_prefix(':'))
+                .map(|v| v.trim().to_owned())
+        })
     };
     let complete = |p: &[u8]| -> bool {
         match header("content-length") {
             Some(len) => len.parse::<usize>().is_ok_and(|len| p.len() >= len),
-            None if header("transfer-encoding").is_some_and(|t| t.contains("chunked")) => dechunk(p).is_some(),
+            None if header("transfer-encoding").is_some_and(|t| t.contains("chunked")) => {
+                dechunk(p).is_some()
+            }
             None => false,
         }
     };
@@ -271,7 +328,8 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<(u1
     if payload.is_empty() {
         return Ok((status, Value::Null));
     }
-    let json = serde_json::from_slice(&payload).map_err(|e| format!("{method} {path}: body is not JSON: {e}"))?;
+    let json = serde_json::from_slice(&payload)
+        .map_err(|e| format!("{method} {path}: body is not JSON: {e}"))?;
     Ok((status, json))
 }
 
@@ -301,7 +359,10 @@ fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
             _ => return Err(format!("bad base64 byte {c:#x}")),
         } as u32)
     };
-    let digits: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=').collect();
+    let digits: Vec<u8> = text
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+        .collect();
     let mut out = Vec::with_capacity(digits.len() * 3 / 4);
     for group in digits.chunks(4) {
         let mut n = 0u32;
@@ -324,6 +385,9 @@ fn base64_round_trip() {
 
 #[test]
 fn dechunk_joins_chunks() {
-    assert_eq!(dechunk(b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n").unwrap(), b"abcde");
+    assert_eq!(
+        dechunk(b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n").unwrap(),
+        b"abcde"
+    );
     assert!(dechunk(b"5\r\nab").is_none());
 }

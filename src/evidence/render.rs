@@ -1,0 +1,118 @@
+//! HTML for the evidence: verification badges, and the `results` and `sbom` directives.
+
+use std::fmt::Write as _;
+
+use super::{component_view, is_primary, Outcome};
+use crate::render::{escape, natural_cmp, Page};
+
+/// The verification badge of a test item, or nothing when the project has no results.
+pub fn badge(page: &Page, index: usize) -> String {
+    let project = page.project;
+    let item = &project.items[index];
+    match project.evidence.verification(&item.id) {
+        Some(v) => format!(
+            "<span class=\"qms-badge qms-result qms-result-{0}\" title=\"{1}\">{0}</span>",
+            v.status.as_str(),
+            escape(&v.detail)
+        ),
+        None => String::new(),
+    }
+}
+
+/// `{{#qms results}}`: every test item with its status and what the results say.
+pub fn results(page: &Page) -> String {
+    let project = page.project;
+    let mut tests: Vec<usize> = (0..project.items.len()).filter(|&i| project.items[i].ty == "test" && is_primary(project, i)).collect();
+    tests.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));
+    let ev = &project.evidence;
+    let mut counts = [0usize; 5];
+    let mut body = String::new();
+    for &i in &tests {
+        let item = &project.items[i];
+        let Some(v) = ev.verification(&item.id) else { continue };
+        counts[v.status as usize] += 1;
+        let tally = |o: Outcome| v.cases.iter().filter(|&&c| ev.cases[c].outcome == o).count();
+        let (p, f, s) = (tally(Outcome::Passed), tally(Outcome::Failed) + tally(Outcome::Error), tally(Outcome::Skipped));
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{p} passed, {f} failed, {s} skipped</td><td>{}</td></tr>",
+            page.item_ref(i),
+            escape(&item.title),
+            badge(page, i),
+            escape(&v.detail)
+        );
+    }
+    if body.is_empty() {
+        return "<p class=\"qms-empty\">No test results: put JUnit XML files under <code>trace/</code>.</p>".into();
+    }
+    let files: Vec<String> = ev.junit_files.iter().map(|&f| format!("<code>{}</code>", escape(&crate::source::display_path(&project.sources.get(f).path)))).collect();
+    format!(
+        "<table class=\"qms-table qms-results\"><caption>{} test items: {} passed, {} failed, {} skipped, {} missing, {} stale; {} test cases from {}</caption><thead><tr><th>Test</th><th>Title</th><th>Result</th><th>Cases</th><th>Detail</th></tr></thead><tbody>{body}</tbody></table>",
+        counts.iter().sum::<usize>(),
+        counts[super::Status::Passed as usize],
+        counts[super::Status::Failed as usize],
+        counts[super::Status::Skipped as usize],
+        counts[super::Status::Missing as usize],
+        counts[super::Status::Stale as usize],
+        ev.cases.len(),
+        files.join(", ")
+    )
+}
+
+/// `{{#qms sbom}}`: every component (items and SBOM entries, merged) with its NTIA
+/// elements, support data and the known vulnerabilities that match it.
+pub fn sbom(page: &Page) -> String {
+    let project = page.project;
+    let mut comps: Vec<usize> = (0..project.items.len()).filter(|&i| project.items[i].ty == "component" && is_primary(project, i)).collect();
+    comps.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));
+    let today = super::parse_date(&crate::risk::today()).unwrap_or(i64::MAX);
+    let mut out = String::from(
+        "<table class=\"qms-table qms-sbom\"><thead><tr><th>Component</th><th>Name</th><th>Version</th><th>Supplier</th><th>Identifier</th><th>Support</th><th>End of support</th><th>Source</th><th>Known vulnerabilities</th></tr></thead><tbody>",
+    );
+    let missing = "<span class=\"qms-gap\">missing</span>";
+    for &i in &comps {
+        let v = component_view(project, i);
+        let item = &project.items[i];
+        let sources: Vec<String> = project
+            .evidence
+            .sbom_components(&item.id)
+            .filter_map(|c| c.file)
+            .map(|f| format!("<code>{}</code>", escape(&crate::source::display_path(&project.sources.get(f).path))))
+            .collect();
+        let synthesized = project.evidence.sboms.iter().any(|s| s.components.iter().any(|c| c.synthesized && c.item.as_deref() == Some(item.id.as_str())));
+        let source = if synthesized { sources.join(", ") } else if sources.is_empty() { "item".into() } else { format!("item + {}", sources.join(", ")) };
+        let eos = match v.end_of_support.as_deref() {
+            Some(e) if super::parse_date(e).is_some_and(|d| d < today) => format!("<span class=\"qms-gap\">{} (ended)</span>", escape(e)),
+            Some(e) => escape(e),
+            None => missing.into(),
+        };
+        let mut vulns: Vec<String> = Vec::new();
+        for m in project.evidence.matches.iter().filter(|m| m.component == i) {
+            let rec = &project.evidence.osv[m.record];
+            if m.assessed_by.is_empty() {
+                vulns.push(format!("<span class=\"qms-gap\">{} (unassessed)</span>", escape(&rec.id)));
+            }
+        }
+        for l in project.graph.inc(i).filter(|l| l.field == "components" && project.items[l.from].ty == "vulnerability") {
+            let vi = &project.items[l.from];
+            vulns.push(format!("{} {}", page.item_ref(l.from), escape(vi.text("status").unwrap_or("no status"))));
+        }
+        let opt = |o: &Option<String>| o.as_deref().map_or(missing.to_owned(), escape);
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{eos}</td><td>{source}</td><td>{}</td></tr>",
+            page.item_ref(i),
+            opt(&v.name),
+            opt(&v.version),
+            opt(&v.supplier),
+            escape(v.purl.as_deref().or(v.cpe.as_deref()).unwrap_or("")),
+            opt(&v.support),
+            vulns.join("<br>")
+        );
+    }
+    if comps.is_empty() {
+        out.push_str("<tr><td colspan=\"9\" class=\"qms-empty\">No components.</td></tr>");
+    }
+    out.push_str("</tbody></table>");
+    out
+}

@@ -1,0 +1,460 @@
+//! SBOM out: CycloneDX 1.6 JSON with the support data and the VEX analyses, or an
+//! OpenVEX document. Deterministic: components in id order, no wall-clock time (the
+//! timestamp is `SOURCE_DATE_EPOCH`, else the HEAD commit's time, else the newest
+//! input SBOM's), and a serial number derived from the content.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::vex::{cvss_score, justification_label};
+use super::{commit_time, component_view, is_primary};
+use crate::project::Project;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutFormat {
+    Cyclonedx,
+    Openvex,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Bom {
+    bom_format: &'static str,
+    spec_version: &'static str,
+    serial_number: String,
+    version: u32,
+    metadata: Metadata,
+    components: Vec<Component>,
+    dependencies: Vec<Dependency>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    vulnerabilities: Vec<Vulnerability>,
+}
+
+#[derive(Serialize)]
+struct Metadata {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<String>,
+    tools: Tools,
+    component: Component,
+}
+
+#[derive(Serialize)]
+struct Tools {
+    components: Vec<Tool>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Org {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct Component {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(rename = "bom-ref")]
+    bom_ref: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supplier: Option<Org>,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    licenses: Vec<License>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpe: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purl: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property>,
+}
+
+#[derive(Serialize)]
+struct License {
+    expression: String,
+}
+
+#[derive(Serialize)]
+struct Property {
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Dependency {
+    #[serde(rename = "ref")]
+    reference: String,
+    depends_on: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Vulnerability {
+    #[serde(rename = "bom-ref")]
+    bom_ref: String,
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<Source>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ratings: Vec<Rating>,
+    description: String,
+    analysis: Analysis,
+    affects: Vec<Affect>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property>,
+}
+
+#[derive(Serialize)]
+struct Source {
+    name: &'static str,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct Rating {
+    score: f64,
+    severity: &'static str,
+    method: &'static str,
+    vector: String,
+}
+
+#[derive(Serialize)]
+struct Analysis {
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Affect {
+    #[serde(rename = "ref")]
+    reference: String,
+}
+
+/// VEX status -> CycloneDX `analysis.state`.
+fn state(status: &str) -> &'static str {
+    match status {
+        "not_affected" => "not_affected",
+        "affected" => "exploitable",
+        "fixed" => "resolved",
+        _ => "in_triage",
+    }
+}
+
+/// OpenVEX justification label -> CycloneDX `analysis.justification`.
+fn cdx_justification(label: &str) -> &'static str {
+    match label {
+        "component_not_present" | "vulnerable_code_not_present" => "code_not_present",
+        "vulnerable_code_not_in_execute_path" => "code_not_reachable",
+        "vulnerable_code_cannot_be_controlled_by_adversary" => "requires_environment",
+        _ => "protected_by_mitigating_control",
+    }
+}
+
+/// The time stamped into generated documents.
+fn doc_time(project: &Project) -> Option<String> {
+    commit_time(&project.config.root).or_else(|| project.evidence.sboms.iter().filter_map(|s| s.timestamp.clone()).max())
+}
+
+fn product_name(project: &Project) -> String {
+    project.config.title.clone().unwrap_or_else(|| {
+        project.config.root.canonicalize().ok().and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_else(|| "product".into())
+    })
+}
+
+/// A deterministic RFC 4122-shaped id from the content (version 4 layout, so it
+/// validates, but derived from a hash rather than random).
+fn content_uuid(bytes: &[u8]) -> String {
+    let h = xxhash_rust::xxh3::xxh3_128(bytes).to_be_bytes();
+    let mut b = h;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+/// The component items in id order, each with the bom-ref the output gives it.
+fn components(project: &Project) -> Vec<(usize, String)> {
+    let mut list: Vec<usize> = (0..project.items.len()).filter(|&i| project.items[i].ty == "component" && is_primary(project, i)).collect();
+    list.sort_by(|&a, &b| crate::render::natural_cmp(&project.items[a].id, &project.items[b].id));
+    let mut used = HashSet::new();
+    list.into_iter()
+        .map(|i| {
+            let v = component_view(project, i);
+            let mut r = v.purl.clone().or(v.bom_ref.clone()).unwrap_or_else(|| project.items[i].id.clone());
+            if !used.insert(r.clone()) {
+                r = project.items[i].id.clone();
+                used.insert(r.clone());
+            }
+            (i, r)
+        })
+        .collect()
+}
+
+/// CycloneDX 1.6 JSON of the project's components and vulnerability assessments.
+pub fn cyclonedx(project: &Project) -> String {
+    let comps = components(project);
+    let refs: BTreeMap<usize, String> = comps.iter().cloned().collect();
+    let mut out_components = Vec::new();
+    let mut deps = Vec::new();
+    let mut depended: HashSet<usize> = HashSet::new();
+    for (i, r) in &comps {
+        let v = component_view(project, *i);
+        let item = &project.items[*i];
+        let mut properties = vec![Property { name: "mdbook-qms:item", value: item.id.clone() }];
+        if let Some(s) = &v.support {
+            properties.push(Property { name: "mdbook-qms:support-level", value: s.clone() });
+        }
+        if let Some(e) = &v.end_of_support {
+            properties.push(Property { name: "mdbook-qms:end-of-support", value: e.clone() });
+            properties.push(Property { name: "cdx:lifecycle:milestone:endOfSupport", value: e.clone() });
+        }
+        out_components.push(Component {
+            kind: v.kind.clone().filter(|k| KINDS.contains(&k.as_str())).unwrap_or_else(|| "library".into()),
+            bom_ref: r.clone(),
+            supplier: v.supplier.clone().map(|name| Org { name }),
+            name: v.name.clone().unwrap_or_else(|| item.title.clone()),
+            version: v.version.clone(),
+            licenses: v.license.clone().map(|expression| vec![License { expression }]).unwrap_or_default(),
+            cpe: v.cpe.clone(),
+            purl: v.purl.clone(),
+            properties,
+        });
+        let mut on: Vec<String> = project
+            .graph
+            .out(*i)
+            .filter(|l| l.field == "depends_on")
+            .filter_map(|l| {
+                depended.insert(l.to);
+                refs.get(&l.to).cloned()
+            })
+            .collect();
+        // Relationships the SBOMs state for a component that is an item count too.
+        for sbom in &project.evidence.sboms {
+            for c in sbom.components.iter().filter(|c| c.item.as_deref() == Some(item.id.as_str())) {
+                for dep in &c.depends_on {
+                    let target = sbom.components.iter().find(|d| &d.bom_ref == dep).and_then(|d| d.item.as_deref()).and_then(|id| project.graph.get(id));
+                    if let Some(t) = target.filter(|t| t != i) {
+                        depended.insert(t);
+                        if let Some(r) = refs.get(&t) {
+                            on.push(r.clone());
+                        }
+                    }
+                }
+            }
+        }
+        on.sort();
+        on.dedup();
+        deps.push(Dependency { reference: r.clone(), depends_on: on });
+    }
+    // The product depends on the components nothing else depends on.
+    let mut top: Vec<String> = comps.iter().filter(|(i, _)| !depended.contains(i)).map(|(_, r)| r.clone()).collect();
+    top.sort();
+    deps.insert(0, Dependency { reference: "product".into(), depends_on: top });
+
+    let mut vulns = Vec::new();
+    let mut vlist: Vec<usize> = (0..project.items.len()).filter(|&i| project.items[i].ty == "vulnerability" && is_primary(project, i)).collect();
+    vlist.sort_by(|&a, &b| crate::render::natural_cmp(&project.items[a].id, &project.items[b].id));
+    for i in vlist {
+        let item = &project.items[i];
+        let status = item.text("status").unwrap_or("under_investigation");
+        let cve = item.text("cve").map(str::to_owned);
+        let mut ratings = Vec::new();
+        if let Some(vector) = item.text("cvss") {
+            if let Some((score, severity)) = cvss_score(vector) {
+                let method = if vector.starts_with("CVSS:4") { "CVSSv4" } else if vector.starts_with("CVSS:3.1") { "CVSSv31" } else { "CVSSv3" };
+                ratings.push(Rating { score, severity, method, vector: vector.to_owned() });
+            }
+        }
+        let justification = item.text("justification");
+        let detail = match status {
+            "not_affected" => justification.map(str::to_owned),
+            _ => item.text("action").map(str::to_owned),
+        };
+        let mut affects: Vec<Affect> = project
+            .graph
+            .out(i)
+            .filter(|l| l.field == "components")
+            .filter_map(|l| refs.get(&l.to).map(|r| Affect { reference: r.clone() }))
+            .collect();
+        affects.sort_by(|a, b| a.reference.cmp(&b.reference));
+        affects.dedup_by(|a, b| a.reference == b.reference);
+        let mut properties = vec![Property { name: "mdbook-qms:item", value: item.id.clone() }];
+        for (k, name) in [("identified", "mdbook-qms:identified"), ("patched", "mdbook-qms:patched"), ("deployed", "mdbook-qms:deployed")] {
+            if let Some(d) = item.text(k) {
+                properties.push(Property { name, value: d.to_owned() });
+            }
+        }
+        vulns.push(Vulnerability {
+            bom_ref: item.id.clone(),
+            source: cve.as_deref().filter(|c| c.starts_with("CVE-")).map(|c| Source { name: "NVD", url: format!("https://nvd.nist.gov/vuln/detail/{c}") }),
+            id: cve.unwrap_or_else(|| item.id.clone()),
+            ratings,
+            description: item.title.clone(),
+            analysis: Analysis {
+                state: state(status),
+                justification: (status == "not_affected").then(|| justification.and_then(justification_label).map(cdx_justification)).flatten(),
+                detail: detail.map(|d| d.trim().to_owned()),
+            },
+            affects,
+            properties,
+        });
+    }
+    let mut bom = Bom {
+        bom_format: "CycloneDX",
+        spec_version: "1.6",
+        serial_number: String::new(),
+        version: 1,
+        metadata: Metadata {
+            timestamp: doc_time(project),
+            tools: Tools { components: vec![Tool { kind: "application", name: "mdbook-qms", version: env!("CARGO_PKG_VERSION") }] },
+            component: Component {
+                kind: "application".into(),
+                bom_ref: "product".into(),
+                supplier: None,
+                name: product_name(project),
+                version: None,
+                licenses: Vec::new(),
+                cpe: None,
+                purl: None,
+                properties: Vec::new(),
+            },
+        },
+        components: out_components,
+        dependencies: deps,
+        vulnerabilities: vulns,
+    };
+    let body = serde_json::to_vec(&bom).unwrap_or_default();
+    bom.serial_number = format!("urn:uuid:{}", content_uuid(&body));
+    serde_json::to_string_pretty(&bom).unwrap_or_default() + "\n"
+}
+
+/// The CycloneDX component types (1.6).
+const KINDS: &[&str] = &[
+    "application",
+    "framework",
+    "library",
+    "container",
+    "platform",
+    "operating-system",
+    "device",
+    "device-driver",
+    "firmware",
+    "file",
+    "machine-learning-model",
+    "data",
+    "cryptographic-asset",
+];
+
+#[derive(Serialize)]
+struct OpenVex {
+    #[serde(rename = "@context")]
+    context: &'static str,
+    #[serde(rename = "@id")]
+    id: String,
+    author: String,
+    timestamp: String,
+    version: u32,
+    tooling: String,
+    statements: Vec<Statement>,
+}
+
+#[derive(Serialize)]
+struct Statement {
+    vulnerability: VexVuln,
+    products: Vec<Product>,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    impact_statement: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action_statement: Option<String>,
+}
+
+#[derive(Serialize)]
+struct VexVuln {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct Product {
+    #[serde(rename = "@id")]
+    id: String,
+}
+
+/// An OpenVEX 0.2.0 document: one statement per vulnerability item.
+pub fn openvex(project: &Project) -> String {
+    let refs: BTreeMap<usize, String> = components(project).into_iter().collect();
+    let mut vlist: Vec<usize> = (0..project.items.len()).filter(|&i| project.items[i].ty == "vulnerability" && is_primary(project, i)).collect();
+    vlist.sort_by(|&a, &b| crate::render::natural_cmp(&project.items[a].id, &project.items[b].id));
+    let mut statements = Vec::new();
+    for i in vlist {
+        let item = &project.items[i];
+        let status = match item.text("status").unwrap_or("under_investigation") {
+            "not_affected" => "not_affected",
+            "affected" => "affected",
+            "fixed" => "fixed",
+            _ => "under_investigation",
+        };
+        let mut products: Vec<Product> = project.graph.out(i).filter(|l| l.field == "components").filter_map(|l| refs.get(&l.to)).map(|r| Product { id: r.clone() }).collect();
+        products.sort_by(|a, b| a.id.cmp(&b.id));
+        products.dedup_by(|a, b| a.id == b.id);
+        if products.is_empty() {
+            products.push(Product { id: product_name(project) });
+        }
+        let justification = item.text("justification").map(|t| t.trim().to_owned());
+        let label = justification.as_deref().and_then(justification_label);
+        statements.push(Statement {
+            vulnerability: VexVuln { name: item.text("cve").unwrap_or(&item.id).to_owned() },
+            products,
+            status,
+            justification: if status == "not_affected" { label } else { None },
+            impact_statement: if status == "not_affected" { justification } else { None },
+            action_statement: if status == "affected" { item.text("action").map(|t| t.trim().to_owned()) } else { None },
+        });
+    }
+    let mut doc = OpenVex {
+        context: "https://openvex.dev/ns/v0.2.0",
+        id: String::new(),
+        author: product_name(project),
+        timestamp: doc_time(project).unwrap_or_else(|| "1970-01-01T00:00:00Z".into()),
+        version: 1,
+        tooling: format!("mdbook-qms {}", env!("CARGO_PKG_VERSION")),
+        statements,
+    };
+    let body = serde_json::to_vec(&doc).unwrap_or_default();
+    doc.id = format!("urn:uuid:{}", content_uuid(&body));
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+/// `mdbook-qms sbom`: the document for a checked project.
+pub fn generate(project: &Project, format: OutFormat) -> String {
+    match format {
+        OutFormat::Cyclonedx => cyclonedx(project),
+        OutFormat::Openvex => openvex(project),
+    }
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same folder, renamed.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

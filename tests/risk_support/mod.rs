@@ -1,0 +1,123 @@
+//! Shared by the tests/risk_*.rs tests: a copy of the risk fixture with edits, loaded
+//! with the real pipeline.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use mdbook_qms::diag::Location;
+use mdbook_qms::project::{ChapterSource, Project};
+
+pub fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/risk")
+}
+
+pub fn base_yaml() -> String {
+    std::fs::read_to_string(fixture().join("requirements/model.yaml")).unwrap()
+}
+
+/// A diagnostic as a test looks at it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diag {
+    pub code: String,
+    pub severity: String,
+    pub item: Option<String>,
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+pub struct Loaded {
+    pub dir: tempfile::TempDir,
+    pub project: Project,
+}
+
+impl Loaded {
+    pub fn diags(&self) -> Vec<Diag> {
+        let p = &self.project;
+        p.diagnostics
+            .0
+            .iter()
+            .map(|d| {
+                let (file, line) = match d.location {
+                    Location::Span(s) => {
+                        let f = p.sources.get(s.file);
+                        (f.path.display().to_string(), f.line_col(s.start).0)
+                    }
+                    Location::File(f) => (p.sources.get(f).path.display().to_string(), 0),
+                    Location::None => (String::new(), 0),
+                };
+                Diag {
+                    code: d.code.to_owned(),
+                    severity: d.severity.as_str().to_owned(),
+                    item: d.item.clone(),
+                    file,
+                    line,
+                    message: d.message.clone(),
+                    help: d.help.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Diagnostics with the given code.
+    pub fn with(&self, code: &str) -> Vec<Diag> {
+        self.diags().into_iter().filter(|d| d.code == code).collect()
+    }
+}
+
+/// Loads the fixture with `yaml` as its items and `risk_toml` appended to book.toml.
+pub fn load(yaml: &str, toml_extra: &str) -> Loaded {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("book")).unwrap();
+    std::fs::create_dir_all(root.join("requirements")).unwrap();
+    let toml = std::fs::read_to_string(fixture().join("book.toml")).unwrap();
+    std::fs::write(root.join("book.toml"), format!("{toml}{toml_extra}")).unwrap();
+    for f in ["SUMMARY.md", "model.md"] {
+        std::fs::copy(fixture().join("book").join(f), root.join("book").join(f)).unwrap();
+    }
+    std::fs::write(root.join("requirements/model.yaml"), yaml).unwrap();
+    let project = Project::load(root, ChapterSource::Disk).unwrap();
+    Loaded { dir, project }
+}
+
+/// The fixture with `old` replaced by `new` (exactly once).
+pub fn edited(old: &str, new: &str) -> Loaded {
+    let yaml = base_yaml();
+    assert_eq!(yaml.matches(old).count(), 1, "`{old}` must occur once in the fixture");
+    load(&yaml.replacen(old, new, 1), "")
+}
+
+/// 1-based line of the first occurrence of `needle` in `text`.
+pub fn line_of(text: &str, needle: &str) -> usize {
+    let at = text.find(needle).unwrap_or_else(|| panic!("`{needle}` not in text"));
+    text[..at].matches('\n').count() + 1
+}
+
+/// The codes the risk stage owns (other stages' findings are not these tests' business).
+pub const RISK_CODES: &[&str] = &[
+    "risk-config",
+    "risk-unknown-level",
+    "risk-unscored",
+    "cvss-invalid",
+    "cvss-mismatch",
+    "risk-unacceptable",
+    "risk-acceptance-incomplete",
+    "risk-review-expired",
+    "risk-transfer-unlabeled",
+    "asset-multiple-zones",
+    "flow-endpoints",
+    "asset-no-zone",
+    "boundary-flow-unprotected",
+    "boundary-data-exposed",
+    "stride-gap",
+    "threat-no-risk",
+    "control-untested",
+    "parent-cycle",
+    "link-wrong-type",
+];
+
+pub fn risk_diags(l: &Loaded) -> Vec<Diag> {
+    l.diags().into_iter().filter(|d| RISK_CODES.contains(&d.code.as_str())).collect()
+}

@@ -29,6 +29,7 @@ const QMS_KEYS: &[&str] = &[
     "suspect-ignore",
     "evidence",
     "risk",
+    "documents",
 ];
 
 /// Keys of `[preprocessor.qms.evidence]`.
@@ -96,6 +97,8 @@ pub struct Config {
     pub evidence: EvidenceConfig,
     /// `[preprocessor.qms.risk]`: risk scales, acceptability matrix, CVSS bands.
     pub risk: crate::risk::scale::RiskConfig,
+    /// Generated documents (see `documents`) that get a chapter of their own.
+    pub documents: Vec<String>,
 }
 
 impl Config {
@@ -119,6 +122,7 @@ impl Config {
             suspect_ignore: vec!["status".into(), "tags".into()],
             evidence: EvidenceConfig::default(),
             risk: crate::risk::scale::RiskConfig::default(),
+            documents: Vec::new(),
         }
     }
 }
@@ -213,6 +217,14 @@ pub fn load(root: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Re
             "suspect-ignore" => config.suspect_ignore = reader.strings(value).unwrap_or(config.suspect_ignore),
             "evidence" => reader.evidence(value, &mut config.evidence),
             "risk" => config.risk = crate::risk::scale::parse(value, &span, reader.diags),
+            "documents" => match value.get_ref() {
+                // `documents = true`: every built-in document gets a chapter.
+                DeValue::Boolean(true) => {
+                    config.documents = crate::documents::DOCUMENTS.iter().map(|d| d.name.to_owned()).collect()
+                }
+                DeValue::Boolean(false) => config.documents.clear(),
+                _ => config.documents = reader.strings(value).unwrap_or_default(),
+            },
             _ if MDBOOK_KEYS.contains(&name) => {}
             _ => {
                 let mut d = Diagnostic::new(

@@ -203,6 +203,10 @@ codes! {
     STRIDE_GAP = "stride-gap", Warning, "A data-flow element has a STRIDE category with neither a threat nor a not-applicable reason.";
     THREAT_NO_RISK = "threat-no-risk", Warning, "No risk assesses a threat.";
     CONTROL_UNTESTED = "control-untested", Warning, "No test verifies a control.";
+    DOCUMENT_UNKNOWN = "document-unknown", Error, "A `{{#qms document NAME}}` directive or the `documents` key in `book.toml` names no built-in document.";
+    DOCUMENT_GAP = "document-gap", Warning, "A generated document has a section with nothing to fill it (the document shows the gap); the message names the document, the section and what would fill it.";
+    TEMPLATE_SYNTAX = "template-syntax", Error, "A document template (an override in `templates/`) is not valid minijinja syntax.";
+    TEMPLATE_ERROR = "template-error", Error, "A document template failed while rendering: an undefined variable or field, a bad filter argument, a template name that is not a plain file name, or an override file outside the templates folder.";
 }
 
 /// The default severity of a code (errors for codes not in the table, which cannot happen
@@ -213,6 +217,12 @@ pub fn default_severity(code: &str) -> Severity {
         .find(|c| c.code == code)
         .map(|c| c.severity)
         .unwrap_or(Severity::Error)
+}
+
+/// `word` with its indefinite article: "a requirement", "an asset".
+pub fn a(word: &str) -> String {
+    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
+    format!("{article} {word}")
 }
 
 /// The closest candidate to `word`, if it is close enough to be a likely typo.

@@ -97,6 +97,13 @@ pub const SPECS: &[Spec] = &[
         usage: "{{#qms sbom}}",
     },
     Spec {
+        name: "document",
+        // A built-in document's name; `documents::check` reports an unknown one.
+        args: &[ArgKind::Word],
+        options: Some(&[]),
+        usage: "{{#qms document NAME}}",
+    },
+    Spec {
         name: "metrics",
         args: &[],
         options: Some(&[]),

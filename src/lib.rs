@@ -9,6 +9,7 @@ pub mod config;
 pub mod corpus;
 pub mod diag;
 pub mod directive;
+pub mod documents;
 pub mod evidence;
 pub mod history;
 pub mod link;

@@ -88,6 +88,18 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print one generated document (plan, report, labeling) as Markdown.
+    Render {
+        /// The document, e.g. security-labeling (see the user guide for the list).
+        name: String,
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// List every gap in the generated documents: what is missing and what would fill it.
+    Gaps {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// mdBook protocol: exit 0 if the renderer is supported.
     Supports { renderer: String },
     /// Write the JSON Schemas of every item type (built-in and the project's) to a folder.
@@ -119,6 +131,8 @@ fn main() -> ExitCode {
             trace(&dir, &from, &to, via.as_deref(), format, fail_under)
         }
         Some(Command::Sbom { dir, format, out }) => sbom(&dir, format, out.as_deref()),
+        Some(Command::Render { name, dir }) => render_document(&dir, &name),
+        Some(Command::Gaps { dir }) => gaps(&dir),
         Some(Command::Supports { .. }) => ExitCode::SUCCESS,
         Some(Command::Diff { base, head, dir, format }) => {
             match mdbook_qms::history::diff::command(&dir, &base, head.as_deref(), format) {
@@ -224,6 +238,69 @@ fn sbom(dir: &Path, format: mdbook_qms::evidence::sbom_out::OutFormat, out: Opti
         None => {
             print!("{text}");
             ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Loads a project for a command that needs it free of errors (exit 1 otherwise, 2 when
+/// it cannot be loaded at all).
+fn load_clean(dir: &Path) -> Result<Project, ExitCode> {
+    let project = match Project::load(dir, ChapterSource::Disk) {
+        Ok(p) => p,
+        Err(fatal) => {
+            eprint!("{}", report::render(Format::Human, &[fatal.0], &SourceMap::default()));
+            return Err(ExitCode::from(2));
+        }
+    };
+    if project.diagnostics.has_errors() {
+        eprint!("{}", report::render(Format::Human, &project.diagnostics.0, &project.sources));
+        return Err(ExitCode::from(1));
+    }
+    Ok(project)
+}
+
+/// `render NAME`: the document on stdout; an unknown name is a usage error (2), a
+/// template that fails is a book error (1).
+fn render_document(dir: &Path, name: &str) -> ExitCode {
+    if mdbook_qms::documents::find(name).is_none() {
+        let e = mdbook_qms::documents::render_standalone_unknown(name);
+        eprintln!("error[document-unknown]: {e}");
+        return ExitCode::from(2);
+    }
+    let project = match load_clean(dir) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    match mdbook_qms::documents::render_standalone(&project, name) {
+        Ok(doc) => {
+            print!("{}", doc.markdown);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error[{}]: {e}", e.code);
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `gaps`: one line per gap, `document: section: what`; exit 0 either way (gaps are
+/// warnings), 1 when a template fails.
+fn gaps(dir: &Path) -> ExitCode {
+    let project = match load_clean(dir) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    match mdbook_qms::documents::all_gaps(&project) {
+        Ok(gaps) => {
+            for g in &gaps {
+                println!("{}: {}: {}", g.document, g.section, g.what);
+            }
+            eprintln!("{} gap{}", gaps.len(), if gaps.len() == 1 { "" } else { "s" });
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error[{}]: {e}", e.code);
+            ExitCode::from(1)
         }
     }
 }

@@ -104,6 +104,7 @@ impl Project {
         project.risk = crate::risk::analyze(&project, &crate::risk::today(), &mut risk_diags);
         project.diagnostics.extend(risk_diags.0);
         crate::evidence::assess(&mut project);
+        crate::documents::check(&mut project);
         project.apply_lint_levels();
         Ok(project)
     }

@@ -7,7 +7,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::diag::{code, did_you_mean, Diagnostic, Diagnostics};
+use crate::diag::{a, code, did_you_mean, Diagnostic, Diagnostics};
 use crate::model::{Item, RawItem};
 use crate::schema::Types;
 use crate::yaml::Node;
@@ -90,7 +90,7 @@ fn validate_one(raw: RawItem, types: &Types, diags: &mut Vec<Diagnostic>) -> Opt
                 }
                 Diagnostic::new(code::SCHEMA_REQUIRED, format!("missing required field `{name}`"))
                     .at(key.unwrap_or(value).span)
-                    .help(format!("a {ty} needs `{name}`"))
+                    .help(format!("{} needs `{name}`", a(ty)))
             }
             ValidationErrorKind::UnevaluatedProperties { unexpected }
             | ValidationErrorKind::AdditionalProperties { unexpected } => {
@@ -176,7 +176,7 @@ fn validate_one(raw: RawItem, types: &Types, diags: &mut Vec<Diagnostic>) -> Opt
             (_, None) => Some(
                 Diagnostic::new(code::SCHEMA_REQUIRED, "missing required field `id`")
                     .at(node.span)
-                    .help(format!("a {ty} needs `id`")),
+                    .help(format!("{} needs `id`", a(ty))),
             ),
         };
         if let Some(d) = problem {
@@ -224,7 +224,8 @@ fn unknown_field(name: &str, parent: &Node, top_level: bool, fields: &[String], 
         d = match did_you_mean(name, fields.iter().map(String::as_str)) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None => d.help(format!(
-                "a {ty} has: {}; put your own fields under `attributes:`",
+                "{} has: {}; put your own fields under `attributes:`",
+                a(ty),
                 fields.join(", ")
             )),
         };

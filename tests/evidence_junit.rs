@@ -12,7 +12,10 @@ fn parse(text: &str) -> Result<Vec<TestCase>, mdbook_qms::diag::Diagnostic> {
 }
 
 fn outcomes(cases: &[TestCase]) -> Vec<(String, Outcome)> {
-    cases.iter().map(|c| (c.full_names()[0].clone(), c.outcome)).collect()
+    cases
+        .iter()
+        .map(|c| (c.full_names()[0].clone(), c.outcome))
+        .collect()
 }
 
 /// cargo-nextest 0.9 (`[profile.ci.junit] path = "junit.xml"`).
@@ -43,22 +46,43 @@ fn nextest_report() {
     assert_eq!(
         outcomes(&cases),
         [
-            ("mdbook-qms::check_cli::bad_directives".to_owned(), Outcome::Passed),
-            ("mdbook-qms::check_cli::an_item_placed_twice".to_owned(), Outcome::Failed),
-            ("mdbook-qms::config::tests::reads_the_qms_table_with_spans".to_owned(), Outcome::Passed),
+            (
+                "mdbook-qms::check_cli::bad_directives".to_owned(),
+                Outcome::Passed
+            ),
+            (
+                "mdbook-qms::check_cli::an_item_placed_twice".to_owned(),
+                Outcome::Failed
+            ),
+            (
+                "mdbook-qms::config::tests::reads_the_qms_table_with_spans".to_owned(),
+                Outcome::Passed
+            ),
             ("mdbook-qms::yaml::tests::slow".to_owned(), Outcome::Skipped),
         ]
     );
     // The failure's first line is its message when there is no `message` attribute.
-    assert_eq!(cases[1].message.as_deref(), Some("thread 'an_item_placed_twice' panicked at tests/check_cli.rs:10:5:"));
+    assert_eq!(
+        cases[1].message.as_deref(),
+        Some("thread 'an_item_placed_twice' panicked at tests/check_cli.rs:10:5:")
+    );
     // Case timestamps win; the suites' timestamp is the fallback.
     assert_eq!(cases[0].timestamp, parse_timestamp("2026-11-28T10:00:00Z"));
     assert_eq!(cases[2].timestamp, parse_timestamp("2026-11-28T10:00:00Z"));
     assert_eq!(cases[0].suites, ["nextest-run", "mdbook-qms::check_cli"]);
     // Evidence names written as `binary::test` match.
-    assert!(cases[0].full_names().iter().any(|n| evidence_match("check_cli::bad_directives", n)));
-    assert!(cases[1].full_names().iter().any(|n| evidence_match("check_cli::*", n)));
-    assert!(!cases[0].full_names().iter().any(|n| evidence_match("cli::bad_directives", n)));
+    assert!(cases[0]
+        .full_names()
+        .iter()
+        .any(|n| evidence_match("check_cli::bad_directives", n)));
+    assert!(cases[1]
+        .full_names()
+        .iter()
+        .any(|n| evidence_match("check_cli::*", n)));
+    assert!(!cases[0]
+        .full_names()
+        .iter()
+        .any(|n| evidence_match("cli::bad_directives", n)));
 }
 
 /// pytest 8 (`--junitxml`, xunit2 family): properties, error, skip with message.
@@ -68,15 +92,38 @@ const PYTEST: &str = r#"<?xml version="1.0" encoding="utf-8"?><testsuites name="
 fn pytest_report() {
     let cases = parse(PYTEST).unwrap();
     let o: Vec<Outcome> = cases.iter().map(|c| c.outcome).collect();
-    assert_eq!(o, [Outcome::Passed, Outcome::Passed, Outcome::Error, Outcome::Skipped]);
-    assert_eq!(cases[0].properties, [("requirement".to_owned(), "REQ-AUTH-001".to_owned())]);
-    assert_eq!(cases[2].message.as_deref(), Some("failed on setup with \"fixture 'kms' not found\""));
+    assert_eq!(
+        o,
+        [
+            Outcome::Passed,
+            Outcome::Passed,
+            Outcome::Error,
+            Outcome::Skipped
+        ]
+    );
+    assert_eq!(
+        cases[0].properties,
+        [("requirement".to_owned(), "REQ-AUTH-001".to_owned())]
+    );
+    assert_eq!(
+        cases[2].message.as_deref(),
+        Some("failed on setup with \"fixture 'kms' not found\"")
+    );
     // The timestamp's offset is honoured: 09:15:02+01:00 is 08:15:02Z.
     assert_eq!(cases[0].timestamp, parse_timestamp("2026-11-27T08:15:02Z"));
     // Parametrized names and dotted class names match as written or by pattern.
-    assert!(cases[1].full_names().iter().any(|n| evidence_match("test_session_idle_timeout*", n)));
-    assert!(cases[0].full_names().iter().any(|n| evidence_match("TestLogin::test_login_requires_second_factor", n)));
-    assert!(cases[0].full_names().iter().any(|n| evidence_match("test_auth.TestLogin.test_login_requires_second_factor", n)));
+    assert!(cases[1]
+        .full_names()
+        .iter()
+        .any(|n| evidence_match("test_session_idle_timeout*", n)));
+    assert!(cases[0]
+        .full_names()
+        .iter()
+        .any(|n| evidence_match("TestLogin::test_login_requires_second_factor", n)));
+    assert!(cases[0]
+        .full_names()
+        .iter()
+        .any(|n| evidence_match("test_auth.TestLogin.test_login_requires_second_factor", n)));
 }
 
 /// GoogleTest 1.14 (`--gtest_output=xml`): `result="skipped"` plus <skipped>,
@@ -104,7 +151,10 @@ fn googletest_report() {
     assert_eq!(o, [Outcome::Passed, Outcome::Failed, Outcome::Skipped]);
     // Character references in attributes are decoded.
     assert_eq!(cases[1].message.as_deref(), Some("test/pairing_test.cc:24\nExpected equality of these values:\n  result\n    Which is: 0"));
-    assert!(cases[0].full_names().iter().any(|n| evidence_match("PairingTest.RejectsJustWorks", n)));
+    assert!(cases[0]
+        .full_names()
+        .iter()
+        .any(|n| evidence_match("PairingTest.RejectsJustWorks", n)));
     // No offset: UTC is assumed.
     assert_eq!(cases[0].timestamp, parse_timestamp("2026-11-26T14:03:11Z"));
 }
@@ -133,8 +183,14 @@ fn surefire_report() {
     let cases = parse(SUREFIRE).unwrap();
     let o: Vec<Outcome> = cases.iter().map(|c| c.outcome).collect();
     assert_eq!(o, [Outcome::Passed, Outcome::Passed, Outcome::Error]);
-    assert!(cases[2].full_names().iter().any(|n| evidence_match("AuthIT.idorOtherClinic", n)));
-    assert!(cases[2].full_names().iter().any(|n| evidence_match("com.acme.cloud.*", n)));
+    assert!(cases[2]
+        .full_names()
+        .iter()
+        .any(|n| evidence_match("AuthIT.idorOtherClinic", n)));
+    assert!(cases[2]
+        .full_names()
+        .iter()
+        .any(|n| evidence_match("com.acme.cloud.*", n)));
     assert_eq!(cases[0].timestamp, None);
 }
 
@@ -166,7 +222,11 @@ fn error_of(text: &str) -> (String, usize) {
     let source = SourceFile::new("trace/results/x.xml".into(), text.to_owned());
     let d = junit::parse(FileId(0), &source).expect_err("must be rejected");
     assert_eq!(d.code, code::JUNIT_INVALID);
-    assert!(d.message.starts_with("trace/results/x.xml: "), "{}", d.message);
+    assert!(
+        d.message.starts_with("trace/results/x.xml: "),
+        "{}",
+        d.message
+    );
     let line = match d.location {
         mdbook_qms::diag::Location::Span(s) => source.line_col(s.start).0,
         _ => 0,
@@ -200,11 +260,20 @@ fn doctype_and_entities_are_rejected_not_expanded() {
 #[test]
 fn truncated_and_foreign_files_are_named() {
     let (msg, _) = error_of("<testsuites><testsuite name=\"s\"><testcase name=\"a\">");
-    assert!(msg.contains("truncated") || msg.contains("malformed"), "{msg}");
+    assert!(
+        msg.contains("truncated") || msg.contains("malformed"),
+        "{msg}"
+    );
     let (msg, _) = error_of(&NEXTEST[..NEXTEST.len() / 2]);
-    assert!(msg.contains("truncated") || msg.contains("malformed"), "{msg}");
+    assert!(
+        msg.contains("truncated") || msg.contains("malformed"),
+        "{msg}"
+    );
     let (msg, _) = error_of("<project><modelVersion>4.0.0</modelVersion></project>");
-    assert!(msg.contains("not a JUnit report: the root element is <project>"), "{msg}");
+    assert!(
+        msg.contains("not a JUnit report: the root element is <project>"),
+        "{msg}"
+    );
     let (msg, _) = error_of("not xml at all");
     assert!(msg.contains("not a JUnit report"), "{msg}");
     let (msg, line) = error_of("<testsuite>\n<testcase name=\"a\"></testsuite>");
@@ -212,7 +281,8 @@ fn truncated_and_foreign_files_are_named() {
     assert_eq!(line, 2);
     let (msg, _) = error_of("<testsuite><testcase classname=\"x\"/></testsuite>");
     assert!(msg.contains("without a `name`"), "{msg}");
-    let (msg, _) = error_of("<testsuite timestamp=\"yesterday\"><testcase name=\"a\"/></testsuite>");
+    let (msg, _) =
+        error_of("<testsuite timestamp=\"yesterday\"><testcase name=\"a\"/></testsuite>");
     assert!(msg.contains("not an ISO 8601"), "{msg}");
 }
 
@@ -220,7 +290,10 @@ fn truncated_and_foreign_files_are_named() {
 fn timestamps_and_globs() {
     assert_eq!(parse_timestamp("1970-01-01T00:00:00Z"), Some(0));
     assert_eq!(parse_timestamp("1970-01-02 00:00:01"), Some(86_401));
-    assert_eq!(parse_timestamp("2000-03-01T00:00:00-01:30"), Some(951_868_800 + 5400));
+    assert_eq!(
+        parse_timestamp("2000-03-01T00:00:00-01:30"),
+        Some(951_868_800 + 5400)
+    );
     assert_eq!(parse_timestamp("2026-13-01T00:00:00Z"), None);
     assert_eq!(parse_timestamp("2026-11-28T25:00:00Z"), None);
     assert!(glob_match("**/*.xml", "junit.xml"));

@@ -16,7 +16,11 @@ fn write(root: &Path, rel: &str, text: &str) {
 
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "book.toml", "[book]\ntitle = \"Pump\"\nsrc = \"book\"\n[preprocessor.qms]\n");
+    write(
+        dir.path(),
+        "book.toml",
+        "[book]\ntitle = \"Pump\"\nsrc = \"book\"\n[preprocessor.qms]\n",
+    );
     write(dir.path(), "book/SUMMARY.md", "# Summary\n");
     for (rel, text) in files {
         write(dir.path(), rel, text);
@@ -30,10 +34,16 @@ fn load(dir: &Path) -> Project {
 
 /// (code, message) of every diagnostic with one of the evidence codes.
 fn diags<'a>(p: &'a Project, codes: &[&str]) -> Vec<(&'a str, &'a str)> {
-    p.diagnostics.0.iter().filter(|d| codes.contains(&d.code)).map(|d| (d.code, d.message.as_str())).collect()
+    p.diagnostics
+        .0
+        .iter()
+        .filter(|d| codes.contains(&d.code))
+        .map(|d| (d.code, d.message.as_str()))
+        .collect()
 }
 
-const REQS: &str = "- id: REQ-A\n  type: requirement\n  title: A\n- id: REQ-B\n  type: requirement\n  title: B\n";
+const REQS: &str =
+    "- id: REQ-A\n  type: requirement\n  title: A\n- id: REQ-B\n  type: requirement\n  title: B\n";
 
 const TESTS: &str = "\
 - id: TST-PASS
@@ -74,7 +84,11 @@ const JUNIT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 #[test]
 fn verification_statuses_and_diagnostics() {
-    let dir = project(&[("requirements/reqs.yaml", REQS), ("requirements/tests.yaml", TESTS), ("trace/results/junit.xml", JUNIT)]);
+    let dir = project(&[
+        ("requirements/reqs.yaml", REQS),
+        ("requirements/tests.yaml", TESTS),
+        ("trace/results/junit.xml", JUNIT),
+    ]);
     let p = load(dir.path());
     let status = |id: &str| p.evidence.verification(id).map(|v| v.status);
     assert_eq!(status("TST-PASS"), Some(Status::Passed));
@@ -83,7 +97,16 @@ fn verification_statuses_and_diagnostics() {
     assert_eq!(status("TST-SKIP"), Some(Status::Skipped));
     assert_eq!(status("TST-MISSING"), Some(Status::Missing));
     assert_eq!(status("TST-NONE"), Some(Status::Missing));
-    let got = diags(&p, &[code::TEST_FAILED, code::TEST_SKIPPED, code::TEST_RESULT_MISSING, code::TEST_RESULT_UNMATCHED, code::TEST_RESULT_STALE]);
+    let got = diags(
+        &p,
+        &[
+            code::TEST_FAILED,
+            code::TEST_SKIPPED,
+            code::TEST_RESULT_MISSING,
+            code::TEST_RESULT_UNMATCHED,
+            code::TEST_RESULT_STALE,
+        ],
+    );
     assert_eq!(
         got,
         [
@@ -95,22 +118,41 @@ fn verification_statuses_and_diagnostics() {
         ]
     );
     // Not in git: no history, so nothing is stale and no history warning comes from here.
-    assert!(!p.diagnostics.0.iter().any(|d| d.code == code::HISTORY_UNAVAILABLE));
+    assert!(!p
+        .diagnostics
+        .0
+        .iter()
+        .any(|d| d.code == code::HISTORY_UNAVAILABLE));
     // The failure points at the test item's `evidence`, and at the test case.
-    let failed = p.diagnostics.0.iter().find(|d| d.code == code::TEST_FAILED).unwrap();
+    let failed = p
+        .diagnostics
+        .0
+        .iter()
+        .find(|d| d.code == code::TEST_FAILED)
+        .unwrap();
     let rel = &failed.related[0].0;
     let file = p.sources.get(rel.file);
-    assert_eq!(mdbook_qms::source::display_path(&file.path), "trace/results/junit.xml");
+    assert_eq!(
+        mdbook_qms::source::display_path(&file.path),
+        "trace/results/junit.xml"
+    );
     assert_eq!(file.line_col(rel.start).0, 7);
     // Levels are configurable like any code.
-    write(dir.path(), "book.toml", "[book]\nsrc = \"book\"\n[preprocessor.qms.lints]\ntest-failed = \"error\"\n");
+    write(
+        dir.path(),
+        "book.toml",
+        "[book]\nsrc = \"book\"\n[preprocessor.qms.lints]\ntest-failed = \"error\"\n",
+    );
     let p = load(dir.path());
     assert!(p.diagnostics.has_errors());
 }
 
 #[test]
 fn no_results_no_verification() {
-    let dir = project(&[("requirements/reqs.yaml", REQS), ("requirements/tests.yaml", TESTS)]);
+    let dir = project(&[
+        ("requirements/reqs.yaml", REQS),
+        ("requirements/tests.yaml", TESTS),
+    ]);
     let p = load(dir.path());
     assert!(p.evidence.verification.is_empty());
     assert!(diags(&p, &[code::TEST_RESULT_MISSING]).is_empty());
@@ -120,8 +162,14 @@ fn no_results_no_verification() {
 fn bad_junit_and_links_outside_are_named() {
     let dir = project(&[
         ("requirements/reqs.yaml", REQS),
-        ("trace/results/bad.xml", "<!DOCTYPE x [<!ENTITY a \"b\">]><testsuite/>"),
-        ("trace/results/cut.xml", "<testsuites><testsuite name=\"s\"><testcase name=\"a\">"),
+        (
+            "trace/results/bad.xml",
+            "<!DOCTYPE x [<!ENTITY a \"b\">]><testsuite/>",
+        ),
+        (
+            "trace/results/cut.xml",
+            "<testsuites><testsuite name=\"s\"><testcase name=\"a\">",
+        ),
     ]);
     let outside = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(outside.path(), "<testsuite name=\"x\"/>").unwrap();
@@ -129,12 +177,30 @@ fn bad_junit_and_links_outside_are_named() {
     let p = load(dir.path());
     let got = diags(&p, &[code::JUNIT_INVALID, code::EVIDENCE_OUTSIDE]);
     assert_eq!(got.len(), 3, "{got:?}");
-    assert!(got[0].1.starts_with("trace/results/link.xml is a link to a place outside the project"), "{got:?}");
-    assert!(got[1].1.starts_with("trace/results/bad.xml: a DOCTYPE is not allowed"), "{got:?}");
+    assert!(
+        got[0]
+            .1
+            .starts_with("trace/results/link.xml is a link to a place outside the project"),
+        "{got:?}"
+    );
+    assert!(
+        got[1]
+            .1
+            .starts_with("trace/results/bad.xml: a DOCTYPE is not allowed"),
+        "{got:?}"
+    );
     assert!(got[2].1.starts_with("trace/results/cut.xml: "), "{got:?}");
     // The report names the file for each (file, line, column in JSON).
-    let json = mdbook_qms::report::render(mdbook_qms::report::Format::Json, &p.diagnostics.0, &p.sources);
-    assert!(json.contains("\"file\": \"trace/results/bad.xml\"") || json.contains("\"file\":\"trace/results/bad.xml\""), "{json}");
+    let json = mdbook_qms::report::render(
+        mdbook_qms::report::Format::Json,
+        &p.diagnostics.0,
+        &p.sources,
+    );
+    assert!(
+        json.contains("\"file\": \"trace/results/bad.xml\"")
+            || json.contains("\"file\":\"trace/results/bad.xml\""),
+        "{json}"
+    );
 }
 
 fn git(dir: &Path, args: &[&str], date: &str) {
@@ -149,27 +215,116 @@ fn git(dir: &Path, args: &[&str], date: &str) {
         .env("GIT_COMMITTER_EMAIL", "t@example.com")
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn results_older_than_a_change_are_stale() {
     let tests = "- id: TST-A\n  type: test\n  title: a\n  verifies: REQ-A\n  evidence: check::a_works\n- id: TST-B\n  type: test\n  title: b\n  verifies: REQ-B\n  evidence: check::b_one\n";
     let junit = r#"<testsuite name="check" timestamp="2026-03-01T12:00:00Z"><testcase classname="check" name="a_works"/><testcase classname="check" name="b_one"/></testsuite>"#;
-    let dir = project(&[("requirements/reqs.yaml", REQS), ("requirements/tests.yaml", tests), ("trace/results/junit.xml", junit)]);
-    git(dir.path(), &["init", "-q", "-b", "main"], "2026-01-01T00:00:00Z");
+    let dir = project(&[
+        ("requirements/reqs.yaml", REQS),
+        ("requirements/tests.yaml", tests),
+        ("trace/results/junit.xml", junit),
+    ]);
+    git(
+        dir.path(),
+        &["init", "-q", "-b", "main"],
+        "2026-01-01T00:00:00Z",
+    );
     git(dir.path(), &["add", "."], "2026-01-01T00:00:00Z");
-    git(dir.path(), &["commit", "-q", "-m", "first"], "2026-02-01T00:00:00Z");
-    // REQ-B changes after the tests ran on 2026-03-01.
-    write(dir.path(), "requirements/reqs.yaml", &REQS.replace("title: B", "title: B, stricter"));
-    git(dir.path(), &["commit", "-q", "-am", "tighten B"], "2026-04-01T00:00:00Z");
+    git(
+        dir.path(),
+        &["commit", "-q", "-m", "first"],
+        "2026-02-01T00:00:00Z",
+    );
+    // REQ-B changes after the tests ran on 2026-03-01 (and after the results were committed).
+    write(
+        dir.path(),
+        "requirements/reqs.yaml",
+        &REQS.replace("title: B", "title: B, stricter"),
+    );
+    git(
+        dir.path(),
+        &["commit", "-q", "-am", "tighten B"],
+        "2026-04-01T00:00:00Z",
+    );
     let p = load(dir.path());
-    assert_eq!(p.evidence.verification("TST-A").unwrap().status, Status::Passed);
+    assert_eq!(
+        p.evidence.verification("TST-A").unwrap().status,
+        Status::Passed
+    );
     let b = p.evidence.verification("TST-B").unwrap();
     assert_eq!(b.status, Status::Stale);
-    assert!(b.detail.starts_with("REQ-B changed on 2026-04-01 ("), "{}", b.detail);
-    assert!(b.detail.ends_with("after the tests ran on 2026-03-01"), "{}", b.detail);
+    assert!(
+        b.detail.starts_with("REQ-B changed on 2026-04-01 ("),
+        "{}",
+        b.detail
+    );
+    assert!(
+        b.detail.ends_with("after the results of 2026-03-01"),
+        "{}",
+        b.detail
+    );
     assert_eq!(diags(&p, &[code::TEST_RESULT_STALE]).len(), 1);
+    // New results, committed after the change: fresh again.
+    write(
+        dir.path(),
+        "trace/results/junit.xml",
+        &junit.replace("2026-03-01", "2026-04-02"),
+    );
+    git(
+        dir.path(),
+        &["commit", "-q", "-am", "new results"],
+        "2026-04-02T00:00:00Z",
+    );
+    let p = load(dir.path());
+    assert_eq!(
+        p.evidence.verification("TST-B").unwrap().status,
+        Status::Passed
+    );
+    // Committing a result file counts as recording it: a change committed before the
+    // results file was (re)committed does not make the result stale.
+    write(
+        dir.path(),
+        "requirements/reqs.yaml",
+        &REQS.replace("title: A", "title: A2"),
+    );
+    git(
+        dir.path(),
+        &["commit", "-q", "-am", "edit A"],
+        "2026-05-01T00:00:00Z",
+    );
+    assert_eq!(
+        load(dir.path())
+            .evidence
+            .verification("TST-A")
+            .unwrap()
+            .status,
+        Status::Stale
+    );
+    write(
+        dir.path(),
+        "trace/results/junit.xml",
+        &junit.replace("2026-03-01", "2026-03-02"),
+    );
+    git(
+        dir.path(),
+        &["commit", "-q", "-am", "results re-recorded"],
+        "2026-05-02T00:00:00Z",
+    );
+    assert_eq!(
+        load(dir.path())
+            .evidence
+            .verification("TST-A")
+            .unwrap()
+            .status,
+        Status::Passed
+    );
 }
 
 const CDX: &str = r#"{
@@ -226,24 +381,74 @@ fn sbom_merge_ntia_and_support() {
         ("trace/osv/RUSTSEC-2099-0001.json", OSV_QX),
     ]);
     let p = load(dir.path());
-    let errors: Vec<_> = p.diagnostics.0.iter().filter(|d| d.severity == mdbook_qms::diag::Severity::Error).map(|d| d.message.clone()).collect();
+    let errors: Vec<_> = p
+        .diagnostics
+        .0
+        .iter()
+        .filter(|d| d.severity == mdbook_qms::diag::Severity::Error)
+        .map(|d| d.message.clone())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     // The SBOM's mbedtls is the item CMP-TLS (same purl): no synthesized item for it; the
     // others are synthesized, known by purl (or bom-ref) and linkable.
-    let ids: Vec<&str> = p.items.iter().filter(|i| i.ty == "component").map(|i| i.id.as_str()).collect();
-    assert_eq!(ids, ["CMP-TLS", "CMP-APP", "CMP-PUMP-FW-1-0-0", "CMP-QUICK-XML-0-30-0", "CMP-VENDOR-BLOB-7"]);
+    let ids: Vec<&str> = p
+        .items
+        .iter()
+        .filter(|i| i.ty == "component")
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "CMP-TLS",
+            "CMP-APP",
+            "CMP-PUMP-FW-1-0-0",
+            "CMP-QUICK-XML-0-30-0",
+            "CMP-VENDOR-BLOB-7"
+        ]
+    );
     let fw = p.item("CMP-PUMP-FW-1-0-0").unwrap();
-    assert_eq!(mdbook_qms::source::display_path(&p.sources.get(match fw.home { mdbook_qms::model::Home::File(f) => f, _ => unreachable!() }).path), "trace/sbom/fw.cdx.json");
-    let deps: Vec<&str> = p.graph.out(p.graph.get("CMP-PUMP-FW-1-0-0").unwrap()).filter(|l| l.field == "depends_on").map(|l| p.items[l.to].id.as_str()).collect();
+    assert_eq!(
+        mdbook_qms::source::display_path(
+            &p.sources
+                .get(match fw.home {
+                    mdbook_qms::model::Home::File(f) => f,
+                    _ => unreachable!(),
+                })
+                .path
+        ),
+        "trace/sbom/fw.cdx.json"
+    );
+    let deps: Vec<&str> = p
+        .graph
+        .out(p.graph.get("CMP-PUMP-FW-1-0-0").unwrap())
+        .filter(|l| l.field == "depends_on")
+        .map(|l| p.items[l.to].id.as_str())
+        .collect();
     assert_eq!(deps, ["CMP-TLS", "CMP-QUICK-XML-0-30-0"]);
-    let blob_links: Vec<&str> = p.graph.inc(p.graph.get("CMP-VENDOR-BLOB-7").unwrap()).map(|l| p.items[l.from].id.as_str()).collect();
-    assert!(blob_links.contains(&"VUL-BLOB"), "a link may name a bom-ref: {blob_links:?}");
+    let blob_links: Vec<&str> = p
+        .graph
+        .inc(p.graph.get("CMP-VENDOR-BLOB-7").unwrap())
+        .map(|l| p.items[l.from].id.as_str())
+        .collect();
+    assert!(
+        blob_links.contains(&"VUL-BLOB"),
+        "a link may name a bom-ref: {blob_links:?}"
+    );
     // Merged view: the item's support wins, the SBOM fills in supplier and end of support.
     let v = mdbook_qms::evidence::component_view(&p, p.graph.get("CMP-TLS").unwrap());
     assert_eq!(v.support.as_deref(), Some("limited"));
     assert_eq!(v.end_of_support.as_deref(), Some("2027-03-31"));
     assert_eq!(v.supplier.as_deref(), Some("Trusted Firmware"));
-    let got = diags(&p, &[code::SBOM_NTIA, code::COMPONENT_SUPPORT_MISSING, code::COMPONENT_END_OF_SUPPORT, code::VULNERABILITY_UNASSESSED]);
+    let got = diags(
+        &p,
+        &[
+            code::SBOM_NTIA,
+            code::COMPONENT_SUPPORT_MISSING,
+            code::COMPONENT_END_OF_SUPPORT,
+            code::VULNERABILITY_UNASSESSED,
+        ],
+    );
     assert_eq!(
         got,
         [
@@ -257,7 +462,10 @@ fn sbom_merge_ntia_and_support() {
     );
     // quick-xml 0.30.0 is affected by the OSV record, and VUL-QX assesses it.
     assert_eq!(p.evidence.matches.len(), 1);
-    assert_eq!(p.items[p.evidence.matches[0].component].id, "CMP-QUICK-XML-0-30-0");
+    assert_eq!(
+        p.items[p.evidence.matches[0].component].id,
+        "CMP-QUICK-XML-0-30-0"
+    );
     assert_eq!(p.evidence.matches[0].assessed_by.len(), 1);
 }
 
@@ -272,18 +480,74 @@ fn bad_sboms_are_named() {
         ("trace/sbom/bare.spdx.json", "{\"spdxVersion\": \"SPDX-2.3\", \"SPDXID\": \"SPDXRef-DOCUMENT\", \"packages\": [{\"SPDXID\": \"SPDXRef-a\", \"name\": \"a\"}, {\"SPDXID\": \"SPDXRef-a\", \"name\": \"a2\"}]}"),
     ]);
     let p = load(dir.path());
-    let got = diags(&p, &[code::SBOM_INVALID, code::SBOM_DUPLICATE_REF, code::SBOM_NTIA]);
+    let got = diags(
+        &p,
+        &[
+            code::SBOM_INVALID,
+            code::SBOM_DUPLICATE_REF,
+            code::SBOM_NTIA,
+        ],
+    );
     let has = |c: &str, m: &str| got.iter().any(|(gc, gm)| *gc == c && gm.contains(m));
-    assert!(has(code::SBOM_DUPLICATE_REF, "trace/sbom/dup.cdx.json: bom-ref `tls` is used by two components"), "{got:#?}");
-    assert!(has(code::SBOM_INVALID, "trace/sbom/dup.cdx.json: the dependency graph names `qx`"), "{got:#?}");
-    assert!(has(code::SBOM_INVALID, "trace/sbom/old.cdx.json: CycloneDX specVersion `1.2` is not supported"), "{got:#?}");
-    assert!(has(code::SBOM_INVALID, "trace/sbom/cut.cdx.json: not valid JSON"), "{got:#?}");
-    assert!(has(code::SBOM_INVALID, "trace/sbom/other.spdx.json: neither a CycloneDX"), "{got:#?}");
-    assert!(has(code::SBOM_DUPLICATE_REF, "trace/sbom/bare.spdx.json: SPDXID `SPDXRef-a` is used by two packages"), "{got:#?}");
-    assert!(has(code::SBOM_NTIA, "trace/sbom/bare.spdx.json has no an author"), "{got:#?}");
+    assert!(
+        has(
+            code::SBOM_DUPLICATE_REF,
+            "trace/sbom/dup.cdx.json: bom-ref `tls` is used by two components"
+        ),
+        "{got:#?}"
+    );
+    assert!(
+        has(
+            code::SBOM_INVALID,
+            "trace/sbom/dup.cdx.json: the dependency graph names `qx`"
+        ),
+        "{got:#?}"
+    );
+    assert!(
+        has(
+            code::SBOM_INVALID,
+            "trace/sbom/old.cdx.json: CycloneDX specVersion `1.2` is not supported"
+        ),
+        "{got:#?}"
+    );
+    assert!(
+        has(
+            code::SBOM_INVALID,
+            "trace/sbom/cut.cdx.json: not valid JSON"
+        ),
+        "{got:#?}"
+    );
+    assert!(
+        has(
+            code::SBOM_INVALID,
+            "trace/sbom/other.spdx.json: neither a CycloneDX"
+        ),
+        "{got:#?}"
+    );
+    assert!(
+        has(
+            code::SBOM_DUPLICATE_REF,
+            "trace/sbom/bare.spdx.json: SPDXID `SPDXRef-a` is used by two packages"
+        ),
+        "{got:#?}"
+    );
+    assert!(
+        has(
+            code::SBOM_NTIA,
+            "trace/sbom/bare.spdx.json has no an author"
+        ),
+        "{got:#?}"
+    );
     // The duplicate is reported where the second one is written, with the first as related.
-    let d = p.diagnostics.0.iter().find(|d| d.code == code::SBOM_DUPLICATE_REF && d.message.contains("dup.cdx")).unwrap();
-    let mdbook_qms::diag::Location::Span(s) = d.location else { panic!("no span") };
+    let d = p
+        .diagnostics
+        .0
+        .iter()
+        .find(|d| d.code == code::SBOM_DUPLICATE_REF && d.message.contains("dup.cdx"))
+        .unwrap();
+    let mdbook_qms::diag::Location::Span(s) = d.location else {
+        panic!("no span")
+    };
     let f = p.sources.get(s.file);
     assert_eq!(f.line_col(s.start).0, 14);
     assert_eq!(f.line_col(d.related[0].0.start).0, 12);
@@ -309,11 +573,18 @@ const SPDX: &str = r#"{
 #[test]
 fn spdx_merges_with_items() {
     let osv = r#"{"id": "GHSA-okhttp", "modified": "2026-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "Maven", "name": "com.squareup.okhttp3:okhttp"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "4.0.0"}, {"fixed": "4.12.1"}]}]}]}"#;
-    let dir = project(&[("requirements/components.yaml", COMPONENTS), ("trace/sbom/app.spdx.json", SPDX), ("trace/osv/okhttp.json", osv)]);
+    let dir = project(&[
+        ("requirements/components.yaml", COMPONENTS),
+        ("trace/sbom/app.spdx.json", SPDX),
+        ("trace/osv/okhttp.json", osv),
+    ]);
     let p = load(dir.path());
     // app is the item CMP-APP; okhttp is synthesized and depends on nothing, app on it.
     let app = p.graph.get("CMP-APP").unwrap();
-    let ok = p.graph.get("CMP-OKHTTP-4-12-0").expect("synthesized from SPDX");
+    let ok = p
+        .graph
+        .get("CMP-OKHTTP-4-12-0")
+        .expect("synthesized from SPDX");
     let v = mdbook_qms::evidence::component_view(&p, ok);
     assert_eq!(v.supplier.as_deref(), Some("Square, Inc."));
     assert_eq!(v.end_of_support.as_deref(), Some("2027-06-30"));
@@ -381,7 +652,15 @@ fn vex_rules_kev_and_metrics() {
         ("trace/known_exploited_vulnerabilities.json", kev),
     ]);
     let p = load(dir.path());
-    let got = diags(&p, &[code::VEX_INCOMPLETE, code::KEV_NOT_FIXED, code::VULNERABILITY_DATES, code::VULNERABILITY_UNASSESSED]);
+    let got = diags(
+        &p,
+        &[
+            code::VEX_INCOMPLETE,
+            code::KEV_NOT_FIXED,
+            code::VULNERABILITY_DATES,
+            code::VULNERABILITY_UNASSESSED,
+        ],
+    );
     assert_eq!(
         got,
         [
@@ -402,9 +681,15 @@ fn vex_rules_kev_and_metrics() {
     // VUL-5's deployment date is out of order and left out.
     assert_eq!((t.patch_to_deploy, t.patch_to_deploy_n), (Some(20.0), 1));
     let html = metrics::render(&p);
-    assert!(html.contains("<td>66.7%</td><td>2 of 3 needing a patch (6 assessed in all)</td>"), "{html}");
+    assert!(
+        html.contains("<td>66.7%</td><td>2 of 3 needing a patch (6 assessed in all)</td>"),
+        "{html}"
+    );
 
-    let bad_kev = project(&[("trace/known_exploited_vulnerabilities.json", "{\"count\": 0}")]);
+    let bad_kev = project(&[(
+        "trace/known_exploited_vulnerabilities.json",
+        "{\"count\": 0}",
+    )]);
     let p = load(bad_kev.path());
     assert_eq!(diags(&p, &[code::KEV_INVALID]).len(), 1);
 }

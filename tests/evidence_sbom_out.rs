@@ -66,7 +66,11 @@ const ITEMS: &str = "\
 
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "book.toml", "[book]\ntitle = \"Pump\"\nsrc = \"book\"\n[preprocessor.qms]\n");
+    write(
+        dir.path(),
+        "book.toml",
+        "[book]\ntitle = \"Pump\"\nsrc = \"book\"\n[preprocessor.qms]\n",
+    );
     write(dir.path(), "book/SUMMARY.md", "# Summary\n");
     write(dir.path(), "requirements/items.yaml", ITEMS);
     write(dir.path(), "trace/sbom/fw.cdx.json", SBOM);
@@ -74,20 +78,39 @@ fn project() -> tempfile::TempDir {
 }
 
 fn run(dir: &Path, args: &[&str]) -> String {
-    let out = Command::cargo_bin("mdbook-qms").unwrap().arg("sbom").arg(dir).args(args).env("SOURCE_DATE_EPOCH", "1764288000").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .arg("sbom")
+        .arg(dir)
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1764288000")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 fn cyclonedx_validator() -> jsonschema::Validator {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cyclonedx");
-    let read = |name: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(data.join(name)).unwrap()).unwrap() };
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(data.join(name)).unwrap()).unwrap()
+    };
     let bom = read("bom-1.6.SNAPSHOT.schema.json");
     // bom-1.6's `$ref`s are relative to its `$id`, http://cyclonedx.org/schema/.
     let registry = jsonschema::Registry::new()
         .extend([
-            ("http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json".to_owned(), read("spdx.SNAPSHOT.schema.json")),
-            ("http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json".to_owned(), read("jsf-0.82.SNAPSHOT.schema.json")),
+            (
+                "http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json".to_owned(),
+                read("spdx.SNAPSHOT.schema.json"),
+            ),
+            (
+                "http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json".to_owned(),
+                read("jsf-0.82.SNAPSHOT.schema.json"),
+            ),
         ])
         .and_then(|b| b.prepare())
         .unwrap();
@@ -106,38 +129,71 @@ fn cyclonedx_is_valid_and_deterministic() {
     assert_eq!(first, run(dir.path(), &[]), "same input, same bytes");
     let doc: Value = serde_json::from_str(&first).unwrap();
     let validator = cyclonedx_validator();
-    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     // The schema is really applied: a wrong enum value is caught.
     let mut broken = doc.clone();
     broken["vulnerabilities"][0]["analysis"]["state"] = "fine".into();
     assert!(!validator.is_valid(&broken));
+    // ...and the SPDX license list it references is registered: an unknown id fails.
+    let mut broken = doc.clone();
+    broken["components"][0]["licenses"] = serde_json::json!([{"license": {"id": "NOT-A-LICENSE"}}]);
+    assert!(!validator.is_valid(&broken));
+    broken["components"][0]["licenses"] = serde_json::json!([{"license": {"id": "Apache-2.0"}}]);
+    assert!(validator.is_valid(&broken));
 
     assert_eq!(doc["specVersion"], "1.6");
     assert_eq!(doc["metadata"]["timestamp"], "2025-11-28T00:00:00Z");
     let comps = doc["components"].as_array().unwrap();
     let names: Vec<&str> = comps.iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["pump-fw", "mbedtls", "zephyr"], "in item id order: CMP-FW, CMP-MBEDTLS-.., CMP-ZEPHYR-..");
+    assert_eq!(
+        names,
+        ["pump-fw", "mbedtls", "zephyr"],
+        "in item id order: CMP-FW, CMP-MBEDTLS-.., CMP-ZEPHYR-.."
+    );
     let fw = &comps[0];
     assert_eq!(fw["type"], "firmware", "the SBOM's type is kept");
     assert_eq!(fw["bom-ref"], "pkg:generic/acme/pump-fw@1.0.0");
     assert_eq!(fw["supplier"]["name"], "Acme", "filled in from the SBOM");
-    let props: Vec<(&str, &str)> = fw["properties"].as_array().unwrap().iter().map(|p| (p["name"].as_str().unwrap(), p["value"].as_str().unwrap())).collect();
+    let props: Vec<(&str, &str)> = fw["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["value"].as_str().unwrap()))
+        .collect();
     assert!(props.contains(&("mdbook-qms:support-level", "active")));
     assert!(props.contains(&("mdbook-qms:end-of-support", "2031-12-31")));
     let deps = doc["dependencies"].as_array().unwrap();
     assert_eq!(deps[0]["ref"], "product");
-    assert_eq!(deps[0]["dependsOn"], serde_json::json!(["pkg:generic/acme/pump-fw@1.0.0"]));
-    assert_eq!(deps[1]["dependsOn"], serde_json::json!(["pkg:github/Mbed-TLS/mbedtls@v3.6.2", "pkg:github/zephyrproject-rtos/zephyr@v3.7.0"]));
+    assert_eq!(
+        deps[0]["dependsOn"],
+        serde_json::json!(["pkg:generic/acme/pump-fw@1.0.0"])
+    );
+    assert_eq!(
+        deps[1]["dependsOn"],
+        serde_json::json!([
+            "pkg:github/Mbed-TLS/mbedtls@v3.6.2",
+            "pkg:github/zephyrproject-rtos/zephyr@v3.7.0"
+        ])
+    );
     let v = doc["vulnerabilities"].as_array().unwrap();
     assert_eq!(v[0]["id"], "CVE-2025-27809");
     assert_eq!(v[0]["analysis"]["state"], "not_affected");
     assert_eq!(v[0]["analysis"]["justification"], "code_not_reachable");
-    assert_eq!(v[0]["ratings"][0]["score"], 4.8);
+    assert_eq!(
+        v[0]["ratings"][0]["score"], 5.4,
+        "CVSS 3.1 base score of the vector, as NVD gives it"
+    );
     assert_eq!(v[0]["ratings"][0]["method"], "CVSSv31");
     assert_eq!(v[1]["analysis"]["state"], "exploitable");
     assert_eq!(v[1]["ratings"][0]["method"], "CVSSv4");
-    assert_eq!(v[1]["affects"][0]["ref"], "pkg:github/zephyrproject-rtos/zephyr@v3.7.0");
+    assert_eq!(
+        v[1]["affects"][0]["ref"],
+        "pkg:github/zephyrproject-rtos/zephyr@v3.7.0"
+    );
     assert_eq!(v[2]["analysis"]["state"], "resolved");
 
     // --out writes the same bytes, atomically (no temporary file left behind).
@@ -161,17 +217,32 @@ fn openvex_statements() {
     assert_eq!(s[0]["vulnerability"]["name"], "CVE-2025-27809");
     assert_eq!(s[0]["status"], "not_affected");
     assert_eq!(s[0]["justification"], "vulnerable_code_not_in_execute_path");
-    assert_eq!(s[0]["products"][0]["@id"], "pkg:github/Mbed-TLS/mbedtls@v3.6.2");
+    assert_eq!(
+        s[0]["products"][0]["@id"],
+        "pkg:github/Mbed-TLS/mbedtls@v3.6.2"
+    );
     assert_eq!(s[1]["status"], "affected");
-    assert_eq!(s[1]["action_statement"], "Upgrade to Zephyr 3.7.1 in firmware 1.0.1.");
+    assert_eq!(
+        s[1]["action_statement"],
+        "Upgrade to Zephyr 3.7.1 in firmware 1.0.1."
+    );
     assert_eq!(s[2]["status"], "fixed");
 }
 
 #[test]
 fn a_project_with_errors_gets_no_sbom() {
     let dir = project();
-    write(dir.path(), "requirements/bad.yaml", "id: VUL-9\ntype: vulnerability\ntitle: x\ncomponents: CMP-NOPE\nstatus: fixed\n");
-    let out = Command::cargo_bin("mdbook-qms").unwrap().arg("sbom").arg(dir.path()).output().unwrap();
+    write(
+        dir.path(),
+        "requirements/bad.yaml",
+        "id: VUL-9\ntype: vulnerability\ntitle: x\ncomponents: CMP-NOPE\nstatus: fixed\n",
+    );
+    let out = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .arg("sbom")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("CMP-NOPE"));

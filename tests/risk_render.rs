@@ -52,7 +52,10 @@ fn dfd_draws_zones_nodes_and_linked_flows() {
     assert!(!svg.contains("data-id=\"AST-DATA\""));
     // Three flows, three arrows, each linking to its card; the legend names them.
     assert_eq!(svg.matches("marker-end=").count(), 3);
-    assert!(svg.contains(r##"href="qms/flow/requirements/model.html#FLOW-LOGIN""##), "{svg}");
+    assert!(
+        svg.contains(r##"href="qms/flow/requirements/model.html#FLOW-LOGIN""##),
+        "{svg}"
+    );
     assert!(svg.contains("<li value=\"3\">"));
     // Titles are escaped.
     assert!(svg.contains("Outside world &lt;untrusted&gt;") && svg.contains("User &amp; operator"));
@@ -69,8 +72,13 @@ fn heatmap_counts_and_links_every_risk() {
     let both = part(2);
     assert_eq!(both.matches("<table class=\"qms-heatmap").count(), 2);
     // Before: RISK-TAKEOVER critical x very-high is unacceptable.
-    assert!(both.contains("(3 risks, 1 unacceptable)") && both.contains("(3 risks, 0 unacceptable)"), "{both}");
-    assert!(both.contains(r#"title="critical severity, very-high exploitability: unacceptable" data-count="1""#));
+    assert!(
+        both.contains("(3 risks, 1 unacceptable)") && both.contains("(3 risks, 0 unacceptable)"),
+        "{both}"
+    );
+    assert!(both.contains(
+        r#"title="critical severity, very-high exploitability: unacceptable" data-count="1""#
+    ));
     let after = part(3);
     assert_eq!(after.matches("<table class=\"qms-heatmap").count(), 1);
     assert_eq!(after.matches("class=\"qms-ref\"").count(), 3);
@@ -81,5 +89,9 @@ fn stride_table_marks_threats_reasons_and_gaps() {
     let t = part(4);
     assert!(t.contains("6 elements") && t.contains("0 gaps"), "{t}");
     assert!(t.contains("n/a: An in-process call."));
-    assert_eq!(t.matches("qms-st-gap").count(), 1, "only the style rule mentions gaps");
+    assert_eq!(
+        t.matches("qms-st-gap").count(),
+        1,
+        "only the style rule mentions gaps"
+    );
 }

@@ -60,7 +60,10 @@ impl TestCase {
         if self.classname.is_empty() || self.name.starts_with(&self.classname) {
             return vec![self.name.clone()];
         }
-        vec![format!("{}::{}", self.classname, self.name), format!("{}.{}", self.classname, self.name)]
+        vec![
+            format!("{}::{}", self.classname, self.name),
+            format!("{}.{}", self.classname, self.name),
+        ]
     }
 }
 
@@ -85,24 +88,46 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
     let mut depth = 0usize;
     let err = |at: usize, msg: String| {
         let end = (at + 1).min(text.len());
-        Diagnostic::new(code::JUNIT_INVALID, format!("{}: {msg}", crate::source::display_path(&source.path)))
-            .at(Span { file, start: at.min(text.len()), end })
+        Diagnostic::new(
+            code::JUNIT_INVALID,
+            format!("{}: {msg}", crate::source::display_path(&source.path)),
+        )
+        .at(Span {
+            file,
+            start: at.min(text.len()),
+            end,
+        })
     };
     loop {
         let at = reader.buffer_position() as usize;
         let event = match reader.read_event() {
             Ok(e) => e,
-            Err(e) => return Err(err(reader.error_position() as usize, format!("malformed XML: {e}"))),
+            Err(e) => {
+                return Err(err(
+                    reader.error_position() as usize,
+                    format!("malformed XML: {e}"),
+                ))
+            }
         };
         match event {
             Event::DocType(_) => {
-                return Err(err(at, "a DOCTYPE is not allowed in test results (entities are never expanded)".into())
-                    .help("JUnit XML needs no DTD; remove the <!DOCTYPE ...> declaration"))
+                return Err(err(
+                    at,
+                    "a DOCTYPE is not allowed in test results (entities are never expanded)".into(),
+                )
+                .help("JUnit XML needs no DTD; remove the <!DOCTYPE ...> declaration"))
             }
             Event::GeneralRef(r) => {
-                let ok = r.is_char_ref() || matches!(&*r.xml10_content(), "lt" | "gt" | "amp" | "apos" | "quot");
+                let ok = r.is_char_ref()
+                    || matches!(&*r.xml10_content(), "lt" | "gt" | "amp" | "apos" | "quot");
                 if !ok {
-                    return Err(err(at, format!("undefined entity `&{};` (entities are never expanded)", r.xml10_content())));
+                    return Err(err(
+                        at,
+                        format!(
+                            "undefined entity `&{};` (entities are never expanded)",
+                            r.xml10_content()
+                        ),
+                    ));
                 }
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
@@ -122,11 +147,19 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
                 match name.as_str() {
                     "testsuites" | "testsuite" => {
                         let ts = match attr("timestamp") {
-                            Some(t) => Some(parse_timestamp(&t).ok_or_else(|| err(at, format!("`timestamp=\"{t}\"` is not an ISO 8601 date and time")))?),
+                            Some(t) => Some(parse_timestamp(&t).ok_or_else(|| {
+                                err(
+                                    at,
+                                    format!("`timestamp=\"{t}\"` is not an ISO 8601 date and time"),
+                                )
+                            })?),
                             None => None,
                         };
                         if !empty {
-                            suites.push(Frame { name: attr("name").unwrap_or_default(), timestamp: ts });
+                            suites.push(Frame {
+                                name: attr("name").unwrap_or_default(),
+                                timestamp: ts,
+                            });
                         }
                     }
                     "testcase" => {
@@ -142,7 +175,11 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
                         };
                         let case = TestCase {
                             file,
-                            span: Span { file, start: at, end: reader.buffer_position() as usize },
+                            span: Span {
+                                file,
+                                start: at,
+                                end: reader.buffer_position() as usize,
+                            },
                             suites: suites.iter().map(|f| f.name.clone()).collect(),
                             classname: attr("classname").unwrap_or_default(),
                             name: case_name,
@@ -158,7 +195,8 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
                             current = Some(case);
                         }
                     }
-                    "failure" | "error" | "skipped" | "flakyFailure" | "rerunFailure" | "flakyError" | "rerunError" => {
+                    "failure" | "error" | "skipped" | "flakyFailure" | "rerunFailure"
+                    | "flakyError" | "rerunError" => {
                         if let Some(case) = current.as_mut() {
                             let outcome = match name.as_str() {
                                 "failure" => Outcome::Failed,
@@ -204,18 +242,30 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
             Event::Text(t) => {
                 if let (Some(case), Some(_)) = (current.as_mut(), in_result) {
                     if case.message.is_none() {
-                        let body = t.xml10_content();
-                        let first = body.lines().map(str::trim).find(|l| !l.is_empty());
-                        case.message = first.map(str::to_owned);
+                        case.message = first_line(&t.xml10_content());
+                    }
+                }
+            }
+            // GoogleTest writes failure bodies as CDATA.
+            Event::CData(t) => {
+                if let (Some(case), Some(_)) = (current.as_mut(), in_result) {
+                    if case.message.is_none() {
+                        case.message = first_line(&t.xml10_content());
                     }
                 }
             }
             Event::Eof => {
                 if !root_seen {
-                    return Err(err(0, "not a JUnit report: the file holds no XML element".into()));
+                    return Err(err(
+                        0,
+                        "not a JUnit report: the file holds no XML element".into(),
+                    ));
                 }
                 if depth > 0 || current.is_some() {
-                    return Err(err(text.len().saturating_sub(1), "the file ends before its elements are closed (truncated?)".into()));
+                    return Err(err(
+                        text.len().saturating_sub(1),
+                        "the file ends before its elements are closed (truncated?)".into(),
+                    ));
                 }
                 break;
             }
@@ -223,6 +273,10 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
         }
     }
     Ok(cases)
+}
+
+fn first_line(body: &str) -> Option<String> {
+    body.lines().map(str::trim).find(|l| !l.is_empty()).map(str::to_owned)
 }
 
 /// The attributes of a tag, with the predefined entities and character references

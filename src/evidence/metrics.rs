@@ -38,7 +38,8 @@ pub fn compute(project: &Project) -> Tplc {
         }
         t.total += 1;
         let date = |k: &str| item.text(k).and_then(parse_date);
-        let (identified, patched, deployed) = (date("identified"), date("patched"), date("deployed"));
+        let (identified, patched, deployed) =
+            (date("identified"), date("patched"), date("deployed"));
         let status = item.text("status").unwrap_or("");
         if matches!(status, "affected" | "fixed") || patched.is_some() {
             t.needing_patch += 1;
@@ -72,7 +73,9 @@ pub fn compute(project: &Project) -> Tplc {
 pub fn render(project: &Project) -> String {
     let t = compute(project);
     let mut out = String::from("<table class=\"qms-table qms-metrics\"><thead><tr><th>Measure (TPLC)</th><th>Value</th><th>Based on</th></tr></thead><tbody>");
-    let pct = t.patched_percent().map_or("n/a".to_owned(), |p| format!("{p:.1}%"));
+    let pct = t
+        .patched_percent()
+        .map_or("n/a".to_owned(), |p| format!("{p:.1}%"));
     let _ = write!(
         out,
         "<tr><td>Identified vulnerabilities patched</td><td>{pct}</td><td>{} of {} needing a patch ({} assessed in all)</td></tr>",

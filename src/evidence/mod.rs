@@ -93,8 +93,14 @@ impl Evidence {
     }
 
     /// The SBOM entries that stand for a component item.
-    pub fn sbom_components<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a sbom::Component> + 'a {
-        self.sboms.iter().flat_map(|s| s.components.iter()).filter(move |c| c.item.as_deref() == Some(id))
+    pub fn sbom_components<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> impl Iterator<Item = &'a sbom::Component> + 'a {
+        self.sboms
+            .iter()
+            .flat_map(|s| s.components.iter())
+            .filter(move |c| c.item.as_deref() == Some(id))
     }
 }
 
@@ -111,10 +117,13 @@ pub fn glob_match(pattern: &str, path: &str) -> bool {
             if go(rest_after_slash, t, slash) {
                 return true;
             }
-            return (0..t.len()).any(|i| t[i] == b'/' && go(rest_after_slash, &t[i + 1..], slash)) || (rest.is_empty());
+            return (0..t.len()).any(|i| t[i] == b'/' && go(rest_after_slash, &t[i + 1..], slash))
+                || (rest.is_empty());
         }
         match p[0] {
-            b'*' => (0..=t.len()).take_while(|&i| i == 0 || !slash || t[i - 1] != b'/').any(|i| go(&p[1..], &t[i..], slash)),
+            b'*' => (0..=t.len())
+                .take_while(|&i| i == 0 || !slash || t[i - 1] != b'/')
+                .any(|i| go(&p[1..], &t[i..], slash)),
             b'?' => !t.is_empty() && (!slash || t[0] != b'/') && go(&p[1..], &t[1..], slash),
             c => !t.is_empty() && t[0] == c && go(&p[1..], &t[1..], slash),
         }
@@ -204,14 +213,27 @@ fn trace_files(config: &Config) -> (Vec<PathBuf>, Vec<PathBuf>) {
     if !trace.is_dir() {
         return (files, outside);
     }
-    let root = config.root.canonicalize().unwrap_or_else(|_| config.root.clone());
-    for entry in walkdir::WalkDir::new(&trace).follow_links(false).sort_by_file_name().into_iter().flatten() {
-        let Ok(rel) = entry.path().strip_prefix(&trace) else { continue };
+    let root = config
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| config.root.clone());
+    for entry in walkdir::WalkDir::new(&trace)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+    {
+        let Ok(rel) = entry.path().strip_prefix(&trace) else {
+            continue;
+        };
         if entry.file_type().is_dir() {
             continue;
         }
         if entry.path_is_symlink() {
-            let inside = entry.path().canonicalize().map(|p| p.starts_with(&root) && p.is_file());
+            let inside = entry
+                .path()
+                .canonicalize()
+                .map(|p| p.starts_with(&root) && p.is_file());
             match inside {
                 Ok(true) => {}
                 _ => {
@@ -226,7 +248,12 @@ fn trace_files(config: &Config) -> (Vec<PathBuf>, Vec<PathBuf>) {
 }
 
 /// Reads the evidence files and returns the component items synthesized from SBOMs.
-pub fn load(config: &Config, sources: &mut SourceMap, raw: &[RawItem], diags: &mut Diagnostics) -> (Evidence, Vec<RawItem>) {
+pub fn load(
+    config: &Config,
+    sources: &mut SourceMap,
+    raw: &[RawItem],
+    diags: &mut Diagnostics,
+) -> (Evidence, Vec<RawItem>) {
     let mut ev = Evidence::default();
     let (files, outside) = trace_files(config);
     for rel in outside {
@@ -253,21 +280,22 @@ pub fn load(config: &Config, sources: &mut SourceMap, raw: &[RawItem], diags: &m
             junit.push(rel);
         }
     }
-    let read = |list: Vec<PathBuf>, sources: &mut SourceMap, diags: &mut Diagnostics| -> Vec<FileId> {
-        let paths: Vec<PathBuf> = list.into_iter().map(|r| config.trace.join(r)).collect();
-        let before = diags.0.len();
-        let ids = crate::load::read_files(&config.root, paths, sources, diags);
-        // read_files keeps unreadable files known; only parse the good ones.
-        let bad: Vec<FileId> = diags.0[before..]
-            .iter()
-            .filter_map(|d| match d.location {
-                crate::diag::Location::Span(s) => Some(s.file),
-                crate::diag::Location::File(f) => Some(f),
-                crate::diag::Location::None => None,
-            })
-            .collect();
-        ids.into_iter().filter(|id| !bad.contains(id)).collect()
-    };
+    let read =
+        |list: Vec<PathBuf>, sources: &mut SourceMap, diags: &mut Diagnostics| -> Vec<FileId> {
+            let paths: Vec<PathBuf> = list.into_iter().map(|r| config.trace.join(r)).collect();
+            let before = diags.0.len();
+            let ids = crate::load::read_files(&config.root, paths, sources, diags);
+            // read_files keeps unreadable files known; only parse the good ones.
+            let bad: Vec<FileId> = diags.0[before..]
+                .iter()
+                .filter_map(|d| match d.location {
+                    crate::diag::Location::Span(s) => Some(s.file),
+                    crate::diag::Location::File(f) => Some(f),
+                    crate::diag::Location::None => None,
+                })
+                .collect();
+            ids.into_iter().filter(|id| !bad.contains(id)).collect()
+        };
     let junit_ids = read(junit, sources, diags);
     for &file in &junit_ids {
         match junit::parse(file, sources.get(file)) {
@@ -312,7 +340,11 @@ fn read_kev(file: FileId, sources: &SourceMap) -> Result<BTreeSet<String>, Diagn
             .in_file(file)
             .help("download the catalogue as JSON from https://www.cisa.gov/known-exploited-vulnerabilities-catalog")
     })?;
-    Ok(list.iter().filter_map(|v| v.get("cveID").and_then(J::as_str)).map(str::to_ascii_uppercase).collect())
+    Ok(list
+        .iter()
+        .filter_map(|v| v.get("cveID").and_then(J::as_str))
+        .map(str::to_ascii_uppercase)
+        .collect())
 }
 
 /// Runs the evidence checks on a linked project and stores the results in it.
@@ -341,12 +373,26 @@ fn strings(v: Option<&J>) -> Vec<String> {
 
 /// Verification status of every test item, from the matched JUnit cases.
 fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) {
-    if ev.junit_files.is_empty() {
+    // Without any result there is nothing to compare with: no statuses, no warnings.
+    if ev.cases.is_empty() {
         return;
     }
     let names: Vec<Vec<String>> = ev.cases.iter().map(TestCase::full_names).collect();
     let mut used = vec![false; ev.cases.len()];
     let history = history_for_staleness(project);
+    let committed: HashMap<FileId, Option<i64>> = match history {
+        Some(_) => ev
+            .junit_files
+            .iter()
+            .map(|&f| {
+                (
+                    f,
+                    last_commit_time(&project.config.root, &project.sources.get(f).path),
+                )
+            })
+            .collect(),
+        None => HashMap::new(),
+    };
     for (i, item) in project.items.iter().enumerate() {
         if item.ty != "test" || !is_primary(project, i) {
             continue;
@@ -371,15 +417,31 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
         let span = item.span_of("evidence");
         let case_name = |c: usize| {
             let tc = &ev.cases[c];
-            if tc.classname.is_empty() { tc.name.clone() } else { format!("{}::{}", tc.classname, tc.name) }
+            if tc.classname.is_empty() {
+                tc.name.clone()
+            } else {
+                format!("{}::{}", tc.classname, tc.name)
+            }
         };
-        let failed: Vec<usize> = cases.iter().copied().filter(|&c| ev.cases[c].outcome >= Outcome::Failed).collect();
+        let failed: Vec<usize> = cases
+            .iter()
+            .copied()
+            .filter(|&c| ev.cases[c].outcome >= Outcome::Failed)
+            .collect();
         let (status, detail) = if !failed.is_empty() {
             let first = &ev.cases[failed[0]];
             let detail = format!(
                 "{} failed{}",
-                failed.iter().map(|&c| case_name(c)).collect::<Vec<_>>().join(", "),
-                first.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                failed
+                    .iter()
+                    .map(|&c| case_name(c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                first
+                    .message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
             );
             ds.push(
                 Diagnostic::new(code::TEST_FAILED, format!("{}: {detail}", item.id))
@@ -404,42 +466,77 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
                 Diagnostic::new(code::TEST_RESULT_MISSING, format!("{}: {detail}", item.id))
                     .at(span)
                     .item(&item.id)
-                    .help("run the tests and put their JUnit XML under trace/, or correct the names"),
+                    .help(
+                        "run the tests and put their JUnit XML under trace/, or correct the names",
+                    ),
             );
             (Status::Missing, detail)
-        } else if cases.iter().all(|&c| ev.cases[c].outcome == Outcome::Skipped) {
+        } else if cases
+            .iter()
+            .all(|&c| ev.cases[c].outcome == Outcome::Skipped)
+        {
             let first = &ev.cases[cases[0]];
-            let detail = format!("skipped{}", first.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default());
+            let detail = format!(
+                "skipped{}",
+                first
+                    .message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            );
             ds.push(
-                Diagnostic::new(code::TEST_SKIPPED, format!("{}: every test case was {detail}", item.id))
-                    .at(span)
-                    .item(&item.id)
-                    .related(first.span, "the skipped test case"),
+                Diagnostic::new(
+                    code::TEST_SKIPPED,
+                    format!("{}: every test case was {detail}", item.id),
+                )
+                .at(span)
+                .item(&item.id)
+                .related(first.span, "the skipped test case"),
             );
             (Status::Skipped, detail)
         } else {
-            match stale_reason(project, i, &cases, ev, history.as_ref()) {
+            match stale_reason(project, i, &cases, ev, history.as_ref(), &committed) {
                 Some(detail) => {
                     ds.push(
-                        Diagnostic::new(code::TEST_RESULT_STALE, format!("{}: the result is stale: {detail}", item.id))
-                            .at(span)
-                            .item(&item.id)
-                            .help("run the tests again and refresh the results under trace/"),
+                        Diagnostic::new(
+                            code::TEST_RESULT_STALE,
+                            format!("{}: the result is stale: {detail}", item.id),
+                        )
+                        .at(span)
+                        .item(&item.id)
+                        .help("run the tests again and refresh the results under trace/"),
                     );
                     (Status::Stale, detail)
                 }
                 None => (Status::Passed, format!("{} passed", cases.len())),
             }
         };
-        ev.verification.insert(item.id.clone(), Verification { status, cases, detail });
+        ev.verification.insert(
+            item.id.clone(),
+            Verification {
+                status,
+                cases,
+                detail,
+            },
+        );
     }
     for &file in &ev.junit_files {
-        let unmatched: Vec<usize> = (0..ev.cases.len()).filter(|&c| ev.cases[c].file == file && !used[c]).collect();
+        let unmatched: Vec<usize> = (0..ev.cases.len())
+            .filter(|&c| ev.cases[c].file == file && !used[c])
+            .collect();
         if unmatched.is_empty() {
             continue;
         }
-        let shown: Vec<String> = unmatched.iter().take(5).map(|&c| ev.cases[c].full_names()[0].clone()).collect();
-        let more = if unmatched.len() > 5 { format!(" and {} more", unmatched.len() - 5) } else { String::new() };
+        let shown: Vec<String> = unmatched
+            .iter()
+            .take(5)
+            .map(|&c| ev.cases[c].full_names()[0].clone())
+            .collect();
+        let more = if unmatched.len() > 5 {
+            format!(" and {} more", unmatched.len() - 5)
+        } else {
+            String::new()
+        };
         ds.push(
             Diagnostic::new(
                 code::TEST_RESULT_UNMATCHED,
@@ -467,19 +564,83 @@ fn history_for_staleness(project: &Project) -> Option<crate::history::History> {
     h.is_available().then_some(h)
 }
 
+/// When the last commit that changed `rel` (relative to the project root) was made.
+/// Walks first parents from HEAD, newest first, up to a bound; `None` when the file was
+/// never committed or the repository cannot be read.
+pub fn last_commit_time(root: &Path, rel: &Path) -> Option<i64> {
+    let repo = git2::Repository::discover(root).ok()?;
+    let workdir = repo.workdir()?.canonicalize().ok()?;
+    let abs = root.canonicalize().ok()?.join(rel);
+    let path = abs.strip_prefix(&workdir).ok()?;
+    let mut commit = repo.head().ok()?.peel_to_commit().ok()?;
+    let entry_id = |c: &git2::Commit| {
+        c.tree()
+            .ok()
+            .and_then(|t| t.get_path(path).ok())
+            .map(|e| e.id())
+    };
+    let mut current = entry_id(&commit)?;
+    for _ in 0..100_000 {
+        let Ok(parent) = commit.parent(0) else {
+            return Some(commit.time().seconds());
+        };
+        match entry_id(&parent) {
+            Some(id) if id == current => commit = parent,
+            _ => return Some(commit.time().seconds()),
+        }
+        current = entry_id(&commit)?;
+    }
+    None
+}
+
 /// Why the result of a passing test item is stale: the test item, or an item it
-/// verifies, changed (committed) after the oldest of its results ran.
-fn stale_reason(project: &Project, test: usize, cases: &[usize], ev: &Evidence, history: Option<&crate::history::History>) -> Option<String> {
+/// verifies, changed (committed) after its results. A result counts from when it ran
+/// (the JUnit `timestamp`) or from when its file was last committed, whichever is
+/// later: committing a result file records it as the evidence at that commit.
+fn stale_reason(
+    project: &Project,
+    test: usize,
+    cases: &[usize],
+    ev: &Evidence,
+    history: Option<&crate::history::History>,
+    committed: &HashMap<FileId, Option<i64>>,
+) -> Option<String> {
     let history = history?;
-    let ran = cases.iter().map(|&c| ev.cases[c].timestamp).collect::<Option<Vec<i64>>>()?.into_iter().min()?;
+    let recorded = |c: usize| {
+        let committed = committed.get(&ev.cases[c].file).copied().flatten();
+        match (ev.cases[c].timestamp, committed) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    };
+    let ran = cases
+        .iter()
+        .map(|&c| recorded(c))
+        .collect::<Option<Vec<i64>>>()?
+        .into_iter()
+        .min()?;
     let mut ids = vec![test];
-    ids.extend(project.graph.out(test).filter(|l| l.field == "verifies").map(|l| l.to));
+    ids.extend(
+        project
+            .graph
+            .out(test)
+            .filter(|l| l.field == "verifies")
+            .map(|l| l.to),
+    );
     let mut worst: Option<(i64, String)> = None;
     for i in ids {
         let id = &project.items[i].id;
         if let Some(c) = history.last_changed(id) {
             if c.time > ran && worst.as_ref().is_none_or(|(t, _)| c.time > *t) {
-                worst = Some((c.time, format!("{id} changed on {} ({}) after the tests ran on {}", c.day(), c.short, day_of(ran))));
+                worst = Some((
+                    c.time,
+                    format!(
+                        "{id} changed on {} ({}) after the results of {}",
+                        c.day(),
+                        c.short,
+                        day_of(ran)
+                    ),
+                ));
             }
         }
     }
@@ -558,8 +719,14 @@ fn check_components(project: &Project, ev: &Evidence, ds: &mut Vec<Diagnostic>) 
         }
         if !doc_missing.is_empty() {
             ds.push(
-                Diagnostic::new(code::SBOM_NTIA, format!("{path} has no {} (NTIA minimum elements)", doc_missing.join(", no ")))
-                    .in_file(sbom.file),
+                Diagnostic::new(
+                    code::SBOM_NTIA,
+                    format!(
+                        "{path} has no {} (NTIA minimum elements)",
+                        doc_missing.join(", no ")
+                    ),
+                )
+                .in_file(sbom.file),
             );
         }
         // Per element, one diagnostic listing the components that lack it.
@@ -567,7 +734,11 @@ fn check_components(project: &Project, ev: &Evidence, ds: &mut Vec<Diagnostic>) 
         let mut unsupported: Vec<&sbom::Component> = Vec::new();
         let mut ended: Vec<(&sbom::Component, String)> = Vec::new();
         for c in &sbom.components {
-            let view = c.item.as_deref().and_then(|id| project.graph.get(id)).map(|i| component_view(project, i));
+            let view = c
+                .item
+                .as_deref()
+                .and_then(|id| project.graph.get(id))
+                .map(|i| component_view(project, i));
             let get = |k: &str| -> bool {
                 let from_view = view.as_ref().is_some_and(|v| match k {
                     "supplier" => v.supplier.is_some(),
@@ -589,7 +760,10 @@ fn check_components(project: &Project, ev: &Evidence, ds: &mut Vec<Diagnostic>) 
                 }
             }
             if sbom.has_dependencies && !c.in_dependencies {
-                lacking.entry("a dependency relationship").or_default().push(c);
+                lacking
+                    .entry("a dependency relationship")
+                    .or_default()
+                    .push(c);
             }
             // Support data of components that exist only in the SBOM is checked here,
             // per SBOM; component items are checked one by one below.
@@ -598,7 +772,11 @@ fn check_components(project: &Project, ev: &Evidence, ds: &mut Vec<Diagnostic>) 
                 if v.support.is_none() || v.end_of_support.is_none() {
                     unsupported.push(c);
                 }
-                if let Some(eos) = v.end_of_support.as_deref().filter(|e| parse_date(e).is_some_and(|d| d < today)) {
+                if let Some(eos) = v
+                    .end_of_support
+                    .as_deref()
+                    .filter(|e| parse_date(e).is_some_and(|d| d < today))
+                {
                     ended.push((c, eos.to_owned()));
                 }
             }
@@ -610,7 +788,11 @@ fn check_components(project: &Project, ev: &Evidence, ds: &mut Vec<Diagnostic>) 
         };
         let list = |cs: &[&sbom::Component]| {
             let shown: Vec<String> = cs.iter().take(6).map(|c| label(c)).collect();
-            let more = if cs.len() > 6 { format!(" and {} more", cs.len() - 6) } else { String::new() };
+            let more = if cs.len() > 6 {
+                format!(" and {} more", cs.len() - 6)
+            } else {
+                String::new()
+            };
             format!("{}{more}", shown.join(", "))
         };
         let place = |d: Diagnostic, c: &sbom::Component| match c.span {
@@ -637,16 +819,28 @@ fn check_components(project: &Project, ev: &Evidence, ds: &mut Vec<Diagnostic>) 
             let cs: Vec<&sbom::Component> = ended.iter().map(|(c, _)| *c).collect();
             let d = Diagnostic::new(
                 code::COMPONENT_END_OF_SUPPORT,
-                format!("{path}: the support of {} ended: {}", list(&cs), ended.iter().map(|(_, e)| e.as_str()).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "{path}: the support of {} ended: {}",
+                    list(&cs),
+                    ended
+                        .iter()
+                        .map(|(_, e)| e.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             );
             ds.push(place(d, cs[0]));
         }
     }
     for (i, item) in project.items.iter().enumerate() {
-        if item.ty != "component" || !is_primary(project, i) || !matches!(item.home, crate::model::Home::File(_) | crate::model::Home::Chapter { .. }) {
+        if item.ty != "component" || !is_primary(project, i) {
             continue;
         }
-        if ev.sboms.iter().any(|s| s.components.iter().any(|c| c.synthesized && c.item.as_deref() == Some(item.id.as_str()))) {
+        if ev.sboms.iter().any(|s| {
+            s.components
+                .iter()
+                .any(|c| c.synthesized && c.item.as_deref() == Some(item.id.as_str()))
+        }) {
             continue;
         }
         let v = component_view(project, i);
@@ -682,7 +876,11 @@ fn check_components(project: &Project, ev: &Evidence, ds: &mut Vec<Diagnostic>) 
 pub(crate) fn span_in(project: &Project, file: FileId, key: &str, value: &str) -> Span {
     let text = &project.sources.get(file).text;
     let at = sbom::locate(text, key, value).unwrap_or(0);
-    Span { file, start: at, end: (at + 1).min(text.len()) }
+    Span {
+        file,
+        start: at,
+        end: (at + 1).min(text.len()),
+    }
 }
 
 /// The newest commit time of the repository holding `root`, as RFC 3339, for output
@@ -701,5 +899,11 @@ pub fn commit_time(root: &Path) -> Option<String> {
 
 pub fn rfc3339(secs: i64) -> String {
     let rem = secs.rem_euclid(86_400);
-    format!("{}T{:02}:{:02}:{:02}Z", day_of(secs), rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        day_of(secs),
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }

@@ -77,7 +77,11 @@ pub fn parse(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) -> 
     };
     let at = |key: &str, value: &str| {
         let a = super::sbom::locate(text, key, value).unwrap_or(0);
-        Span { file, start: a, end: (a + 1).min(text.len()) }
+        Span {
+            file,
+            start: a,
+            end: (a + 1).min(text.len()),
+        }
     };
     let Some(id) = s(json.get("id")) else {
         diags.push(
@@ -88,7 +92,12 @@ pub fn parse(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) -> 
         return None;
     };
     let mut affected = Vec::new();
-    for a in json.get("affected").and_then(J::as_array).into_iter().flatten() {
+    for a in json
+        .get("affected")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+    {
         let pkg = a.get("package");
         let ecosystem = s(pkg.and_then(|p| p.get("ecosystem"))).unwrap_or_default();
         let name = s(pkg.and_then(|p| p.get("name"))).unwrap_or_default();
@@ -110,20 +119,41 @@ pub fn parse(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) -> 
                     bad = true;
                     break;
                 };
-                let (k, v) = obj.iter().next().map(|(k, v)| (k.as_str(), v.as_str().unwrap_or(""))).unwrap_or(("", ""));
+                let (k, v) = obj
+                    .iter()
+                    .next()
+                    .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")))
+                    .unwrap_or(("", ""));
                 let kind_ev = match k {
                     "introduced" => EventKind::Introduced,
                     "fixed" => EventKind::Fixed,
                     "last_affected" => EventKind::LastAffected,
                     "limit" => EventKind::Limit,
                     other => {
-                        diags.push(Diagnostic::new(code::OSV_INVALID, format!("{path}: unknown range event `{other}` in {id}")).at(at(other, v)));
+                        diags.push(
+                            Diagnostic::new(
+                                code::OSV_INVALID,
+                                format!("{path}: unknown range event `{other}` in {id}"),
+                            )
+                            .at(at(other, v)),
+                        );
                         bad = true;
                         break;
                     }
                 };
-                if kind == "SEMVER" && !(kind_ev == EventKind::Introduced && v == "0") && version::parse_semver(v).is_none() {
-                    diags.push(Diagnostic::new(code::OSV_INVALID, format!("{path}: `{v}` in a SEMVER range of {id} is not a semantic version")).at(at(k, v)));
+                if kind == "SEMVER"
+                    && !(kind_ev == EventKind::Introduced && v == "0")
+                    && version::parse_semver(v).is_none()
+                {
+                    diags.push(
+                        Diagnostic::new(
+                            code::OSV_INVALID,
+                            format!(
+                                "{path}: `{v}` in a SEMVER range of {id} is not a semantic version"
+                            ),
+                        )
+                        .at(at(k, v)),
+                    );
                     bad = true;
                     break;
                 }
@@ -135,13 +165,26 @@ pub fn parse(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) -> 
             match kind.as_str() {
                 "SEMVER" | "ECOSYSTEM" | "GIT" => {}
                 other => {
-                    diags.push(Diagnostic::new(code::OSV_INVALID, format!("{path}: unknown range type `{other}` in {id}")).at(at("type", other)).help("OSV range types: SEMVER, ECOSYSTEM, GIT"));
+                    diags.push(
+                        Diagnostic::new(
+                            code::OSV_INVALID,
+                            format!("{path}: unknown range type `{other}` in {id}"),
+                        )
+                        .at(at("type", other))
+                        .help("OSV range types: SEMVER, ECOSYSTEM, GIT"),
+                    );
                     bad = true;
                     break;
                 }
             }
             if !events.iter().any(|(k, _)| *k == EventKind::Introduced) {
-                diags.push(Diagnostic::new(code::OSV_INVALID, format!("{path}: a range of {id} has no `introduced` event")).at(at("id", &id)));
+                diags.push(
+                    Diagnostic::new(
+                        code::OSV_INVALID,
+                        format!("{path}: a range of {id} has no `introduced` event"),
+                    )
+                    .at(at("id", &id)),
+                );
                 bad = true;
                 break;
             }
@@ -157,8 +200,21 @@ pub fn parse(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) -> 
                     .help(format!("ordered ecosystems: {}", version::KNOWN.join(", "))),
             );
         }
-        let versions = a.get("versions").and_then(J::as_array).into_iter().flatten().filter_map(|v| s(Some(v))).collect();
-        affected.push(Affected { ecosystem, name, purl, ranges, versions, scheme });
+        let versions = a
+            .get("versions")
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| s(Some(v)))
+            .collect();
+        affected.push(Affected {
+            ecosystem,
+            name,
+            purl,
+            ranges,
+            versions,
+            scheme,
+        });
     }
     let cvss = json
         .get("severity")
@@ -171,7 +227,13 @@ pub fn parse(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) -> 
     Some(Record {
         file,
         id,
-        aliases: json.get("aliases").and_then(J::as_array).into_iter().flatten().filter_map(|v| s(Some(v))).collect(),
+        aliases: json
+            .get("aliases")
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| s(Some(v)))
+            .collect(),
         summary: s(json.get("summary")),
         cvss,
         affected,
@@ -216,7 +278,11 @@ pub fn same_package(affected: &Affected, purl: &str) -> bool {
     match ecosystem_of(purl) {
         Some((eco, name)) => {
             let a_eco = affected.ecosystem.split(':').next().unwrap_or("");
-            let a_name = if eco == "PyPI" { affected.name.to_ascii_lowercase().replace(['_', '.'], "-") } else { affected.name.clone() };
+            let a_name = if eco == "PyPI" {
+                affected.name.to_ascii_lowercase().replace(['_', '.'], "-")
+            } else {
+                affected.name.clone()
+            };
             a_eco == eco && a_name == name
         }
         None => false,
@@ -231,7 +297,11 @@ pub fn component_version(purl: &str, version: Option<&str>) -> Option<String> {
 /// Whether `version` of the package is affected.
 pub fn is_affected(affected: &Affected, version: &str) -> bool {
     let norm = |v: &str| v.strip_prefix('v').unwrap_or(v).to_owned();
-    if affected.versions.iter().any(|v| v == version || norm(v) == norm(version)) {
+    if affected
+        .versions
+        .iter()
+        .any(|v| v == version || norm(v) == norm(version))
+    {
         return true;
     }
     affected.ranges.iter().any(|r| {
@@ -264,7 +334,10 @@ pub fn range_affects(scheme: Scheme, events: &[(EventKind, String)], version: &s
     if version::compare(scheme, version, version).is_none() {
         return false;
     }
-    let mut sorted: Vec<&(EventKind, String)> = events.iter().filter(|(k, _)| *k != EventKind::Limit).collect();
+    let mut sorted: Vec<&(EventKind, String)> = events
+        .iter()
+        .filter(|(k, _)| *k != EventKind::Limit)
+        .collect();
     sorted.sort_by(|a, b| cmp(&a.1, &b.1).unwrap_or(Ordering::Equal));
     let mut affected = false;
     for (kind, v) in sorted {

@@ -22,17 +22,30 @@ pub fn badge(page: &Page, index: usize) -> String {
 /// `{{#qms results}}`: every test item with its status and what the results say.
 pub fn results(page: &Page) -> String {
     let project = page.project;
-    let mut tests: Vec<usize> = (0..project.items.len()).filter(|&i| project.items[i].ty == "test" && is_primary(project, i)).collect();
+    let mut tests: Vec<usize> = (0..project.items.len())
+        .filter(|&i| project.items[i].ty == "test" && is_primary(project, i))
+        .collect();
     tests.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));
     let ev = &project.evidence;
     let mut counts = [0usize; 5];
     let mut body = String::new();
     for &i in &tests {
         let item = &project.items[i];
-        let Some(v) = ev.verification(&item.id) else { continue };
+        let Some(v) = ev.verification(&item.id) else {
+            continue;
+        };
         counts[v.status as usize] += 1;
-        let tally = |o: Outcome| v.cases.iter().filter(|&&c| ev.cases[c].outcome == o).count();
-        let (p, f, s) = (tally(Outcome::Passed), tally(Outcome::Failed) + tally(Outcome::Error), tally(Outcome::Skipped));
+        let tally = |o: Outcome| {
+            v.cases
+                .iter()
+                .filter(|&&c| ev.cases[c].outcome == o)
+                .count()
+        };
+        let (p, f, s) = (
+            tally(Outcome::Passed),
+            tally(Outcome::Failed) + tally(Outcome::Error),
+            tally(Outcome::Skipped),
+        );
         let _ = write!(
             body,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{p} passed, {f} failed, {s} skipped</td><td>{}</td></tr>",
@@ -45,7 +58,16 @@ pub fn results(page: &Page) -> String {
     if body.is_empty() {
         return "<p class=\"qms-empty\">No test results: put JUnit XML files under <code>trace/</code>.</p>".into();
     }
-    let files: Vec<String> = ev.junit_files.iter().map(|&f| format!("<code>{}</code>", escape(&crate::source::display_path(&project.sources.get(f).path)))).collect();
+    let files: Vec<String> = ev
+        .junit_files
+        .iter()
+        .map(|&f| {
+            format!(
+                "<code>{}</code>",
+                escape(&crate::source::display_path(&project.sources.get(f).path))
+            )
+        })
+        .collect();
     format!(
         "<table class=\"qms-table qms-results\"><caption>{} test items: {} passed, {} failed, {} skipped, {} missing, {} stale; {} test cases from {}</caption><thead><tr><th>Test</th><th>Title</th><th>Result</th><th>Cases</th><th>Detail</th></tr></thead><tbody>{body}</tbody></table>",
         counts.iter().sum::<usize>(),
@@ -63,7 +85,9 @@ pub fn results(page: &Page) -> String {
 /// elements, support data and the known vulnerabilities that match it.
 pub fn sbom(page: &Page) -> String {
     let project = page.project;
-    let mut comps: Vec<usize> = (0..project.items.len()).filter(|&i| project.items[i].ty == "component" && is_primary(project, i)).collect();
+    let mut comps: Vec<usize> = (0..project.items.len())
+        .filter(|&i| project.items[i].ty == "component" && is_primary(project, i))
+        .collect();
     comps.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));
     let today = super::parse_date(&crate::risk::today()).unwrap_or(i64::MAX);
     let mut out = String::from(
@@ -77,12 +101,29 @@ pub fn sbom(page: &Page) -> String {
             .evidence
             .sbom_components(&item.id)
             .filter_map(|c| c.file)
-            .map(|f| format!("<code>{}</code>", escape(&crate::source::display_path(&project.sources.get(f).path))))
+            .map(|f| {
+                format!(
+                    "<code>{}</code>",
+                    escape(&crate::source::display_path(&project.sources.get(f).path))
+                )
+            })
             .collect();
-        let synthesized = project.evidence.sboms.iter().any(|s| s.components.iter().any(|c| c.synthesized && c.item.as_deref() == Some(item.id.as_str())));
-        let source = if synthesized { sources.join(", ") } else if sources.is_empty() { "item".into() } else { format!("item + {}", sources.join(", ")) };
+        let synthesized = project.evidence.sboms.iter().any(|s| {
+            s.components
+                .iter()
+                .any(|c| c.synthesized && c.item.as_deref() == Some(item.id.as_str()))
+        });
+        let source = if synthesized {
+            sources.join(", ")
+        } else if sources.is_empty() {
+            "item".into()
+        } else {
+            format!("item + {}", sources.join(", "))
+        };
         let eos = match v.end_of_support.as_deref() {
-            Some(e) if super::parse_date(e).is_some_and(|d| d < today) => format!("<span class=\"qms-gap\">{} (ended)</span>", escape(e)),
+            Some(e) if super::parse_date(e).is_some_and(|d| d < today) => {
+                format!("<span class=\"qms-gap\">{} (ended)</span>", escape(e))
+            }
             Some(e) => escape(e),
             None => missing.into(),
         };
@@ -90,12 +131,23 @@ pub fn sbom(page: &Page) -> String {
         for m in project.evidence.matches.iter().filter(|m| m.component == i) {
             let rec = &project.evidence.osv[m.record];
             if m.assessed_by.is_empty() {
-                vulns.push(format!("<span class=\"qms-gap\">{} (unassessed)</span>", escape(&rec.id)));
+                vulns.push(format!(
+                    "<span class=\"qms-gap\">{} (unassessed)</span>",
+                    escape(&rec.id)
+                ));
             }
         }
-        for l in project.graph.inc(i).filter(|l| l.field == "components" && project.items[l.from].ty == "vulnerability") {
+        for l in project
+            .graph
+            .inc(i)
+            .filter(|l| l.field == "components" && project.items[l.from].ty == "vulnerability")
+        {
             let vi = &project.items[l.from];
-            vulns.push(format!("{} {}", page.item_ref(l.from), escape(vi.text("status").unwrap_or("no status"))));
+            vulns.push(format!(
+                "{} {}",
+                page.item_ref(l.from),
+                escape(vi.text("status").unwrap_or("no status"))
+            ));
         }
         let opt = |o: &Option<String>| o.as_deref().map_or(missing.to_owned(), escape);
         let _ = write!(

@@ -69,7 +69,10 @@ impl Component {
 }
 
 fn s(v: Option<&J>) -> Option<String> {
-    v.and_then(J::as_str).map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
+    v.and_then(J::as_str)
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
 }
 
 /// The byte offset where `"key": "value"` is written, to point diagnostics at a
@@ -100,9 +103,16 @@ pub fn locate_nth(text: &str, key: &str, value: &str, mut n: usize) -> Option<us
 }
 
 fn err(file: FileId, source: &SourceFile, at: Option<usize>, msg: String) -> Diagnostic {
-    let d = Diagnostic::new(code::SBOM_INVALID, format!("{}: {msg}", display_path(&source.path)));
+    let d = Diagnostic::new(
+        code::SBOM_INVALID,
+        format!("{}: {msg}", display_path(&source.path)),
+    );
     match at {
-        Some(a) => d.at(Span { file, start: a, end: (a + 1).min(source.text.len()).max(a) }),
+        Some(a) => d.at(Span {
+            file,
+            start: a,
+            end: (a + 1).min(source.text.len()).max(a),
+        }),
         None => d.in_file(file),
     }
 }
@@ -111,8 +121,15 @@ fn err(file: FileId, source: &SourceFile, at: Option<usize>, msg: String) -> Dia
 pub fn parse_json(file: FileId, source: &SourceFile, code: &'static str) -> Result<J, Diagnostic> {
     serde_json::from_str(&source.text).map_err(|e| {
         let at = source.offset(e.line(), e.column().saturating_sub(1));
-        Diagnostic::new(code, format!("{}: not valid JSON: {e}", display_path(&source.path)))
-            .at(Span { file, start: at, end: (at + 1).min(source.text.len()).max(at) })
+        Diagnostic::new(
+            code,
+            format!("{}: not valid JSON: {e}", display_path(&source.path)),
+        )
+        .at(Span {
+            file,
+            start: at,
+            end: (at + 1).min(source.text.len()).max(at),
+        })
     })
 }
 
@@ -139,13 +156,23 @@ pub fn parse(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) -> 
     }
 }
 
-fn cyclonedx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>) -> Option<Sbom> {
+fn cyclonedx(
+    file: FileId,
+    source: &SourceFile,
+    json: &J,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Sbom> {
     let text = &source.text;
     let version = s(json.get("specVersion")).unwrap_or_default();
     if !matches!(version.as_str(), "1.4" | "1.5" | "1.6") {
         diags.push(
-            err(file, source, locate(text, "specVersion", &version).or(Some(0)), format!("CycloneDX specVersion `{version}` is not supported"))
-                .help("supported: CycloneDX 1.4, 1.5 and 1.6 JSON"),
+            err(
+                file,
+                source,
+                locate(text, "specVersion", &version).or(Some(0)),
+                format!("CycloneDX specVersion `{version}` is not supported"),
+            )
+            .help("supported: CycloneDX 1.4, 1.5 and 1.6 JSON"),
         );
         return None;
     }
@@ -156,12 +183,17 @@ fn cyclonedx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagno
             match m.get(k)? {
                 J::Array(list) => list.iter().find_map(|a| s(a.get("name"))),
                 J::Object(o) => s(o.get("name")).or_else(|| {
-                    o.get("components").and_then(J::as_array).and_then(|l| l.iter().find_map(|c| s(c.get("name"))))
+                    o.get("components")
+                        .and_then(J::as_array)
+                        .and_then(|l| l.iter().find_map(|c| s(c.get("name"))))
                 }),
                 _ => None,
             }
         };
-        names("authors").or_else(|| names("manufacturer")).or_else(|| names("tools")).or_else(|| names("supplier"))
+        names("authors")
+            .or_else(|| names("manufacturer"))
+            .or_else(|| names("tools"))
+            .or_else(|| names("supplier"))
     });
     let mut components = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -176,7 +208,12 @@ fn cyclonedx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagno
             })
         });
         let Some(bom_ref) = bom_ref else {
-            diags.push(err(file, source, None, "a component has neither `bom-ref`, `purl` nor `name`".into()));
+            diags.push(err(
+                file,
+                source,
+                None,
+                "a component has neither `bom-ref`, `purl` nor `name`".into(),
+            ));
             return;
         };
         let nth = occurrences.entry(bom_ref.clone()).or_insert(0);
@@ -184,15 +221,26 @@ fn cyclonedx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagno
             .or_else(|| purl.as_deref().and_then(|p| locate(text, "purl", p)))
             .or_else(|| s(c.get("name")).and_then(|n| locate(text, "name", &n)));
         *nth += 1;
-        let span = at.map(|a| Span { file, start: a, end: a + 1 });
+        let span = at.map(|a| Span {
+            file,
+            start: a,
+            end: a + 1,
+        });
         if let Some(&first) = seen.get(&bom_ref) {
             let mut d = Diagnostic::new(
                 code::SBOM_DUPLICATE_REF,
-                format!("{}: bom-ref `{bom_ref}` is used by two components", display_path(&source.path)),
+                format!(
+                    "{}: bom-ref `{bom_ref}` is used by two components",
+                    display_path(&source.path)
+                ),
             )
             .help("every bom-ref must be unique in the SBOM");
             d = match at {
-                Some(a) => d.at(Span { file, start: a, end: a + 1 }),
+                Some(a) => d.at(Span {
+                    file,
+                    start: a,
+                    end: a + 1,
+                }),
                 None => d.in_file(file),
             };
             if let Some(sp) = components.get(first).and_then(|c: &Component| c.span) {
@@ -203,10 +251,20 @@ fn cyclonedx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagno
         }
         let mut support = None;
         let mut eos = None;
-        for p in c.get("properties").and_then(J::as_array).into_iter().flatten() {
-            let (Some(n), Some(v)) = (s(p.get("name")), s(p.get("value"))) else { continue };
+        for p in c
+            .get("properties")
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(n), Some(v)) = (s(p.get("name")), s(p.get("value"))) else {
+                continue;
+            };
             let n = n.to_ascii_lowercase();
-            if n.ends_with("support-level") || n.ends_with("supportlevel") || n.ends_with(":support") {
+            if n.ends_with("support-level")
+                || n.ends_with("supportlevel")
+                || n.ends_with(":support")
+            {
                 support = Some(v);
             } else if n.ends_with("end-of-support") || n.ends_with("endofsupport") {
                 eos = Some(v.get(..10).unwrap_or(&v).to_owned());
@@ -214,7 +272,10 @@ fn cyclonedx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagno
         }
         let license = c.get("licenses").and_then(J::as_array).and_then(|l| {
             l.iter().find_map(|x| {
-                s(x.get("expression")).or_else(|| x.get("license").and_then(|y| s(y.get("id")).or_else(|| s(y.get("name")))))
+                s(x.get("expression")).or_else(|| {
+                    x.get("license")
+                        .and_then(|y| s(y.get("id")).or_else(|| s(y.get("name"))))
+                })
             })
         });
         seen.insert(bom_ref.clone(), components.len());
@@ -227,7 +288,11 @@ fn cyclonedx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagno
             kind: s(c.get("type")),
             name: s(c.get("name")),
             version: s(c.get("version")),
-            supplier: c.get("supplier").and_then(|x| s(x.get("name"))).or_else(|| s(c.get("author"))).or_else(|| s(c.get("publisher"))),
+            supplier: c
+                .get("supplier")
+                .and_then(|x| s(x.get("name")))
+                .or_else(|| s(c.get("author")))
+                .or_else(|| s(c.get("publisher"))),
             license,
             description: s(c.get("description")),
             support,
@@ -239,7 +304,11 @@ fn cyclonedx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagno
         add(main, &mut components, diags);
     }
     // Nested components (assemblies) are components too.
-    let mut stack: Vec<&J> = json.get("components").and_then(J::as_array).map(|l| l.iter().rev().collect()).unwrap_or_default();
+    let mut stack: Vec<&J> = json
+        .get("components")
+        .and_then(J::as_array)
+        .map(|l| l.iter().rev().collect())
+        .unwrap_or_default();
     while let Some(c) = stack.pop() {
         add(c, &mut components, diags);
         if let Some(children) = c.get("components").and_then(J::as_array) {
@@ -247,10 +316,20 @@ fn cyclonedx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagno
         }
     }
     let deps = json.get("dependencies").and_then(J::as_array);
-    let index: HashMap<String, usize> = components.iter().enumerate().map(|(i, c)| (c.bom_ref.clone(), i)).collect();
+    let index: HashMap<String, usize> = components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.bom_ref.clone(), i))
+        .collect();
     for d in deps.into_iter().flatten() {
         let Some(r) = s(d.get("ref")) else { continue };
-        let targets: Vec<String> = d.get("dependsOn").and_then(J::as_array).into_iter().flatten().filter_map(|t| s(Some(t))).collect();
+        let targets: Vec<String> = d
+            .get("dependsOn")
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| s(Some(t)))
+            .collect();
         let Some(&i) = index.get(&r) else {
             diags.push(unknown_ref(file, source, "ref", &r));
             continue;
@@ -267,17 +346,36 @@ fn cyclonedx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagno
             components[i].depends_on.push(t);
         }
     }
-    Some(Sbom { file, format: Format::CycloneDx, spec_version: version, timestamp, author, has_dependencies: deps.is_some(), components })
+    Some(Sbom {
+        file,
+        format: Format::CycloneDx,
+        spec_version: version,
+        timestamp,
+        author,
+        has_dependencies: deps.is_some(),
+        components,
+    })
 }
 
 fn unknown_ref(file: FileId, source: &SourceFile, key: &str, r: &str) -> Diagnostic {
-    let at = locate(&source.text, key, r).or_else(|| serde_json::to_string(r).ok().and_then(|q| source.text.find(&q)));
+    let at = locate(&source.text, key, r).or_else(|| {
+        serde_json::to_string(r)
+            .ok()
+            .and_then(|q| source.text.find(&q))
+    });
     let d = Diagnostic::new(
         code::SBOM_INVALID,
-        format!("{}: the dependency graph names `{r}`, which no component of this SBOM has", display_path(&source.path)),
+        format!(
+            "{}: the dependency graph names `{r}`, which no component of this SBOM has",
+            display_path(&source.path)
+        ),
     );
     match at {
-        Some(a) => d.at(Span { file, start: a, end: a + 1 }),
+        Some(a) => d.at(Span {
+            file,
+            start: a,
+            end: a + 1,
+        }),
         None => d.in_file(file),
     }
 }
@@ -287,8 +385,13 @@ fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>
     let version = s(json.get("spdxVersion")).unwrap_or_default();
     if version != "SPDX-2.3" {
         diags.push(
-            err(file, source, locate(text, "spdxVersion", &version).or(Some(0)), format!("SPDX version `{version}` is not supported"))
-                .help("supported: SPDX 2.3 JSON"),
+            err(
+                file,
+                source,
+                locate(text, "spdxVersion", &version).or(Some(0)),
+                format!("SPDX version `{version}` is not supported"),
+            )
+            .help("supported: SPDX 2.3 JSON"),
         );
         return None;
     }
@@ -302,19 +405,39 @@ fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>
     let mut components: Vec<Component> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut occurrences: HashMap<String, usize> = HashMap::new();
-    for p in json.get("packages").and_then(J::as_array).into_iter().flatten() {
+    for p in json
+        .get("packages")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+    {
         let Some(id) = s(p.get("SPDXID")) else {
-            diags.push(err(file, source, s(p.get("name")).and_then(|n| locate(text, "name", &n)), "a package has no `SPDXID`".into()));
+            diags.push(err(
+                file,
+                source,
+                s(p.get("name")).and_then(|n| locate(text, "name", &n)),
+                "a package has no `SPDXID`".into(),
+            ));
             continue;
         };
         let nth = occurrences.entry(id.clone()).or_insert(0);
         let at = locate_nth(text, "SPDXID", &id, *nth);
         *nth += 1;
         if let Some(&first) = index.get(&id) {
-            let mut d = Diagnostic::new(code::SBOM_DUPLICATE_REF, format!("{}: SPDXID `{id}` is used by two packages", display_path(&source.path)))
-                .help("every SPDXID must be unique in the document");
+            let mut d = Diagnostic::new(
+                code::SBOM_DUPLICATE_REF,
+                format!(
+                    "{}: SPDXID `{id}` is used by two packages",
+                    display_path(&source.path)
+                ),
+            )
+            .help("every SPDXID must be unique in the document");
             d = match at {
-                Some(a) => d.at(Span { file, start: a, end: a + 1 }),
+                Some(a) => d.at(Span {
+                    file,
+                    start: a,
+                    end: a + 1,
+                }),
                 None => d.in_file(file),
             };
             if let Some(sp) = components[first].span {
@@ -323,13 +446,25 @@ fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>
             diags.push(d);
             continue;
         }
-        let refs: Vec<&J> = p.get("externalRefs").and_then(J::as_array).map(|l| l.iter().collect()).unwrap_or_default();
-        let ext = |ty: &str| refs.iter().find(|r| s(r.get("referenceType")).is_some_and(|t| t.starts_with(ty))).and_then(|r| s(r.get("referenceLocator")));
+        let refs: Vec<&J> = p
+            .get("externalRefs")
+            .and_then(J::as_array)
+            .map(|l| l.iter().collect())
+            .unwrap_or_default();
+        let ext = |ty: &str| {
+            refs.iter()
+                .find(|r| s(r.get("referenceType")).is_some_and(|t| t.starts_with(ty)))
+                .and_then(|r| s(r.get("referenceLocator")))
+        };
         let noassert = |v: Option<String>| v.filter(|x| x != "NOASSERTION" && x != "NONE");
         index.insert(id.clone(), components.len());
         components.push(Component {
             file: Some(file),
-            span: at.map(|a| Span { file, start: a, end: a + 1 }),
+            span: at.map(|a| Span {
+                file,
+                start: a,
+                end: a + 1,
+            }),
             bom_ref: id,
             purl: ext("purl"),
             cpe: ext("cpe"),
@@ -337,20 +472,28 @@ fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>
             name: s(p.get("name")),
             version: s(p.get("versionInfo")),
             supplier: noassert(s(p.get("supplier"))).map(|x| strip_actor(&x)),
-            license: noassert(s(p.get("licenseConcluded"))).or_else(|| noassert(s(p.get("licenseDeclared")))),
+            license: noassert(s(p.get("licenseConcluded")))
+                .or_else(|| noassert(s(p.get("licenseDeclared")))),
             description: s(p.get("summary")).or_else(|| s(p.get("description"))),
             support: None,
-            end_of_support: s(p.get("validUntilDate")).map(|d| d.get(..10).unwrap_or(&d).to_owned()),
+            end_of_support: s(p.get("validUntilDate"))
+                .map(|d| d.get(..10).unwrap_or(&d).to_owned()),
             ..Component::default()
         });
     }
     let rels = json.get("relationships").and_then(J::as_array);
     for r in rels.into_iter().flatten() {
-        let (Some(a), Some(kind), Some(b)) = (s(r.get("spdxElementId")), s(r.get("relationshipType")), s(r.get("relatedSpdxElement"))) else {
+        let (Some(a), Some(kind), Some(b)) = (
+            s(r.get("spdxElementId")),
+            s(r.get("relationshipType")),
+            s(r.get("relatedSpdxElement")),
+        ) else {
             continue;
         };
         let (from, to) = match kind.as_str() {
-            "DEPENDS_ON" | "CONTAINS" | "STATIC_LINK" | "DYNAMIC_LINK" | "HAS_PREREQUISITE" => (a, b),
+            "DEPENDS_ON" | "CONTAINS" | "STATIC_LINK" | "DYNAMIC_LINK" | "HAS_PREREQUISITE" => {
+                (a, b)
+            }
             "DEPENDENCY_OF" | "CONTAINED_BY" | "PREREQUISITE_FOR" => (b, a),
             "DESCRIBES" => {
                 if let Some(&j) = index.get(&b) {
@@ -375,7 +518,15 @@ fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>
         let t = components[j].bom_ref.clone();
         components[i].depends_on.push(t);
     }
-    Some(Sbom { file, format: Format::Spdx, spec_version: version, timestamp, author, has_dependencies: rels.is_some(), components })
+    Some(Sbom {
+        file,
+        format: Format::Spdx,
+        spec_version: version,
+        timestamp,
+        author,
+        has_dependencies: rels.is_some(),
+        components,
+    })
 }
 
 /// `Organization: Acme (mail)` -> `Acme`.
@@ -411,7 +562,10 @@ pub fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(b);
                 i += 3;
                 continue;
@@ -434,12 +588,21 @@ impl KnownItems {
         let mut purls = HashMap::new();
         let mut ids = HashSet::new();
         for r in raw {
-            let id = r.node.get("id").and_then(|(_, v)| v.as_str()).map(str::to_owned);
+            let id = r
+                .node
+                .get("id")
+                .and_then(|(_, v)| v.as_str())
+                .map(str::to_owned);
             if let Some(id) = &id {
                 ids.insert(id.clone());
             }
-            let is_component = r.node.get("type").and_then(|(_, v)| v.as_str()) == Some("component");
-            if let (true, Some(id), Some(purl)) = (is_component, &id, r.node.get("purl").and_then(|(_, v)| v.as_str())) {
+            let is_component =
+                r.node.get("type").and_then(|(_, v)| v.as_str()) == Some("component");
+            if let (true, Some(id), Some(purl)) = (
+                is_component,
+                &id,
+                r.node.get("purl").and_then(|(_, v)| v.as_str()),
+            ) {
                 purls.entry(purl.to_owned()).or_insert_with(|| id.clone());
             }
         }
@@ -454,7 +617,11 @@ pub fn merge(sboms: &mut [Sbom], known: &mut KnownItems) -> Vec<RawItem> {
     let mut out = Vec::new();
     let mut by_key: BTreeMap<String, String> = BTreeMap::new();
     for sbom in sboms.iter_mut() {
-        let refs: HashMap<String, String> = sbom.components.iter().map(|c| (c.bom_ref.clone(), c.key().to_owned())).collect();
+        let refs: HashMap<String, String> = sbom
+            .components
+            .iter()
+            .map(|c| (c.bom_ref.clone(), c.key().to_owned()))
+            .collect();
         let mut pending: Vec<(usize, String)> = Vec::new();
         for (ci, c) in sbom.components.iter_mut().enumerate() {
             let key = c.key().to_owned();
@@ -481,7 +648,11 @@ pub fn merge(sboms: &mut [Sbom], known: &mut KnownItems) -> Vec<RawItem> {
         }
         for (ci, id) in pending {
             let c = &sbom.components[ci];
-            let deps: Vec<String> = c.depends_on.iter().filter_map(|r| refs.get(r).and_then(|k| by_key.get(k)).cloned()).collect();
+            let deps: Vec<String> = c
+                .depends_on
+                .iter()
+                .filter_map(|r| refs.get(r).and_then(|k| by_key.get(k)).cloned())
+                .collect();
             out.push(synth_item(c, &id, &deps, sbom.file));
         }
     }
@@ -491,7 +662,11 @@ pub fn merge(sboms: &mut [Sbom], known: &mut KnownItems) -> Vec<RawItem> {
 /// `CMP-` and the component's name and version in upper case: `serde_json` 1.0.2 ->
 /// `CMP-SERDE-JSON-1-0-2`, with `-2`, `-3`... on collision.
 fn synth_id(c: &Component, taken: &HashSet<String>) -> String {
-    let raw = format!("{} {}", c.name.as_deref().unwrap_or(&c.bom_ref), c.version.as_deref().unwrap_or(""));
+    let raw = format!(
+        "{} {}",
+        c.name.as_deref().unwrap_or(&c.bom_ref),
+        c.version.as_deref().unwrap_or("")
+    );
     let mut parts: Vec<String> = Vec::new();
     let mut cur = String::new();
     for ch in raw.chars() {
@@ -511,11 +686,18 @@ fn synth_id(c: &Component, taken: &HashSet<String>) -> String {
     if !taken.contains(&base) {
         return base;
     }
-    (2..).map(|n| format!("{base}-{n}")).find(|id| !taken.contains(id)).unwrap_or(base)
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|id| !taken.contains(id))
+        .unwrap_or(base)
 }
 
 fn synth_item(c: &Component, id: &str, deps: &[String], file: FileId) -> RawItem {
-    let span = c.span.unwrap_or(Span { file, start: 0, end: 0 });
+    let span = c.span.unwrap_or(Span {
+        file,
+        start: 0,
+        end: 0,
+    });
     let node = |value: Value| Node { value, span };
     let text = |t: &str| node(Value::String(t.to_owned()));
     let mut map: Vec<(Node, Node)> = Vec::new();
@@ -545,11 +727,20 @@ fn synth_item(c: &Component, id: &str, deps: &[String], file: FileId) -> RawItem
         }
     }
     if !deps.is_empty() {
-        put("depends_on", node(Value::Seq(deps.iter().map(|d| text(d)).collect())));
+        put(
+            "depends_on",
+            node(Value::Seq(deps.iter().map(|d| text(d)).collect())),
+        );
     }
     if c.purl.is_none() {
         // Links may name the component by bom-ref (see link::link).
-        put("attributes", node(Value::Map(vec![(text("bom-ref"), text(&c.bom_ref))])));
+        put(
+            "attributes",
+            node(Value::Map(vec![(text("bom-ref"), text(&c.bom_ref))])),
+        );
     }
-    RawItem { node: node(Value::Map(map)), home: Home::File(file) }
+    RawItem {
+        node: node(Value::Map(map)),
+        home: Home::File(file),
+    }
 }

@@ -165,12 +165,25 @@ fn cdx_justification(label: &str) -> &'static str {
 
 /// The time stamped into generated documents.
 fn doc_time(project: &Project) -> Option<String> {
-    commit_time(&project.config.root).or_else(|| project.evidence.sboms.iter().filter_map(|s| s.timestamp.clone()).max())
+    commit_time(&project.config.root).or_else(|| {
+        project
+            .evidence
+            .sboms
+            .iter()
+            .filter_map(|s| s.timestamp.clone())
+            .max()
+    })
 }
 
 fn product_name(project: &Project) -> String {
     project.config.title.clone().unwrap_or_else(|| {
-        project.config.root.canonicalize().ok().and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_else(|| "product".into())
+        project
+            .config
+            .root
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "product".into())
     })
 }
 
@@ -182,18 +195,31 @@ fn content_uuid(bytes: &[u8]) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 /// The component items in id order, each with the bom-ref the output gives it.
 fn components(project: &Project) -> Vec<(usize, String)> {
-    let mut list: Vec<usize> = (0..project.items.len()).filter(|&i| project.items[i].ty == "component" && is_primary(project, i)).collect();
+    let mut list: Vec<usize> = (0..project.items.len())
+        .filter(|&i| project.items[i].ty == "component" && is_primary(project, i))
+        .collect();
     list.sort_by(|&a, &b| crate::render::natural_cmp(&project.items[a].id, &project.items[b].id));
     let mut used = HashSet::new();
     list.into_iter()
         .map(|i| {
             let v = component_view(project, i);
-            let mut r = v.purl.clone().or(v.bom_ref.clone()).unwrap_or_else(|| project.items[i].id.clone());
+            let mut r = v
+                .purl
+                .clone()
+                .or(v.bom_ref.clone())
+                .unwrap_or_else(|| project.items[i].id.clone());
             if !used.insert(r.clone()) {
                 r = project.items[i].id.clone();
                 used.insert(r.clone());
@@ -213,21 +239,41 @@ pub fn cyclonedx(project: &Project) -> String {
     for (i, r) in &comps {
         let v = component_view(project, *i);
         let item = &project.items[*i];
-        let mut properties = vec![Property { name: "mdbook-qms:item", value: item.id.clone() }];
+        let mut properties = vec![Property {
+            name: "mdbook-qms:item",
+            value: item.id.clone(),
+        }];
         if let Some(s) = &v.support {
-            properties.push(Property { name: "mdbook-qms:support-level", value: s.clone() });
+            properties.push(Property {
+                name: "mdbook-qms:support-level",
+                value: s.clone(),
+            });
         }
         if let Some(e) = &v.end_of_support {
-            properties.push(Property { name: "mdbook-qms:end-of-support", value: e.clone() });
-            properties.push(Property { name: "cdx:lifecycle:milestone:endOfSupport", value: e.clone() });
+            properties.push(Property {
+                name: "mdbook-qms:end-of-support",
+                value: e.clone(),
+            });
+            properties.push(Property {
+                name: "cdx:lifecycle:milestone:endOfSupport",
+                value: e.clone(),
+            });
         }
         out_components.push(Component {
-            kind: v.kind.clone().filter(|k| KINDS.contains(&k.as_str())).unwrap_or_else(|| "library".into()),
+            kind: v
+                .kind
+                .clone()
+                .filter(|k| KINDS.contains(&k.as_str()))
+                .unwrap_or_else(|| "library".into()),
             bom_ref: r.clone(),
             supplier: v.supplier.clone().map(|name| Org { name }),
             name: v.name.clone().unwrap_or_else(|| item.title.clone()),
             version: v.version.clone(),
-            licenses: v.license.clone().map(|expression| vec![License { expression }]).unwrap_or_default(),
+            licenses: v
+                .license
+                .clone()
+                .map(|expression| vec![License { expression }])
+                .unwrap_or_default(),
             cpe: v.cpe.clone(),
             purl: v.purl.clone(),
             properties,
@@ -243,9 +289,18 @@ pub fn cyclonedx(project: &Project) -> String {
             .collect();
         // Relationships the SBOMs state for a component that is an item count too.
         for sbom in &project.evidence.sboms {
-            for c in sbom.components.iter().filter(|c| c.item.as_deref() == Some(item.id.as_str())) {
+            for c in sbom
+                .components
+                .iter()
+                .filter(|c| c.item.as_deref() == Some(item.id.as_str()))
+            {
                 for dep in &c.depends_on {
-                    let target = sbom.components.iter().find(|d| &d.bom_ref == dep).and_then(|d| d.item.as_deref()).and_then(|id| project.graph.get(id));
+                    let target = sbom
+                        .components
+                        .iter()
+                        .find(|d| &d.bom_ref == dep)
+                        .and_then(|d| d.item.as_deref())
+                        .and_then(|id| project.graph.get(id));
                     if let Some(t) = target.filter(|t| t != i) {
                         depended.insert(t);
                         if let Some(r) = refs.get(&t) {
@@ -257,15 +312,30 @@ pub fn cyclonedx(project: &Project) -> String {
         }
         on.sort();
         on.dedup();
-        deps.push(Dependency { reference: r.clone(), depends_on: on });
+        deps.push(Dependency {
+            reference: r.clone(),
+            depends_on: on,
+        });
     }
     // The product depends on the components nothing else depends on.
-    let mut top: Vec<String> = comps.iter().filter(|(i, _)| !depended.contains(i)).map(|(_, r)| r.clone()).collect();
+    let mut top: Vec<String> = comps
+        .iter()
+        .filter(|(i, _)| !depended.contains(i))
+        .map(|(_, r)| r.clone())
+        .collect();
     top.sort();
-    deps.insert(0, Dependency { reference: "product".into(), depends_on: top });
+    deps.insert(
+        0,
+        Dependency {
+            reference: "product".into(),
+            depends_on: top,
+        },
+    );
 
     let mut vulns = Vec::new();
-    let mut vlist: Vec<usize> = (0..project.items.len()).filter(|&i| project.items[i].ty == "vulnerability" && is_primary(project, i)).collect();
+    let mut vlist: Vec<usize> = (0..project.items.len())
+        .filter(|&i| project.items[i].ty == "vulnerability" && is_primary(project, i))
+        .collect();
     vlist.sort_by(|&a, &b| crate::render::natural_cmp(&project.items[a].id, &project.items[b].id));
     for i in vlist {
         let item = &project.items[i];
@@ -274,8 +344,19 @@ pub fn cyclonedx(project: &Project) -> String {
         let mut ratings = Vec::new();
         if let Some(vector) = item.text("cvss") {
             if let Some((score, severity)) = cvss_score(vector) {
-                let method = if vector.starts_with("CVSS:4") { "CVSSv4" } else if vector.starts_with("CVSS:3.1") { "CVSSv31" } else { "CVSSv3" };
-                ratings.push(Rating { score, severity, method, vector: vector.to_owned() });
+                let method = if vector.starts_with("CVSS:4") {
+                    "CVSSv4"
+                } else if vector.starts_with("CVSS:3.1") {
+                    "CVSSv31"
+                } else {
+                    "CVSSv3"
+                };
+                ratings.push(Rating {
+                    score,
+                    severity,
+                    method,
+                    vector: vector.to_owned(),
+                });
             }
         }
         let justification = item.text("justification");
@@ -287,25 +368,51 @@ pub fn cyclonedx(project: &Project) -> String {
             .graph
             .out(i)
             .filter(|l| l.field == "components")
-            .filter_map(|l| refs.get(&l.to).map(|r| Affect { reference: r.clone() }))
+            .filter_map(|l| {
+                refs.get(&l.to).map(|r| Affect {
+                    reference: r.clone(),
+                })
+            })
             .collect();
         affects.sort_by(|a, b| a.reference.cmp(&b.reference));
         affects.dedup_by(|a, b| a.reference == b.reference);
-        let mut properties = vec![Property { name: "mdbook-qms:item", value: item.id.clone() }];
-        for (k, name) in [("identified", "mdbook-qms:identified"), ("patched", "mdbook-qms:patched"), ("deployed", "mdbook-qms:deployed")] {
+        let mut properties = vec![Property {
+            name: "mdbook-qms:item",
+            value: item.id.clone(),
+        }];
+        for (k, name) in [
+            ("identified", "mdbook-qms:identified"),
+            ("patched", "mdbook-qms:patched"),
+            ("deployed", "mdbook-qms:deployed"),
+        ] {
             if let Some(d) = item.text(k) {
-                properties.push(Property { name, value: d.to_owned() });
+                properties.push(Property {
+                    name,
+                    value: d.to_owned(),
+                });
             }
         }
         vulns.push(Vulnerability {
             bom_ref: item.id.clone(),
-            source: cve.as_deref().filter(|c| c.starts_with("CVE-")).map(|c| Source { name: "NVD", url: format!("https://nvd.nist.gov/vuln/detail/{c}") }),
+            source: cve
+                .as_deref()
+                .filter(|c| c.starts_with("CVE-"))
+                .map(|c| Source {
+                    name: "NVD",
+                    url: format!("https://nvd.nist.gov/vuln/detail/{c}"),
+                }),
             id: cve.unwrap_or_else(|| item.id.clone()),
             ratings,
             description: item.title.clone(),
             analysis: Analysis {
                 state: state(status),
-                justification: (status == "not_affected").then(|| justification.and_then(justification_label).map(cdx_justification)).flatten(),
+                justification: (status == "not_affected")
+                    .then(|| {
+                        justification
+                            .and_then(justification_label)
+                            .map(cdx_justification)
+                    })
+                    .flatten(),
                 detail: detail.map(|d| d.trim().to_owned()),
             },
             affects,
@@ -319,7 +426,13 @@ pub fn cyclonedx(project: &Project) -> String {
         version: 1,
         metadata: Metadata {
             timestamp: doc_time(project),
-            tools: Tools { components: vec![Tool { kind: "application", name: "mdbook-qms", version: env!("CARGO_PKG_VERSION") }] },
+            tools: Tools {
+                components: vec![Tool {
+                    kind: "application",
+                    name: "mdbook-qms",
+                    version: env!("CARGO_PKG_VERSION"),
+                }],
+            },
             component: Component {
                 kind: "application".into(),
                 bom_ref: "product".into(),
@@ -398,7 +511,9 @@ struct Product {
 /// An OpenVEX 0.2.0 document: one statement per vulnerability item.
 pub fn openvex(project: &Project) -> String {
     let refs: BTreeMap<usize, String> = components(project).into_iter().collect();
-    let mut vlist: Vec<usize> = (0..project.items.len()).filter(|&i| project.items[i].ty == "vulnerability" && is_primary(project, i)).collect();
+    let mut vlist: Vec<usize> = (0..project.items.len())
+        .filter(|&i| project.items[i].ty == "vulnerability" && is_primary(project, i))
+        .collect();
     vlist.sort_by(|&a, &b| crate::render::natural_cmp(&project.items[a].id, &project.items[b].id));
     let mut statements = Vec::new();
     for i in vlist {
@@ -409,21 +524,43 @@ pub fn openvex(project: &Project) -> String {
             "fixed" => "fixed",
             _ => "under_investigation",
         };
-        let mut products: Vec<Product> = project.graph.out(i).filter(|l| l.field == "components").filter_map(|l| refs.get(&l.to)).map(|r| Product { id: r.clone() }).collect();
+        let mut products: Vec<Product> = project
+            .graph
+            .out(i)
+            .filter(|l| l.field == "components")
+            .filter_map(|l| refs.get(&l.to))
+            .map(|r| Product { id: r.clone() })
+            .collect();
         products.sort_by(|a, b| a.id.cmp(&b.id));
         products.dedup_by(|a, b| a.id == b.id);
         if products.is_empty() {
-            products.push(Product { id: product_name(project) });
+            products.push(Product {
+                id: product_name(project),
+            });
         }
         let justification = item.text("justification").map(|t| t.trim().to_owned());
         let label = justification.as_deref().and_then(justification_label);
         statements.push(Statement {
-            vulnerability: VexVuln { name: item.text("cve").unwrap_or(&item.id).to_owned() },
+            vulnerability: VexVuln {
+                name: item.text("cve").unwrap_or(&item.id).to_owned(),
+            },
             products,
             status,
-            justification: if status == "not_affected" { label } else { None },
-            impact_statement: if status == "not_affected" { justification } else { None },
-            action_statement: if status == "affected" { item.text("action").map(|t| t.trim().to_owned()) } else { None },
+            justification: if status == "not_affected" {
+                label
+            } else {
+                None
+            },
+            impact_statement: if status == "not_affected" {
+                justification
+            } else {
+                None
+            },
+            action_statement: if status == "affected" {
+                item.text("action").map(|t| t.trim().to_owned())
+            } else {
+                None
+            },
         });
     }
     let mut doc = OpenVex {
@@ -451,7 +588,10 @@ pub fn generate(project: &Project, format: OutFormat) -> String {
 /// Writes `text` to `path` atomically: a temporary file in the same folder, renamed.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(text.as_bytes())?;
     tmp.as_file().sync_all()?;

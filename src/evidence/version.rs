@@ -33,7 +33,9 @@ pub const KNOWN: &[&str] = &[
 
 pub fn scheme_of(ecosystem: &str) -> Option<Scheme> {
     Some(match ecosystem {
-        "crates.io" | "npm" | "Go" | "Hex" | "Pub" | "Packagist" | "GitHub Actions" => Scheme::Semver,
+        "crates.io" | "npm" | "Go" | "Hex" | "Pub" | "Packagist" | "GitHub Actions" => {
+            Scheme::Semver
+        }
         "PyPI" => Scheme::Pep440,
         "Maven" => Scheme::Maven,
         "RubyGems" | "NuGet" => Scheme::Natural,
@@ -61,8 +63,9 @@ pub struct Semver {
 
 impl Semver {
     fn cmp_precedence(&self, other: &Semver) -> Ordering {
-        (self.major, self.minor, self.patch).cmp(&(other.major, other.minor, other.patch)).then_with(|| {
-            match (self.pre.is_empty(), other.pre.is_empty()) {
+        (self.major, self.minor, self.patch)
+            .cmp(&(other.major, other.minor, other.patch))
+            .then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
                 (true, true) => Ordering::Equal,
                 (true, false) => Ordering::Greater,
                 (false, true) => Ordering::Less,
@@ -80,8 +83,7 @@ impl Semver {
                     }
                     self.pre.len().cmp(&other.pre.len())
                 }
-            }
-        })
+            })
     }
 }
 
@@ -95,7 +97,10 @@ pub fn parse_semver(s: &str) -> Option<Semver> {
         Some((c, p)) => (c, p.split('.').map(str::to_owned).collect::<Vec<_>>()),
         None => (s, Vec::new()),
     };
-    if pre.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
+    if pre
+        .iter()
+        .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
         return None;
     }
     let nums: Vec<&str> = core.split('.').collect();
@@ -109,13 +114,23 @@ pub fn parse_semver(s: &str) -> Option<Semver> {
         }
         parts[i] = n.parse().ok()?;
     }
-    Some(Semver { major: parts[0], minor: parts[1], patch: parts[2], pre })
+    Some(Semver {
+        major: parts[0],
+        minor: parts[1],
+        patch: parts[2],
+        pre,
+    })
 }
 
 /// A PEP 440 version as a sortable key: (epoch, release, pre, post, dev).
 fn pep440(s: &str) -> Option<(u64, Vec<u64>, (u8, u64), (u8, u64), (u8, u64))> {
     let s = s.trim().to_ascii_lowercase();
-    let s = s.strip_prefix('v').unwrap_or(&s).split('+').next()?.to_owned();
+    let s = s
+        .strip_prefix('v')
+        .unwrap_or(&s)
+        .split('+')
+        .next()?
+        .to_owned();
     let (epoch, rest) = match s.split_once('!') {
         Some((e, r)) => (e.parse().ok()?, r.to_owned()),
         None => (0, s),
@@ -148,7 +163,9 @@ fn pep440(s: &str) -> Option<(u64, Vec<u64>, (u8, u64), (u8, u64), (u8, u64))> {
                 let r = r.trim_start_matches(['.', '-', '_']);
                 let digits: String = r.chars().take_while(char::is_ascii_digit).collect();
                 let num = digits.parse().unwrap_or(0);
-                tail = r[digits.len()..].trim_start_matches(['.', '-', '_']).to_owned();
+                tail = r[digits.len()..]
+                    .trim_start_matches(['.', '-', '_'])
+                    .to_owned();
                 return Some(num);
             }
         }
@@ -170,7 +187,11 @@ fn pep440(s: &str) -> Option<(u64, Vec<u64>, (u8, u64), (u8, u64), (u8, u64))> {
     if !tail.is_empty() {
         return None;
     }
-    let pre = if pre.0 == 4 && dev.0 == 0 && post.0 == 0 { (0, 0) } else { pre };
+    let pre = if pre.0 == 4 && dev.0 == 0 && post.0 == 0 {
+        (0, 0)
+    } else {
+        pre
+    };
     Some((epoch, release, pre, post, dev))
 }
 
@@ -214,7 +235,9 @@ pub fn maven_cmp(a: &str, b: &str) -> Ordering {
         for ch in s.chars() {
             if ch == '.' || ch == '-' || ch == '_' {
                 flush(&mut cur, &mut out);
-            } else if !cur.is_empty() && cur.chars().last().is_some_and(|c| c.is_ascii_digit()) != ch.is_ascii_digit() {
+            } else if !cur.is_empty()
+                && cur.chars().last().is_some_and(|c| c.is_ascii_digit()) != ch.is_ascii_digit()
+            {
                 flush(&mut cur, &mut out);
                 cur.push(ch);
             } else {
@@ -255,7 +278,11 @@ pub fn maven_cmp(a: &str, b: &str) -> Ordering {
 pub fn natural_cmp(a: &str, b: &str) -> Ordering {
     let split = |s: &str| -> Vec<String> {
         let s = s.trim();
-        s.strip_prefix('v').unwrap_or(s).split(['.', '-', '+', '_']).map(str::to_owned).collect()
+        s.strip_prefix('v')
+            .unwrap_or(s)
+            .split(['.', '-', '+', '_'])
+            .map(str::to_owned)
+            .collect()
     };
     let (pa, pb) = (split(a), split(b));
     for i in 0..pa.len().max(pb.len()) {
@@ -267,8 +294,20 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
                 _ => x.cmp(y),
             },
             // 1.0 < 1.0.1, but 1.0.pre < 1.0
-            (Some(x), None) => if x.parse::<u64>().is_ok() { Ordering::Greater } else { Ordering::Less },
-            (None, Some(y)) => if y.parse::<u64>().is_ok() { Ordering::Less } else { Ordering::Greater },
+            (Some(x), None) => {
+                if x.parse::<u64>().is_ok() {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
+            }
+            (None, Some(y)) => {
+                if y.parse::<u64>().is_ok() {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                }
+            }
             (None, None) => Ordering::Equal,
         };
         if o != Ordering::Equal {

@@ -37,7 +37,10 @@ pub fn cvss_score(vector: &str) -> Option<(f64, &'static str)> {
 
 /// The vulnerability's id names (`cve`, else the item id), upper-cased.
 pub fn names_of(item: &crate::model::Item) -> Vec<String> {
-    let mut out: Vec<String> = item.text("cve").map(|c| vec![c.trim().to_ascii_uppercase()]).unwrap_or_default();
+    let mut out: Vec<String> = item
+        .text("cve")
+        .map(|c| vec![c.trim().to_ascii_uppercase()])
+        .unwrap_or_default();
     out.push(item.id.to_ascii_uppercase());
     out
 }
@@ -59,25 +62,47 @@ pub fn check(project: &Project, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
                     .item(id)
                     .help("status: not_affected, affected, fixed or under_investigation"),
             ),
-            Some("not_affected") if item.text("justification").is_none_or(|t| t.trim().is_empty()) => ds.push(
-                Diagnostic::new(code::VEX_INCOMPLETE, format!("{id} is `not_affected` without a `justification`"))
+            Some("not_affected")
+                if item
+                    .text("justification")
+                    .is_none_or(|t| t.trim().is_empty()) =>
+            {
+                ds.push(
+                    Diagnostic::new(
+                        code::VEX_INCOMPLETE,
+                        format!("{id} is `not_affected` without a `justification`"),
+                    )
                     .at(item.span_of("status"))
                     .item(id)
-                    .help(format!("start the justification with one of: {}", JUSTIFICATIONS.join(", "))),
-            ),
+                    .help(format!(
+                        "start the justification with one of: {}",
+                        JUSTIFICATIONS.join(", ")
+                    )),
+                )
+            }
             Some("affected") if item.text("action").is_none_or(|t| t.trim().is_empty()) => ds.push(
-                Diagnostic::new(code::VEX_INCOMPLETE, format!("{id} is `affected` without an `action`"))
-                    .at(item.span_of("status"))
-                    .item(id)
-                    .help("say what is done about it: the fix, its date, compensating controls"),
+                Diagnostic::new(
+                    code::VEX_INCOMPLETE,
+                    format!("{id} is `affected` without an `action`"),
+                )
+                .at(item.span_of("status"))
+                .item(id)
+                .help("say what is done about it: the fix, its date, compensating controls"),
             ),
             _ => {}
         }
         let names = names_of(item);
-        let in_list = ev.kev.as_ref().is_some_and(|k| names.iter().any(|n| k.contains(n)));
+        let in_list = ev
+            .kev
+            .as_ref()
+            .is_some_and(|k| names.iter().any(|n| k.contains(n)));
         let flagged = item.fields.get("kev").and_then(serde_json::Value::as_bool) == Some(true);
         if (in_list || flagged) && status != Some("fixed") {
-            let why = if in_list { "is in CISA's Known Exploited Vulnerabilities catalogue" } else { "is marked `kev: true`" };
+            let why = if in_list {
+                "is in CISA's Known Exploited Vulnerabilities catalogue"
+            } else {
+                "is marked `kev: true`"
+            };
             let mut d = Diagnostic::new(code::KEV_NOT_FIXED, format!("{id} {why} but its status is {}", status.unwrap_or("missing")))
                 .at(item.span_of(if item.node.get("status").is_some() { "status" } else { "id" }))
                 .item(id)
@@ -88,15 +113,22 @@ pub fn check(project: &Project, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
             ds.push(d);
         }
         let date = |k: &str| item.text(k).and_then(parse_date);
-        let order = [("identified", date("identified")), ("patched", date("patched")), ("deployed", date("deployed"))];
+        let order = [
+            ("identified", date("identified")),
+            ("patched", date("patched")),
+            ("deployed", date("deployed")),
+        ];
         for w in 0..2 {
             for later in w + 1..3 {
                 if let (Some(a), Some(b)) = (order[w].1, order[later].1) {
                     if b < a {
                         ds.push(
-                            Diagnostic::new(code::VULNERABILITY_DATES, format!("{id}: `{}` is before `{}`", order[later].0, order[w].0))
-                                .at(item.span_of(order[later].0))
-                                .item(id),
+                            Diagnostic::new(
+                                code::VULNERABILITY_DATES,
+                                format!("{id}: `{}` is before `{}`", order[later].0, order[w].0),
+                            )
+                            .at(item.span_of(order[later].0))
+                            .item(id),
                         );
                     }
                 }
@@ -111,25 +143,47 @@ pub fn check(project: &Project, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
 fn match_osv(project: &Project, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
     let ev = &project.evidence;
     let mut matches = Vec::new();
-    let vulns: Vec<usize> = (0..project.items.len()).filter(|&i| project.items[i].ty == "vulnerability" && is_primary(project, i)).collect();
+    let vulns: Vec<usize> = (0..project.items.len())
+        .filter(|&i| project.items[i].ty == "vulnerability" && is_primary(project, i))
+        .collect();
     for (ci, item) in project.items.iter().enumerate() {
         if item.ty != "component" || !is_primary(project, ci) {
             continue;
         }
         let view = component_view(project, ci);
-        let Some(purl) = view.purl.as_deref() else { continue };
-        let Some(version) = osv::component_version(purl, view.version.as_deref()) else { continue };
+        let Some(purl) = view.purl.as_deref() else {
+            continue;
+        };
+        let Some(version) = osv::component_version(purl, view.version.as_deref()) else {
+            continue;
+        };
         for (ri, record) in ev.osv.iter().enumerate() {
-            let hit = record.affected.iter().any(|a| osv::same_package(a, purl) && osv::is_affected(a, &version));
+            let hit = record
+                .affected
+                .iter()
+                .any(|a| osv::same_package(a, purl) && osv::is_affected(a, &version));
             if !hit {
                 continue;
             }
             let record_names: Vec<String> = record.names().map(str::to_ascii_uppercase).collect();
-            let naming: Vec<usize> = vulns.iter().copied().filter(|&v| names_of(&project.items[v]).iter().any(|n| record_names.contains(n))).collect();
+            let naming: Vec<usize> = vulns
+                .iter()
+                .copied()
+                .filter(|&v| {
+                    names_of(&project.items[v])
+                        .iter()
+                        .any(|n| record_names.contains(n))
+                })
+                .collect();
             let assessed_by: Vec<usize> = naming
                 .iter()
                 .copied()
-                .filter(|&v| project.graph.out(v).any(|l| l.field == "components" && l.to == ci))
+                .filter(|&v| {
+                    project
+                        .graph
+                        .out(v)
+                        .any(|l| l.field == "components" && l.to == ci)
+                })
                 .collect();
             let osv_path = crate::source::display_path(&project.sources.get(record.file).path);
             if assessed_by.is_empty() {
@@ -152,7 +206,12 @@ fn match_osv(project: &Project, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
                 d = d.related(item.span_of("id"), format!("{} is defined here", item.id));
                 ds.push(d);
             }
-            matches.push(VulnMatch { record: ri, component: ci, version: version.clone(), assessed_by });
+            matches.push(VulnMatch {
+                record: ri,
+                component: ci,
+                version: version.clone(),
+                assessed_by,
+            });
         }
     }
     matches

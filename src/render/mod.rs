@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub use card::Page;
+pub use place::homes as item_homes;
 pub use html::{escape, markdown};
 pub use crate::trace::natural_cmp;
 
@@ -88,6 +89,7 @@ pub fn render(project: &Project) -> Rendered {
                     "results" => Some(crate::evidence::render::results(&page)),
                     "sbom" => Some(crate::evidence::render::sbom(&page)),
                     "metrics" => Some(crate::evidence::metrics::render(project)),
+                    "document" => Some(crate::documents::render_directive(&page, &d.args[0].text)),
                     _ => None,
                 };
                 if let Some(html) = html {
@@ -114,7 +116,9 @@ pub fn render(project: &Project) -> Rendered {
             out
         })
         .collect();
-    Rendered { chapters, generated: generated_chapters(project, &homes) }
+    let mut generated = generated_chapters(project, &homes);
+    generated.extend(crate::documents::chapters(project, &homes));
+    Rendered { chapters, generated }
 }
 
 /// One chapter per type listing the items that no chapter places, and under it one page

@@ -36,7 +36,12 @@ pub fn applicable(project: &Project, i: usize) -> Option<&'static [&'static str]
                 "denial-of-service",
                 "elevation-of-privilege",
             ]),
-            "data-store" => Some(&["tampering", "repudiation", "information-disclosure", "denial-of-service"]),
+            "data-store" => Some(&[
+                "tampering",
+                "repudiation",
+                "information-disclosure",
+                "denial-of-service",
+            ]),
             _ => None,
         },
         _ => None,
@@ -45,7 +50,12 @@ pub fn applicable(project: &Project, i: usize) -> Option<&'static [&'static str]
 
 /// Items `i` links to through `field`.
 pub fn out(project: &Project, i: usize, field: &str) -> Vec<usize> {
-    project.graph.out(i).filter(|l| l.field == field).map(|l| l.to).collect()
+    project
+        .graph
+        .out(i)
+        .filter(|l| l.field == field)
+        .map(|l| l.to)
+        .collect()
 }
 
 /// Items of type `ty` linking to `i` through `field`, obsolete ones left out.
@@ -53,7 +63,11 @@ pub fn inc(project: &Project, i: usize, field: &str, ty: &str) -> Vec<usize> {
     project
         .graph
         .inc(i)
-        .filter(|l| l.field == field && project.items[l.from].ty == ty && project.items[l.from].status() != "obsolete")
+        .filter(|l| {
+            l.field == field
+                && project.items[l.from].ty == ty
+                && project.items[l.from].status() != "obsolete"
+        })
         .map(|l| l.from)
         .collect()
 }
@@ -68,7 +82,10 @@ pub fn zone_of(project: &Project, asset: usize) -> Option<usize> {
 
 /// A flow's two ends, when each names exactly one asset.
 pub fn ends(project: &Project, flow: usize) -> Option<(usize, usize)> {
-    match (out(project, flow, "from").as_slice(), out(project, flow, "to").as_slice()) {
+    match (
+        out(project, flow, "from").as_slice(),
+        out(project, flow, "to").as_slice(),
+    ) {
         ([a], [b]) => Some((*a, *b)),
         _ => None,
     }
@@ -109,7 +126,9 @@ pub fn run(project: &Project, model: &RiskModel, diags: &mut Diagnostics) {
         if !is_primary(project, i) || item.status() == "obsolete" {
             continue;
         }
-        let d = |c: &'static str, msg: String, span: Span| Diagnostic::new(c, msg).at(span).item(&item.id);
+        let d = |c: &'static str, msg: String, span: Span| {
+            Diagnostic::new(c, msg).at(span).item(&item.id)
+        };
         match item.ty.as_str() {
             "asset" => {
                 let zones = out(project, i, "zone");
@@ -130,16 +149,24 @@ pub fn run(project: &Project, model: &RiskModel, diags: &mut Diagnostics) {
             "threat" => {
                 if inc(project, i, "threats", "risk").is_empty() {
                     diags.push(
-                        d(code::THREAT_NO_RISK, format!("no risk assesses threat {}", item.id), item.span_of("id"))
-                            .help("list the threat in the `threats` of a risk that scores it"),
+                        d(
+                            code::THREAT_NO_RISK,
+                            format!("no risk assesses threat {}", item.id),
+                            item.span_of("id"),
+                        )
+                        .help("list the threat in the `threats` of a risk that scores it"),
                     );
                 }
             }
             "control" => {
                 if inc(project, i, "verifies", "test").is_empty() {
                     diags.push(
-                        d(code::CONTROL_UNTESTED, format!("no test verifies control {}", item.id), item.span_of("id"))
-                            .help("add a test item whose `verifies` names it"),
+                        d(
+                            code::CONTROL_UNTESTED,
+                            format!("no test verifies control {}", item.id),
+                            item.span_of("id"),
+                        )
+                        .help("add a test item whose `verifies` names it"),
                     );
                 }
             }
@@ -152,11 +179,16 @@ pub fn run(project: &Project, model: &RiskModel, diags: &mut Diagnostics) {
                 .iter()
                 .copied()
                 .filter(|c| {
-                    by_cat.iter().any(|(cat, list)| cat == c && list.is_empty()) && not_applicable(project, i, c).is_none()
+                    by_cat.iter().any(|(cat, list)| cat == c && list.is_empty())
+                        && not_applicable(project, i, c).is_none()
                 })
                 .collect();
             if !gaps.is_empty() {
-                let span = if item.ty == "asset" { item.span_of("kind") } else { item.span_of("id") };
+                let span = if item.ty == "asset" {
+                    item.span_of("kind")
+                } else {
+                    item.span_of("id")
+                };
                 diags.push(
                     d(code::STRIDE_GAP, format!("{} has no threat and no not-applicable reason for {}", item.id, gaps.join(", ")), span)
                         .help(format!(
@@ -182,15 +214,25 @@ fn check_flow(project: &Project, i: usize, diags: &mut Diagnostics) {
         };
         if count != 1 {
             diags.push(
-                Diagnostic::new(code::FLOW_ENDPOINTS, format!("a flow has exactly one `{end}` asset; {} has {count}", item.id))
-                    .at(item.span_of(if count == 0 { "id" } else { end }))
-                    .item(&item.id)
-                    .help("split a flow with several ends into one flow per pair of assets"),
+                Diagnostic::new(
+                    code::FLOW_ENDPOINTS,
+                    format!(
+                        "a flow has exactly one `{end}` asset; {} has {count}",
+                        item.id
+                    ),
+                )
+                .at(item.span_of(if count == 0 { "id" } else { end }))
+                .item(&item.id)
+                .help("split a flow with several ends into one flow per pair of assets"),
             );
         }
     }
-    let Some((a, b)) = ends(project, i) else { return };
-    let (Some(za), Some(zb)) = (zone_of(project, a), zone_of(project, b)) else { return };
+    let Some((a, b)) = ends(project, i) else {
+        return;
+    };
+    let (Some(za), Some(zb)) = (zone_of(project, a), zone_of(project, b)) else {
+        return;
+    };
     if za == zb {
         return;
     }
@@ -200,7 +242,10 @@ fn check_flow(project: &Project, i: usize, diags: &mut Diagnostics) {
         .collect();
     let has = |wanted: &[&str]| categories.iter().any(|c| wanted.contains(c));
     let items = &project.items;
-    let crossing = format!("{} crosses from {} to {}", item.id, items[za].id, items[zb].id);
+    let crossing = format!(
+        "{} crosses from {} to {}",
+        item.id, items[za].id, items[zb].id
+    );
     let mut missing = Vec::new();
     if !has(&["authentication"]) {
         missing.push("authentication");
@@ -239,7 +284,11 @@ fn check_risk(project: &Project, model: &RiskModel, i: usize, diags: &mut Diagno
     let scales = &model.scales;
     if let Some(after) = model.of(i).and_then(|r| r.after.as_ref()) {
         if !after.acceptable {
-            let span = item.span_of(if item.node.get("residual").is_some() { "residual" } else { "severity" });
+            let span = item.span_of(if item.node.get("residual").is_some() {
+                "residual"
+            } else {
+                "severity"
+            });
             diags.push(
                 Diagnostic::new(
                     code::RISK_UNACCEPTABLE,
@@ -275,17 +324,25 @@ fn check_risk(project: &Project, model: &RiskModel, i: usize, diags: &mut Diagno
     if let Some(date) = item.text("review_by") {
         if super::is_date(date) && date < model.today.as_str() {
             diags.push(
-                Diagnostic::new(code::RISK_REVIEW_EXPIRED, format!("the review of {} was due on {date}", item.id))
-                    .at(item.span_of("review_by"))
-                    .item(&item.id)
-                    .help(format!("review the risk and set a new `review_by` (today is {})", model.today)),
+                Diagnostic::new(
+                    code::RISK_REVIEW_EXPIRED,
+                    format!("the review of {} was due on {date}", item.id),
+                )
+                .at(item.span_of("review_by"))
+                .item(&item.id)
+                .help(format!(
+                    "review the risk and set a new `review_by` (today is {})",
+                    model.today
+                )),
             );
         }
     }
     if disposition == Some("transfer") {
-        let labeled = out(project, i, "controls")
-            .into_iter()
-            .any(|c| project.items[c].text("labeling").is_some_and(|t| !t.trim().is_empty()));
+        let labeled = out(project, i, "controls").into_iter().any(|c| {
+            project.items[c]
+                .text("labeling")
+                .is_some_and(|t| !t.trim().is_empty())
+        });
         if !labeled {
             diags.push(
                 Diagnostic::new(code::RISK_TRANSFER_UNLABELED, format!("{} is transferred to users but none of its controls has `labeling` text", item.id))
@@ -303,23 +360,41 @@ fn check_directives(project: &Project, diags: &mut Diagnostics) {
         for d in &chapter.directives {
             match d.name.as_str() {
                 "dfd" => {
-                    let Some((_, zone)) = d.options.iter().find(|(k, _)| k.text == "zone") else { continue };
+                    let Some((_, zone)) = d.options.iter().find(|(k, _)| k.text == "zone") else {
+                        continue;
+                    };
                     match project.graph.get(&zone.text) {
                         Some(z) if project.items[z].ty == "zone" => {}
                         Some(z) => diags.push(
-                            Diagnostic::new(code::DIRECTIVE_UNKNOWN_ID, format!("`dfd zone={}` names a {}, not a zone", zone.text, project.items[z].ty))
-                                .at(zone.span),
+                            Diagnostic::new(
+                                code::DIRECTIVE_UNKNOWN_ID,
+                                format!(
+                                    "`dfd zone={}` names a {}, not a zone",
+                                    zone.text, project.items[z].ty
+                                ),
+                            )
+                            .at(zone.span),
                         ),
                         None => diags.push(
-                            Diagnostic::new(code::DIRECTIVE_UNKNOWN_ID, format!("`dfd zone={}` names no item", zone.text)).at(zone.span),
+                            Diagnostic::new(
+                                code::DIRECTIVE_UNKNOWN_ID,
+                                format!("`dfd zone={}` names no item", zone.text),
+                            )
+                            .at(zone.span),
                         ),
                     }
                 }
                 "heatmap" => {
                     for (k, v) in &d.options {
-                        if k.text == "show" && !matches!(v.text.as_str(), "before" | "after" | "both") {
+                        if k.text == "show"
+                            && !matches!(v.text.as_str(), "before" | "after" | "both")
+                        {
                             diags.push(
-                                Diagnostic::new(code::DIRECTIVE_SYNTAX, format!("`show={}`: expected before, after or both", v.text)).at(v.span),
+                                Diagnostic::new(
+                                    code::DIRECTIVE_SYNTAX,
+                                    format!("`show={}`: expected before, after or both", v.text),
+                                )
+                                .at(v.span),
                             );
                         }
                     }

@@ -19,7 +19,11 @@ pub fn score(vector: &str) -> Result<Scored, String> {
     let parsed = cvss::Cvss::from_str(vector.trim()).map_err(|e| e.to_string())?;
     match &parsed {
         cvss::Cvss::CvssV30(v) | cvss::Cvss::CvssV31(v) => Ok(Scored {
-            version: if matches!(parsed, cvss::Cvss::CvssV30(_)) { "3.0" } else { "3.1" },
+            version: if matches!(parsed, cvss::Cvss::CvssV30(_)) {
+                "3.0"
+            } else {
+                "3.1"
+            },
             score: v.score().value(),
             exploitability: v.exploitability().value(),
         }),
@@ -51,7 +55,11 @@ fn v4_exploitability(vector: &str) -> f64 {
         "L" => 0.55,
         _ => 0.2,
     };
-    let ac = if metric("AC") == "H" || metric("AT") == "P" { 0.44 } else { 0.77 };
+    let ac = if metric("AC") == "H" || metric("AT") == "P" {
+        0.44
+    } else {
+        0.77
+    };
     let pr = match metric("PR") {
         "N" => 0.85,
         "L" => 0.62,

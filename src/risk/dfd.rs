@@ -78,7 +78,9 @@ pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
     let project = page.project;
     let items = &project.items;
     let live = |i: usize| is_primary(project, i) && items[i].status() != "obsolete";
-    let zones: Vec<usize> = (0..items.len()).filter(|&i| live(i) && items[i].ty == "zone").collect();
+    let zones: Vec<usize> = (0..items.len())
+        .filter(|&i| live(i) && items[i].ty == "zone")
+        .collect();
     let parent = |z: usize| valid_parent(project, z, zones.len());
     let mut children: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     let mut roots = Vec::new();
@@ -152,12 +154,17 @@ pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
             }
             outside.sort_unstable();
             if !outside.is_empty() {
-                top.push(group_block(format!("Outside {}", items[s].id), &outside, MAX_W));
+                top.push(group_block(
+                    format!("Outside {}", items[s].id),
+                    &outside,
+                    MAX_W,
+                ));
             }
         }
     }
     if top.is_empty() {
-        return "<p class=\"qms-dfd-empty\"><em>No trust zones or assets to draw.</em></p>\n".into();
+        return "<p class=\"qms-dfd-empty\"><em>No trust zones or assets to draw.</em></p>\n"
+            .into();
     }
     // A scoped diagram puts what lies outside the zone in a row of its own below it.
     let row_w = if scope.is_some() { 0.0 } else { MAX_W };
@@ -177,11 +184,16 @@ pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
     for (n, &(_, a, b)) in flows.iter().enumerate() {
         pairs.entry((a.min(b), a.max(b))).or_default().push(n);
     }
-    let marker = format!("qms-dfd-arrow-{}", scope.map_or("all".to_owned(), |s| items[s].id.to_lowercase()));
+    let marker = format!(
+        "qms-dfd-arrow-{}",
+        scope.map_or("all".to_owned(), |s| items[s].id.to_lowercase())
+    );
     let mut edges = String::new();
     let mut badges = String::new();
     for (n, &(f, a, b)) in flows.iter().enumerate() {
-        let (Some(&pa), Some(&pb)) = (node_at.get(&a), node_at.get(&b)) else { continue };
+        let (Some(&pa), Some(&pb)) = (node_at.get(&a), node_at.get(&b)) else {
+            continue;
+        };
         let group = &pairs[&(a.min(b), a.max(b))];
         let k = group.iter().position(|&x| x == n).unwrap_or(0) as f64;
         let bow = (k - (group.len() as f64 - 1.0) / 2.0) * 36.0;
@@ -195,17 +207,26 @@ pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
         let mid = ((c0.0 + c1.0) / 2.0, (c0.1 + c1.1) / 2.0);
         // Bend the arrow further, first one way then the other, until it clears the
         // other nodes (the first bend that does; the straightest if none does).
-        let others: Vec<(f64, f64)> = node_at.iter().filter(|(&k, _)| k != a && k != b).map(|(_, &p)| p).collect();
+        let others: Vec<(f64, f64)> = node_at
+            .iter()
+            .filter(|(&k, _)| k != a && k != b)
+            .map(|(_, &p)| p)
+            .collect();
         let sign = if bow < 0.0 { -1.0 } else { 1.0 };
-        let ctrl = [0.0, 1.0, -1.0, 2.0, -2.0, 3.0, -3.0, 4.0, -4.0]
+        // The drawn curve runs between the node borders, towards the control point.
+        let curve = |ctrl: (f64, f64)| (clip(c0, ctrl, 0.0), ctrl, clip(c1, ctrl, 3.0));
+        let (start, ctrl, end) = [0.0, 1.0, -1.0, 2.0, -2.0, 3.0, -3.0, 4.0, -4.0]
             .iter()
             .map(|k| bow * 2.0 + sign * k * 60.0)
-            .map(|b| (mid.0 + nx * b, mid.1 + ny * b))
-            .find(|&ctrl| !others.iter().any(|&o| hits(c0, ctrl, c1, o)))
-            .unwrap_or((mid.0 + nx * bow * 2.0, mid.1 + ny * bow * 2.0));
-        let start = clip(c0, ctrl, 0.0);
-        let end = clip(c1, ctrl, 3.0);
-        let label = (0.25 * start.0 + 0.5 * ctrl.0 + 0.25 * end.0, 0.25 * start.1 + 0.5 * ctrl.1 + 0.25 * end.1);
+            .map(|b| curve((mid.0 + nx * b, mid.1 + ny * b)))
+            .find(|&(s, c, e)| {
+                inside(s, c, e, width, height) && !others.iter().any(|&o| hits(s, c, e, o))
+            })
+            .unwrap_or_else(|| curve((mid.0 + nx * bow * 2.0, mid.1 + ny * bow * 2.0)));
+        let label = (
+            0.25 * start.0 + 0.5 * ctrl.0 + 0.25 * end.0,
+            0.25 * start.1 + 0.5 * ctrl.1 + 0.25 * end.1,
+        );
         let item = &items[f];
         let tip = format!("{}: {}", item.id, item.title);
         let href = page.item_url(f);
@@ -218,7 +239,13 @@ pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
             num(end.0),
             num(end.1)
         );
-        let _ = write!(edges, "{}<title>{}</title>{path}{}", open_link(&href, "qms-dfd-flow", &item.id), escape(&tip), close_link(&href));
+        let _ = write!(
+            edges,
+            "{}<title>{}</title>{path}{}",
+            open_link(&href, "qms-dfd-flow", &item.id),
+            escape(&tip),
+            close_link(&href)
+        );
         let _ = write!(
             badges,
             r#"{}<title>{}</title><circle cx="{}" cy="{}" r="9"/><text x="{}" y="{}" text-anchor="middle">{}</text>{}"#,
@@ -261,7 +288,9 @@ fn legend(page: &Page<'_>, flows: &[(usize, usize, usize)]) -> String {
         "<p class=\"qms-dfd-key\">Dashed red boxes are trust zones (trust boundaries); thick boxes are external entities, rounded boxes processes, boxes open at the sides data stores. Numbered arrows are data flows:</p><ol class=\"qms-dfd-legend\">",
     );
     for (n, &(f, a, b)) in flows.iter().enumerate() {
-        let protocol = items[f].text("protocol").map_or(String::new(), |p| format!(", <em>{}</em>", escape(p)));
+        let protocol = items[f]
+            .text("protocol")
+            .map_or(String::new(), |p| format!(", <em>{}</em>", escape(p)));
         let _ = write!(
             out,
             "<li value=\"{}\">{} {}: {} &rarr; {}{protocol}</li>",
@@ -278,7 +307,11 @@ fn legend(page: &Page<'_>, flows: &[(usize, usize, usize)]) -> String {
 
 /// A zone's parent, unless the parent chain loops (reported by `link` as parent-cycle).
 fn valid_parent(project: &Project, z: usize, limit: usize) -> Option<usize> {
-    let parent = |x: usize| out(project, x, "parent").into_iter().find(|&p| project.items[p].ty == "zone");
+    let parent = |x: usize| {
+        out(project, x, "parent")
+            .into_iter()
+            .find(|&p| project.items[p].ty == "zone")
+    };
     let first = parent(z)?;
     let mut at = Some(first);
     for _ in 0..=limit {
@@ -301,10 +334,20 @@ fn zone_block(
     let inner = max_w - 2.0 * PAD;
     let subs: Vec<Block> = children
         .get(&z)
-        .map(|c| c.iter().map(|&c| zone_block(c, children, by_zone, inner, project)).collect())
+        .map(|c| {
+            c.iter()
+                .map(|&c| zone_block(c, children, by_zone, inner, project))
+                .collect()
+        })
         .unwrap_or_default();
     let label = zone_label(project, z);
-    assemble(BlockKind::Zone(z), by_zone.get(&z).map_or(&[][..], Vec::as_slice), subs, text_w(&label), max_w)
+    assemble(
+        BlockKind::Zone(z),
+        by_zone.get(&z).map_or(&[][..], Vec::as_slice),
+        subs,
+        text_w(&label),
+        max_w,
+    )
 }
 
 fn group_block(label: String, assets: &[usize], max_w: f64) -> Block {
@@ -313,25 +356,56 @@ fn group_block(label: String, assets: &[usize], max_w: f64) -> Block {
 }
 
 /// Assets in a grid at the top, child zones packed in rows below.
-fn assemble(what: BlockKind, assets: &[usize], subs: Vec<Block>, label_w: f64, max_w: f64) -> Block {
+fn assemble(
+    what: BlockKind,
+    assets: &[usize],
+    subs: Vec<Block>,
+    label_w: f64,
+    max_w: f64,
+) -> Block {
     let inner = max_w - 2.0 * PAD;
-    let cols = (((inner + GAP_X) / (NODE_W + GAP_X)).floor() as usize).clamp(1, assets.len().max(1));
+    let cols =
+        (((inner + GAP_X) / (NODE_W + GAP_X)).floor() as usize).clamp(1, assets.len().max(1));
     let rows = assets.len().div_ceil(cols);
-    let nodes_w = if assets.is_empty() { 0.0 } else { cols as f64 * (NODE_W + GAP_X) - GAP_X };
-    let nodes_h = if assets.is_empty() { 0.0 } else { rows as f64 * (NODE_H + GAP_Y) - GAP_Y };
+    let nodes_w = if assets.is_empty() {
+        0.0
+    } else {
+        cols as f64 * (NODE_W + GAP_X) - GAP_X
+    };
+    let nodes_h = if assets.is_empty() {
+        0.0
+    } else {
+        rows as f64 * (NODE_H + GAP_Y) - GAP_Y
+    };
     let (packed, subs_w, subs_h) = shelf(subs, inner, GAP);
     let content_w = nodes_w.max(subs_w).max(label_w).max(NODE_W);
-    let between = if nodes_h > 0.0 && subs_h > 0.0 { GAP_Y } else { 0.0 };
+    let between = if nodes_h > 0.0 && subs_h > 0.0 {
+        GAP_Y
+    } else {
+        0.0
+    };
     let nodes = assets
         .iter()
         .enumerate()
-        .map(|(k, &a)| (a, PAD + (k % cols) as f64 * (NODE_W + GAP_X), HEAD + (k / cols) as f64 * (NODE_H + GAP_Y)))
+        .map(|(k, &a)| {
+            (
+                a,
+                PAD + (k % cols) as f64 * (NODE_W + GAP_X),
+                HEAD + (k / cols) as f64 * (NODE_H + GAP_Y),
+            )
+        })
         .collect();
     let subs = packed
         .into_iter()
         .map(|(b, x, y)| (b, PAD + x, HEAD + nodes_h + between + y))
         .collect();
-    Block { what, w: content_w + 2.0 * PAD, h: HEAD + nodes_h + between + subs_h + PAD, nodes, subs }
+    Block {
+        what,
+        w: content_w + 2.0 * PAD,
+        h: HEAD + nodes_h + between + subs_h + PAD,
+        nodes,
+        subs,
+    }
 }
 
 /// Packs blocks left to right in rows no wider than `max_w` (a wider block gets a row of
@@ -355,10 +429,22 @@ fn shelf(blocks: Vec<Block>, max_w: f64, gap: f64) -> (Vec<(Block, f64, f64)>, f
     (out, w, h)
 }
 
-fn draw_block(page: &Page<'_>, block: &Block, x: f64, y: f64, out: &mut String, node_at: &mut BTreeMap<usize, (f64, f64)>) {
+fn draw_block(
+    page: &Page<'_>,
+    block: &Block,
+    x: f64,
+    y: f64,
+    out: &mut String,
+    node_at: &mut BTreeMap<usize, (f64, f64)>,
+) {
     let project = page.project;
     let (class, label, href, id) = match &block.what {
-        BlockKind::Zone(z) => ("qms-dfd-zone", zone_label(project, *z), page.item_url(*z), project.items[*z].id.as_str()),
+        BlockKind::Zone(z) => (
+            "qms-dfd-zone",
+            zone_label(project, *z),
+            page.item_url(*z),
+            project.items[*z].id.as_str(),
+        ),
         BlockKind::Group(l) => ("qms-dfd-outside", l.clone(), None, ""),
     };
     let _ = write!(
@@ -404,7 +490,12 @@ fn draw_node(page: &Page<'_>, a: usize, x: f64, y: f64, out: &mut String) {
     let (w, h) = (num(NODE_W), num(NODE_H));
     match kind_class {
         "process" => {
-            let _ = write!(out, r#"<rect class="shape" x="{}" y="{}" width="{w}" height="{h}" rx="22"/>"#, num(x), num(y));
+            let _ = write!(
+                out,
+                r#"<rect class="shape" x="{}" y="{}" width="{w}" height="{h}" rx="22"/>"#,
+                num(x),
+                num(y)
+            );
         }
         "data-store" => {
             let _ = write!(
@@ -417,13 +508,23 @@ fn draw_node(page: &Page<'_>, a: usize, x: f64, y: f64, out: &mut String) {
             );
         }
         _ => {
-            let _ = write!(out, r#"<rect class="shape" x="{}" y="{}" width="{w}" height="{h}"/>"#, num(x), num(y));
+            let _ = write!(
+                out,
+                r#"<rect class="shape" x="{}" y="{}" width="{w}" height="{h}"/>"#,
+                num(x),
+                num(y)
+            );
         }
     }
     let cx = num(x + NODE_W / 2.0);
     let lines = wrap(&item.title, LINE, 2);
     let top = y + NODE_H / 2.0 - (lines.len() as f64 * 13.0) / 2.0 + 3.0;
-    let _ = write!(out, r#"<text class="id" x="{cx}" y="{}" text-anchor="middle">{}</text>"#, num(top), escape(&item.id));
+    let _ = write!(
+        out,
+        r#"<text class="id" x="{cx}" y="{}" text-anchor="middle">{}</text>"#,
+        num(top),
+        escape(&item.id)
+    );
     for (k, line) in lines.iter().enumerate() {
         let _ = write!(
             out,
@@ -445,9 +546,17 @@ fn zone_label(project: &Project, z: usize) -> String {
 
 /// An `<a>` around an element when the item has a page, else a plain group.
 fn open_link(href: &Option<String>, class: &str, id: &str) -> String {
-    let class = if class.is_empty() { String::new() } else { format!(r#" class="{class}""#) };
+    let class = if class.is_empty() {
+        String::new()
+    } else {
+        format!(r#" class="{class}""#)
+    };
     match href {
-        Some(h) => format!(r#"<a href="{}"{class} data-id="{}">"#, escape(h), escape(id)),
+        Some(h) => format!(
+            r#"<a href="{}"{class} data-id="{}">"#,
+            escape(h),
+            escape(id)
+        ),
         None => format!(r#"<g{class} data-id="{}">"#, escape(id)),
     }
 }
@@ -463,8 +572,16 @@ fn clip(center: (f64, f64), toward: (f64, f64), back: f64) -> (f64, f64) {
     if dx == 0.0 && dy == 0.0 {
         return center;
     }
-    let tx = if dx == 0.0 { f64::INFINITY } else { (NODE_W / 2.0 + back) / dx.abs() };
-    let ty = if dy == 0.0 { f64::INFINITY } else { (NODE_H / 2.0 + back) / dy.abs() };
+    let tx = if dx == 0.0 {
+        f64::INFINITY
+    } else {
+        (NODE_W / 2.0 + back) / dx.abs()
+    };
+    let ty = if dy == 0.0 {
+        f64::INFINITY
+    } else {
+        (NODE_H / 2.0 + back) / dy.abs()
+    };
     let t = tx.min(ty);
     (center.0 + dx * t, center.1 + dy * t)
 }
@@ -477,8 +594,22 @@ fn hits(p0: (f64, f64), ctrl: (f64, f64), p2: (f64, f64), node: (f64, f64)) -> b
         let u = 1.0 - t;
         let x = u * u * p0.0 + 2.0 * u * t * ctrl.0 + t * t * p2.0;
         let y = u * u * p0.1 + 2.0 * u * t * ctrl.1 + t * t * p2.1;
-        x > node.0 - 6.0 && x < node.0 + NODE_W + 6.0 && y > node.1 - 6.0 && y < node.1 + NODE_H + 6.0
+        x > node.0 - 6.0
+            && x < node.0 + NODE_W + 6.0
+            && y > node.1 - 6.0
+            && y < node.1 + NODE_H + 6.0
     })
+}
+
+/// Whether the curve (and the badge at its middle) stays on the canvas.
+fn inside(p0: (f64, f64), ctrl: (f64, f64), p2: (f64, f64), width: f64, height: f64) -> bool {
+    let mid = (
+        0.25 * p0.0 + 0.5 * ctrl.0 + 0.25 * p2.0,
+        0.25 * p0.1 + 0.5 * ctrl.1 + 0.25 * p2.1,
+    );
+    [p0, mid, p2]
+        .iter()
+        .all(|&(x, y)| x >= 12.0 && x <= width - 12.0 && y >= 12.0 && y <= height - 12.0)
 }
 
 /// Words wrapped into at most `max_lines` lines of `width` characters, the last one
@@ -506,7 +637,13 @@ fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
     }
     lines
         .into_iter()
-        .map(|l| if l.chars().count() > width { format!("{}…", l.chars().take(width - 1).collect::<String>()) } else { l })
+        .map(|l| {
+            if l.chars().count() > width {
+                format!("{}…", l.chars().take(width - 1).collect::<String>())
+            } else {
+                l
+            }
+        })
         .collect()
 }
 
@@ -531,7 +668,14 @@ mod tests {
 
     #[test]
     fn wraps_and_cuts() {
-        assert_eq!(wrap("Pump firmware (therapy task, BLE stack, Zephyr RTOS)", 26, 2), ["Pump firmware (therapy", "task, BLE stack, Zephyr…"]);
+        assert_eq!(
+            wrap(
+                "Pump firmware (therapy task, BLE stack, Zephyr RTOS)",
+                26,
+                2
+            ),
+            ["Pump firmware (therapy", "task, BLE stack, Zephyr…"]
+        );
         assert_eq!(wrap("short", 26, 2), ["short"]);
     }
 

@@ -31,10 +31,18 @@ pub fn render(page: &Page<'_>, d: &Directive) -> String {
     let mut out = String::from(STYLE);
     out.push_str("<div class=\"qms-heatmaps\">");
     if show != "after" {
-        out.push_str(&table(page, model, "Before mitigation", "before", |r| r.before.as_ref()));
+        out.push_str(&table(page, model, "Before mitigation", "before", |r| {
+            r.before.as_ref()
+        }));
     }
     if show != "before" {
-        out.push_str(&table(page, model, "After mitigation (residual risk)", "after", |r| r.after.as_ref()));
+        out.push_str(&table(
+            page,
+            model,
+            "After mitigation (residual risk)",
+            "after",
+            |r| r.after.as_ref(),
+        ));
     }
     out.push_str("</div>");
     let unscored: Vec<String> = model
@@ -44,7 +52,11 @@ pub fn render(page: &Page<'_>, d: &Directive) -> String {
         .map(|r| page.item_ref(r.item))
         .collect();
     if !unscored.is_empty() {
-        let _ = write!(out, "<p class=\"qms-hm-note\">Not scored: {}.</p>", unscored.join(", "));
+        let _ = write!(
+            out,
+            "<p class=\"qms-hm-note\">Not scored: {}.</p>",
+            unscored.join(", ")
+        );
     }
     out.push('\n');
     out
@@ -52,9 +64,16 @@ pub fn render(page: &Page<'_>, d: &Directive) -> String {
 
 /// One matrix: severity rows (highest at the top) by exploitability columns (lowest at
 /// the left), each cell coloured by acceptability, counting and linking its risks.
-pub fn table(page: &Page<'_>, model: &RiskModel, caption: &str, which: &str, level: impl Fn(&super::RiskScore) -> Option<&Level>) -> String {
+pub fn table(
+    page: &Page<'_>,
+    model: &RiskModel,
+    caption: &str,
+    which: &str,
+    level: impl Fn(&super::RiskScore) -> Option<&Level>,
+) -> String {
     let scales = &model.scales;
-    let mut cells: Vec<Vec<Vec<usize>>> = vec![vec![Vec::new(); scales.exploitability.len()]; scales.severity.len()];
+    let mut cells: Vec<Vec<Vec<usize>>> =
+        vec![vec![Vec::new(); scales.exploitability.len()]; scales.severity.len()];
     for r in &model.risks {
         if let Some(l) = level(r) {
             cells[l.severity][l.exploitability].push(r.item);
@@ -79,7 +98,11 @@ pub fn table(page: &Page<'_>, model: &RiskModel, caption: &str, which: &str, lev
     }
     out.push_str("</tr></thead><tbody>");
     for s in (0..scales.severity.len()).rev() {
-        let _ = write!(out, "<tr><th scope=\"row\">{}</th>", escape(&scales.severity[s]));
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\">{}</th>",
+            escape(&scales.severity[s])
+        );
         for (e, risks) in cells[s].iter().enumerate() {
             let ok = scales.is_acceptable(s, e);
             let verdict = if ok { "acceptable" } else { "unacceptable" };
@@ -94,7 +117,12 @@ pub fn table(page: &Page<'_>, model: &RiskModel, caption: &str, which: &str, lev
             );
             if !risks.is_empty() {
                 let refs: Vec<String> = risks.iter().map(|&i| page.item_ref(i)).collect();
-                let _ = write!(out, "<span class=\"qms-hm-count\">{}</span><span class=\"qms-hm-risks\">{}</span>", risks.len(), refs.join(" "));
+                let _ = write!(
+                    out,
+                    "<span class=\"qms-hm-count\">{}</span><span class=\"qms-hm-risks\">{}</span>",
+                    risks.len(),
+                    refs.join(" ")
+                );
             }
             out.push_str("</td>");
         }

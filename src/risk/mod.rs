@@ -76,7 +76,11 @@ pub fn analyze(project: &Project, today: &str, diags: &mut Diagnostics) -> RiskM
             _ => {}
         }
     }
-    let model = RiskModel { scales, risks, today: today.to_owned() };
+    let model = RiskModel {
+        scales,
+        risks,
+        today: today.to_owned(),
+    };
     checks::run(project, &model, diags);
     model
 }
@@ -86,33 +90,59 @@ pub(crate) fn is_primary(project: &Project, i: usize) -> bool {
     project.graph.get(&project.items[i].id) == Some(i)
 }
 
-fn score_risk(index: usize, item: &Item, scales: &RiskConfig, diags: &mut Diagnostics) -> RiskScore {
+fn score_risk(
+    index: usize,
+    item: &Item,
+    scales: &RiskConfig,
+    diags: &mut Diagnostics,
+) -> RiskScore {
     let before = assess(&item.node, None, item, scales, diags);
     match &before {
         Some(_) => {}
         None => {
-            let missing = if item.node.get("severity").is_none() { "a `severity`" } else { "an `exploitability` or `cvss` vector" };
+            let missing = if item.node.get("severity").is_none() {
+                "a `severity`"
+            } else {
+                "an `exploitability` or `cvss` vector"
+            };
             // A level in error was already reported; only a missing one is news.
-            if item.node.get("severity").is_none() || (item.node.get("exploitability").is_none() && item.node.get("cvss").is_none()) {
+            if item.node.get("severity").is_none()
+                || (item.node.get("exploitability").is_none() && item.node.get("cvss").is_none())
+            {
                 diags.push(
-                    Diagnostic::new(code::RISK_UNSCORED, format!("{} has no score: it needs {missing}", item.id))
-                        .at(item.span_of("id"))
-                        .item(&item.id)
-                        .help(format!("severity levels: {}", scales.severity.join(", "))),
+                    Diagnostic::new(
+                        code::RISK_UNSCORED,
+                        format!("{} has no score: it needs {missing}", item.id),
+                    )
+                    .at(item.span_of("id"))
+                    .item(&item.id)
+                    .help(format!("severity levels: {}", scales.severity.join(", "))),
                 );
             }
         }
     }
     let after = match item.node.get("residual") {
-        Some((_, residual)) => before.as_ref().and_then(|b| assess(residual, Some(b), item, scales, diags)),
+        Some((_, residual)) => before
+            .as_ref()
+            .and_then(|b| assess(residual, Some(b), item, scales, diags)),
         None => before.clone(),
     };
-    RiskScore { item: index, before, after }
+    RiskScore {
+        item: index,
+        before,
+        after,
+    }
 }
 
 /// Scores one mapping (the risk itself, or its `residual`); missing fields come from
 /// `inherit`.
-fn assess(node: &Node, inherit: Option<&Level>, item: &Item, scales: &RiskConfig, diags: &mut Diagnostics) -> Option<Level> {
+fn assess(
+    node: &Node,
+    inherit: Option<&Level>,
+    item: &Item,
+    scales: &RiskConfig,
+    diags: &mut Diagnostics,
+) -> Option<Level> {
     let severity = match node.get("severity") {
         Some((_, v)) => level(v, "severity", &scales.severity, item, diags),
         None => inherit.map(|l| l.severity),
@@ -128,11 +158,18 @@ fn assess(node: &Node, inherit: Option<&Level>, item: &Item, scales: &RiskConfig
             diags.push(
                 Diagnostic::new(
                     code::CVSS_MISMATCH,
-                    format!("`cvss_score` is {value} but the CVSS {} vector scores {}", s.version, cvss::one_decimal(s.score)),
+                    format!(
+                        "`cvss_score` is {value} but the CVSS {} vector scores {}",
+                        s.version,
+                        cvss::one_decimal(s.score)
+                    ),
                 )
                 .at(stored.span)
                 .item(&item.id)
-                .help(format!("write `cvss_score: {}`, or correct the vector", cvss::one_decimal(s.score))),
+                .help(format!(
+                    "write `cvss_score: {}`, or correct the vector",
+                    cvss::one_decimal(s.score)
+                )),
             );
         }
     }
@@ -175,13 +212,20 @@ fn assess(node: &Node, inherit: Option<&Level>, item: &Item, scales: &RiskConfig
             None
         }
     });
-    Some(Level { severity, exploitability, cvss, acceptable: scales.is_acceptable(severity, exploitability) })
+    Some(Level {
+        severity,
+        exploitability,
+        cvss,
+        acceptable: scales.is_acceptable(severity, exploitability),
+    })
 }
 
 /// The "risk" row of a risk's card: before -> after, each with its verdict; empty for
 /// other items.
 pub fn score_row(project: &Project, index: usize) -> String {
-    let Some(r) = project.risk.of(index) else { return String::new() };
+    let Some(r) = project.risk.of(index) else {
+        return String::new();
+    };
     let scales = &project.risk.scales;
     let show = |l: &Option<Level>| match l {
         None => "<em>not scored</em>".to_owned(),
@@ -197,7 +241,11 @@ pub fn score_row(project: &Project, index: usize) -> String {
             let (class, style, verdict) = if l.acceptable {
                 ("qms-risk-acceptable", "background:#2e7d3233", "acceptable")
             } else {
-                ("qms-risk-unacceptable", "background:#c6282844", "unacceptable")
+                (
+                    "qms-risk-unacceptable",
+                    "background:#c6282844",
+                    "unacceptable",
+                )
             };
             format!(
                 "{} severity &times; {} exploitability{cvss} <span class=\"qms-badge {class}\" style=\"{style}\">{verdict}</span>",
@@ -214,17 +262,32 @@ pub fn score_row(project: &Project, index: usize) -> String {
 }
 
 /// A level name on a scale; an unknown one is reported at its line.
-fn level(v: &Node, what: &str, scale: &[String], item: &Item, diags: &mut Diagnostics) -> Option<usize> {
+fn level(
+    v: &Node,
+    what: &str,
+    scale: &[String],
+    item: &Item,
+    diags: &mut Diagnostics,
+) -> Option<usize> {
     let name = v.as_str()?;
     if let Some(i) = scale.iter().position(|s| s == name) {
         return Some(i);
     }
-    let mut d = Diagnostic::new(code::RISK_UNKNOWN_LEVEL, format!("`{name}` is not a {what} level"))
-        .at(v.span)
-        .item(&item.id);
+    let mut d = Diagnostic::new(
+        code::RISK_UNKNOWN_LEVEL,
+        format!("`{name}` is not a {what} level"),
+    )
+    .at(v.span)
+    .item(&item.id);
     d = match did_you_mean(name, scale.iter().map(String::as_str)) {
-        Some(s) => d.help(format!("did you mean `{s}`? {what} levels, lowest first: {}", scale.join(", "))),
-        None => d.help(format!("{what} levels, lowest first: {} (set in [preprocessor.qms.risk])", scale.join(", "))),
+        Some(s) => d.help(format!(
+            "did you mean `{s}`? {what} levels, lowest first: {}",
+            scale.join(", ")
+        )),
+        None => d.help(format!(
+            "{what} levels, lowest first: {} (set in [preprocessor.qms.risk])",
+            scale.join(", ")
+        )),
     };
     diags.push(d);
     None
@@ -264,7 +327,13 @@ pub fn today() -> String {
 pub(crate) fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 10
-        && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
 }
 
 /// Days since 1970-01-01 to YYYY-MM-DD (proleptic Gregorian; H. Hinnant's algorithm).

@@ -12,7 +12,8 @@ use crate::source::Span;
 pub const KEYS: &[&str] = &["severity", "exploitability", "matrix", "cvss-bands"];
 
 /// ISO 14971 harm, lowest first.
-pub const DEFAULT_SEVERITY: &[&str] = &["negligible", "minor", "serious", "critical", "catastrophic"];
+pub const DEFAULT_SEVERITY: &[&str] =
+    &["negligible", "minor", "serious", "critical", "catastrophic"];
 /// Exploitability, lowest first.
 pub const DEFAULT_EXPLOITABILITY: &[&str] = &["very-low", "low", "medium", "high", "very-high"];
 /// Lowest CVSS exploitability subscore of each default level above the first (the
@@ -35,7 +36,10 @@ pub struct RiskConfig {
 impl Default for RiskConfig {
     fn default() -> Self {
         let severity: Vec<String> = DEFAULT_SEVERITY.iter().map(|s| s.to_string()).collect();
-        let exploitability: Vec<String> = DEFAULT_EXPLOITABILITY.iter().map(|s| s.to_string()).collect();
+        let exploitability: Vec<String> = DEFAULT_EXPLOITABILITY
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         RiskConfig {
             acceptable: default_matrix(severity.len(), exploitability.len()),
             severity,
@@ -63,9 +67,16 @@ impl RiskConfig {
 /// A cell is acceptable when severity and exploitability, each scaled to 0..1, add up to
 /// at most 1: the anti-diagonal of the matrix and everything below it.
 pub fn default_matrix(severities: usize, exploitabilities: usize) -> Vec<Vec<bool>> {
-    let (s_max, e_max) = (severities.saturating_sub(1).max(1), exploitabilities.saturating_sub(1).max(1));
+    let (s_max, e_max) = (
+        severities.saturating_sub(1).max(1),
+        exploitabilities.saturating_sub(1).max(1),
+    );
     (0..severities)
-        .map(|s| (0..exploitabilities).map(|e| s * e_max + e * s_max <= s_max * e_max).collect())
+        .map(|s| {
+            (0..exploitabilities)
+                .map(|e| s * e_max + e * s_max <= s_max * e_max)
+                .collect()
+        })
         .collect()
 }
 
@@ -74,11 +85,17 @@ pub fn default_bands(levels: usize) -> Vec<f64> {
     if levels == DEFAULT_EXPLOITABILITY.len() {
         return DEFAULT_BANDS.to_vec();
     }
-    (1..levels).map(|k| ((k as f64 * 3.9 / levels as f64) * 10.0).round() / 10.0).collect()
+    (1..levels)
+        .map(|k| ((k as f64 * 3.9 / levels as f64) * 10.0).round() / 10.0)
+        .collect()
 }
 
 /// Reads the `risk` table; problems are reported and defaults kept for the values in error.
-pub fn parse(value: &Spanned<DeValue<'_>>, span: &dyn Fn(std::ops::Range<usize>) -> Span, diags: &mut Diagnostics) -> RiskConfig {
+pub fn parse(
+    value: &Spanned<DeValue<'_>>,
+    span: &dyn Fn(std::ops::Range<usize>) -> Span,
+    diags: &mut Diagnostics,
+) -> RiskConfig {
     let mut config = RiskConfig::default();
     let DeValue::Table(table) = value.get_ref() else {
         diags.push(Diagnostic::new(code::CONFIG_SYNTAX, "expected a table").at(span(value.span())));
@@ -101,8 +118,11 @@ pub fn parse(value: &Spanned<DeValue<'_>>, span: &dyn Fn(std::ops::Range<usize>)
             "matrix" => matrix = Some(v),
             "cvss-bands" => bands = Some(v),
             _ => {
-                let mut d = Diagnostic::new(code::CONFIG_UNKNOWN_KEY, format!("unknown key `{name}` in [preprocessor.qms.risk]"))
-                    .at(span(key.span()));
+                let mut d = Diagnostic::new(
+                    code::CONFIG_UNKNOWN_KEY,
+                    format!("unknown key `{name}` in [preprocessor.qms.risk]"),
+                )
+                .at(span(key.span()));
                 d = match did_you_mean(name, KEYS.iter().copied()) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help(format!("known keys: {}", KEYS.join(", "))),
@@ -125,20 +145,36 @@ pub fn parse(value: &Spanned<DeValue<'_>>, span: &dyn Fn(std::ops::Range<usize>)
 }
 
 /// A scale: a non-empty list of distinct strings.
-fn levels(v: &Spanned<DeValue<'_>>, name: &str, span: &dyn Fn(std::ops::Range<usize>) -> Span, diags: &mut Diagnostics) -> Option<Vec<String>> {
+fn levels(
+    v: &Spanned<DeValue<'_>>,
+    name: &str,
+    span: &dyn Fn(std::ops::Range<usize>) -> Span,
+    diags: &mut Diagnostics,
+) -> Option<Vec<String>> {
     let bad = |msg: String| Diagnostic::new(code::RISK_CONFIG, msg).at(span(v.span()));
     let DeValue::Array(list) = v.get_ref() else {
-        diags.push(bad(format!("`{name}` must be a list of level names, lowest first")));
+        diags.push(bad(format!(
+            "`{name}` must be a list of level names, lowest first"
+        )));
         return None;
     };
     let mut out: Vec<String> = Vec::new();
     for item in list {
         let DeValue::String(s) = item.get_ref() else {
-            diags.push(Diagnostic::new(code::RISK_CONFIG, "a level name must be a string").at(span(item.span())));
+            diags.push(
+                Diagnostic::new(code::RISK_CONFIG, "a level name must be a string")
+                    .at(span(item.span())),
+            );
             return None;
         };
         if out.iter().any(|o| o == s.as_ref()) {
-            diags.push(Diagnostic::new(code::RISK_CONFIG, format!("level `{s}` appears twice in `{name}`")).at(span(item.span())));
+            diags.push(
+                Diagnostic::new(
+                    code::RISK_CONFIG,
+                    format!("level `{s}` appears twice in `{name}`"),
+                )
+                .at(span(item.span())),
+            );
             return None;
         }
         out.push(s.to_string());
@@ -166,14 +202,22 @@ fn read_matrix(
         config.exploitability.join(", ")
     );
     let DeValue::Array(rows) = v.get_ref() else {
-        diags.push(Diagnostic::new(code::RISK_CONFIG, "`matrix` must be a list of rows").at(span(v.span())).help(shape));
+        diags.push(
+            Diagnostic::new(code::RISK_CONFIG, "`matrix` must be a list of rows")
+                .at(span(v.span()))
+                .help(shape),
+        );
         return None;
     };
     if rows.len() != config.severity.len() {
         diags.push(
             Diagnostic::new(
                 code::RISK_CONFIG,
-                format!("`matrix` has {} rows but the severity scale has {} levels", rows.len(), config.severity.len()),
+                format!(
+                    "`matrix` has {} rows but the severity scale has {} levels",
+                    rows.len(),
+                    config.severity.len()
+                ),
             )
             .at(span(v.span()))
             .help(format!("expected {shape}")),
@@ -183,7 +227,11 @@ fn read_matrix(
     let mut out = Vec::with_capacity(rows.len());
     for (s, row) in rows.iter().enumerate() {
         let DeValue::Array(cells) = row.get_ref() else {
-            diags.push(Diagnostic::new(code::RISK_CONFIG, "a `matrix` row must be a list of cells").at(span(row.span())).help(shape));
+            diags.push(
+                Diagnostic::new(code::RISK_CONFIG, "a `matrix` row must be a list of cells")
+                    .at(span(row.span()))
+                    .help(shape),
+            );
             return None;
         };
         if cells.len() != config.exploitability.len() {
@@ -210,8 +258,11 @@ fn read_matrix(
                 DeValue::String(c) if c == "unacceptable" => line.push(false),
                 _ => {
                     diags.push(
-                        Diagnostic::new(code::RISK_CONFIG, "a `matrix` cell must be \"acceptable\" or \"unacceptable\"")
-                            .at(span(cell.span())),
+                        Diagnostic::new(
+                            code::RISK_CONFIG,
+                            "a `matrix` cell must be \"acceptable\" or \"unacceptable\"",
+                        )
+                        .at(span(cell.span())),
                     );
                     return None;
                 }
@@ -223,10 +274,19 @@ fn read_matrix(
 }
 
 /// `cvss-bands`: one increasing threshold per exploitability level above the first.
-fn read_bands(v: &Spanned<DeValue<'_>>, levels: usize, span: &dyn Fn(std::ops::Range<usize>) -> Span, diags: &mut Diagnostics) -> Option<Vec<f64>> {
+fn read_bands(
+    v: &Spanned<DeValue<'_>>,
+    levels: usize,
+    span: &dyn Fn(std::ops::Range<usize>) -> Span,
+    diags: &mut Diagnostics,
+) -> Option<Vec<f64>> {
     let help = format!("give {} increasing exploitability subscores (0.1 to 3.9), the lowest of each level above the first", levels - 1);
     let DeValue::Array(list) = v.get_ref() else {
-        diags.push(Diagnostic::new(code::RISK_CONFIG, "`cvss-bands` must be a list of numbers").at(span(v.span())).help(help));
+        diags.push(
+            Diagnostic::new(code::RISK_CONFIG, "`cvss-bands` must be a list of numbers")
+                .at(span(v.span()))
+                .help(help),
+        );
         return None;
     };
     if list.len() + 1 != levels {
@@ -248,11 +308,18 @@ fn read_bands(v: &Spanned<DeValue<'_>>, levels: usize, span: &dyn Fn(std::ops::R
             _ => None,
         };
         let Some(n) = n.filter(|n| n.is_finite()) else {
-            diags.push(Diagnostic::new(code::RISK_CONFIG, "a CVSS band threshold must be a number").at(span(t.span())));
+            diags.push(
+                Diagnostic::new(code::RISK_CONFIG, "a CVSS band threshold must be a number")
+                    .at(span(t.span())),
+            );
             return None;
         };
         if out.last().is_some_and(|&last| n <= last) {
-            diags.push(Diagnostic::new(code::RISK_CONFIG, "`cvss-bands` thresholds must increase").at(span(t.span())).help(help));
+            diags.push(
+                Diagnostic::new(code::RISK_CONFIG, "`cvss-bands` thresholds must increase")
+                    .at(span(t.span()))
+                    .help(help),
+            );
             return None;
         }
         out.push(n);
@@ -275,7 +342,16 @@ mod tests {
     #[test]
     fn bands() {
         let c = RiskConfig::default();
-        assert_eq!([c.band(0.12), c.band(0.5), c.band(1.8), c.band(2.835), c.band(3.887)], [0, 1, 2, 3, 4]);
+        assert_eq!(
+            [
+                c.band(0.12),
+                c.band(0.5),
+                c.band(1.8),
+                c.band(2.835),
+                c.band(3.887)
+            ],
+            [0, 1, 2, 3, 4]
+        );
         assert_eq!(default_bands(3), [1.3, 2.6]);
     }
 }

@@ -30,11 +30,18 @@ pub fn render(page: &Page<'_>, _d: &Directive) -> String {
         .filter(|&i| is_primary(project, i) && items[i].status() != "obsolete")
         .filter_map(|i| {
             applicable(project, i)?;
-            let kind = if items[i].ty == "flow" { "flow" } else { items[i].text("kind")? };
+            let kind = if items[i].ty == "flow" {
+                "flow"
+            } else {
+                items[i].text("kind")?
+            };
             Some((KINDS.iter().position(|k| *k == kind)?, i))
         })
         .collect();
-    elements.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| crate::render::natural_cmp(&items[a.1].id, &items[b.1].id)));
+    elements.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| crate::render::natural_cmp(&items[a.1].id, &items[b.1].id))
+    });
     let mut out = String::from(STYLE);
     out.push_str("<table class=\"qms-stride\"><thead><tr><th>element</th>");
     for (cat, letter) in STRIDE {
@@ -56,13 +63,25 @@ pub fn render(page: &Page<'_>, _d: &Directive) -> String {
             if !threats.is_empty() {
                 covered += 1;
                 let refs: Vec<String> = threats.iter().map(|&t| page.item_ref(t)).collect();
-                let _ = write!(out, "<td class=\"qms-st-threat\">{}</td>", refs.join("<br>"));
+                let _ = write!(
+                    out,
+                    "<td class=\"qms-st-threat\">{}</td>",
+                    refs.join("<br>")
+                );
             } else if let Some(reason) = not_applicable(project, i, cat) {
                 covered += 1;
-                let _ = write!(out, "<td class=\"qms-st-na\" title=\"{}\">n/a: {}</td>", escape(reason), escape(reason));
+                let _ = write!(
+                    out,
+                    "<td class=\"qms-st-na\" title=\"{}\">n/a: {}</td>",
+                    escape(reason),
+                    escape(reason)
+                );
             } else if cats.contains(cat) {
                 gaps += 1;
-                let _ = write!(out, "<td class=\"qms-st-gap\" title=\"no threat and no reason recorded\">gap</td>");
+                let _ = write!(
+                    out,
+                    "<td class=\"qms-st-gap\" title=\"no threat and no reason recorded\">gap</td>"
+                );
             } else {
                 let _ = write!(out, "<td class=\"qms-st-off\" title=\"{cat} does not apply to this kind of element ({})\"></td>", KINDS[k]);
             }

@@ -62,7 +62,10 @@ impl Loaded {
 
     /// Diagnostics with the given code.
     pub fn with(&self, code: &str) -> Vec<Diag> {
-        self.diags().into_iter().filter(|d| d.code == code).collect()
+        self.diags()
+            .into_iter()
+            .filter(|d| d.code == code)
+            .collect()
     }
 }
 
@@ -85,13 +88,19 @@ pub fn load(yaml: &str, toml_extra: &str) -> Loaded {
 /// The fixture with `old` replaced by `new` (exactly once).
 pub fn edited(old: &str, new: &str) -> Loaded {
     let yaml = base_yaml();
-    assert_eq!(yaml.matches(old).count(), 1, "`{old}` must occur once in the fixture");
+    assert_eq!(
+        yaml.matches(old).count(),
+        1,
+        "`{old}` must occur once in the fixture"
+    );
     load(&yaml.replacen(old, new, 1), "")
 }
 
 /// 1-based line of the first occurrence of `needle` in `text`.
 pub fn line_of(text: &str, needle: &str) -> usize {
-    let at = text.find(needle).unwrap_or_else(|| panic!("`{needle}` not in text"));
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in text"));
     text[..at].matches('\n').count() + 1
 }
 
@@ -119,5 +128,8 @@ pub const RISK_CODES: &[&str] = &[
 ];
 
 pub fn risk_diags(l: &Loaded) -> Vec<Diag> {
-    l.diags().into_iter().filter(|d| RISK_CODES.contains(&d.code.as_str())).collect()
+    l.diags()
+        .into_iter()
+        .filter(|d| RISK_CODES.contains(&d.code.as_str()))
+        .collect()
 }

@@ -1,0 +1,590 @@
+//! Generated documents: the plans, reports and labeling of a premarket submission,
+//! rendered from the items by minijinja templates into Markdown chapters.
+//!
+//! Built-in templates are embedded; a project overrides one by placing a file of the
+//! same name (`security-labeling.md.j2`) in its templates folder. Templates are
+//! sandboxed: the override files are read up front, so the loader never touches the
+//! file system, and names that are not plain file names are rejected. Undefined values
+//! are errors (with the template's file and line), and every value an item supplies is
+//! escaped for Markdown unless it is Markdown the author wrote (the `markdown` filter).
+//!
+//! A template calls `gap(section, what)` where content is missing: the document shows a
+//! visible marker and `check` reports a `document-gap` warning naming the document,
+//! the section and what would fill it.
+
+mod context;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use minijinja::value::{Serde, Value};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
+
+use crate::diag::{code, did_you_mean, Diagnostic};
+use crate::project::Project;
+use crate::render::{escape, markdown, Page};
+use crate::source::{FileId, Span};
+
+/// One built-in document: its name (the directive argument and the template's stem),
+/// its full title (the document's first heading) and its template.
+pub struct DocInfo {
+    pub name: &'static str,
+    pub title: &'static str,
+    template: &'static str,
+}
+
+macro_rules! docs {
+    ($($name:literal, $title:literal;)*) => {
+        /// Every built-in document, in the order the user guide lists them.
+        pub const DOCUMENTS: &[DocInfo] = &[
+            $(DocInfo { name: $name, title: $title, template: include_str!(concat!("templates/", $name, ".md.j2")) },)*
+        ];
+    };
+}
+
+docs! {
+    "cybersecurity-management-plan", "Cybersecurity Management Plan";
+    "security-risk-management-report", "Security Risk Management Report";
+    "threat-model", "Threat Model";
+    "risk-assessment", "Cybersecurity Risk Assessment";
+    "sbom", "Software Bill of Materials";
+    "vulnerability-assessment", "Vulnerability Assessment";
+    "unresolved-anomalies", "Unresolved Anomalies";
+    "tplc-metrics", "Total Product Life Cycle Measures and Metrics";
+    "architecture-views", "Architecture Views";
+    "security-testing-report", "Cybersecurity Testing Report";
+    "security-labeling", "Security Labeling";
+    "traceability-matrix", "Security Traceability Matrix";
+    "cyber-device-summary", "Cyber Device Summary (Section 524B)";
+}
+
+/// Templates shared by the documents (macros), loadable by name like any template.
+const PARTIALS: &[(&str, &str)] = &[("qms-macros.md.j2", include_str!("templates/qms-macros.md.j2"))];
+
+const EXT: &str = ".md.j2";
+
+pub fn find(name: &str) -> Option<&'static DocInfo> {
+    DOCUMENTS.iter().find(|d| d.name == name)
+}
+
+/// Missing content in a generated document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    pub document: String,
+    pub section: String,
+    pub what: String,
+}
+
+/// A rendered document.
+#[derive(Debug)]
+pub struct Rendered {
+    pub markdown: String,
+    pub gaps: Vec<Gap>,
+}
+
+/// Why a document could not be rendered: which template, where, what.
+#[derive(Debug, Clone)]
+pub struct TemplateError {
+    pub code: &'static str,
+    /// The template's file name (`security-labeling.md.j2`).
+    pub template: Option<String>,
+    /// Path of the override file, relative to the project root; `None` for built-ins.
+    pub file: Option<PathBuf>,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let place = match (&self.file, &self.template) {
+            (Some(p), _) => crate::source::display_path(p),
+            (None, Some(t)) => format!("built-in template {t}"),
+            (None, None) => "template".into(),
+        };
+        match self.line {
+            Some(l) => write!(f, "{place}:{l}: {}", self.message),
+            None => write!(f, "{place}: {}", self.message),
+        }
+    }
+}
+
+/// A project's override template.
+#[derive(Debug, Clone)]
+struct Override {
+    /// Relative to the project root.
+    path: PathBuf,
+    text: String,
+}
+
+/// The project's templates, read once.
+pub struct Templates {
+    overrides: Arc<BTreeMap<String, Override>>,
+}
+
+impl Templates {
+    /// Reads the `*.j2` files directly in the project's templates folder. A file that
+    /// resolves outside the folder (a symbolic link) or cannot be read is a diagnostic.
+    pub fn load(project: &Project, diags: &mut Vec<Diagnostic>) -> Templates {
+        let root = &project.config.root;
+        let rel = &project.config.templates;
+        let dir = root.join(rel);
+        let mut overrides = BTreeMap::new();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Templates { overrides: Arc::new(overrides) };
+        };
+        let real_dir = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".j2") && !n.starts_with('.'))
+            .collect();
+        names.sort();
+        for name in names {
+            let path = dir.join(&name);
+            let shown = rel.join(&name);
+            match path.canonicalize() {
+                Ok(real) if real.starts_with(&real_dir) && real.is_file() => {}
+                Ok(_) => {
+                    diags.push(Diagnostic::new(
+                        code::TEMPLATE_ERROR,
+                        format!("template {} resolves to a place outside {}", crate::source::display_path(&shown), crate::source::display_path(rel)),
+                    ).help("templates are read only from the templates folder itself"));
+                    continue;
+                }
+                Err(e) => {
+                    diags.push(Diagnostic::new(code::IO_ERROR, format!("cannot read {}: {e}", crate::source::display_path(&shown))));
+                    continue;
+                }
+            }
+            match std::fs::read(&path).map(String::from_utf8) {
+                Ok(Ok(text)) => {
+                    overrides.insert(name, Override { path: shown, text });
+                }
+                Ok(Err(_)) => diags.push(Diagnostic::new(code::FILE_NOT_UTF8, format!("{} is not valid UTF-8", crate::source::display_path(&shown)))),
+                Err(e) => diags.push(Diagnostic::new(code::IO_ERROR, format!("cannot read {}: {e}", crate::source::display_path(&shown)))),
+            }
+        }
+        Templates { overrides: Arc::new(overrides) }
+    }
+
+    /// No overrides: the built-in templates only.
+    pub fn builtin() -> Templates {
+        Templates { overrides: Arc::new(BTreeMap::new()) }
+    }
+
+    /// The override files, as (path relative to the root, text).
+    pub fn files(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.overrides.values().map(|o| (o.path.as_path(), o.text.as_str()))
+    }
+
+    /// Renders document `name` for `page` (links are relative to it).
+    pub fn render(&self, page: &Page, name: &str) -> Result<Rendered, TemplateError> {
+        let Some(info) = find(name) else {
+            return Err(TemplateError {
+                code: code::DOCUMENT_UNKNOWN,
+                template: None,
+                file: None,
+                line: None,
+                message: unknown_message(name),
+            });
+        };
+        let gaps: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let ctx = context::build(page.project, info);
+        let mut env = self.environment(page, gaps.clone());
+        // `item(id)`: any item's data by id (none for an unknown id), to follow links.
+        let by_id: HashMap<String, Value> = ctx["items"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter_map(serde_json::Value::as_array)
+            .flatten()
+            .filter_map(|v| Some((v["id"].as_str()?.to_owned(), Value::from(Serde(v)))))
+            .collect();
+        env.add_function("item", move |id: String| -> Value { by_id.get(&id).cloned().unwrap_or(Value::from(())) });
+        let template_name = format!("{name}{EXT}");
+        let result = env
+            .get_template(&template_name)
+            .and_then(|t| t.render(Value::from(Serde(&ctx))));
+        match result {
+            Ok(markdown) => {
+                let gaps = std::mem::take(&mut *gaps.lock().unwrap_or_else(|e| e.into_inner()));
+                let gaps = gaps
+                    .into_iter()
+                    .map(|(section, what)| Gap { document: name.to_owned(), section, what })
+                    .collect();
+                Ok(Rendered { markdown: tidy(&markdown), gaps })
+            }
+            Err(e) => Err(self.error(&e, &template_name)),
+        }
+    }
+
+    fn environment(&self, page: &Page, gaps: Arc<Mutex<Vec<(String, String)>>>) -> Environment<'static> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Block tags on their own lines leave no blank lines behind.
+        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build() {
+            env.set_syntax(syntax);
+        }
+        // A runaway override (a huge loop) stops with an error instead of hanging a build.
+        env.set_fuel(Some(50_000_000));
+        env.set_auto_escape_callback(|_| AutoEscape::Custom("markdown"));
+        env.set_formatter(|out, _state, value| {
+            use std::fmt::Write as _;
+            let text = if value.is_undefined() {
+                return Err(Error::new(ErrorKind::UndefinedError, "undefined value printed"));
+            } else if value.is_none() {
+                String::new()
+            } else if value.is_safe() {
+                value.to_string()
+            } else {
+                md_escape(&value.to_string())
+            };
+            out.write_str(&text).map_err(|_| Error::new(ErrorKind::WriteFailure, "cannot write the document"))
+        });
+        let overrides = self.overrides.clone();
+        env.set_loader(move |name| {
+            if name.contains(['/', '\\']) || name.starts_with('.') || !name.ends_with(".j2") {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("template name `{name}` is not a plain file name ending in .j2 (templates load only from the templates folder)"),
+                ));
+            }
+            if let Some(o) = overrides.get(name) {
+                return Ok(Some(o.text.clone()));
+            }
+            let builtin = DOCUMENTS
+                .iter()
+                .find(|d| name.strip_suffix(EXT) == Some(d.name))
+                .map(|d| d.template)
+                .or_else(|| PARTIALS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t));
+            Ok(builtin.map(str::to_owned))
+        });
+
+        // Links: every item's inline reference, relative to the page.
+        let refs: HashMap<String, String> = page
+            .project
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(i, item)| page.project.graph.get(&item.id) == Some(*i))
+            .map(|(i, item)| (item.id.clone(), page.item_ref(i)))
+            .collect();
+        let refs = Arc::new(refs);
+        env.add_function("link", move |id: String| -> Value {
+            Value::from_safe_string(match refs.get(&id) {
+                Some(html) => html.clone(),
+                None => format!(r#"<span class="qms-ref qms-missing">{}</span>"#, escape(&id)),
+            })
+        });
+        env.add_function("gap", move |section: String, what: String| -> Value {
+            let marker = format!(r#"<span class="qms-gap">Gap: {}</span>"#, escape(&what));
+            gaps.lock().unwrap_or_else(|e| e.into_inner()).push((section, what));
+            Value::from_safe_string(marker)
+        });
+        // Markdown the author wrote: rendered safely (raw HTML shown as text, unsafe
+        // links dropped) as one line of HTML, so it fits in a table cell or a paragraph.
+        env.add_filter("markdown", |text: String| -> Value {
+            Value::from_safe_string(markdown(&text).replace('\n', " "))
+        });
+        // `escape`/`e` must not fail on our custom auto-escape mode.
+        let esc = |v: Value| -> Value {
+            if v.is_safe() {
+                v
+            } else {
+                Value::from_safe_string(md_escape(&v.to_string()))
+            }
+        };
+        env.add_filter("escape", esc);
+        env.add_filter("e", esc);
+        env
+    }
+
+    /// Maps a minijinja error to the template file and line it happened in.
+    fn error(&self, e: &Error, template_name: &str) -> TemplateError {
+        let name = e.name().unwrap_or(template_name).to_owned();
+        let code = match e.kind() {
+            ErrorKind::SyntaxError | ErrorKind::BadEscape | ErrorKind::InvalidDelimiter => code::TEMPLATE_SYNTAX,
+            _ => code::TEMPLATE_ERROR,
+        };
+        let mut message = e.kind().to_string();
+        if let Some(detail) = e.detail() {
+            message = format!("{message}: {detail}");
+        }
+        if e.kind() == ErrorKind::UndefinedError {
+            message.push_str(" (a name or field the template uses is not in the document's context)");
+        }
+        // An error inside an included template carries that template's name.
+        let mut source = std::error::Error::source(e);
+        let mut inner_name = None;
+        let mut inner_line = None;
+        while let Some(s) = source {
+            if let Some(inner) = s.downcast_ref::<Error>() {
+                if inner.name().is_some() {
+                    inner_name = inner.name().map(str::to_owned);
+                    inner_line = inner.line();
+                    if let Some(d) = inner.detail() {
+                        message = format!("{}: {d}", inner.kind());
+                    }
+                }
+            }
+            source = s.source();
+        }
+        let name = inner_name.unwrap_or(name);
+        let line = inner_line.or(e.line());
+        TemplateError {
+            code,
+            file: self.overrides.get(&name).map(|o| o.path.clone()),
+            template: Some(name),
+            line,
+            message,
+        }
+    }
+}
+
+/// The message for a document name that does not exist (with a "did you mean").
+pub fn render_standalone_unknown(name: &str) -> String {
+    unknown_message(name)
+}
+
+fn unknown_message(name: &str) -> String {
+    let names = DOCUMENTS.iter().map(|d| d.name);
+    match did_you_mean(name, names) {
+        Some(s) => format!("unknown document `{name}`; did you mean `{s}`?"),
+        None => format!("unknown document `{name}`; documents: {}", DOCUMENTS.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// Escapes item text for Markdown that mdBook renders: HTML characters and mdBook's
+/// `{{#...}}` as character references, and the Markdown punctuation that would start
+/// emphasis, links, code, table cells or headings, so text stays text wherever it lands.
+pub fn md_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '{' => out.push_str("&#123;"),
+            '}' => out.push_str("&#125;"),
+            '|' => out.push_str("&#124;"),
+            '*' => out.push_str("&#42;"),
+            '_' => out.push_str("&#95;"),
+            '`' => out.push_str("&#96;"),
+            '[' => out.push_str("&#91;"),
+            ']' => out.push_str("&#93;"),
+            '\\' => out.push_str("&#92;"),
+            '#' => out.push_str("&#35;"),
+            '!' => out.push_str("&#33;"),
+            '~' => out.push_str("&#126;"),
+            '$' => out.push_str("&#36;"),
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Collapses runs of blank lines the template's control blocks leave, and ends with one
+/// newline.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = 0;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    let trimmed = out.trim_matches('\n');
+    format!("{trimmed}\n")
+}
+
+/// Where each placed document is: `(name, directive span)` from chapters, then the
+/// documents `book.toml` asks for as generated chapters (no span).
+fn placed(project: &Project) -> Vec<(String, Option<Span>)> {
+    let mut out = Vec::new();
+    for chapter in &project.chapters {
+        for d in chapter.directives.iter().filter(|d| d.name == "document") {
+            if let Some(a) = d.args.first() {
+                out.push((a.text.clone(), Some(a.span)));
+            }
+        }
+    }
+    for name in &project.config.documents {
+        out.push((name.clone(), None));
+    }
+    out
+}
+
+/// The check stage: every placed document must exist and render; its gaps are warnings
+/// at the directive (or in book.toml for generated chapters).
+pub fn check(project: &mut Project) {
+    let placed = placed(project);
+    if placed.is_empty() {
+        return;
+    }
+    let mut diags = Vec::new();
+    let templates = Templates::load(project, &mut diags);
+    // Override files join the source map so errors point at their lines.
+    let mut files: HashMap<PathBuf, FileId> = HashMap::new();
+    for (path, text) in templates.files() {
+        let id = project.sources.add(path.to_path_buf(), text.to_owned());
+        files.insert(path.to_path_buf(), id);
+    }
+    let homes = crate::render::item_homes(project);
+    let mut seen = std::collections::HashSet::new();
+    for (name, span) in placed {
+        let at = |d: Diagnostic| match span {
+            Some(s) => d.at(s),
+            None => match project.config.file {
+                Some(f) => d.in_file(f),
+                None => d,
+            },
+        };
+        if find(&name).is_none() {
+            diags.push(at(Diagnostic::new(code::DOCUMENT_UNKNOWN, unknown_message(&name))));
+            continue;
+        }
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let path = PathBuf::from(format!("{name}.md"));
+        let page = Page { project, homes: &homes, path: &path };
+        match templates.render(&page, &name) {
+            Ok(doc) => {
+                for g in doc.gaps {
+                    diags.push(at(Diagnostic::new(
+                        code::DOCUMENT_GAP,
+                        format!("{}: section \"{}\": {}", g.document, g.section, g.what),
+                    )));
+                }
+            }
+            Err(e) => diags.push(template_diagnostic(project, &files, &e, span)),
+        }
+    }
+    project.diagnostics.extend(diags);
+}
+
+/// A template error as a diagnostic: at the override's line when the error is in an
+/// override, else at the directive that placed the document.
+fn template_diagnostic(project: &Project, files: &HashMap<PathBuf, FileId>, e: &TemplateError, span: Option<Span>) -> Diagnostic {
+    let mut d = Diagnostic::new(e.code, format!("{}: {}", e.template.as_deref().unwrap_or("template"), e.message));
+    let file = e.file.as_ref().and_then(|p| files.get(p));
+    match (file, e.line) {
+        (Some(&f), Some(line)) => {
+            let src = project.sources.get(f);
+            let start = src.offset(line, 1);
+            let end = start + src.line_text(line).len();
+            d = d.at(Span { file: f, start, end });
+        }
+        (Some(&f), None) => d = d.in_file(f),
+        _ => {
+            if let Some(s) = span {
+                d = d.at(s);
+            }
+        }
+    }
+    if e.file.is_none() && e.code != code::DOCUMENT_UNKNOWN {
+        d = d.help("this is a bug in a built-in template; please report it");
+    }
+    d
+}
+
+/// Renders one document for a chapter at `page`; a failure becomes a visible error box
+/// (check has already reported it).
+pub fn render_directive(page: &Page, name: &str) -> String {
+    let mut ignored = Vec::new();
+    let templates = Templates::load(page.project, &mut ignored);
+    match templates.render(page, name) {
+        Ok(doc) => format!("\n\n{}\n", demote_first_heading(&doc.markdown)),
+        Err(e) => format!(
+            "<div class=\"qms-gap\">Document {} could not be rendered: {}</div>",
+            escape(name),
+            escape(&e.to_string())
+        ),
+    }
+}
+
+/// A document placed in a chapter keeps its title as a heading of the chapter: left as
+/// is, since the chapter decides its own structure. (Kept as a hook so a later option
+/// can shift levels.)
+fn demote_first_heading(markdown: &str) -> &str {
+    markdown
+}
+
+/// `mdbook-qms render NAME`: the document as Markdown, links relative to the book's root.
+pub fn render_standalone(project: &Project, name: &str) -> Result<Rendered, TemplateError> {
+    let mut diags = Vec::new();
+    let templates = Templates::load(project, &mut diags);
+    if let Some(d) = diags.into_iter().next() {
+        return Err(TemplateError { code: d.code, template: None, file: None, line: None, message: d.message });
+    }
+    let homes = crate::render::item_homes(project);
+    let path = PathBuf::from(format!("{name}.md"));
+    let page = Page { project, homes: &homes, path: &path };
+    templates.render(&page, name)
+}
+
+/// `mdbook-qms gaps`: the gaps of every built-in document (placed or not).
+pub fn all_gaps(project: &Project) -> Result<Vec<Gap>, TemplateError> {
+    let mut out = Vec::new();
+    for doc in DOCUMENTS {
+        out.extend(render_standalone(project, doc.name)?.gaps);
+    }
+    Ok(out)
+}
+
+/// Generated chapters for the documents `book.toml` lists in `documents`, under
+/// `qms/documents/`.
+pub fn chapters(project: &Project, homes: &[Option<PathBuf>]) -> Vec<crate::render::GeneratedChapter> {
+    let templates = Templates::load(project, &mut Vec::new());
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for name in &project.config.documents {
+        let Some(info) = find(name) else { continue };
+        if !seen.insert(name.as_str()) {
+            continue;
+        }
+        let path = PathBuf::from("qms").join("documents").join(format!("{name}.md"));
+        let page = Page { project, homes, path: &path };
+        let content = match templates.render(&page, name) {
+            Ok(doc) => doc.markdown,
+            Err(e) => format!("# {}\n\n<div class=\"qms-gap\">{}</div>\n", info.title, escape(&e.to_string())),
+        };
+        out.push(crate::render::GeneratedChapter { path, name: info.title.to_owned(), content, children: Vec::new() });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_keeps_text_text() {
+        assert_eq!(md_escape("<script>{{#include x}}</script>"), "&lt;script&gt;&#123;&#123;&#35;include x&#125;&#125;&lt;/script&gt;");
+        assert_eq!(md_escape("a|b *c* [d](e)"), "a&#124;b &#42;c&#42; &#91;d&#93;(e)");
+    }
+
+    #[test]
+    fn tidy_collapses_blank_lines() {
+        assert_eq!(tidy("\n# A\n\n\n\nb  \n\n"), "# A\n\nb\n");
+    }
+
+    #[test]
+    fn every_document_has_a_template_starting_with_its_title() {
+        for d in DOCUMENTS {
+            assert!(d.template.contains(&format!("# {}", d.title)) || d.template.contains("# {{ document.title }}"), "{}", d.name);
+        }
+    }
+}

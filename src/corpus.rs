@@ -139,7 +139,7 @@ pub fn generate(dir: &Path, items: usize, files: usize) -> io::Result<Stats> {
     let items = items.max(2);
     let files = files.clamp(1, items);
     let mut stats = Stats::default();
-    let mut rng = Rng(0x5EED_0F_9D5);
+    let mut rng = Rng(0x0005_EED0_F9D5);
 
     // Three requirements for every two tests, interleaved so every file holds both.
     let kinds: Vec<Kind> = (0..items)

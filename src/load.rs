@@ -348,16 +348,3 @@ fn block_item(text: &str, range: std::ops::Range<usize>, file: FileId, sources: 
         .at(second.span)),
     }
 }
-
-#[cfg(test)]
-mod probe_tmp {
-    #[test]
-    fn probe() {
-        use pulldown_cmark::{Event, Options, Parser};
-        let text = "# T\n\n> ```qms\n> id: REQ-3\n>\n> type: x\n> ```\n\n1. a\n\n   ```qms\n   id: A\n   ```\n";
-        for (e, r) in Parser::new_ext(text, Options::all()).into_offset_iter() {
-            eprintln!("{:?} {:?} {:?}", e, r.clone(), &text[r]);
-        }
-        panic!();
-    }
-}

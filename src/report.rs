@@ -276,6 +276,16 @@ mod tests {
     }
 
     #[test]
+    fn a_span_inside_a_character_does_not_panic() {
+        let mut sources = SourceMap::default();
+        let f = sources.add("a.json".into(), "x😀y\n".into());
+        let d = Diagnostic::new(code::YAML_SYNTAX, "m").at(Span { file: f, start: 2, end: 3 });
+        for format in [Format::Human, Format::Json, Format::Github, Format::Sarif] {
+            assert!(render(format, std::slice::from_ref(&d), &sources).contains("a.json"));
+        }
+    }
+
+    #[test]
     fn github_escapes_properties_and_data() {
         let mut sources = SourceMap::default();
         let f = sources.add("a,b:c.yaml".into(), "x\n".into());

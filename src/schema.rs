@@ -33,6 +33,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("device.schema.json", include_str!("../schemas/device.schema.json")),
     ("role.schema.json", include_str!("../schemas/role.schema.json")),
     ("plan.schema.json", include_str!("../schemas/plan.schema.json")),
+    ("assumption.schema.json", include_str!("../schemas/assumption.schema.json")),
+    ("view.schema.json", include_str!("../schemas/view.schema.json")),
+    ("anomaly.schema.json", include_str!("../schemas/anomaly.schema.json")),
 ];
 
 /// The schema every type builds on; it defines no type itself.
@@ -634,7 +637,10 @@ mod tests {
         let items = items_schema(&types);
         let dispatch = items.pointer("/$defs/item/allOf").unwrap().as_array().unwrap();
         assert_eq!(dispatch.len(), types.iter().count());
-        assert_eq!(dispatch[0].pointer("/then/$ref").unwrap(), "asset.schema.json");
+        for (def, rule) in types.iter().zip(dispatch) {
+            assert_eq!(rule.pointer("/if/properties/type/const").unwrap(), def.name.as_str());
+            assert_eq!(rule.pointer("/then/$ref").unwrap(), def.file_name.as_str());
+        }
         assert!(jsonschema::meta::is_valid(&items));
     }
 }

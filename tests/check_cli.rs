@@ -836,6 +836,11 @@ fn links_to_an_item_with_a_bad_type_do_not_cascade() {
     p.write("book/intro.md", "# Intro\n\n{{#qms ref REQ-A-1}}\n");
     let (code, diags) = p.json();
     assert_eq!(code, 1);
-    assert_at(one(&diags, "item-unknown-type"), "requirements/a.yaml", 2, 9);
+    assert_at(
+        one(&diags, "item-unknown-type"),
+        "requirements/a.yaml",
+        2,
+        9,
+    );
     assert_eq!(errors(&diags).len(), 1, "{}", pretty(&diags));
 }

@@ -23,7 +23,7 @@ fn human_output_points_at_file_line_column_with_a_caret() {
     assert_eq!(r.stdout, "", "the human report goes to stderr");
     let expected = concat!(
         "error[schema-enum]: `aproved` is not an allowed value for `status`\n",
-        "  --> requirements/a.yaml:4:9\n",
+        " --> requirements/a.yaml:4:9\n",
         "  |\n",
         "4 | status: aproved\n",
         "  |         ^^^^^^^\n",

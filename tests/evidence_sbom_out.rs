@@ -202,6 +202,8 @@ fn cyclonedx_is_valid_and_deterministic() {
     assert_eq!(run(dir.path(), &["--out", out.to_str().unwrap()]), "");
     assert_eq!(std::fs::read_to_string(&out).unwrap(), first);
     assert_eq!(std::fs::read_dir(out.parent().unwrap()).unwrap().count(), 1);
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o644, "not the temporary file's 0600");
 }
 
 #[test]

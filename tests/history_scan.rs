@@ -213,7 +213,7 @@ fn the_cache_is_reused_extended_and_rebuilt_when_corrupt() {
     r.commit("Alice", "One");
     let (cold, _) = r.scan();
     assert!(!cold.from_cache);
-    let cache = r.root.join(".git/mdbook-qms/history.json");
+    let cache = r.root.join(".git/mdbook-qms/history-cache");
     assert!(cache.is_file());
     let (warm, _) = r.scan();
     assert!(warm.from_cache);
@@ -230,7 +230,10 @@ fn the_cache_is_reused_extended_and_rebuilt_when_corrupt() {
     assert!(diags.is_empty());
     assert_eq!(subjects(&again, "REQ-Q-1"), ["Two", "One"]);
     let text = std::fs::read_to_string(&cache).unwrap();
-    std::fs::write(&cache, text.replace("\"format\":1", "\"format\":999")).unwrap();
+    let (first, rest) = text.split_once('\n').unwrap();
+    let mut header: Vec<&str> = first.split('\t').collect();
+    header[2] = "0.0.0-other";
+    std::fs::write(&cache, format!("{}\n{rest}", header.join("\t"))).unwrap();
     let (again, _) = r.scan();
     assert!(!again.from_cache);
     assert_eq!(subjects(&again, "REQ-Q-1"), ["Two", "One"]);

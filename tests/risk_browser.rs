@@ -96,7 +96,7 @@ return {
   width: box.width, height: box.height,
   nodes, flows, zones,
   zoneStroke: stroke ? getComputedStyle(stroke).strokeDasharray : null,
-  legend: document.querySelectorAll('.qms-dfd-legend li').length,
+  legend: document.querySelector('.qms-dfd-legend').querySelectorAll('li').length,
 };
 "#;
 
@@ -193,8 +193,10 @@ fn dfd_and_heatmap_in_the_built_example() {
     // Links work: a node opens its card, a flow badge its flow card.
     for (selector, id) in [
         (".qms-dfd-node[data-id='AST-PUMP-FW']", "AST-PUMP-FW"),
+        // On a generated page of its own.
+        (".qms-dfd-node[data-id='AST-CGM']", "AST-CGM"),
         (
-            "a.qms-dfd-flow[data-id='FLOW-APP-PUMP-CMD']",
+            "a.qms-dfd-badge[data-id='FLOW-APP-PUMP-CMD']",
             "FLOW-APP-PUMP-CMD",
         ),
     ] {

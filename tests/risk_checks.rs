@@ -399,3 +399,25 @@ fn every_diagnostic_names_its_item() {
     assert!(found.len() >= 3, "{found:#?}");
     assert!(found.iter().all(|d| d.item.is_some()), "{found:#?}");
 }
+
+#[test]
+fn directive_options_are_checked() {
+    let chapter = "# Model\n\n{{#qms dfd zone=ZONE-NOPE}}\n\n{{#qms dfd zone=AST-APP}}\n\n{{#qms heatmap show=sideways}}\n\n{{#qms stride extra}}\n";
+    let l = risk_support::load_with_chapter(&base_yaml(), "", Some(chapter));
+    let mut found: Vec<(String, usize)> = l
+        .diags()
+        .into_iter()
+        .filter(|d| d.file == "book/model.md")
+        .map(|d| (d.code, d.line))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("directive-syntax".to_owned(), 7),
+            ("directive-syntax".to_owned(), 9),
+            ("directive-unknown-id".to_owned(), 3),
+            ("directive-unknown-id".to_owned(), 5),
+        ]
+    );
+}

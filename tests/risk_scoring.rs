@@ -6,13 +6,10 @@ mod risk_support;
 use mdbook_qms::risk::cvss;
 use risk_support::{base_yaml, edited, line_of, load, risk_diags, Diag, Loaded};
 
-fn level(
-    l: &Loaded,
-    id: &str,
-) -> (
-    Option<(String, String, bool)>,
-    Option<(String, String, bool)>,
-) {
+/// A score as (severity, exploitability, acceptable).
+type Cell = Option<(String, String, bool)>;
+
+fn level(l: &Loaded, id: &str) -> (Cell, Cell) {
     let p = &l.project;
     let i = p.graph.get(id).unwrap();
     let r = p.risk.of(i).unwrap();
@@ -29,7 +26,7 @@ fn level(
     (name(&r.before), name(&r.after))
 }
 
-fn pair(s: &str, e: &str, ok: bool) -> Option<(String, String, bool)> {
+fn pair(s: &str, e: &str, ok: bool) -> Cell {
     Some((s.to_owned(), e.to_owned(), ok))
 }
 

@@ -16,7 +16,10 @@ use clap::{Parser, Subcommand};
 use mdbook_qms::corpus::{self, Stats, DEFAULT_FILES};
 
 #[derive(Parser)]
-#[command(name = "qms-bench", about = "Generate corpora and time mdbook-qms on them")]
+#[command(
+    name = "qms-bench",
+    about = "Generate corpora and time mdbook-qms on them"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -87,6 +90,9 @@ struct Row {
     name: String,
     corpus: Stats,
     times: Vec<Duration>,
+    /// User plus system CPU time of each run: unlike wall time, barely moved by other
+    /// load on the machine, so it tells a slow machine from a slow build.
+    cpu: Vec<Duration>,
     peak_rss_bytes: u64,
     target: Target,
     /// Why a run did not count (wrong exit status, unexpected diagnostics).
@@ -100,18 +106,27 @@ impl Row {
         t.get(t.len() / 2).copied().unwrap_or_default()
     }
 
+    fn median_cpu(&self) -> Duration {
+        let mut t = self.cpu.clone();
+        t.sort();
+        t.get(t.len() / 2).copied().unwrap_or_default()
+    }
+
     fn min(&self) -> Duration {
         self.times.iter().min().copied().unwrap_or_default()
     }
 
     fn met(&self) -> bool {
-        self.failure.is_none() && self.median() <= self.target.time && self.peak_rss_bytes < self.target.rss_bytes
+        self.failure.is_none()
+            && self.median() <= self.target.time
+            && self.peak_rss_bytes < self.target.rss_bytes
     }
 }
 
 /// A child's wall time, peak RSS, exit status and standard output.
 struct Run {
     wall: Duration,
+    cpu: Duration,
     max_rss_bytes: u64,
     status: i32,
     stdout: Vec<u8>,
@@ -135,9 +150,16 @@ fn run(cmd: &mut Command) -> std::io::Result<Run> {
     if reaped != pid {
         return Err(std::io::Error::last_os_error());
     }
-    let status = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    let status = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    let tv =
+        |t: libc::timeval| Duration::new(t.tv_sec.max(0) as u64, (t.tv_usec.max(0) as u32) * 1000);
     Ok(Run {
         wall,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
         // Linux reports ru_maxrss in KiB.
         max_rss_bytes: usage.ru_maxrss.max(0) as u64 * 1024,
         status,
@@ -186,12 +208,16 @@ fn check_row(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Re
         name: format!("check {}", short_count(items)),
         corpus,
         times: Vec::new(),
+        cpu: Vec::new(),
         peak_rss_bytes: 0,
         target: Target::check(items),
         failure: None,
     };
     for _ in 0..runs.max(1) {
-        let r = run(Command::new(bin).arg("check").arg(&scratch.0).args(["--format", "json"]))?;
+        let r = run(Command::new(bin)
+            .arg("check")
+            .arg(&scratch.0)
+            .args(["--format", "json"]))?;
         // A generated corpus is clean: anything but exit 0 and `[]` means we timed a
         // broken run, not a check.
         let out = String::from_utf8_lossy(&r.stdout);
@@ -200,13 +226,14 @@ fn check_row(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Re
             row.failure = Some(format!("exit status {}, output: {first}", r.status));
         }
         row.times.push(r.wall);
+        row.cpu.push(r.cpu);
         row.peak_rss_bytes = row.peak_rss_bytes.max(r.max_rss_bytes);
     }
     Ok(row)
 }
 
 fn short_count(n: usize) -> String {
-    if n >= 1000 && n % 1000 == 0 {
+    if n >= 1000 && n.is_multiple_of(1000) {
         format!("{}k", n / 1000)
     } else {
         n.to_string()
@@ -223,9 +250,19 @@ fn secs(d: Duration) -> String {
 
 fn print_table(rows: &[Row]) {
     let header = [
-        "benchmark", "items", "files", "corpus", "runs", "median", "min", "peak RSS", "target", "result",
+        "benchmark",
+        "items",
+        "files",
+        "corpus",
+        "runs",
+        "median",
+        "min",
+        "CPU",
+        "peak RSS",
+        "target",
+        "result",
     ];
-    let lines: Vec<[String; 10]> = rows
+    let lines: Vec<[String; 11]> = rows
         .iter()
         .map(|r| {
             [
@@ -236,9 +273,20 @@ fn print_table(rows: &[Row]) {
                 r.times.len().to_string(),
                 secs(r.median()),
                 secs(r.min()),
+                secs(r.median_cpu()),
                 mib(r.peak_rss_bytes),
-                format!("<= {:.2} s, < {}", r.target.time.as_secs_f64(), mib(r.target.rss_bytes)),
-                if r.met() { "ok".into() } else if r.failure.is_some() { "FAILED RUN".into() } else { "MISSED".into() },
+                format!(
+                    "<= {:.2} s, < {}",
+                    r.target.time.as_secs_f64(),
+                    mib(r.target.rss_bytes)
+                ),
+                if r.met() {
+                    "ok".into()
+                } else if r.failure.is_some() {
+                    "FAILED RUN".into()
+                } else {
+                    "MISSED".into()
+                },
             ]
         })
         .collect();
@@ -254,7 +302,13 @@ fn print_table(rows: &[Row]) {
             .zip(widths)
             .enumerate()
             // Names left-aligned, figures right-aligned.
-            .map(|(i, (c, w))| if i == 0 || i >= 8 { format!("{c:<w$}") } else { format!("{c:>w$}") })
+            .map(|(i, (c, w))| {
+                if i == 0 || i >= 9 {
+                    format!("{c:<w$}")
+                } else {
+                    format!("{c:>w$}")
+                }
+            })
             .collect();
         println!("{}", text.join("  ").trim_end());
     };
@@ -291,7 +345,13 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Cmd::History { items, files, commits, runs, keep } => match history_bench(items, files, commits, runs, keep) {
+        Cmd::History {
+            items,
+            files,
+            commits,
+            runs,
+            keep,
+        } => match history_bench(items, files, commits, runs, keep) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
             Err(e) => {
@@ -299,7 +359,12 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Cmd::Check { items, files, runs, binary } => {
+        Cmd::Check {
+            items,
+            files,
+            runs,
+            binary,
+        } => {
             let bin = match binary.map_or_else(sibling_binary, Ok) {
                 Ok(b) => b,
                 Err(e) => {
@@ -308,10 +373,19 @@ fn main() -> ExitCode {
                 }
             };
             println!("binary: {}", bin.display());
-            println!(
-                "machine: {} cores\n",
-                std::thread::available_parallelism().map_or(1, |n| n.get())
-            );
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            // Wall times only mean something on an otherwise idle machine; say when not.
+            let load = std::fs::read_to_string("/proc/loadavg").ok();
+            let load1: Option<f64> = load
+                .as_deref()
+                .and_then(|l| l.split_whitespace().next()?.parse().ok());
+            match load1 {
+                Some(l) if l > cores as f64 / 2.0 => println!(
+                    "machine: {cores} cores, load average {l:.1}: busy, wall times are inflated (the CPU column is not)\n"
+                ),
+                Some(l) => println!("machine: {cores} cores, load average {l:.1}\n"),
+                None => println!("machine: {cores} cores\n"),
+            }
             let mut rows = Vec::new();
             for n in items {
                 match check_row(&bin, n, files, runs) {
@@ -324,7 +398,11 @@ fn main() -> ExitCode {
             }
             print_table(&rows);
             // Exit 1 when a target is missed, so CI can gate on it.
-            if rows.iter().all(Row::met) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if rows.iter().all(Row::met) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }
@@ -332,9 +410,15 @@ fn main() -> ExitCode {
 /// The history rows: builds the repository with `git fast-import`, times git's own log
 /// walks as the yardstick, then the in-process scan cold (cache removed) and warm.
 /// Returns whether both targets were met.
-fn history_bench(items: usize, files: usize, commits: usize, runs: usize, keep: Option<PathBuf>) -> std::io::Result<bool> {
-    use std::io::Write as _;
+fn history_bench(
+    items: usize,
+    files: usize,
+    commits: usize,
+    runs: usize,
+    keep: Option<PathBuf>,
+) -> std::io::Result<bool> {
     use mdbook_qms::history;
+    use std::io::Write as _;
     let scratch;
     let dir = match keep {
         Some(d) => {
@@ -347,8 +431,16 @@ fn history_bench(items: usize, files: usize, commits: usize, runs: usize, keep: 
         }
     };
     let git = |args: &[&str]| -> std::io::Result<()> {
-        let s = Command::new("git").args(args).current_dir(&dir).stdout(Stdio::null()).status()?;
-        if s.success() { Ok(()) } else { Err(std::io::Error::other(format!("git {args:?} failed"))) }
+        let s = Command::new("git")
+            .args(args)
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .status()?;
+        if s.success() {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!("git {args:?} failed")))
+        }
     };
     let stats = corpus::generate(&dir, items, files)?;
     let build = Instant::now();
@@ -387,10 +479,11 @@ fn history_bench(items: usize, files: usize, commits: usize, runs: usize, keep: 
     };
     let log_p = time_git(&["log", "-p", "--no-renames"])?;
     let log_raw = time_git(&["log", "--raw"])?;
-    let project = mdbook_qms::project::Project::load(&dir, mdbook_qms::project::ChapterSource::Disk)
-        .map_err(|f| std::io::Error::other(f.0.message))?;
+    let project =
+        mdbook_qms::project::Project::load(&dir, mdbook_qms::project::ChapterSource::Disk)
+            .map_err(|f| std::io::Error::other(f.0.message))?;
     let cache = dir.join(".git/mdbook-qms");
-    let mut scan = |cold: bool| -> std::io::Result<(Duration, usize)> {
+    let scan = |cold: bool| -> std::io::Result<(Duration, usize)> {
         if cold && cache.exists() {
             std::fs::remove_dir_all(&cache)?;
         }
@@ -422,13 +515,28 @@ fn history_bench(items: usize, files: usize, commits: usize, runs: usize, keep: 
         v.sort();
         v[v.len() / 2]
     };
-    let (p, raw, c, w) = (median(&log_p), median(&log_raw), median(&cold), median(&warm));
+    let (p, raw, c, w) = (
+        median(&log_p),
+        median(&log_raw),
+        median(&cold),
+        median(&warm),
+    );
     let warm_target = Duration::from_millis(100);
     println!("{:<40} {:>10}  target", "history", "median");
     println!("{:<40} {:>10}", "git log --raw", secs(raw));
     println!("{:<40} {:>10}", "git log -p --no-renames", secs(p));
-    println!("{:<40} {:>10}  <= git log -p: {}", "history scan, cold (fingerprints incl.)", secs(c), if c <= p { "ok" } else { "MISSED" });
-    println!("{:<40} {:>10}  <= 0.100 s: {}", "history scan, warm cache", secs(w), if w <= warm_target { "ok" } else { "MISSED" });
+    println!(
+        "{:<40} {:>10}  <= git log -p: {}",
+        "history scan, cold (fingerprints incl.)",
+        secs(c),
+        if c <= p { "ok" } else { "MISSED" }
+    );
+    println!(
+        "{:<40} {:>10}  <= 0.100 s: {}",
+        "history scan, warm cache",
+        secs(w),
+        if w <= warm_target { "ok" } else { "MISSED" }
+    );
     println!("\n{changes} item changes found over {} commits", hs.commits);
     Ok(c <= p && w <= warm_target)
 }

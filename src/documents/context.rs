@@ -169,6 +169,8 @@ fn item_value(project: &Project, i: usize) -> Value {
                     Some(l) => json!({
                         "severity": project.risk.scales.severity.get(l.severity),
                         "exploitability": project.risk.scales.exploitability.get(l.exploitability),
+                        "severity_rank": l.severity,
+                        "exploitability_rank": l.exploitability,
                         "acceptable": l.acceptable,
                         "cvss_score": l.cvss.as_ref().map(|c| c.score),
                         "cvss_version": l.cvss.as_ref().map(|c| c.version),

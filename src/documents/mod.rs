@@ -92,6 +92,8 @@ pub struct TemplateError {
     /// Path of the override file, relative to the project root; `None` for built-ins.
     pub file: Option<PathBuf>,
     pub line: Option<usize>,
+    /// Byte range in the template's text, when minijinja knows it.
+    pub range: Option<std::ops::Range<usize>>,
     pub message: String,
 }
 
@@ -186,6 +188,7 @@ impl Templates {
                 template: None,
                 file: None,
                 line: None,
+                range: None,
                 message: unknown_message(name),
             });
         };
@@ -227,10 +230,12 @@ impl Templates {
             env.set_syntax(syntax);
         }
         // A runaway override (a huge loop) stops with an error instead of hanging a build.
-        env.set_fuel(Some(50_000_000));
-        env.set_auto_escape_callback(|_| AutoEscape::Custom("markdown"));
+        // The built-in documents need well under a million instructions for the 300
+        // items of the insulin-pump example; the budget grows with the project.
+        let items = page.project.items.len() as u64;
+        env.set_fuel(Some(2_000_000u64.saturating_add(items.saturating_mul(10_000))));
+        env.set_auto_escape_callback(|_| AutoEscape::Custom(std::borrow::Cow::Borrowed("markdown")));
         env.set_formatter(|out, _state, value| {
-            use std::fmt::Write as _;
             let text = if value.is_undefined() {
                 return Err(Error::new(ErrorKind::UndefinedError, "undefined value printed"));
             } else if value.is_none() {
@@ -268,7 +273,8 @@ impl Templates {
             .iter()
             .enumerate()
             .filter(|(i, item)| page.project.graph.get(&item.id) == Some(*i))
-            .map(|(i, item)| (item.id.clone(), page.item_ref(i)))
+            // `|` would end a Markdown table cell even inside an HTML attribute.
+            .map(|(i, item)| (item.id.clone(), page.item_ref(i).replace('|', "&#124;")))
             .collect();
         let refs = Arc::new(refs);
         env.add_function("link", move |id: String| -> Value {
@@ -278,14 +284,14 @@ impl Templates {
             })
         });
         env.add_function("gap", move |section: String, what: String| -> Value {
-            let marker = format!(r#"<span class="qms-gap">Gap: {}</span>"#, escape(&what));
+            let marker = format!(r#"<span class="qms-gap">Gap: {}</span>"#, escape(&what).replace('|', "&#124;"));
             gaps.lock().unwrap_or_else(|e| e.into_inner()).push((section, what));
             Value::from_safe_string(marker)
         });
         // Markdown the author wrote: rendered safely (raw HTML shown as text, unsafe
         // links dropped) as one line of HTML, so it fits in a table cell or a paragraph.
         env.add_filter("markdown", |text: String| -> Value {
-            Value::from_safe_string(markdown(&text).replace('\n', " "))
+            Value::from_safe_string(markdown(&text).replace('\n', " ").replace('|', "&#124;"))
         });
         // `escape`/`e` must not fail on our custom auto-escape mode.
         let esc = |v: Value| -> Value {
@@ -318,11 +324,13 @@ impl Templates {
         let mut source = std::error::Error::source(e);
         let mut inner_name = None;
         let mut inner_line = None;
+        let mut inner_range = None;
         while let Some(s) = source {
             if let Some(inner) = s.downcast_ref::<Error>() {
                 if inner.name().is_some() {
                     inner_name = inner.name().map(str::to_owned);
                     inner_line = inner.line();
+                    inner_range = inner.range();
                     if let Some(d) = inner.detail() {
                         message = format!("{}: {d}", inner.kind());
                     }
@@ -331,9 +339,10 @@ impl Templates {
             source = s.source();
         }
         let name = inner_name.unwrap_or(name);
-        let line = inner_line.or(e.line());
+        let (line, range) = if inner_line.is_some() { (inner_line, inner_range) } else { (e.line(), e.range()) };
         TemplateError {
             code,
+            range,
             file: self.overrides.get(&name).map(|o| o.path.clone()),
             template: Some(name),
             line,
@@ -483,9 +492,14 @@ fn template_diagnostic(project: &Project, files: &HashMap<PathBuf, FileId>, e: &
     match (file, e.line) {
         (Some(&f), Some(line)) => {
             let src = project.sources.get(f);
-            let start = src.offset(line, 1);
-            let end = start + src.line_text(line).len();
-            d = d.at(Span { file: f, start, end });
+            let span = match &e.range {
+                Some(r) if r.start <= r.end && r.end <= src.text.len() => Span { file: f, start: r.start, end: r.end },
+                _ => {
+                    let start = src.offset(line, 0);
+                    Span { file: f, start, end: start + src.line_text(line).len() }
+                }
+            };
+            d = d.at(span);
         }
         (Some(&f), None) => d = d.in_file(f),
         _ => {
@@ -527,7 +541,7 @@ pub fn render_standalone(project: &Project, name: &str) -> Result<Rendered, Temp
     let mut diags = Vec::new();
     let templates = Templates::load(project, &mut diags);
     if let Some(d) = diags.into_iter().next() {
-        return Err(TemplateError { code: d.code, template: None, file: None, line: None, message: d.message });
+        return Err(TemplateError { code: d.code, template: None, file: None, line: None, range: None, message: d.message });
     }
     let homes = crate::render::item_homes(project);
     let path = PathBuf::from(format!("{name}.md"));

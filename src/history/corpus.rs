@@ -50,7 +50,7 @@ pub fn fast_import_stream(dir: &Path, commits: usize, out: &mut impl Write) -> i
         rng
     };
     let base_time: i64 = 1_735_689_600; // 2025-01-01
-    let mut write_commit = |out: &mut dyn Write, n: usize, message: &str, changes: &[(&str, &str)]| -> io::Result<u64> {
+    let write_commit = |out: &mut dyn Write, n: usize, message: &str, changes: &[(&str, &str)]| -> io::Result<u64> {
         let author = AUTHORS[n % AUTHORS.len()];
         let email = author.to_lowercase().replace(' ', ".");
         let when = base_time + n as i64 * 600;

@@ -31,13 +31,14 @@ pub type Print = u128;
 /// One item's identity and prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemPrint {
-    pub id: String,
+    pub id: Arc<str>,
     pub full: Print,
     pub sig: Print,
 }
 
-/// The items of one file version, sorted by id (first definition kept).
-pub type FilePrints = Arc<Vec<ItemPrint>>;
+/// A file version as the hashes of its pieces (see [`split_items`]), sorted; the items
+/// of each piece are in the [`Printer`]'s memo.
+pub type FilePieces = Arc<Vec<Print>>;
 
 /// Canonical JSON of a value: object keys sorted, no whitespace.
 pub fn canonical(value: &Value, out: &mut Vec<u8>) {
@@ -93,48 +94,106 @@ pub fn print_fields(fields: &Map<String, Value>, ignore: &[String]) -> (Print, P
     (xxh3_128(&full), xxh3_128(&sig))
 }
 
-/// Computes and remembers file and item prints for one scan.
+/// Computes and remembers piece and item prints for one scan.
 pub struct Printer {
     ignore: Vec<String>,
-    pieces: HashMap<Print, Arc<Vec<ItemPrint>>>,
+    pieces: HashMap<Print, Arc<[ItemPrint]>, BuildPrint>,
 }
+
+/// The memo's keys are already uniform 128-bit hashes: hashing them again is waste.
+#[derive(Default, Clone, Copy)]
+pub struct BuildPrint;
+
+pub struct PrintHasher(u64);
+
+impl std::hash::Hasher for PrintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(b);
+        }
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.0 ^= n as u64;
+    }
+}
+
+impl std::hash::BuildHasher for BuildPrint {
+    type Hasher = PrintHasher;
+    fn build_hasher(&self) -> PrintHasher {
+        PrintHasher(0)
+    }
+}
+
+/// Marks Markdown pieces so a chapter and a YAML file with the same text differ.
+const MARKDOWN_SALT: Print = 0x6d64_6d64_6d64_6d64_6d64_6d64_6d64_6d64;
 
 impl Printer {
     pub fn new(ignore: &[String]) -> Self {
-        Printer { ignore: ignore.to_vec(), pieces: HashMap::new() }
+        Printer { ignore: ignore.to_vec(), pieces: HashMap::default() }
     }
 
-    /// The items of a file version; `path` tells YAML from Markdown.
-    pub fn file(&mut self, path: &str, content: &[u8]) -> FilePrints {
+    /// The items of a piece (a hash from [`Printer::pieces`]).
+    pub fn items(&self, piece: Print) -> &[ItemPrint] {
+        self.pieces.get(&piece).map_or(&[], |p| &p[..])
+    }
+
+    /// Cuts a file version into pieces, parsing only pieces not seen before; `path`
+    /// tells YAML from Markdown.
+    pub fn pieces(&mut self, path: &str, content: &[u8]) -> FilePieces {
         let text = String::from_utf8_lossy(content);
-        let mut items = if path.ends_with(".md") {
-            self.markdown(&text)
+        let mut out = if path.ends_with(".md") {
+            let key = xxh3_128(text.as_bytes()) ^ MARKDOWN_SALT;
+            if !self.pieces.contains_key(&key) {
+                let items = self.markdown(&text);
+                self.pieces.insert(key, items.into());
+            }
+            vec![key]
         } else {
             self.yaml(&text)
         };
-        items.sort_by(|a, b| a.id.cmp(&b.id));
-        items.dedup_by(|a, b| a.id == b.id);
-        Arc::new(items)
+        out.sort_unstable();
+        Arc::new(out)
     }
 
-    fn yaml(&mut self, text: &str) -> Vec<ItemPrint> {
+    /// Every item of a file version (for tests and the work-tree comparison).
+    pub fn file(&mut self, path: &str, content: &[u8]) -> Vec<ItemPrint> {
+        let pieces = self.pieces(path, content);
+        let mut items: Vec<ItemPrint> = pieces.iter().flat_map(|p| self.items(*p).iter().cloned()).collect();
+        items.sort_by(|a, b| a.id.cmp(&b.id));
+        items.dedup_by(|a, b| a.id == b.id);
+        items
+    }
+
+    fn yaml(&mut self, text: &str) -> Vec<Print> {
         let pieces = split_items(text);
-        let mut out = Vec::new();
+        let mut keys = Vec::with_capacity(pieces.len());
         for piece in &pieces {
             let key = xxh3_128(piece.as_bytes());
-            if let Some(known) = self.pieces.get(&key) {
-                out.extend(known.iter().cloned());
-                continue;
-            }
-            match parse_items(piece, &self.ignore) {
-                Some(items) => {
-                    out.extend(items.iter().cloned());
-                    self.pieces.insert(key, Arc::new(items));
+            if !self.pieces.contains_key(&key) {
+                match parse_items(piece, &self.ignore) {
+                    Some(items) => {
+                        self.pieces.insert(key, items.into());
+                    }
+                    None => {
+                        // Not parseable alone (e.g. an alias to another item's anchor):
+                        // the whole file is one piece.
+                        let key = xxh3_128(text.as_bytes());
+                        if !self.pieces.contains_key(&key) {
+                            let items = parse_items(text, &self.ignore).unwrap_or_default();
+                            self.pieces.insert(key, items.into());
+                        }
+                        return vec![key];
+                    }
                 }
-                None => return parse_items(text, &self.ignore).unwrap_or_default(),
             }
+            keys.push(key);
         }
-        out
+        keys
     }
 
     fn markdown(&self, text: &str) -> Vec<ItemPrint> {
@@ -166,7 +225,7 @@ fn parse_items(text: &str, ignore: &[String]) -> Option<Vec<ItemPrint>> {
 }
 
 fn print_node(node: &Node, ignore: &[String]) -> Option<ItemPrint> {
-    let id = node.get("id")?.1.as_str()?.to_owned();
+    let id: Arc<str> = node.get("id")?.1.as_str()?.into();
     let serde_json::Value::Object(fields) = node.to_json() else {
         return None;
     };
@@ -250,7 +309,7 @@ mod tests {
         let pieces = p.file("x.yaml", text.as_bytes());
         let mut whole = parse_items(text, &["status".into()]).unwrap();
         whole.sort_by(|a, b| a.id.cmp(&b.id));
-        assert_eq!(*pieces, whole);
+        assert_eq!(pieces, whole);
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub struct CommitInfo {
     pub short: String,
     /// Author time: seconds since the epoch, and ISO 8601 with the author's offset.
     pub time: i64,
+    pub offset_minutes: i32,
     pub date: String,
     pub author: String,
     pub email: String,
@@ -59,6 +60,7 @@ impl CommitInfo {
             short: id[..7].to_owned(),
             id,
             time: m.time,
+            offset_minutes: m.offset_minutes,
             date: iso_date(m.time, m.offset_minutes),
             author: m.author.clone(),
             email: m.email.clone(),
@@ -321,9 +323,9 @@ pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
             Err(m) => return unavailable(project, format!("a commit could not be read: {m}"), diags),
         };
         if !history.from_cache {
-            cached.set_order(head, order.clone());
+            cached.set_order(head, order);
             // A cache that cannot be written only costs time on the next build.
-            let _ = cache::store(&cache_path, &key, &cached, &order);
+            let _ = cache::store(&cache_path, &key, &cached);
         }
         assemble(&mut history, records, project, config, diags);
         if !history.boundary.is_empty() {
@@ -422,33 +424,36 @@ fn records(
     Ok(out)
 }
 
-/// Item prints by blob, bounded so a long history does not hold every file version.
+/// Piece lists by blob, bounded so a long history does not hold every file version.
 #[derive(Default)]
-struct BlobMemo(HashMap<ObjectId, Arc<Vec<ItemPrint>>>);
+struct BlobMemo(HashMap<ObjectId, fingerprint::FilePieces>);
 
-const BLOB_MEMO_LIMIT: usize = 20_000;
+const BLOB_MEMO_LIMIT: usize = 50_000;
 
-fn blob_prints(
+fn blob_pieces(
     repo: &Repo,
     path: &str,
     blob: ObjectId,
     printer: &mut Printer,
     memo: &mut BlobMemo,
-) -> Result<Arc<Vec<ItemPrint>>, String> {
+) -> Result<fingerprint::FilePieces, String> {
     if let Some(p) = memo.0.get(&blob) {
         return Ok(p.clone());
     }
-    let prints = repo.with_blob(blob, |bytes| printer.file(path, bytes))?;
+    let pieces = repo.with_blob(blob, |bytes| printer.pieces(path, bytes))?;
     if memo.0.len() >= BLOB_MEMO_LIMIT {
         memo.0.clear();
     }
-    memo.0.insert(blob, prints.clone());
-    Ok(prints)
+    memo.0.insert(blob, pieces.clone());
+    Ok(pieces)
 }
 
 /// Old and new prints, (full, sig), of the items that differ between two trees.
-type Delta = HashMap<String, (Option<(Print, Print)>, Option<(Print, Print)>)>;
+type Delta = HashMap<Arc<str>, (Option<(Print, Print)>, Option<(Print, Print)>)>;
 
+/// Compares two trees item by item. Pieces (items' texts) present on both sides cancel
+/// out, also across files (an item moved to another file), so only the few pieces a
+/// commit really changed are looked at.
 fn delta(
     repo: &Repo,
     old: Option<ObjectId>,
@@ -458,33 +463,62 @@ fn delta(
     memo: &mut BlobMemo,
 ) -> Result<Delta, String> {
     let files = repo.changed_files(old, new, &settings.scopes)?;
-    let mut before: HashMap<&str, (Print, Print)> = HashMap::new();
-    let mut after: HashMap<&str, (Print, Print)> = HashMap::new();
-    let mut held = Vec::new();
+    let mut before: Vec<Print> = Vec::new();
+    let mut after: Vec<Print> = Vec::new();
     for f in &files {
         if let Some(b) = f.old {
-            held.push((true, blob_prints(repo, &f.path, b, printer, memo)?));
+            before.extend(blob_pieces(repo, &f.path, b, printer, memo)?.iter());
         }
         if let Some(b) = f.new {
-            held.push((false, blob_prints(repo, &f.path, b, printer, memo)?));
+            after.extend(blob_pieces(repo, &f.path, b, printer, memo)?.iter());
         }
     }
-    for (is_old, prints) in &held {
-        let side = if *is_old { &mut before } else { &mut after };
-        for p in prints.iter() {
-            side.entry(p.id.as_str()).or_insert((p.full, p.sig));
+    before.sort_unstable();
+    after.sort_unstable();
+    // Multiset difference of two sorted lists.
+    let (mut gone, mut came) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < before.len() || j < after.len() {
+        match (before.get(i), after.get(j)) {
+            (Some(a), Some(b)) if a == b => {
+                i += 1;
+                j += 1;
+            }
+            (Some(a), Some(b)) if a < b => {
+                gone.push(*a);
+                i += 1;
+            }
+            (Some(a), None) => {
+                gone.push(*a);
+                i += 1;
+            }
+            (_, Some(b)) => {
+                came.push(*b);
+                j += 1;
+            }
+            (None, None) => break,
         }
     }
+    let side = |pieces: &[Print]| -> HashMap<Arc<str>, (Print, Print)> {
+        let mut m = HashMap::new();
+        for p in pieces {
+            for it in printer.items(*p) {
+                m.entry(it.id.clone()).or_insert((it.full, it.sig));
+            }
+        }
+        m
+    };
+    let (b, a) = (side(&gone), side(&came));
     let mut out = Delta::new();
-    for (id, b) in &before {
-        let a = after.get(id).copied();
-        if a.map(|a| a.0) != Some(b.0) {
-            out.insert((*id).to_owned(), (Some(*b), a));
+    for (id, old) in &b {
+        let new = a.get(id).copied();
+        if new.map(|n| n.0) != Some(old.0) {
+            out.insert(id.clone(), (Some(*old), new));
         }
     }
-    for (id, a) in &after {
-        if !before.contains_key(id) {
-            out.insert((*id).to_owned(), (None, Some(*a)));
+    for (id, new) in a {
+        if !b.contains_key(&id) {
+            out.insert(id, (None, Some(new)));
         }
     }
     Ok(out)
@@ -510,7 +544,7 @@ fn combine(deltas: Vec<Delta>) -> Vec<ItemChange> {
                 Some(_) => ChangeKind::Modified,
             };
             let significant = olds.iter().all(|o| o.map(|o| o.1) != new.map(|n| n.1));
-            ItemChange { id, kind, significant }
+            ItemChange { id: id.to_string(), kind, significant }
         })
         .collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -608,14 +642,17 @@ fn mark_uncommitted(
         if head_blob == Some(Repo::hash_blob(source.text.as_bytes())) {
             continue;
         }
-        let head_prints = match head_blob {
-            Some(b) => blob_prints(repo, &repo_path, b, printer, &mut memo).unwrap_or_default(),
-            None => Arc::default(),
+        let head_prints: Vec<ItemPrint> = match head_blob {
+            Some(b) => match blob_pieces(repo, &repo_path, b, printer, &mut memo) {
+                Ok(pieces) => pieces.iter().flat_map(|p| printer.items(*p).iter().cloned()).collect(),
+                Err(_) => Vec::new(),
+            },
+            None => Vec::new(),
         };
         for i in items {
             let item = &project.items[i];
             let (full, sig) = fingerprint::print_fields(&item.fields, &settings.ignore);
-            let before = head_prints.iter().find(|p| p.id == item.id);
+            let before = head_prints.iter().find(|p| *p.id == *item.id);
             let state = match before {
                 Some(p) if p.full == full => None,
                 Some(p) => Some(Uncommitted::Modified { significant: p.sig != sig }),

@@ -146,29 +146,25 @@ pub fn run(project: &Project, model: &RiskModel, diags: &mut Diagnostics) {
                 }
             }
             "flow" => check_flow(project, i, diags),
-            "threat" => {
-                if inc(project, i, "threats", "risk").is_empty() {
-                    diags.push(
-                        d(
-                            code::THREAT_NO_RISK,
-                            format!("no risk assesses threat {}", item.id),
-                            item.span_of("id"),
-                        )
-                        .help("list the threat in the `threats` of a risk that scores it"),
-                    );
-                }
+            "threat" if inc(project, i, "threats", "risk").is_empty() => {
+                diags.push(
+                    d(
+                        code::THREAT_NO_RISK,
+                        format!("no risk assesses threat {}", item.id),
+                        item.span_of("id"),
+                    )
+                    .help("list the threat in the `threats` of a risk that scores it"),
+                );
             }
-            "control" => {
-                if inc(project, i, "verifies", "test").is_empty() {
-                    diags.push(
-                        d(
-                            code::CONTROL_UNTESTED,
-                            format!("no test verifies control {}", item.id),
-                            item.span_of("id"),
-                        )
-                        .help("add a test item whose `verifies` names it"),
-                    );
-                }
+            "control" if inc(project, i, "verifies", "test").is_empty() => {
+                diags.push(
+                    d(
+                        code::CONTROL_UNTESTED,
+                        format!("no test verifies control {}", item.id),
+                        item.span_of("id"),
+                    )
+                    .help("add a test item whose `verifies` names it"),
+                );
             }
             "risk" => check_risk(project, model, i, diags),
             _ => {}

@@ -24,14 +24,16 @@ const GAP: f64 = 36.0;
 const PAD: f64 = 16.0;
 const HEAD: f64 = 30.0;
 const MARGIN: f64 = 8.0;
-/// Content wider than this wraps onto a new row (the picture scrolls sideways beyond).
-const MAX_W: f64 = 1100.0;
+/// Content wider than this wraps onto a new row: mdBook's text column (750px) less
+/// the margins, so the picture fits the page at full size. Wider (deeply nested zones)
+/// scales down to the column.
+const MAX_W: f64 = 734.0;
 /// Characters per title line in a node.
 const LINE: usize = 25;
 
 const STYLE: &str = "<style>\
 .qms-dfd-wrap{overflow-x:auto;margin:1em 0}\
-.qms-dfd{font-family:var(--mono-font,monospace);font-size:11px}\
+.qms-dfd{font-family:var(--mono-font,monospace);font-size:11px;max-width:100%;height:auto}\
 .qms-dfd text{fill:var(--fg,#222)}\
 .qms-dfd .qms-dfd-zone>rect{fill:var(--quote-bg,#e8eef8);fill-opacity:0.45;stroke:#c62828;stroke-width:1.5;stroke-dasharray:7 4}\
 .qms-dfd .qms-dfd-outside>rect{fill:none;stroke:var(--fg,#777);stroke-opacity:0.5;stroke-dasharray:2 4}\
@@ -190,6 +192,8 @@ pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
     );
     let mut edges = String::new();
     let mut badges = String::new();
+    // Where the number badges already are, so two never overlap.
+    let mut badges_at: Vec<(f64, f64)> = Vec::new();
     for (n, &(f, a, b)) in flows.iter().enumerate() {
         let (Some(&pa), Some(&pb)) = (node_at.get(&a), node_at.get(&b)) else {
             continue;
@@ -220,13 +224,22 @@ pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
             .map(|k| bow * 2.0 + sign * k * 60.0)
             .map(|b| curve((mid.0 + nx * b, mid.1 + ny * b)))
             .find(|&(s, c, e)| {
-                inside(s, c, e, width, height) && !others.iter().any(|&o| hits(s, c, e, o))
+                let badge = (
+                    0.25 * s.0 + 0.5 * c.0 + 0.25 * e.0,
+                    0.25 * s.1 + 0.5 * c.1 + 0.25 * e.1,
+                );
+                inside(s, c, e, width, height)
+                    && !others.iter().any(|&o| hits(s, c, e, o))
+                    && !badges_at
+                        .iter()
+                        .any(|&(x, y): &(f64, f64)| (x - badge.0).hypot(y - badge.1) < 24.0)
             })
             .unwrap_or_else(|| curve((mid.0 + nx * bow * 2.0, mid.1 + ny * bow * 2.0)));
         let label = (
             0.25 * start.0 + 0.5 * ctrl.0 + 0.25 * end.0,
             0.25 * start.1 + 0.5 * ctrl.1 + 0.25 * end.1,
         );
+        badges_at.push(label);
         let item = &items[f];
         let tip = format!("{}: {}", item.id, item.title);
         let href = page.item_url(f);
@@ -249,7 +262,7 @@ pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
         let _ = write!(
             badges,
             r#"{}<title>{}</title><circle cx="{}" cy="{}" r="9"/><text x="{}" y="{}" text-anchor="middle">{}</text>{}"#,
-            open_link(&href, "qms-dfd-flow", &item.id),
+            open_link(&href, "qms-dfd-flow qms-dfd-badge", &item.id),
             escape(&tip),
             num(label.0),
             num(label.1),

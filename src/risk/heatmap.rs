@@ -9,18 +9,18 @@ use crate::render::{escape, Page};
 
 const STYLE: &str = "<style>\
 .qms-heatmaps{display:flex;flex-wrap:wrap;gap:1.5em;margin:1em 0}\
-.qms-heatmap{border-collapse:collapse;margin:0;font-size:0.85em}\
+.qms-heatmap{border-collapse:collapse;margin:0;font-size:0.85em;table-layout:fixed;width:100%;max-width:46em}.qms-heatmap col.qms-hm-head{width:7.5em}\
 .qms-heatmap caption{caption-side:top;text-align:left;font-weight:bold;padding-bottom:0.3em}\
 .qms-heatmap th,.qms-heatmap td{border:1px solid var(--table-border-color,#ccc);padding:0.3em 0.45em}\
 .qms-heatmap thead th{font-size:0.85em;font-weight:normal;text-align:center;max-width:6em}\
 .qms-heatmap tbody th{font-size:0.8em;font-weight:normal;text-align:right;white-space:nowrap}\
-.qms-heatmap td{min-width:3.6em;max-width:8em;height:3em;vertical-align:top;text-align:center}\
+.qms-heatmap td{min-width:3.6em;height:3em;vertical-align:top;text-align:center}\
 .qms-heatmap td.qms-hm-ok{background:#2e7d3226}\
 .qms-heatmap td.qms-hm-bad{background:#c6282826}\
 .qms-heatmap td.qms-hm-ok.qms-hm-some{background:#2e7d3266}\
 .qms-heatmap td.qms-hm-bad.qms-hm-some{background:#c62828aa}\
 .qms-hm-count{display:block;font-size:1.3em;font-weight:bold}\
-.qms-hm-risks{display:block;font-size:0.75em;line-height:1.25}\
+.qms-hm-risks{display:block;font-size:0.75em;line-height:1.25}.qms-hm-risks a{display:block}\
 .qms-heatmap .qms-hm-axis{font-size:0.75em;font-style:italic}\
 .qms-hm-note{font-size:0.85em}\
 </style>";
@@ -90,7 +90,7 @@ pub fn table(
     let mut out = String::new();
     let _ = write!(
         out,
-        "<table class=\"qms-heatmap qms-heatmap-{which}\"><caption>{} <span class=\"qms-hm-summary\">({total} risks, {bad} unacceptable)</span></caption><thead><tr><th class=\"qms-hm-axis\">severity \\ exploitability</th>",
+        "<table class=\"qms-heatmap qms-heatmap-{which}\"><caption>{} <span class=\"qms-hm-summary\">({total} risks, {bad} unacceptable)</span></caption><colgroup><col class=\"qms-hm-head\"></colgroup><thead><tr><th class=\"qms-hm-axis\">severity \\ exploitability</th>",
         escape(caption)
     );
     for e in &scales.exploitability {
@@ -116,7 +116,7 @@ pub fn table(
                 risks.len()
             );
             if !risks.is_empty() {
-                let refs: Vec<String> = risks.iter().map(|&i| page.item_ref(i)).collect();
+                let refs: Vec<String> = risks.iter().map(|&i| breakable_ref(page, i)).collect();
                 let _ = write!(
                     out,
                     "<span class=\"qms-hm-count\">{}</span><span class=\"qms-hm-risks\">{}</span>",
@@ -130,4 +130,22 @@ pub fn table(
     }
     out.push_str("</tbody></table>");
     out
+}
+
+/// A link to a risk whose id may wrap after its hyphens, so long ids keep the matrix
+/// narrow enough for the two matrices to sit side by side.
+pub fn breakable_ref(page: &Page<'_>, index: usize) -> String {
+    let item = &page.project.items[index];
+    let text = escape(&item.id).replace('-', "-<wbr>");
+    match page.item_url(index) {
+        Some(url) => format!(
+            r#"<a class="qms-ref" href="{}" title="{}">{text}</a>"#,
+            escape(&url),
+            escape(&item.title)
+        ),
+        None => format!(
+            r#"<span class="qms-ref" title="{}">{text}</span>"#,
+            escape(&item.title)
+        ),
+    }
 }

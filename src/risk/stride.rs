@@ -11,7 +11,7 @@ use crate::render::{escape, Page};
 const STYLE: &str = "<style>\
 .qms-stride{border-collapse:collapse}\
 .qms-stride th,.qms-stride td{border:1px solid var(--table-border-color,#ccc);padding:0.25em 0.4em;vertical-align:top}\
-.qms-stride thead th{text-align:center}\
+.qms-stride thead th{text-align:center}.qms-stride tbody th{text-align:left;font-size:0.85em;white-space:nowrap}\
 .qms-stride td{font-size:0.8em}\
 .qms-stride td.qms-st-threat{background:#1565c01a}\
 .qms-stride td.qms-st-na{color:var(--sidebar-fg,gray);font-style:italic}\
@@ -62,7 +62,10 @@ pub fn render(page: &Page<'_>, _d: &Directive) -> String {
         for (cat, threats) in &by_cat {
             if !threats.is_empty() {
                 covered += 1;
-                let refs: Vec<String> = threats.iter().map(|&t| page.item_ref(t)).collect();
+                let refs: Vec<String> = threats
+                    .iter()
+                    .map(|&t| super::heatmap::breakable_ref(page, t))
+                    .collect();
                 let _ = write!(
                     out,
                     "<td class=\"qms-st-threat\">{}</td>",
@@ -88,9 +91,9 @@ pub fn render(page: &Page<'_>, _d: &Directive) -> String {
         }
         out.push_str("</tr>");
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "</tbody></table><p class=\"qms-stride-summary\">{} elements; {covered} element-category pairs considered, {gaps} gaps. Hatched cells: the category does not apply to the element's kind (external entity: S, R; process: all six; data store: T, R, I, D; flow: T, I, D).</p>\n",
+        "</tbody></table><p class=\"qms-stride-summary\">{} elements; {covered} element-category pairs considered, {gaps} gaps. Hatched cells: the category does not apply to the element's kind (external entity: S, R; process: all six; data store: T, R, I, D; flow: T, I, D).</p>",
         elements.len()
     );
     out

@@ -69,8 +69,13 @@ impl Loaded {
     }
 }
 
-/// Loads the fixture with `yaml` as its items and `risk_toml` appended to book.toml.
+/// Loads the fixture with `yaml` as its items and `toml_extra` appended to book.toml.
 pub fn load(yaml: &str, toml_extra: &str) -> Loaded {
+    load_with_chapter(yaml, toml_extra, None)
+}
+
+/// As [`load`], with `chapter` (if given) as the text of the fixture's chapter.
+pub fn load_with_chapter(yaml: &str, toml_extra: &str, chapter: Option<&str>) -> Loaded {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::create_dir_all(root.join("book")).unwrap();
@@ -81,6 +86,9 @@ pub fn load(yaml: &str, toml_extra: &str) -> Loaded {
         std::fs::copy(fixture().join("book").join(f), root.join("book").join(f)).unwrap();
     }
     std::fs::write(root.join("requirements/model.yaml"), yaml).unwrap();
+    if let Some(text) = chapter {
+        std::fs::write(root.join("book/model.md"), text).unwrap();
+    }
     let project = Project::load(root, ChapterSource::Disk).unwrap();
     Loaded { dir, project }
 }

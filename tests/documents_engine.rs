@@ -22,7 +22,11 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     std::fs::create_dir_all(root.join("book")).unwrap();
     std::fs::create_dir_all(root.join("requirements")).unwrap();
     if !files.iter().any(|(p, _)| *p == "book.toml") {
-        std::fs::write(root.join("book.toml"), "[book]\ntitle = \"Fixture\"\nsrc = \"book\"\n\n[preprocessor.qms]\n").unwrap();
+        std::fs::write(
+            root.join("book.toml"),
+            "[book]\ntitle = \"Fixture\"\nsrc = \"book\"\n\n[preprocessor.qms]\n",
+        )
+        .unwrap();
     }
     let mut summary = String::from("# Summary\n\n");
     for (path, text) in files {
@@ -58,7 +62,10 @@ fn place(p: &Project, d: &Diagnostic) -> (String, usize) {
     match d.location {
         Location::Span(s) => {
             let f = p.sources.get(s.file);
-            (mdbook_qms::source::display_path(&f.path), f.line_col(s.start).0)
+            (
+                mdbook_qms::source::display_path(&f.path),
+                f.line_col(s.start).0,
+            )
         }
         Location::File(f) => (mdbook_qms::source::display_path(&p.sources.get(f).path), 0),
         Location::None => (String::new(), 0),
@@ -70,31 +77,53 @@ fn every_document_renders_for_the_example_with_its_title_first() {
     let p = load(&example());
     assert!(!p.diagnostics.has_errors(), "{:?}", by_code(&p, "x"));
     for doc in DOCUMENTS {
-        let out = documents::render_standalone(&p, doc.name).unwrap_or_else(|e| panic!("{}: {e}", doc.name));
+        let out = documents::render_standalone(&p, doc.name)
+            .unwrap_or_else(|e| panic!("{}: {e}", doc.name));
         let first = out.markdown.lines().next().unwrap();
         assert_eq!(first, format!("# {}", doc.title), "{}", doc.name);
-        assert!(!out.markdown.contains("{{"), "{}: unexpanded template text", doc.name);
+        assert!(
+            !out.markdown.contains("{{"),
+            "{}: unexpanded template text",
+            doc.name
+        );
     }
 }
 
 #[test]
 fn the_example_has_exactly_its_two_deliberate_gaps() {
     let p = load(&example());
-    let gaps: Vec<String> = by_code(&p, "document-gap").iter().map(|d| d.message.clone()).collect();
+    let gaps: Vec<String> = by_code(&p, "document-gap")
+        .iter()
+        .map(|d| d.message.clone())
+        .collect();
     assert_eq!(gaps.len(), 2, "{gaps:#?}");
-    assert!(gaps.iter().any(|g| g.starts_with("security-labeling: section \"9. Backup and restore") && g.contains("backup-restore")));
-    assert!(gaps.iter().any(|g| g.starts_with("cybersecurity-management-plan: section \"3. Periodic security testing\"")));
+    assert!(gaps.iter().any(|g| g
+        .starts_with("security-labeling: section \"9. Backup and restore")
+        && g.contains("backup-restore")));
+    assert!(gaps.iter().any(|g| g
+        .starts_with("cybersecurity-management-plan: section \"3. Periodic security testing\"")));
     // The gap is at the directive that placed the document.
-    let d = by_code(&p, "document-gap").into_iter().find(|d| d.message.starts_with("security-labeling")).unwrap();
-    assert_eq!(place(&p, d), ("book/documents/security-labeling.md".into(), 1));
+    let d = by_code(&p, "document-gap")
+        .into_iter()
+        .find(|d| d.message.starts_with("security-labeling"))
+        .unwrap();
+    assert_eq!(
+        place(&p, d),
+        ("book/documents/security-labeling.md".into(), 1)
+    );
 }
 
 #[test]
 fn the_example_labeling_is_assembled_from_its_sources() {
     let p = load(&example());
-    let md = documents::render_standalone(&p, "security-labeling").unwrap().markdown;
+    let md = documents::render_standalone(&p, "security-labeling")
+        .unwrap()
+        .markdown;
     for n in 1..=14 {
-        assert!(md.contains(&format!("\n## {n}. ")), "labeling item {n} missing");
+        assert!(
+            md.contains(&format!("\n## {n}. ")),
+            "labeling item {n} missing"
+        );
     }
     // Ports and interfaces from flows, with protocol and port.
     assert!(md.contains("| Interface | Purpose | Protocol | Port | Direction (from → to) |"));
@@ -105,7 +134,9 @@ fn the_example_labeling_is_assembled_from_its_sources() {
     assert!(md[decommission..].contains("Erase everything"));
     assert!(md[backup..].contains("qms-gap"));
     let transferred = &md[md.find("## Risks transferred to users").unwrap()..];
-    assert!(transferred.contains("RISK-CLOUD-OUTAGE") && transferred.contains("CTL-OUTAGE-GUIDANCE"));
+    assert!(
+        transferred.contains("RISK-CLOUD-OUTAGE") && transferred.contains("CTL-OUTAGE-GUIDANCE")
+    );
     // SBOM reference and end of support.
     assert!(md.contains("trace/sbom/pump-firmware.cdx.json"));
     assert!(md.contains("Acme supports each pump model"));
@@ -118,18 +149,32 @@ fn an_empty_project_renders_every_document_with_gaps_not_errors() {
     assert!(!p.diagnostics.has_errors(), "{:?}", codes(&p));
     let mut total = 0;
     for doc in DOCUMENTS {
-        let out = documents::render_standalone(&p, doc.name).unwrap_or_else(|e| panic!("{}: {e}", doc.name));
-        assert!(out.markdown.starts_with(&format!("# {}\n", doc.title)), "{}", doc.name);
+        let out = documents::render_standalone(&p, doc.name)
+            .unwrap_or_else(|e| panic!("{}: {e}", doc.name));
+        assert!(
+            out.markdown.starts_with(&format!("# {}\n", doc.title)),
+            "{}",
+            doc.name
+        );
         total += out.gaps.len();
         for g in &out.gaps {
             assert_eq!(g.document, doc.name);
-            assert!(out.markdown.contains("<span class=\"qms-gap\">Gap: "), "{}", doc.name);
+            assert!(
+                out.markdown.contains("<span class=\"qms-gap\">Gap: "),
+                "{}",
+                doc.name
+            );
         }
     }
-    assert!(total > 30, "an empty project misses most content: {total} gaps");
+    assert!(
+        total > 30,
+        "an empty project misses most content: {total} gaps"
+    );
     let all = documents::all_gaps(&p).unwrap();
     assert_eq!(all.len(), total);
-    assert!(all.iter().any(|g| g.document == "security-labeling" && g.section.starts_with("9. Backup and restore")));
+    assert!(all.iter().any(
+        |g| g.document == "security-labeling" && g.section.starts_with("9. Backup and restore")
+    ));
 }
 
 #[test]
@@ -142,12 +187,23 @@ fn item_text_is_escaped_where_it_lands() {
     )]);
     let p = load(dir.path());
     assert!(!p.diagnostics.has_errors(), "{:?}", codes(&p));
-    let md = documents::render_standalone(&p, "security-labeling").unwrap().markdown;
-    assert!(!md.contains("<script>") && !md.contains("<img") && !md.contains("<b>BLE"), "{md}");
-    assert!(!md.contains("{{#include") && !md.contains("javascript:"), "{md}");
+    let md = documents::render_standalone(&p, "security-labeling")
+        .unwrap()
+        .markdown;
+    assert!(
+        !md.contains("<script>") && !md.contains("<img") && !md.contains("<b>BLE"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("{{#include") && !md.contains("javascript:"),
+        "{md}"
+    );
     assert!(md.contains("### &lt;script&gt;alert(1)&lt;/script&gt; &#123;&#123;&#35;include /etc/passwd&#125;&#125; &#42;bold&#42; &#124; cell"), "{md}");
     // A flow title with `|` stays in its table cell.
-    let row = md.lines().find(|l| l.contains("FLOW-X") && l.starts_with('|')).unwrap();
+    let row = md
+        .lines()
+        .find(|l| l.contains("FLOW-X") && l.starts_with('|'))
+        .unwrap();
     assert_eq!(row.matches(" | ").count(), 6, "{row}");
 }
 
@@ -162,17 +218,34 @@ fn an_override_in_templates_replaces_the_built_in_and_may_import_its_macros() {
     ]);
     let p = load(dir.path());
     let out = documents::render_standalone(&p, "security-labeling").unwrap();
-    assert!(out.markdown.starts_with("# Our Security Labeling\n"), "{}", out.markdown);
-    assert!(out.markdown.contains("CTL-X</a> Lock the phone"), "{}", out.markdown);
+    assert!(
+        out.markdown.starts_with("# Our Security Labeling\n"),
+        "{}",
+        out.markdown
+    );
+    assert!(
+        out.markdown.contains("CTL-X</a> Lock the phone"),
+        "{}",
+        out.markdown
+    );
     assert_eq!(out.gaps.len(), 1);
-    assert_eq!((out.gaps[0].section.as_str(), out.gaps[0].what.as_str()), ("Extra", "our own gap"));
+    assert_eq!(
+        (out.gaps[0].section.as_str(), out.gaps[0].what.as_str()),
+        ("Extra", "our own gap")
+    );
     // Other documents still use the built-ins.
-    assert!(documents::render_standalone(&p, "sbom").unwrap().markdown.starts_with("# Software Bill of Materials"));
+    assert!(documents::render_standalone(&p, "sbom")
+        .unwrap()
+        .markdown
+        .starts_with("# Software Bill of Materials"));
 }
 
 fn placed_with_override(template: &str) -> (tempfile::TempDir, Project) {
     let dir = project(&[
-        ("book/labeling.md", "# Labeling\n\n{{#qms document security-labeling}}\n"),
+        (
+            "book/labeling.md",
+            "# Labeling\n\n{{#qms document security-labeling}}\n",
+        ),
         ("templates/security-labeling.md.j2", template),
     ]);
     let p = load(dir.path());
@@ -184,8 +257,16 @@ fn a_syntax_error_in_an_override_points_at_its_line() {
     let (_dir, p) = placed_with_override("# T\n\n{% for c in %}\n{% endfor %}\n");
     let d = by_code(&p, "template-syntax");
     assert_eq!(d.len(), 1, "{:?}", codes(&p));
-    assert_eq!(place(&p, d[0]), ("templates/security-labeling.md.j2".into(), 3));
-    assert!(d[0].message.starts_with("security-labeling.md.j2: syntax error"), "{}", d[0].message);
+    assert_eq!(
+        place(&p, d[0]),
+        ("templates/security-labeling.md.j2".into(), 3)
+    );
+    assert!(
+        d[0].message
+            .starts_with("security-labeling.md.j2: syntax error"),
+        "{}",
+        d[0].message
+    );
 }
 
 #[test]
@@ -193,12 +274,21 @@ fn an_undefined_field_in_an_override_points_at_its_line() {
     let (_dir, p) = placed_with_override("# T\n\nok\n{{ document.no_such_field }}\n");
     let d = by_code(&p, "template-error");
     assert_eq!(d.len(), 1, "{:?}", codes(&p));
-    assert_eq!(place(&p, d[0]), ("templates/security-labeling.md.j2".into(), 4));
+    assert_eq!(
+        place(&p, d[0]),
+        ("templates/security-labeling.md.j2".into(), 4)
+    );
     assert!(d[0].message.contains("undefined"), "{}", d[0].message);
     // An undefined field of an item is an error too (strict), not an empty string.
     let dir = project(&[
-        ("requirements/x.yaml", "id: CTL-X\ntype: control\ntitle: X\n"),
-        ("templates/sbom.md.j2", "# T\n{% for c in items.control %}{{ c.labelling }}{% endfor %}\n"),
+        (
+            "requirements/x.yaml",
+            "id: CTL-X\ntype: control\ntitle: X\n",
+        ),
+        (
+            "templates/sbom.md.j2",
+            "# T\n{% for c in items.control %}{{ c.labelling }}{% endfor %}\n",
+        ),
     ]);
     let e = documents::render_standalone(&load(dir.path()), "sbom").unwrap_err();
     assert_eq!((e.code, e.line), ("template-error", Some(2)));
@@ -210,7 +300,10 @@ fn an_undefined_field_in_an_override_points_at_its_line() {
 fn an_error_in_an_included_template_names_that_template() {
     let dir = project(&[
         ("book/labeling.md", "{{#qms document security-labeling}}\n"),
-        ("templates/security-labeling.md.j2", "# T\n{% include \"part.md.j2\" %}\n"),
+        (
+            "templates/security-labeling.md.j2",
+            "# T\n{% include \"part.md.j2\" %}\n",
+        ),
         ("templates/part.md.j2", "one\ntwo {{ nothing_here }}\n"),
     ]);
     let p = load(dir.path());
@@ -223,8 +316,16 @@ fn an_error_in_an_included_template_names_that_template() {
 fn templates_are_sandboxed() {
     // No path may leave the templates folder through include/import.
     // (`\\\\` is one backslash in the template's string literal.)
-    for name in ["../book.toml", "/etc/passwd", "sub/x.md.j2", "..\\\\x.md.j2"] {
-        let dir = project(&[("templates/sbom.md.j2", &*format!("# T\n{{% include \"{name}\" %}}\n"))]);
+    for name in [
+        "../book.toml",
+        "/etc/passwd",
+        "sub/x.md.j2",
+        "..\\\\x.md.j2",
+    ] {
+        let dir = project(&[(
+            "templates/sbom.md.j2",
+            &*format!("# T\n{{% include \"{name}\" %}}\n"),
+        )]);
         std::fs::write(dir.path().join("secret.md.j2"), "SECRET").unwrap();
         let e = documents::render_standalone(&load(dir.path()), "sbom").unwrap_err();
         assert_eq!(e.code, "template-error", "{name}: {e}");
@@ -245,9 +346,19 @@ fn an_override_that_links_outside_the_templates_folder_is_refused() {
     std::fs::create_dir_all(dir.path().join("templates")).unwrap();
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("sbom.md.j2"), "# stolen\n").unwrap();
-    std::os::unix::fs::symlink(outside.path().join("sbom.md.j2"), dir.path().join("templates/sbom.md.j2")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("sbom.md.j2"),
+        dir.path().join("templates/sbom.md.j2"),
+    )
+    .unwrap();
     let p = load(dir.path());
-    assert!(by_code(&p, "template-error").iter().any(|d| d.message.contains("outside")), "{:?}", codes(&p));
+    assert!(
+        by_code(&p, "template-error")
+            .iter()
+            .any(|d| d.message.contains("outside")),
+        "{:?}",
+        codes(&p)
+    );
     // `render` refuses too, rather than silently using the built-in.
     let e = documents::render_standalone(&p, "sbom").unwrap_err();
     assert!(e.message.contains("outside"), "{e}");
@@ -259,10 +370,17 @@ fn an_unknown_document_name_is_an_error_with_a_suggestion() {
     let p = load(dir.path());
     let d = by_code(&p, "document-unknown");
     assert_eq!(d.len(), 1, "{:?}", codes(&p));
-    assert!(d[0].message.contains("did you mean `security-labeling`?"), "{}", d[0].message);
+    assert!(
+        d[0].message.contains("did you mean `security-labeling`?"),
+        "{}",
+        d[0].message
+    );
     assert_eq!(place(&p, d[0]), ("book/a.md".into(), 3));
 
-    let dir = project(&[("book.toml", "[book]\nsrc = \"book\"\n[preprocessor.qms]\ndocuments = [\"nope\"]\n")]);
+    let dir = project(&[(
+        "book.toml",
+        "[book]\nsrc = \"book\"\n[preprocessor.qms]\ndocuments = [\"nope\"]\n",
+    )]);
     let p = load(dir.path());
     let d = by_code(&p, "document-unknown");
     assert_eq!(d.len(), 1, "{:?}", codes(&p));
@@ -279,11 +397,26 @@ fn plan_items_missing_required_facts_are_schema_errors() {
          - id: DEV-X\n  type: device\n  title: Pump\n  software: true\n  connectivity: [ble]\n",
     )]);
     let p = load(dir.path());
-    let req: Vec<(String, Option<String>)> = by_code(&p, "schema-required").iter().map(|d| (d.message.clone(), d.item.clone())).collect();
+    let req: Vec<(String, Option<String>)> = by_code(&p, "schema-required")
+        .iter()
+        .map(|d| (d.message.clone(), d.item.clone()))
+        .collect();
     assert_eq!(req.len(), 3, "{req:#?}");
-    assert!(req.iter().any(|(m, i)| m.contains("out_of_cycle_days") && i.as_deref() == Some("PLAN-PATCH")), "{req:#?}");
-    assert!(req.iter().any(|(m, i)| m.contains("responsibilities") && i.as_deref() == Some("ROLE-X")), "{req:#?}");
-    assert!(req.iter().any(|(m, i)| m.contains("intended_use") && i.as_deref() == Some("DEV-X")), "{req:#?}");
+    assert!(
+        req.iter()
+            .any(|(m, i)| m.contains("out_of_cycle_days") && i.as_deref() == Some("PLAN-PATCH")),
+        "{req:#?}"
+    );
+    assert!(
+        req.iter()
+            .any(|(m, i)| m.contains("responsibilities") && i.as_deref() == Some("ROLE-X")),
+        "{req:#?}"
+    );
+    assert!(
+        req.iter()
+            .any(|(m, i)| m.contains("intended_use") && i.as_deref() == Some("DEV-X")),
+        "{req:#?}"
+    );
 }
 
 #[test]
@@ -303,27 +436,58 @@ fn documents_in_book_toml_become_generated_chapters() {
     assert_eq!(
         docs,
         [
-            ("qms/documents/security-labeling.md".to_owned(), "Security Labeling".to_owned()),
-            ("qms/documents/sbom.md".to_owned(), "Software Bill of Materials".to_owned())
+            (
+                "qms/documents/security-labeling.md".to_owned(),
+                "Security Labeling".to_owned()
+            ),
+            (
+                "qms/documents/sbom.md".to_owned(),
+                "Software Bill of Materials".to_owned()
+            )
         ]
     );
 
-    let dir = project(&[("book.toml", "[book]\nsrc = \"book\"\n[preprocessor.qms]\ndocuments = true\n")]);
+    let dir = project(&[(
+        "book.toml",
+        "[book]\nsrc = \"book\"\n[preprocessor.qms]\ndocuments = true\n",
+    )]);
     assert_eq!(load(dir.path()).config.documents.len(), DOCUMENTS.len());
 }
 
 #[test]
 fn the_cli_renders_one_document_and_lists_gaps() {
-    let out = Command::cargo_bin("mdbook-qms").unwrap().args(["render", "tplc-metrics"]).arg(example()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .args(["render", "tplc-metrics"])
+        .arg(example())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let md = String::from_utf8(out.stdout).unwrap();
-    assert!(md.starts_with("# Total Product Life Cycle Measures and Metrics\n"), "{md}");
+    assert!(
+        md.starts_with("# Total Product Life Cycle Measures and Metrics\n"),
+        "{md}"
+    );
 
-    let out = Command::cargo_bin("mdbook-qms").unwrap().args(["render", "labeling"]).arg(example()).output().unwrap();
+    let out = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .args(["render", "labeling"])
+        .arg(example())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("document-unknown"));
 
-    let out = Command::cargo_bin("mdbook-qms").unwrap().arg("gaps").arg(example()).output().unwrap();
+    let out = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .arg("gaps")
+        .arg(example())
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
@@ -334,11 +498,24 @@ fn the_cli_renders_one_document_and_lists_gaps() {
         ("book/l.md", "{{#qms document sbom}}\n"),
         ("templates/sbom.md.j2", "# T\n\n{% if %}\n"),
     ]);
-    let out = Command::cargo_bin("mdbook-qms").unwrap().args(["check", "--format", "json"]).arg(dir.path()).output().unwrap();
+    let out = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .args(["check", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let d = json.as_array().unwrap().iter().find(|d| d["code"] == "template-syntax").unwrap();
-    assert_eq!((d["file"].as_str(), d["line"].as_u64()), (Some("templates/sbom.md.j2"), Some(3)));
+    let d = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "template-syntax")
+        .unwrap();
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64()),
+        (Some("templates/sbom.md.j2"), Some(3))
+    );
 }
 
 #[test]
@@ -369,6 +546,16 @@ fn golden_labeling_and_management_plan_for_a_small_fixture() {
     ]);
     let p = load(dir.path());
     assert!(!p.diagnostics.has_errors(), "{:?}", codes(&p));
-    insta::assert_snapshot!("fixture_security_labeling", documents::render_standalone(&p, "security-labeling").unwrap().markdown);
-    insta::assert_snapshot!("fixture_management_plan", documents::render_standalone(&p, "cybersecurity-management-plan").unwrap().markdown);
+    insta::assert_snapshot!(
+        "fixture_security_labeling",
+        documents::render_standalone(&p, "security-labeling")
+            .unwrap()
+            .markdown
+    );
+    insta::assert_snapshot!(
+        "fixture_management_plan",
+        documents::render_standalone(&p, "cybersecurity-management-plan")
+            .unwrap()
+            .markdown
+    );
 }

@@ -203,7 +203,11 @@ fn cyclonedx_is_valid_and_deterministic() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), first);
     assert_eq!(std::fs::read_dir(out.parent().unwrap()).unwrap().count(), 1);
     use std::os::unix::fs::PermissionsExt as _;
-    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o644, "not the temporary file's 0600");
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o644,
+        "not the temporary file's 0600"
+    );
 }
 
 #[test]
@@ -248,4 +252,19 @@ fn a_project_with_errors_gets_no_sbom() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("CMP-NOPE"));
+}
+
+#[test]
+fn the_example_and_the_tool_itself_give_valid_cyclonedx() {
+    let validator = cyclonedx_validator();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in [root.join("examples/insulin-pump"), root.to_path_buf()] {
+        let doc: Value = serde_json::from_str(&run(&dir, &[])).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&doc)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", dir.display());
+        assert!(doc["components"].as_array().unwrap().len() > 10);
+    }
 }

@@ -381,7 +381,7 @@ fn main() -> ExitCode {
                 .and_then(|l| l.split_whitespace().next()?.parse().ok());
             match load1 {
                 Some(l) if l > cores as f64 / 2.0 => println!(
-                    "machine: {cores} cores, load average {l:.1}: busy, wall times are inflated (the CPU column is not)\n"
+                    "machine: {cores} cores, load average {l:.1}: busy, so wall times are inflated (CPU times much less)\n"
                 ),
                 Some(l) => println!("machine: {cores} cores, load average {l:.1}\n"),
                 None => println!("machine: {cores} cores\n"),

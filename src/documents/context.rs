@@ -31,18 +31,35 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("authentication", "Authentication"),
     ("authorization", "Authorization"),
     ("cryptography", "Cryptography"),
-    ("code_data_and_execution_integrity", "Code, Data and Execution Integrity"),
+    (
+        "code_data_and_execution_integrity",
+        "Code, Data and Execution Integrity",
+    ),
     ("confidentiality", "Confidentiality"),
     ("event_detection_and_logging", "Event Detection and Logging"),
     ("resiliency_and_recovery", "Resiliency and Recovery"),
-    ("updatability_and_patchability", "Updatability and Patchability"),
+    (
+        "updatability_and_patchability",
+        "Updatability and Patchability",
+    ),
 ];
 
 /// Topics of `plan` items.
-const PLAN_TOPICS: &[&str] = &["monitoring", "patching", "disclosure", "communication", "end-of-support", "testing"];
+const PLAN_TOPICS: &[&str] = &[
+    "monitoring",
+    "patching",
+    "disclosure",
+    "communication",
+    "end-of-support",
+    "testing",
+];
 
 pub fn build(project: &Project, doc: &DocInfo) -> Value {
-    let mut by_type: Map<String, Value> = project.types.names().map(|t| (t.to_owned(), Value::Array(Vec::new()))).collect();
+    let mut by_type: Map<String, Value> = project
+        .types
+        .names()
+        .map(|t| (t.to_owned(), Value::Array(Vec::new())))
+        .collect();
     let mut order: Vec<usize> = (0..project.items.len())
         .filter(|&i| project.graph.get(&project.items[i].id) == Some(i))
         .collect();
@@ -53,11 +70,21 @@ pub fn build(project: &Project, doc: &DocInfo) -> Value {
             list.push(item_value(project, i));
         }
     }
-    let get = |ty: &str| by_type.get(ty).and_then(Value::as_array).cloned().unwrap_or_default();
+    let get = |ty: &str| {
+        by_type
+            .get(ty)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     let plans = get("plan");
     let mut plan = Map::new();
     for topic in PLAN_TOPICS {
-        let list: Vec<Value> = plans.iter().filter(|p| p["topic"] == *topic).cloned().collect();
+        let list: Vec<Value> = plans
+            .iter()
+            .filter(|p| p["topic"] == *topic)
+            .cloned()
+            .collect();
         plan.insert((*topic).replace('-', "_"), Value::Array(list));
     }
     let device = get("device").into_iter().next().unwrap_or(Value::Null);
@@ -153,7 +180,11 @@ fn item_value(project: &Project, i: usize) -> Value {
         .inc(i)
         .map(|l| {
             let from = &project.items[l.from];
-            let label = project.types.get(&from.ty).and_then(|d| d.link(&l.field)).map_or(l.field.clone(), |f| f.inverse.clone());
+            let label = project
+                .types
+                .get(&from.ty)
+                .and_then(|d| d.link(&l.field))
+                .map_or(l.field.clone(), |f| f.inverse.clone());
             json!({"field": l.field, "label": label, "id": from.id, "type": from.ty})
         })
         .collect();
@@ -177,7 +208,10 @@ fn item_value(project: &Project, i: usize) -> Value {
                     }),
                     None => Value::Null,
                 };
-                obj.insert("score".into(), json!({"before": level(&score.before), "after": level(&score.after)}));
+                obj.insert(
+                    "score".into(),
+                    json!({"before": level(&score.before), "after": level(&score.after)}),
+                );
             }
         }
         "test" => {
@@ -209,7 +243,10 @@ fn item_value(project: &Project, i: usize) -> Value {
     }
     if let Some(def) = def {
         for f in &def.fields {
-            obj.insert(f.clone(), item.fields.get(f).cloned().unwrap_or(Value::Null));
+            obj.insert(
+                f.clone(),
+                item.fields.get(f).cloned().unwrap_or(Value::Null),
+            );
         }
         for link in &def.links {
             let ids = match item.fields.get(&link.name) {

@@ -12,6 +12,9 @@
 //! visible marker and `check` reports a `document-gap` warning naming the document,
 //! the section and what would fill it.
 
+// A `TemplateError` is built only on failure, once per document: boxing it buys nothing.
+#![allow(clippy::result_large_err)]
+
 mod context;
 
 use std::collections::{BTreeMap, HashMap};
@@ -60,7 +63,10 @@ docs! {
 }
 
 /// Templates shared by the documents (macros), loadable by name like any template.
-const PARTIALS: &[(&str, &str)] = &[("qms-macros.md.j2", include_str!("templates/qms-macros.md.j2"))];
+const PARTIALS: &[(&str, &str)] = &[(
+    "qms-macros.md.j2",
+    include_str!("templates/qms-macros.md.j2"),
+)];
 
 const EXT: &str = ".md.j2";
 
@@ -133,7 +139,9 @@ impl Templates {
         let dir = root.join(rel);
         let mut overrides = BTreeMap::new();
         let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Templates { overrides: Arc::new(overrides) };
+            return Templates {
+                overrides: Arc::new(overrides),
+            };
         };
         let real_dir = dir.canonicalize().unwrap_or_else(|_| dir.clone());
         let mut names: Vec<String> = entries
@@ -148,14 +156,24 @@ impl Templates {
             match path.canonicalize() {
                 Ok(real) if real.starts_with(&real_dir) && real.is_file() => {}
                 Ok(_) => {
-                    diags.push(Diagnostic::new(
-                        code::TEMPLATE_ERROR,
-                        format!("template {} resolves to a place outside {}", crate::source::display_path(&shown), crate::source::display_path(rel)),
-                    ).help("templates are read only from the templates folder itself"));
+                    diags.push(
+                        Diagnostic::new(
+                            code::TEMPLATE_ERROR,
+                            format!(
+                                "template {} resolves to a place outside {}",
+                                crate::source::display_path(&shown),
+                                crate::source::display_path(rel)
+                            ),
+                        )
+                        .help("templates are read only from the templates folder itself"),
+                    );
                     continue;
                 }
                 Err(e) => {
-                    diags.push(Diagnostic::new(code::IO_ERROR, format!("cannot read {}: {e}", crate::source::display_path(&shown))));
+                    diags.push(Diagnostic::new(
+                        code::IO_ERROR,
+                        format!("cannot read {}: {e}", crate::source::display_path(&shown)),
+                    ));
                     continue;
                 }
             }
@@ -163,21 +181,33 @@ impl Templates {
                 Ok(Ok(text)) => {
                     overrides.insert(name, Override { path: shown, text });
                 }
-                Ok(Err(_)) => diags.push(Diagnostic::new(code::FILE_NOT_UTF8, format!("{} is not valid UTF-8", crate::source::display_path(&shown)))),
-                Err(e) => diags.push(Diagnostic::new(code::IO_ERROR, format!("cannot read {}: {e}", crate::source::display_path(&shown)))),
+                Ok(Err(_)) => diags.push(Diagnostic::new(
+                    code::FILE_NOT_UTF8,
+                    format!("{} is not valid UTF-8", crate::source::display_path(&shown)),
+                )),
+                Err(e) => diags.push(Diagnostic::new(
+                    code::IO_ERROR,
+                    format!("cannot read {}: {e}", crate::source::display_path(&shown)),
+                )),
             }
         }
-        Templates { overrides: Arc::new(overrides) }
+        Templates {
+            overrides: Arc::new(overrides),
+        }
     }
 
     /// No overrides: the built-in templates only.
     pub fn builtin() -> Templates {
-        Templates { overrides: Arc::new(BTreeMap::new()) }
+        Templates {
+            overrides: Arc::new(BTreeMap::new()),
+        }
     }
 
     /// The override files, as (path relative to the root, text).
     pub fn files(&self) -> impl Iterator<Item = (&Path, &str)> {
-        self.overrides.values().map(|o| (o.path.as_path(), o.text.as_str()))
+        self.overrides
+            .values()
+            .map(|o| (o.path.as_path(), o.text.as_str()))
     }
 
     /// Renders document `name` for `page` (links are relative to it).
@@ -204,7 +234,9 @@ impl Templates {
             .flatten()
             .filter_map(|v| Some((v["id"].as_str()?.to_owned(), Value::from(Serde(v)))))
             .collect();
-        env.add_function("item", move |id: String| -> Value { by_id.get(&id).cloned().unwrap_or(Value::from(())) });
+        env.add_function("item", move |id: String| -> Value {
+            by_id.get(&id).cloned().unwrap_or(Value::from(()))
+        });
         let template_name = format!("{name}{EXT}");
         let result = env
             .get_template(&template_name)
@@ -214,30 +246,52 @@ impl Templates {
                 let gaps = std::mem::take(&mut *gaps.lock().unwrap_or_else(|e| e.into_inner()));
                 let gaps = gaps
                     .into_iter()
-                    .map(|(section, what)| Gap { document: name.to_owned(), section, what })
+                    .map(|(section, what)| Gap {
+                        document: name.to_owned(),
+                        section,
+                        what,
+                    })
                     .collect();
-                Ok(Rendered { markdown: tidy(&markdown), gaps })
+                Ok(Rendered {
+                    markdown: tidy(&markdown),
+                    gaps,
+                })
             }
             Err(e) => Err(self.error(&e, &template_name)),
         }
     }
 
-    fn environment(&self, page: &Page, gaps: Arc<Mutex<Vec<(String, String)>>>) -> Environment<'static> {
+    fn environment(
+        &self,
+        page: &Page,
+        gaps: Arc<Mutex<Vec<(String, String)>>>,
+    ) -> Environment<'static> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // Block tags on their own lines leave no blank lines behind.
-        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build() {
+        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+        {
             env.set_syntax(syntax);
         }
         // A runaway override (a huge loop) stops with an error instead of hanging a build.
         // The built-in documents need well under a million instructions for the 300
         // items of the insulin-pump example; the budget grows with the project.
         let items = page.project.items.len() as u64;
-        env.set_fuel(Some(2_000_000u64.saturating_add(items.saturating_mul(10_000))));
-        env.set_auto_escape_callback(|_| AutoEscape::Custom(std::borrow::Cow::Borrowed("markdown")));
+        env.set_fuel(Some(
+            2_000_000u64.saturating_add(items.saturating_mul(10_000)),
+        ));
+        env.set_auto_escape_callback(|_| {
+            AutoEscape::Custom(std::borrow::Cow::Borrowed("markdown"))
+        });
         env.set_formatter(|out, _state, value| {
             let text = if value.is_undefined() {
-                return Err(Error::new(ErrorKind::UndefinedError, "undefined value printed"));
+                return Err(Error::new(
+                    ErrorKind::UndefinedError,
+                    "undefined value printed",
+                ));
             } else if value.is_none() {
                 String::new()
             } else if value.is_safe() {
@@ -245,7 +299,8 @@ impl Templates {
             } else {
                 md_escape(&value.to_string())
             };
-            out.write_str(&text).map_err(|_| Error::new(ErrorKind::WriteFailure, "cannot write the document"))
+            out.write_str(&text)
+                .map_err(|_| Error::new(ErrorKind::WriteFailure, "cannot write the document"))
         });
         let overrides = self.overrides.clone();
         env.set_loader(move |name| {
@@ -280,12 +335,20 @@ impl Templates {
         env.add_function("link", move |id: String| -> Value {
             Value::from_safe_string(match refs.get(&id) {
                 Some(html) => html.clone(),
-                None => format!(r#"<span class="qms-ref qms-missing">{}</span>"#, escape(&id)),
+                None => format!(
+                    r#"<span class="qms-ref qms-missing">{}</span>"#,
+                    escape(&id)
+                ),
             })
         });
         env.add_function("gap", move |section: String, what: String| -> Value {
-            let marker = format!(r#"<span class="qms-gap">Gap: {}</span>"#, escape(&what).replace('|', "&#124;"));
-            gaps.lock().unwrap_or_else(|e| e.into_inner()).push((section, what));
+            let marker = format!(
+                r#"<span class="qms-gap">Gap: {}</span>"#,
+                escape(&what).replace('|', "&#124;")
+            );
+            gaps.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((section, what));
             Value::from_safe_string(marker)
         });
         // Markdown the author wrote: rendered safely (raw HTML shown as text, unsafe
@@ -310,7 +373,9 @@ impl Templates {
     fn error(&self, e: &Error, template_name: &str) -> TemplateError {
         let name = e.name().unwrap_or(template_name).to_owned();
         let code = match e.kind() {
-            ErrorKind::SyntaxError | ErrorKind::BadEscape | ErrorKind::InvalidDelimiter => code::TEMPLATE_SYNTAX,
+            ErrorKind::SyntaxError | ErrorKind::BadEscape | ErrorKind::InvalidDelimiter => {
+                code::TEMPLATE_SYNTAX
+            }
             _ => code::TEMPLATE_ERROR,
         };
         let mut message = e.kind().to_string();
@@ -318,7 +383,8 @@ impl Templates {
             message = format!("{message}: {detail}");
         }
         if e.kind() == ErrorKind::UndefinedError {
-            message.push_str(" (a name or field the template uses is not in the document's context)");
+            message
+                .push_str(" (a name or field the template uses is not in the document's context)");
         }
         // An error inside an included template carries that template's name.
         let mut source = std::error::Error::source(e);
@@ -339,7 +405,11 @@ impl Templates {
             source = s.source();
         }
         let name = inner_name.unwrap_or(name);
-        let (line, range) = if inner_line.is_some() { (inner_line, inner_range) } else { (e.line(), e.range()) };
+        let (line, range) = if inner_line.is_some() {
+            (inner_line, inner_range)
+        } else {
+            (e.line(), e.range())
+        };
         TemplateError {
             code,
             range,
@@ -360,7 +430,14 @@ fn unknown_message(name: &str) -> String {
     let names = DOCUMENTS.iter().map(|d| d.name);
     match did_you_mean(name, names) {
         Some(s) => format!("unknown document `{name}`; did you mean `{s}`?"),
-        None => format!("unknown document `{name}`; documents: {}", DOCUMENTS.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")),
+        None => format!(
+            "unknown document `{name}`; documents: {}",
+            DOCUMENTS
+                .iter()
+                .map(|d| d.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -461,14 +538,21 @@ pub fn check(project: &mut Project) {
             },
         };
         if find(&name).is_none() {
-            diags.push(at(Diagnostic::new(code::DOCUMENT_UNKNOWN, unknown_message(&name))));
+            diags.push(at(Diagnostic::new(
+                code::DOCUMENT_UNKNOWN,
+                unknown_message(&name),
+            )));
             continue;
         }
         if !seen.insert(name.clone()) {
             continue;
         }
         let path = PathBuf::from(format!("{name}.md"));
-        let page = Page { project, homes: &homes, path: &path };
+        let page = Page {
+            project,
+            homes: &homes,
+            path: &path,
+        };
         match templates.render(&page, &name) {
             Ok(doc) => {
                 for g in doc.gaps {
@@ -486,17 +570,37 @@ pub fn check(project: &mut Project) {
 
 /// A template error as a diagnostic: at the override's line when the error is in an
 /// override, else at the directive that placed the document.
-fn template_diagnostic(project: &Project, files: &HashMap<PathBuf, FileId>, e: &TemplateError, span: Option<Span>) -> Diagnostic {
-    let mut d = Diagnostic::new(e.code, format!("{}: {}", e.template.as_deref().unwrap_or("template"), e.message));
+fn template_diagnostic(
+    project: &Project,
+    files: &HashMap<PathBuf, FileId>,
+    e: &TemplateError,
+    span: Option<Span>,
+) -> Diagnostic {
+    let mut d = Diagnostic::new(
+        e.code,
+        format!(
+            "{}: {}",
+            e.template.as_deref().unwrap_or("template"),
+            e.message
+        ),
+    );
     let file = e.file.as_ref().and_then(|p| files.get(p));
     match (file, e.line) {
         (Some(&f), Some(line)) => {
             let src = project.sources.get(f);
             let span = match &e.range {
-                Some(r) if r.start <= r.end && r.end <= src.text.len() => Span { file: f, start: r.start, end: r.end },
+                Some(r) if r.start <= r.end && r.end <= src.text.len() => Span {
+                    file: f,
+                    start: r.start,
+                    end: r.end,
+                },
                 _ => {
                     let start = src.offset(line, 0);
-                    Span { file: f, start, end: start + src.line_text(line).len() }
+                    Span {
+                        file: f,
+                        start,
+                        end: start + src.line_text(line).len(),
+                    }
                 }
             };
             d = d.at(span);
@@ -520,7 +624,7 @@ pub fn render_directive(page: &Page, name: &str) -> String {
     let mut ignored = Vec::new();
     let templates = Templates::load(page.project, &mut ignored);
     match templates.render(page, name) {
-        Ok(doc) => format!("\n\n{}\n", demote_first_heading(&doc.markdown)),
+        Ok(doc) => format!("\n\n{}\n", doc.markdown),
         Err(e) => format!(
             "<div class=\"qms-gap\">Document {} could not be rendered: {}</div>",
             escape(name),
@@ -529,23 +633,27 @@ pub fn render_directive(page: &Page, name: &str) -> String {
     }
 }
 
-/// A document placed in a chapter keeps its title as a heading of the chapter: left as
-/// is, since the chapter decides its own structure. (Kept as a hook so a later option
-/// can shift levels.)
-fn demote_first_heading(markdown: &str) -> &str {
-    markdown
-}
-
 /// `mdbook-qms render NAME`: the document as Markdown, links relative to the book's root.
 pub fn render_standalone(project: &Project, name: &str) -> Result<Rendered, TemplateError> {
     let mut diags = Vec::new();
     let templates = Templates::load(project, &mut diags);
     if let Some(d) = diags.into_iter().next() {
-        return Err(TemplateError { code: d.code, template: None, file: None, line: None, range: None, message: d.message });
+        return Err(TemplateError {
+            code: d.code,
+            template: None,
+            file: None,
+            line: None,
+            range: None,
+            message: d.message,
+        });
     }
     let homes = crate::render::item_homes(project);
     let path = PathBuf::from(format!("{name}.md"));
-    let page = Page { project, homes: &homes, path: &path };
+    let page = Page {
+        project,
+        homes: &homes,
+        path: &path,
+    };
     templates.render(&page, name)
 }
 
@@ -560,7 +668,10 @@ pub fn all_gaps(project: &Project) -> Result<Vec<Gap>, TemplateError> {
 
 /// Generated chapters for the documents `book.toml` lists in `documents`, under
 /// `qms/documents/`.
-pub fn chapters(project: &Project, homes: &[Option<PathBuf>]) -> Vec<crate::render::GeneratedChapter> {
+pub fn chapters(
+    project: &Project,
+    homes: &[Option<PathBuf>],
+) -> Vec<crate::render::GeneratedChapter> {
     let templates = Templates::load(project, &mut Vec::new());
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -569,13 +680,28 @@ pub fn chapters(project: &Project, homes: &[Option<PathBuf>]) -> Vec<crate::rend
         if !seen.insert(name.as_str()) {
             continue;
         }
-        let path = PathBuf::from("qms").join("documents").join(format!("{name}.md"));
-        let page = Page { project, homes, path: &path };
+        let path = PathBuf::from("qms")
+            .join("documents")
+            .join(format!("{name}.md"));
+        let page = Page {
+            project,
+            homes,
+            path: &path,
+        };
         let content = match templates.render(&page, name) {
             Ok(doc) => doc.markdown,
-            Err(e) => format!("# {}\n\n<div class=\"qms-gap\">{}</div>\n", info.title, escape(&e.to_string())),
+            Err(e) => format!(
+                "# {}\n\n<div class=\"qms-gap\">{}</div>\n",
+                info.title,
+                escape(&e.to_string())
+            ),
         };
-        out.push(crate::render::GeneratedChapter { path, name: info.title.to_owned(), content, children: Vec::new() });
+        out.push(crate::render::GeneratedChapter {
+            path,
+            name: info.title.to_owned(),
+            content,
+            children: Vec::new(),
+        });
     }
     out
 }
@@ -586,8 +712,14 @@ mod tests {
 
     #[test]
     fn escaping_keeps_text_text() {
-        assert_eq!(md_escape("<script>{{#include x}}</script>"), "&lt;script&gt;&#123;&#123;&#35;include x&#125;&#125;&lt;/script&gt;");
-        assert_eq!(md_escape("a|b *c* [d](e)"), "a&#124;b &#42;c&#42; &#91;d&#93;(e)");
+        assert_eq!(
+            md_escape("<script>{{#include x}}</script>"),
+            "&lt;script&gt;&#123;&#123;&#35;include x&#125;&#125;&lt;/script&gt;"
+        );
+        assert_eq!(
+            md_escape("a|b *c* [d](e)"),
+            "a&#124;b &#42;c&#42; &#91;d&#93;(e)"
+        );
     }
 
     #[test]
@@ -598,7 +730,12 @@ mod tests {
     #[test]
     fn every_document_has_a_template_starting_with_its_title() {
         for d in DOCUMENTS {
-            assert!(d.template.contains(&format!("# {}", d.title)) || d.template.contains("# {{ document.title }}"), "{}", d.name);
+            assert!(
+                d.template.contains(&format!("# {}", d.title))
+                    || d.template.contains("# {{ document.title }}"),
+                "{}",
+                d.name
+            );
         }
     }
 }

@@ -75,6 +75,8 @@ struct Frame {
 
 /// Parses one JUnit file. On malformed input the cases read so far are dropped and one
 /// diagnostic names the file, line and column.
+// A `Diagnostic` is the error; it is built only on failure, so boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnostic> {
     let text = source.text.as_str();
     let mut reader = Reader::from_str(text);
@@ -276,7 +278,10 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
 }
 
 fn first_line(body: &str) -> Option<String> {
-    body.lines().map(str::trim).find(|l| !l.is_empty()).map(str::to_owned)
+    body.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_owned)
 }
 
 /// The attributes of a tag, with the predefined entities and character references

@@ -332,6 +332,8 @@ pub fn load(
 }
 
 /// The CVE ids of a CISA KEV catalogue (`known_exploited_vulnerabilities.json`).
+// A `Diagnostic` is the error; it is built only on failure, so boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 fn read_kev(file: FileId, sources: &SourceMap) -> Result<BTreeSet<String>, Diagnostic> {
     let source = sources.get(file);
     let json = sbom::parse_json(file, source, code::KEV_INVALID)?;
@@ -473,11 +475,24 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
             (Status::Missing, detail)
         } else if cases
             .iter()
-            .all(|&c| ev.cases[c].outcome == Outcome::Skipped)
+            .any(|&c| ev.cases[c].outcome == Outcome::Skipped)
         {
-            let first = &ev.cases[cases[0]];
+            // A skipped case verified nothing: the item is not fully verified.
+            let skipped: Vec<usize> = cases
+                .iter()
+                .copied()
+                .filter(|&c| ev.cases[c].outcome == Outcome::Skipped)
+                .collect();
+            let first = &ev.cases[skipped[0]];
             let detail = format!(
-                "skipped{}",
+                "{} of {} test cases skipped ({}{})",
+                skipped.len(),
+                cases.len(),
+                skipped
+                    .iter()
+                    .map(|&c| case_name(c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 first
                     .message
                     .as_deref()
@@ -485,13 +500,11 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
                     .unwrap_or_default()
             );
             ds.push(
-                Diagnostic::new(
-                    code::TEST_SKIPPED,
-                    format!("{}: every test case was {detail}", item.id),
-                )
-                .at(span)
-                .item(&item.id)
-                .related(first.span, "the skipped test case"),
+                Diagnostic::new(code::TEST_SKIPPED, format!("{}: {detail}", item.id))
+                    .at(span)
+                    .item(&item.id)
+                    .related(first.span, "the skipped test case")
+                    .help("run the skipped tests where they can run, or explain the deferral in the test item"),
             );
             (Status::Skipped, detail)
         } else {

@@ -122,8 +122,11 @@ pub fn parse_semver(s: &str) -> Option<Semver> {
     })
 }
 
-/// A PEP 440 version as a sortable key: (epoch, release, pre, post, dev).
-fn pep440(s: &str) -> Option<(u64, Vec<u64>, (u8, u64), (u8, u64), (u8, u64))> {
+/// A PEP 440 version as a sortable key: (epoch, release, pre, post, dev), each of the
+/// last three a (rank, number) pair.
+type Pep440Key = (u64, Vec<u64>, (u8, u64), (u8, u64), (u8, u64));
+
+fn pep440(s: &str) -> Option<Pep440Key> {
     let s = s.trim().to_ascii_lowercase();
     let s = s
         .strip_prefix('v')

@@ -72,7 +72,7 @@ fn parse(text: &str, key: &str) -> Option<Cache> {
     let reachable: usize = h.next()?.parse().ok()?;
     let mut cache = Cache { head, ..Cache::default() };
     let mut current: Option<Record> = None;
-    let mut finish = |cache: &mut Cache, r: Option<Record>| -> Option<()> {
+    let finish = |cache: &mut Cache, r: Option<Record>| -> Option<()> {
         if let Some(r) = r {
             let id = ObjectId::from_hex(&r.commit.id)?;
             if cache.order.len() < reachable {

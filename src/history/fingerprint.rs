@@ -145,16 +145,15 @@ impl Printer {
     /// Cuts a file version into pieces, parsing only pieces not seen before; `path`
     /// tells YAML from Markdown.
     pub fn pieces(&mut self, path: &str, content: &[u8]) -> FilePieces {
-        let text = String::from_utf8_lossy(content);
         let mut out = if path.ends_with(".md") {
-            let key = xxh3_128(text.as_bytes()) ^ MARKDOWN_SALT;
+            let key = xxh3_128(content) ^ MARKDOWN_SALT;
             if !self.pieces.contains_key(&key) {
-                let items = self.markdown(&text);
+                let items = self.markdown(&String::from_utf8_lossy(content));
                 self.pieces.insert(key, items.into());
             }
             vec![key]
         } else {
-            self.yaml(&text)
+            self.yaml(content)
         };
         out.sort_unstable();
         Arc::new(out)
@@ -169,22 +168,25 @@ impl Printer {
         items
     }
 
-    fn yaml(&mut self, text: &str) -> Vec<Print> {
-        let pieces = split_items(text);
-        let mut keys = Vec::with_capacity(pieces.len());
-        for piece in &pieces {
-            let key = xxh3_128(piece.as_bytes());
+    fn yaml(&mut self, text: &[u8]) -> Vec<Print> {
+        let ranges = split_bytes(text);
+        let mut keys = Vec::with_capacity(ranges.len());
+        for r in ranges {
+            let piece = &text[r];
+            let key = xxh3_128(piece);
             if !self.pieces.contains_key(&key) {
-                match parse_items(piece, &self.ignore) {
+                // Only new pieces are decoded and parsed; invalid UTF-8 is replaced, as
+                // `check` would report the file anyway.
+                match parse_items(&String::from_utf8_lossy(piece), &self.ignore) {
                     Some(items) => {
                         self.pieces.insert(key, items.into());
                     }
                     None => {
                         // Not parseable alone (e.g. an alias to another item's anchor):
                         // the whole file is one piece.
-                        let key = xxh3_128(text.as_bytes());
+                        let key = xxh3_128(text);
                         if !self.pieces.contains_key(&key) {
-                            let items = parse_items(text, &self.ignore).unwrap_or_default();
+                            let items = parse_items(&String::from_utf8_lossy(text), &self.ignore).unwrap_or_default();
                             self.pieces.insert(key, items.into());
                         }
                         return vec![key];
@@ -239,50 +241,81 @@ fn print_node(node: &Node, ignore: &[String]) -> Option<ItemPrint> {
 /// entry can (its content is indented), so the cut is exact for block style. Flow-style
 /// documents stay whole.
 pub fn split_items(text: &str) -> Vec<&str> {
+    split_bytes(text.as_bytes())
+        .into_iter()
+        .map(|r| &text[r])
+        .collect()
+}
+
+/// [`split_items`] on bytes, as ranges: a history scan cuts every file version it reads,
+/// so this looks at no more than the first bytes of each line.
+pub fn split_bytes(text: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut pieces = Vec::new();
     let mut start = 0; // start of the current piece
     let mut doc_is_list: Option<bool> = None;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let here = offset;
-        offset += line.len();
-        let bare = line.trim_end_matches(['\n', '\r']);
-        let is_marker = |m: &str| {
-            bare.starts_with(m) && matches!(bare.as_bytes().get(3), None | Some(b' ' | b'\t'))
-        };
-        if is_marker("---") || is_marker("...") {
-            if here > start {
-                pieces.push(&text[start..here]);
-            }
-            // The marker line stays with the next piece (`--- !tag` or `--- {..}` too).
-            start = here;
-            doc_is_list = None;
-            let rest = bare.get(3..).unwrap_or("").trim();
-            if !rest.is_empty() && !rest.starts_with('#') {
-                doc_is_list = Some(false);
-            }
-            continue;
-        }
-        let content = !bare.trim().is_empty() && !bare.starts_with('#') && !bare.starts_with(' ');
-        if !content {
-            continue;
-        }
-        let starts_entry = bare == "-" || bare.starts_with("- ") || bare.starts_with("-\t");
-        match doc_is_list {
-            None => doc_is_list = Some(starts_entry),
-            Some(true) if starts_entry => {
-                if here > start && text[start..here].lines().any(|l| l.starts_with('-')) {
-                    pieces.push(&text[start..here]);
-                    start = here;
+    let mut seen_entry = false;
+    let mut here = 0;
+    while here < text.len() {
+        let end = memchr_nl(&text[here..]).map_or(text.len(), |i| here + i + 1);
+        let line = &text[here..end];
+        let first = line[0];
+        if first == b'-' || first == b'.' {
+            let bare = trim_eol(line);
+            let is_marker = |m: &[u8]| bare.starts_with(m) && matches!(bare.get(3), None | Some(b' ' | b'\t'));
+            if is_marker(b"---") || is_marker(b"...") {
+                if here > start {
+                    pieces.push(start..here);
                 }
+                // The marker line stays with the next piece (`--- !tag` or `--- {..}` too).
+                start = here;
+                seen_entry = false;
+                let rest = trim_ascii(&bare[3..]);
+                doc_is_list = (!rest.is_empty() && rest[0] != b'#').then_some(false);
+                here = end;
+                continue;
             }
-            _ => {}
         }
+        let content = !matches!(first, b' ' | b'#' | b'\n' | b'\r' | b'\t');
+        if content {
+            let bare = trim_eol(line);
+            let starts_entry = bare == b"-" || bare.starts_with(b"- ") || bare.starts_with(b"-\t");
+            match doc_is_list {
+                None => {
+                    doc_is_list = Some(starts_entry);
+                    seen_entry = starts_entry;
+                }
+                Some(true) if starts_entry => {
+                    if seen_entry && here > start {
+                        pieces.push(start..here);
+                        start = here;
+                    }
+                    seen_entry = true;
+                }
+                _ => {}
+            }
+        }
+        here = end;
     }
     if start < text.len() {
-        pieces.push(&text[start..]);
+        pieces.push(start..text.len());
     }
     pieces
+}
+
+fn memchr_nl(s: &[u8]) -> Option<usize> {
+    s.iter().position(|&b| b == b'\n')
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let mut end = line.len();
+    while end > 0 && matches!(line[end - 1], b'\n' | b'\r') {
+        end -= 1;
+    }
+    &line[..end]
+}
+
+fn trim_ascii(s: &[u8]) -> &[u8] {
+    s.trim_ascii()
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! commits as [`CommitId`]s, [`CommitMeta`] and file contents, so the backend could be
 //! swapped (for `gix`) without touching the history logic.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
@@ -310,44 +309,67 @@ impl Repo {
         exts: &[&str],
         out: &mut Vec<FileChange>,
     ) -> Result<(), String> {
-        let entries = |t: Option<ObjectId>| -> Result<HashMap<String, (Oid, bool)>, String> {
-            let mut m = HashMap::new();
-            if let Some(t) = t {
-                let tree = self.repo.find_tree(t.oid()).map_err(|e| e.message().to_owned())?;
-                for e in tree.iter() {
+        let load = |t: Option<ObjectId>| -> Result<Option<git2::Tree<'_>>, String> {
+            t.map(|t| self.repo.find_tree(t.oid()).map_err(|e| e.message().to_owned())).transpose()
+        };
+        let (ta, tb) = (load(a)?, load(b)?);
+        // (name, id, is a tree), sorted by name; submodules are skipped.
+        let entries = |t: &Option<git2::Tree<'_>>| -> Vec<(Vec<u8>, Oid, bool)> {
+            let mut v: Vec<(Vec<u8>, Oid, bool)> = t
+                .iter()
+                .flat_map(|t| t.iter())
+                .filter_map(|e| {
                     let is_tree = match e.kind() {
                         Some(ObjectType::Tree) => true,
                         Some(ObjectType::Blob) => false,
-                        _ => continue, // submodules
+                        _ => return None,
                     };
-                    m.insert(String::from_utf8_lossy(e.name_bytes()).into_owned(), (e.id(), is_tree));
-                }
-            }
-            Ok(m)
+                    Some((e.name_bytes().to_vec(), e.id(), is_tree))
+                })
+                .collect();
+            v.sort_by(|x, y| x.0.cmp(&y.0));
+            v
         };
-        let ea = entries(a)?;
-        let eb = entries(b)?;
-        let mut names: Vec<&String> = ea.keys().chain(eb.keys()).collect();
-        names.sort();
-        names.dedup();
-        let wanted = |name: &str| exts.iter().any(|x| name.ends_with(x));
-        for name in names {
-            let (x, y) = (ea.get(name), eb.get(name));
-            if x == y {
-                continue;
-            }
-            let path = format!("{prefix}{name}");
-            let tree_of = |e: Option<&(Oid, bool)>| e.filter(|e| e.1).map(|e| ObjectId::from_oid(e.0));
-            let blob_of = |e: Option<&(Oid, bool)>| e.filter(|e| !e.1).map(|e| ObjectId::from_oid(e.0));
-            let (ta, tb) = (tree_of(x), tree_of(y));
-            if ta.is_some() || tb.is_some() {
-                if ta != tb {
-                    self.diff_trees(ta, tb, &format!("{path}/"), exts, out)?;
+        let (ea, eb) = (entries(&ta), entries(&tb));
+        let wanted = |name: &[u8]| exts.iter().any(|x| name.ends_with(x.as_bytes()));
+        let (mut i, mut j) = (0, 0);
+        while i < ea.len() || j < eb.len() {
+            let (x, y) = match (ea.get(i), eb.get(j)) {
+                (Some(x), Some(y)) if x.0 == y.0 => {
+                    i += 1;
+                    j += 1;
+                    (Some(x), Some(y))
                 }
+                (Some(x), Some(y)) if x.0 < y.0 => {
+                    i += 1;
+                    (Some(x), None)
+                }
+                (Some(x), None) => {
+                    i += 1;
+                    (Some(x), None)
+                }
+                (_, y) => {
+                    j += 1;
+                    (None, y)
+                }
+            };
+            if let (Some(x), Some(y)) = (x, y) {
+                if x.1 == y.1 && x.2 == y.2 {
+                    continue;
+                }
+            }
+            let name = &x.or(y).map(|e| e.0.as_slice()).unwrap_or_default();
+            let tree_of = |e: Option<&(Vec<u8>, Oid, bool)>| e.filter(|e| e.2).map(|e| ObjectId::from_oid(e.1));
+            let blob_of = |e: Option<&(Vec<u8>, Oid, bool)>| e.filter(|e| !e.2).map(|e| ObjectId::from_oid(e.1));
+            let (sa, sb) = (tree_of(x), tree_of(y));
+            if (sa.is_some() || sb.is_some()) && sa != sb {
+                let sub = format!("{prefix}{}/", String::from_utf8_lossy(name));
+                self.diff_trees(sa, sb, &sub, exts, out)?;
             }
             if wanted(name) {
                 let (ba, bb) = (blob_of(x), blob_of(y));
                 if ba != bb {
+                    let path = format!("{prefix}{}", String::from_utf8_lossy(name));
                     out.push(FileChange { path, old: ba, new: bb });
                 }
             }

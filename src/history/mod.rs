@@ -318,7 +318,7 @@ pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
             },
         };
         let boundary: HashSet<CommitId> = repo.shallow_boundary().into_iter().collect();
-        let records = match records(&repo, &order, &boundary, &settings, &mut printer, &mut cached) {
+        let records = match records(&config.root, &repo, &order, &boundary, &settings, &mut printer, &mut cached) {
             Ok(r) => r,
             Err(m) => return unavailable(project, format!("a commit could not be read: {m}"), diags),
         };
@@ -373,9 +373,11 @@ fn unavailable(project: &Project, reason: String, diags: &mut Vec<Diagnostic>) -
     History::empty(Status::Unavailable(reason))
 }
 
-/// The record of every commit in `order`, from the cache or computed (oldest first, so
-/// each commit's parents are already known).
+/// The record of every commit in `order` (newest first), from the cache or computed.
+/// Commits to compute are split into contiguous runs, one per core, each with its own
+/// repository handle (libgit2 handles are not shared between threads).
 fn records(
+    root: &std::path::Path,
     repo: &Repo,
     order: &[CommitId],
     boundary: &HashSet<CommitId>,
@@ -383,14 +385,56 @@ fn records(
     printer: &mut Printer,
     cached: &mut cache::Cache,
 ) -> Result<Vec<Arc<Record>>, String> {
+    // Oldest first, so within a run parents are usually computed before children.
+    let todo: Vec<CommitId> = order.iter().rev().copied().filter(|id| cached.get(*id).is_none()).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let computed: Vec<(CommitId, Record)> = if threads < 2 || todo.len() < 256 {
+        compute(repo, &todo, boundary, settings, printer)?
+    } else {
+        let size = todo.len().div_ceil(threads);
+        let results: Vec<Result<Vec<(CommitId, Record)>, String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = todo
+                .chunks(size)
+                .map(|run| {
+                    scope.spawn(move || {
+                        let repo = Repo::open(root).map_err(|_| "the repository could not be opened again".to_owned())?;
+                        let mut printer = Printer::new(&settings.ignore);
+                        compute(&repo, run, boundary, settings, &mut printer)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err("a history thread failed".to_owned())))
+                .collect()
+        });
+        let mut all = Vec::with_capacity(todo.len());
+        for r in results {
+            all.extend(r?);
+        }
+        all
+    };
+    for (id, record) in computed {
+        cached.insert(id, Arc::new(record));
+    }
+    order
+        .iter()
+        .map(|id| cached.get(*id).ok_or_else(|| format!("commit {} was not read", id.hex())))
+        .collect()
+}
+
+/// Computes the records of `run` (oldest first).
+fn compute(
+    repo: &Repo,
+    run: &[CommitId],
+    boundary: &HashSet<CommitId>,
+    settings: &Settings,
+    printer: &mut Printer,
+) -> Result<Vec<(CommitId, Record)>, String> {
     let mut trees: HashMap<CommitId, ObjectId> = HashMap::new();
     let mut blobs = BlobMemo::default();
-    let mut out: Vec<Arc<Record>> = Vec::with_capacity(order.len());
-    for &id in order.iter().rev() {
-        if let Some(r) = cached.get(id) {
-            out.push(r);
-            continue;
-        }
+    let mut out = Vec::with_capacity(run.len());
+    for &id in run {
         let meta = repo.commit(id)?;
         trees.insert(id, meta.tree);
         let is_boundary = boundary.contains(&id);
@@ -410,17 +454,16 @@ fn records(
             };
             deltas.push(delta(repo, Some(tree), meta.tree, settings, printer, &mut blobs)?);
         }
-        let changes = combine(deltas);
-        let record = Arc::new(Record {
-            commit: CommitInfo::from_meta(&meta),
-            boundary: is_boundary,
-            changes,
-            trailers: trailers::parse(&meta.message, &settings.trailer_names),
-        });
-        cached.insert(id, record.clone());
-        out.push(record);
+        out.push((
+            id,
+            Record {
+                commit: CommitInfo::from_meta(&meta),
+                boundary: is_boundary,
+                changes: combine(deltas),
+                trailers: trailers::parse(&meta.message, &settings.trailer_names),
+            },
+        ));
     }
-    out.reverse();
     Ok(out)
 }
 

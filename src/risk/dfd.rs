@@ -134,52 +134,136 @@ pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
         .filter(|&(_, a, b)| drawn_inside(a) || drawn_inside(b))
         .collect();
 
-    let mut top: Vec<Block> = Vec::new();
-    match scope {
-        None => {
-            for &r in &roots {
-                top.push(zone_block(r, &children, &by_zone, MAX_W, project));
-            }
-            if !unzoned.is_empty() {
-                top.push(group_block("No trust zone".into(), &unzoned, MAX_W));
-            }
-        }
-        Some(s) => {
-            top.push(zone_block(s, &children, &by_zone, MAX_W, project));
-            let mut outside: Vec<usize> = Vec::new();
-            for &(_, a, b) in &flows {
-                for x in [a, b] {
-                    if !drawn_inside(x) && !outside.contains(&x) {
-                        outside.push(x);
-                    }
+    let mut outside: Vec<usize> = Vec::new();
+    if scope.is_some() {
+        for &(_, a, b) in &flows {
+            for x in [a, b] {
+                if !drawn_inside(x) && !outside.contains(&x) {
+                    outside.push(x);
                 }
             }
-            outside.sort_unstable();
-            if !outside.is_empty() {
-                top.push(group_block(
-                    format!("Outside {}", items[s].id),
-                    &outside,
-                    MAX_W,
-                ));
+        }
+        outside.sort_unstable();
+    }
+    let layout = |by_zone: &BTreeMap<usize, Vec<usize>>, unzoned: &[usize], outside: &[usize]| {
+        let mut top: Vec<Block> = Vec::new();
+        match scope {
+            None => {
+                for &r in &roots {
+                    top.push(zone_block(r, &children, by_zone, MAX_W, project));
+                }
+                if !unzoned.is_empty() {
+                    top.push(group_block("No trust zone".into(), unzoned, MAX_W));
+                }
+            }
+            Some(s) => {
+                top.push(zone_block(s, &children, by_zone, MAX_W, project));
+                if !outside.is_empty() {
+                    top.push(group_block(
+                        format!("Outside {}", items[s].id),
+                        outside,
+                        MAX_W,
+                    ));
+                }
             }
         }
-    }
-    if top.is_empty() {
+        if top.is_empty() {
+            return None;
+        }
+        // A scoped diagram puts what lies outside the zone in a row of its own below it.
+        let row_w = if scope.is_some() { 0.0 } else { MAX_W };
+        let (placed, total_w, total_h) = shelf(top, row_w, GAP);
+        // Absolute node positions (top-left corners).
+        let mut node_at: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
+        let (mut body, mut nodes) = (String::new(), String::new());
+        for (block, x, y) in &placed {
+            draw_block(
+                page,
+                block,
+                MARGIN + x,
+                MARGIN + y,
+                &mut body,
+                &mut nodes,
+                &mut node_at,
+            );
+        }
+        Some((
+            body,
+            nodes,
+            node_at,
+            total_w + 2.0 * MARGIN,
+            total_h + 2.0 * MARGIN,
+        ))
+    };
+    let Some((_, _, first, _, _)) = layout(&by_zone, &unzoned, &outside) else {
         return "<p class=\"qms-dfd-empty\"><em>No trust zones or assets to draw.</em></p>\n"
             .into();
+    };
+    // Second pass: in each box, the assets with the most flows pick first among the
+    // box's slots, each the free slot nearest the centre of what it talks to, which
+    // shortens arrows and keeps them off other boxes.
+    let reorder = |list: &mut Vec<usize>| {
+        // Boxes outside a scoped diagram were not drawn: nothing to reorder.
+        let Some(slots) = list
+            .iter()
+            .map(|a| first.get(a).copied())
+            .collect::<Option<Vec<(f64, f64)>>>()
+        else {
+            return;
+        };
+        let neighbours = |a: usize| -> Vec<(f64, f64)> {
+            flows
+                .iter()
+                .filter_map(|&(_, x, y)| {
+                    if x == a {
+                        Some(y)
+                    } else if y == a {
+                        Some(x)
+                    } else {
+                        None
+                    }
+                })
+                .filter_map(|n| first.get(&n).copied())
+                .collect()
+        };
+        let mut by_degree: Vec<(usize, usize)> =
+            list.iter().enumerate().map(|(k, &a)| (k, a)).collect();
+        by_degree.sort_by_key(|&(k, a)| (std::cmp::Reverse(neighbours(a).len()), k));
+        let mut taken: Vec<Option<usize>> = vec![None; slots.len()];
+        for (k, a) in by_degree {
+            let ns = neighbours(a);
+            let target = if ns.is_empty() {
+                slots[k]
+            } else {
+                // Halfway between its first slot and its neighbours' centre: a pull,
+                // not a jump, so one busy asset does not drag its box apart.
+                let n = ns.len() as f64;
+                (
+                    (slots[k].0 + ns.iter().map(|p| p.0).sum::<f64>() / n) / 2.0,
+                    (slots[k].1 + ns.iter().map(|p| p.1).sum::<f64>() / n) / 2.0,
+                )
+            };
+            let best = (0..slots.len())
+                .filter(|&i| taken[i].is_none())
+                .min_by(|&i, &j| {
+                    let d = |i: usize| {
+                        (slots[i].0 - target.0).powi(2) + (slots[i].1 - target.1).powi(2)
+                    };
+                    d(i).total_cmp(&d(j)).then(i.cmp(&j))
+                })
+                .unwrap_or(k);
+            taken[best] = Some(a);
+        }
+        *list = taken.into_iter().flatten().collect();
+    };
+    for list in by_zone.values_mut() {
+        reorder(list);
     }
-    // A scoped diagram puts what lies outside the zone in a row of its own below it.
-    let row_w = if scope.is_some() { 0.0 } else { MAX_W };
-    let (placed, total_w, total_h) = shelf(top, row_w, GAP);
-
-    // Absolute node positions (top-left corners).
-    let mut node_at: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
-    let mut body = String::new();
-    for (block, x, y) in &placed {
-        draw_block(page, block, MARGIN + x, MARGIN + y, &mut body, &mut node_at);
-    }
-    let width = total_w + 2.0 * MARGIN;
-    let height = total_h + 2.0 * MARGIN;
+    reorder(&mut unzoned);
+    reorder(&mut outside);
+    let Some((body, nodes, node_at, width, height)) = layout(&by_zone, &unzoned, &outside) else {
+        return String::new();
+    };
 
     // Flows: parallel and opposite flows between two assets bow apart.
     let mut pairs: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
@@ -235,10 +319,28 @@ pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
                         .any(|&(x, y): &(f64, f64)| (x - badge.0).hypot(y - badge.1) < 24.0)
             })
             .unwrap_or_else(|| curve((mid.0 + nx * bow * 2.0, mid.1 + ny * bow * 2.0)));
-        let label = (
-            0.25 * start.0 + 0.5 * ctrl.0 + 0.25 * end.0,
-            0.25 * start.1 + 0.5 * ctrl.1 + 0.25 * end.1,
-        );
+        // The number sits mid-curve, or, where the curve runs behind a box, at the
+        // nearest point of it that is clear of every box.
+        let at = |t: f64| {
+            let u = 1.0 - t;
+            (
+                u * u * start.0 + 2.0 * u * t * ctrl.0 + t * t * end.0,
+                u * u * start.1 + 2.0 * u * t * ctrl.1 + t * t * end.1,
+            )
+        };
+        let clear = |p: (f64, f64)| {
+            node_at.values().all(|n| {
+                p.0 < n.0 - 10.0
+                    || p.0 > n.0 + NODE_W + 10.0
+                    || p.1 < n.1 - 10.0
+                    || p.1 > n.1 + NODE_H + 10.0
+            })
+        };
+        let label = [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.15, 0.85]
+            .into_iter()
+            .map(at)
+            .find(|&p| clear(p))
+            .unwrap_or_else(|| at(0.5));
         badges_at.push(label);
         let item = &items[f];
         let tip = format!("{}: {}", item.id, item.title);
@@ -285,8 +387,11 @@ pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
         h = num(height),
         t = escape(&title),
     );
+    // Zones, then arrows, then the boxes over them (an arrow that cannot avoid a box
+    // passes behind it), then the numbers on top.
     svg.push_str(&body);
     svg.push_str(&edges);
+    svg.push_str(&nodes);
     svg.push_str(&badges);
     svg.push_str("</svg></div>");
     svg.push_str(&legend(page, &flows));
@@ -448,6 +553,7 @@ fn draw_block(
     x: f64,
     y: f64,
     out: &mut String,
+    nodes: &mut String,
     node_at: &mut BTreeMap<usize, (f64, f64)>,
 ) {
     let project = page.project;
@@ -475,12 +581,12 @@ fn draw_block(
         close_link(&href)
     );
     for (sub, sx, sy) in &block.subs {
-        draw_block(page, sub, x + sx, y + sy, out, node_at);
+        draw_block(page, sub, x + sx, y + sy, out, nodes, node_at);
     }
     for &(a, nx, ny) in &block.nodes {
         let (ax, ay) = (x + nx, y + ny);
         node_at.insert(a, (ax, ay));
-        draw_node(page, a, ax, ay, out);
+        draw_node(page, a, ax, ay, nodes);
     }
 }
 

@@ -129,7 +129,13 @@ impl Config {
 
 /// Why a project could not be loaded at all (exit status 2).
 #[derive(Debug)]
-pub struct Fatal(pub Diagnostic);
+pub struct Fatal(pub Box<Diagnostic>);
+
+impl Fatal {
+    pub fn new(diagnostic: Diagnostic) -> Self {
+        Fatal(Box::new(diagnostic))
+    }
+}
 
 /// Reads `DIR/book.toml`. A missing or unreadable file is fatal; problems inside it are
 /// diagnostics, with defaults used for the values in error.
@@ -139,10 +145,10 @@ pub fn load(root: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Re
     let path = root.join("book.toml");
     let text = match std::fs::read(&path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-            Fatal(Diagnostic::new(code::FILE_NOT_UTF8, "book.toml is not valid UTF-8"))
+            Fatal::new(Diagnostic::new(code::FILE_NOT_UTF8, "book.toml is not valid UTF-8"))
         })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Fatal(
+            return Err(Fatal::new(
                 Diagnostic::new(
                     code::CONFIG_MISSING,
                     format!("no book.toml in {}", root.display()),
@@ -151,7 +157,7 @@ pub fn load(root: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Re
             ))
         }
         Err(e) => {
-            return Err(Fatal(Diagnostic::new(
+            return Err(Fatal::new(Diagnostic::new(
                 code::IO_ERROR,
                 format!("cannot read {}: {e}", path.display()),
             )))

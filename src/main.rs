@@ -185,7 +185,7 @@ fn trace(dir: &Path, from: &str, to: &str, via: Option<&str>, format: TraceForma
     let project = match Project::load(dir, ChapterSource::Disk) {
         Ok(p) => p,
         Err(fatal) => {
-            eprint!("{}", report::render(Format::Human, &[fatal.0], &SourceMap::default()));
+            eprint!("{}", report::render(Format::Human, &[*fatal.0], &SourceMap::default()));
             return ExitCode::from(2);
         }
     };
@@ -215,7 +215,7 @@ fn sbom(dir: &Path, format: mdbook_qms::evidence::sbom_out::OutFormat, out: Opti
     let project = match Project::load(dir, ChapterSource::Disk) {
         Ok(p) => p,
         Err(fatal) => {
-            eprint!("{}", report::render(Format::Human, &[fatal.0], &SourceMap::default()));
+            eprint!("{}", report::render(Format::Human, &[*fatal.0], &SourceMap::default()));
             return ExitCode::from(2);
         }
     };
@@ -248,7 +248,7 @@ fn load_clean(dir: &Path) -> Result<Project, ExitCode> {
     let project = match Project::load(dir, ChapterSource::Disk) {
         Ok(p) => p,
         Err(fatal) => {
-            eprint!("{}", report::render(Format::Human, &[fatal.0], &SourceMap::default()));
+            eprint!("{}", report::render(Format::Human, &[*fatal.0], &SourceMap::default()));
             return Err(ExitCode::from(2));
         }
     };
@@ -348,7 +348,7 @@ fn check(dir: &std::path::Path, format: Format) -> ExitCode {
             status
         }
         Err(fatal) => {
-            let text = report::render(format, &[fatal.0], &SourceMap::default());
+            let text = report::render(format, &[*fatal.0], &SourceMap::default());
             print_report(format, &text);
             ExitCode::from(2)
         }
@@ -375,7 +375,7 @@ fn write_schemas(dir: &std::path::Path, out: &std::path::Path) -> ExitCode {
             ExitCode::from(if export.diagnostics.has_errors() { 1 } else { 0 })
         }
         Err(fatal) => {
-            eprint!("{}", report::render(Format::Human, &[fatal.0], &SourceMap::default()));
+            eprint!("{}", report::render(Format::Human, &[*fatal.0], &SourceMap::default()));
             ExitCode::from(2)
         }
     }

@@ -50,7 +50,7 @@ pub fn apply(root: &Path, items: &mut Vec<BookItem>) -> Result<String, Failure> 
         }
     });
     let project = Project::load(root, ChapterSource::Given(given))
-        .map_err(|fatal| Failure::Usage(report::render(Format::Human, &[fatal.0], &Default::default())))?;
+        .map_err(|fatal| Failure::Usage(report::render(Format::Human, &[*fatal.0], &Default::default())))?;
     let text = diagnostics_text(&project.diagnostics, &project);
     if project.diagnostics.has_errors() {
         return Err(Failure::Book(text));

@@ -552,7 +552,7 @@ pub fn export(root: &Path, out: &Path) -> Result<Export, crate::config::Fatal> {
     let mut written = Vec::new();
     if !schema_errors {
         written = write_documents(&types, out).map_err(|e| {
-            crate::config::Fatal(Diagnostic::new(
+            crate::config::Fatal::new(Diagnostic::new(
                 code::IO_ERROR,
                 format!("cannot write schemas to {}: {e}", out.display()),
             ))

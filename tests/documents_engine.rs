@@ -559,3 +559,68 @@ fn golden_labeling_and_management_plan_for_a_small_fixture() {
             .markdown
     );
 }
+
+#[test]
+fn minimal_items_of_every_type_never_break_a_built_in_template() {
+    // Only the required fields, and links to items that lack everything optional.
+    let dir = project(&[(
+        "requirements/all.yaml",
+        "- {id: REQ-1, type: requirement, title: R}\n\
+         - {id: ZONE-1, type: zone, title: Z}\n\
+         - {id: AST-1, type: asset, title: A}\n\
+         - {id: AST-2, type: asset, title: B, zone: ZONE-1}\n\
+         - {id: FLOW-1, type: flow, title: F, from: AST-1, to: AST-2}\n\
+         - {id: THR-1, type: threat, title: T, targets: FLOW-1}\n\
+         - {id: RISK-1, type: risk, title: K, threats: THR-1, disposition: transfer, rationale: r, approved_by: a, review_by: '2099-01-01'}\n\
+         - {id: RISK-2, type: risk, title: K2, disposition: accept}\n\
+         - {id: CTL-1, type: control, title: C}\n\
+         - {id: TST-1, type: test, title: X, verifies: CTL-1}\n\
+         - {id: CMP-1, type: component, title: P}\n\
+         - {id: VUL-1, type: vulnerability, title: V, components: CMP-1}\n\
+         - {id: DEV-1, type: device, title: D, intended_use: u, software: false, connectivity: []}\n\
+         - {id: ROLE-1, type: role, title: O, responsibilities: [x]}\n\
+         - {id: PLAN-1, type: plan, title: M, topic: monitoring, sources: [NVD], frequency: weekly}\n\
+         - {id: PLAN-2, type: plan, title: E, topic: end-of-support, text: t, notice_months: 1}\n\
+         - {id: ASM-1, type: assumption, title: S, text: s}\n\
+         - {id: VIEW-1, type: view, title: W, view: global-system}\n\
+         - {id: ANOM-1, type: anomaly, title: N, security_impact: i, rationale: r}\n",
+    )]);
+    let p = load(dir.path());
+    for doc in DOCUMENTS {
+        let out = documents::render_standalone(&p, doc.name)
+            .unwrap_or_else(|e| panic!("{}: {e}", doc.name));
+        assert!(
+            out.markdown.starts_with(&format!("# {}\n", doc.title)),
+            "{}",
+            doc.name
+        );
+    }
+    let md = documents::render_standalone(&p, "cyber-device-summary")
+        .unwrap()
+        .markdown;
+    assert!(
+        md.contains("the device is **not** a cyber device (derived from the criteria above)"),
+        "{md}"
+    );
+    let gaps = documents::all_gaps(&p).unwrap();
+    let has = |doc: &str, what: &str| {
+        gaps.iter()
+            .any(|g| g.document == doc && g.what.contains(what))
+    };
+    assert!(has(
+        "security-labeling",
+        "RISK-1 is transferred to users but none of its controls has `labeling` text"
+    ));
+    assert!(has("risk-assessment", "RISK-2 has no rationale"));
+    assert!(has(
+        "risk-assessment",
+        "RISK-1 has no severity or exploitability"
+    ));
+    assert!(has("vulnerability-assessment", "VUL-1 has no VEX status"));
+    assert!(has("sbom", "CMP-1 has no version"));
+    assert!(has("architecture-views", "VIEW-1 has neither a diagram"));
+    assert!(
+        has("threat-model", "FLOW-1 has no protocol")
+            || has("security-labeling", "FLOW-1 has no protocol")
+    );
+}

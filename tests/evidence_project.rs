@@ -111,7 +111,7 @@ fn verification_statuses_and_diagnostics() {
         got,
         [
             (code::TEST_FAILED, "TST-FAIL: mdbook-qms::check::broken failed: boom"),
-            (code::TEST_SKIPPED, "TST-SKIP: every test case was skipped: needs hardware"),
+            (code::TEST_SKIPPED, "TST-SKIP: 1 of 1 test cases skipped (mdbook-qms::check::later: needs hardware)"),
             (code::TEST_RESULT_MISSING, "TST-MISSING: no result for check::gone"),
             (code::TEST_RESULT_MISSING, "TST-NONE names no evidence"),
             (code::TEST_RESULT_UNMATCHED, "1 test case in trace/results/junit.xml is named by no test item: mdbook-qms::check::orphan"),

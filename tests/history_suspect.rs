@@ -13,7 +13,10 @@ fn suspects(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
 fn setup() -> Repo {
     let r = Repo::new();
     r.write("requirements/req.yaml", &req("REQ-X-1", "Login"));
-    r.write("requirements/tst.yaml", &test_item("TST-X-1", "Login test", "REQ-X-1"));
+    r.write(
+        "requirements/tst.yaml",
+        &test_item("TST-X-1", "Login test", "REQ-X-1"),
+    );
     r.commit("Alice", "Add requirement and test");
     r
 }
@@ -31,11 +34,16 @@ fn a_change_to_the_target_makes_the_link_suspect_until_reviewed() {
     assert_eq!(s.len(), 1, "{diags:?}");
     let m = &s[0].message;
     assert!(m.contains("TST-X-1") && m.contains("REQ-X-1"), "{m}");
-    assert!(m.contains(&change[..7]) && m.contains("Bob") && m.contains("2026-01-01"), "{m}");
+    assert!(
+        m.contains(&change[..7]) && m.contains("Bob") && m.contains("2026-01-01"),
+        "{m}"
+    );
     assert_eq!(s[0].item.as_deref(), Some("TST-X-1"));
     // Reported at the link in the test's file.
     let project = r.project();
-    let Location::Span(span) = s[0].location else { panic!("no span") };
+    let Location::Span(span) = s[0].location else {
+        panic!("no span")
+    };
     let file = project.sources.get(span.file);
     assert!(file.path.ends_with("tst.yaml"));
     assert_eq!(&file.text[span.start..span.end], "REQ-X-1");
@@ -54,7 +62,10 @@ fn editing_the_linking_item_confirms_it() {
     let r = setup();
     r.write("requirements/req.yaml", &req("REQ-X-1", "Login with MFA"));
     r.commit("Bob", "Require MFA");
-    r.write("requirements/tst.yaml", &test_item("TST-X-1", "Login test with MFA", "REQ-X-1"));
+    r.write(
+        "requirements/tst.yaml",
+        &test_item("TST-X-1", "Login test with MFA", "REQ-X-1"),
+    );
     r.commit("Bob", "Update test");
     let (_, diags) = r.scan();
     assert!(suspects(&diags).is_empty(), "{diags:?}");
@@ -63,7 +74,10 @@ fn editing_the_linking_item_confirms_it() {
 #[test]
 fn status_and_tags_changes_are_not_changes_unless_configured() {
     let r = setup();
-    r.write("requirements/req.yaml", &(req("REQ-X-1", "Login") + "  status: approved\n  tags: [auth]\n"));
+    r.write(
+        "requirements/req.yaml",
+        &(req("REQ-X-1", "Login") + "  status: approved\n  tags: [auth]\n"),
+    );
     r.commit("Bob", "Approve");
     let (_, diags) = r.scan();
     assert!(suspects(&diags).is_empty(), "{diags:?}");
@@ -76,7 +90,10 @@ fn status_and_tags_changes_are_not_changes_unless_configured() {
 fn order_is_by_ancestry_not_by_clock() {
     let r = Repo::new();
     r.write("requirements/req.yaml", &req("REQ-X-1", "Login"));
-    r.write("requirements/tst.yaml", &test_item("TST-X-1", "Login test", "REQ-X-1"));
+    r.write(
+        "requirements/tst.yaml",
+        &test_item("TST-X-1", "Login test", "REQ-X-1"),
+    );
     // The test's last change carries a far-future clock ...
     r.commit_at("Alice", "Add", 1_900_000_000);
     // ... and the requirement changes in a child commit whose clock is in the past.
@@ -109,7 +126,10 @@ fn a_review_on_a_parallel_branch_does_not_confirm_a_change_it_never_saw() {
 #[test]
 fn an_uncommitted_edit_of_the_target_is_suspect_too() {
     let r = setup();
-    r.write("requirements/req.yaml", &req("REQ-X-1", "Login, being edited"));
+    r.write(
+        "requirements/req.yaml",
+        &req("REQ-X-1", "Login, being edited"),
+    );
     let (_, diags) = r.scan();
     let s = suspects(&diags);
     assert_eq!(s.len(), 1, "{diags:?}");

@@ -689,7 +689,8 @@ pub fn chapters(
             path: &path,
         };
         let content = match templates.render(&page, name) {
-            Ok(doc) => doc.markdown,
+            // The book's styles (gap markers, references), as on every page with cards.
+            Ok(doc) => format!("{}\n\n{}", crate::render::STYLE, doc.markdown),
             Err(e) => format!(
                 "# {}\n\n<div class=\"qms-gap\">{}</div>\n",
                 info.title,

@@ -70,7 +70,10 @@ fn parse(text: &str, key: &str) -> Option<Cache> {
     }
     let head = h.next().and_then(ObjectId::from_hex);
     let reachable: usize = h.next()?.parse().ok()?;
-    let mut cache = Cache { head, ..Cache::default() };
+    let mut cache = Cache {
+        head,
+        ..Cache::default()
+    };
     let mut current: Option<Record> = None;
     let finish = |cache: &mut Cache, r: Option<Record>| -> Option<()> {
         if let Some(r) = r {
@@ -90,7 +93,12 @@ fn parse(text: &str, key: &str) -> Option<Cache> {
                 finish(&mut cache, current.take())?;
                 let id = f.next()?;
                 ObjectId::from_hex(id)?;
-                let parents: Vec<String> = f.next()?.split(',').filter(|p| !p.is_empty()).map(str::to_owned).collect();
+                let parents: Vec<String> = f
+                    .next()?
+                    .split(',')
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect();
                 let time: i64 = f.next()?.parse().ok()?;
                 let offset_minutes: i32 = f.next()?.parse().ok()?;
                 let boundary = f.next()? == "1";
@@ -124,7 +132,11 @@ fn parse(text: &str, key: &str) -> Option<Cache> {
                     _ => return None,
                 };
                 let significant = f.next()? == "1";
-                r.changes.push(ItemChange { id, kind, significant });
+                r.changes.push(ItemChange {
+                    id,
+                    kind,
+                    significant,
+                });
             }
             "t" => {
                 let r = current.as_mut()?;
@@ -141,7 +153,10 @@ fn parse(text: &str, key: &str) -> Option<Cache> {
         }
     }
     finish(&mut cache, current.take())?;
-    if !complete || cache.order.len() != reachable || (reachable > 0 && cache.order.first() != cache.head.as_ref()) {
+    if !complete
+        || cache.order.len() != reachable
+        || (reachable > 0 && cache.order.first() != cache.head.as_ref())
+    {
         return None;
     }
     Some(cache)
@@ -188,7 +203,12 @@ pub fn store(path: &Path, key: &str, cache: &Cache) -> std::io::Result<()> {
         .filter(|(id, _)| !in_order.contains(*id))
         .map(|(_, r)| r)
         .collect();
-    others.sort_by(|a, b| b.commit.time.cmp(&a.commit.time).then(a.commit.id.cmp(&b.commit.id)));
+    others.sort_by(|a, b| {
+        b.commit
+            .time
+            .cmp(&a.commit.time)
+            .then(a.commit.id.cmp(&b.commit.id))
+    });
     records.extend(others.into_iter().take(reachable.max(1000)));
 
     let mut out = String::with_capacity(records.len() * 160);
@@ -217,10 +237,19 @@ pub fn store(path: &Path, key: &str, cache: &Cache) -> std::io::Result<()> {
                 ChangeKind::Modified => 'm',
                 ChangeKind::Removed => 'r',
             };
-            let _ = writeln!(out, "x\t{}\t{kind}\t{}", escape(&x.id), u8::from(x.significant));
+            let _ = writeln!(
+                out,
+                "x\t{}\t{kind}\t{}",
+                escape(&x.id),
+                u8::from(x.significant)
+            );
         }
         for t in &r.trailers {
-            let ids: Vec<String> = t.ids.iter().map(|i| escape(i).replace(',', "\\c")).collect();
+            let ids: Vec<String> = t
+                .ids
+                .iter()
+                .map(|i| escape(i).replace(',', "\\c"))
+                .collect();
             let _ = writeln!(out, "t\t{}\t{}", escape(&t.name), ids.join(","));
         }
     }
@@ -296,8 +325,15 @@ mod tests {
                 parents: vec![],
             },
             boundary: true,
-            changes: vec![ItemChange { id: "REQ-1".into(), kind: ChangeKind::Removed, significant: false }],
-            trailers: vec![Trailer { name: "Refs".into(), ids: vec!["A,B".into(), "C".into()] }],
+            changes: vec![ItemChange {
+                id: "REQ-1".into(),
+                kind: ChangeKind::Removed,
+                significant: false,
+            }],
+            trailers: vec![Trailer {
+                name: "Refs".into(),
+                ids: vec!["A,B".into(), "C".into()],
+            }],
         };
         let mut cache = Cache::default();
         let oid = ObjectId::from_hex(id).unwrap();

@@ -12,7 +12,15 @@ use std::path::Path;
 
 use super::fingerprint::split_items;
 
-const AUTHORS: &[&str] = &["Ana Ruiz", "Ben Okafor", "Chen Wei", "Dana Novak", "Eli Haddad", "Femi Ade", "Gita Rao"];
+const AUTHORS: &[&str] = &[
+    "Ana Ruiz",
+    "Ben Okafor",
+    "Chen Wei",
+    "Dana Novak",
+    "Eli Haddad",
+    "Femi Ade",
+    "Gita Rao",
+];
 
 /// What the stream holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,7 +32,11 @@ pub struct HistoryStats {
 
 /// Writes a fast-import stream for branch `main`: the project in `dir` as the first
 /// commit, then `commits - 1` one-item edits.
-pub fn fast_import_stream(dir: &Path, commits: usize, out: &mut impl Write) -> io::Result<HistoryStats> {
+pub fn fast_import_stream(
+    dir: &Path,
+    commits: usize,
+    out: &mut impl Write,
+) -> io::Result<HistoryStats> {
     let mut stats = HistoryStats::default();
     let mut files: Vec<(String, String)> = Vec::new();
     for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
@@ -40,7 +52,12 @@ pub fn fast_import_stream(dir: &Path, commits: usize, out: &mut impl Write) -> i
     let mut item_files: Vec<(String, Vec<String>)> = files
         .iter()
         .filter(|(p, _)| p.starts_with("requirements/") && p.ends_with(".yaml"))
-        .map(|(p, t)| (p.clone(), split_items(t).into_iter().map(str::to_owned).collect()))
+        .map(|(p, t)| {
+            (
+                p.clone(),
+                split_items(t).into_iter().map(str::to_owned).collect(),
+            )
+        })
         .collect();
     let mut rng = 0x0123_4567_89AB_CDEFu64;
     let mut next = move || {
@@ -50,7 +67,11 @@ pub fn fast_import_stream(dir: &Path, commits: usize, out: &mut impl Write) -> i
         rng
     };
     let base_time: i64 = 1_735_689_600; // 2025-01-01
-    let write_commit = |out: &mut dyn Write, n: usize, message: &str, changes: &[(&str, &str)]| -> io::Result<u64> {
+    let write_commit = |out: &mut dyn Write,
+                        n: usize,
+                        message: &str,
+                        changes: &[(&str, &str)]|
+     -> io::Result<u64> {
         let author = AUTHORS[n % AUTHORS.len()];
         let email = author.to_lowercase().replace(' ', ".");
         let when = base_time + n as i64 * 600;
@@ -69,7 +90,10 @@ pub fn fast_import_stream(dir: &Path, commits: usize, out: &mut impl Write) -> i
         writeln!(out)?;
         Ok(bytes)
     };
-    let all: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let all: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
     stats.bytes += write_commit(out, 0, "Import the device file", &all)?;
     stats.commits = 1;
     if item_files.is_empty() {
@@ -79,7 +103,9 @@ pub fn fast_import_stream(dir: &Path, commits: usize, out: &mut impl Write) -> i
         let f = (next() % item_files.len() as u64) as usize;
         let (path, pieces) = &mut item_files[f];
         // Piece 0 may be the file's header comment alone; edit a piece with an item.
-        let candidates: Vec<usize> = (0..pieces.len()).filter(|&i| pieces[i].contains("\n  title: ")).collect();
+        let candidates: Vec<usize> = (0..pieces.len())
+            .filter(|&i| pieces[i].contains("\n  title: "))
+            .collect();
         if candidates.is_empty() {
             continue;
         }

@@ -109,7 +109,9 @@ type Items = BTreeMap<String, Map<String, Value>>;
 /// when `head` is `None`. Errors are for the user: not a repository, an unknown revision.
 pub fn diff(project: &Project, base: &str, head: Option<&str>) -> Result<Diff, String> {
     let repo = Repo::open(&project.config.root).map_err(|e| match e {
-        git::OpenError::NotARepository => "the project is not in a git repository, so it has no baselines".to_owned(),
+        git::OpenError::NotARepository => {
+            "the project is not in a git repository, so it has no baselines".to_owned()
+        }
         git::OpenError::Other(m) => format!("the git repository could not be read: {m}"),
     })?;
     let settings = Settings::new(project, &repo);
@@ -119,7 +121,13 @@ pub fn diff(project: &Project, base: &str, head: Option<&str>) -> Result<Diff, S
             .map_err(|m| format!("`{rev}` names no commit or tag: {m}"))?;
         let meta = repo.commit(id)?;
         let items = items_at(&repo, id, &settings)?;
-        Ok((Side { rev: rev.to_owned(), commit: Some(CommitInfo::from_meta(&meta)) }, items))
+        Ok((
+            Side {
+                rev: rev.to_owned(),
+                commit: Some(CommitInfo::from_meta(&meta)),
+            },
+            items,
+        ))
     };
     let (base_side, old) = side(base)?;
     let (head_side, new) = match head {
@@ -127,13 +135,27 @@ pub fn diff(project: &Project, base: &str, head: Option<&str>) -> Result<Diff, S
         None => {
             let mut items = Items::new();
             for it in &project.items {
-                items.entry(it.id.clone()).or_insert_with(|| it.fields.clone());
+                items
+                    .entry(it.id.clone())
+                    .or_insert_with(|| it.fields.clone());
             }
-            (Side { rev: "working tree".into(), commit: None }, items)
+            (
+                Side {
+                    rev: "working tree".into(),
+                    commit: None,
+                },
+                items,
+            )
         }
     };
     let links = backlinks(project, &new);
-    let mut d = Diff { base: base_side, head: head_side, added: Vec::new(), removed: Vec::new(), changed: Vec::new() };
+    let mut d = Diff {
+        base: base_side,
+        head: head_side,
+        added: Vec::new(),
+        removed: Vec::new(),
+        changed: Vec::new(),
+    };
     for (id, fields) in &new {
         match old.get(id) {
             None => d.added.push(item_ref(id, fields)),
@@ -142,33 +164,65 @@ pub fn diff(project: &Project, base: &str, head: Option<&str>) -> Result<Diff, S
                 let changes: Vec<FieldChange> = keys
                     .into_iter()
                     .filter(|k| before.get(*k) != fields.get(*k))
-                    .map(|k| FieldChange { field: k.clone(), old: before.get(k).cloned(), new: fields.get(k).cloned() })
+                    .map(|k| FieldChange {
+                        field: k.clone(),
+                        old: before.get(k).cloned(),
+                        new: fields.get(k).cloned(),
+                    })
                     .collect();
-                let significant = changes.iter().any(|c| !project.config.suspect_ignore.contains(&c.field));
-                let impacted = if significant { impact(id, &links, &new) } else { Vec::new() };
-                d.changed.push(Changed { item: item_ref(id, fields), fields: changes, significant, impacted });
+                let significant = changes
+                    .iter()
+                    .any(|c| !project.config.suspect_ignore.contains(&c.field));
+                let impacted = if significant {
+                    impact(id, &links, &new)
+                } else {
+                    Vec::new()
+                };
+                d.changed.push(Changed {
+                    item: item_ref(id, fields),
+                    fields: changes,
+                    significant,
+                    impacted,
+                });
             }
             Some(_) => {}
         }
     }
     for (id, fields) in &old {
         if !new.contains_key(id) {
-            d.removed.push(Removed { item: item_ref(id, fields), impacted: impact(id, &links, &new) });
+            d.removed.push(Removed {
+                item: item_ref(id, fields),
+                impacted: impact(id, &links, &new),
+            });
         }
     }
     Ok(d)
 }
 
 fn item_ref(id: &str, fields: &Map<String, Value>) -> ItemRef {
-    let s = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-    ItemRef { id: id.to_owned(), ty: s("type"), title: s("title") }
+    let s = |k: &str| {
+        fields
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    ItemRef {
+        id: id.to_owned(),
+        ty: s("type"),
+        title: s("title"),
+    }
 }
 
 /// For each id, the items that link to it: (linking id, field).
 fn backlinks(project: &Project, items: &Items) -> BTreeMap<String, Vec<(String, String)>> {
     let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for (id, fields) in items {
-        let Some(def) = fields.get("type").and_then(Value::as_str).and_then(|t| project.types.get(t)) else {
+        let Some(def) = fields
+            .get("type")
+            .and_then(Value::as_str)
+            .and_then(|t| project.types.get(t))
+        else {
             continue;
         };
         for lf in &def.links {
@@ -178,7 +232,9 @@ fn backlinks(project: &Project, items: &Items) -> BTreeMap<String, Vec<(String, 
                 _ => continue,
             };
             for t in targets {
-                out.entry(t.to_owned()).or_default().push((id.clone(), lf.name.clone()));
+                out.entry(t.to_owned())
+                    .or_default()
+                    .push((id.clone(), lf.name.clone()));
             }
         }
     }
@@ -199,12 +255,22 @@ fn impact(id: &str, links: &BTreeMap<String, Vec<(String, String)>>, items: &Ite
             if !seen.insert(from.clone()) {
                 continue;
             }
-            let r = items.get(from).map(|f| item_ref(from, f)).unwrap_or_else(|| ItemRef {
-                id: from.clone(),
-                ty: String::new(),
-                title: String::new(),
+            let r = items
+                .get(from)
+                .map(|f| item_ref(from, f))
+                .unwrap_or_else(|| ItemRef {
+                    id: from.clone(),
+                    ty: String::new(),
+                    title: String::new(),
+                });
+            out.push(Impact {
+                id: r.id,
+                ty: r.ty,
+                title: r.title,
+                via: target.clone(),
+                field: field.clone(),
+                depth: depth + 1,
             });
-            out.push(Impact { id: r.id, ty: r.ty, title: r.title, via: target.clone(), field: field.clone(), depth: depth + 1 });
             queue.push_back((from.clone(), depth + 1));
         }
     }
@@ -221,11 +287,17 @@ fn items_at(repo: &Repo, commit: git::CommitId, settings: &Settings) -> Result<I
         let file = sources.add(PathBuf::from(&path), text);
         let nodes: Vec<yaml::Node> = if path.ends_with(".md") {
             let mut ignored = Vec::new();
-            let (_, raw) = crate::load::scan_chapter(0, PathBuf::new(), file, &sources, &mut ignored);
+            let (_, raw) =
+                crate::load::scan_chapter(0, PathBuf::new(), file, &sources, &mut ignored);
             raw.into_iter().map(|r| r.node).collect()
         } else {
             let source: &SourceFile = sources.get(file);
-            let origin = Origin { file: FileId(file.0), source, line_offset: 0, col_offset: 0 };
+            let origin = Origin {
+                file: FileId(file.0),
+                source,
+                line_offset: 0,
+                col_offset: 0,
+            };
             match yaml::parse(&source.text, origin) {
                 Ok(docs) => docs
                     .into_iter()
@@ -273,7 +345,13 @@ pub fn to_text(d: &Diff) -> String {
     for c in &d.changed {
         let _ = writeln!(out, "\nchanged  {}  {}", c.item.id, one_line(&c.item.title));
         for f in &c.fields {
-            let _ = writeln!(out, "    {}: {} -> {}", f.field, value_text(&f.old), value_text(&f.new));
+            let _ = writeln!(
+                out,
+                "    {}: {} -> {}",
+                f.field,
+                value_text(&f.old),
+                value_text(&f.new)
+            );
         }
         impacts_text(&mut out, &c.impacted);
     }
@@ -291,7 +369,14 @@ pub fn to_text(d: &Diff) -> String {
 fn impacts_text(out: &mut String, impacts: &[Impact]) {
     use std::fmt::Write as _;
     for i in impacts {
-        let _ = writeln!(out, "    impacts {}  {} (`{}` -> {})", i.id, one_line(&i.title), i.field, i.via);
+        let _ = writeln!(
+            out,
+            "    impacts {}  {} (`{}` -> {})",
+            i.id,
+            one_line(&i.title),
+            i.field,
+            i.via
+        );
     }
 }
 
@@ -330,7 +415,12 @@ pub enum DiffFormat {
 
 /// `mdbook-qms diff BASE [HEAD]` in DIR: the report to print, or the reason it failed
 /// (a usage or I/O problem: exit status 2).
-pub fn command(dir: &std::path::Path, base: &str, head: Option<&str>, format: DiffFormat) -> Result<String, String> {
+pub fn command(
+    dir: &std::path::Path,
+    base: &str,
+    head: Option<&str>,
+    format: DiffFormat,
+) -> Result<String, String> {
     let project = crate::project::Project::load(dir, crate::project::ChapterSource::Disk)
         .map_err(|f| f.0.message)?;
     let d = diff(&project, base, head)?;

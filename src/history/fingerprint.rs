@@ -134,7 +134,10 @@ const MARKDOWN_SALT: Print = 0x6d64_6d64_6d64_6d64_6d64_6d64_6d64_6d64;
 
 impl Printer {
     pub fn new(ignore: &[String]) -> Self {
-        Printer { ignore: ignore.to_vec(), pieces: HashMap::default() }
+        Printer {
+            ignore: ignore.to_vec(),
+            pieces: HashMap::default(),
+        }
     }
 
     /// The items of a piece (a hash from [`Printer::pieces`]).
@@ -162,7 +165,10 @@ impl Printer {
     /// Every item of a file version (for tests and the work-tree comparison).
     pub fn file(&mut self, path: &str, content: &[u8]) -> Vec<ItemPrint> {
         let pieces = self.pieces(path, content);
-        let mut items: Vec<ItemPrint> = pieces.iter().flat_map(|p| self.items(*p).iter().cloned()).collect();
+        let mut items: Vec<ItemPrint> = pieces
+            .iter()
+            .flat_map(|p| self.items(*p).iter().cloned())
+            .collect();
         items.sort_by(|a, b| a.id.cmp(&b.id));
         items.dedup_by(|a, b| a.id == b.id);
         items
@@ -186,7 +192,8 @@ impl Printer {
                         // the whole file is one piece.
                         let key = xxh3_128(text);
                         if !self.pieces.contains_key(&key) {
-                            let items = parse_items(&String::from_utf8_lossy(text), &self.ignore).unwrap_or_default();
+                            let items = parse_items(&String::from_utf8_lossy(text), &self.ignore)
+                                .unwrap_or_default();
                             self.pieces.insert(key, items.into());
                         }
                         return vec![key];
@@ -206,14 +213,21 @@ impl Printer {
         let file = sources.add(PathBuf::from("chapter.md"), text.to_owned());
         let mut ignored = Vec::new();
         let (_, raw) = crate::load::scan_chapter(0, PathBuf::new(), file, &sources, &mut ignored);
-        raw.iter().filter_map(|r| print_node(&r.node, &self.ignore)).collect()
+        raw.iter()
+            .filter_map(|r| print_node(&r.node, &self.ignore))
+            .collect()
     }
 }
 
 /// Every item a YAML text holds, with its prints; `None` when it does not parse.
 fn parse_items(text: &str, ignore: &[String]) -> Option<Vec<ItemPrint>> {
     let source = SourceFile::new(PathBuf::new(), text.to_owned());
-    let origin = Origin { file: FileId(0), source: &source, line_offset: 0, col_offset: 0 };
+    let origin = Origin {
+        file: FileId(0),
+        source: &source,
+        line_offset: 0,
+        col_offset: 0,
+    };
     let docs = yaml::parse(text, origin).ok()?;
     let mut out = Vec::new();
     for doc in &docs {
@@ -261,7 +275,8 @@ pub fn split_bytes(text: &[u8]) -> Vec<std::ops::Range<usize>> {
         let first = line[0];
         if first == b'-' || first == b'.' {
             let bare = trim_eol(line);
-            let is_marker = |m: &[u8]| bare.starts_with(m) && matches!(bare.get(3), None | Some(b' ' | b'\t'));
+            let is_marker =
+                |m: &[u8]| bare.starts_with(m) && matches!(bare.get(3), None | Some(b' ' | b'\t'));
             if is_marker(b"---") || is_marker(b"...") {
                 if here > start {
                     pieces.push(start..here);
@@ -326,13 +341,22 @@ mod tests {
     fn list_entries_are_cut_at_column_zero_dashes() {
         let text = "# head\n- id: A-1\n  tags:\n  - x\n- id: A-2\n  text: |\n    - not an entry\n";
         let p = split_items(text);
-        assert_eq!(p, vec!["# head\n- id: A-1\n  tags:\n  - x\n", "- id: A-2\n  text: |\n    - not an entry\n"]);
+        assert_eq!(
+            p,
+            vec![
+                "# head\n- id: A-1\n  tags:\n  - x\n",
+                "- id: A-2\n  text: |\n    - not an entry\n"
+            ]
+        );
     }
 
     #[test]
     fn mapping_documents_stay_whole() {
         let text = "id: A-1\ntags:\n- x\n- y\n---\nid: A-2\n";
-        assert_eq!(split_items(text), vec!["id: A-1\ntags:\n- x\n- y\n", "---\nid: A-2\n"]);
+        assert_eq!(
+            split_items(text),
+            vec!["id: A-1\ntags:\n- x\n- y\n", "---\nid: A-2\n"]
+        );
     }
 
     #[test]

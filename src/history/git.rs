@@ -158,7 +158,10 @@ impl Repo {
             return Vec::new();
         }
         let text = std::fs::read_to_string(self.repo.path().join("shallow")).unwrap_or_default();
-        let mut ids: Vec<CommitId> = text.lines().filter_map(|l| ObjectId::from_hex(l.trim())).collect();
+        let mut ids: Vec<CommitId> = text
+            .lines()
+            .filter_map(|l| ObjectId::from_hex(l.trim()))
+            .collect();
         ids.sort();
         ids
     }
@@ -168,16 +171,21 @@ impl Repo {
     pub fn walk(&self, from: CommitId, hide: Option<CommitId>) -> Result<Vec<CommitId>, String> {
         let err = |e: git2::Error| e.message().to_owned();
         let mut walk = self.repo.revwalk().map_err(err)?;
-        walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME).map_err(err)?;
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
+            .map_err(err)?;
         walk.push(from.oid()).map_err(err)?;
         if let Some(h) = hide {
             walk.hide(h.oid()).map_err(err)?;
         }
-        walk.map(|r| r.map(ObjectId::from_oid).map_err(err)).collect()
+        walk.map(|r| r.map(ObjectId::from_oid).map_err(err))
+            .collect()
     }
 
     pub fn commit(&self, id: CommitId) -> Result<CommitMeta, String> {
-        let c = self.repo.find_commit(id.oid()).map_err(|e| e.message().to_owned())?;
+        let c = self
+            .repo
+            .find_commit(id.oid())
+            .map_err(|e| e.message().to_owned())?;
         let author = c.author();
         let when = author.when();
         Ok(CommitMeta {
@@ -203,7 +211,10 @@ impl Repo {
 
     /// The commit a revision names (`v1.0`, a commit id, `HEAD~2`, ...).
     pub fn resolve(&self, rev: &str) -> Result<CommitId, String> {
-        let obj = self.repo.revparse_single(rev).map_err(|e| e.message().to_owned())?;
+        let obj = self
+            .repo
+            .revparse_single(rev)
+            .map_err(|e| e.message().to_owned())?;
         let c = obj.peel_to_commit().map_err(|e| e.message().to_owned())?;
         Ok(ObjectId::from_oid(c.id()))
     }
@@ -218,7 +229,10 @@ impl Repo {
             .flatten()
             .flatten()
             .filter_map(|name| {
-                let obj = self.repo.revparse_single(&format!("refs/tags/{name}")).ok()?;
+                let obj = self
+                    .repo
+                    .revparse_single(&format!("refs/tags/{name}"))
+                    .ok()?;
                 let c = obj.peel_to_commit().ok()?;
                 Some((name.to_owned(), ObjectId::from_oid(c.id())))
             })
@@ -258,7 +272,11 @@ impl Repo {
     }
 
     /// Every file of the scopes in a commit's tree.
-    pub fn files(&self, commit: CommitId, scopes: &[Scope]) -> Result<Vec<(String, BlobId)>, String> {
+    pub fn files(
+        &self,
+        commit: CommitId,
+        scopes: &[Scope],
+    ) -> Result<Vec<(String, BlobId)>, String> {
         let meta = self.commit(commit)?;
         Ok(self
             .changed_files(None, meta.tree, scopes)?
@@ -284,14 +302,20 @@ impl Repo {
 
     /// Calls `f` with a blob's content without copying it.
     pub fn with_blob<T>(&self, id: BlobId, f: impl FnOnce(&[u8]) -> T) -> Result<T, String> {
-        let b = self.repo.find_blob(id.oid()).map_err(|e| e.message().to_owned())?;
+        let b = self
+            .repo
+            .find_blob(id.oid())
+            .map_err(|e| e.message().to_owned())?;
         Ok(f(b.content()))
     }
 
     fn subtree(&self, tree: ObjectId, dir: &[String]) -> Result<Option<ObjectId>, String> {
         let mut id = tree.oid();
         for part in dir {
-            let t = self.repo.find_tree(id).map_err(|e| e.message().to_owned())?;
+            let t = self
+                .repo
+                .find_tree(id)
+                .map_err(|e| e.message().to_owned())?;
             let next = match t.get_name(part) {
                 Some(e) if e.kind() == Some(ObjectType::Tree) => e.id(),
                 _ => return Ok(None),
@@ -310,7 +334,12 @@ impl Repo {
         out: &mut Vec<FileChange>,
     ) -> Result<(), String> {
         let load = |t: Option<ObjectId>| -> Result<Option<git2::Tree<'_>>, String> {
-            t.map(|t| self.repo.find_tree(t.oid()).map_err(|e| e.message().to_owned())).transpose()
+            t.map(|t| {
+                self.repo
+                    .find_tree(t.oid())
+                    .map_err(|e| e.message().to_owned())
+            })
+            .transpose()
         };
         let (ta, tb) = (load(a)?, load(b)?);
         // (name, id, is a tree), sorted by name; submodules are skipped.
@@ -359,8 +388,12 @@ impl Repo {
                 }
             }
             let name = &x.or(y).map(|e| e.0.as_slice()).unwrap_or_default();
-            let tree_of = |e: Option<&(Vec<u8>, Oid, bool)>| e.filter(|e| e.2).map(|e| ObjectId::from_oid(e.1));
-            let blob_of = |e: Option<&(Vec<u8>, Oid, bool)>| e.filter(|e| !e.2).map(|e| ObjectId::from_oid(e.1));
+            let tree_of = |e: Option<&(Vec<u8>, Oid, bool)>| {
+                e.filter(|e| e.2).map(|e| ObjectId::from_oid(e.1))
+            };
+            let blob_of = |e: Option<&(Vec<u8>, Oid, bool)>| {
+                e.filter(|e| !e.2).map(|e| ObjectId::from_oid(e.1))
+            };
             let (sa, sb) = (tree_of(x), tree_of(y));
             if (sa.is_some() || sb.is_some()) && sa != sb {
                 let sub = format!("{prefix}{}/", String::from_utf8_lossy(name));
@@ -370,7 +403,11 @@ impl Repo {
                 let (ba, bb) = (blob_of(x), blob_of(y));
                 if ba != bb {
                     let path = format!("{prefix}{}", String::from_utf8_lossy(name));
-                    out.push(FileChange { path, old: ba, new: bb });
+                    out.push(FileChange {
+                        path,
+                        old: ba,
+                        new: bb,
+                    });
                 }
             }
         }
@@ -381,7 +418,10 @@ impl Repo {
 /// The trailers of a commit message as (key, value), as `git interpret-trailers` reads them.
 pub fn trailers(message: &str) -> Vec<(String, String)> {
     match git2::message_trailers_strs(message) {
-        Ok(t) => t.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+        Ok(t) => t
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
         Err(_) => Vec::new(),
     }
 }

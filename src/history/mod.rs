@@ -250,12 +250,22 @@ impl Settings {
         let mut scopes: Vec<Scope> = c
             .items
             .iter()
-            .map(|d| Scope { dir: repo.repo_dir(d), exts: &[".yaml", ".yml"] })
+            .map(|d| Scope {
+                dir: repo.repo_dir(d),
+                exts: &[".yaml", ".yml"],
+            })
             .collect();
-        scopes.push(Scope { dir: repo.repo_dir(&c.src), exts: &[".md"] });
+        scopes.push(Scope {
+            dir: repo.repo_dir(&c.src),
+            exts: &[".md"],
+        });
         let mut trailer_names = c.trailers.clone();
         trailer_names.push(c.review_trailer.clone());
-        Settings { scopes, trailer_names, ignore: c.suspect_ignore.clone() }
+        Settings {
+            scopes,
+            trailer_names,
+            ignore: c.suspect_ignore.clone(),
+        }
     }
 
     fn key(&self) -> String {
@@ -281,7 +291,9 @@ pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
         Ok(r) => r,
         Err(e) => {
             let reason = match e {
-                git::OpenError::NotARepository => "the project is not in a git repository".to_owned(),
+                git::OpenError::NotARepository => {
+                    "the project is not in a git repository".to_owned()
+                }
                 git::OpenError::Other(m) => format!("the git repository could not be read: {m}"),
             };
             let mut d = Diagnostic::new(
@@ -314,19 +326,37 @@ pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
             }
             None => match repo.walk(head, None) {
                 Ok(o) => o,
-                Err(m) => return unavailable(project, format!("the commits could not be read: {m}"), diags),
+                Err(m) => {
+                    return unavailable(
+                        project,
+                        format!("the commits could not be read: {m}"),
+                        diags,
+                    )
+                }
             },
         };
         let boundary: HashSet<CommitId> = repo.shallow_boundary().into_iter().collect();
-        let records = match records(&config.root, &repo, &order, &boundary, &settings, &mut printer, &mut cached) {
+        let records = match records(
+            &config.root,
+            &repo,
+            &order,
+            &boundary,
+            &settings,
+            &mut printer,
+            &mut cached,
+        ) {
             Ok(r) => r,
-            Err(m) => return unavailable(project, format!("a commit could not be read: {m}"), diags),
+            Err(m) => {
+                return unavailable(project, format!("a commit could not be read: {m}"), diags)
+            }
         };
         if !history.from_cache {
             cached.set_order(head, order);
             // A cache that cannot be written only costs time on the next build.
             let _ = cache::store(&cache_path, &key, &cached);
         }
+        // The cache's references go, so the records move into the history uncloned.
+        drop(cached);
         assemble(&mut history, records, project, config, diags);
         if !history.boundary.is_empty() {
             let b = &history.boundary[0];
@@ -352,7 +382,10 @@ pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
             .into_iter()
             .filter_map(|(name, id)| {
                 let meta = repo.commit(id).ok()?;
-                Some(Baseline { name, commit: CommitInfo::from_meta(&meta) })
+                Some(Baseline {
+                    name,
+                    commit: CommitInfo::from_meta(&meta),
+                })
             })
             .collect();
     }
@@ -386,8 +419,15 @@ fn records(
     cached: &mut cache::Cache,
 ) -> Result<Vec<Arc<Record>>, String> {
     // Oldest first, so within a run parents are usually computed before children.
-    let todo: Vec<CommitId> = order.iter().rev().copied().filter(|id| cached.get(*id).is_none()).collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let todo: Vec<CommitId> = order
+        .iter()
+        .rev()
+        .copied()
+        .filter(|id| cached.get(*id).is_none())
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     let computed: Vec<(CommitId, Record)> = if threads < 2 || todo.len() < 256 {
         compute(repo, &todo, boundary, settings, printer)?
     } else {
@@ -397,7 +437,8 @@ fn records(
                 .chunks(size)
                 .map(|run| {
                     scope.spawn(move || {
-                        let repo = Repo::open(root).map_err(|_| "the repository could not be opened again".to_owned())?;
+                        let repo = Repo::open(root)
+                            .map_err(|_| "the repository could not be opened again".to_owned())?;
                         let mut printer = Printer::new(&settings.ignore);
                         compute(&repo, run, boundary, settings, &mut printer)
                     })
@@ -405,7 +446,10 @@ fn records(
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err("a history thread failed".to_owned())))
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err("a history thread failed".to_owned()))
+                })
                 .collect()
         });
         let mut all = Vec::with_capacity(todo.len());
@@ -419,7 +463,11 @@ fn records(
     }
     order
         .iter()
-        .map(|id| cached.get(*id).ok_or_else(|| format!("commit {} was not read", id.hex())))
+        .map(|id| {
+            cached
+                .get(*id)
+                .ok_or_else(|| format!("commit {} was not read", id.hex()))
+        })
         .collect()
 }
 
@@ -452,7 +500,14 @@ fn compute(
                     t
                 }
             };
-            deltas.push(delta(repo, Some(tree), meta.tree, settings, printer, &mut blobs)?);
+            deltas.push(delta(
+                repo,
+                Some(tree),
+                meta.tree,
+                settings,
+                printer,
+                &mut blobs,
+            )?);
         }
         out.push((
             id,
@@ -579,15 +634,20 @@ fn combine(deltas: Vec<Delta>) -> Vec<ItemChange> {
         .into_iter()
         .filter(|(id, _)| rest.iter().all(|d| d.contains_key(id)))
         .map(|(id, (old, new))| {
-            let olds: Vec<Option<(Print, Print)>> =
-                std::iter::once(old).chain(rest.iter().map(|d| d[&id].0)).collect();
+            let olds: Vec<Option<(Print, Print)>> = std::iter::once(old)
+                .chain(rest.iter().map(|d| d[&id].0))
+                .collect();
             let kind = match new {
                 None => ChangeKind::Removed,
                 Some(_) if olds.iter().all(Option::is_none) => ChangeKind::Added,
                 Some(_) => ChangeKind::Modified,
             };
             let significant = olds.iter().all(|o| o.map(|o| o.1) != new.map(|n| n.1));
-            ItemChange { id: id.to_string(), kind, significant }
+            ItemChange {
+                id: id.to_string(),
+                kind,
+                significant,
+            }
         })
         .collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -605,14 +665,22 @@ fn assemble(
 ) {
     history.head = records.first().map(|r| r.commit.clone());
     let known = |id: &str| project.graph.get(id).is_some();
-    for (i, r) in records.iter().enumerate() {
-        history.commits.push(r.commit.clone());
+    history.commits.reserve(records.len());
+    for (i, r) in records.into_iter().enumerate() {
+        let r = Arc::try_unwrap(r).unwrap_or_else(|shared| (*shared).clone());
         if r.boundary {
             history.boundary.push(r.commit.clone());
         }
         for c in &r.changes {
-            let h = history.items.entry(c.id.clone()).or_default();
-            h.changes.push(Change { commit: i, kind: c.kind, significant: c.significant });
+            let h = match history.items.get_mut(&c.id) {
+                Some(h) => h,
+                None => history.items.entry(c.id.clone()).or_default(),
+            };
+            h.changes.push(Change {
+                commit: i,
+                kind: c.kind,
+                significant: c.significant,
+            });
             if r.boundary && c.kind == ChangeKind::Added {
                 h.incomplete = true;
             }
@@ -631,7 +699,9 @@ fn assemble(
                         ),
                     )
                     .help("fix the id in a later commit's trailer; commit messages cannot be edited without rewriting history");
-                    if let Some(best) = crate::diag::did_you_mean(id, project.items.iter().map(|it| it.id.as_str())) {
+                    if let Some(best) =
+                        crate::diag::did_you_mean(id, project.items.iter().map(|it| it.id.as_str()))
+                    {
                         d = d.help(format!("did you mean `{best}`?"));
                     }
                     diags.push(d);
@@ -641,10 +711,14 @@ fn assemble(
                 if t.name == config.review_trailer {
                     h.reviews.push(i);
                 } else {
-                    h.links.push(CommitLink { commit: i, trailer: t.name.clone() });
+                    h.links.push(CommitLink {
+                        commit: i,
+                        trailer: t.name.clone(),
+                    });
                 }
             }
         }
+        history.commits.push(r.commit);
     }
 }
 
@@ -660,7 +734,11 @@ fn mark_uncommitted(
     printer: &mut Printer,
 ) {
     let committed: HashMap<String, ObjectId> = match head {
-        Some(h) => repo.files(h, &settings.scopes).unwrap_or_default().into_iter().collect(),
+        Some(h) => repo
+            .files(h, &settings.scopes)
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
         None => HashMap::new(),
     };
     // Work-tree files that hold items, by project path.
@@ -678,16 +756,17 @@ fn mark_uncommitted(
     let mut memo = BlobMemo::default();
     for (file, items) in files {
         let source = project.sources.get(file);
-        let repo_path = repo
-            .repo_dir(&source.path)
-            .join("/");
+        let repo_path = repo.repo_dir(&source.path).join("/");
         let head_blob = committed.get(&repo_path).copied();
         if head_blob == Some(Repo::hash_blob(source.text.as_bytes())) {
             continue;
         }
         let head_prints: Vec<ItemPrint> = match head_blob {
             Some(b) => match blob_pieces(repo, &repo_path, b, printer, &mut memo) {
-                Ok(pieces) => pieces.iter().flat_map(|p| printer.items(*p).iter().cloned()).collect(),
+                Ok(pieces) => pieces
+                    .iter()
+                    .flat_map(|p| printer.items(*p).iter().cloned())
+                    .collect(),
                 Err(_) => Vec::new(),
             },
             None => Vec::new(),
@@ -698,7 +777,9 @@ fn mark_uncommitted(
             let before = head_prints.iter().find(|p| *p.id == *item.id);
             let state = match before {
                 Some(p) if p.full == full => None,
-                Some(p) => Some(Uncommitted::Modified { significant: p.sig != sig }),
+                Some(p) => Some(Uncommitted::Modified {
+                    significant: p.sig != sig,
+                }),
                 None => {
                     let in_head = history
                         .items
@@ -710,7 +791,11 @@ fn mark_uncommitted(
                 }
             };
             if let Some(s) = state {
-                history.items.entry(item.id.clone()).or_default().uncommitted = Some(s);
+                history
+                    .items
+                    .entry(item.id.clone())
+                    .or_default()
+                    .uncommitted = Some(s);
             }
         }
     }

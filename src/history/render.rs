@@ -19,7 +19,8 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\n' | '\r' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '|' | '!' | '~' | '{' | '}' | '$' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '|' | '!' | '~' | '{' | '}'
+            | '$' => {
                 out.push('\\');
                 out.push(ch);
             }
@@ -30,7 +31,11 @@ pub fn escape(s: &str) -> String {
 }
 
 fn commit_cell(c: &CommitInfo) -> String {
-    format!("<code title=\"{}\">{}</code>", escape(&c.id), escape(&c.short))
+    format!(
+        "<code title=\"{}\">{}</code>",
+        escape(&c.id),
+        escape(&c.short)
+    )
 }
 
 /// One line for an item card: created, last changed, authors, uncommitted edits.
@@ -43,17 +48,35 @@ pub fn history_compact(history: &History, id: &str) -> String {
     };
     let mut parts = Vec::new();
     if let Some(c) = history.created(id) {
-        let word = if h.incomplete { "First seen" } else { "Created" };
-        parts.push(format!("{word} {} by {} ({})", c.day(), escape(&c.author), commit_cell(c)));
+        let word = if h.incomplete {
+            "First seen"
+        } else {
+            "Created"
+        };
+        parts.push(format!(
+            "{word} {} by {} ({})",
+            c.day(),
+            escape(&c.author),
+            commit_cell(c)
+        ));
     }
     if h.changes.len() > 1 {
         if let Some(c) = history.last_changed(id) {
-            parts.push(format!("last changed {} by {} ({})", c.day(), escape(&c.author), commit_cell(c)));
+            parts.push(format!(
+                "last changed {} by {} ({})",
+                c.day(),
+                escape(&c.author),
+                commit_cell(c)
+            ));
         }
         parts.push(format!("{} changes", h.changes.len()));
     }
     if !h.links.is_empty() {
-        parts.push(format!("{} linked commit{}", h.links.len(), if h.links.len() == 1 { "" } else { "s" }));
+        parts.push(format!(
+            "{} linked commit{}",
+            h.links.len(),
+            if h.links.len() == 1 { "" } else { "s" }
+        ));
     }
     match h.uncommitted {
         Some(Uncommitted::New) => parts.push("**not committed yet**".into()),
@@ -70,30 +93,57 @@ pub fn history_compact(history: &History, id: &str) -> String {
 pub fn history_markdown(history: &History, id: &str) -> String {
     let mut out = String::new();
     if let Status::Unavailable(reason) = &history.status {
-        let _ = writeln!(out, "> History of `{}` is unavailable: {}.", escape(id), escape(reason));
+        let _ = writeln!(
+            out,
+            "> History of `{}` is unavailable: {}.",
+            escape(id),
+            escape(reason)
+        );
         return out;
     }
     let empty = Default::default();
     let h = history.item(id).unwrap_or(&empty);
     let authors = history.authors(id);
     if let Some(c) = history.created(id) {
-        let word = if h.incomplete { "First seen" } else { "Created" };
-        let _ = writeln!(out, "- **{word}:** {} by {} ({})", c.day(), escape(&c.author), commit_cell(c));
+        let word = if h.incomplete {
+            "First seen"
+        } else {
+            "Created"
+        };
+        let _ = writeln!(
+            out,
+            "- **{word}:** {} by {} ({})",
+            c.day(),
+            escape(&c.author),
+            commit_cell(c)
+        );
     }
     if let Some(c) = history.last_changed(id) {
-        let _ = writeln!(out, "- **Last changed:** {} by {} ({})", c.day(), escape(&c.author), commit_cell(c));
+        let _ = writeln!(
+            out,
+            "- **Last changed:** {} by {} ({})",
+            c.day(),
+            escape(&c.author),
+            commit_cell(c)
+        );
     }
     if !authors.is_empty() {
         let list: Vec<String> = authors.iter().map(|a| escape(a)).collect();
         let _ = writeln!(out, "- **Authors:** {}", list.join(", "));
     }
     match h.uncommitted {
-        Some(Uncommitted::New) => out.push_str("- **Uncommitted:** the item is not in any commit yet\n"),
-        Some(Uncommitted::Modified { .. }) => out.push_str("- **Uncommitted:** the work tree has edits not committed yet\n"),
+        Some(Uncommitted::New) => {
+            out.push_str("- **Uncommitted:** the item is not in any commit yet\n")
+        }
+        Some(Uncommitted::Modified { .. }) => {
+            out.push_str("- **Uncommitted:** the work tree has edits not committed yet\n")
+        }
         None => {}
     }
     if h.incomplete {
-        out.push_str("- **Incomplete:** the repository is a shallow clone; older changes are not shown\n");
+        out.push_str(
+            "- **Incomplete:** the repository is a shallow clone; older changes are not shown\n",
+        );
     }
     if h.changes.is_empty() && h.links.is_empty() {
         if h.uncommitted.is_none() {
@@ -109,17 +159,38 @@ pub fn history_markdown(history: &History, id: &str) -> String {
                 (ChangeKind::Modified, false) => "modified (status/tags)".to_owned(),
                 (k, _) => k.as_str().to_owned(),
             };
-            let _ = writeln!(out, "| {} | {} | {} | {} | {} |", commit_cell(ci), ci.day(), escape(&ci.author), kind, escape(&ci.subject));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                commit_cell(ci),
+                ci.day(),
+                escape(&ci.author),
+                kind,
+                escape(&ci.subject)
+            );
         }
     }
     if !h.links.is_empty() || !h.reviews.is_empty() {
         out.push_str("\n| Commit | Date | Author | Trailer | Subject |\n|---|---|---|---|---|\n");
         let reviews = h.reviews.iter().map(|&c| (c, "Reviewed".to_owned()));
-        let mut rows: Vec<(usize, String)> = h.links.iter().map(|l| (l.commit, l.trailer.clone())).chain(reviews).collect();
+        let mut rows: Vec<(usize, String)> = h
+            .links
+            .iter()
+            .map(|l| (l.commit, l.trailer.clone()))
+            .chain(reviews)
+            .collect();
         rows.sort();
         for (c, trailer) in rows {
             let ci = history.commit(c);
-            let _ = writeln!(out, "| {} | {} | {} | {} | {} |", commit_cell(ci), ci.day(), escape(&ci.author), escape(&trailer), escape(&ci.subject));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                commit_cell(ci),
+                ci.day(),
+                escape(&ci.author),
+                escape(&trailer),
+                escape(&ci.subject)
+            );
         }
     }
     out
@@ -132,7 +203,12 @@ pub fn changes_markdown(diff: &Diff) -> String {
         Some(c) => format!("`{}` ({}, {})", escape(&s.rev), commit_cell(c), c.day()),
         None => escape(&s.rev),
     };
-    let _ = writeln!(out, "Changes from {} to {}.\n", side(&diff.base), side(&diff.head));
+    let _ = writeln!(
+        out,
+        "Changes from {} to {}.\n",
+        side(&diff.base),
+        side(&diff.head)
+    );
     if diff.added.is_empty() && diff.removed.is_empty() && diff.changed.is_empty() {
         out.push_str("No item changed.\n");
         return out;
@@ -147,19 +223,40 @@ pub fn changes_markdown(diff: &Diff) -> String {
     );
     out.push_str("| Item | Title | Change | Impacted |\n|---|---|---|---|\n");
     let impacted = |list: &[Impact]| -> String {
-        list.iter().map(|i| format!("`{}`", escape(&i.id))).collect::<Vec<_>>().join(", ")
+        list.iter()
+            .map(|i| format!("`{}`", escape(&i.id)))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     for a in &diff.added {
-        let _ = writeln!(out, "| `{}` | {} | added | |", escape(&a.id), escape(&a.title));
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | added | |",
+            escape(&a.id),
+            escape(&a.title)
+        );
     }
     for r in &diff.removed {
-        let _ = writeln!(out, "| `{}` | {} | removed | {} |", escape(&r.item.id), escape(&r.item.title), impacted(&r.impacted));
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | removed | {} |",
+            escape(&r.item.id),
+            escape(&r.item.title),
+            impacted(&r.impacted)
+        );
     }
     for c in &diff.changed {
         let fields: Vec<String> = c
             .fields
             .iter()
-            .map(|f| format!("{}: {} → {}", escape(&f.field), escape(&value_text(&f.old)), escape(&value_text(&f.new))))
+            .map(|f| {
+                format!(
+                    "{}: {} → {}",
+                    escape(&f.field),
+                    escape(&value_text(&f.old)),
+                    escape(&value_text(&f.new))
+                )
+            })
             .collect();
         let _ = writeln!(
             out,

@@ -35,16 +35,30 @@ struct Dag {
 
 impl Dag {
     fn new(history: &History) -> Self {
-        let index: HashMap<&str, usize> =
-            history.commits.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = history
+            .commits
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i))
+            .collect();
         let parents: Vec<Vec<usize>> = history
             .commits
             .iter()
-            .map(|c| c.parents.iter().filter_map(|p| index.get(p.as_str()).copied()).collect())
+            .map(|c| {
+                c.parents
+                    .iter()
+                    .filter_map(|p| index.get(p.as_str()).copied())
+                    .collect()
+            })
             .collect();
         let linear = parents.iter().all(|p| p.len() <= 1);
         let n = parents.len();
-        Dag { parents, linear, seen: vec![0; n], stamp: 0 }
+        Dag {
+            parents,
+            linear,
+            seen: vec![0; n],
+            stamp: 0,
+        }
     }
 
     /// Whether `a` is `c` or an ancestor of `c`.
@@ -91,12 +105,18 @@ pub fn find(history: &History, project: &Project, diags: &mut Vec<Diagnostic>) -
         let (Some(dh), Some(uh)) = (history.items.get(d), history.items.get(u)) else {
             continue;
         };
-        let d_edited = matches!(dh.uncommitted, Some(Uncommitted::Modified { significant: true }) | Some(Uncommitted::New));
+        let d_edited = matches!(
+            dh.uncommitted,
+            Some(Uncommitted::Modified { significant: true }) | Some(Uncommitted::New)
+        );
         if d_edited {
             // D is being edited now, after every commit.
             continue;
         }
-        let u_edited = matches!(uh.uncommitted, Some(Uncommitted::Modified { significant: true }));
+        let u_edited = matches!(
+            uh.uncommitted,
+            Some(Uncommitted::Modified { significant: true })
+        );
         let confirmations: Vec<usize> = dh
             .changes
             .iter()
@@ -113,7 +133,10 @@ pub fn find(history: &History, project: &Project, diags: &mut Vec<Diagnostic>) -
             let Some(last) = uh.changes.iter().find(|c| c.significant) else {
                 continue;
             };
-            if confirmations.iter().any(|&c| dag.is_ancestor(last.commit, c)) {
+            if confirmations
+                .iter()
+                .any(|&c| dag.is_ancestor(last.commit, c))
+            {
                 continue;
             }
             Some(last.commit)
@@ -143,7 +166,12 @@ pub fn find(history: &History, project: &Project, diags: &mut Vec<Diagnostic>) -
                 project.config.review_trailer
             )),
         );
-        out.push(Suspect { from: d.clone(), to: u.clone(), field: link.field.clone(), commit });
+        out.push(Suspect {
+            from: d.clone(),
+            to: u.clone(),
+            field: link.field.clone(),
+            commit,
+        });
     }
     out
 }

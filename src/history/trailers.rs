@@ -25,7 +25,10 @@ pub fn parse(message: &str, names: &[String]) -> Vec<Trailer> {
             .map(str::to_owned)
             .collect();
         if !ids.is_empty() {
-            out.push(Trailer { name: name.clone(), ids });
+            out.push(Trailer {
+                name: name.clone(),
+                ids,
+            });
         }
     }
     out
@@ -36,7 +39,9 @@ mod tests {
     use super::*;
 
     fn names() -> Vec<String> {
-        ["Implements", "Verifies", "Reviewed"].map(String::from).to_vec()
+        ["Implements", "Verifies", "Reviewed"]
+            .map(String::from)
+            .to_vec()
     }
 
     #[test]
@@ -46,8 +51,14 @@ mod tests {
         assert_eq!(
             t,
             vec![
-                Trailer { name: "Implements".into(), ids: vec!["REQ-1".into(), "REQ-2".into()] },
-                Trailer { name: "Verifies".into(), ids: vec!["TST-1".into()] },
+                Trailer {
+                    name: "Implements".into(),
+                    ids: vec!["REQ-1".into(), "REQ-2".into()]
+                },
+                Trailer {
+                    name: "Verifies".into(),
+                    ids: vec!["TST-1".into()]
+                },
             ]
         );
     }

@@ -24,7 +24,7 @@ use crate::schema::BUILTIN;
 
 /// Styles for cards, tables and matrices, using mdBook's theme variables so that every
 /// theme (light, rust, coal, navy, ayu) stays readable. Injected once per page.
-const STYLE: &str = "<style>\
+pub(crate) const STYLE: &str = "<style>\
 .qms-card{border:1px solid var(--table-border-color);border-radius:6px;padding:0.2em 1em 0.6em;margin:1em 0;background:var(--bg)}\
 .qms-card-title{margin:0.5em 0}\
 .qms-id{font-family:var(--mono-font,monospace)}\

@@ -30,10 +30,15 @@ fn matches(item: &Item, directive: &Directive, field_filters: bool) -> bool {
     })
 }
 
+/// A non-string JSON value as written (`3`, `true`).
+fn json_text(value: &Value) -> String {
+    value.to_string()
+}
+
 fn value_eq(value: &Value, wanted: &str) -> bool {
     match value {
         Value::String(s) => s == wanted,
-        other => other.to_string() == wanted,
+        other => json_text(other) == wanted,
     }
 }
 

@@ -26,9 +26,17 @@ impl Repo {
         std::fs::create_dir_all(root.join("requirements")).unwrap();
         std::fs::create_dir_all(root.join("book")).unwrap();
         std::fs::write(root.join("book.toml"), BOOK_TOML).unwrap();
-        std::fs::write(root.join("book/SUMMARY.md"), "# Summary\n\n- [Intro](intro.md)\n").unwrap();
+        std::fs::write(
+            root.join("book/SUMMARY.md"),
+            "# Summary\n\n- [Intro](intro.md)\n",
+        )
+        .unwrap();
         std::fs::write(root.join("book/intro.md"), "# Intro\n").unwrap();
-        let r = Repo { tmp, root, tick: std::cell::Cell::new(0) };
+        let r = Repo {
+            tmp,
+            root,
+            tick: std::cell::Cell::new(0),
+        };
         r.git(&["init", "-q", "-b", "main"]);
         r
     }
@@ -77,7 +85,11 @@ impl Repo {
             .env("GIT_COMMITTER_DATE", &date)
             .output()
             .unwrap();
-        assert!(out.status.success(), "git commit: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git commit: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         self.git(&["rev-parse", "HEAD"]).trim().to_owned()
     }
 
@@ -91,7 +103,8 @@ impl Repo {
 }
 
 pub fn project_at(root: &Path) -> Project {
-    Project::load(root, ChapterSource::Disk).unwrap_or_else(|e| panic!("project: {:?}", e.0.message))
+    Project::load(root, ChapterSource::Disk)
+        .unwrap_or_else(|e| panic!("project: {:?}", e.0.message))
 }
 
 pub fn scan_at(root: &Path) -> (History, Vec<Diagnostic>) {
@@ -103,7 +116,10 @@ pub fn scan_at(root: &Path) -> (History, Vec<Diagnostic>) {
         .filter(|d| d.severity == mdbook_qms::diag::Severity::Error)
         .map(|d| d.message.clone())
         .collect();
-    assert!(errors.is_empty(), "the fixture project has errors: {errors:?}");
+    assert!(
+        errors.is_empty(),
+        "the fixture project has errors: {errors:?}"
+    );
     let mut diags = Vec::new();
     let h = history::scan(&project, &mut diags);
     (h, diags)
@@ -120,7 +136,11 @@ pub fn git_in(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_EMAIL", "fixture@example.com")
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -136,7 +156,12 @@ pub fn test_item(id: &str, title: &str, verifies: &str) -> String {
 /// The subjects of an item's changes, newest first.
 pub fn subjects(h: &History, id: &str) -> Vec<String> {
     h.item(id)
-        .map(|i| i.changes.iter().map(|c| h.commit(c.commit).subject.clone()).collect())
+        .map(|i| {
+            i.changes
+                .iter()
+                .map(|c| h.commit(c.commit).subject.clone())
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -6,6 +6,8 @@ use mdbook_qms::evidence::junit::{self, parse_timestamp, Outcome, TestCase};
 use mdbook_qms::evidence::{evidence_match, glob_match};
 use mdbook_qms::source::{FileId, SourceFile};
 
+// The error is the library's `Diagnostic`, as `junit::parse` returns it.
+#[allow(clippy::result_large_err)]
 fn parse(text: &str) -> Result<Vec<TestCase>, mdbook_qms::diag::Diagnostic> {
     let source = SourceFile::new("trace/results/x.xml".into(), text.to_owned());
     junit::parse(FileId(0), &source)

@@ -51,6 +51,18 @@ enum Cmd {
         #[arg(long)]
         keep: Option<PathBuf>,
     },
+    /// Time `mdbook-qms build DIR --dest-dir OUT` (the whole HTML book, search index
+    /// included) on generated projects of the given sizes.
+    Build {
+        #[arg(long, default_values_t = [10_000])]
+        items: Vec<usize>,
+        #[arg(long, default_value_t = DEFAULT_FILES)]
+        files: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long)]
+        binary: Option<PathBuf>,
+    },
     /// Time `mdbook-qms check DIR --format json` on generated projects of the given sizes.
     Check {
         /// Item counts, e.g. `--items 10000 --items 100000`.
@@ -81,6 +93,17 @@ impl Target {
         Target {
             time: Duration::from_micros(50 * items as u64),
             rss_bytes: 1 << 30,
+        }
+    }
+}
+
+impl Target {
+    /// The book target: 10 s for 10,000 items (1 ms per item). Memory has no target; the
+    /// bound only flags a runaway.
+    fn build(items: usize) -> Target {
+        Target {
+            time: Duration::from_micros(1000 * items as u64),
+            rss_bytes: 4 << 30,
         }
     }
 }
@@ -232,6 +255,34 @@ fn check_row(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Re
     Ok(row)
 }
 
+fn build_row(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Result<Row> {
+    let scratch = Scratch::new(&format!("build-{items}"))?;
+    let corpus = corpus::generate(&scratch.0, items, files)?;
+    let out = scratch.0.join("site");
+    let mut row = Row {
+        name: format!("build {}", short_count(items)),
+        corpus,
+        times: Vec::new(),
+        cpu: Vec::new(),
+        peak_rss_bytes: 0,
+        target: Target::build(items),
+        failure: None,
+    };
+    for _ in 0..runs.max(1) {
+        let r = run(Command::new(bin).arg("build").arg(&scratch.0).arg("--dest-dir").arg(&out))?;
+        // A run counts only if it wrote the book, search index included.
+        let wrote = out.join("index.html").is_file()
+            && std::fs::read_dir(&out)?.flatten().any(|e| e.file_name().to_string_lossy().starts_with("searchindex"));
+        if r.status != 0 || !wrote {
+            row.failure = Some(format!("exit status {}, book written: {wrote}", r.status));
+        }
+        row.times.push(r.wall);
+        row.cpu.push(r.cpu);
+        row.peak_rss_bytes = row.peak_rss_bytes.max(r.max_rss_bytes);
+    }
+    Ok(row)
+}
+
 fn short_count(n: usize) -> String {
     if n >= 1000 && n.is_multiple_of(1000) {
         format!("{}k", n / 1000)
@@ -359,6 +410,32 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Cmd::Build { items, files, runs, binary } => {
+            let bin = match binary.map_or_else(sibling_binary, Ok) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            println!("binary: {}\n", bin.display());
+            let mut rows = Vec::new();
+            for n in items {
+                match build_row(&bin, n, files, runs) {
+                    Ok(row) => rows.push(row),
+                    Err(e) => {
+                        eprintln!("error: book benchmark of {n} items failed: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            print_table(&rows);
+            if rows.iter().all(Row::met) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
         Cmd::Check {
             items,
             files,

@@ -161,6 +161,7 @@ codes! {
     DIRECTIVE_UNKNOWN_ID = "directive-unknown-id", Error, "A directive names an id that no item has.";
     DIRECTIVE_UNKNOWN_TYPE = "directive-unknown-type", Error, "A directive names a type that no schema defines.";
     DIRECTIVE_UNKNOWN_FIELD = "directive-unknown-field", Error, "A `table` filter or column, or a `matrix` `via=`, names a field the type does not have.";
+    CHANGES_UNKNOWN_BASE = "changes-unknown-base", Error, "A `{{#qms changes BASE}}` names a tag or commit that git cannot find.";
     ITEM_UNPLACED = "item-unplaced", Warning, "With `generated-chapters = false`, an item that no chapter places (it has no page to link to).";
     ITEM_PLACED_TWICE = "item-placed-twice", Error, "An item is placed in the book twice (two `item` directives, or a block plus a directive).";
     HISTORY_UNAVAILABLE = "history-unavailable", Warning, "Item history could not be read: the project is not in a git repository, or the repository could not be read.";

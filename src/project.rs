@@ -23,6 +23,8 @@ pub struct Project {
     pub chapters: Vec<Chapter>,
     pub graph: Graph,
     /// Risk scores before and after mitigation (see `risk`).
+    /// What git says about each item (stage 4).
+    pub history: crate::history::History,
     pub risk: crate::risk::RiskModel,
     /// Test results, SBOMs and vulnerability records from `trace/` (see `evidence`).
     pub evidence: crate::evidence::Evidence,
@@ -96,10 +98,15 @@ impl Project {
             items,
             chapters,
             graph,
+            history: crate::history::History::empty(crate::history::Status::Unavailable("not scanned yet".into())),
             risk: crate::risk::RiskModel::default(),
             evidence,
             diagnostics: diags,
         };
+        let mut history_diags = Vec::new();
+        project.history = crate::history::scan(&project, &mut history_diags);
+        project.diagnostics.extend(history_diags);
+        project.check_baselines();
         let mut risk_diags = Diagnostics::default();
         project.risk = crate::risk::analyze(&project, &crate::risk::today(), &mut risk_diags);
         project.diagnostics.extend(risk_diags.0);
@@ -107,6 +114,27 @@ impl Project {
         crate::documents::check(&mut project);
         project.apply_lint_levels();
         Ok(project)
+    }
+
+    /// A `{{#qms changes BASE}}` must name a revision git can read.
+    fn check_baselines(&mut self) {
+        if !self.history.is_available() {
+            return;
+        }
+        let mut found = Vec::new();
+        for chapter in &self.chapters {
+            for d in chapter.directives.iter().filter(|d| d.name == "changes") {
+                if let Err(e) = crate::history::diff::diff(self, &d.args[0].text, None) {
+                    let names: Vec<&str> = self.history.baselines.iter().map(|b| b.name.as_str()).collect();
+                    let mut diag = Diagnostic::new(crate::diag::code::CHANGES_UNKNOWN_BASE, e).at(d.args[0].span);
+                    if !names.is_empty() {
+                        diag = diag.help(format!("baselines: {}", names.join(", ")));
+                    }
+                    found.push(diag);
+                }
+            }
+        }
+        self.diagnostics.extend(found);
     }
 
     /// Applies `[preprocessor.qms.lints]`: change a code's severity, or drop it.

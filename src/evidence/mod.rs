@@ -381,7 +381,7 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
     }
     let names: Vec<Vec<String>> = ev.cases.iter().map(TestCase::full_names).collect();
     let mut used = vec![false; ev.cases.len()];
-    let history = history_for_staleness(project);
+    let history = project.history.is_available().then_some(&project.history);
     let committed: HashMap<FileId, Option<i64>> = match history {
         Some(_) => ev
             .junit_files
@@ -389,7 +389,7 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
             .map(|&f| {
                 (
                     f,
-                    last_commit_time(&project.config.root, &project.sources.get(f).path),
+                    crate::history::git::last_commit_time(&project.config.root, &project.sources.get(f).path),
                 )
             })
             .collect(),
@@ -508,7 +508,7 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
             );
             (Status::Skipped, detail)
         } else {
-            match stale_reason(project, i, &cases, ev, history.as_ref(), &committed) {
+            match stale_reason(project, i, &cases, ev, history, &committed) {
                 Some(detail) => {
                     ds.push(
                         Diagnostic::new(
@@ -568,43 +568,6 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
     }
 }
 
-/// The git history, when the project is in a repository; staleness needs it.
-fn history_for_staleness(project: &Project) -> Option<crate::history::History> {
-    crate::history::git::Repo::open(&project.config.root).ok()?;
-    // The history stage reports its own problems; these would be duplicates.
-    let mut scratch = Vec::new();
-    let h = crate::history::scan(project, &mut scratch);
-    h.is_available().then_some(h)
-}
-
-/// When the last commit that changed `rel` (relative to the project root) was made.
-/// Walks first parents from HEAD, newest first, up to a bound; `None` when the file was
-/// never committed or the repository cannot be read.
-pub fn last_commit_time(root: &Path, rel: &Path) -> Option<i64> {
-    let repo = git2::Repository::discover(root).ok()?;
-    let workdir = repo.workdir()?.canonicalize().ok()?;
-    let abs = root.canonicalize().ok()?.join(rel);
-    let path = abs.strip_prefix(&workdir).ok()?;
-    let mut commit = repo.head().ok()?.peel_to_commit().ok()?;
-    let entry_id = |c: &git2::Commit| {
-        c.tree()
-            .ok()
-            .and_then(|t| t.get_path(path).ok())
-            .map(|e| e.id())
-    };
-    let mut current = entry_id(&commit)?;
-    for _ in 0..100_000 {
-        let Ok(parent) = commit.parent(0) else {
-            return Some(commit.time().seconds());
-        };
-        match entry_id(&parent) {
-            Some(id) if id == current => commit = parent,
-            _ => return Some(commit.time().seconds()),
-        }
-        current = entry_id(&commit)?;
-    }
-    None
-}
 
 /// Why the result of a passing test item is stale: the test item, or an item it
 /// verifies, changed (committed) after its results. A result counts from when it ran

@@ -425,3 +425,32 @@ pub fn trailers(message: &str) -> Vec<(String, String)> {
         Err(_) => Vec::new(),
     }
 }
+
+/// When the last commit that changed `rel` (relative to the project root) was made.
+/// Walks first parents from HEAD, newest first, up to a bound; `None` when the file was
+/// never committed or the repository cannot be read.
+pub fn last_commit_time(root: &std::path::Path, rel: &std::path::Path) -> Option<i64> {
+    let repo = git2::Repository::discover(root).ok()?;
+    let workdir = repo.workdir()?.canonicalize().ok()?;
+    let abs = root.canonicalize().ok()?.join(rel);
+    let path = abs.strip_prefix(&workdir).ok()?;
+    let mut commit = repo.head().ok()?.peel_to_commit().ok()?;
+    let entry_id = |c: &git2::Commit| {
+        c.tree()
+            .ok()
+            .and_then(|t| t.get_path(path).ok())
+            .map(|e| e.id())
+    };
+    let mut current = entry_id(&commit)?;
+    for _ in 0..100_000 {
+        let Ok(parent) = commit.parent(0) else {
+            return Some(commit.time().seconds());
+        };
+        match entry_id(&parent) {
+            Some(id) if id == current => commit = parent,
+            _ => return Some(commit.time().seconds()),
+        }
+        current = entry_id(&commit)?;
+    }
+    None
+}

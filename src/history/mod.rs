@@ -184,7 +184,7 @@ pub struct History {
 }
 
 impl History {
-    fn empty(status: Status) -> Self {
+    pub fn empty(status: Status) -> Self {
         History {
             status,
             head: None,

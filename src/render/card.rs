@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::html::{escape, markdown};
+use super::html::{escape, generated_markdown, markdown};
 use super::place;
 use crate::model::{Home, Item};
 use crate::project::Project;
@@ -102,6 +102,10 @@ impl Page<'_> {
         let links = self.links(index);
         if !links.is_empty() {
             let _ = write!(out, "\n<dl class=\"qms-links\">{links}</dl>");
+        }
+        let history = crate::history::render::history_compact(&project.history, &item.id);
+        if !history.is_empty() {
+            let _ = write!(out, "\n<div class=\"qms-history\">{}</div>", generated_markdown(&history));
         }
         let _ = write!(out, "\n<div class=\"qms-source\">{}</div></div>", escape(&self.source(item)));
         out

@@ -91,3 +91,12 @@ fn collapse_blank_lines(html: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Renders Markdown that mdbook-qms generated itself (its untrusted parts already
+/// escaped, e.g. the history line of a card): inline HTML is kept, the result is one
+/// HTML block with `{` as a character reference.
+pub fn generated_markdown(text: &str) -> String {
+    let mut out = String::new();
+    html::push_html(&mut out, Parser::new(text));
+    collapse_blank_lines(out.trim_end()).replace('{', "&#123;")
+}

@@ -34,7 +34,7 @@ pub(crate) const STYLE: &str = "<style>\
 .qms-fields{margin:0.5em 0}.qms-fields th{text-align:left;white-space:nowrap;background:none;font-weight:bold}\
 .qms-links{display:grid;grid-template-columns:max-content auto;gap:0.2em 1em;margin:0.5em 0}\
 .qms-links dt{font-weight:bold;margin:0}.qms-links dd{margin:0}\
-.qms-source{font-size:0.75em;color:var(--sidebar-fg,gray)}\
+.qms-history{font-size:0.8em;color:var(--sidebar-fg,gray)}.qms-history p{margin:0.2em 0}.qms-source{font-size:0.75em;color:var(--sidebar-fg,gray)}\
 .qms-uncovered td{background:#c6282822}.qms-gap{color:#c62828;font-weight:bold}\
 .qms-matrix caption{caption-side:top;text-align:left;font-weight:bold}\
 .qms-links .qms-ref,.qms-table .qms-ref,.qms-matrix .qms-ref{white-space:nowrap}\
@@ -90,6 +90,12 @@ pub fn render(project: &Project) -> Rendered {
                     "sbom" => Some(crate::evidence::render::sbom(&page)),
                     "metrics" => Some(crate::evidence::metrics::render(project)),
                     "document" => Some(crate::documents::render_directive(&page, &d.args[0].text)),
+                    "history" => Some(crate::history::render::history_markdown(&project.history, &d.args[0].text)),
+                    "changes" => Some(match crate::history::diff::diff(project, &d.args[0].text, None) {
+                        Ok(diff) => crate::history::render::changes_markdown(&diff),
+                        // `check` reports a baseline that cannot be read; say it here too.
+                        Err(e) => format!("<p class=\"qms-gap\">{}</p>", escape(&e)),
+                    }),
                     _ => None,
                 };
                 if let Some(html) = html {

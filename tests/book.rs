@@ -107,7 +107,9 @@ fn supports_every_renderer() {
 
 #[test]
 fn protocol_05_renders_chapters_and_matches_golden_output() {
-    let root = fixture("basic");
+    // A copy outside git: the golden output must not depend on this repository's commits.
+    let dir = copy_fixture("basic");
+    let root = dir.path().to_path_buf();
     let input = json!([context(&root, "0.5.4"), {"items": book_items(&root)}]);
     let (code, book, stderr) = run_protocol(&input);
     assert_eq!(code, 0, "stderr: {stderr}");
@@ -315,4 +317,63 @@ fn without_generated_chapters_unplaced_items_are_reported_and_not_linked() {
     assert!(!site.join("qms").exists());
     let nested = read(&site.join("nested/chapter.html"));
     assert!(nested.contains(r#"<span class="qms-ref" title="Verifies the child">TST-001</span>"#), "{nested}");
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Ada Author")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada Author")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-01-02T10:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-02T10:00:00Z")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn history_shows_on_cards_and_in_history_and_changes_directives() {
+    let dir = copy_fixture("basic");
+    let root = dir.path();
+    std::fs::write(
+        root.join("book/nested/chapter.md"),
+        "# Nested\n\n{{#qms history REQ-002}}\n\n{{#qms changes v1}}\n",
+    )
+    .unwrap();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "Baseline <b>one</b>"]);
+    git(root, &["tag", "v1"]);
+    let items = read(&root.join("requirements/items.yaml")).replace("title: Child requirement", "title: Child requirement, reworded");
+    std::fs::write(root.join("requirements/items.yaml"), items).unwrap();
+    git(root, &["commit", "-q", "-am", "Reword the child\n\nImplements: REQ-002"]);
+
+    let site = root.join("site");
+    mdbook_qms::preprocess::build(root, Some(&site)).unwrap();
+    let requirements = read(&site.join("requirements.html"));
+    // The compact line on REQ-002's card: created, last changed, the linked commit.
+    let card = &requirements[requirements.find("id=\"REQ-002\"").unwrap()..];
+    let card = &card[..card.find("qms-source").unwrap()];
+    assert!(card.contains("Created 2026-01-02 by Ada Author"), "{card}");
+    assert!(card.contains("1 linked commit"), "{card}");
+    let nested = read(&site.join("nested/chapter.html"));
+    assert!(nested.contains("Reword the child"), "{nested}");
+    // Commit subjects are text, never markup.
+    assert!(nested.contains("Baseline &lt;b&gt;one&lt;/b&gt;"), "{nested}");
+    // The changes since v1 name the reworded item and what it changes downstream.
+    let changes = &nested[nested.find("v1").unwrap()..];
+    assert!(changes.contains("REQ-002"), "{changes}");
+    assert!(changes.contains("Child requirement, reworded"), "{changes}");
+
+    // An unknown baseline fails the check at the directive.
+    std::fs::write(root.join("book/nested/chapter.md"), "# Nested\n\n{{#qms changes v9}}\n").unwrap();
+    let out = Command::cargo_bin("mdbook-qms").unwrap().args(["check", "--format", "json"]).arg(root).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let diags: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = diags.as_array().unwrap().iter().find(|d| d["code"] == "changes-unknown-base").expect("changes-unknown-base");
+    assert_eq!((d["file"].as_str(), d["line"].as_u64(), d["column"].as_u64()), (Some("book/nested/chapter.md"), Some(3), Some(16)));
 }

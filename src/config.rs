@@ -52,7 +52,11 @@ impl Default for EvidenceConfig {
     fn default() -> Self {
         EvidenceConfig {
             junit: vec!["**/*.xml".into()],
-            sbom: vec!["**/*.cdx.json".into(), "**/*.spdx.json".into(), "**/bom.json".into()],
+            sbom: vec![
+                "**/*.cdx.json".into(),
+                "**/*.spdx.json".into(),
+                "**/bom.json".into(),
+            ],
             osv: PathBuf::from("osv"),
             kev: PathBuf::from("known_exploited_vulnerabilities.json"),
         }
@@ -116,7 +120,9 @@ impl Config {
             templates: PathBuf::from("templates"),
             generated_chapters: true,
             lints: BTreeMap::new(),
-            trailers: ["Implements", "Verifies", "Mitigates", "Refs"].map(String::from).to_vec(),
+            trailers: ["Implements", "Verifies", "Mitigates", "Refs"]
+                .map(String::from)
+                .to_vec(),
             review_trailer: "Reviewed".into(),
             baselines: "*".into(),
             suspect_ignore: vec!["status".into(), "tags".into()],
@@ -141,11 +147,18 @@ impl Fatal {
 /// diagnostics, with defaults used for the values in error.
 // A `Diagnostic` is the error; it is built only on failure, so boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-pub fn load(root: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Result<Config, Fatal> {
+pub fn load(
+    root: &Path,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Result<Config, Fatal> {
     let path = root.join("book.toml");
     let text = match std::fs::read(&path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-            Fatal::new(Diagnostic::new(code::FILE_NOT_UTF8, "book.toml is not valid UTF-8"))
+            Fatal::new(Diagnostic::new(
+                code::FILE_NOT_UTF8,
+                "book.toml is not valid UTF-8",
+            ))
         })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Fatal::new(
@@ -218,15 +231,22 @@ pub fn load(root: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Re
             },
             "lints" => config.lints = reader.lints(value),
             "trailers" => config.trailers = reader.strings(value).unwrap_or(config.trailers),
-            "review-trailer" => config.review_trailer = reader.string(value).unwrap_or(config.review_trailer),
+            "review-trailer" => {
+                config.review_trailer = reader.string(value).unwrap_or(config.review_trailer)
+            }
             "baselines" => config.baselines = reader.string(value).unwrap_or(config.baselines),
-            "suspect-ignore" => config.suspect_ignore = reader.strings(value).unwrap_or(config.suspect_ignore),
+            "suspect-ignore" => {
+                config.suspect_ignore = reader.strings(value).unwrap_or(config.suspect_ignore)
+            }
             "evidence" => reader.evidence(value, &mut config.evidence),
             "risk" => config.risk = crate::risk::scale::parse(value, &span, reader.diags),
             "documents" => match value.get_ref() {
                 // `documents = true`: every built-in document gets a chapter.
                 DeValue::Boolean(true) => {
-                    config.documents = crate::documents::DOCUMENTS.iter().map(|d| d.name.to_owned()).collect()
+                    config.documents = crate::documents::DOCUMENTS
+                        .iter()
+                        .map(|d| d.name.to_owned())
+                        .collect()
                 }
                 DeValue::Boolean(false) => config.documents.clear(),
                 _ => config.documents = reader.strings(value).unwrap_or_default(),
@@ -311,7 +331,10 @@ impl<F: Fn(std::ops::Range<usize>) -> Span> Reader<'_, F> {
         let s = self.string(value)?;
         let path = PathBuf::from(&s);
         let escapes = path.components().any(|c| {
-            matches!(c, Component::ParentDir | Component::RootDir | Component::Prefix(_))
+            matches!(
+                c,
+                Component::ParentDir | Component::RootDir | Component::Prefix(_)
+            )
         });
         if escapes {
             self.diags.push(
@@ -337,12 +360,22 @@ impl<F: Fn(std::ops::Range<usize>) -> Span> Reader<'_, F> {
             let name = key.get_ref().as_ref();
             match name {
                 "junit" | "sbom" => {
-                    let Some(globs) = self.strings(v) else { continue };
-                    if let Some(bad) = globs.iter().find(|g| g.starts_with('/') || g.split('/').any(|p| p == "..")) {
+                    let Some(globs) = self.strings(v) else {
+                        continue;
+                    };
+                    if let Some(bad) = globs
+                        .iter()
+                        .find(|g| g.starts_with('/') || g.split('/').any(|p| p == ".."))
+                    {
                         self.diags.push(
-                            Diagnostic::new(code::CONFIG_SYNTAX, format!("`{bad}` leaves the trace folder"))
-                                .at((self.span)(v.span()))
-                                .help("evidence globs are relative to the trace folder and stay below it"),
+                            Diagnostic::new(
+                                code::CONFIG_SYNTAX,
+                                format!("`{bad}` leaves the trace folder"),
+                            )
+                            .at((self.span)(v.span()))
+                            .help(
+                                "evidence globs are relative to the trace folder and stay below it",
+                            ),
                         );
                         continue;
                     }
@@ -355,8 +388,11 @@ impl<F: Fn(std::ops::Range<usize>) -> Span> Reader<'_, F> {
                 "osv" => out.osv = self.path(v).unwrap_or(out.osv.clone()),
                 "kev" => out.kev = self.path(v).unwrap_or(out.kev.clone()),
                 _ => {
-                    let mut d = Diagnostic::new(code::CONFIG_UNKNOWN_KEY, format!("unknown key `{name}` in [preprocessor.qms.evidence]"))
-                        .at((self.span)(key.span()));
+                    let mut d = Diagnostic::new(
+                        code::CONFIG_UNKNOWN_KEY,
+                        format!("unknown key `{name}` in [preprocessor.qms.evidence]"),
+                    )
+                    .at((self.span)(key.span()));
                     d = match did_you_mean(name, EVIDENCE_KEYS.iter().copied()) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None => d.help(format!("known keys: {}", EVIDENCE_KEYS.join(", "))),
@@ -370,7 +406,10 @@ impl<F: Fn(std::ops::Range<usize>) -> Span> Reader<'_, F> {
     fn lints(&mut self, value: &Spanned<DeValue<'_>>) -> BTreeMap<String, Option<Severity>> {
         let mut lints = BTreeMap::new();
         let DeValue::Table(table) = value.get_ref() else {
-            self.wrong_type(value, "a table of code = \"error\" | \"warning\" | \"allow\"");
+            self.wrong_type(
+                value,
+                "a table of code = \"error\" | \"warning\" | \"allow\"",
+            );
             return lints;
         };
         for (key, level) in table.iter() {
@@ -425,7 +464,10 @@ mod tests {
         assert_eq!(config.src, PathBuf::from("doc"));
         assert_eq!(config.items, [PathBuf::from("a"), PathBuf::from("b/c")]);
         let span = config.item_spans[1].unwrap();
-        assert_eq!(&sources.get(span.file).text[span.start..span.end], "\"b/c\"");
+        assert_eq!(
+            &sources.get(span.file).text[span.start..span.end],
+            "\"b/c\""
+        );
         assert!(!config.generated_chapters);
     }
 
@@ -436,16 +478,33 @@ mod tests {
         );
         let mut codes: Vec<&str> = diags.0.iter().map(|d| d.code).collect();
         codes.sort();
-        assert_eq!(codes, [code::CONFIG_SYNTAX, code::CONFIG_SYNTAX, code::CONFIG_SYNTAX, code::CONFIG_UNKNOWN_KEY]);
+        assert_eq!(
+            codes,
+            [
+                code::CONFIG_SYNTAX,
+                code::CONFIG_SYNTAX,
+                code::CONFIG_SYNTAX,
+                code::CONFIG_UNKNOWN_KEY
+            ]
+        );
         assert!(config.items.is_empty());
-        let unknown = diags.0.iter().find(|d| d.code == code::CONFIG_UNKNOWN_KEY).unwrap();
+        let unknown = diags
+            .0
+            .iter()
+            .find(|d| d.code == code::CONFIG_UNKNOWN_KEY)
+            .unwrap();
         assert_eq!(unknown.help.as_deref(), Some("did you mean `schemas`?"));
     }
 
     #[test]
     fn a_missing_book_toml_is_fatal() {
         let dir = tempfile::tempdir().unwrap();
-        let err = load(dir.path(), &mut SourceMap::default(), &mut Diagnostics::default()).unwrap_err();
+        let err = load(
+            dir.path(),
+            &mut SourceMap::default(),
+            &mut Diagnostics::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.0.code, code::CONFIG_MISSING);
     }
 }

@@ -160,7 +160,11 @@ pub fn scan(
         if text[..start].ends_with('\\') {
             continue;
         }
-        let span = |s: usize, e: usize| Span { file, start: s, end: e };
+        let span = |s: usize, e: usize| Span {
+            file,
+            start: s,
+            end: e,
+        };
         let Some(close) = text[start..].find("}}") else {
             diags.push(
                 Diagnostic::new(code::DIRECTIVE_SYNTAX, "`{{#qms` is never closed with `}}`")
@@ -186,25 +190,27 @@ fn parse(text: &str, start: usize, end: usize, file: FileId) -> Result<Directive
     let body_start = start + OPEN.len();
     let body = &text[body_start..end - 2];
     if !body.starts_with(char::is_whitespace) && !body.is_empty() {
-        return Err(Diagnostic::new(
-            code::DIRECTIVE_SYNTAX,
-            "expected a space after `{{#qms`",
-        )
-        .at(whole));
+        return Err(
+            Diagnostic::new(code::DIRECTIVE_SYNTAX, "expected a space after `{{#qms`").at(whole),
+        );
     }
-    let mut words = body
-        .split_whitespace()
-        .map(|w| {
-            let offset = w.as_ptr() as usize - body.as_ptr() as usize + body_start;
-            Arg {
-                text: w.to_owned(),
-                span: Span { file, start: offset, end: offset + w.len() },
-            }
-        });
+    let mut words = body.split_whitespace().map(|w| {
+        let offset = w.as_ptr() as usize - body.as_ptr() as usize + body_start;
+        Arg {
+            text: w.to_owned(),
+            span: Span {
+                file,
+                start: offset,
+                end: offset + w.len(),
+            },
+        }
+    });
     let Some(name) = words.next() else {
-        return Err(Diagnostic::new(code::DIRECTIVE_SYNTAX, "the directive has no name")
-            .at(whole)
-            .help(format!("directives: {}", names())));
+        return Err(
+            Diagnostic::new(code::DIRECTIVE_SYNTAX, "the directive has no name")
+                .at(whole)
+                .help(format!("directives: {}", names())),
+        );
     };
     let Some(spec) = SPECS.iter().find(|s| s.name == name.text) else {
         let mut d = Diagnostic::new(
@@ -249,11 +255,19 @@ fn parse(text: &str, start: usize, end: usize, file: FileId) -> Result<Directive
                 options.push((
                     Arg {
                         text: k.to_owned(),
-                        span: Span { file, start: word.span.start, end: key_end },
+                        span: Span {
+                            file,
+                            start: word.span.start,
+                            end: key_end,
+                        },
                     },
                     Arg {
                         text: v.to_owned(),
-                        span: Span { file, start: key_end + 1, end: word.span.end },
+                        span: Span {
+                            file,
+                            start: key_end + 1,
+                            end: word.span.end,
+                        },
                     },
                 ));
             }
@@ -311,10 +325,22 @@ mod tests {
         let (found, diags) = scan_str(text, &[]);
         assert!(diags.is_empty());
         let d = &found[0];
-        assert_eq!((d.name.as_str(), d.args[0].text.as_str(), d.option("status")), ("table", "requirement", Some("approved")));
-        assert_eq!(&text[d.span.start..d.span.end], "{{#qms table requirement status=approved}}");
+        assert_eq!(
+            (d.name.as_str(), d.args[0].text.as_str(), d.option("status")),
+            ("table", "requirement", Some("approved"))
+        );
+        assert_eq!(
+            &text[d.span.start..d.span.end],
+            "{{#qms table requirement status=approved}}"
+        );
         let (k, v) = &d.options[0];
-        assert_eq!((&text[k.span.start..k.span.end], &text[v.span.start..v.span.end]), ("status", "approved"));
+        assert_eq!(
+            (
+                &text[k.span.start..k.span.end],
+                &text[v.span.start..v.span.end]
+            ),
+            ("status", "approved")
+        );
     }
 
     #[test]
@@ -327,7 +353,13 @@ mod tests {
 
     #[test]
     fn errors() {
-        let codes = |text: &str| scan_str(text, &[]).1.into_iter().map(|d| d.code).collect::<Vec<_>>();
+        let codes = |text: &str| {
+            scan_str(text, &[])
+                .1
+                .into_iter()
+                .map(|d| d.code)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(codes("{{#qms reff X-1}}"), [code::DIRECTIVE_UNKNOWN]);
         assert_eq!(codes("{{#qms}}"), [code::DIRECTIVE_SYNTAX]);
         assert_eq!(codes("{{#qms ref}}"), [code::DIRECTIVE_SYNTAX]);
@@ -336,6 +368,9 @@ mod tests {
         assert_eq!(codes("{{#qms matrix a via=x b}}"), [code::DIRECTIVE_SYNTAX]);
         assert_eq!(codes("{{#qms table a k=}}"), [code::DIRECTIVE_SYNTAX]);
         assert_eq!(codes("{{#qms ref A-1"), [code::DIRECTIVE_SYNTAX]);
-        assert_eq!(codes("{{#qms ref Ä-1}} {{#qms ref B-1}}"), Vec::<&str>::new());
+        assert_eq!(
+            codes("{{#qms ref Ä-1}} {{#qms ref B-1}}"),
+            Vec::<&str>::new()
+        );
     }
 }

@@ -77,7 +77,12 @@ pub fn link(items: &[Item], chapters: &[Chapter], types: &Types, diags: &mut Dia
             graph.purls.entry(purl.to_owned()).or_insert(i);
         }
         // A component synthesized from an SBOM entry without purl is known by its bom-ref.
-        if let Some(r) = item.fields.get("attributes").and_then(|a| a.get("bom-ref")).and_then(|r| r.as_str()) {
+        if let Some(r) = item
+            .fields
+            .get("attributes")
+            .and_then(|a| a.get("bom-ref"))
+            .and_then(|r| r.as_str())
+        {
             if item.ty == "component" {
                 graph.purls.entry(r.to_owned()).or_insert(i);
             }
@@ -136,19 +141,34 @@ enum Resolved<'a> {
 }
 
 /// Resolves the link fields of item `from` against the id index.
-fn resolve_links<'a>(from: usize, item: &'a Item, items: &[Item], types: &Types, graph: &Graph) -> Vec<Resolved<'a>> {
+fn resolve_links<'a>(
+    from: usize,
+    item: &'a Item,
+    items: &[Item],
+    types: &Types,
+    graph: &Graph,
+) -> Vec<Resolved<'a>> {
     let mut out = Vec::new();
     if graph.index.get(&item.id) != Some(&from) {
         return out;
     }
-    let Some(def) = types.get(&item.ty) else { return out };
+    let Some(def) = types.get(&item.ty) else {
+        return out;
+    };
     for field in &def.links {
-        let Some((_, value)) = item.node.get(&field.name) else { continue };
+        let Some((_, value)) = item.node.get(&field.name) else {
+            continue;
+        };
         for target in link_targets(value) {
             let Some(id) = target.as_str() else { continue };
-            let to = graph
-                .get(id)
-                .or_else(|| field.targets.iter().any(|t| t == "component").then(|| graph.purls.get(id).copied()).flatten());
+            let to = graph.get(id).or_else(|| {
+                field
+                    .targets
+                    .iter()
+                    .any(|t| t == "component")
+                    .then(|| graph.purls.get(id).copied())
+                    .flatten()
+            });
             let Some(to) = to else {
                 let d = Diagnostic::new(
                     code::LINK_UNKNOWN,
@@ -161,9 +181,12 @@ fn resolve_links<'a>(from: usize, item: &'a Item, items: &[Item], types: &Types,
             };
             if to == from {
                 out.push(Resolved::Problem(Box::new(
-                    Diagnostic::new(code::LINK_SELF, format!("`{}` links {id} to itself", field.name))
-                        .at(target.span)
-                        .item(&item.id),
+                    Diagnostic::new(
+                        code::LINK_SELF,
+                        format!("`{}` links {id} to itself", field.name),
+                    )
+                    .at(target.span)
+                    .item(&item.id),
                 )));
                 continue;
             }
@@ -185,7 +208,12 @@ fn resolve_links<'a>(from: usize, item: &'a Item, items: &[Item], types: &Types,
                 )));
                 continue;
             }
-            out.push(Resolved::Link(Link { from, to, field: field.name.clone(), span: target.span }));
+            out.push(Resolved::Link(Link {
+                from,
+                to,
+                field: field.name.clone(),
+                span: target.span,
+            }));
         }
     }
     out
@@ -195,7 +223,10 @@ fn resolve_links<'a>(from: usize, item: &'a Item, items: &[Item], types: &Types,
 /// with every known id is the one per-error cost that grows with the project, so the ids
 /// are compared in parallel chunks, and in sorted order so that ties resolve the same way
 /// on every run (a HashMap's order changes between runs).
-fn suggestions<'a>(resolved: &[Resolved<'a>], index: &HashMap<String, usize>) -> HashMap<&'a str, Option<String>> {
+fn suggestions<'a>(
+    resolved: &[Resolved<'a>],
+    index: &HashMap<String, usize>,
+) -> HashMap<&'a str, Option<String>> {
     let mut wanted: Vec<&str> = resolved
         .iter()
         .filter_map(|r| match r {
@@ -215,7 +246,10 @@ fn suggestions<'a>(resolved: &[Resolved<'a>], index: &HashMap<String, usize>) ->
         .map(|&id| {
             // The best of each chunk's best is the best overall: like did_you_mean, the
             // last of equal scores wins, and the chunk winners stay in sorted order.
-            let winners: Vec<&str> = known.par_chunks(2048).filter_map(|chunk| closest(id, chunk)).collect();
+            let winners: Vec<&str> = known
+                .par_chunks(2048)
+                .filter_map(|chunk| closest(id, chunk))
+                .collect();
             (id, closest(id, &winners).map(str::to_owned))
         })
         .collect()
@@ -239,7 +273,10 @@ fn jaro_winkler(a: &str, b: &str) -> f64 {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let (la, lb) = (a.len(), b.len());
     if la > MAX || lb > MAX || !a.is_ascii() || !b.is_ascii() {
-        return strsim::jaro_winkler(std::str::from_utf8(a).unwrap_or(""), std::str::from_utf8(b).unwrap_or(""));
+        return strsim::jaro_winkler(
+            std::str::from_utf8(a).unwrap_or(""),
+            std::str::from_utf8(b).unwrap_or(""),
+        );
     }
     let sim = if la == 0 && lb == 0 {
         1.0
@@ -274,7 +311,9 @@ fn jaro_winkler(a: &str, b: &str) -> f64 {
                 k += 1;
             }
             transpositions /= 2;
-            ((matches as f64 / la as f64) + (matches as f64 / lb as f64) + ((matches - transpositions) as f64 / matches as f64))
+            ((matches as f64 / la as f64)
+                + (matches as f64 / lb as f64)
+                + ((matches - transpositions) as f64 / matches as f64))
                 / 3.0
         }
     };
@@ -323,13 +362,19 @@ fn report_parent_cycles(items: &[Item], graph: &Graph, diags: &mut Diagnostics) 
                     }
                     State::OnPath => {
                         let cycle_start = path.iter().position(|(n, _)| *n == link.to).unwrap_or(0);
-                        let mut ids: Vec<&str> = path[cycle_start..].iter().map(|(n, _)| items[*n].id.as_str()).collect();
+                        let mut ids: Vec<&str> = path[cycle_start..]
+                            .iter()
+                            .map(|(n, _)| items[*n].id.as_str())
+                            .collect();
                         ids.push(&items[link.to].id);
                         diags.push(
-                            Diagnostic::new(code::PARENT_CYCLE, format!("`parent` links form a cycle: {}", ids.join(" -> ")))
-                                .at(link.span)
-                                .item(&items[node].id)
-                                .help("a parent chain must end at an item without `parent`"),
+                            Diagnostic::new(
+                                code::PARENT_CYCLE,
+                                format!("`parent` links form a cycle: {}", ids.join(" -> ")),
+                            )
+                            .at(link.span)
+                            .item(&items[node].id)
+                            .help("a parent chain must end at an item without `parent`"),
                         );
                     }
                     State::Done => {}
@@ -374,7 +419,9 @@ fn check_directives(
                                 format!("`{}` names `{}`, which no item has", d.name, arg.text),
                             )
                             .at(arg.span);
-                            if let Some(s) = did_you_mean(&arg.text, graph.index.keys().map(String::as_str)) {
+                            if let Some(s) =
+                                did_you_mean(&arg.text, graph.index.keys().map(String::as_str))
+                            {
                                 diag = diag.help(format!("did you mean `{s}`?"));
                             }
                             diags.push(diag);
@@ -389,7 +436,10 @@ fn check_directives(
                                     .at(d.span)
                                     .item(&arg.text)
                                     .related(first, "placed here first")
-                                    .help(format!("use {{{{#qms ref {}}}}} to link to it instead", arg.text)),
+                                    .help(format!(
+                                        "use {{{{#qms ref {}}}}} to link to it instead",
+                                        arg.text
+                                    )),
                                 );
                             }
                         }
@@ -399,12 +449,18 @@ fn check_directives(
                         if types.get(&arg.text).is_none() {
                             let mut diag = Diagnostic::new(
                                 code::DIRECTIVE_UNKNOWN_TYPE,
-                                format!("`{}` names type `{}`, which no schema defines", d.name, arg.text),
+                                format!(
+                                    "`{}` names type `{}`, which no schema defines",
+                                    d.name, arg.text
+                                ),
                             )
                             .at(arg.span);
                             diag = match did_you_mean(&arg.text, types.names()) {
                                 Some(s) => diag.help(format!("did you mean `{s}`?")),
-                                None => diag.help(format!("types: {}", types.names().collect::<Vec<_>>().join(", "))),
+                                None => diag.help(format!(
+                                    "types: {}",
+                                    types.names().collect::<Vec<_>>().join(", ")
+                                )),
                             };
                             diags.push(diag);
                         }
@@ -419,11 +475,17 @@ fn check_directives(
 
 /// `table` filters and columns, and `matrix via=`, must name fields the types have.
 fn check_directive_fields(d: &crate::directive::Directive, types: &Types, diags: &mut Diagnostics) {
-    let Some(def) = d.args.first().and_then(|a| types.get(&a.text)) else { return };
+    let Some(def) = d.args.first().and_then(|a| types.get(&a.text)) else {
+        return;
+    };
     let unknown = |name: &str, span: Span, known: &[&str]| {
         let mut diag = Diagnostic::new(
             code::DIRECTIVE_UNKNOWN_FIELD,
-            format!("`{}` names field `{name}`, which {} does not have", d.name, a(&def.name)),
+            format!(
+                "`{}` names field `{name}`, which {} does not have",
+                d.name,
+                a(&def.name)
+            ),
         )
         .at(span);
         diag = match did_you_mean(name, known.iter().copied()) {
@@ -441,20 +503,28 @@ fn check_directive_fields(d: &crate::directive::Directive, types: &Types, diags:
                     "columns" => {
                         let mut offset = value.span.start;
                         for column in value.text.split(',') {
-                            let span = Span { file: value.span.file, start: offset, end: offset + column.len() };
+                            let span = Span {
+                                file: value.span.file,
+                                start: offset,
+                                end: offset + column.len(),
+                            };
                             offset += column.len() + 1;
                             if !column.is_empty() && !fields.contains(&column) {
                                 diags.push(unknown(column, span, &fields));
                             }
                         }
                     }
-                    field if !fields.contains(&field) => diags.push(unknown(field, key.span, &fields)),
+                    field if !fields.contains(&field) => {
+                        diags.push(unknown(field, key.span, &fields))
+                    }
                     _ => {}
                 }
             }
         }
         "matrix" => {
-            let Some((key, via)) = d.options.iter().find(|(k, _)| k.text == "via") else { return };
+            let Some((key, via)) = d.options.iter().find(|(k, _)| k.text == "via") else {
+                return;
+            };
             let link_fields: Vec<&str> = d
                 .args
                 .iter()
@@ -464,9 +534,16 @@ fn check_directive_fields(d: &crate::directive::Directive, types: &Types, diags:
             if !link_fields.contains(&via.text.as_str()) {
                 let mut diag = Diagnostic::new(
                     code::DIRECTIVE_UNKNOWN_FIELD,
-                    format!("`via={}`: neither type has a link field `{}`", via.text, via.text),
+                    format!(
+                        "`via={}`: neither type has a link field `{}`",
+                        via.text, via.text
+                    ),
                 )
-                .at(Span { file: key.span.file, start: key.span.start, end: via.span.end });
+                .at(Span {
+                    file: key.span.file,
+                    start: key.span.start,
+                    end: via.span.end,
+                });
                 diag = diag.help(format!("link fields: {}", link_fields.join(", ")));
                 diags.push(diag);
             }
@@ -477,7 +554,12 @@ fn check_directive_fields(d: &crate::directive::Directive, types: &Types, diags:
 
 /// With generated chapters off, an item that no chapter places has no page: links to
 /// it cannot work, so each one is reported.
-pub fn report_unplaced(items: &[Item], chapters: &[Chapter], graph: &Graph, diags: &mut Diagnostics) {
+pub fn report_unplaced(
+    items: &[Item],
+    chapters: &[Chapter],
+    graph: &Graph,
+    diags: &mut Diagnostics,
+) {
     let mut placed = vec![false; items.len()];
     for (i, item) in items.iter().enumerate() {
         placed[i] = matches!(item.home, Home::Chapter { .. });
@@ -492,13 +574,16 @@ pub fn report_unplaced(items: &[Item], chapters: &[Chapter], graph: &Graph, diag
     for (i, item) in items.iter().enumerate() {
         if !placed[i] && graph.get(&item.id) == Some(i) {
             diags.push(
-                Diagnostic::new(code::ITEM_UNPLACED, format!("{} is placed in no chapter", item.id))
-                    .at(item.span_of("id"))
-                    .item(&item.id)
-                    .help(format!(
-                        "add {{{{#qms item {}}}}} to a chapter, or set generated-chapters = true",
-                        item.id
-                    )),
+                Diagnostic::new(
+                    code::ITEM_UNPLACED,
+                    format!("{} is placed in no chapter", item.id),
+                )
+                .at(item.span_of("id"))
+                .item(&item.id)
+                .help(format!(
+                    "add {{{{#qms item {}}}}} to a chapter, or set generated-chapters = true",
+                    item.id
+                )),
             );
         }
     }
@@ -512,22 +597,47 @@ mod suggestion_tests {
     #[test]
     fn jaro_winkler_matches_strsim_bit_for_bit() {
         let ids = [
-            "", "A", "REQ-1", "REQ-AUTH-00042", "REQ-AUTH-00024", "REQ-AUHT-00042", "TST-00042", "REQ-AUTH-0042",
-            "REQ-CRYPT-01234", "RISK-7", "QER-HTUA-24000", "REQ-AUTH-00042-EXTRA", "ZZZZ", "REQ-ÄUTH-1",
+            "",
+            "A",
+            "REQ-1",
+            "REQ-AUTH-00042",
+            "REQ-AUTH-00024",
+            "REQ-AUHT-00042",
+            "TST-00042",
+            "REQ-AUTH-0042",
+            "REQ-CRYPT-01234",
+            "RISK-7",
+            "QER-HTUA-24000",
+            "REQ-AUTH-00042-EXTRA",
+            "ZZZZ",
+            "REQ-ÄUTH-1",
         ];
         let mut seed = 7_u64;
         let mut words: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
         for _ in 0..300 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let len = (seed >> 58) as usize;
-            words.push((0..len).map(|k| b"RQE-0123AT"[((seed >> (k * 3 % 60)) % 10) as usize] as char).collect());
+            words.push(
+                (0..len)
+                    .map(|k| b"RQE-0123AT"[((seed >> (k * 3 % 60)) % 10) as usize] as char)
+                    .collect(),
+            );
         }
         for a in &words {
             for b in &words {
-                assert_eq!(jaro_winkler(a, b).to_bits(), strsim::jaro_winkler(a, b).to_bits(), "{a:?} {b:?}");
+                assert_eq!(
+                    jaro_winkler(a, b).to_bits(),
+                    strsim::jaro_winkler(a, b).to_bits(),
+                    "{a:?} {b:?}"
+                );
             }
         }
-        assert_eq!(closest("REQ-AUTH-0042", &["REQ-AUTH-00042", "TST-1"]), Some("REQ-AUTH-00042"));
+        assert_eq!(
+            closest("REQ-AUTH-0042", &["REQ-AUTH-00042", "TST-1"]),
+            Some("REQ-AUTH-00042")
+        );
         assert_eq!(closest("NOTHING-LIKE", &["REQ-1"]), None);
     }
 }

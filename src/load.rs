@@ -36,7 +36,10 @@ pub fn item_files(config: &Config, diags: &mut Diagnostics) -> Vec<PathBuf> {
             continue;
         }
         // Symlinked files and folders count (walkdir reports loops as errors).
-        for entry in walkdir::WalkDir::new(&dir).follow_links(true).sort_by_file_name() {
+        for entry in walkdir::WalkDir::new(&dir)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
@@ -45,9 +48,7 @@ pub fn item_files(config: &Config, diags: &mut Diagnostics) -> Vec<PathBuf> {
                 }
             };
             let path = entry.path();
-            let is_yaml = path
-                .extension()
-                .is_some_and(|e| e == "yaml" || e == "yml");
+            let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
             if entry.file_type().is_file() && is_yaml {
                 if let Ok(rel) = path.strip_prefix(&config.root) {
                     files.push(rel.to_path_buf());
@@ -89,7 +90,10 @@ pub fn read_files(
                     (d, lossy, Some(valid))
                 }),
                 Err(e) => Err((
-                    Diagnostic::new(code::IO_ERROR, format!("cannot read {}: {e}", display_path(&rel))),
+                    Diagnostic::new(
+                        code::IO_ERROR,
+                        format!("cannot read {}: {e}", display_path(&rel)),
+                    ),
                     String::new(),
                     None,
                 )),
@@ -106,7 +110,11 @@ pub fn read_files(
                 let id = sources.add(rel, text);
                 diags.push(match bad {
                     // The bad bytes became U+FFFD (3 bytes) in the lossy text.
-                    Some(at) => d.at(Span { file: id, start: at, end: at + 3 }),
+                    Some(at) => d.at(Span {
+                        file: id,
+                        start: at,
+                        end: at + 3,
+                    }),
                     None => d.in_file(id),
                 });
             }
@@ -116,14 +124,23 @@ pub fn read_files(
 }
 
 /// Parses item files into raw items, in parallel.
-pub fn parse_item_files(files: &[FileId], sources: &SourceMap, diags: &mut Diagnostics) -> Vec<RawItem> {
+pub fn parse_item_files(
+    files: &[FileId],
+    sources: &SourceMap,
+    diags: &mut Diagnostics,
+) -> Vec<RawItem> {
     let results: Vec<(Vec<RawItem>, Vec<Diagnostic>)> = files
         .par_iter()
         .map(|&file| {
             let mut out = Vec::new();
             let mut ds = Vec::new();
             let source = sources.get(file);
-            let origin = Origin { file, source, line_offset: 0, col_offset: 0 };
+            let origin = Origin {
+                file,
+                source,
+                line_offset: 0,
+                col_offset: 0,
+            };
             match yaml::parse(&source.text, origin) {
                 Ok(docs) => {
                     for doc in docs {
@@ -155,11 +172,17 @@ pub fn parse_item_files(files: &[FileId], sources: &SourceMap, diags: &mut Diagn
 /// A file's document holds one item (a mapping) or a list of items.
 fn items_of_document(doc: Node, file: FileId, out: &mut Vec<RawItem>, diags: &mut Vec<Diagnostic>) {
     match doc.value {
-        Value::Map(_) => out.push(RawItem { node: doc, home: Home::File(file) }),
+        Value::Map(_) => out.push(RawItem {
+            node: doc,
+            home: Home::File(file),
+        }),
         Value::Seq(list) => {
             for node in list {
                 if matches!(node.value, Value::Map(_)) {
-                    out.push(RawItem { node, home: Home::File(file) });
+                    out.push(RawItem {
+                        node,
+                        home: Home::File(file),
+                    });
                 } else {
                     diags.push(not_mapping(&node));
                 }
@@ -202,7 +225,11 @@ pub fn yaml_diagnostic(e: yaml::YamlError) -> Diagnostic {
 
 /// The chapters listed in SUMMARY.md, as (path relative to `src`, file in `sources`).
 /// Draft chapters (no file) are skipped; a listed file that is missing is an error.
-pub fn summary_chapters(config: &Config, sources: &mut SourceMap, diags: &mut Diagnostics) -> Vec<(PathBuf, FileId)> {
+pub fn summary_chapters(
+    config: &Config,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Vec<(PathBuf, FileId)> {
     let src = config.root.join(&config.src);
     let summary_path = src.join("SUMMARY.md");
     let Ok(text) = std::fs::read_to_string(&summary_path) else {
@@ -214,7 +241,8 @@ pub fn summary_chapters(config: &Config, sources: &mut SourceMap, diags: &mut Di
         Err(e) => {
             let file = sources.add(summary_rel, text);
             diags.push(
-                Diagnostic::new(code::IO_ERROR, format!("SUMMARY.md cannot be parsed: {e}")).in_file(file),
+                Diagnostic::new(code::IO_ERROR, format!("SUMMARY.md cannot be parsed: {e}"))
+                    .in_file(file),
             );
             return Vec::new();
         }
@@ -240,13 +268,24 @@ pub fn summary_chapters(config: &Config, sources: &mut SourceMap, diags: &mut Di
     for path in chapter_paths {
         let rel = config.src.join(&path);
         if !config.root.join(&rel).is_file() {
-            let at = sources.get(summary_file).text.find(&display_path(&path)).unwrap_or(0);
+            let at = sources
+                .get(summary_file)
+                .text
+                .find(&display_path(&path))
+                .unwrap_or(0);
             diags.push(
                 Diagnostic::new(
                     code::IO_ERROR,
-                    format!("SUMMARY.md lists {}, which does not exist", display_path(&path)),
+                    format!(
+                        "SUMMARY.md lists {}, which does not exist",
+                        display_path(&path)
+                    ),
                 )
-                .at(Span { file: summary_file, start: at, end: at }),
+                .at(Span {
+                    file: summary_file,
+                    start: at,
+                    end: at,
+                }),
             );
             continue;
         }
@@ -283,12 +322,19 @@ pub fn scan_chapter(
             }
             Event::End(TagEnd::CodeBlock) => {
                 if let Some(range) = in_qms.take() {
-                    let span = Span { file, start: range.start, end: range.end };
+                    let span = Span {
+                        file,
+                        start: range.start,
+                        end: range.end,
+                    };
                     blocks.push(span);
                     match block_item(text, range, file, sources) {
                         Ok(node) => items.push(RawItem {
                             node,
-                            home: Home::Chapter { chapter: chapter_index, block: span },
+                            home: Home::Chapter {
+                                chapter: chapter_index,
+                                block: span,
+                            },
                         }),
                         Err(d) => diags.push(d),
                     }
@@ -300,7 +346,12 @@ pub fn scan_chapter(
     }
     let directives = directive::scan(text, file, &code_ranges, diags);
     (
-        Chapter { path, file, blocks, directives },
+        Chapter {
+            path,
+            file,
+            blocks,
+            directives,
+        },
         items,
     )
 }
@@ -308,7 +359,12 @@ pub fn scan_chapter(
 /// Parses the YAML inside a fenced block: one item, a mapping.
 // A `Diagnostic` is the error; it is built only on failure, so boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-fn block_item(text: &str, range: std::ops::Range<usize>, file: FileId, sources: &SourceMap) -> Result<Node, Diagnostic> {
+fn block_item(
+    text: &str,
+    range: std::ops::Range<usize>,
+    file: FileId,
+    sources: &SourceMap,
+) -> Result<Node, Diagnostic> {
     let source = sources.get(file);
     let block = &text[range.clone()];
     let fence_line_end = block.find('\n').map_or(block.len(), |i| i + 1);
@@ -331,16 +387,27 @@ fn block_item(text: &str, range: std::ops::Range<usize>, file: FileId, sources: 
         })
         .collect();
     let (fence_line_number, _) = source.line_col(range.start);
-    let origin = Origin { file, source, line_offset: fence_line_number, col_offset: indent };
-    let fence_span = Span { file, start: range.start, end: range.start + fence_line.trim_end().len() };
+    let origin = Origin {
+        file,
+        source,
+        line_offset: fence_line_number,
+        col_offset: indent,
+    };
+    let fence_span = Span {
+        file,
+        start: range.start,
+        end: range.start + fence_line.trim_end().len(),
+    };
     let docs = yaml::parse(&stripped, origin).map_err(yaml_diagnostic)?;
     let mut docs = docs.into_iter().filter(|d| d.value != Value::Null);
     match (docs.next(), docs.next()) {
         (Some(node), None) if matches!(node.value, Value::Map(_)) => Ok(node),
         (Some(node), None) => Err(not_mapping(&node)),
-        (None, _) => Err(Diagnostic::new(code::ITEM_NOT_MAPPING, "this qms block is empty")
-            .at(fence_span)
-            .help("a ```qms block holds one item: id, type, title, ...")),
+        (None, _) => Err(
+            Diagnostic::new(code::ITEM_NOT_MAPPING, "this qms block is empty")
+                .at(fence_span)
+                .help("a ```qms block holds one item: id, type, title, ..."),
+        ),
         (Some(_), Some(second)) => Err(Diagnostic::new(
             code::ITEM_NOT_MAPPING,
             "a qms block holds one item; put further items in blocks of their own",

@@ -6,13 +6,17 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use mdbook_qms::preprocess::{self, Failure};
 use mdbook_qms::project::{ChapterSource, Project};
-use mdbook_qms::scaffold;
-use mdbook_qms::trace::TraceFormat;
 use mdbook_qms::report::{self, Format};
+use mdbook_qms::scaffold;
 use mdbook_qms::source::SourceMap;
+use mdbook_qms::trace::TraceFormat;
 
 #[derive(Parser)]
-#[command(name = "mdbook-qms", version, about = "Medical-device cybersecurity design files as code")]
+#[command(
+    name = "mdbook-qms",
+    version,
+    about = "Medical-device cybersecurity design files as code"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -127,25 +131,33 @@ fn main() -> ExitCode {
         Some(Command::Build { dir, dest_dir }) => build(&dir, dest_dir.as_deref()),
         Some(Command::Init { dir }) => init(&dir),
         Some(Command::New { ty, title, dir }) => new_item(&dir, &ty, title.as_deref()),
-        Some(Command::Trace { dir, from, to, via, format, fail_under }) => {
-            trace(&dir, &from, &to, via.as_deref(), format, fail_under)
-        }
+        Some(Command::Trace {
+            dir,
+            from,
+            to,
+            via,
+            format,
+            fail_under,
+        }) => trace(&dir, &from, &to, via.as_deref(), format, fail_under),
         Some(Command::Sbom { dir, format, out }) => sbom(&dir, format, out.as_deref()),
         Some(Command::Render { name, dir }) => render_document(&dir, &name),
         Some(Command::Gaps { dir }) => gaps(&dir),
         Some(Command::Supports { .. }) => ExitCode::SUCCESS,
-        Some(Command::Diff { base, head, dir, format }) => {
-            match mdbook_qms::history::diff::command(&dir, &base, head.as_deref(), format) {
-                Ok(text) => {
-                    print!("{text}");
-                    ExitCode::SUCCESS
-                }
-                Err(message) => {
-                    eprintln!("error: {message}");
-                    ExitCode::from(2)
-                }
+        Some(Command::Diff {
+            base,
+            head,
+            dir,
+            format,
+        }) => match mdbook_qms::history::diff::command(&dir, &base, head.as_deref(), format) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
             }
-        }
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        },
         None => protocol(),
     }
 }
@@ -181,26 +193,45 @@ fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
     }
 }
 
-fn trace(dir: &Path, from: &str, to: &str, via: Option<&str>, format: TraceFormat, fail_under: Option<f64>) -> ExitCode {
+fn trace(
+    dir: &Path,
+    from: &str,
+    to: &str,
+    via: Option<&str>,
+    format: TraceFormat,
+    fail_under: Option<f64>,
+) -> ExitCode {
     let project = match Project::load(dir, ChapterSource::Disk) {
         Ok(p) => p,
         Err(fatal) => {
-            eprint!("{}", report::render(Format::Human, &[*fatal.0], &SourceMap::default()));
+            eprint!(
+                "{}",
+                report::render(Format::Human, &[*fatal.0], &SourceMap::default())
+            );
             return ExitCode::from(2);
         }
     };
     if project.diagnostics.has_errors() {
-        eprint!("{}", report::render(Format::Human, &project.diagnostics.0, &project.sources));
+        eprint!(
+            "{}",
+            report::render(Format::Human, &project.diagnostics.0, &project.sources)
+        );
         return ExitCode::from(1);
     }
     for ty in [from, to] {
         if project.types.get(ty).is_none() {
-            eprintln!("error: unknown type `{ty}`; types: {}", project.types.names().collect::<Vec<_>>().join(", "));
+            eprintln!(
+                "error: unknown type `{ty}`; types: {}",
+                project.types.names().collect::<Vec<_>>().join(", ")
+            );
             return ExitCode::from(2);
         }
     }
     let coverage = mdbook_qms::trace::coverage(&project, from, to, via, |_| true);
-    print!("{}", mdbook_qms::trace::report(&project, &coverage, from, to, format));
+    print!(
+        "{}",
+        mdbook_qms::trace::report(&project, &coverage, from, to, format)
+    );
     match fail_under {
         Some(min) if coverage.percent() < min => {
             eprintln!("coverage {:.1}% is under {min}%", coverage.percent());
@@ -211,16 +242,26 @@ fn trace(dir: &Path, from: &str, to: &str, via: Option<&str>, format: TraceForma
 }
 
 /// `sbom`: refuses a project with errors, since its SBOM would be incomplete.
-fn sbom(dir: &Path, format: mdbook_qms::evidence::sbom_out::OutFormat, out: Option<&Path>) -> ExitCode {
+fn sbom(
+    dir: &Path,
+    format: mdbook_qms::evidence::sbom_out::OutFormat,
+    out: Option<&Path>,
+) -> ExitCode {
     let project = match Project::load(dir, ChapterSource::Disk) {
         Ok(p) => p,
         Err(fatal) => {
-            eprint!("{}", report::render(Format::Human, &[*fatal.0], &SourceMap::default()));
+            eprint!(
+                "{}",
+                report::render(Format::Human, &[*fatal.0], &SourceMap::default())
+            );
             return ExitCode::from(2);
         }
     };
     if project.diagnostics.has_errors() {
-        eprint!("{}", report::render(Format::Human, &project.diagnostics.0, &project.sources));
+        eprint!(
+            "{}",
+            report::render(Format::Human, &project.diagnostics.0, &project.sources)
+        );
         return ExitCode::from(1);
     }
     let text = mdbook_qms::evidence::sbom_out::generate(&project, format);
@@ -248,12 +289,18 @@ fn load_clean(dir: &Path) -> Result<Project, ExitCode> {
     let project = match Project::load(dir, ChapterSource::Disk) {
         Ok(p) => p,
         Err(fatal) => {
-            eprint!("{}", report::render(Format::Human, &[*fatal.0], &SourceMap::default()));
+            eprint!(
+                "{}",
+                report::render(Format::Human, &[*fatal.0], &SourceMap::default())
+            );
             return Err(ExitCode::from(2));
         }
     };
     if project.diagnostics.has_errors() {
-        eprint!("{}", report::render(Format::Human, &project.diagnostics.0, &project.sources));
+        eprint!(
+            "{}",
+            report::render(Format::Human, &project.diagnostics.0, &project.sources)
+        );
         return Err(ExitCode::from(1));
     }
     Ok(project)
@@ -295,7 +342,11 @@ fn gaps(dir: &Path) -> ExitCode {
             for g in &gaps {
                 println!("{}: {}: {}", g.document, g.section, g.what);
             }
-            eprintln!("{} gap{}", gaps.len(), if gaps.len() == 1 { "" } else { "s" });
+            eprintln!(
+                "{} gap{}",
+                gaps.len(),
+                if gaps.len() == 1 { "" } else { "s" }
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -311,7 +362,10 @@ fn init(dir: &Path) -> ExitCode {
             for f in files {
                 eprintln!("created {}", dir.join(f).display());
             }
-            eprintln!("next: mdbook-qms check {0} && mdbook-qms build {0}", dir.display());
+            eprintln!(
+                "next: mdbook-qms check {0} && mdbook-qms build {0}",
+                dir.display()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -340,7 +394,11 @@ fn check(dir: &std::path::Path, format: Format) -> ExitCode {
         Ok(project) => {
             let text = report::render(format, &project.diagnostics.0, &project.sources);
             print_report(format, &text);
-            let status = ExitCode::from(if project.diagnostics.has_errors() { 1 } else { 0 });
+            let status = ExitCode::from(if project.diagnostics.has_errors() {
+                1
+            } else {
+                0
+            });
             // The process ends here: freeing every item one by one would add about a
             // tenth to a large check (see book/performance.md), for memory the OS
             // reclaims anyway.
@@ -367,15 +425,29 @@ fn write_schemas(dir: &std::path::Path, out: &std::path::Path) -> ExitCode {
     match mdbook_qms::schema::export(dir, out) {
         Ok(export) => {
             if !export.diagnostics.0.is_empty() {
-                eprint!("{}", report::render(Format::Human, &export.diagnostics.0, &export.sources));
+                eprint!(
+                    "{}",
+                    report::render(Format::Human, &export.diagnostics.0, &export.sources)
+                );
             }
             if !export.written.is_empty() {
-                eprintln!("wrote {} schema files to {}", export.written.len(), out.display());
+                eprintln!(
+                    "wrote {} schema files to {}",
+                    export.written.len(),
+                    out.display()
+                );
             }
-            ExitCode::from(if export.diagnostics.has_errors() { 1 } else { 0 })
+            ExitCode::from(if export.diagnostics.has_errors() {
+                1
+            } else {
+                0
+            })
         }
         Err(fatal) => {
-            eprint!("{}", report::render(Format::Human, &[*fatal.0], &SourceMap::default()));
+            eprint!(
+                "{}",
+                report::render(Format::Human, &[*fatal.0], &SourceMap::default())
+            );
             ExitCode::from(2)
         }
     }

@@ -49,8 +49,13 @@ pub fn apply(root: &Path, items: &mut Vec<BookItem>) -> Result<String, Failure> 
             });
         }
     });
-    let project = Project::load(root, ChapterSource::Given(given))
-        .map_err(|fatal| Failure::Usage(report::render(Format::Human, &[*fatal.0], &Default::default())))?;
+    let project = Project::load(root, ChapterSource::Given(given)).map_err(|fatal| {
+        Failure::Usage(report::render(
+            Format::Human,
+            &[*fatal.0],
+            &Default::default(),
+        ))
+    })?;
     let text = diagnostics_text(&project.diagnostics, &project);
     if project.diagnostics.has_errors() {
         return Err(Failure::Book(text));
@@ -66,7 +71,12 @@ pub fn apply(root: &Path, items: &mut Vec<BookItem>) -> Result<String, Failure> 
     });
     if !rendered.generated.is_empty() {
         items.push(BookItem::PartTitle("Items by type".into()));
-        items.extend(rendered.generated.into_iter().map(|g| generated_item(g, Vec::new())));
+        items.extend(
+            rendered
+                .generated
+                .into_iter()
+                .map(|g| generated_item(g, Vec::new())),
+        );
     }
     Ok(text)
 }
@@ -75,7 +85,11 @@ fn generated_item(chapter: render::GeneratedChapter, parent_names: Vec<String>) 
     let mut names = parent_names.clone();
     names.push(chapter.name.clone());
     BookItem::Chapter(Chapter {
-        sub_items: chapter.children.into_iter().map(|c| generated_item(c, names.clone())).collect(),
+        sub_items: chapter
+            .children
+            .into_iter()
+            .map(|c| generated_item(c, names.clone()))
+            .collect(),
         name: chapter.name,
         content: chapter.content,
         path: Some(chapter.path),
@@ -127,12 +141,20 @@ impl Preprocessor for QmsPreprocessor {
 /// The stdin/stdout protocol: `[context, book]` in, the book out.
 pub fn run_protocol(input: impl Read, output: impl Write) -> Result<String, Failure> {
     let usage = |m: String| Failure::Usage(m);
-    let value: Value = serde_json::from_reader(input).map_err(|e| usage(format!("mdbook-qms: the input is not mdBook's preprocessor JSON: {e}")))?;
+    let value: Value = serde_json::from_reader(input).map_err(|e| {
+        usage(format!(
+            "mdbook-qms: the input is not mdBook's preprocessor JSON: {e}"
+        ))
+    })?;
     let Value::Array(mut pair) = value else {
-        return Err(usage("mdbook-qms: expected a JSON array [context, book] on stdin".into()));
+        return Err(usage(
+            "mdbook-qms: expected a JSON array [context, book] on stdin".into(),
+        ));
     };
     if pair.len() != 2 {
-        return Err(usage("mdbook-qms: expected a JSON array [context, book] on stdin".into()));
+        return Err(usage(
+            "mdbook-qms: expected a JSON array [context, book] on stdin".into(),
+        ));
     }
     let mut book = pair.pop().unwrap_or_default();
     let context = pair.pop().unwrap_or_default();
@@ -141,16 +163,20 @@ pub fn run_protocol(input: impl Read, output: impl Write) -> Result<String, Fail
         .and_then(Value::as_str)
         .map(PathBuf::from)
         .ok_or_else(|| usage("mdbook-qms: the context has no `root`".into()))?;
-    let key = if book.get("items").is_some() { "items" } else { "sections" };
-    let chapters = book
-        .get_mut(key)
-        .map(Value::take)
-        .ok_or_else(|| usage("mdbook-qms: the book has neither `items` (mdBook 0.5) nor `sections` (0.4)".into()))?;
-    let mut items: Vec<BookItem> =
-        serde_json::from_value(chapters).map_err(|e| usage(format!("mdbook-qms: cannot read the book's chapters: {e}")))?;
+    let key = if book.get("items").is_some() {
+        "items"
+    } else {
+        "sections"
+    };
+    let chapters = book.get_mut(key).map(Value::take).ok_or_else(|| {
+        usage("mdbook-qms: the book has neither `items` (mdBook 0.5) nor `sections` (0.4)".into())
+    })?;
+    let mut items: Vec<BookItem> = serde_json::from_value(chapters)
+        .map_err(|e| usage(format!("mdbook-qms: cannot read the book's chapters: {e}")))?;
     let warnings = apply(&root, &mut items)?;
     book[key] = serde_json::to_value(&items).map_err(|e| usage(e.to_string()))?;
-    serde_json::to_writer(output, &book).map_err(|e| usage(format!("mdbook-qms: cannot write the book: {e}")))?;
+    serde_json::to_writer(output, &book)
+        .map_err(|e| usage(format!("mdbook-qms: cannot write the book: {e}")))?;
     Ok(warnings)
 }
 
@@ -158,7 +184,10 @@ pub fn run_protocol(input: impl Read, output: impl Write) -> Result<String, Fail
 /// mdBook install is needed.
 pub fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf, Failure> {
     if !root.join("book.toml").is_file() {
-        return Err(Failure::Usage(format!("no book.toml in {}", root.display())));
+        return Err(Failure::Usage(format!(
+            "no book.toml in {}",
+            root.display()
+        )));
     }
     let mut config = mdbook_driver::config::Config::from_disk(root.join("book.toml"))
         .map_err(|e| Failure::Usage(format!("book.toml: {e:#}")))?;

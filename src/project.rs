@@ -84,7 +84,8 @@ impl Project {
 
         // Evidence is read before validation: SBOM components that no item stands for
         // become component items, so links naming their purl resolve.
-        let (evidence, synthesized) = crate::evidence::load(&config, &mut sources, &raw, &mut diags);
+        let (evidence, synthesized) =
+            crate::evidence::load(&config, &mut sources, &raw, &mut diags);
         raw.extend(synthesized);
         let items = validate::validate(raw, &types, &mut diags);
         let graph = link::link(&items, &chapters, &types, &mut diags);
@@ -98,7 +99,9 @@ impl Project {
             items,
             chapters,
             graph,
-            history: crate::history::History::empty(crate::history::Status::Unavailable("not scanned yet".into())),
+            history: crate::history::History::empty(crate::history::Status::Unavailable(
+                "not scanned yet".into(),
+            )),
             risk: crate::risk::RiskModel::default(),
             evidence,
             diagnostics: diags,
@@ -125,8 +128,14 @@ impl Project {
         for chapter in &self.chapters {
             for d in chapter.directives.iter().filter(|d| d.name == "changes") {
                 if let Err(e) = crate::history::diff::diff(self, &d.args[0].text, None) {
-                    let names: Vec<&str> = self.history.baselines.iter().map(|b| b.name.as_str()).collect();
-                    let mut diag = Diagnostic::new(crate::diag::code::CHANGES_UNKNOWN_BASE, e).at(d.args[0].span);
+                    let names: Vec<&str> = self
+                        .history
+                        .baselines
+                        .iter()
+                        .map(|b| b.name.as_str())
+                        .collect();
+                    let mut diag = Diagnostic::new(crate::diag::code::CHANGES_UNKNOWN_BASE, e)
+                        .at(d.args[0].span);
                     if !names.is_empty() {
                         diag = diag.help(format!("baselines: {}", names.join(", ")));
                     }

@@ -42,7 +42,12 @@ fn resolve<'a>(d: &'a Diagnostic, sources: &SourceMap) -> Resolved<'a> {
             start: None,
             end: None,
         },
-        Location::None => Resolved { diag: d, file: None, start: None, end: None },
+        Location::None => Resolved {
+            diag: d,
+            file: None,
+            start: None,
+            end: None,
+        },
     }
 }
 
@@ -51,7 +56,12 @@ fn resolve<'a>(d: &'a Diagnostic, sources: &SourceMap) -> Resolved<'a> {
 pub fn resolve_all<'a>(diags: &'a [Diagnostic], sources: &SourceMap) -> Vec<Resolved<'a>> {
     let mut out: Vec<Resolved> = diags.iter().map(|d| resolve(d, sources)).collect();
     out.sort_by(|a, b| {
-        (&a.file, a.start, a.diag.code, &a.diag.message).cmp(&(&b.file, b.start, b.diag.code, &b.diag.message))
+        (&a.file, a.start, a.diag.code, &a.diag.message).cmp(&(
+            &b.file,
+            b.start,
+            b.diag.code,
+            &b.diag.message,
+        ))
     });
     out
 }
@@ -87,7 +97,10 @@ fn human(resolved: &[Resolved], sources: &SourceMap) -> String {
         }
         out.push('\n');
     }
-    let errors = resolved.iter().filter(|r| r.diag.severity == Severity::Error).count();
+    let errors = resolved
+        .iter()
+        .filter(|r| r.diag.severity == Severity::Error)
+        .count();
     let warnings = resolved.len() - errors;
     let _ = writeln!(
         out,
@@ -104,7 +117,12 @@ fn snippet(out: &mut String, span: Span, sources: &SourceMap, label: &str) {
     let (line, col) = f.line_col(span.start);
     let (end_line, end_col) = f.line_col(span.end);
     let width = line.to_string().len();
-    let _ = writeln!(out, "{:width$}--> {}:{line}:{col}", "", display_path(&f.path));
+    let _ = writeln!(
+        out,
+        "{:width$}--> {}:{line}:{col}",
+        "",
+        display_path(&f.path)
+    );
     if f.text.is_empty() {
         return;
     }
@@ -112,11 +130,25 @@ fn snippet(out: &mut String, span: Span, sources: &SourceMap, label: &str) {
     let (text, col) = window(f.line_text(line), col);
     let text = text.as_str();
     let rest = text.chars().count().saturating_sub(col - 1).max(1);
-    let len = if end_line == line { span_len.min(rest) } else { rest };
+    let len = if end_line == line {
+        span_len.min(rest)
+    } else {
+        rest
+    };
     let _ = writeln!(out, "{:width$} |", "");
     let _ = writeln!(out, "{line} | {text}");
-    let pad: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-    let _ = writeln!(out, "{:width$} | {pad}{}{}{label}", "", "^".repeat(len), if label.is_empty() { "" } else { " " });
+    let pad: String = text
+        .chars()
+        .take(col - 1)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let _ = writeln!(
+        out,
+        "{:width$} | {pad}{}{}{label}",
+        "",
+        "^".repeat(len),
+        if label.is_empty() { "" } else { " " }
+    );
 }
 
 /// Cuts a long line (minified data, an alias bomb) to a window around the column, so a
@@ -164,7 +196,11 @@ fn json_object(r: &Resolved, sources: &SourceMap) -> Value {
 
 /// GitHub Actions workflow commands: `::error file=F,line=L,col=C::message`.
 fn github(resolved: &[Resolved]) -> String {
-    let escape_data = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let escape_data = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
     let escape_prop = |s: &str| escape_data(s).replace(':', "%3A").replace(',', "%2C");
     let mut out = String::new();
     for r in resolved {
@@ -181,13 +217,22 @@ fn github(resolved: &[Resolved]) -> String {
                 props.push(format!("endColumn={end_col}"));
             }
         }
-        props.push(format!("title={}", escape_prop(&format!("mdbook-qms {}", d.code))));
+        props.push(format!(
+            "title={}",
+            escape_prop(&format!("mdbook-qms {}", d.code))
+        ));
         let mut message = d.message.clone();
         if let Some(help) = &d.help {
             message.push_str("\nhelp: ");
             message.push_str(help);
         }
-        let _ = writeln!(out, "::{} {}::{}", d.severity.as_str(), props.join(","), escape_data(&message));
+        let _ = writeln!(
+            out,
+            "::{} {}::{}",
+            d.severity.as_str(),
+            props.join(","),
+            escape_data(&message)
+        );
     }
     out
 }
@@ -264,14 +309,32 @@ mod tests {
         let b = sources.add("b.yaml".into(), "a: 1\nb: 2\n".into());
         let a = sources.add("a.yaml".into(), "a: 1\n".into());
         let diags = vec![
-            Diagnostic::new(code::YAML_SYNTAX, "second").at(Span { file: b, start: 5, end: 6 }),
-            Diagnostic::new(code::YAML_SYNTAX, "first").at(Span { file: b, start: 0, end: 1 }),
-            Diagnostic::new(code::YAML_SYNTAX, "zeroth").at(Span { file: a, start: 0, end: 1 }),
+            Diagnostic::new(code::YAML_SYNTAX, "second").at(Span {
+                file: b,
+                start: 5,
+                end: 6,
+            }),
+            Diagnostic::new(code::YAML_SYNTAX, "first").at(Span {
+                file: b,
+                start: 0,
+                end: 1,
+            }),
+            Diagnostic::new(code::YAML_SYNTAX, "zeroth").at(Span {
+                file: a,
+                start: 0,
+                end: 1,
+            }),
         ];
-        let order: Vec<&str> = resolve_all(&diags, &sources).iter().map(|r| r.diag.message.as_str()).collect();
+        let order: Vec<&str> = resolve_all(&diags, &sources)
+            .iter()
+            .map(|r| r.diag.message.as_str())
+            .collect();
         assert_eq!(order, ["zeroth", "first", "second"]);
         let text = render(Format::Human, &diags, &sources);
-        assert!(text.contains("\n --> b.yaml:2:1\n  |\n2 | b: 2\n  | ^\n"), "{text}");
+        assert!(
+            text.contains("\n --> b.yaml:2:1\n  |\n2 | b: 2\n  | ^\n"),
+            "{text}"
+        );
         assert!(text.ends_with("3 errors, 0 warnings\n"));
     }
 
@@ -279,7 +342,11 @@ mod tests {
     fn a_span_inside_a_character_does_not_panic() {
         let mut sources = SourceMap::default();
         let f = sources.add("a.json".into(), "x😀y\n".into());
-        let d = Diagnostic::new(code::YAML_SYNTAX, "m").at(Span { file: f, start: 2, end: 3 });
+        let d = Diagnostic::new(code::YAML_SYNTAX, "m").at(Span {
+            file: f,
+            start: 2,
+            end: 3,
+        });
         for format in [Format::Human, Format::Json, Format::Github, Format::Sarif] {
             assert!(render(format, std::slice::from_ref(&d), &sources).contains("a.json"));
         }
@@ -289,9 +356,16 @@ mod tests {
     fn github_escapes_properties_and_data() {
         let mut sources = SourceMap::default();
         let f = sources.add("a,b:c.yaml".into(), "x\n".into());
-        let d = Diagnostic::new(code::YAML_SYNTAX, "50% bad\nline").at(Span { file: f, start: 0, end: 1 });
+        let d = Diagnostic::new(code::YAML_SYNTAX, "50% bad\nline").at(Span {
+            file: f,
+            start: 0,
+            end: 1,
+        });
         let text = render(Format::Github, &[d], &sources);
-        assert!(text.starts_with("::error file=a%2Cb%3Ac.yaml,line=1,col=1,"), "{text}");
+        assert!(
+            text.starts_with("::error file=a%2Cb%3Ac.yaml,line=1,col=1,"),
+            "{text}"
+        );
         assert!(text.trim_end().ends_with("::50%25 bad%0Aline"), "{text}");
     }
 }

@@ -11,7 +11,10 @@ use crate::trace::natural_cmp;
 /// file in the same folder, which is then hard-linked into place (failing if the target
 /// exists) so a reader never sees a half-written file.
 pub fn write_new(path: &Path, contents: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut temp = tempfile::NamedTempFile::new_in(dir)?;
     temp.write_all(contents.as_bytes())?;
@@ -104,7 +107,10 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let files = starter_files(&format!("{title} cybersecurity design file"));
     for (path, _) in &files {
         if dir.join(path).exists() {
-            return Err(format!("{} already exists; not overwriting it", dir.join(path).display()));
+            return Err(format!(
+                "{} already exists; not overwriting it",
+                dir.join(path).display()
+            ));
         }
     }
     let mut written = Vec::new();
@@ -121,17 +127,27 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, String> {
 pub fn new_item(dir: &Path, ty: &str, title: Option<&str>) -> Result<(String, PathBuf), String> {
     let project = Project::load(dir, ChapterSource::Disk).map_err(|f| f.0.message)?;
     let def = project.types.get(ty).ok_or_else(|| {
-        format!("unknown type `{ty}`; types: {}", project.types.names().collect::<Vec<_>>().join(", "))
+        format!(
+            "unknown type `{ty}`; types: {}",
+            project.types.names().collect::<Vec<_>>().join(", ")
+        )
     })?;
     let id = next_id(&def.prefix, project.items.iter().map(|i| i.id.as_str()));
-    let folder = project.config.items.first().cloned().unwrap_or_else(|| PathBuf::from("requirements"));
+    let folder = project
+        .config
+        .items
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("requirements"));
     let rel = folder.join(ty).join(format!("{}.yaml", id.to_lowercase()));
     let title = title.unwrap_or("TODO: a one-line title");
     let yaml_title = serde_json::to_string(title).unwrap_or_default();
     let contents = format!("id: {id}\ntype: {ty}\ntitle: {yaml_title}\nstatus: draft\ntext: |\n  TODO: describe the {ty}.\n");
     let full = dir.join(&rel);
     write_new(&full, &contents).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => format!("{} already exists; not overwriting it", full.display()),
+        std::io::ErrorKind::AlreadyExists => {
+            format!("{} already exists; not overwriting it", full.display())
+        }
         _ => format!("cannot write {}: {e}", full.display()),
     })?;
     Ok((id, rel))

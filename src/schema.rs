@@ -19,23 +19,74 @@ pub const BASE_URI: &str = "https://mdbook-qms.invalid/schemas/";
 
 /// The built-in schemas, embedded in the binary: (file name, text).
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("item.schema.json", include_str!("../schemas/item.schema.json")),
-    ("requirement.schema.json", include_str!("../schemas/requirement.schema.json")),
-    ("zone.schema.json", include_str!("../schemas/zone.schema.json")),
-    ("asset.schema.json", include_str!("../schemas/asset.schema.json")),
-    ("flow.schema.json", include_str!("../schemas/flow.schema.json")),
-    ("threat.schema.json", include_str!("../schemas/threat.schema.json")),
-    ("risk.schema.json", include_str!("../schemas/risk.schema.json")),
-    ("control.schema.json", include_str!("../schemas/control.schema.json")),
-    ("test.schema.json", include_str!("../schemas/test.schema.json")),
-    ("component.schema.json", include_str!("../schemas/component.schema.json")),
-    ("vulnerability.schema.json", include_str!("../schemas/vulnerability.schema.json")),
-    ("device.schema.json", include_str!("../schemas/device.schema.json")),
-    ("role.schema.json", include_str!("../schemas/role.schema.json")),
-    ("plan.schema.json", include_str!("../schemas/plan.schema.json")),
-    ("assumption.schema.json", include_str!("../schemas/assumption.schema.json")),
-    ("view.schema.json", include_str!("../schemas/view.schema.json")),
-    ("anomaly.schema.json", include_str!("../schemas/anomaly.schema.json")),
+    (
+        "item.schema.json",
+        include_str!("../schemas/item.schema.json"),
+    ),
+    (
+        "requirement.schema.json",
+        include_str!("../schemas/requirement.schema.json"),
+    ),
+    (
+        "zone.schema.json",
+        include_str!("../schemas/zone.schema.json"),
+    ),
+    (
+        "asset.schema.json",
+        include_str!("../schemas/asset.schema.json"),
+    ),
+    (
+        "flow.schema.json",
+        include_str!("../schemas/flow.schema.json"),
+    ),
+    (
+        "threat.schema.json",
+        include_str!("../schemas/threat.schema.json"),
+    ),
+    (
+        "risk.schema.json",
+        include_str!("../schemas/risk.schema.json"),
+    ),
+    (
+        "control.schema.json",
+        include_str!("../schemas/control.schema.json"),
+    ),
+    (
+        "test.schema.json",
+        include_str!("../schemas/test.schema.json"),
+    ),
+    (
+        "component.schema.json",
+        include_str!("../schemas/component.schema.json"),
+    ),
+    (
+        "vulnerability.schema.json",
+        include_str!("../schemas/vulnerability.schema.json"),
+    ),
+    (
+        "device.schema.json",
+        include_str!("../schemas/device.schema.json"),
+    ),
+    (
+        "role.schema.json",
+        include_str!("../schemas/role.schema.json"),
+    ),
+    (
+        "plan.schema.json",
+        include_str!("../schemas/plan.schema.json"),
+    ),
+    (
+        "assumption.schema.json",
+        include_str!("../schemas/assumption.schema.json"),
+    ),
+    (
+        "view.schema.json",
+        include_str!("../schemas/view.schema.json"),
+    ),
+    (
+        "anomaly.schema.json",
+        include_str!("../schemas/anomaly.schema.json"),
+    ),
 ];
 
 /// The schema every type builds on; it defines no type itself.
@@ -109,7 +160,11 @@ impl Types {
 }
 
 /// Loads the built-in schemas and the project's `schemas/` folder (if given and present).
-pub fn load(dir: Option<(&Path, &Path)>, sources: &mut SourceMap, diags: &mut Diagnostics) -> Types {
+pub fn load(
+    dir: Option<(&Path, &Path)>,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Types {
     let mut documents: BTreeMap<String, (Value, Option<FileId>)> = BUILTIN
         .iter()
         .map(|(name, text)| {
@@ -188,7 +243,14 @@ pub fn load(dir: Option<(&Path, &Path)>, sources: &mut SourceMap, diags: &mut Di
         let mut fields = Vec::new();
         let mut links = Vec::new();
         let mut markdown_fields = Vec::new();
-        collect_fields(schema, &documents, &mut fields, &mut links, &mut markdown_fields, 0);
+        collect_fields(
+            schema,
+            &documents,
+            &mut fields,
+            &mut links,
+            &mut markdown_fields,
+            0,
+        );
         fields.sort();
         fields.dedup();
         markdown_fields.sort();
@@ -226,10 +288,20 @@ pub fn load(dir: Option<(&Path, &Path)>, sources: &mut SourceMap, diags: &mut Di
                     );
                     // Point at the target name when the field is declared in this file.
                     let pointer = format!("/properties/{}/x-qms-link/targets/{target}", link.name);
-                    diags.push(match def.file {
-                        Some(f) => d.at(json_pointer_span(&sources.get(f).text, &pointer, f)),
-                        None => d,
-                    }.help(format!("types: {}", types.keys().map(String::as_str).collect::<Vec<_>>().join(", "))));
+                    diags.push(
+                        match def.file {
+                            Some(f) => d.at(json_pointer_span(&sources.get(f).text, &pointer, f)),
+                            None => d,
+                        }
+                        .help(format!(
+                            "types: {}",
+                            types
+                                .keys()
+                                .map(String::as_str)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    );
                 }
             }
         }
@@ -280,7 +352,11 @@ fn collect_fields(
                     continue;
                 }
                 let targets = match link.get("targets") {
-                    Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect(),
                     Some(Value::String(s)) => vec![s.clone()],
                     _ => Vec::new(),
                 };
@@ -335,7 +411,11 @@ fn read_project_schemas(
     paths.sort();
     let mut out = Vec::new();
     for path in paths {
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let rel_path = rel.join(&name);
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
@@ -366,8 +446,15 @@ fn read_project_schemas(
                     offset -= 1;
                 }
                 diags.push(
-                    Diagnostic::new(code::SCHEMA_INVALID, format!("schema {name} is not valid JSON: {e}"))
-                        .at(Span { file, start: offset, end: offset }),
+                    Diagnostic::new(
+                        code::SCHEMA_INVALID,
+                        format!("schema {name} is not valid JSON: {e}"),
+                    )
+                    .at(Span {
+                        file,
+                        start: offset,
+                        end: offset,
+                    }),
                 );
                 continue;
             }
@@ -376,9 +463,16 @@ fn read_project_schemas(
             diags.push(
                 Diagnostic::new(
                     code::SCHEMA_INVALID,
-                    format!("schema {name} is not a valid JSON Schema: {e} (at {})", e.instance_path()),
+                    format!(
+                        "schema {name} is not a valid JSON Schema: {e} (at {})",
+                        e.instance_path()
+                    ),
                 )
-                .at(json_pointer_span(&source.text, e.instance_path().as_str(), file)),
+                .at(json_pointer_span(
+                    &source.text,
+                    e.instance_path().as_str(),
+                    file,
+                )),
             );
             continue;
         }
@@ -487,7 +581,11 @@ fn json_pointer_span(text: &str, pointer: &str, file: FileId) -> Span {
             offset += i;
         }
     }
-    Span { file, start: offset, end: offset }
+    Span {
+        file,
+        start: offset,
+        end: offset,
+    }
 }
 
 /// The generated schema that accepts a whole item file, written next to the type schemas
@@ -545,7 +643,11 @@ pub fn export(root: &Path, out: &Path) -> Result<Export, crate::config::Fatal> {
     let mut diagnostics = Diagnostics::default();
     let config = crate::config::load(root, &mut sources, &mut diagnostics)?;
     let before = diagnostics.0.len();
-    let types = load(Some((root, &config.schemas)), &mut sources, &mut diagnostics);
+    let types = load(
+        Some((root, &config.schemas)),
+        &mut sources,
+        &mut diagnostics,
+    );
     let schema_errors = diagnostics.0[before..]
         .iter()
         .any(|d| d.severity == crate::diag::Severity::Error);
@@ -558,7 +660,11 @@ pub fn export(root: &Path, out: &Path) -> Result<Export, crate::config::Fatal> {
             ))
         })?;
     }
-    Ok(Export { sources, diagnostics, written })
+    Ok(Export {
+        sources,
+        diagnostics,
+        written,
+    })
 }
 
 /// Writes the schema documents and the dispatcher into `out`, each atomically.
@@ -572,7 +678,11 @@ pub fn write_documents(types: &Types, out: &Path) -> std::io::Result<Vec<PathBuf
     std::fs::create_dir_all(out)?;
     let items = items_schema(types);
     let mut written = Vec::new();
-    for (name, value) in types.documents().iter().chain([(&ITEMS_SCHEMA.to_owned(), &items)]) {
+    for (name, value) in types
+        .documents()
+        .iter()
+        .chain([(&ITEMS_SCHEMA.to_owned(), &items)])
+    {
         let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)? + "\n";
         let path = out.join(name);
         write_atomic(&path, text.as_bytes())?;
@@ -612,7 +722,10 @@ mod tests {
             [
                 ("#/$defs/y".to_owned(), "/properties/x/$ref".to_owned()),
                 ("a.json".to_owned(), "/$ref".to_owned()),
-                ("b.json#/c".to_owned(), "/properties/z/allOf/0/$ref".to_owned()),
+                (
+                    "b.json#/c".to_owned(),
+                    "/properties/z/allOf/0/$ref".to_owned()
+                ),
             ]
         );
     }
@@ -623,22 +736,43 @@ mod tests {
         let types = load(None, &mut SourceMap::default(), &mut diags);
         assert!(diags.0.is_empty(), "{:?}", diags.0);
         let names: Vec<&str> = types.names().collect();
-        for ty in ["requirement", "zone", "asset", "flow", "threat", "risk", "control", "test", "component", "vulnerability"] {
+        for ty in [
+            "requirement",
+            "zone",
+            "asset",
+            "flow",
+            "threat",
+            "risk",
+            "control",
+            "test",
+            "component",
+            "vulnerability",
+        ] {
             assert!(names.contains(&ty), "{ty} missing");
         }
         let req = types.get("requirement").unwrap();
         assert_eq!(req.link("parent").unwrap().targets, ["requirement"]);
-        assert!(req.fields.iter().any(|f| f == "title"), "inherited fields count");
+        assert!(
+            req.fields.iter().any(|f| f == "title"),
+            "inherited fields count"
+        );
     }
 
     #[test]
     fn items_schema_dispatches_on_type() {
         let types = Types::builtin();
         let items = items_schema(&types);
-        let dispatch = items.pointer("/$defs/item/allOf").unwrap().as_array().unwrap();
+        let dispatch = items
+            .pointer("/$defs/item/allOf")
+            .unwrap()
+            .as_array()
+            .unwrap();
         assert_eq!(dispatch.len(), types.iter().count());
         for (def, rule) in types.iter().zip(dispatch) {
-            assert_eq!(rule.pointer("/if/properties/type/const").unwrap(), def.name.as_str());
+            assert_eq!(
+                rule.pointer("/if/properties/type/const").unwrap(),
+                def.name.as_str()
+            );
             assert_eq!(rule.pointer("/then/$ref").unwrap(), def.file_name.as_str());
         }
         assert!(jsonschema::meta::is_valid(&items));

@@ -34,7 +34,13 @@ impl Coverage {
 /// Rows of type `from` (those `keep` accepts) with the `to` items linked to them in
 /// either direction, optionally only through link field `via`; rows and links in
 /// natural id order.
-pub fn coverage(project: &Project, from: &str, to: &str, via: Option<&str>, keep: impl Fn(usize) -> bool) -> Coverage {
+pub fn coverage(
+    project: &Project,
+    from: &str,
+    to: &str,
+    via: Option<&str>,
+    keep: impl Fn(usize) -> bool,
+) -> Coverage {
     let by_id = |a: &usize, b: &usize| natural_cmp(&project.items[*a].id, &project.items[*b].id);
     let mut items = items_of(project, from);
     items.retain(|&i| keep(i));
@@ -127,9 +133,20 @@ pub enum TraceFormat {
 }
 
 /// The coverage of `from` by `to` as text, JSON or CSV.
-pub fn report(project: &Project, coverage: &Coverage, from: &str, to: &str, format: TraceFormat) -> String {
+pub fn report(
+    project: &Project,
+    coverage: &Coverage,
+    from: &str,
+    to: &str,
+    format: TraceFormat,
+) -> String {
     let items = &project.items;
-    let ids = |row: &Row| row.linked.iter().map(|&j| items[j].id.as_str()).collect::<Vec<_>>();
+    let ids = |row: &Row| {
+        row.linked
+            .iter()
+            .map(|&j| items[j].id.as_str())
+            .collect::<Vec<_>>()
+    };
     match format {
         TraceFormat::Json => {
             let rows: Vec<serde_json::Value> = coverage
@@ -154,7 +171,12 @@ pub fn report(project: &Project, coverage: &Coverage, from: &str, to: &str, form
             let mut out = format!("id,title,status,{to}\n");
             for row in &coverage.rows {
                 let item = &items[row.item];
-                let fields = [item.id.as_str(), item.title.as_str(), item.status(), &ids(row).join(" ")];
+                let fields = [
+                    item.id.as_str(),
+                    item.title.as_str(),
+                    item.status(),
+                    &ids(row).join(" "),
+                ];
                 let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
                 out.push_str(&line.join(","));
                 out.push('\n');
@@ -162,7 +184,12 @@ pub fn report(project: &Project, coverage: &Coverage, from: &str, to: &str, form
             out
         }
         TraceFormat::Text => {
-            let width = coverage.rows.iter().map(|r| items[r.item].id.len()).max().unwrap_or(0);
+            let width = coverage
+                .rows
+                .iter()
+                .map(|r| items[r.item].id.len())
+                .max()
+                .unwrap_or(0);
             let mut out = format!(
                 "{from} -> {to}: {} of {} covered ({:.1}%)\n",
                 coverage.covered,
@@ -171,7 +198,11 @@ pub fn report(project: &Project, coverage: &Coverage, from: &str, to: &str, form
             );
             for row in &coverage.rows {
                 let item = &items[row.item];
-                let linked = if row.linked.is_empty() { "NOT COVERED".to_owned() } else { ids(row).join(", ") };
+                let linked = if row.linked.is_empty() {
+                    "NOT COVERED".to_owned()
+                } else {
+                    ids(row).join(", ")
+                };
                 out.push_str(&format!("{:width$}  {linked}  ({})\n", item.id, item.title));
             }
             out
@@ -182,7 +213,11 @@ pub fn report(project: &Project, coverage: &Coverage, from: &str, to: &str, form
 /// A CSV field, quoted when needed (RFC 4180). A leading `=`, `+`, `-` or `@` is
 /// prefixed with `'` so spreadsheets do not run item text as a formula.
 fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

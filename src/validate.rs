@@ -35,12 +35,18 @@ pub fn validate(raw: Vec<RawItem>, types: &Types, diags: &mut Diagnostics) -> Ve
 fn validate_one(raw: RawItem, types: &Types, diags: &mut Vec<Diagnostic>) -> Option<Item> {
     let node = &raw.node;
     let json = node.to_json();
-    let id = node.get("id").and_then(|(_, v)| v.as_str()).map(str::to_owned);
+    let id = node
+        .get("id")
+        .and_then(|(_, v)| v.as_str())
+        .map(str::to_owned);
     let Some((_, type_node)) = node.get("type") else {
         diags.push(
             Diagnostic::new(code::SCHEMA_REQUIRED, "the item has no `type`")
                 .at(node.span)
-                .help(format!("add `type:` with one of: {}", types.names().collect::<Vec<_>>().join(", ")))
+                .help(format!(
+                    "add `type:` with one of: {}",
+                    types.names().collect::<Vec<_>>().join(", ")
+                ))
                 .maybe_item(id.as_deref()),
         );
         return None;
@@ -76,7 +82,11 @@ fn validate_one(raw: RawItem, types: &Types, diags: &mut Vec<Diagnostic>) -> Opt
     for error in errors.into_iter().flatten() {
         let pointer = error.instance_path().as_str().to_owned();
         let (key, value) = node.locate(&pointer);
-        let field = pointer.trim_start_matches('/').split('/').next().unwrap_or("");
+        let field = pointer
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("");
         if field == "id" {
             id_ok = false;
             id_reported = true;
@@ -187,7 +197,11 @@ fn validate_one(raw: RawItem, types: &Types, diags: &mut Vec<Diagnostic>) -> Opt
     if !id_ok {
         return None;
     }
-    let title = json.get("title").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let title = json
+        .get("title")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let Value::Object(fields) = json else {
         return None;
     };
@@ -204,7 +218,11 @@ fn validate_one(raw: RawItem, types: &Types, diags: &mut Vec<Diagnostic>) -> Opt
 /// `^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$`, the id rule of `item.schema.json`.
 fn is_valid_id(id: &str) -> bool {
     let mut parts = id.split('-');
-    let upper_digit = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let upper_digit = |p: &str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    };
     let first_ok = parts
         .next()
         .is_some_and(|p| upper_digit(p) && p.as_bytes()[0].is_ascii_uppercase());
@@ -212,7 +230,14 @@ fn is_valid_id(id: &str) -> bool {
     first_ok && !rest.is_empty() && rest.iter().all(|p| upper_digit(p))
 }
 
-fn unknown_field(name: &str, parent: &Node, top_level: bool, fields: &[String], ty: &str, id: Option<&str>) -> Diagnostic {
+fn unknown_field(
+    name: &str,
+    parent: &Node,
+    top_level: bool,
+    fields: &[String],
+    ty: &str,
+    id: Option<&str>,
+) -> Diagnostic {
     let span = parent.get(name).map_or(parent.span, |(k, _)| k.span);
     let mut d = Diagnostic::new(
         code::SCHEMA_UNKNOWN_FIELD,
@@ -236,7 +261,11 @@ fn unknown_field(name: &str, parent: &Node, top_level: bool, fields: &[String], 
 /// `/residual/severity` reads as `residual.severity`.
 fn field_path(pointer: &str) -> String {
     let p = pointer.trim_start_matches('/').replace('/', ".");
-    if p.is_empty() { "item".into() } else { p }
+    if p.is_empty() {
+        "item".into()
+    } else {
+        p
+    }
 }
 
 fn value_text(node: &Node) -> String {
@@ -278,7 +307,9 @@ mod tests {
         for ok in ["REQ-1", "REQ-AUTH-001", "A-B", "X1-2-3"] {
             assert!(is_valid_id(ok), "{ok}");
         }
-        for bad in ["REQ", "req-1", "1REQ-1", "REQ--1", "REQ-1-", "-REQ-1", "REQ-a", "RÉQ-1", ""] {
+        for bad in [
+            "REQ", "req-1", "1REQ-1", "REQ--1", "REQ-1-", "-REQ-1", "REQ-a", "RÉQ-1", "",
+        ] {
             assert!(!is_valid_id(bad), "{bad}");
         }
     }

@@ -387,7 +387,12 @@ mod tests {
 
     fn parse_str(text: &str) -> Result<Vec<Node>, YamlError> {
         let source = SourceFile::new("t.yaml".into(), text.to_owned());
-        let origin = Origin { file: FileId(0), source: &source, line_offset: 0, col_offset: 0 };
+        let origin = Origin {
+            file: FileId(0),
+            source: &source,
+            line_offset: 0,
+            col_offset: 0,
+        };
         parse(text, origin)
     }
 
@@ -410,7 +415,13 @@ mod tests {
         let text = "id: REQ-1\nlist:\n  - x\n";
         let doc = parse_str(text).unwrap().remove(0);
         let (k, v) = doc.get("id").unwrap();
-        assert_eq!((&text[k.span.start..k.span.end], &text[v.span.start..v.span.end]), ("id", "REQ-1"));
+        assert_eq!(
+            (
+                &text[k.span.start..k.span.end],
+                &text[v.span.start..v.span.end]
+            ),
+            ("id", "REQ-1")
+        );
         let (key, node) = doc.locate("/list/0");
         assert!(key.is_none());
         assert_eq!(&text[node.span.start..node.span.end], "x");
@@ -433,18 +444,39 @@ mod tests {
 
     #[test]
     fn aliases_copy_and_bombs_stop() {
-        assert_eq!(json("a: &x [1, 2]\nb: *x\n"), serde_json::json!({"a": [1, 2], "b": [1, 2]}));
+        assert_eq!(
+            json("a: &x [1, 2]\nb: *x\n"),
+            serde_json::json!({"a": [1, 2], "b": [1, 2]})
+        );
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
-        for (p, n) in ["a", "b", "c", "d", "e"].iter().zip(["b", "c", "d", "e", "f"]) {
-            bomb.push_str(&format!("{n}: &{n} [{}]\n", vec![format!("*{p}"); 10].join(", ")));
+        for (p, n) in ["a", "b", "c", "d", "e"]
+            .iter()
+            .zip(["b", "c", "d", "e", "f"])
+        {
+            bomb.push_str(&format!(
+                "{n}: &{n} [{}]\n",
+                vec![format!("*{p}"); 10].join(", ")
+            ));
         }
-        assert_eq!(parse_str(&bomb).unwrap_err().kind, YamlErrorKind::Unsupported);
-        assert_eq!(parse_str("a: *nope\n").unwrap_err().kind, YamlErrorKind::Syntax);
+        assert_eq!(
+            parse_str(&bomb).unwrap_err().kind,
+            YamlErrorKind::Unsupported
+        );
+        assert_eq!(
+            parse_str("a: *nope\n").unwrap_err().kind,
+            YamlErrorKind::Syntax
+        );
     }
 
     #[test]
     fn collection_keys_are_unsupported() {
-        assert_eq!(parse_str("? [a]\n: b\n").unwrap_err().kind, YamlErrorKind::Unsupported);
-        assert_eq!(json("1: a\ntrue: b\n"), serde_json::json!({"1": "a", "true": "b"}));
+        assert_eq!(
+            parse_str("? [a]\n: b\n").unwrap_err().kind,
+            YamlErrorKind::Unsupported
+        );
+        assert_eq!(
+            json("1: a\ntrue: b\n"),
+            serde_json::json!({"1": "a", "true": "b"})
+        );
     }
 }

@@ -1,16 +1,18 @@
 //! The book: rendering through the real mdBook protocol (0.4- and 0.5-shaped input, a
 //! spawned binary) and through `mdbook-driver`, with golden snapshots of the Markdown.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::io::Write;
 
 use assert_cmd::assert::OutputAssertExt;
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::{json, Value};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Copies a fixture into a temp dir so tests never write into the repository.
@@ -34,7 +36,14 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A chapter as mdBook serialises it.
-fn chapter(root: &Path, name: &str, path: &str, rendered_path: &str, number: Option<Vec<u32>>, sub_items: Vec<Value>) -> Value {
+fn chapter(
+    root: &Path,
+    name: &str,
+    path: &str,
+    rendered_path: &str,
+    number: Option<Vec<u32>>,
+    sub_items: Vec<Value>,
+) -> Value {
     let content = std::fs::read_to_string(root.join("book").join(path)).unwrap();
     json!({"Chapter": {
         "name": name,
@@ -50,9 +59,21 @@ fn chapter(root: &Path, name: &str, path: &str, rendered_path: &str, number: Opt
 fn book_items(root: &Path) -> Vec<Value> {
     vec![
         chapter(root, "Introduction", "README.md", "index.md", None, vec![]),
-        chapter(root, "Requirements", "requirements.md", "requirements.md", Some(vec![1]), vec![
-            chapter(root, "Nested", "nested/chapter.md", "nested/chapter.md", Some(vec![1, 1]), vec![]),
-        ]),
+        chapter(
+            root,
+            "Requirements",
+            "requirements.md",
+            "requirements.md",
+            Some(vec![1]),
+            vec![chapter(
+                root,
+                "Nested",
+                "nested/chapter.md",
+                "nested/chapter.md",
+                Some(vec![1, 1]),
+                vec![],
+            )],
+        ),
         json!("Separator"),
         json!({"Chapter": {"name": "Draft", "content": "", "number": null, "sub_items": [], "path": null, "source_path": null, "parent_names": []}}),
     ]
@@ -76,10 +97,19 @@ fn run_protocol(input: &Value) -> (i32, Value, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.code().unwrap_or(-1), stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn chapters_of(items: &Value) -> Vec<(String, String)> {
@@ -101,7 +131,11 @@ fn chapters_of(items: &Value) -> Vec<(String, String)> {
 #[test]
 fn supports_every_renderer() {
     for renderer in ["html", "markdown"] {
-        Command::cargo_bin("mdbook-qms").unwrap().args(["supports", renderer]).assert().success();
+        Command::cargo_bin("mdbook-qms")
+            .unwrap()
+            .args(["supports", renderer])
+            .assert()
+            .success();
     }
 }
 
@@ -113,7 +147,10 @@ fn protocol_05_renders_chapters_and_matches_golden_output() {
     let input = json!([context(&root, "0.5.4"), {"items": book_items(&root)}]);
     let (code, book, stderr) = run_protocol(&input);
     assert_eq!(code, 0, "stderr: {stderr}");
-    assert!(book.get("sections").is_none(), "answers in the shape it received");
+    assert!(
+        book.get("sections").is_none(),
+        "answers in the shape it received"
+    );
     let chapters = chapters_of(&book["items"]);
     let paths: Vec<&str> = chapters.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(
@@ -131,10 +168,17 @@ fn protocol_05_renders_chapters_and_matches_golden_output() {
     for (path, content) in &chapters {
         // The stylesheet is the same on every page; snapshot what the page says.
         let body: String = match content.strip_prefix("<style>") {
-            Some(rest) => rest.split_once("</style>").map_or(rest, |(_, b)| b).trim_start().to_owned(),
+            Some(rest) => rest
+                .split_once("</style>")
+                .map_or(rest, |(_, b)| b)
+                .trim_start()
+                .to_owned(),
             None => content.clone(),
         };
-        assert!(content.matches("<style>").count() <= 1, "{path}: at most one stylesheet");
+        assert!(
+            content.matches("<style>").count() <= 1,
+            "{path}: at most one stylesheet"
+        );
         insta::assert_snapshot!(format!("protocol_{}", path.replace(['/', '.'], "_")), body);
     }
     // The draft chapter and the separator survive untouched.
@@ -162,7 +206,11 @@ fn protocol_04_input_is_answered_in_04_shape() {
 #[test]
 fn protocol_fails_the_build_on_book_errors_with_diagnostics() {
     let dir = copy_fixture("basic");
-    std::fs::write(dir.path().join("book/nested/chapter.md"), "# Nested\n\n{{#qms ref REQ-404}}\n").unwrap();
+    std::fs::write(
+        dir.path().join("book/nested/chapter.md"),
+        "# Nested\n\n{{#qms ref REQ-404}}\n",
+    )
+    .unwrap();
     let input = json!([context(dir.path(), "0.5.4"), {"items": book_items(dir.path())}]);
     let (code, book, stderr) = run_protocol(&input);
     assert_eq!(code, 1);
@@ -173,7 +221,13 @@ fn protocol_fails_the_build_on_book_errors_with_diagnostics() {
 
 #[test]
 fn protocol_rejects_garbage_input_with_usage_error() {
-    let mut child = Command::cargo_bin("mdbook-qms").unwrap().stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     child.stdin.take().unwrap().write_all(b"{not json").unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -195,8 +249,19 @@ fn build_places_every_item_once_with_its_anchor() {
     let generated_req = page("qms/requirement/requirements/items.html");
     let generated_test = page("qms/test/requirements/items.html");
     // Each item has exactly one home with an anchor equal to its id.
-    let homes = [("REQ-001", &index), ("REQ-002", &requirements), ("REQ-003", &generated_req), ("TST-001", &generated_test)];
-    let all = [&index, &requirements, &generated_req, &generated_test, &page("nested/chapter.html")];
+    let homes = [
+        ("REQ-001", &index),
+        ("REQ-002", &requirements),
+        ("REQ-003", &generated_req),
+        ("TST-001", &generated_test),
+    ];
+    let all = [
+        &index,
+        &requirements,
+        &generated_req,
+        &generated_test,
+        &page("nested/chapter.html"),
+    ];
     for (id, home) in homes {
         let anchor = format!("id=\"{id}\"");
         assert_eq!(home.matches(&anchor).count(), 1, "{id} on its home page");
@@ -205,18 +270,27 @@ fn build_places_every_item_once_with_its_anchor() {
     }
     // Links resolve relative to the page they are on.
     let nested = page("nested/chapter.html");
-    assert!(nested.contains(r#"href="../requirements.html#REQ-002""#), "{nested}");
+    assert!(
+        nested.contains(r#"href="../requirements.html#REQ-002""#),
+        "{nested}"
+    );
     assert!(nested.contains(r#"href="../qms/test/requirements/items.html#TST-001""#));
     // Incoming links are named from the other side.
     assert!(index.contains("verified by"));
     assert!(index.contains("parent of"));
     assert!(requirements.contains("child of"));
     // Matrix coverage: REQ-003 has no test.
-    assert!(requirements.contains("Requirements to Tests: 2 of 3 covered (66.7%)"), "{requirements}");
+    assert!(
+        requirements.contains("Requirements to Tests: 2 of 3 covered (66.7%)"),
+        "{requirements}"
+    );
     assert_eq!(requirements.matches("class=\"qms-uncovered\"").count(), 1);
     // Generated chapters are in the navigation, with a page per item file under each type.
     let toc = page("toc.html");
-    assert!(toc.contains("qms/test.html") && toc.contains("qms/test/requirements/items.html"), "{toc}");
+    assert!(
+        toc.contains("qms/test.html") && toc.contains("qms/test/requirements/items.html"),
+        "{toc}"
+    );
     assert!(page("qms/test.html").contains(r#"href="../qms/test/requirements/items.html""#));
 }
 
@@ -226,9 +300,15 @@ fn item_data_never_becomes_live_html() {
     let out = dir.path().join("site");
     mdbook_qms::preprocess::build(dir.path(), Some(&out)).unwrap();
     let index = read(&out.join("index.html"));
-    assert!(!index.contains("<script>alert"), "raw HTML in item text is escaped");
+    assert!(
+        !index.contains("<script>alert"),
+        "raw HTML in item text is escaped"
+    );
     assert!(index.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    assert!(!index.contains("javascript:"), "unsafe link schemes are dropped");
+    assert!(
+        !index.contains("javascript:"),
+        "unsafe link schemes are dropped"
+    );
     assert!(index.contains(r#"href="https://example.org/""#));
     assert!(index.contains("Top-level &lt;b&gt;requirement&lt;/b&gt;"));
     // The title's `{{#include ...}}` was not expanded by mdBook's links preprocessor.
@@ -242,9 +322,20 @@ fn item_data_never_becomes_live_html() {
 #[test]
 fn build_with_errors_fails_and_writes_nothing() {
     let dir = copy_fixture("basic");
-    std::fs::write(dir.path().join("requirements/bad.yaml"), "id: REQ-009\ntype: requirement\ntitle: x\nparent: REQ-404\n").unwrap();
+    std::fs::write(
+        dir.path().join("requirements/bad.yaml"),
+        "id: REQ-009\ntype: requirement\ntitle: x\nparent: REQ-404\n",
+    )
+    .unwrap();
     let out = dir.path().join("site");
-    let assert = Command::cargo_bin("mdbook-qms").unwrap().arg("build").arg(dir.path()).arg("--dest-dir").arg(&out).assert().code(1);
+    let assert = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .arg("build")
+        .arg(dir.path())
+        .arg("--dest-dir")
+        .arg(&out)
+        .assert()
+        .code(1);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(stderr.contains("error[link-unknown]"), "{stderr}");
     assert!(stderr.contains("requirements/bad.yaml:4:9"), "{stderr}");
@@ -254,10 +345,17 @@ fn build_with_errors_fails_and_writes_nothing() {
 #[test]
 fn build_refuses_to_overwrite_the_sources() {
     let dir = copy_fixture("basic");
-    let toml = read(&dir.path().join("book.toml")).replace("build-dir = \"build\"", "build-dir = \"book\"");
+    let toml = read(&dir.path().join("book.toml"))
+        .replace("build-dir = \"build\"", "build-dir = \"book\"");
     std::fs::write(dir.path().join("book.toml"), toml).unwrap();
-    let assert = Command::cargo_bin("mdbook-qms").unwrap().arg("build").arg(dir.path()).assert().code(2);
-    assert!(String::from_utf8_lossy(&assert.get_output().stderr).contains("would overwrite the book's sources"));
+    let assert = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .arg("build")
+        .arg(dir.path())
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&assert.get_output().stderr)
+        .contains("would overwrite the book's sources"));
     assert!(dir.path().join("book/SUMMARY.md").exists());
 }
 
@@ -265,14 +363,34 @@ fn build_refuses_to_overwrite_the_sources() {
 fn init_creates_a_project_that_checks_clean_and_builds() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("pump");
-    Command::cargo_bin("mdbook-qms").unwrap().arg("init").arg(&project).assert().success();
-    Command::cargo_bin("mdbook-qms").unwrap().arg("check").arg(&project).assert().success();
-    Command::cargo_bin("mdbook-qms").unwrap().arg("build").arg(&project).assert().success();
+    Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .arg("init")
+        .arg(&project)
+        .assert()
+        .success();
+    Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .arg("check")
+        .arg(&project)
+        .assert()
+        .success();
+    Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .arg("build")
+        .arg(&project)
+        .assert()
+        .success();
     assert!(project.join("build/index.html").exists());
     assert!(read(&project.join("build/verification.html")).contains("qms-matrix"));
     // A second init refuses and changes nothing.
     let before = read(&project.join("book.toml"));
-    Command::cargo_bin("mdbook-qms").unwrap().arg("init").arg(&project).assert().code(2);
+    Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .arg("init")
+        .arg(&project)
+        .assert()
+        .code(2);
     assert_eq!(before, read(&project.join("book.toml")));
 }
 
@@ -280,20 +398,54 @@ fn init_creates_a_project_that_checks_clean_and_builds() {
 fn new_adds_the_next_free_id_and_never_clobbers() {
     let dir = copy_fixture("basic");
     let run = || {
-        let out = Command::cargo_bin("mdbook-qms").unwrap().args(["new", "requirement", "--title", "Log: \"every\" login", "--dir"]).arg(dir.path()).output().unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        let out = Command::cargo_bin("mdbook-qms")
+            .unwrap()
+            .args([
+                "new",
+                "requirement",
+                "--title",
+                "Log: \"every\" login",
+                "--dir",
+            ])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        )
     };
     assert_eq!(run(), (Some(0), "REQ-004".to_owned()));
     assert_eq!(run(), (Some(0), "REQ-005".to_owned()));
     let written = read(&dir.path().join("requirements/requirement/req-004.yaml"));
-    assert!(written.contains("title: \"Log: \\\"every\\\" login\""), "{written}");
-    Command::cargo_bin("mdbook-qms").unwrap().arg("check").arg(dir.path()).assert().success();
+    assert!(
+        written.contains("title: \"Log: \\\"every\\\" login\""),
+        "{written}"
+    );
+    Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .arg("check")
+        .arg(dir.path())
+        .assert()
+        .success();
     // An existing file at the target path is never replaced.
-    std::fs::write(dir.path().join("requirements/requirement/req-006.yaml"), "# hand-written, not an item yet\n").unwrap();
+    std::fs::write(
+        dir.path().join("requirements/requirement/req-006.yaml"),
+        "# hand-written, not an item yet\n",
+    )
+    .unwrap();
     let (code, _) = run();
     assert_eq!(code, Some(2));
-    assert_eq!(read(&dir.path().join("requirements/requirement/req-006.yaml")), "# hand-written, not an item yet\n");
-    Command::cargo_bin("mdbook-qms").unwrap().args(["new", "requirment", "--dir"]).arg(dir.path()).assert().code(2);
+    assert_eq!(
+        read(&dir.path().join("requirements/requirement/req-006.yaml")),
+        "# hand-written, not an item yet\n"
+    );
+    Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .args(["new", "requirment", "--dir"])
+        .arg(dir.path())
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -301,7 +453,12 @@ fn without_generated_chapters_unplaced_items_are_reported_and_not_linked() {
     let dir = copy_fixture("basic");
     let toml = read(&dir.path().join("book.toml")) + "generated-chapters = false\n";
     std::fs::write(dir.path().join("book.toml"), toml).unwrap();
-    let out = Command::cargo_bin("mdbook-qms").unwrap().args(["check", "--format", "json"]).arg(dir.path()).output().unwrap();
+    let out = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .args(["check", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "warnings only");
     let diags: Value = serde_json::from_slice(&out.stdout).unwrap();
     let unplaced: Vec<&str> = diags
@@ -316,7 +473,10 @@ fn without_generated_chapters_unplaced_items_are_reported_and_not_linked() {
     mdbook_qms::preprocess::build(dir.path(), Some(&site)).unwrap();
     assert!(!site.join("qms").exists());
     let nested = read(&site.join("nested/chapter.html"));
-    assert!(nested.contains(r#"<span class="qms-ref" title="Verifies the child">TST-001</span>"#), "{nested}");
+    assert!(
+        nested.contains(r#"<span class="qms-ref" title="Verifies the child">TST-001</span>"#),
+        "{nested}"
+    );
 }
 
 fn git(dir: &Path, args: &[&str]) {
@@ -332,7 +492,11 @@ fn git(dir: &Path, args: &[&str]) {
         .env("GIT_COMMITTER_DATE", "2026-01-02T10:00:00Z")
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -348,9 +512,20 @@ fn history_shows_on_cards_and_in_history_and_changes_directives() {
     git(root, &["add", "-A"]);
     git(root, &["commit", "-q", "-m", "Baseline <b>one</b>"]);
     git(root, &["tag", "v1"]);
-    let items = read(&root.join("requirements/items.yaml")).replace("title: Child requirement", "title: Child requirement, reworded");
+    let items = read(&root.join("requirements/items.yaml")).replace(
+        "title: Child requirement",
+        "title: Child requirement, reworded",
+    );
     std::fs::write(root.join("requirements/items.yaml"), items).unwrap();
-    git(root, &["commit", "-q", "-am", "Reword the child\n\nImplements: REQ-002"]);
+    git(
+        root,
+        &[
+            "commit",
+            "-q",
+            "-am",
+            "Reword the child\n\nImplements: REQ-002",
+        ],
+    );
 
     let site = root.join("site");
     mdbook_qms::preprocess::build(root, Some(&site)).unwrap();
@@ -363,17 +538,37 @@ fn history_shows_on_cards_and_in_history_and_changes_directives() {
     let nested = read(&site.join("nested/chapter.html"));
     assert!(nested.contains("Reword the child"), "{nested}");
     // Commit subjects are text, never markup.
-    assert!(nested.contains("Baseline &lt;b&gt;one&lt;/b&gt;"), "{nested}");
+    assert!(
+        nested.contains("Baseline &lt;b&gt;one&lt;/b&gt;"),
+        "{nested}"
+    );
     // The changes since v1 name the reworded item and what it changes downstream.
     let changes = &nested[nested.find("v1").unwrap()..];
     assert!(changes.contains("REQ-002"), "{changes}");
     assert!(changes.contains("Child requirement, reworded"), "{changes}");
 
     // An unknown baseline fails the check at the directive.
-    std::fs::write(root.join("book/nested/chapter.md"), "# Nested\n\n{{#qms changes v9}}\n").unwrap();
-    let out = Command::cargo_bin("mdbook-qms").unwrap().args(["check", "--format", "json"]).arg(root).output().unwrap();
+    std::fs::write(
+        root.join("book/nested/chapter.md"),
+        "# Nested\n\n{{#qms changes v9}}\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .args(["check", "--format", "json"])
+        .arg(root)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let diags: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let d = diags.as_array().unwrap().iter().find(|d| d["code"] == "changes-unknown-base").expect("changes-unknown-base");
-    assert_eq!((d["file"].as_str(), d["line"].as_u64(), d["column"].as_u64()), (Some("book/nested/chapter.md"), Some(3), Some(16)));
+    let d = diags
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "changes-unknown-base")
+        .expect("changes-unknown-base");
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+        (Some("book/nested/chapter.md"), Some(3), Some(16))
+    );
 }

@@ -45,11 +45,22 @@ fn human_output_of_a_clean_project() {
     // Outside git the only diagnostic is the warning that history is unavailable.
     let r = p.check("human");
     assert_eq!(r.code, 0);
-    assert!(r.stderr.starts_with("warning[history-unavailable]"), "{}", r.stderr);
-    assert!(r.stderr.ends_with("\n0 errors, 1 warning\n"), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("warning[history-unavailable]"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.ends_with("\n0 errors, 1 warning\n"),
+        "{}",
+        r.stderr
+    );
     // Silenced through `lints`, a clean project prints only the summary.
     let toml = std::fs::read_to_string(p.path().join("book.toml")).unwrap();
-    p.write("book.toml", format!("{toml}\n[preprocessor.qms.lints]\nhistory-unavailable = \"allow\"\n"));
+    p.write(
+        "book.toml",
+        format!("{toml}\n[preprocessor.qms.lints]\nhistory-unavailable = \"allow\"\n"),
+    );
     let r = p.check("human");
     assert_eq!(r.code, 0);
     assert_eq!(r.stderr, "0 errors, 0 warnings\n");

@@ -7,8 +7,18 @@ use serde_json::Value;
 
 fn trace(args: &[&str]) -> (Option<i32>, String, String) {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
-    let out = std::process::Command::cargo_bin("mdbook-qms").unwrap().arg("trace").arg(fixture).args(args).output().unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = std::process::Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .arg("trace")
+        .arg(fixture)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -28,7 +38,10 @@ fn json_has_counts_and_linked_ids() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["covered"], 1);
     assert_eq!(v["total"], 1);
-    assert_eq!(v["rows"][0]["linked"], serde_json::json!(["REQ-001", "REQ-002"]));
+    assert_eq!(
+        v["rows"][0]["linked"],
+        serde_json::json!(["REQ-001", "REQ-002"])
+    );
 }
 
 #[test]

@@ -269,10 +269,16 @@ fn build_row(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Re
         failure: None,
     };
     for _ in 0..runs.max(1) {
-        let r = run(Command::new(bin).arg("build").arg(&scratch.0).arg("--dest-dir").arg(&out))?;
+        let r = run(Command::new(bin)
+            .arg("build")
+            .arg(&scratch.0)
+            .arg("--dest-dir")
+            .arg(&out))?;
         // A run counts only if it wrote the book, search index included.
         let wrote = out.join("index.html").is_file()
-            && std::fs::read_dir(&out)?.flatten().any(|e| e.file_name().to_string_lossy().starts_with("searchindex"));
+            && std::fs::read_dir(&out)?
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("searchindex"));
         if r.status != 0 || !wrote {
             row.failure = Some(format!("exit status {}, book written: {wrote}", r.status));
         }
@@ -410,7 +416,12 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Cmd::Build { items, files, runs, binary } => {
+        Cmd::Build {
+            items,
+            files,
+            runs,
+            binary,
+        } => {
             let bin = match binary.map_or_else(sibling_binary, Ok) {
                 Ok(b) => b,
                 Err(e) => {

@@ -389,7 +389,10 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
             .map(|&f| {
                 (
                     f,
-                    crate::history::git::last_commit_time(&project.config.root, &project.sources.get(f).path),
+                    crate::history::git::last_commit_time(
+                        &project.config.root,
+                        &project.sources.get(f).path,
+                    ),
                 )
             })
             .collect(),
@@ -567,7 +570,6 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
         );
     }
 }
-
 
 /// Why the result of a passing test item is stale: the test item, or an item it
 /// verifies, changed (committed) after its results. A result counts from when it ran

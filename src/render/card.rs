@@ -77,7 +77,9 @@ impl Page<'_> {
             let _ = write!(out, "\n<div class=\"qms-text\">{}</div>", markdown(text));
         }
 
-        let link_fields: Vec<&str> = def.map_or(Vec::new(), |d| d.links.iter().map(|l| l.name.as_str()).collect());
+        let link_fields: Vec<&str> = def.map_or(Vec::new(), |d| {
+            d.links.iter().map(|l| l.name.as_str()).collect()
+        });
         let is_markdown = |f: &str| def.is_some_and(|d| d.markdown_fields.iter().any(|m| m == f));
         let mut rows = crate::risk::score_row(project, index);
         for (key, value) in &item.fields {
@@ -92,11 +94,19 @@ impl Page<'_> {
         }
         if let Some(Value::Object(attrs)) = item.fields.get("attributes") {
             for (key, value) in attrs {
-                let _ = write!(rows, "<tr><th>{}</th><td>{}</td></tr>", escape(key), self.value(value));
+                let _ = write!(
+                    rows,
+                    "<tr><th>{}</th><td>{}</td></tr>",
+                    escape(key),
+                    self.value(value)
+                );
             }
         }
         if !rows.is_empty() {
-            let _ = write!(out, "\n<table class=\"qms-fields\"><tbody>{rows}</tbody></table>");
+            let _ = write!(
+                out,
+                "\n<table class=\"qms-fields\"><tbody>{rows}</tbody></table>"
+            );
         }
 
         let links = self.links(index);
@@ -105,9 +115,17 @@ impl Page<'_> {
         }
         let history = crate::history::render::history_compact(&project.history, &item.id);
         if !history.is_empty() {
-            let _ = write!(out, "\n<div class=\"qms-history\">{}</div>", generated_markdown(&history));
+            let _ = write!(
+                out,
+                "\n<div class=\"qms-history\">{}</div>",
+                generated_markdown(&history)
+            );
         }
-        let _ = write!(out, "\n<div class=\"qms-source\">{}</div></div>", escape(&self.source(item)));
+        let _ = write!(
+            out,
+            "\n<div class=\"qms-source\">{}</div></div>",
+            escape(&self.source(item))
+        );
         out
     }
 
@@ -117,13 +135,16 @@ impl Page<'_> {
         let item = &project.items[index];
         let graph = &project.graph;
         let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-        let mut add = |label: String, target: usize| match groups.iter_mut().find(|(l, _)| *l == label) {
-            Some((_, list)) => list.push(target),
-            None => groups.push((label, vec![target])),
-        };
+        let mut add =
+            |label: String, target: usize| match groups.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, list)) => list.push(target),
+                None => groups.push((label, vec![target])),
+            };
         let def = project.types.get(&item.ty);
         for link in graph.out(index) {
-            let label = def.and_then(|d| d.link(&link.field)).map_or(link.field.clone(), |l| l.label.clone());
+            let label = def
+                .and_then(|d| d.link(&link.field))
+                .map_or(link.field.clone(), |l| l.label.clone());
             add(label, link.to);
         }
         for link in graph.inc(index) {
@@ -136,7 +157,12 @@ impl Page<'_> {
         let mut out = String::new();
         for (label, targets) in groups {
             let refs: Vec<String> = targets.iter().map(|&t| self.item_ref(t)).collect();
-            let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", escape(&label), refs.join(", "));
+            let _ = write!(
+                out,
+                "<dt>{}</dt><dd>{}</dd>",
+                escape(&label),
+                refs.join(", ")
+            );
         }
         out
     }
@@ -155,11 +181,20 @@ impl Page<'_> {
     /// A field value as HTML; strings that name items become links.
     pub fn value(&self, value: &Value) -> String {
         match value {
-            Value::String(s) => match self.project.graph.get(s).or_else(|| self.project.graph.purls.get(s).copied()) {
+            Value::String(s) => match self
+                .project
+                .graph
+                .get(s)
+                .or_else(|| self.project.graph.purls.get(s).copied())
+            {
                 Some(i) => self.item_ref(i),
                 None => escape(s),
             },
-            Value::Array(list) => list.iter().map(|v| self.value(v)).collect::<Vec<_>>().join(", "),
+            Value::Array(list) => list
+                .iter()
+                .map(|v| self.value(v))
+                .collect::<Vec<_>>()
+                .join(", "),
             Value::Object(map) => map
                 .iter()
                 .map(|(k, v)| format!("{}: {}", escape(k), self.value(v)))

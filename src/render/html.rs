@@ -31,35 +31,48 @@ pub fn escape(text: &str) -> String {
 /// dropped, and no blank lines (so the fragment stays one CommonMark HTML block).
 pub fn markdown(text: &str) -> String {
     let mut in_code_block = false;
-    let events = Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS)
-        .map(|event| match event {
-            Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
-            Event::Start(Tag::Link { link_type, dest_url, title, id }) => Event::Start(Tag::Link {
-                link_type,
-                dest_url: safe_url(dest_url),
-                title,
-                id,
-            }),
-            Event::Start(Tag::Image { link_type, dest_url, title, id }) => Event::Start(Tag::Image {
-                link_type,
-                dest_url: safe_url(dest_url),
-                title,
-                id,
-            }),
-            Event::Start(Tag::CodeBlock(kind)) => {
-                in_code_block = true;
-                Event::Start(Tag::CodeBlock(kind))
-            }
-            Event::End(TagEnd::CodeBlock) => {
-                in_code_block = false;
-                Event::End(TagEnd::CodeBlock)
-            }
-            Event::Text(t) if in_code_block => {
-                // Newlines in code are kept as character references.
-                Event::Html(CowStr::from(escape(&t)))
-            }
-            other => other,
-        });
+    let events = Parser::new_ext(
+        text,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS,
+    )
+    .map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Image {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        Event::Start(Tag::CodeBlock(kind)) => {
+            in_code_block = true;
+            Event::Start(Tag::CodeBlock(kind))
+        }
+        Event::End(TagEnd::CodeBlock) => {
+            in_code_block = false;
+            Event::End(TagEnd::CodeBlock)
+        }
+        Event::Text(t) if in_code_block => {
+            // Newlines in code are kept as character references.
+            Event::Html(CowStr::from(escape(&t)))
+        }
+        other => other,
+    });
     let mut out = String::new();
     html::push_html(&mut out, events);
     // `{` as a character reference everywhere (text and attributes alike), so mdBook's

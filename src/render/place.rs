@@ -17,7 +17,9 @@ pub fn type_chapter(ty: &str) -> PathBuf {
 /// Path of the generated page holding the unplaced items of one type from one YAML
 /// file: pages mirror the item files, so large projects get pages of readable size.
 pub fn file_chapter(ty: &str, file: &Path) -> PathBuf {
-    PathBuf::from("qms").join(ty).join(file.with_extension("md"))
+    PathBuf::from("qms")
+        .join(ty)
+        .join(file.with_extension("md"))
 }
 
 /// The home chapter of every item (by item index); `None` when the item has no page
@@ -41,7 +43,8 @@ pub fn homes(project: &Project) -> Vec<Option<PathBuf>> {
     if project.config.generated_chapters {
         for (i, item) in project.items.iter().enumerate() {
             if let (Home::File(file), true) = (item.home, project.graph.get(&item.id) == Some(i)) {
-                homes[i].get_or_insert_with(|| file_chapter(&item.ty, &project.sources.get(file).path));
+                homes[i]
+                    .get_or_insert_with(|| file_chapter(&item.ty, &project.sources.get(file).path));
             }
         }
     }

@@ -71,7 +71,13 @@ pub fn table(page: &Page, directive: &Directive) -> String {
     let ty = &directive.args[0].text;
     let columns: Vec<String> = directive
         .option("columns")
-        .map(|c| c.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect())
+        .map(|c| {
+            c.split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_else(|| vec!["id".into(), "title".into(), "status".into()]);
     let rows = select(page, ty, directive, true);
     let mut out = String::from("<table class=\"qms-table\"><thead><tr>");
@@ -92,14 +98,21 @@ pub fn table(page: &Page, directive: &Directive) -> String {
         out.push_str("<tr>");
         for c in &columns {
             let cell = match c.as_str() {
-                "id" => format!("{}{}", page.item_ref(i), with_space(crate::evidence::render::badge(page, i))),
+                "id" => format!(
+                    "{}{}",
+                    page.item_ref(i),
+                    with_space(crate::evidence::render::badge(page, i))
+                ),
                 "title" => escape(&item.title),
                 "status" => format!(
                     "<span class=\"qms-badge qms-status-{0}\">{0}</span>",
                     escape(item.status())
                 ),
                 "type" => escape(&item.ty),
-                field => item.fields.get(field).map_or(String::new(), |v| page.value(v)),
+                field => item
+                    .fields
+                    .get(field)
+                    .map_or(String::new(), |v| page.value(v)),
             };
             let _ = write!(out, "<td>{cell}</td>");
         }
@@ -116,8 +129,15 @@ pub fn matrix(page: &Page, directive: &Directive) -> String {
     let from = &directive.args[0].text;
     let to = &directive.args[1].text;
     let via = directive.option("via");
-    let coverage = trace::coverage(project, from, to, via, |i| matches(&project.items[i], directive, false));
-    let plural = |ty: &str| project.types.get(ty).map_or(ty.to_owned(), |d| d.plural.clone());
+    let coverage = trace::coverage(project, from, to, via, |i| {
+        matches(&project.items[i], directive, false)
+    });
+    let plural = |ty: &str| {
+        project
+            .types
+            .get(ty)
+            .map_or(ty.to_owned(), |d| d.plural.clone())
+    };
     let mut body = String::new();
     for row in &coverage.rows {
         let item = &project.items[row.item];
@@ -126,14 +146,24 @@ pub fn matrix(page: &Page, directive: &Directive) -> String {
         } else {
             row.linked
                 .iter()
-                .map(|&j| format!("{}{}", page.item_ref(j), with_space(crate::evidence::render::badge(page, j))))
+                .map(|&j| {
+                    format!(
+                        "{}{}",
+                        page.item_ref(j),
+                        with_space(crate::evidence::render::badge(page, j))
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         };
         let _ = write!(
             body,
             "<tr{}><td>{}</td><td>{}</td><td>{cell}</td></tr>",
-            if row.linked.is_empty() { " class=\"qms-uncovered\"" } else { "" },
+            if row.linked.is_empty() {
+                " class=\"qms-uncovered\""
+            } else {
+                ""
+            },
             page.item_ref(row.item),
             escape(&item.title),
         );
@@ -149,7 +179,11 @@ pub fn matrix(page: &Page, directive: &Directive) -> String {
         escape(&plural(to)),
     );
     if total == 0 {
-        let _ = write!(out, "<tr><td colspan=\"3\" class=\"qms-empty\">No {} items.</td></tr>", escape(from));
+        let _ = write!(
+            out,
+            "<tr><td colspan=\"3\" class=\"qms-empty\">No {} items.</td></tr>",
+            escape(from)
+        );
     }
     out.push_str(&body);
     out.push_str("</tbody></table>");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mdbook_qms::diag::Diagnostic;
-use mdbook_qms::history::{self, History};
+use mdbook_qms::history::History;
 use mdbook_qms::project::{ChapterSource, Project};
 
 pub struct Repo {

@@ -49,8 +49,8 @@ pub const SPECS: &[Spec] = &[
     Spec {
         name: "matrix",
         args: &[ArgKind::Type, ArgKind::Type],
-        options: Some(&["via", "status", "tag"]),
-        usage: "{{#qms matrix FROM TO [via=FIELD]}}",
+        options: Some(&["via", "status", "tag", "commits"]),
+        usage: "{{#qms matrix FROM TO [via=FIELD] [commits=true]}}",
     },
     Spec {
         name: "history",

@@ -78,6 +78,9 @@ enum Command {
         via: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: TraceFormat,
+        /// Also list, per item, the commits whose trailers name it.
+        #[arg(long)]
+        commits: bool,
         /// Exit 1 when less than this percentage of FROM items is covered.
         #[arg(long, value_name = "PERCENT")]
         fail_under: Option<f64>,
@@ -137,8 +140,19 @@ fn main() -> ExitCode {
             to,
             via,
             format,
+            commits,
             fail_under,
-        }) => trace(&dir, &from, &to, via.as_deref(), format, fail_under),
+        }) => trace(
+            &dir,
+            &TraceRequest {
+                from,
+                to,
+                via,
+                format,
+                commits,
+                fail_under,
+            },
+        ),
         Some(Command::Sbom { dir, format, out }) => sbom(&dir, format, out.as_deref()),
         Some(Command::Render { name, dir }) => render_document(&dir, &name),
         Some(Command::Gaps { dir }) => gaps(&dir),
@@ -193,14 +207,18 @@ fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
     }
 }
 
-fn trace(
-    dir: &Path,
-    from: &str,
-    to: &str,
-    via: Option<&str>,
+/// The options of `trace`.
+struct TraceRequest {
+    from: String,
+    to: String,
+    via: Option<String>,
     format: TraceFormat,
+    commits: bool,
     fail_under: Option<f64>,
-) -> ExitCode {
+}
+
+fn trace(dir: &Path, request: &TraceRequest) -> ExitCode {
+    let (from, to) = (request.from.as_str(), request.to.as_str());
     let project = match Project::load(dir, ChapterSource::Disk) {
         Ok(p) => p,
         Err(fatal) => {
@@ -227,12 +245,20 @@ fn trace(
             return ExitCode::from(2);
         }
     }
-    let coverage = mdbook_qms::trace::coverage(&project, from, to, via, |_| true);
+    let coverage =
+        mdbook_qms::trace::coverage(&project, from, to, request.via.as_deref(), |_| true);
     print!(
         "{}",
-        mdbook_qms::trace::report(&project, &coverage, from, to, format)
+        mdbook_qms::trace::report(
+            &project,
+            &coverage,
+            from,
+            to,
+            request.format,
+            request.commits
+        )
     );
-    match fail_under {
+    match request.fail_under {
         Some(min) if coverage.percent() < min => {
             eprintln!("coverage {:.1}% is under {min}%", coverage.percent());
             ExitCode::from(1)

@@ -139,8 +139,24 @@ pub fn report(
     from: &str,
     to: &str,
     format: TraceFormat,
+    commits: bool,
 ) -> String {
     let items = &project.items;
+    // Commits whose trailers name the row's item, newest first.
+    let linked_commits = |row: &Row| -> Vec<(&crate::history::CommitInfo, &str)> {
+        if !commits {
+            return Vec::new();
+        }
+        project
+            .history
+            .item(&items[row.item].id)
+            .map_or(Vec::new(), |h| {
+                h.links
+                    .iter()
+                    .map(|l| (project.history.commit(l.commit), l.trailer.as_str()))
+                    .collect()
+            })
+    };
     let ids = |row: &Row| {
         row.linked
             .iter()
@@ -154,7 +170,14 @@ pub fn report(
                 .iter()
                 .map(|row| {
                     let item = &items[row.item];
-                    serde_json::json!({"id": item.id, "title": item.title, "status": item.status(), "linked": ids(row)})
+                    let mut value = serde_json::json!({"id": item.id, "title": item.title, "status": item.status(), "linked": ids(row)});
+                    if commits {
+                        value["commits"] = linked_commits(row)
+                            .iter()
+                            .map(|(c, trailer)| serde_json::json!({"id": c.id, "short": c.short, "trailer": trailer, "date": c.date, "author": c.author, "subject": c.subject}))
+                            .collect();
+                    }
+                    value
                 })
                 .collect();
             let value = serde_json::json!({
@@ -168,15 +191,23 @@ pub fn report(
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
         TraceFormat::Csv => {
-            let mut out = format!("id,title,status,{to}\n");
+            let mut out = format!(
+                "id,title,status,{to}{}\n",
+                if commits { ",commits" } else { "" }
+            );
             for row in &coverage.rows {
                 let item = &items[row.item];
-                let fields = [
-                    item.id.as_str(),
-                    item.title.as_str(),
-                    item.status(),
-                    &ids(row).join(" "),
-                ];
+                let commit_text: Vec<String> = linked_commits(row)
+                    .iter()
+                    .map(|(c, trailer)| format!("{}:{trailer}", c.short))
+                    .collect();
+                let mut fields = vec![item.id.as_str(), item.title.as_str(), item.status()];
+                let linked = ids(row).join(" ");
+                fields.push(&linked);
+                let commit_text = commit_text.join(" ");
+                if commits {
+                    fields.push(&commit_text);
+                }
                 let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
                 out.push_str(&line.join(","));
                 out.push('\n');
@@ -204,6 +235,16 @@ pub fn report(
                     ids(row).join(", ")
                 };
                 out.push_str(&format!("{:width$}  {linked}  ({})\n", item.id, item.title));
+                for (c, trailer) in linked_commits(row) {
+                    out.push_str(&format!(
+                        "{:width$}    {} {trailer}: {} ({}, {})\n",
+                        "",
+                        c.short,
+                        c.subject,
+                        c.day(),
+                        c.author
+                    ));
+                }
             }
             out
         }

@@ -505,7 +505,7 @@ fn history_shows_on_cards_and_in_history_and_changes_directives() {
     let root = dir.path();
     std::fs::write(
         root.join("book/nested/chapter.md"),
-        "# Nested\n\n{{#qms history REQ-002}}\n\n{{#qms changes v1}}\n",
+        "# Nested\n\n{{#qms history REQ-002}}\n\n{{#qms changes v1}}\n\n{{#qms matrix requirement test commits=true}}\n",
     )
     .unwrap();
     git(root, &["init", "-q", "-b", "main"]);
@@ -546,6 +546,45 @@ fn history_shows_on_cards_and_in_history_and_changes_directives() {
     let changes = &nested[nested.find("v1").unwrap()..];
     assert!(changes.contains("REQ-002"), "{changes}");
     assert!(changes.contains("Child requirement, reworded"), "{changes}");
+
+    // The matrix's commits column and `trace --commits` list the commits whose
+    // trailers name each row's item.
+    assert!(nested.contains("<th>Commits</th>"), "{nested}");
+    // The matrix comes last on the page, so its REQ-002 row is the last REQ-002 cell.
+    let row = &nested[nested.rfind(">REQ-002</a></td>").expect("REQ-002 row")..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("Reword the child") && row.contains("Implements"),
+        "{row}"
+    );
+    let out = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .args(["trace", "--commits", "--format", "json"])
+        .arg(root)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let req2 = trace["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "REQ-002")
+        .unwrap();
+    assert_eq!(req2["commits"][0]["trailer"], "Implements");
+    assert_eq!(req2["commits"][0]["subject"], "Reword the child");
+    let req1 = trace["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "REQ-001")
+        .unwrap();
+    assert_eq!(req1["commits"], serde_json::json!([]));
 
     // An unknown baseline fails the check at the directive.
     std::fs::write(

@@ -391,3 +391,19 @@ fn a_long_generated_history_is_read_in_parallel_and_completely() {
         assert_eq!(warm.item(id).unwrap().changes, item.changes, "{id}");
     }
 }
+
+#[test]
+fn trailers_that_name_only_another_projects_items_are_not_reported() {
+    let r = Repo::new();
+    r.write("requirements/a.yaml", &req("REQ-M-1", "One"));
+    r.commit("Alice", "Add");
+    std::fs::write(r.root.join("other.txt"), "x\n").unwrap();
+    // A monorepo: this commit is about another design file's items.
+    r.commit(
+        "Bob",
+        "Review the other device\n\nReviewed: THR-OTHER-1, RISK-OTHER-2",
+    );
+    let (h, diags) = r.scan();
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(h.item("REQ-M-1").unwrap().reviews.is_empty());
+}

@@ -685,8 +685,15 @@ fn assemble(
                 h.incomplete = true;
             }
         }
+        // A commit none of whose trailer ids this project knows is taken to be about
+        // another design file in the same repository (a monorepo): its ids are not
+        // typos of ours. Unknown ids next to known ones are reported.
+        let ours = r.trailers.iter().flat_map(|t| &t.ids).any(|id| known(id));
         for t in &r.trailers {
             for id in &t.ids {
+                if !known(id) && !ours {
+                    continue;
+                }
                 if !known(id) {
                     let mut d = Diagnostic::new(
                         code::TRAILER_UNKNOWN_ID,

@@ -138,6 +138,7 @@ pub fn matrix(page: &Page, directive: &Directive) -> String {
             .get(ty)
             .map_or(ty.to_owned(), |d| d.plural.clone())
     };
+    let show_commits = directive.option("commits") == Some("true");
     let mut body = String::new();
     for row in &coverage.rows {
         let item = &project.items[row.item];
@@ -156,9 +157,14 @@ pub fn matrix(page: &Page, directive: &Directive) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let commits_cell = if show_commits {
+            format!("<td>{}</td>", commit_list(project, &item.id))
+        } else {
+            String::new()
+        };
         let _ = write!(
             body,
-            "<tr{}><td>{}</td><td>{}</td><td>{cell}</td></tr>",
+            "<tr{}><td>{}</td><td>{}</td><td>{cell}</td>{commits_cell}</tr>",
             if row.linked.is_empty() {
                 " class=\"qms-uncovered\""
             } else {
@@ -172,22 +178,46 @@ pub fn matrix(page: &Page, directive: &Directive) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<table class=\"qms-matrix\"><caption>{} to {}: {covered} of {total} covered ({percent:.1}%)</caption><thead><tr><th>{}</th><th>Title</th><th>{}</th></tr></thead><tbody>",
+        "<table class=\"qms-matrix\"><caption>{} to {}: {covered} of {total} covered ({percent:.1}%)</caption><thead><tr><th>{}</th><th>Title</th><th>{}</th>{}</tr></thead><tbody>",
         escape(&plural(from)),
         escape(&plural(to)),
         escape(&heading(from)),
         escape(&plural(to)),
+        if show_commits { "<th>Commits</th>" } else { "" },
     );
     if total == 0 {
         let _ = write!(
             out,
-            "<tr><td colspan=\"3\" class=\"qms-empty\">No {} items.</td></tr>",
+            "<tr><td colspan=\"{}\" class=\"qms-empty\">No {} items.</td></tr>",
+            if show_commits { 4 } else { 3 },
             escape(from)
         );
     }
     out.push_str(&body);
     out.push_str("</tbody></table>");
     out
+}
+
+/// The commits whose trailers name an item, newest first: short id (full id and subject
+/// on hover) and the trailer.
+fn commit_list(project: &crate::project::Project, id: &str) -> String {
+    let Some(h) = project.history.item(id) else {
+        return String::new();
+    };
+    h.links
+        .iter()
+        .map(|l| {
+            let c = project.history.commit(l.commit);
+            format!(
+                "<code title=\"{} {}\">{}</code> {}",
+                escape(&c.id),
+                escape(&c.subject),
+                escape(&c.short),
+                escape(&l.trailer)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A fragment preceded by a space, or nothing for an empty one.

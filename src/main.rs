@@ -219,23 +219,10 @@ struct TraceRequest {
 
 fn trace(dir: &Path, request: &TraceRequest) -> ExitCode {
     let (from, to) = (request.from.as_str(), request.to.as_str());
-    let project = match Project::load(dir, ChapterSource::Disk) {
+    let project = match load_clean(dir) {
         Ok(p) => p,
-        Err(fatal) => {
-            eprint!(
-                "{}",
-                report::render(Format::Human, &[*fatal.0], &SourceMap::default())
-            );
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
-    if project.diagnostics.has_errors() {
-        eprint!(
-            "{}",
-            report::render(Format::Human, &project.diagnostics.0, &project.sources)
-        );
-        return ExitCode::from(1);
-    }
     for ty in [from, to] {
         if project.types.get(ty).is_none() {
             eprintln!(
@@ -273,23 +260,10 @@ fn sbom(
     format: mdbook_qms::evidence::sbom_out::OutFormat,
     out: Option<&Path>,
 ) -> ExitCode {
-    let project = match Project::load(dir, ChapterSource::Disk) {
+    let project = match load_clean(dir) {
         Ok(p) => p,
-        Err(fatal) => {
-            eprint!(
-                "{}",
-                report::render(Format::Human, &[*fatal.0], &SourceMap::default())
-            );
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
-    if project.diagnostics.has_errors() {
-        eprint!(
-            "{}",
-            report::render(Format::Human, &project.diagnostics.0, &project.sources)
-        );
-        return ExitCode::from(1);
-    }
     let text = mdbook_qms::evidence::sbom_out::generate(&project, format);
     match out {
         Some(path) => match mdbook_qms::evidence::sbom_out::write_atomic(path, &text) {

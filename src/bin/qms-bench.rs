@@ -421,77 +421,59 @@ fn main() -> ExitCode {
             files,
             runs,
             binary,
-        } => {
-            let bin = match binary.map_or_else(sibling_binary, Ok) {
-                Ok(b) => b,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            println!("binary: {}\n", bin.display());
-            let mut rows = Vec::new();
-            for n in items {
-                match build_row(&bin, n, files, runs) {
-                    Ok(row) => rows.push(row),
-                    Err(e) => {
-                        eprintln!("error: book benchmark of {n} items failed: {e}");
-                        return ExitCode::from(2);
-                    }
-                }
-            }
-            print_table(&rows);
-            if rows.iter().all(Row::met) {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
-        }
+        } => time_rows(binary, &items, |bin, n| build_row(bin, n, files, runs)),
         Cmd::Check {
             items,
             files,
             runs,
             binary,
-        } => {
-            let bin = match binary.map_or_else(sibling_binary, Ok) {
-                Ok(b) => b,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            println!("binary: {}", bin.display());
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            // Wall times only mean something on an otherwise idle machine; say when not.
-            let load = std::fs::read_to_string("/proc/loadavg").ok();
-            let load1: Option<f64> = load
-                .as_deref()
-                .and_then(|l| l.split_whitespace().next()?.parse().ok());
-            match load1 {
-                Some(l) if l > cores as f64 / 2.0 => println!(
-                    "machine: {cores} cores, load average {l:.1}: busy, so wall times are inflated (CPU times much less)\n"
-                ),
-                Some(l) => println!("machine: {cores} cores, load average {l:.1}\n"),
-                None => println!("machine: {cores} cores\n"),
-            }
-            let mut rows = Vec::new();
-            for n in items {
-                match check_row(&bin, n, files, runs) {
-                    Ok(row) => rows.push(row),
-                    Err(e) => {
-                        eprintln!("error: benchmark of {n} items failed: {e}");
-                        return ExitCode::from(2);
-                    }
-                }
-            }
-            print_table(&rows);
-            // Exit 1 when a target is missed, so CI can gate on it.
-            if rows.iter().all(Row::met) {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
+        } => time_rows(binary, &items, |bin, n| check_row(bin, n, files, runs)),
+    }
+}
+
+/// Runs one timed row per corpus size against the binary under test and prints the
+/// table; exit 1 when a target is missed, so CI can gate on it.
+fn time_rows(
+    binary: Option<PathBuf>,
+    items: &[usize],
+    row: impl Fn(&Path, usize) -> std::io::Result<Row>,
+) -> ExitCode {
+    let bin = match binary.map_or_else(sibling_binary, Ok) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("binary: {}", bin.display());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Wall times only mean something on an otherwise idle machine; say when not.
+    let load = std::fs::read_to_string("/proc/loadavg").ok();
+    let load1: Option<f64> = load
+        .as_deref()
+        .and_then(|l| l.split_whitespace().next()?.parse().ok());
+    match load1 {
+        Some(l) if l > cores as f64 / 2.0 => println!(
+            "machine: {cores} cores, load average {l:.1}: busy, so wall times are inflated (CPU times much less)\n"
+        ),
+        Some(l) => println!("machine: {cores} cores, load average {l:.1}\n"),
+        None => println!("machine: {cores} cores\n"),
+    }
+    let mut rows = Vec::new();
+    for &n in items {
+        match row(&bin, n) {
+            Ok(r) => rows.push(r),
+            Err(e) => {
+                eprintln!("error: benchmark of {n} items failed: {e}");
+                return ExitCode::from(2);
             }
         }
+    }
+    print_table(&rows);
+    if rows.iter().all(Row::met) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

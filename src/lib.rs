@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod corpus;
+pub mod date;
 pub mod diag;
 pub mod directive;
 pub mod documents;

@@ -4,6 +4,7 @@
 //! graph) plus the diagnostics found so far. It is built either from the files on disk
 //! (`check`) or from the chapters mdBook hands the preprocessor.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, Config, Fatal};
@@ -25,6 +26,8 @@ pub struct Project {
     /// Risk scores before and after mitigation (see `risk`).
     /// What git says about each item (stage 4).
     pub history: crate::history::History,
+    /// `{{#qms changes BASE}}` comparisons by BASE, or why there is none.
+    pub baseline_diffs: BTreeMap<String, Result<crate::history::diff::Diff, String>>,
     pub risk: crate::risk::RiskModel,
     /// Test results, SBOMs and vulnerability records from `trace/` (see `evidence`).
     pub evidence: crate::evidence::Evidence,
@@ -99,6 +102,7 @@ impl Project {
             items,
             chapters,
             graph,
+            baseline_diffs: BTreeMap::new(),
             history: crate::history::History::empty(crate::history::Status::Unavailable(
                 "not scanned yet".into(),
             )),
@@ -111,7 +115,7 @@ impl Project {
         project.diagnostics.extend(history_diags);
         project.check_baselines();
         let mut risk_diags = Diagnostics::default();
-        project.risk = crate::risk::analyze(&project, &crate::risk::today(), &mut risk_diags);
+        project.risk = crate::risk::analyze(&project, &crate::date::today(), &mut risk_diags);
         project.diagnostics.extend(risk_diags.0);
         crate::evidence::assess(&mut project);
         crate::documents::check(&mut project);
@@ -120,30 +124,42 @@ impl Project {
     }
 
     /// A `{{#qms changes BASE}}` must name a revision git can read.
+    /// The comparisons are kept for the renderer, so each is computed once.
     fn check_baselines(&mut self) {
-        if !self.history.is_available() {
-            return;
-        }
         let mut found = Vec::new();
+        let mut diffs = BTreeMap::new();
         for chapter in &self.chapters {
             for d in chapter.directives.iter().filter(|d| d.name == "changes") {
-                if let Err(e) = crate::history::diff::diff(self, &d.args[0].text, None) {
-                    let names: Vec<&str> = self
-                        .history
-                        .baselines
-                        .iter()
-                        .map(|b| b.name.as_str())
-                        .collect();
-                    let mut diag = Diagnostic::new(crate::diag::code::CHANGES_UNKNOWN_BASE, e)
-                        .at(d.args[0].span);
-                    if !names.is_empty() {
-                        diag = diag.help(format!("baselines: {}", names.join(", ")));
-                    }
-                    found.push(diag);
+                let base = &d.args[0].text;
+                let diff =
+                    diffs
+                        .entry(base.clone())
+                        .or_insert_with(|| match &self.history.status {
+                            crate::history::Status::Unavailable(reason) => Err(reason.clone()),
+                            crate::history::Status::Ready => {
+                                crate::history::diff::diff(self, base, None)
+                            }
+                        });
+                // Without history there is nothing to check; `history-unavailable` says why.
+                let (Err(e), true) = (&*diff, self.history.is_available()) else {
+                    continue;
+                };
+                let names: Vec<&str> = self
+                    .history
+                    .baselines
+                    .iter()
+                    .map(|b| b.name.as_str())
+                    .collect();
+                let mut diag = Diagnostic::new(crate::diag::code::CHANGES_UNKNOWN_BASE, e.clone())
+                    .at(d.args[0].span);
+                if !names.is_empty() {
+                    diag = diag.help(format!("baselines: {}", names.join(", ")));
                 }
+                found.push(diag);
             }
         }
         self.diagnostics.extend(found);
+        self.baseline_diffs = diffs;
     }
 
     /// Applies `[preprocessor.qms.lints]`: change a code's severity, or drop it.

@@ -22,29 +22,7 @@ const WIDTH: u32 = 1280;
 const HEIGHT: u32 = 900;
 
 fn start_browser() -> Option<Browser> {
-    if std::env::var("QMS_SKIP_BROWSER").as_deref() == Ok("1") {
-        eprintln!("browser test skipped: QMS_SKIP_BROWSER=1");
-        return None;
-    }
-    let hint = "install Chromium and chromedriver (Debian: apt-get install chromium chromium-driver), \
-                point CHROMEDRIVER / CHROME_BIN at them, or set QMS_SKIP_BROWSER=1 to skip this test";
-    let driver = webdriver::find_program("CHROMEDRIVER", &["chromedriver"])
-        .unwrap_or_else(|| panic!("chromedriver not found on PATH: {hint}"));
-    let chromium = webdriver::find_program(
-        "CHROME_BIN",
-        &[
-            "chromium",
-            "chromium-browser",
-            "google-chrome",
-            "google-chrome-stable",
-            "chrome",
-        ],
-    )
-    .unwrap_or_else(|| panic!("Chromium not found on PATH: {hint}"));
-    match Browser::start(&driver, Some(&chromium), WIDTH, HEIGHT) {
-        Ok(b) => Some(b),
-        Err(e) => panic!("could not start headless Chromium: {e}\n({hint})"),
-    }
+    webdriver::start_for_tests(WIDTH, HEIGHT)
 }
 
 fn build(rel: &str) -> (tempfile::TempDir, PathBuf) {

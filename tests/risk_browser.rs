@@ -20,28 +20,7 @@ use serde_json::{json, Value};
 use webdriver::Browser;
 
 fn start_browser() -> Option<Browser> {
-    if std::env::var("QMS_SKIP_BROWSER").as_deref() == Ok("1") {
-        eprintln!("browser test skipped: QMS_SKIP_BROWSER=1");
-        return None;
-    }
-    let hint = "install Chromium and chromedriver (Debian: apt-get install chromium chromium-driver), \
-                point CHROMEDRIVER / CHROME_BIN at them, or set QMS_SKIP_BROWSER=1 to skip this test";
-    let driver = webdriver::find_program("CHROMEDRIVER", &["chromedriver"])
-        .unwrap_or_else(|| panic!("chromedriver not found: {hint}"));
-    let chromium = webdriver::find_program(
-        "CHROME_BIN",
-        &[
-            "chromium",
-            "chromium-browser",
-            "google-chrome",
-            "google-chrome-stable",
-        ],
-    )
-    .unwrap_or_else(|| panic!("Chromium not found: {hint}"));
-    Some(
-        Browser::start(&driver, Some(&chromium), 1280, 900)
-            .unwrap_or_else(|e| panic!("could not start headless Chromium: {e}\n({hint})")),
-    )
+    webdriver::start_for_tests(1280, 900)
 }
 
 fn file_url(path: &Path) -> String {

@@ -305,7 +305,7 @@ fn attributes(e: &BytesStart<'_>) -> Result<Vec<(String, String)>, String> {
 pub fn parse_timestamp(s: &str) -> Option<i64> {
     let s = s.trim();
     let date = s.get(..10)?;
-    let days = super::parse_date(date)?;
+    let days = crate::date::parse(date)?;
     let rest = s.get(10..).unwrap_or("");
     if rest.is_empty() {
         return Some(days * 86_400);

@@ -4,7 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::{is_primary, parse_date};
+use super::is_primary;
+use crate::date::parse as parse_date;
 use crate::project::Project;
 
 #[derive(Debug, Clone, Default, PartialEq)]

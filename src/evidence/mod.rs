@@ -168,42 +168,6 @@ pub fn evidence_match(pattern: &str, full: &str) -> bool {
     })
 }
 
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date.
-pub fn parse_date(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let y: i64 = s[..4].parse().ok()?;
-    let m: i64 = s[5..7].parse().ok()?;
-    let d: i64 = s[8..10].parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // H. Hinnant's days_from_civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
-}
-
-/// Seconds since the epoch as `YYYY-MM-DD`.
-pub fn day_of(secs: i64) -> String {
-    let z = secs.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// Every file under the trace folder, relative to it, sorted; and the symbolic links
 /// that lead outside the project.
 fn trace_files(config: &Config) -> (Vec<PathBuf>, Vec<PathBuf>) {
@@ -428,6 +392,16 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
                 format!("{}::{}", tc.classname, tc.name)
             }
         };
+        // The failed or skipped cases' names ("a, b"), and ": message" of the first.
+        let names_and_message = |list: &[usize]| {
+            let names: Vec<String> = list.iter().map(|&c| case_name(c)).collect();
+            let message = list
+                .first()
+                .and_then(|&c| ev.cases[c].message.as_deref())
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            (names.join(", "), message)
+        };
         let failed: Vec<usize> = cases
             .iter()
             .copied()
@@ -435,19 +409,8 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
             .collect();
         let (status, detail) = if !failed.is_empty() {
             let first = &ev.cases[failed[0]];
-            let detail = format!(
-                "{} failed{}",
-                failed
-                    .iter()
-                    .map(|&c| case_name(c))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                first
-                    .message
-                    .as_deref()
-                    .map(|m| format!(": {m}"))
-                    .unwrap_or_default()
-            );
+            let (names, message) = names_and_message(&failed);
+            let detail = format!("{names} failed{message}");
             ds.push(
                 Diagnostic::new(code::TEST_FAILED, format!("{}: {detail}", item.id))
                     .at(span)
@@ -487,20 +450,11 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
                 .filter(|&c| ev.cases[c].outcome == Outcome::Skipped)
                 .collect();
             let first = &ev.cases[skipped[0]];
+            let (names, message) = names_and_message(&skipped);
             let detail = format!(
-                "{} of {} test cases skipped ({}{})",
+                "{} of {} test cases skipped ({names}{message})",
                 skipped.len(),
-                cases.len(),
-                skipped
-                    .iter()
-                    .map(|&c| case_name(c))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                first
-                    .message
-                    .as_deref()
-                    .map(|m| format!(": {m}"))
-                    .unwrap_or_default()
+                cases.len()
             );
             ds.push(
                 Diagnostic::new(code::TEST_SKIPPED, format!("{}: {detail}", item.id))
@@ -616,7 +570,7 @@ fn stale_reason(
                         "{id} changed on {} ({}) after the results of {}",
                         c.day(),
                         c.short,
-                        day_of(ran)
+                        crate::date::format_days(ran.div_euclid(86_400))
                     ),
                 ));
             }
@@ -682,7 +636,7 @@ pub fn component_view(project: &Project, i: usize) -> ComponentView {
 
 /// NTIA minimum elements of each SBOM, and support data of every component.
 fn check_components(project: &Project, ev: &Evidence, ds: &mut Vec<Diagnostic>) {
-    let today = parse_date(&crate::risk::today()).unwrap_or(i64::MAX);
+    let today = crate::date::parse(&crate::date::today()).unwrap_or(i64::MAX);
     for sbom in &ev.sboms {
         let path = display_path(&project.sources.get(sbom.file).path);
         let mut doc_missing = Vec::new();
@@ -753,7 +707,7 @@ fn check_components(project: &Project, ev: &Evidence, ds: &mut Vec<Diagnostic>) 
                 if let Some(eos) = v
                     .end_of_support
                     .as_deref()
-                    .filter(|e| parse_date(e).is_some_and(|d| d < today))
+                    .filter(|e| crate::date::parse(e).is_some_and(|d| d < today))
                 {
                     ended.push((c, eos.to_owned()));
                 }
@@ -838,7 +792,7 @@ fn check_components(project: &Project, ev: &Evidence, ds: &mut Vec<Diagnostic>) 
             );
         }
         if let Some(eos) = v.end_of_support.as_deref() {
-            if parse_date(eos).is_some_and(|d| d < today) {
+            if crate::date::parse(eos).is_some_and(|d| d < today) {
                 ds.push(
                     Diagnostic::new(code::COMPONENT_END_OF_SUPPORT, format!("the support of {} ended on {eos}", item.id))
                         .at(item.span_of("end_of_support"))
@@ -879,7 +833,7 @@ pub fn rfc3339(secs: i64) -> String {
     let rem = secs.rem_euclid(86_400);
     format!(
         "{}T{:02}:{:02}:{:02}Z",
-        day_of(secs),
+        crate::date::format_days(secs.div_euclid(86_400)),
         rem / 3600,
         rem % 3600 / 60,
         rem % 60

@@ -107,12 +107,22 @@ fn err(file: FileId, source: &SourceFile, at: Option<usize>, msg: String) -> Dia
         code::SBOM_INVALID,
         format!("{}: {msg}", display_path(&source.path)),
     );
+    place(d, file, source, at)
+}
+
+/// One character at byte offset `at` of an SBOM file, when it could be found.
+fn span_at(file: FileId, source: &SourceFile, at: usize) -> Span {
+    Span {
+        file,
+        start: at,
+        end: (at + 1).min(source.text.len()).max(at),
+    }
+}
+
+/// Points a diagnostic at `at`, or at the whole file when the place is unknown.
+fn place(d: Diagnostic, file: FileId, source: &SourceFile, at: Option<usize>) -> Diagnostic {
     match at {
-        Some(a) => d.at(Span {
-            file,
-            start: a,
-            end: (a + 1).min(source.text.len()).max(a),
-        }),
+        Some(a) => d.at(span_at(file, source, a)),
         None => d.in_file(file),
     }
 }
@@ -223,11 +233,7 @@ fn cyclonedx(
             .or_else(|| purl.as_deref().and_then(|p| locate(text, "purl", p)))
             .or_else(|| s(c.get("name")).and_then(|n| locate(text, "name", &n)));
         *nth += 1;
-        let span = at.map(|a| Span {
-            file,
-            start: a,
-            end: a + 1,
-        });
+        let span = at.map(|a| span_at(file, source, a));
         if let Some(&first) = seen.get(&bom_ref) {
             let mut d = Diagnostic::new(
                 code::SBOM_DUPLICATE_REF,
@@ -237,14 +243,7 @@ fn cyclonedx(
                 ),
             )
             .help("every bom-ref must be unique in the SBOM");
-            d = match at {
-                Some(a) => d.at(Span {
-                    file,
-                    start: a,
-                    end: a + 1,
-                }),
-                None => d.in_file(file),
-            };
+            d = place(d, file, source, at);
             if let Some(sp) = components.get(first).and_then(|c: &Component| c.span) {
                 d = d.related(sp, "first used here");
             }
@@ -372,14 +371,7 @@ fn unknown_ref(file: FileId, source: &SourceFile, key: &str, r: &str) -> Diagnos
             display_path(&source.path)
         ),
     );
-    match at {
-        Some(a) => d.at(Span {
-            file,
-            start: a,
-            end: a + 1,
-        }),
-        None => d.in_file(file),
-    }
+    place(d, file, source, at)
 }
 
 fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>) -> Option<Sbom> {
@@ -434,14 +426,7 @@ fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>
                 ),
             )
             .help("every SPDXID must be unique in the document");
-            d = match at {
-                Some(a) => d.at(Span {
-                    file,
-                    start: a,
-                    end: a + 1,
-                }),
-                None => d.in_file(file),
-            };
+            d = place(d, file, source, at);
             if let Some(sp) = components[first].span {
                 d = d.related(sp, "first used here");
             }
@@ -462,11 +447,7 @@ fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>
         index.insert(id.clone(), components.len());
         components.push(Component {
             file: Some(file),
-            span: at.map(|a| Span {
-                file,
-                start: a,
-                end: a + 1,
-            }),
+            span: at.map(|a| span_at(file, source, a)),
             bom_ref: id,
             purl: ext("purl"),
             cpe: ext("cpe"),

@@ -2,7 +2,8 @@
 //! vulnerability item needs a complete VEX statement, and a KEV-listed one must be
 //! fixed.
 
-use super::{component_view, is_primary, osv, parse_date, span_in, VulnMatch};
+use super::{component_view, is_primary, osv, span_in, VulnMatch};
+use crate::date::parse as parse_date;
 use crate::diag::{code, Diagnostic};
 use crate::project::Project;
 

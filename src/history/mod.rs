@@ -813,7 +813,7 @@ pub fn iso_date(time: i64, offset_minutes: i32) -> String {
     let local = time + i64::from(offset_minutes) * 60;
     let days = local.div_euclid(86_400);
     let secs = local.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = crate::date::civil_from_days(days);
     let sign = if offset_minutes < 0 { '-' } else { '+' };
     let off = offset_minutes.unsigned_abs();
     format!(
@@ -824,20 +824,6 @@ pub fn iso_date(time: i64, offset_minutes: i32) -> String {
         off / 60,
         off % 60
     )
-}
-
-/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

@@ -98,13 +98,12 @@ pub fn render(project: &Project) -> Rendered {
                         &project.history,
                         &d.args[0].text,
                     )),
-                    "changes" => Some(
-                        match crate::history::diff::diff(project, &d.args[0].text, None) {
-                            Ok(diff) => crate::history::render::changes_markdown(&diff),
-                            // `check` reports a baseline that cannot be read; say it here too.
-                            Err(e) => format!("<p class=\"qms-gap\">{}</p>", escape(&e)),
-                        },
-                    ),
+                    "changes" => Some(match project.baseline_diffs.get(&d.args[0].text) {
+                        Some(Ok(diff)) => crate::history::render::changes_markdown(diff),
+                        // `check` reports a baseline that cannot be read; say it here too.
+                        Some(Err(e)) => format!("<p class=\"qms-gap\">{}</p>", escape(e)),
+                        None => String::new(),
+                    }),
                     _ => None,
                 };
                 if let Some(html) = html {

@@ -318,7 +318,7 @@ fn check_risk(project: &Project, model: &RiskModel, i: usize, diags: &mut Diagno
         }
     }
     if let Some(date) = item.text("review_by") {
-        if super::is_date(date) && date < model.today.as_str() {
+        if crate::date::is_well_formed(date) && date < model.today.as_str() {
             diags.push(
                 Diagnostic::new(
                     code::RISK_REVIEW_EXPIRED,

@@ -391,3 +391,31 @@ fn dechunk_joins_chunks() {
     );
     assert!(dechunk(b"5\r\nab").is_none());
 }
+
+/// Starts headless Chromium for a test: `None` (the test skips) only when
+/// `QMS_SKIP_BROWSER=1`; a missing browser or driver fails the test with an install hint.
+pub fn start_for_tests(width: u32, height: u32) -> Option<Browser> {
+    if std::env::var("QMS_SKIP_BROWSER").as_deref() == Ok("1") {
+        eprintln!("browser test skipped: QMS_SKIP_BROWSER=1");
+        return None;
+    }
+    let hint = "install Chromium and chromedriver (Debian: apt-get install chromium chromium-driver), \
+                point CHROMEDRIVER / CHROME_BIN at them, or set QMS_SKIP_BROWSER=1 to skip this test";
+    let driver = find_program("CHROMEDRIVER", &["chromedriver"])
+        .unwrap_or_else(|| panic!("chromedriver not found on PATH: {hint}"));
+    let chromium = find_program(
+        "CHROME_BIN",
+        &[
+            "chromium",
+            "chromium-browser",
+            "google-chrome",
+            "google-chrome-stable",
+            "chrome",
+        ],
+    )
+    .unwrap_or_else(|| panic!("Chromium not found on PATH: {hint}"));
+    match Browser::start(&driver, Some(&chromium), width, height) {
+        Ok(b) => Some(b),
+        Err(e) => panic!("could not start headless Chromium: {e}\n({hint})"),
+    }
+}

@@ -208,6 +208,7 @@ codes! {
     DOCUMENT_GAP = "document-gap", Warning, "A generated document has a section with nothing to fill it (the document shows the gap); the message names the document, the section and what would fill it.";
     TEMPLATE_SYNTAX = "template-syntax", Error, "A document template (an override in `templates/`) is not valid minijinja syntax.";
     TEMPLATE_ERROR = "template-error", Error, "A document template failed while rendering: an undefined variable or field, a bad filter argument, a template name that is not a plain file name, or an override file outside the templates folder.";
+    DOWNLOADS_NOT_WRITTEN = "downloads-not-written", Warning, "A `{{#qms downloads}}` directive in a book built by `mdbook build`: only `mdbook-qms build` writes the download files.";
 }
 
 /// The default severity of a code (errors for codes not in the table, which cannot happen

@@ -109,6 +109,12 @@ pub const SPECS: &[Spec] = &[
         options: Some(&[]),
         usage: "{{#qms metrics}}",
     },
+    Spec {
+        name: "downloads",
+        args: &[],
+        options: Some(&[]),
+        usage: "{{#qms downloads}}",
+    },
 ];
 
 #[derive(Debug, Clone)]

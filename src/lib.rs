@@ -5,6 +5,7 @@
 //! `config` -> `load` -> `validate` -> `link` -> `render`, with `report` printing
 //! diagnostics and `project` tying the stages together.
 
+pub mod atomic;
 pub mod config;
 pub mod corpus;
 pub mod date;
@@ -12,6 +13,7 @@ pub mod diag;
 pub mod directive;
 pub mod documents;
 pub mod evidence;
+pub mod export;
 pub mod history;
 pub mod link;
 pub mod load;

@@ -40,6 +40,24 @@ enum Command {
         #[arg(long)]
         dest_dir: Option<PathBuf>,
     },
+    /// Write an audit bundle of the project at one commit: items, matrices (CSV, XLSX),
+    /// SBOM and VEX, documents, ReqIF, metadata and a SHA-256 manifest.
+    Export {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The bundle folder (replaced only if it is empty or a previous bundle).
+        #[arg(long)]
+        out: PathBuf,
+        /// Export this tag or commit from git objects instead of the work tree.
+        #[arg(long, value_name = "REV")]
+        at: Option<String>,
+        /// Export a work tree with uncommitted changes (marked dirty in metadata.json).
+        #[arg(long)]
+        allow_dirty: bool,
+        /// Export even when the project has errors (counted in metadata.json).
+        #[arg(long)]
+        allow_errors: bool,
+    },
     /// Create a starter project in DIR.
     Init { dir: PathBuf },
     /// Add an item of TYPE with the next free id.
@@ -132,6 +150,19 @@ fn main() -> ExitCode {
         Some(Command::Check { dir, format }) => check(&dir, format),
         Some(Command::Schema { out, dir }) => write_schemas(&dir, &out),
         Some(Command::Build { dir, dest_dir }) => build(&dir, dest_dir.as_deref()),
+        Some(Command::Export {
+            dir,
+            out,
+            at,
+            allow_dirty,
+            allow_errors,
+        }) => export(&mdbook_qms::export::Request {
+            dir: &dir,
+            out: &out,
+            at: at.as_deref(),
+            allow_dirty,
+            allow_errors,
+        }),
         Some(Command::Init { dir }) => init(&dir),
         Some(Command::New { ty, title, dir }) => new_item(&dir, &ty, title.as_deref()),
         Some(Command::Trace {
@@ -207,6 +238,35 @@ fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
     }
 }
 
+fn export(request: &mdbook_qms::export::Request) -> ExitCode {
+    use mdbook_qms::export::Failure;
+    match mdbook_qms::export::run(request) {
+        Ok(written) => {
+            eprintln!("{} (listed in diagnostics.json)", written.summary);
+            eprintln!(
+                "wrote {} files to {} ({}{}); verify with: cd {} && sha256sum -c MANIFEST.sha256",
+                written.files,
+                request.out.display(),
+                written
+                    .commit
+                    .as_deref()
+                    .map_or("no commit".to_owned(), |c| format!("commit {}", &c[..12])),
+                if written.dirty { ", dirty" } else { "" },
+                request.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Book(message)) => {
+            eprintln!("{message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// The options of `trace`.
 struct TraceRequest {
     from: String,
@@ -266,7 +326,7 @@ fn sbom(
     };
     let text = mdbook_qms::evidence::sbom_out::generate(&project, format);
     match out {
-        Some(path) => match mdbook_qms::evidence::sbom_out::write_atomic(path, &text) {
+        Some(path) => match mdbook_qms::atomic::write(path, text.as_bytes()) {
             Ok(()) => {
                 eprintln!("wrote {}", path.display());
                 ExitCode::SUCCESS

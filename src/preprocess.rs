@@ -5,16 +5,18 @@
 //! shape did not change) and write it back under the key it came in, leaving the rest of
 //! the input untouched. `mdbook_preprocessor::parse_input` would reject 0.4 input.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use mdbook_preprocessor::book::{Book, BookItem, Chapter};
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use serde_json::Value;
 
-use crate::diag::Diagnostics;
+use crate::diag::{code, Diagnostic, Diagnostics};
 use crate::project::{ChapterSource, GivenChapter, Project};
-use crate::render;
+use crate::render::{self, Download, Downloads};
 use crate::report::{self, Format};
 
 /// Why preprocessing failed.
@@ -36,9 +38,17 @@ impl std::fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
+/// Where `{{#qms downloads}}` files go: the in-process build collects them to write
+/// after mdBook has rendered; the stdin protocol has nowhere to put them.
+pub type DownloadSink = Arc<Mutex<BTreeMap<String, Vec<u8>>>>;
+
 /// Checks and renders a book in place. Returns the diagnostics text (warnings) on
 /// success, for the caller to log.
-pub fn apply(root: &Path, items: &mut Vec<BookItem>) -> Result<String, Failure> {
+pub fn apply(
+    root: &Path,
+    items: &mut Vec<BookItem>,
+    sink: Option<&DownloadSink>,
+) -> Result<String, Failure> {
     let mut given = Vec::new();
     visit(items, &mut |ch| {
         if let Some(path) = &ch.path {
@@ -49,18 +59,23 @@ pub fn apply(root: &Path, items: &mut Vec<BookItem>) -> Result<String, Failure> 
             });
         }
     });
-    let project = Project::load(root, ChapterSource::Given(given)).map_err(|fatal| {
+    let mut project = Project::load(root, ChapterSource::Given(given)).map_err(|fatal| {
         Failure::Usage(report::render(
             Format::Human,
             &[*fatal.0],
             &Default::default(),
         ))
     })?;
+    let downloads = if project.diagnostics.has_errors() {
+        Downloads::NotWritten
+    } else {
+        downloads(&mut project, sink)?
+    };
     let text = diagnostics_text(&project.diagnostics, &project);
     if project.diagnostics.has_errors() {
         return Err(Failure::Book(text));
     }
-    let rendered = render::render(&project);
+    let rendered = render::render_book(&project, &downloads);
     let mut contents = rendered.chapters.into_iter();
     visit(items, &mut |ch| {
         if ch.path.is_some() {
@@ -79,6 +94,48 @@ pub fn apply(root: &Path, items: &mut Vec<BookItem>) -> Result<String, Failure> 
         );
     }
     Ok(text)
+}
+
+/// The files a `{{#qms downloads}}` directive lists: computed and handed to `sink`, or,
+/// without one, a warning at each such directive.
+fn downloads(project: &mut Project, sink: Option<&DownloadSink>) -> Result<Downloads, Failure> {
+    let places: Vec<crate::source::Span> = project
+        .chapters
+        .iter()
+        .flat_map(|c| &c.directives)
+        .filter(|d| d.name == "downloads")
+        .map(|d| d.span)
+        .collect();
+    if places.is_empty() {
+        return Ok(Downloads::NotWritten);
+    }
+    let Some(sink) = sink else {
+        for span in places {
+            project.report(
+                Diagnostic::new(
+                    code::DOWNLOADS_NOT_WRITTEN,
+                    "`mdbook build` cannot add the download files to the book, so this list stays empty",
+                )
+                .at(span)
+                .help("build the book with `mdbook-qms build`, which writes them under qms/downloads/"),
+            );
+        }
+        return Ok(Downloads::NotWritten);
+    };
+    let files = crate::export::downloads(project).map_err(Failure::Usage)?;
+    let mut list: Vec<Download> = files
+        .iter()
+        .map(|(path, bytes)| Download {
+            path: path.clone(),
+            what: crate::export::describe(path),
+            size: bytes.len(),
+            sha256: crate::export::sha256_hex(bytes),
+        })
+        .collect();
+    // The manifest closes the list, as in a bundle's README.
+    list.sort_by_key(|d| d.path == "MANIFEST.sha256");
+    *sink.lock().unwrap_or_else(|e| e.into_inner()) = files;
+    Ok(Downloads::Written(list))
 }
 
 fn generated_item(chapter: render::GeneratedChapter, parent_names: Vec<String>) -> BookItem {
@@ -118,7 +175,9 @@ fn visit(items: &mut [BookItem], f: &mut dyn FnMut(&mut Chapter)) {
 }
 
 /// The preprocessor registered with `mdbook-driver` by `build`.
-pub struct QmsPreprocessor;
+pub struct QmsPreprocessor {
+    downloads: DownloadSink,
+}
 
 impl Preprocessor for QmsPreprocessor {
     fn name(&self) -> &str {
@@ -126,7 +185,7 @@ impl Preprocessor for QmsPreprocessor {
     }
 
     fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> anyhow::Result<Book> {
-        let warnings = apply(&ctx.root, &mut book.items)?;
+        let warnings = apply(&ctx.root, &mut book.items, Some(&self.downloads))?;
         if !warnings.is_empty() {
             eprint!("{warnings}");
         }
@@ -173,7 +232,7 @@ pub fn run_protocol(input: impl Read, output: impl Write) -> Result<String, Fail
     })?;
     let mut items: Vec<BookItem> = serde_json::from_value(chapters)
         .map_err(|e| usage(format!("mdbook-qms: cannot read the book's chapters: {e}")))?;
-    let warnings = apply(&root, &mut items)?;
+    let warnings = apply(&root, &mut items, None)?;
     book[key] = serde_json::to_value(&items).map_err(|e| usage(e.to_string()))?;
     serde_json::to_writer(output, &book)
         .map_err(|e| usage(format!("mdbook-qms: cannot write the book: {e}")))?;
@@ -209,7 +268,10 @@ pub fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf, Failure> {
     }
     let mut book = mdbook_driver::MDBook::load_with_config(root, config)
         .map_err(|e| Failure::Usage(format!("{e:#}")))?;
-    book.with_preprocessor(QmsPreprocessor);
+    let downloads = DownloadSink::default();
+    book.with_preprocessor(QmsPreprocessor {
+        downloads: downloads.clone(),
+    });
     book.build().map_err(|e| {
         // A book error comes back wrapped by mdBook; show our diagnostics as they were.
         match e.chain().find_map(|c| c.downcast_ref::<Failure>()) {
@@ -217,5 +279,17 @@ pub fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf, Failure> {
             _ => Failure::Usage(format!("{e:#}")),
         }
     })?;
+    let files = std::mem::take(&mut *downloads.lock().unwrap_or_else(|e| e.into_inner()));
+    let html = book.build_dir_for("html");
+    // Only beside an HTML book (a book.toml may configure other renderers only).
+    if !files.is_empty() && html.join("index.html").is_file() {
+        let folder = html.join(render::DOWNLOADS_FOLDER);
+        for (path, bytes) in &files {
+            let target = folder.join(path);
+            std::fs::create_dir_all(target.parent().unwrap_or(&folder))
+                .and_then(|()| crate::atomic::write(&target, bytes))
+                .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", target.display())))?;
+        }
+    }
     Ok(build_dir)
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{self, Config, Fatal};
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::history::git::Origin;
 use crate::link::{self, Graph};
 use crate::load;
 use crate::model::{Chapter, Item};
@@ -32,6 +33,20 @@ pub struct Project {
     /// Test results, SBOMs and vulnerability records from `trace/` (see `evidence`).
     pub evidence: crate::evidence::Evidence,
     pub diagnostics: Diagnostics,
+    /// Where the files and history were read from (the work tree, or a commit).
+    pub origin: Origin,
+    /// The day date checks compare with (end of support, review dates), `YYYY-MM-DD`.
+    pub today: String,
+    /// What document templates see, built on first use (see `documents::Data`).
+    pub document_data: std::sync::OnceLock<crate::documents::Data>,
+}
+
+/// How to read a project beyond its folder; the default reads the work tree as of today.
+#[derive(Default)]
+pub struct LoadOptions {
+    pub origin: Origin,
+    /// The day to check dates against; `None` is [`crate::date::today`].
+    pub today: Option<String>,
 }
 
 /// Where the chapters come from.
@@ -56,6 +71,15 @@ impl Project {
     /// Loads and checks the project in `root`. Only a missing or unreadable `book.toml`
     /// is fatal; everything else is a diagnostic.
     pub fn load(root: &Path, chapters: ChapterSource) -> Result<Project, Fatal> {
+        Project::load_with(root, chapters, LoadOptions::default())
+    }
+
+    /// [`Project::load`] with the files read from `root` standing for `options.origin`.
+    pub fn load_with(
+        root: &Path,
+        chapters: ChapterSource,
+        options: LoadOptions,
+    ) -> Result<Project, Fatal> {
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();
         let config = config::load(root, &mut sources, &mut diags)?;
@@ -109,13 +133,16 @@ impl Project {
             risk: crate::risk::RiskModel::default(),
             evidence,
             diagnostics: diags,
+            origin: options.origin,
+            today: options.today.unwrap_or_else(crate::date::today),
+            document_data: std::sync::OnceLock::new(),
         };
         let mut history_diags = Vec::new();
         project.history = crate::history::scan(&project, &mut history_diags);
         project.diagnostics.extend(history_diags);
         project.check_baselines();
         let mut risk_diags = Diagnostics::default();
-        project.risk = crate::risk::analyze(&project, &crate::date::today(), &mut risk_diags);
+        project.risk = crate::risk::analyze(&project, &mut risk_diags);
         project.diagnostics.extend(risk_diags.0);
         crate::evidence::assess(&mut project);
         crate::documents::check(&mut project);
@@ -160,6 +187,17 @@ impl Project {
         }
         self.diagnostics.extend(found);
         self.baseline_diffs = diffs;
+    }
+
+    /// Adds a diagnostic found after loading (by the mdBook glue), at the level
+    /// `[preprocessor.qms.lints]` gives its code.
+    pub fn report(&mut self, mut diagnostic: Diagnostic) {
+        match self.config.lints.get(diagnostic.code) {
+            Some(Some(severity)) => diagnostic.severity = *severity,
+            Some(None) => return,
+            None => {}
+        }
+        self.diagnostics.push(diagnostic);
     }
 
     /// Applies `[preprocessor.qms.lints]`: change a code's severity, or drop it.

@@ -685,26 +685,10 @@ pub fn write_documents(types: &Types, out: &Path) -> std::io::Result<Vec<PathBuf
     {
         let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)? + "\n";
         let path = out.join(name);
-        write_atomic(&path, text.as_bytes())?;
+        crate::atomic::write(&path, text.as_bytes())?;
         written.push(path);
     }
     Ok(written)
-}
-
-/// Writes a temporary file in the same folder, then renames it over `path`, so readers
-/// never see a half-written schema.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -253,7 +253,7 @@ pub fn report(
 
 /// A CSV field, quoted when needed (RFC 4180). A leading `=`, `+`, `-` or `@` is
 /// prefixed with `'` so spreadsheets do not run item text as a formula.
-fn csv_field(text: &str) -> String {
+pub fn csv_field(text: &str) -> String {
     let text = if text.starts_with(['=', '+', '-', '@']) {
         format!("'{text}")
     } else {

@@ -48,3 +48,20 @@ fn documented_codes_exist() {
         "book/diagnostics.md documents unknown codes: {unknown:?}"
     );
 }
+
+#[test]
+fn every_code_has_exactly_one_section() {
+    let text = guide();
+    let wrong: Vec<(&str, usize)> = CODES
+        .iter()
+        .map(|c| {
+            let heading = format!("### {}", c.code);
+            (c.code, text.lines().filter(|l| l.trim() == heading).count())
+        })
+        .filter(|(_, n)| *n != 1)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "codes without exactly one `### code` section in book/diagnostics.md: {wrong:?}"
+    );
+}

@@ -185,7 +185,7 @@ fn own_sbom_matches_cargo_lock() {
             &h[20..32]
         ));
         let text = serde_json::to_string_pretty(&doc).unwrap() + "\n";
-        mdbook_qms::evidence::sbom_out::write_atomic(&path, &text).unwrap();
+        mdbook_qms::atomic::write(&path, text.as_bytes()).unwrap();
     }
     let committed: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("trace/sbom.cdx.json"))

@@ -63,6 +63,18 @@ enum Cmd {
         #[arg(long)]
         binary: Option<PathBuf>,
     },
+    /// Time `mdbook-qms export` of a committed generated project, from the work tree and
+    /// with `--at HEAD`, checking that every run writes the same bytes.
+    Export {
+        #[arg(long, default_values_t = [10_000])]
+        items: Vec<usize>,
+        #[arg(long, default_value_t = DEFAULT_FILES)]
+        files: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long)]
+        binary: Option<PathBuf>,
+    },
     /// Time `mdbook-qms check DIR --format json` on generated projects of the given sizes.
     Check {
         /// Item counts, e.g. `--items 10000 --items 100000`.
@@ -289,6 +301,77 @@ fn build_row(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Re
     Ok(row)
 }
 
+/// `export` from the work tree and `export --at HEAD` of one committed corpus. Every run
+/// must succeed and write the bytes of the first (the bundle is reproducible).
+fn export_rows(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Result<Vec<Row>> {
+    let scratch = Scratch::new(&format!("export-{items}"))?;
+    let dir = scratch.0.join("project");
+    let corpus = corpus::generate(&dir, items, files)?;
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.invalid",
+            "commit",
+            "-q",
+            "-m",
+            "corpus",
+        ],
+    ] {
+        if !Command::new("git")
+            .args(args)
+            .current_dir(&dir)
+            .status()?
+            .success()
+        {
+            return Err(std::io::Error::other(format!("git {args:?} failed")));
+        }
+    }
+    let mut rows = Vec::new();
+    for (name, extra) in [
+        ("export", &[][..]),
+        ("export --at HEAD", &["--at", "HEAD"][..]),
+    ] {
+        let mut row = Row {
+            name: format!("{name} {}", short_count(items)),
+            corpus,
+            times: Vec::new(),
+            cpu: Vec::new(),
+            peak_rss_bytes: 0,
+            target: Target::build(items),
+            failure: None,
+        };
+        let mut first: Option<Vec<u8>> = None;
+        for i in 0..runs.max(1) {
+            let out = scratch.0.join(format!("bundle-{}-{i}", rows.len()));
+            let r = run(Command::new(bin)
+                .arg("export")
+                .arg(&dir)
+                .arg("--out")
+                .arg(&out)
+                .args(extra))?;
+            // The manifest holds every file's hash: equal manifests, equal bundles.
+            let manifest = std::fs::read(out.join("MANIFEST.sha256")).unwrap_or_default();
+            let same = first.get_or_insert_with(|| manifest.clone()) == &manifest;
+            if r.status != 0 || manifest.is_empty() || !same {
+                row.failure = Some(format!(
+                    "exit status {}, manifest written: {}, same bytes as run 1: {same}",
+                    r.status,
+                    !manifest.is_empty()
+                ));
+            }
+            row.times.push(r.wall);
+            row.cpu.push(r.cpu);
+            row.peak_rss_bytes = row.peak_rss_bytes.max(r.max_rss_bytes);
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
 fn short_count(n: usize) -> String {
     if n >= 1000 && n.is_multiple_of(1000) {
         format!("{}k", n / 1000)
@@ -421,13 +504,23 @@ fn main() -> ExitCode {
             files,
             runs,
             binary,
-        } => time_rows(binary, &items, |bin, n| build_row(bin, n, files, runs)),
+        } => time_rows(binary, &items, |bin, n| {
+            build_row(bin, n, files, runs).map(|r| vec![r])
+        }),
         Cmd::Check {
             items,
             files,
             runs,
             binary,
-        } => time_rows(binary, &items, |bin, n| check_row(bin, n, files, runs)),
+        } => time_rows(binary, &items, |bin, n| {
+            check_row(bin, n, files, runs).map(|r| vec![r])
+        }),
+        Cmd::Export {
+            items,
+            files,
+            runs,
+            binary,
+        } => time_rows(binary, &items, |bin, n| export_rows(bin, n, files, runs)),
     }
 }
 
@@ -436,7 +529,7 @@ fn main() -> ExitCode {
 fn time_rows(
     binary: Option<PathBuf>,
     items: &[usize],
-    row: impl Fn(&Path, usize) -> std::io::Result<Row>,
+    rows_for: impl Fn(&Path, usize) -> std::io::Result<Vec<Row>>,
 ) -> ExitCode {
     let bin = match binary.map_or_else(sibling_binary, Ok) {
         Ok(b) => b,
@@ -461,8 +554,8 @@ fn time_rows(
     }
     let mut rows = Vec::new();
     for &n in items {
-        match row(&bin, n) {
-            Ok(r) => rows.push(r),
+        match rows_for(&bin, n) {
+            Ok(r) => rows.extend(r),
             Err(e) => {
                 eprintln!("error: benchmark of {n} items failed: {e}");
                 return ExitCode::from(2);

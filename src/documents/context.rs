@@ -4,7 +4,6 @@
 
 use serde_json::{json, Map, Value};
 
-use super::DocInfo;
 use crate::project::Project;
 
 /// The 14 items of the security labeling the FDA guidance lists, with the key a
@@ -54,7 +53,8 @@ const PLAN_TOPICS: &[&str] = &[
     "testing",
 ];
 
-pub fn build(project: &Project, doc: &DocInfo) -> Value {
+/// Everything but `document`, which each render adds.
+pub fn build(project: &Project) -> Value {
     let mut by_type: Map<String, Value> = project
         .types
         .names()
@@ -129,8 +129,7 @@ pub fn build(project: &Project, doc: &DocInfo) -> Value {
         .map(|&f| Value::String(crate::source::display_path(&project.sources.get(f).path)))
         .collect();
     json!({
-        "document": { "name": doc.name, "title": doc.title },
-        "project": { "title": project.config.title, "today": project.risk.today },
+        "project": { "title": project.config.title, "today": project.today },
         "items": by_type,
         "device": device,
         "plan": plan,

@@ -212,53 +212,51 @@ impl Templates {
 
     /// Renders document `name` for `page` (links are relative to it).
     pub fn render(&self, page: &Page, name: &str) -> Result<Rendered, TemplateError> {
-        let Some(info) = find(name) else {
-            return Err(TemplateError {
-                code: code::DOCUMENT_UNKNOWN,
-                template: None,
-                file: None,
-                line: None,
-                range: None,
-                message: unknown_message(name),
-            });
-        };
+        self.render_many(page, &[name])
+            .pop()
+            .unwrap_or_else(|| Err(unknown(name)))
+    }
+
+    /// Renders several documents for one page, sharing one environment (its link table
+    /// holds every item) between them.
+    pub fn render_many(&self, page: &Page, names: &[&str]) -> Vec<Result<Rendered, TemplateError>> {
         let gaps: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-        let ctx = context::build(page.project, info);
+        let data = data(page.project);
         let mut env = self.environment(page, gaps.clone());
         // `item(id)`: any item's data by id (none for an unknown id), to follow links.
-        let by_id: HashMap<String, Value> = ctx["items"]
-            .as_object()
-            .into_iter()
-            .flat_map(|m| m.values())
-            .filter_map(serde_json::Value::as_array)
-            .flatten()
-            .filter_map(|v| Some((v["id"].as_str()?.to_owned(), Value::from(Serde(v)))))
-            .collect();
+        let by_id = data.by_id.clone();
         env.add_function("item", move |id: String| -> Value {
             by_id.get(&id).cloned().unwrap_or(Value::from(()))
         });
-        let template_name = format!("{name}{EXT}");
-        let result = env
-            .get_template(&template_name)
-            .and_then(|t| t.render(Value::from(Serde(&ctx))));
-        match result {
-            Ok(markdown) => {
-                let gaps = std::mem::take(&mut *gaps.lock().unwrap_or_else(|e| e.into_inner()));
-                let gaps = gaps
-                    .into_iter()
-                    .map(|(section, what)| Gap {
-                        document: name.to_owned(),
-                        section,
-                        what,
-                    })
-                    .collect();
-                Ok(Rendered {
+        let mut out = Vec::with_capacity(names.len());
+        for &name in names {
+            let Some(info) = find(name) else {
+                out.push(Err(unknown(name)));
+                continue;
+            };
+            let template_name = format!("{name}{EXT}");
+            let ctx = minijinja::value::merge_maps([
+                minijinja::context! { document => minijinja::context! { name => info.name, title => info.title } },
+                data.ctx.clone(),
+            ]);
+            let result = env.get_template(&template_name).and_then(|t| t.render(ctx));
+            let found = std::mem::take(&mut *gaps.lock().unwrap_or_else(|e| e.into_inner()));
+            out.push(match result {
+                Ok(markdown) => Ok(Rendered {
                     markdown: tidy(&markdown),
-                    gaps,
-                })
-            }
-            Err(e) => Err(self.error(&e, &template_name)),
+                    gaps: found
+                        .into_iter()
+                        .map(|(section, what)| Gap {
+                            document: name.to_owned(),
+                            section,
+                            what,
+                        })
+                        .collect(),
+                }),
+                Err(e) => Err(self.error(&e, &template_name)),
+            });
         }
+        out
     }
 
     fn environment(
@@ -421,6 +419,47 @@ impl Templates {
     }
 }
 
+/// The data every template sees, as template values. Converting every item is most of
+/// a document's cost on a large project, so it happens once per project
+/// (`Project::document_data`), however many documents are rendered.
+pub struct Data {
+    ctx: Value,
+    by_id: Arc<HashMap<String, Value>>,
+}
+
+impl Data {
+    fn new(project: &Project) -> Data {
+        let ctx = context::build(project);
+        let by_id: HashMap<String, Value> = ctx["items"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter_map(serde_json::Value::as_array)
+            .flatten()
+            .filter_map(|v| Some((v["id"].as_str()?.to_owned(), Value::from(Serde(v)))))
+            .collect();
+        Data {
+            ctx: Value::from(Serde(&ctx)),
+            by_id: Arc::new(by_id),
+        }
+    }
+}
+
+fn data(project: &Project) -> &Data {
+    project.document_data.get_or_init(|| Data::new(project))
+}
+
+fn unknown(name: &str) -> TemplateError {
+    TemplateError {
+        code: code::DOCUMENT_UNKNOWN,
+        template: None,
+        file: None,
+        line: None,
+        range: None,
+        message: unknown_message(name),
+    }
+}
+
 /// The message for a document name that does not exist (with a "did you mean").
 pub fn render_standalone_unknown(name: &str) -> String {
     unknown_message(name)
@@ -527,42 +566,49 @@ pub fn check(project: &mut Project) {
         let id = project.sources.add(path.to_path_buf(), text.to_owned());
         files.insert(path.to_path_buf(), id);
     }
+    let at = |d: Diagnostic, span: Option<Span>| match span {
+        Some(s) => d.at(s),
+        None => match project.config.file {
+            Some(f) => d.in_file(f),
+            None => d,
+        },
+    };
+    // Each document once, reported where it is first placed.
+    let mut wanted: Vec<(&str, Option<Span>)> = Vec::new();
+    for (name, span) in &placed {
+        if find(name).is_none() {
+            diags.push(at(
+                Diagnostic::new(code::DOCUMENT_UNKNOWN, unknown_message(name)),
+                *span,
+            ));
+        } else if !wanted.iter().any(|(n, _)| n == name) {
+            wanted.push((name, *span));
+        }
+    }
     let homes = crate::render::item_homes(project);
-    let mut seen = std::collections::HashSet::new();
-    for (name, span) in placed {
-        let at = |d: Diagnostic| match span {
-            Some(s) => d.at(s),
-            None => match project.config.file {
-                Some(f) => d.in_file(f),
-                None => d,
-            },
-        };
-        if find(&name).is_none() {
-            diags.push(at(Diagnostic::new(
-                code::DOCUMENT_UNKNOWN,
-                unknown_message(&name),
-            )));
-            continue;
-        }
-        if !seen.insert(name.clone()) {
-            continue;
-        }
-        let path = PathBuf::from(format!("{name}.md"));
-        let page = Page {
-            project,
-            homes: &homes,
-            path: &path,
-        };
-        match templates.render(&page, &name) {
+    // Gaps and errors do not depend on where a document is shown.
+    let path = PathBuf::from("qms-document.md");
+    let page = Page {
+        project,
+        homes: &homes,
+        path: &path,
+    };
+    let names: Vec<&str> = wanted.iter().map(|(n, _)| *n).collect();
+    let results = templates.render_many(&page, &names);
+    for ((_, span), result) in wanted.iter().zip(results) {
+        match result {
             Ok(doc) => {
                 for g in doc.gaps {
-                    diags.push(at(Diagnostic::new(
-                        code::DOCUMENT_GAP,
-                        format!("{}: section \"{}\": {}", g.document, g.section, g.what),
-                    )));
+                    diags.push(at(
+                        Diagnostic::new(
+                            code::DOCUMENT_GAP,
+                            format!("{}: section \"{}\": {}", g.document, g.section, g.what),
+                        ),
+                        *span,
+                    ));
                 }
             }
-            Err(e) => diags.push(template_diagnostic(project, &files, &e, span)),
+            Err(e) => diags.push(template_diagnostic(project, &files, &e, *span)),
         }
     }
     project.diagnostics.extend(diags);
@@ -635,6 +681,28 @@ pub fn render_directive(page: &Page, name: &str) -> String {
 
 /// `mdbook-qms render NAME`: the document as Markdown, links relative to the book's root.
 pub fn render_standalone(project: &Project, name: &str) -> Result<Rendered, TemplateError> {
+    render_standalone_many(project, &[name])?
+        .pop()
+        .unwrap_or_else(|| Err(unknown(name)))
+}
+
+/// Every built-in document as standalone Markdown, in the guide's order (`gaps`, `export`).
+pub fn render_all_standalone(
+    project: &Project,
+) -> Result<Vec<(&'static str, Rendered)>, TemplateError> {
+    let names: Vec<&str> = DOCUMENTS.iter().map(|d| d.name).collect();
+    render_standalone_many(project, &names)?
+        .into_iter()
+        .zip(names)
+        .map(|(r, name)| r.map(|doc| (name, doc)))
+        .collect()
+}
+
+/// Standalone documents: links relative to the book's root, from a page no chapter has.
+fn render_standalone_many(
+    project: &Project,
+    names: &[&str],
+) -> Result<Vec<Result<Rendered, TemplateError>>, TemplateError> {
     let mut diags = Vec::new();
     let templates = Templates::load(project, &mut diags);
     if let Some(d) = diags.into_iter().next() {
@@ -648,22 +716,21 @@ pub fn render_standalone(project: &Project, name: &str) -> Result<Rendered, Temp
         });
     }
     let homes = crate::render::item_homes(project);
-    let path = PathBuf::from(format!("{name}.md"));
+    let path = PathBuf::from("qms-document.md");
     let page = Page {
         project,
         homes: &homes,
         path: &path,
     };
-    templates.render(&page, name)
+    Ok(templates.render_many(&page, names))
 }
 
 /// `mdbook-qms gaps`: the gaps of every built-in document (placed or not).
 pub fn all_gaps(project: &Project) -> Result<Vec<Gap>, TemplateError> {
-    let mut out = Vec::new();
-    for doc in DOCUMENTS {
-        out.extend(render_standalone(project, doc.name)?.gaps);
-    }
-    Ok(out)
+    Ok(render_all_standalone(project)?
+        .into_iter()
+        .flat_map(|(_, doc)| doc.gaps)
+        .collect())
 }
 
 /// Generated chapters for the documents `book.toml` lists in `documents`, under

@@ -18,12 +18,13 @@ pub mod version;
 pub mod vex;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value as J;
 
 use crate::config::Config;
 use crate::diag::{code, Diagnostic, Diagnostics};
+use crate::history::git::Repo;
 use crate::model::RawItem;
 use crate::project::Project;
 use crate::source::{display_path, FileId, SourceMap, Span};
@@ -346,19 +347,12 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
     let names: Vec<Vec<String>> = ev.cases.iter().map(TestCase::full_names).collect();
     let mut used = vec![false; ev.cases.len()];
     let history = project.history.is_available().then_some(&project.history);
-    let committed: HashMap<FileId, Option<i64>> = match history {
-        Some(_) => ev
+    let repo = history.and_then(|_| Repo::open_at(&project.config.root, &project.origin).ok());
+    let committed: HashMap<FileId, Option<i64>> = match &repo {
+        Some(repo) => ev
             .junit_files
             .iter()
-            .map(|&f| {
-                (
-                    f,
-                    crate::history::git::last_commit_time(
-                        &project.config.root,
-                        &project.sources.get(f).path,
-                    ),
-                )
-            })
+            .map(|&f| (f, repo.last_commit_time(&project.sources.get(f).path)))
             .collect(),
         None => HashMap::new(),
     };
@@ -636,7 +630,7 @@ pub fn component_view(project: &Project, i: usize) -> ComponentView {
 
 /// NTIA minimum elements of each SBOM, and support data of every component.
 fn check_components(project: &Project, ev: &Evidence, ds: &mut Vec<Diagnostic>) {
-    let today = crate::date::parse(&crate::date::today()).unwrap_or(i64::MAX);
+    let today = crate::date::parse(&project.today).unwrap_or(i64::MAX);
     for sbom in &ev.sboms {
         let path = display_path(&project.sources.get(sbom.file).path);
         let mut doc_missing = Vec::new();
@@ -815,18 +809,22 @@ pub(crate) fn span_in(project: &Project, file: FileId, key: &str, value: &str) -
     }
 }
 
-/// The newest commit time of the repository holding `root`, as RFC 3339, for output
-/// timestamps that stay the same for the same commit.
-pub fn commit_time(root: &Path) -> Option<String> {
+/// The time of the commit the project was read at (`SOURCE_DATE_EPOCH` when set), as
+/// RFC 3339, for output timestamps that stay the same for the same commit.
+pub fn commit_time(project: &Project) -> Option<String> {
+    commit_secs(project).map(rfc3339)
+}
+
+/// [`commit_time`] as seconds since the epoch.
+pub fn commit_secs(project: &Project) -> Option<i64> {
     if let Ok(s) = std::env::var("SOURCE_DATE_EPOCH") {
         if let Ok(secs) = s.trim().parse::<i64>() {
-            return Some(rfc3339(secs));
+            return Some(secs);
         }
     }
-    let repo = crate::history::git::Repo::open(root).ok()?;
+    let repo = Repo::open_at(&project.config.root, &project.origin).ok()?;
     let head = repo.head().ok()??;
-    let meta = repo.commit(head).ok()?;
-    Some(rfc3339(meta.time))
+    Some(repo.commit(head).ok()?.time)
 }
 
 pub fn rfc3339(secs: i64) -> String {

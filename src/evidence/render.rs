@@ -89,7 +89,7 @@ pub fn sbom(page: &Page) -> String {
         .filter(|&i| project.items[i].ty == "component" && is_primary(project, i))
         .collect();
     comps.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));
-    let today = crate::date::parse(&crate::date::today()).unwrap_or(i64::MAX);
+    let today = crate::date::parse(&project.today).unwrap_or(i64::MAX);
     let mut out = String::from(
         "<table class=\"qms-table qms-sbom\"><thead><tr><th>Component</th><th>Name</th><th>Version</th><th>Supplier</th><th>Identifier</th><th>Support</th><th>End of support</th><th>Source</th><th>Known vulnerabilities</th></tr></thead><tbody>",
     );

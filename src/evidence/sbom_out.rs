@@ -4,12 +4,12 @@
 //! input SBOM's), and a serial number derived from the content.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
 
 use serde::Serialize;
 
 use super::vex::{cvss_score, justification_label};
 use super::{commit_time, component_view, is_primary};
+use crate::history::git::Origin;
 use crate::project::Project;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -165,7 +165,7 @@ fn cdx_justification(label: &str) -> &'static str {
 
 /// The time stamped into generated documents.
 fn doc_time(project: &Project) -> Option<String> {
-    commit_time(&project.config.root).or_else(|| {
+    commit_time(project).or_else(|| {
         project
             .evidence
             .sboms
@@ -176,11 +176,12 @@ fn doc_time(project: &Project) -> Option<String> {
 }
 
 fn product_name(project: &Project) -> String {
+    let dir = match &project.origin {
+        Origin::WorkTree => &project.config.root,
+        Origin::Commit { project_dir, .. } => project_dir,
+    };
     project.config.title.clone().unwrap_or_else(|| {
-        project
-            .config
-            .root
-            .canonicalize()
+        dir.canonicalize()
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "product".into())
@@ -583,26 +584,4 @@ pub fn generate(project: &Project, format: OutFormat) -> String {
         OutFormat::Cyclonedx => cyclonedx(project),
         OutFormat::Openvex => openvex(project),
     }
-}
-
-/// Writes `text` to `path` atomically: a temporary file in the same folder, renamed.
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    // A temporary file is created private (0600); the output is an ordinary file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode());
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

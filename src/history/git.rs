@@ -87,6 +87,22 @@ pub struct Repo {
     repo: Repository,
     /// The project folder relative to the repository's work tree.
     prefix: PathBuf,
+    /// The commit that stands for HEAD when a project is read at a commit.
+    pinned: Option<CommitId>,
+}
+
+/// Which state of the repository a project is read at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// The files on disk, with history from HEAD.
+    #[default]
+    WorkTree,
+    /// A commit's files, extracted to another folder (`export --at`): history is read
+    /// from the repository that holds `project_dir`, as if HEAD were `commit`.
+    Commit {
+        project_dir: PathBuf,
+        commit: CommitId,
+    },
 }
 
 /// Why no repository could be opened.
@@ -114,7 +130,32 @@ impl Repo {
             .strip_prefix(abs(workdir))
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        Ok(Repo { repo, prefix })
+        Ok(Repo {
+            repo,
+            prefix,
+            pinned: None,
+        })
+    }
+
+    /// Opens the repository a project at `project_root` is read from: its own, or for
+    /// [`Origin::Commit`] the original one with HEAD pinned to the commit.
+    pub fn open_at(project_root: &Path, origin: &Origin) -> Result<Repo, OpenError> {
+        match origin {
+            Origin::WorkTree => Repo::open(project_root),
+            Origin::Commit {
+                project_dir,
+                commit,
+            } => Ok(Repo {
+                pinned: Some(*commit),
+                ..Repo::open(project_dir)?
+            }),
+        }
+    }
+
+    /// The project folder relative to the repository root, with `/` separators (empty
+    /// at the root).
+    pub fn project_dir(&self) -> String {
+        self.repo_dir(Path::new("")).join("/")
     }
 
     /// The git directory (`.git`), where the history cache lives.
@@ -142,6 +183,9 @@ impl Repo {
 
     /// The commit HEAD points at; `None` in a repository with no commit yet.
     pub fn head(&self) -> Result<Option<CommitId>, String> {
+        if let Some(pinned) = self.pinned {
+            return Ok(Some(pinned));
+        }
         match self.repo.head() {
             Ok(r) => r
                 .peel_to_commit()
@@ -309,6 +353,123 @@ impl Repo {
         Ok(f(b.content()))
     }
 
+    /// When the last commit that changed `rel` (relative to the project root) was made.
+    /// Walks first parents from HEAD, newest first, up to a bound; `None` when the file
+    /// was never committed.
+    pub fn last_commit_time(&self, rel: &Path) -> Option<i64> {
+        let path = self.prefix.join(rel);
+        let head = self.head().ok()??;
+        let mut commit = self.repo.find_commit(head.oid()).ok()?;
+        let entry_id = |c: &git2::Commit| {
+            c.tree()
+                .ok()
+                .and_then(|t| t.get_path(&path).ok())
+                .map(|e| e.id())
+        };
+        let mut current = entry_id(&commit)?;
+        for _ in 0..100_000 {
+            let Ok(parent) = commit.parent(0) else {
+                return Some(commit.time().seconds());
+            };
+            match entry_id(&parent) {
+                Some(id) if id == current => commit = parent,
+                _ => return Some(commit.time().seconds()),
+            }
+            current = entry_id(&commit)?;
+        }
+        None
+    }
+
+    /// Writes the project folder as it is in `commit` into `dest` (an existing folder),
+    /// from git objects alone: the work tree and the index are not touched. Regular and
+    /// executable files are written; symbolic links and submodules are skipped.
+    /// Returns the number of files written.
+    pub fn extract(&self, commit: CommitId, dest: &Path) -> Result<usize, String> {
+        let err = |e: git2::Error| e.message().to_owned();
+        let meta = self.commit(commit)?;
+        let dir = self.repo_dir(Path::new(""));
+        let Some(tree) = self.subtree(meta.tree, &dir)? else {
+            return Err(format!(
+                "commit {} has no folder `{}`",
+                &commit.hex()[..7],
+                dir.join("/")
+            ));
+        };
+        let tree = self.repo.find_tree(tree.oid()).map_err(err)?;
+        let mut written = 0;
+        let mut failure = None;
+        tree.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
+            // Tree entries are single path components; anything else is not written.
+            let name = entry.name().unwrap_or("");
+            if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\']) {
+                return git2::TreeWalkResult::Skip;
+            }
+            let target = dest.join(parent).join(name);
+            let result = match entry.kind() {
+                Some(ObjectType::Tree) => {
+                    std::fs::create_dir_all(&target).map_err(|e| e.to_string())
+                }
+                // 0o120000 is a symbolic link.
+                Some(ObjectType::Blob) if entry.filemode() != 0o120000 => self
+                    .repo
+                    .find_blob(entry.id())
+                    .map_err(err)
+                    .and_then(|b| std::fs::write(&target, b.content()).map_err(|e| e.to_string()))
+                    .map(|()| written += 1),
+                _ => return git2::TreeWalkResult::Skip,
+            };
+            match result {
+                Ok(()) => git2::TreeWalkResult::Ok,
+                Err(e) => {
+                    failure = Some(format!("{}: {e}", target.display()));
+                    git2::TreeWalkResult::Abort
+                }
+            }
+        })
+        .or_else(|e| {
+            if failure.is_some() {
+                Ok(())
+            } else {
+                Err(err(e))
+            }
+        })?;
+        match failure {
+            Some(f) => Err(f),
+            None => Ok(written),
+        }
+    }
+
+    /// Project-relative paths in the work tree that differ from HEAD: modified, staged,
+    /// deleted or new (ignored files do not count), leaving out those under `skip`.
+    pub fn dirty_paths(&self, skip: Option<&Path>) -> Result<Vec<String>, String> {
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .exclude_submodules(true);
+        let dir = self.project_dir();
+        if !dir.is_empty() {
+            opts.pathspec(format!("{dir}/"));
+        }
+        let statuses = self
+            .repo
+            .statuses(Some(&mut opts))
+            .map_err(|e| e.message().to_owned())?;
+        let mut out: Vec<String> = statuses
+            .iter()
+            .filter(|s| !s.status().is_empty() && !s.status().contains(git2::Status::IGNORED))
+            .filter_map(|s| {
+                let rel = self.project_path(&String::from_utf8_lossy(s.path_bytes()));
+                if skip.is_some_and(|k| rel.starts_with(k)) {
+                    return None;
+                }
+                Some(rel.to_string_lossy().replace('\\', "/"))
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
     fn subtree(&self, tree: ObjectId, dir: &[String]) -> Result<Option<ObjectId>, String> {
         let mut id = tree.oid();
         for part in dir {
@@ -424,33 +585,4 @@ pub fn trailers(message: &str) -> Vec<(String, String)> {
             .collect(),
         Err(_) => Vec::new(),
     }
-}
-
-/// When the last commit that changed `rel` (relative to the project root) was made.
-/// Walks first parents from HEAD, newest first, up to a bound; `None` when the file was
-/// never committed or the repository cannot be read.
-pub fn last_commit_time(root: &std::path::Path, rel: &std::path::Path) -> Option<i64> {
-    let repo = git2::Repository::discover(root).ok()?;
-    let workdir = repo.workdir()?.canonicalize().ok()?;
-    let abs = root.canonicalize().ok()?.join(rel);
-    let path = abs.strip_prefix(&workdir).ok()?;
-    let mut commit = repo.head().ok()?.peel_to_commit().ok()?;
-    let entry_id = |c: &git2::Commit| {
-        c.tree()
-            .ok()
-            .and_then(|t| t.get_path(path).ok())
-            .map(|e| e.id())
-    };
-    let mut current = entry_id(&commit)?;
-    for _ in 0..100_000 {
-        let Ok(parent) = commit.parent(0) else {
-            return Some(commit.time().seconds());
-        };
-        match entry_id(&parent) {
-            Some(id) if id == current => commit = parent,
-            _ => return Some(commit.time().seconds()),
-        }
-        current = entry_id(&commit)?;
-    }
-    None
 }

@@ -54,7 +54,7 @@ pub struct CommitInfo {
 }
 
 impl CommitInfo {
-    fn from_meta(m: &CommitMeta) -> Self {
+    pub fn from_meta(m: &CommitMeta) -> Self {
         let id = m.id.hex();
         CommitInfo {
             short: id[..7].to_owned(),
@@ -287,7 +287,7 @@ impl Settings {
 /// unreadable repository or a shallow clone give a warning and what could be read.
 pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
     let config = &project.config;
-    let repo = match Repo::open(&config.root) {
+    let repo = match Repo::open_at(&config.root, &project.origin) {
         Ok(r) => r,
         Err(e) => {
             let reason = match e {
@@ -377,9 +377,12 @@ pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
             }
             diags.push(d);
         }
+        // A baseline is a tag in HEAD's history: tags made later on other lines do not
+        // change what a commit's book (or export) says.
         history.baselines = repo
             .tags(&config.baselines)
             .into_iter()
+            .filter(|(_, id)| repo.is_ancestor(*id, head))
             .filter_map(|(name, id)| {
                 let meta = repo.commit(id).ok()?;
                 Some(Baseline {

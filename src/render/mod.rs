@@ -5,6 +5,7 @@
 //! Everything item-derived is escaped HTML, written as single CommonMark HTML blocks.
 
 mod card;
+mod downloads;
 mod html;
 mod place;
 mod table;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::trace::natural_cmp;
 pub use card::Page;
+pub use downloads::{Download, Downloads, FOLDER as DOWNLOADS_FOLDER};
 pub use html::{escape, markdown};
 pub use place::homes as item_homes;
 
@@ -39,6 +41,7 @@ pub(crate) const STYLE: &str = "<style>\
 .qms-matrix caption{caption-side:top;text-align:left;font-weight:bold}\
 .qms-links .qms-ref,.qms-table .qms-ref,.qms-matrix .qms-ref{white-space:nowrap}\
 .qms-missing{text-decoration:underline wavy #c62828}\
+.qms-downloads td:nth-child(3){white-space:nowrap}\
 .qms-result-passed{background:#2e7d3233}.qms-result-failed{background:#c6282855;font-weight:bold}.qms-result-skipped,.qms-result-stale{background:#f9a82544}.qms-result-missing{background:#c6282822}\
 </style>";
 
@@ -58,9 +61,15 @@ pub struct Rendered {
     pub generated: Vec<GeneratedChapter>,
 }
 
-/// Renders every chapter and the generated chapters. Call only on a project whose
-/// diagnostics have no errors: items in error may be missing from the graph.
+/// Renders every chapter and the generated chapters, with no download files. Call only
+/// on a project whose diagnostics have no errors: items in error may be missing from the
+/// graph.
 pub fn render(project: &Project) -> Rendered {
+    render_book(project, &Downloads::NotWritten)
+}
+
+/// [`render`], with the files `{{#qms downloads}}` lists.
+pub fn render_book(project: &Project, files: &Downloads) -> Rendered {
     let homes = place::homes(project);
     let chapters = project
         .chapters
@@ -93,6 +102,7 @@ pub fn render(project: &Project) -> Rendered {
                     "results" => Some(crate::evidence::render::results(&page)),
                     "sbom" => Some(crate::evidence::render::sbom(&page)),
                     "metrics" => Some(crate::evidence::metrics::render(project)),
+                    "downloads" => Some(downloads::list(&chapter.path, files)),
                     "document" => Some(crate::documents::render_directive(&page, &d.args[0].text)),
                     "history" => Some(crate::history::render::history_markdown(
                         &project.history,

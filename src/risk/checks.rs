@@ -318,7 +318,7 @@ fn check_risk(project: &Project, model: &RiskModel, i: usize, diags: &mut Diagno
         }
     }
     if let Some(date) = item.text("review_by") {
-        if crate::date::is_well_formed(date) && date < model.today.as_str() {
+        if crate::date::is_well_formed(date) && date < project.today.as_str() {
             diags.push(
                 Diagnostic::new(
                     code::RISK_REVIEW_EXPIRED,
@@ -328,7 +328,7 @@ fn check_risk(project: &Project, model: &RiskModel, i: usize, diags: &mut Diagno
                 .item(&item.id)
                 .help(format!(
                     "review the risk and set a new `review_by` (today is {})",
-                    model.today
+                    project.today
                 )),
             );
         }

@@ -45,8 +45,6 @@ pub struct RiskModel {
     pub scales: RiskConfig,
     /// By item index, ascending.
     pub risks: Vec<RiskScore>,
-    /// The date review dates are compared with (YYYY-MM-DD).
-    pub today: String,
 }
 
 impl RiskModel {
@@ -59,7 +57,7 @@ impl RiskModel {
 }
 
 /// Scores the risks and runs the checks.
-pub fn analyze(project: &Project, today: &str, diags: &mut Diagnostics) -> RiskModel {
+pub fn analyze(project: &Project, diags: &mut Diagnostics) -> RiskModel {
     let scales = project.config.risk.clone();
     let mut risks = Vec::new();
     for (i, item) in project.items.iter().enumerate() {
@@ -76,11 +74,7 @@ pub fn analyze(project: &Project, today: &str, diags: &mut Diagnostics) -> RiskM
             _ => {}
         }
     }
-    let model = RiskModel {
-        scales,
-        risks,
-        today: today.to_owned(),
-    };
+    let model = RiskModel { scales, risks };
     checks::run(project, &model, diags);
     model
 }

@@ -1,0 +1,427 @@
+//! ReqIF 1.2 (OMG formal/16-07-01): the items and their links for requirement tools
+//! (DOORS, Polarion, Codebeamer, StrictDoc).
+//!
+//! Each item type becomes a SPEC-OBJECT-TYPE and a SPECIFICATION (nested by `parent`
+//! links within the type); each item a SPEC-OBJECT whose attributes follow the ReqIF
+//! Implementation Guide's names (`ReqIF.ForeignID` for the id, `ReqIF.Name` for the
+//! title, `ReqIF.Text` for the text) plus one string attribute per other field; each
+//! link a SPEC-RELATION typed by its link field. Every value is a string, so any tool can
+//! import it; the Markdown of `text` is kept as written.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::project::Project;
+use crate::trace::natural_cmp;
+
+const NS: &str = "http://www.omg.org/spec/ReqIF/20110401/reqif.xsd";
+
+/// Fields that have attributes of their own, or are not attributes at all.
+const RESERVED: &[&str] = &["id", "type", "title", "text"];
+
+/// Export facts the file's header and time stamps carry.
+pub struct Header<'a> {
+    /// Unique per export: the commit id.
+    pub identifier: &'a str,
+    pub title: &'a str,
+    /// The commit, or a note that there is none.
+    pub comment: &'a str,
+    /// When the exported commit was made (RFC 3339): creation time of the file and
+    /// of everything without a commit date of its own.
+    pub time: &'a str,
+    pub tool: &'a str,
+}
+
+/// The ReqIF document.
+pub fn document(project: &Project, header: &Header) -> String {
+    let items = primary_items(project);
+    let mut by_type: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for &i in &items {
+        by_type.entry(&project.items[i].ty).or_default().push(i);
+    }
+    let mut x = String::with_capacity(512 + items.len() * 1024);
+    x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(x, "<REQ-IF xmlns=\"{NS}\">");
+    x.push_str("  <THE-HEADER>\n");
+    let _ = writeln!(
+        x,
+        "    <REQ-IF-HEADER IDENTIFIER=\"{}\">",
+        ident("H", header.identifier)
+    );
+    let _ = writeln!(x, "      <COMMENT>{}</COMMENT>", text(header.comment));
+    let _ = writeln!(x, "      <CREATION-TIME>{}</CREATION-TIME>", header.time);
+    let _ = writeln!(
+        x,
+        "      <REPOSITORY-ID>{}</REPOSITORY-ID>",
+        text(header.title)
+    );
+    let _ = writeln!(
+        x,
+        "      <REQ-IF-TOOL-ID>{}</REQ-IF-TOOL-ID>",
+        text(header.tool)
+    );
+    x.push_str("      <REQ-IF-VERSION>1.0</REQ-IF-VERSION>\n");
+    let _ = writeln!(
+        x,
+        "      <SOURCE-TOOL-ID>{}</SOURCE-TOOL-ID>",
+        text(header.tool)
+    );
+    let _ = writeln!(x, "      <TITLE>{}</TITLE>", text(header.title));
+    x.push_str("    </REQ-IF-HEADER>\n  </THE-HEADER>\n");
+    x.push_str("  <CORE-CONTENT>\n    <REQ-IF-CONTENT>\n");
+
+    let time = header.time;
+    x.push_str("      <DATATYPES>\n");
+    let _ = writeln!(
+        x,
+        "        <DATATYPE-DEFINITION-STRING IDENTIFIER=\"DT-string\" LAST-CHANGE=\"{time}\" LONG-NAME=\"String\" MAX-LENGTH=\"2147483647\"/>"
+    );
+    x.push_str("      </DATATYPES>\n");
+
+    // Attributes per type: the standard three, then every other field its items use.
+    let attributes: BTreeMap<&str, Vec<String>> = by_type
+        .iter()
+        .map(|(ty, list)| (*ty, attribute_names(project, ty, list)))
+        .collect();
+    let relation_types: BTreeSet<&str> = items
+        .iter()
+        .flat_map(|&i| project.graph.out(i))
+        .map(|l| l.field.as_str())
+        .collect();
+    x.push_str("      <SPEC-TYPES>\n");
+    for (ty, names) in &attributes {
+        let _ = writeln!(
+            x,
+            "        <SPEC-OBJECT-TYPE IDENTIFIER=\"{}\" LAST-CHANGE=\"{time}\" LONG-NAME=\"{}\">",
+            ident("SOT", ty),
+            attr(ty)
+        );
+        x.push_str("          <SPEC-ATTRIBUTES>\n");
+        for name in names {
+            let _ = writeln!(
+                x,
+                "            <ATTRIBUTE-DEFINITION-STRING IDENTIFIER=\"{}\" LAST-CHANGE=\"{time}\" LONG-NAME=\"{}\">",
+                ident("AD", &format!("{ty}.{name}")),
+                attr(name)
+            );
+            x.push_str("              <TYPE><DATATYPE-DEFINITION-STRING-REF>DT-string</DATATYPE-DEFINITION-STRING-REF></TYPE>\n");
+            x.push_str("            </ATTRIBUTE-DEFINITION-STRING>\n");
+        }
+        x.push_str("          </SPEC-ATTRIBUTES>\n        </SPEC-OBJECT-TYPE>\n");
+    }
+    for field in &relation_types {
+        let _ = writeln!(
+            x,
+            "        <SPEC-RELATION-TYPE IDENTIFIER=\"{}\" LAST-CHANGE=\"{time}\" LONG-NAME=\"{}\"/>",
+            ident("SRT", field),
+            attr(field)
+        );
+    }
+    let _ = writeln!(
+        x,
+        "        <SPECIFICATION-TYPE IDENTIFIER=\"ST-items\" LAST-CHANGE=\"{time}\" LONG-NAME=\"Items of one type\"/>"
+    );
+    x.push_str("      </SPEC-TYPES>\n");
+
+    x.push_str("      <SPEC-OBJECTS>\n");
+    for &i in &items {
+        let item = &project.items[i];
+        let _ = writeln!(
+            x,
+            "        <SPEC-OBJECT IDENTIFIER=\"{}\" LAST-CHANGE=\"{}\">",
+            ident("SO", &item.id),
+            last_change(project, &item.id, time)
+        );
+        x.push_str("          <VALUES>\n");
+        for name in &attributes[item.ty.as_str()] {
+            let Some(value) = attribute_value(project, i, name) else {
+                continue;
+            };
+            let _ = writeln!(
+                x,
+                "            <ATTRIBUTE-VALUE-STRING THE-VALUE=\"{}\"><DEFINITION><ATTRIBUTE-DEFINITION-STRING-REF>{}</ATTRIBUTE-DEFINITION-STRING-REF></DEFINITION></ATTRIBUTE-VALUE-STRING>",
+                attr(&value),
+                ident("AD", &format!("{}.{name}", item.ty))
+            );
+        }
+        x.push_str("          </VALUES>\n");
+        let _ = writeln!(
+            x,
+            "          <TYPE><SPEC-OBJECT-TYPE-REF>{}</SPEC-OBJECT-TYPE-REF></TYPE>",
+            ident("SOT", &item.ty)
+        );
+        x.push_str("        </SPEC-OBJECT>\n");
+    }
+    x.push_str("      </SPEC-OBJECTS>\n");
+
+    x.push_str("      <SPEC-RELATIONS>\n");
+    for &i in &items {
+        let from = &project.items[i];
+        let mut links: Vec<(&str, &str)> = project
+            .graph
+            .out(i)
+            .map(|l| (l.field.as_str(), project.items[l.to].id.as_str()))
+            .collect();
+        links.sort_by(|a, b| a.0.cmp(b.0).then_with(|| natural_cmp(a.1, b.1)));
+        links.dedup();
+        for (field, to) in links {
+            let _ = writeln!(
+                x,
+                "        <SPEC-RELATION IDENTIFIER=\"{}\" LAST-CHANGE=\"{}\">",
+                ident("SR", &format!("{}.{field}.{to}", from.id)),
+                last_change(project, &from.id, time)
+            );
+            let _ = writeln!(
+                x,
+                "          <TYPE><SPEC-RELATION-TYPE-REF>{}</SPEC-RELATION-TYPE-REF></TYPE>",
+                ident("SRT", field)
+            );
+            let _ = writeln!(
+                x,
+                "          <SOURCE><SPEC-OBJECT-REF>{}</SPEC-OBJECT-REF></SOURCE>",
+                ident("SO", &from.id)
+            );
+            let _ = writeln!(
+                x,
+                "          <TARGET><SPEC-OBJECT-REF>{}</SPEC-OBJECT-REF></TARGET>",
+                ident("SO", to)
+            );
+            x.push_str("        </SPEC-RELATION>\n");
+        }
+    }
+    x.push_str("      </SPEC-RELATIONS>\n");
+
+    x.push_str("      <SPECIFICATIONS>\n");
+    for (ty, list) in &by_type {
+        let plural = project
+            .types
+            .get(ty)
+            .map_or((*ty).to_owned(), |d| d.plural.clone());
+        let _ = writeln!(
+            x,
+            "        <SPECIFICATION IDENTIFIER=\"{}\" LAST-CHANGE=\"{time}\" LONG-NAME=\"{}\">",
+            ident("SPEC", ty),
+            attr(&plural)
+        );
+        x.push_str(
+            "          <TYPE><SPECIFICATION-TYPE-REF>ST-items</SPECIFICATION-TYPE-REF></TYPE>\n",
+        );
+        let tree = Hierarchy::new(project, list);
+        if !tree.roots.is_empty() {
+            x.push_str("          <CHILDREN>\n");
+            for &root in &tree.roots {
+                tree.write(project, root, 6, time, &mut x);
+            }
+            x.push_str("          </CHILDREN>\n");
+        }
+        x.push_str("        </SPECIFICATION>\n");
+    }
+    x.push_str("      </SPECIFICATIONS>\n");
+    x.push_str("    </REQ-IF-CONTENT>\n  </CORE-CONTENT>\n</REQ-IF>\n");
+    x
+}
+
+/// The items that own their ids, in natural id order.
+fn primary_items(project: &Project) -> Vec<usize> {
+    let mut items: Vec<usize> = (0..project.items.len())
+        .filter(|&i| project.graph.get(&project.items[i].id) == Some(i))
+        .collect();
+    items.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));
+    items
+}
+
+/// `ReqIF.ForeignID`, `ReqIF.Name`, `ReqIF.Text`, then `verification` when a test
+/// result exists, then the other fields the type's items use (links excepted: they are
+/// relations), by name.
+fn attribute_names(project: &Project, ty: &str, items: &[usize]) -> Vec<String> {
+    let links: BTreeSet<&str> = project
+        .types
+        .get(ty)
+        .map(|d| d.links.iter().map(|l| l.name.as_str()).collect())
+        .unwrap_or_default();
+    let mut fields: BTreeSet<&str> = BTreeSet::new();
+    let mut verified = false;
+    for &i in items {
+        let item = &project.items[i];
+        fields.extend(
+            item.fields
+                .keys()
+                .map(String::as_str)
+                .filter(|k| !RESERVED.contains(k) && !links.contains(k)),
+        );
+        verified |= project.evidence.verification(&item.id).is_some();
+    }
+    let mut out: Vec<String> = ["ReqIF.ForeignID", "ReqIF.Name", "ReqIF.Text"]
+        .map(String::from)
+        .to_vec();
+    if verified {
+        out.push("verification".into());
+    }
+    out.extend(fields.into_iter().map(str::to_owned));
+    out
+}
+
+fn attribute_value(project: &Project, i: usize, name: &str) -> Option<String> {
+    let item = &project.items[i];
+    match name {
+        "ReqIF.ForeignID" => Some(item.id.clone()),
+        "ReqIF.Name" => Some(item.title.clone()),
+        "ReqIF.Text" => item.text("text").map(str::to_owned),
+        "verification" => project
+            .evidence
+            .verification(&item.id)
+            .map(|v| v.status.as_str().to_owned()),
+        field => item.fields.get(field).map(plain),
+    }
+}
+
+/// A field's value as one string: scalars as written, lists of scalars joined, anything
+/// else as compact JSON.
+fn plain(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(list) if list.iter().all(|v| !v.is_array() && !v.is_object()) => {
+            list.iter().map(plain).collect::<Vec<_>>().join(", ")
+        }
+        Value::Null => String::new(),
+        Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_) => value.to_string(),
+    }
+}
+
+/// The date of the item's last change, or the export's time for an item no commit holds.
+fn last_change<'a>(project: &'a Project, id: &str, time: &'a str) -> &'a str {
+    project
+        .history
+        .last_changed(id)
+        .map_or(time, |c| c.date.as_str())
+}
+
+/// Items of one specification nested under their `parent` of the same type.
+struct Hierarchy {
+    roots: Vec<usize>,
+    children: BTreeMap<usize, Vec<usize>>,
+}
+
+impl Hierarchy {
+    fn new(project: &Project, items: &[usize]) -> Hierarchy {
+        let mut roots = Vec::new();
+        let mut children: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for &i in items {
+            let parent = project
+                .graph
+                .out(i)
+                .find(|l| l.field == "parent" && project.items[l.to].ty == project.items[i].ty)
+                .map(|l| l.to);
+            match parent {
+                Some(p) if reaches_root(project, i) => children.entry(p).or_default().push(i),
+                _ => roots.push(i),
+            }
+        }
+        Hierarchy { roots, children }
+    }
+
+    fn write(&self, project: &Project, i: usize, depth: usize, time: &str, x: &mut String) {
+        let pad = "  ".repeat(depth);
+        let id = &project.items[i].id;
+        let _ = writeln!(
+            x,
+            "{pad}<SPEC-HIERARCHY IDENTIFIER=\"{}\" LAST-CHANGE=\"{}\">",
+            ident("SH", id),
+            last_change(project, id, time)
+        );
+        let _ = writeln!(
+            x,
+            "{pad}  <OBJECT><SPEC-OBJECT-REF>{}</SPEC-OBJECT-REF></OBJECT>",
+            ident("SO", id)
+        );
+        if let Some(kids) = self.children.get(&i) {
+            let _ = writeln!(x, "{pad}  <CHILDREN>");
+            for &k in kids {
+                self.write(project, k, depth + 2, time, x);
+            }
+            let _ = writeln!(x, "{pad}  </CHILDREN>");
+        }
+        let _ = writeln!(x, "{pad}</SPEC-HIERARCHY>");
+    }
+}
+
+/// Whether following `parent` links of the same type from `i` ends (a cycle, only
+/// possible in a project with errors, would hide the items from the hierarchy).
+fn reaches_root(project: &Project, i: usize) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut at = i;
+    while seen.insert(at) {
+        let next = project
+            .graph
+            .out(at)
+            .find(|l| l.field == "parent" && project.items[l.to].ty == project.items[at].ty);
+        match next {
+            Some(l) => at = l.to,
+            None => return true,
+        }
+    }
+    false
+}
+
+/// An `xsd:ID`: the prefix, `-`, and the name with every character outside
+/// `[A-Za-z0-9.-]` written as `_xHH_` (so distinct names stay distinct).
+fn ident(prefix: &str, name: &str) -> String {
+    let mut out = format!("{prefix}-");
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+            out.push(c);
+        } else {
+            let _ = write!(out, "_x{:X}_", u32::from(c));
+        }
+    }
+    out
+}
+
+/// Element text: markup characters escaped, characters XML 1.0 cannot hold replaced.
+fn text(s: &str) -> String {
+    escape(s, false)
+}
+
+/// An attribute value: as [`text`], and line breaks and tabs as character references so
+/// that a reader's attribute normalisation keeps them.
+fn attr(s: &str) -> String {
+    escape(s, true)
+}
+
+fn escape(s: &str, in_attribute: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if in_attribute => out.push_str("&quot;"),
+            '\n' if in_attribute => out.push_str("&#10;"),
+            '\r' if in_attribute => out.push_str("&#13;"),
+            '\t' if in_attribute => out.push_str("&#9;"),
+            '\n' | '\r' | '\t' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{attr, ident};
+
+    #[test]
+    fn identifiers_are_xml_ids_and_stay_distinct() {
+        assert_eq!(ident("SO", "REQ-AUTH-1"), "SO-REQ-AUTH-1");
+        assert_eq!(ident("SO", "a b"), "SO-a_x20_b");
+        assert_ne!(ident("SO", "a_b"), ident("SO", "a b"));
+    }
+
+    #[test]
+    fn attributes_keep_line_breaks_and_drop_control_characters() {
+        assert_eq!(attr("a\n\"b\"\u{1}<"), "a&#10;&quot;b&quot;\u{FFFD}&lt;");
+    }
+}

@@ -6,15 +6,20 @@
 /// Today's date (UTC) as `YYYY-MM-DD`, or `MDBOOK_QMS_TODAY` when set to such a date, so
 /// a check can be reproduced as of a given day.
 pub fn today() -> String {
-    if let Ok(day) = std::env::var("MDBOOK_QMS_TODAY") {
-        if is_well_formed(&day) {
-            return day;
-        }
+    if let Some(day) = today_override() {
+        return day;
     }
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     format_days(secs as i64 / 86_400)
+}
+
+/// `MDBOOK_QMS_TODAY`, when set to a `YYYY-MM-DD` date.
+pub fn today_override() -> Option<String> {
+    std::env::var("MDBOOK_QMS_TODAY")
+        .ok()
+        .filter(|d| is_well_formed(d))
 }
 
 /// `DDDD-DD-DD`: the shape of a date, digits and dashes (the values are not checked).

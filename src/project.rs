@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{self, Config, Fatal};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::history::git::Origin;
+use crate::history::git::Revision;
 use crate::link::{self, Graph};
 use crate::load;
 use crate::model::{Chapter, Item};
@@ -34,7 +34,7 @@ pub struct Project {
     pub evidence: crate::evidence::Evidence,
     pub diagnostics: Diagnostics,
     /// Where the files and history were read from (the work tree, or a commit).
-    pub origin: Origin,
+    pub revision: Revision,
     /// The day date checks compare with (end of support, review dates), `YYYY-MM-DD`.
     pub today: String,
     /// What document templates see, built on first use (see `documents::Data`).
@@ -44,7 +44,7 @@ pub struct Project {
 /// How to read a project beyond its folder; the default reads the work tree as of today.
 #[derive(Default)]
 pub struct LoadOptions {
-    pub origin: Origin,
+    pub revision: Revision,
     /// The day to check dates against; `None` is [`crate::date::today`].
     pub today: Option<String>,
 }
@@ -74,7 +74,7 @@ impl Project {
         Project::load_with(root, chapters, LoadOptions::default())
     }
 
-    /// [`Project::load`] with the files read from `root` standing for `options.origin`.
+    /// [`Project::load`] with the files read from `root` standing for `options.revision`.
     pub fn load_with(
         root: &Path,
         chapters: ChapterSource,
@@ -133,7 +133,7 @@ impl Project {
             risk: crate::risk::RiskModel::default(),
             evidence,
             diagnostics: diags,
-            origin: options.origin,
+            revision: options.revision,
             today: options.today.unwrap_or_else(crate::date::today),
             document_data: std::sync::OnceLock::new(),
         };

@@ -114,6 +114,7 @@ mod tests {
         assert_eq!(csv_field("a, \"b\""), "\"a, \"\"b\"\"\"");
         assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_field("-1"), "'-1");
+        assert_eq!(csv_field("\t=1"), "'\t=1");
     }
 
     #[test]
@@ -251,14 +252,19 @@ pub fn report(
     }
 }
 
-/// A CSV field, quoted when needed (RFC 4180). A leading `=`, `+`, `-` or `@` is
-/// prefixed with `'` so spreadsheets do not run item text as a formula.
-pub fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
+/// Text a spreadsheet will not run as a formula: a leading `=`, `+`, `-`, `@`, tab or
+/// carriage return (OWASP's list) gets a `'` in front.
+pub fn formula_guard(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
         text.to_owned()
-    };
+    }
+}
+
+/// A CSV field, quoted when needed (RFC 4180), with [`formula_guard`] applied.
+pub fn csv_field(text: &str) -> String {
+    let text = formula_guard(text);
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

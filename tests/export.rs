@@ -514,11 +514,84 @@ fn a_dirty_work_tree_is_refused_unless_allowed_and_then_marked() {
         .clone();
     assert_eq!(new["history"]["uncommitted"], "new");
 
-    // A bundle kept inside the project does not make the next export dirty.
+    // A bundle kept inside the project (or what a killed export leaves beside it) does
+    // not make the next export dirty.
     r.remove("requirements/new.yaml");
     let inside = r.root.join("audit");
     export_ok(&r.root, &inside, &[]);
+    std::fs::create_dir_all(r.root.join(".audit.tmp-x1y2z3")).unwrap();
+    std::fs::write(r.root.join(".audit.tmp-x1y2z3/items.json"), "{").unwrap();
     export_ok(&r.root, &inside, &[]);
+}
+
+#[test]
+fn a_clean_work_tree_is_exported_as_its_commit_without_ignored_files() {
+    let r = small_repo();
+    r.write(".gitignore", "trace/generated/\n");
+    r.commit("Alice", "Ignore generated results");
+    // Results a test run left in an ignored folder: not part of the commit.
+    r.write(
+        "trace/generated/junit.xml",
+        "<testsuite name=\"s\" tests=\"1\"><testcase classname=\"c\" name=\"login\"/></testsuite>",
+    );
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+    let tmp = tempfile::tempdir().unwrap();
+    let (work, at) = (tmp.path().join("work"), tmp.path().join("at"));
+    export_ok(&r.root, &work, &[]);
+    export_ok(&r.root, &at, &["--at", "HEAD"]);
+    assert_eq!(files(&work), files(&at));
+    let items = std::fs::read_to_string(work.join("items.json")).unwrap();
+    assert!(
+        !items.contains("trace/generated"),
+        "an ignored file reached the bundle"
+    );
+    // The same file in the work tree export with --allow-dirty of an edited tree is read.
+    r.write(
+        "requirements/reqs.yaml",
+        &(req("REQ-1", "Authenticate users")
+            + &test_item("TST-1", "Login test", "REQ-1")
+            + "  evidence: [login]\n"),
+    );
+    let dirty = tmp.path().join("dirty");
+    export_ok(&r.root, &dirty, &["--allow-dirty"]);
+    let items = json(&dirty.join("items.json"));
+    let test = items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "TST-1")
+        .unwrap()
+        .clone();
+    assert_eq!(test["verification"]["status"], "passed");
+}
+
+#[test]
+fn head_in_a_revision_means_the_exported_commit() {
+    let r = Repo::new();
+    r.write(
+        "requirements/reqs.yaml",
+        &req("REQ-1", "Authenticate users"),
+    );
+    r.write("book/intro.md", "# Intro\n\n{{#qms changes HEAD~1}}\n");
+    let first = r.commit("Alice", "First");
+    r.write(
+        "requirements/reqs.yaml",
+        &req("REQ-1", "Authenticate every user"),
+    );
+    r.commit("Alice", "Second");
+    // At the first commit, HEAD~1 does not exist, whatever HEAD is now.
+    let tmp = tempfile::tempdir().unwrap();
+    let at = tmp.path().join("at");
+    export_ok(&r.root, &at, &["--at", &first, "--allow-errors"]);
+    r.git(&["checkout", "-q", &first]);
+    let checked_out = tmp.path().join("checkout");
+    export_ok(&r.root, &checked_out, &["--allow-errors"]);
+    assert_eq!(files(&at), files(&checked_out));
+    let diagnostics = std::fs::read_to_string(at.join("diagnostics.json")).unwrap();
+    assert!(
+        diagnostics.contains("changes-unknown-base"),
+        "{diagnostics}"
+    );
 }
 
 #[test]
@@ -542,14 +615,21 @@ fn an_existing_folder_is_replaced_only_when_it_is_a_bundle() {
     assert_eq!(export(&r.root, &a_file, &[]).0, 2);
     assert_eq!(std::fs::read_to_string(&a_file).unwrap(), "x");
 
-    // A previous bundle is replaced whole: a file only the old one had is gone.
+    // A previous bundle is replaced, but not while it holds a file someone added.
     let out = tmp.path().join("bundle");
     export_ok(&r.root, &out, &[]);
-    std::fs::write(out.join("stray.txt"), "old").unwrap();
+    std::fs::write(out.join("SIGNATURE.asc"), "signed").unwrap();
     r.write("requirements/more.yaml", &req("REQ-3", "Lock the screen"));
     r.commit("Bob", "Another requirement");
+    let (code, stderr) = export(&r.root, &out, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("SIGNATURE.asc"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("SIGNATURE.asc")).unwrap(),
+        "signed"
+    );
+    std::fs::remove_file(out.join("SIGNATURE.asc")).unwrap();
     export_ok(&r.root, &out, &[]);
-    assert!(!out.join("stray.txt").exists());
     let (ok, check) = sha256sum_check(&out);
     assert!(ok, "{check}");
     assert!(std::fs::read_to_string(out.join("items.json"))
@@ -562,6 +642,89 @@ fn an_existing_folder_is_replaced_only_when_it_is_a_bundle() {
         .filter(|n| n.starts_with('.'))
         .collect();
     assert!(beside.is_empty(), "{beside:?}");
+}
+
+#[test]
+fn an_interrupted_export_leaves_the_old_bundle_or_the_new_one() {
+    let d = Device::new();
+    let tmp = tempfile::tempdir().unwrap();
+    // The two possible outcomes: the bundle of v2 (already there) and that of v1.
+    let v1 = tmp.path().join("v1");
+    export_ok(&d.project, &v1, &["--at", "v1"]);
+    let out = tmp.path().join("bundle");
+    export_ok(&d.project, &out, &[]);
+    let manifest = |dir: &Path| std::fs::read(dir.join("MANIFEST.sha256")).unwrap();
+    let (old, new) = (manifest(&out), manifest(&v1));
+    assert_ne!(old, new);
+    let writing = || {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(".bundle.tmp-"))
+    };
+    let spawn = || {
+        Command::cargo_bin("mdbook-qms")
+            .unwrap()
+            .arg("export")
+            .arg(&d.project)
+            .arg("--out")
+            .arg(&out)
+            .args(["--at", "v1"])
+            .env_remove("SOURCE_DATE_EPOCH")
+            .env_remove("MDBOOK_QMS_TODAY")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // Waits until the child starts writing its temporary folder (or ends): when.
+    let until_writing = |child: &mut std::process::Child| {
+        while child.try_wait().unwrap().is_none() && !writing() {
+            std::thread::yield_now();
+        }
+        std::time::Instant::now()
+    };
+    // How long writing takes, from the temporary folder's first sight to the end.
+    let mut child = spawn();
+    let started = until_writing(&mut child);
+    child.wait().unwrap();
+    let phase = started.elapsed();
+    assert_eq!(manifest(&out), new);
+    export_ok(&d.project, &out, &[]);
+    // Kill `export --at v1 --out bundle` at points spread over its writing phase, the
+    // swap at its end included.
+    let rounds = 20u32;
+    let mut killed_while_writing = 0;
+    for k in 0..rounds {
+        let mut child = spawn();
+        until_writing(&mut child);
+        std::thread::sleep(phase * k / (rounds - 4));
+        if child.try_wait().unwrap().is_none() {
+            killed_while_writing += 1;
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+        assert!(out.is_dir(), "round {k}: the bundle folder is gone");
+        let (ok, check) = sha256sum_check(&out);
+        assert!(ok, "round {k}: {check}");
+        let now = manifest(&out);
+        assert!(
+            now == old || now == new,
+            "round {k}: a bundle of neither commit"
+        );
+        // Leftover temporary folders are allowed; start each round from v2.
+        for e in std::fs::read_dir(tmp.path()).unwrap().flatten() {
+            if e.file_name().to_string_lossy().starts_with('.') {
+                std::fs::remove_dir_all(e.path()).unwrap();
+            }
+        }
+        if now == new {
+            export_ok(&d.project, &out, &[]);
+        }
+    }
+    assert!(
+        killed_while_writing > 0,
+        "no round killed the export while it was writing its temporary folder"
+    );
 }
 
 #[test]

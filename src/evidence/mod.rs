@@ -347,7 +347,7 @@ fn verify_tests(project: &Project, ev: &mut Evidence, ds: &mut Vec<Diagnostic>) 
     let names: Vec<Vec<String>> = ev.cases.iter().map(TestCase::full_names).collect();
     let mut used = vec![false; ev.cases.len()];
     let history = project.history.is_available().then_some(&project.history);
-    let repo = history.and_then(|_| Repo::open_at(&project.config.root, &project.origin).ok());
+    let repo = history.and_then(|_| Repo::open_at(&project.config.root, &project.revision).ok());
     let committed: HashMap<FileId, Option<i64>> = match &repo {
         Some(repo) => ev
             .junit_files
@@ -817,14 +817,17 @@ pub fn commit_time(project: &Project) -> Option<String> {
 
 /// [`commit_time`] as seconds since the epoch.
 pub fn commit_secs(project: &Project) -> Option<i64> {
-    if let Ok(s) = std::env::var("SOURCE_DATE_EPOCH") {
-        if let Ok(secs) = s.trim().parse::<i64>() {
-            return Some(secs);
-        }
+    if let Some(secs) = source_date_epoch() {
+        return Some(secs);
     }
-    let repo = Repo::open_at(&project.config.root, &project.origin).ok()?;
+    let repo = Repo::open_at(&project.config.root, &project.revision).ok()?;
     let head = repo.head().ok()??;
     Some(repo.commit(head).ok()?.time)
+}
+
+/// `SOURCE_DATE_EPOCH`, the reproducible-builds convention for "now" in outputs.
+pub fn source_date_epoch() -> Option<i64> {
+    std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()
 }
 
 pub fn rfc3339(secs: i64) -> String {

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::vex::{cvss_score, justification_label};
 use super::{commit_time, component_view, is_primary};
-use crate::history::git::Origin;
+use crate::history::git::Revision;
 use crate::project::Project;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -175,17 +175,26 @@ fn doc_time(project: &Project) -> Option<String> {
     })
 }
 
+/// The title, else the project folder's name: on disk for the work tree, and inside the
+/// repository for a commit (`export`), so the same commit gives the same name wherever
+/// it is cloned.
 fn product_name(project: &Project) -> String {
-    let dir = match &project.origin {
-        Origin::WorkTree => &project.config.root,
-        Origin::Commit { project_dir, .. } => project_dir,
-    };
-    project.config.title.clone().unwrap_or_else(|| {
-        dir.canonicalize()
+    if let Some(title) = &project.config.title {
+        return title.clone();
+    }
+    let name = match &project.revision {
+        Revision::WorkTree => project
+            .config
+            .root
+            .canonicalize()
             .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| "product".into())
-    })
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())),
+        Revision::Commit { project_dir, .. } => crate::history::git::Repo::open(project_dir)
+            .ok()
+            .and_then(|r| r.project_dir().rsplit('/').next().map(str::to_owned))
+            .filter(|n| !n.is_empty()),
+    };
+    name.unwrap_or_else(|| "product".into())
 }
 
 /// A deterministic RFC 4122-shaped id from the content (version 4 layout, so it

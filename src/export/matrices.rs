@@ -4,7 +4,7 @@
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
 use crate::project::Project;
-use crate::trace::{self, csv_field};
+use crate::trace::{self, csv_field, formula_guard};
 
 /// The chain a reviewer follows from threat to test: the matrices every bundle has when
 /// both types have items.
@@ -89,14 +89,10 @@ pub enum Cell {
 }
 
 impl Cell {
-    /// Item text as a cell: a leading `=`, `+`, `-` or `@` is prefixed with `'` (as in
-    /// every CSV this tool writes) and the text is cut at Excel's cell limit.
+    /// Item text as a cell: formula-guarded (as in every CSV this tool writes, so the
+    /// workbook's cells are the CSV's) and cut at Excel's cell limit.
     fn text(s: &str) -> Cell {
-        let guarded = if s.starts_with(['=', '+', '-', '@']) {
-            format!("'{s}")
-        } else {
-            s.to_owned()
-        };
+        let guarded = formula_guard(s);
         Cell::Text(match guarded.char_indices().nth(MAX_CELL - 1) {
             Some((cut, _)) => format!("{}…", &guarded[..cut]),
             None => guarded,
@@ -105,7 +101,7 @@ impl Cell {
 
     fn csv(&self) -> String {
         match self {
-            // Already guarded, so `csv_field` only quotes.
+            // Already guarded (a guarded text starts with `'`), so this only quotes.
             Cell::Text(s) => csv_field(s),
             Cell::Number(n) => format!("{n}"),
         }
@@ -142,10 +138,11 @@ pub fn tables(project: &Project) -> Vec<Table> {
     let summary_sheet = sheets.unique("Summary");
     let mut summary_rows = Vec::new();
     let mut out = Vec::new();
+    let mut files = vec!["summary".to_owned()];
     for spec in &specs {
         let coverage =
             trace::coverage(project, &spec.from, &spec.to, spec.via.as_deref(), |_| true);
-        let file = spec.name();
+        let file = unique_file(&mut files, spec.name());
         let sheet = sheets.unique(&file);
         let percent = (coverage.percent() * 10.0).round() / 10.0;
         summary_rows.push(vec![
@@ -217,6 +214,18 @@ fn matrix_table(
         ],
         rows,
     }
+}
+
+/// `name`, or `name-2`, `name-3`, ... when two matrices' names clean up alike.
+fn unique_file(used: &mut Vec<String>, name: String) -> String {
+    let mut file = name.clone();
+    let mut n = 2;
+    while used.contains(&file) {
+        file = format!("{name}-{n}");
+        n += 1;
+    }
+    used.push(file.clone());
+    file
 }
 
 /// Sheet names as Excel wants them: at most 31 characters, none of `[]:*?/\`, unique

@@ -20,7 +20,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::diag::Severity;
-use crate::history::git::{OpenError, Origin, Repo};
+use crate::history::git::{OpenError, Repo, Revision};
 use crate::history::CommitInfo;
 use crate::project::{ChapterSource, LoadOptions, Project};
 use crate::report::{self, Format};
@@ -80,10 +80,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
             )))
         }
     };
-    // With `--at`, the commit's files go to a scratch folder that lives until the
-    // bundle is written.
-    let scratch;
-    let (root, origin, provenance) = match (request.at, &repo) {
+    let (commit, provenance) = match (request.at, &repo) {
         (Some(rev), None) => {
             return Err(Failure::Usage(format!(
                 "--at {rev} needs a git repository, and {} is not in one",
@@ -94,24 +91,15 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
             let commit = repo
                 .resolve(rev)
                 .map_err(|m| Failure::Usage(format!("`{rev}` names no commit or tag: {m}")))?;
-            scratch = tempfile::tempdir()
-                .map_err(|e| Failure::Usage(format!("cannot create a scratch folder: {e}")))?;
-            repo.extract(commit, scratch.path())
-                .map_err(|m| Failure::Usage(format!("cannot read {rev} from git: {m}")))?;
-            let origin = Origin::Commit {
-                project_dir: request.dir.to_path_buf(),
-                commit,
-            };
-            let provenance = committed(repo, commit, Vec::new())?;
-            (scratch.path().to_path_buf(), origin, provenance)
+            (Some(commit), committed(repo, commit, Vec::new())?)
         }
         (None, Some(repo)) => {
             let head = repo
                 .head()
                 .map_err(|m| Failure::Usage(format!("HEAD could not be read: {m}")))?;
-            let skip = inside(request.dir, request.out);
+            let skip = leftovers(request.dir, request.out);
             let dirty = repo
-                .dirty_paths(skip.as_deref())
+                .dirty_paths(|p| skip.iter().any(|s| s.matches(p)))
                 .map_err(|m| Failure::Usage(format!("cannot read the work tree's status: {m}")))?;
             let provenance = match head {
                 Some(head) => committed(repo, head, dirty)?,
@@ -121,13 +109,16 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
                     dirty: true,
                     uncommitted: dirty,
                     folder: repo.project_dir(),
-                    time: source_date_epoch().unwrap_or(0),
+                    time: crate::evidence::source_date_epoch().unwrap_or(0),
                 },
             };
             if provenance.dirty && !request.allow_dirty {
                 return Err(Failure::Usage(dirty_message(&provenance)));
             }
-            (request.dir.to_path_buf(), Origin::WorkTree, provenance)
+            // A clean tree is exported from HEAD's objects, like `--at HEAD`: files git
+            // ignores or cannot see (generated results, links out of the tree) stay out
+            // of a bundle that names the commit.
+            (head.filter(|_| !provenance.dirty), provenance)
         }
         (None, None) => {
             if !request.allow_dirty {
@@ -142,20 +133,36 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
                 uncommitted: Vec::new(),
                 dirty: true,
                 folder: String::new(),
-                time: source_date_epoch().unwrap_or(0),
+                time: crate::evidence::source_date_epoch().unwrap_or(0),
             };
-            (request.dir.to_path_buf(), Origin::WorkTree, provenance)
+            (None, provenance)
         }
     };
-    let today = std::env::var("MDBOOK_QMS_TODAY")
-        .ok()
-        .filter(|d| crate::date::is_well_formed(d))
-        .unwrap_or_else(|| match provenance.commit {
-            Some(_) => crate::date::format_days(provenance.time.div_euclid(86_400)),
-            None => crate::date::today(),
-        });
+    // A commit's files go to a scratch folder that lives until the bundle is written.
+    let scratch;
+    let (root, revision) = match (commit, &repo) {
+        (Some(commit), Some(repo)) => {
+            scratch = tempfile::tempdir()
+                .map_err(|e| Failure::Usage(format!("cannot create a scratch folder: {e}")))?;
+            repo.extract(commit, scratch.path()).map_err(|m| {
+                Failure::Usage(format!("cannot read commit {} from git: {m}", commit.hex()))
+            })?;
+            let revision = Revision::Commit {
+                project_dir: request.dir.to_path_buf(),
+                commit,
+            };
+            (scratch.path().to_path_buf(), revision)
+        }
+        _ => (request.dir.to_path_buf(), Revision::WorkTree),
+    };
+    // Date checks as of the commit's day (not of `SOURCE_DATE_EPOCH`, which only stamps
+    // times), or of today for a folder that has no commit.
+    let today = crate::date::today_override().unwrap_or_else(|| match &provenance.commit {
+        Some(c) => crate::date::format_days(c.time.div_euclid(86_400)),
+        None => crate::date::today(),
+    });
     let options = LoadOptions {
-        origin,
+        revision,
         today: Some(today),
     };
     let project = Project::load_with(&root, ChapterSource::Disk, options).map_err(|fatal| {
@@ -206,13 +213,9 @@ fn committed(
         dirty: !uncommitted.is_empty(),
         uncommitted,
         folder: repo.project_dir(),
-        time: source_date_epoch().unwrap_or(info.time),
+        time: crate::evidence::source_date_epoch().unwrap_or(info.time),
         commit: Some(info),
     })
-}
-
-fn source_date_epoch() -> Option<i64> {
-    std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()
 }
 
 fn dirty_message(p: &Provenance) -> String {
@@ -233,14 +236,42 @@ fn dirty_message(p: &Provenance) -> String {
     )
 }
 
-/// `out` relative to the project folder when it lies inside it (a bundle kept in the
-/// project does not make the work tree dirty).
-fn inside(dir: &Path, out: &Path) -> Option<PathBuf> {
-    let dir = dir.canonicalize().ok()?;
-    let out = std::path::absolute(out).ok()?;
-    let parent = out.parent()?.canonicalize().ok()?;
-    let out = parent.join(out.file_name()?);
-    out.strip_prefix(&dir).ok().map(Path::to_path_buf)
+/// What an export writes or may leave behind inside the project folder: OUT itself and,
+/// beside it, the temporary folders of an interrupted run. A bundle kept in the project
+/// does not make the work tree dirty.
+struct Leftover {
+    /// Relative to the project folder.
+    parent: PathBuf,
+    name: String,
+}
+
+impl Leftover {
+    fn matches(&self, path: &Path) -> bool {
+        let Ok(rest) = path.strip_prefix(&self.parent) else {
+            return false;
+        };
+        let first = rest
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .unwrap_or_default();
+        first == self.name
+            || first.starts_with(&format!(".{}.tmp-", self.name))
+            || first.starts_with(&format!(".{}.old-", self.name))
+    }
+}
+
+fn leftovers(dir: &Path, out: &Path) -> Vec<Leftover> {
+    let inside = || -> Option<Leftover> {
+        let dir = dir.canonicalize().ok()?;
+        let out = std::path::absolute(out).ok()?;
+        let parent = out.parent()?.canonicalize().ok()?;
+        Some(Leftover {
+            parent: parent.strip_prefix(&dir).ok()?.to_path_buf(),
+            name: out.file_name()?.to_string_lossy().into_owned(),
+        })
+    };
+    inside().into_iter().collect()
 }
 
 /// Every file of the bundle by its path inside it, `MANIFEST.sha256` included.
@@ -412,7 +443,7 @@ fn readme(title: &str, comment: &str, files: &[String]) -> String {
         "# Audit bundle: {}\n\nExported by mdbook-qms {} from {}.\n\nVerify every file with `sha256sum -c MANIFEST.sha256` in this folder.\n\n| File | What it is |\n| --- | --- |\n",
         crate::documents::md_escape(title),
         env!("CARGO_PKG_VERSION"),
-        comment
+        crate::documents::md_escape(comment)
     );
     for f in files
         .iter()
@@ -461,11 +492,15 @@ fn write(out: &Path, files: &BTreeMap<String, Vec<u8>>) -> std::io::Result<()> {
     let replace = match std::fs::symlink_metadata(out) {
         Err(e) if e.kind() == ErrorKind::NotFound => false,
         Err(e) => return Err(e),
-        Ok(m) if m.is_dir() && (is_bundle(out) || std::fs::read_dir(out)?.next().is_none()) => true,
+        Ok(m) if m.is_dir() && std::fs::read_dir(out)?.next().is_none() => true,
+        Ok(m) if m.is_dir() => match bundle_files(out) {
+            Ok(()) => true,
+            Err(why) => return Err(Error::new(ErrorKind::AlreadyExists, why)),
+        },
         Ok(_) => {
             return Err(Error::new(
                 ErrorKind::AlreadyExists,
-                "it exists and is not an mdbook-qms bundle; remove it or choose another --out",
+                "it exists and is not a folder; remove it or choose another --out",
             ))
         }
     };
@@ -487,27 +522,111 @@ fn write(out: &Path, files: &BTreeMap<String, Vec<u8>>) -> std::io::Result<()> {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))?;
     }
-    if replace {
-        let old = tempfile::Builder::new()
-            .prefix(&format!(".{name}.old-"))
-            .tempdir_in(parent)?;
-        std::fs::rename(out, old.path())?;
+    sync_dir(tmp.path());
+    if !replace {
         std::fs::rename(tmp.keep(), out)?;
-        old.close()?;
-    } else {
-        std::fs::rename(tmp.keep(), out)?;
+        sync_dir(parent);
+        return Ok(());
     }
-    Ok(())
+    // Swap the new bundle in: the temporary folder then holds the old one, and goes.
+    if exchange(tmp.path(), out).is_ok() {
+        sync_dir(parent);
+        return tmp.close();
+    }
+    // Without an atomic swap, `out` is briefly missing between two renames; if the
+    // second fails, the old bundle goes back.
+    let old = tempfile::Builder::new()
+        .prefix(&format!(".{name}.old-"))
+        .tempdir_in(parent)?;
+    let old_bundle = old.path().join("bundle");
+    std::fs::rename(out, &old_bundle)?;
+    if let Err(e) = std::fs::rename(tmp.path(), out) {
+        std::fs::rename(&old_bundle, out)?;
+        return Err(e);
+    }
+    let _ = tmp.keep();
+    sync_dir(parent);
+    old.close()
 }
 
-/// Whether a folder holds a bundle this command wrote (its metadata names the format).
-fn is_bundle(dir: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(dir.join("metadata.json")) else {
-        return false;
+/// Makes a folder's entries (new names, renames) durable; where a folder cannot be
+/// opened for that (not on Unix), the files themselves were still synced.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Swaps two folders in one step (Linux `renameat2` with `RENAME_EXCHANGE`), so an
+/// interrupted export leaves the old bundle or the new one, never neither.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes());
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both arguments are valid NUL-terminated paths that outlive the call.
+    let status = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
     };
-    serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| {
-        v["format"]
-            .as_str()
-            .is_some_and(|f| f.starts_with("mdbook-qms-export/"))
-    }) && dir.join("MANIFEST.sha256").is_file()
+    if status == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+/// `Ok` when a folder holds a bundle this command wrote and nothing else: its metadata
+/// names the format, and its files are exactly those its manifest lists (a file someone
+/// added, such as a signature, would be lost by replacing it).
+fn bundle_files(dir: &Path) -> Result<(), String> {
+    let not_bundle = "it exists and is not an mdbook-qms bundle; remove it or choose another --out";
+    let format = std::fs::read_to_string(dir.join("metadata.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["format"].as_str().map(str::to_owned));
+    if !format.is_some_and(|f| f.starts_with("mdbook-qms-export/")) {
+        return Err(not_bundle.into());
+    }
+    let Ok(manifest) = std::fs::read_to_string(dir.join("MANIFEST.sha256")) else {
+        return Err(not_bundle.into());
+    };
+    let mut listed: std::collections::BTreeSet<String> = manifest
+        .lines()
+        .filter_map(|l| l.get(66..).map(str::to_owned))
+        .collect();
+    listed.insert("MANIFEST.sha256".into());
+    let mut extra = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .map(crate::source::display_path)
+            .unwrap_or_default();
+        if !listed.contains(&rel) {
+            extra.push(rel);
+        }
+    }
+    if extra.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "it is a bundle with files that are not part of it ({}); move them out or choose another --out",
+            extra.join(", ")
+        ))
+    }
 }

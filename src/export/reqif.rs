@@ -48,7 +48,7 @@ pub fn document(project: &Project, header: &Header) -> String {
     let _ = writeln!(
         x,
         "    <REQ-IF-HEADER IDENTIFIER=\"{}\">",
-        ident("H", header.identifier)
+        ident("H", &[header.identifier])
     );
     let _ = writeln!(x, "      <COMMENT>{}</COMMENT>", text(header.comment));
     let _ = writeln!(x, "      <CREATION-TIME>{}</CREATION-TIME>", header.time);
@@ -95,7 +95,7 @@ pub fn document(project: &Project, header: &Header) -> String {
         let _ = writeln!(
             x,
             "        <SPEC-OBJECT-TYPE IDENTIFIER=\"{}\" LAST-CHANGE=\"{time}\" LONG-NAME=\"{}\">",
-            ident("SOT", ty),
+            ident("SOT", &[ty]),
             attr(ty)
         );
         x.push_str("          <SPEC-ATTRIBUTES>\n");
@@ -103,7 +103,7 @@ pub fn document(project: &Project, header: &Header) -> String {
             let _ = writeln!(
                 x,
                 "            <ATTRIBUTE-DEFINITION-STRING IDENTIFIER=\"{}\" LAST-CHANGE=\"{time}\" LONG-NAME=\"{}\">",
-                ident("AD", &format!("{ty}.{name}")),
+                ident("AD", &[ty, name]),
                 attr(name)
             );
             x.push_str("              <TYPE><DATATYPE-DEFINITION-STRING-REF>DT-string</DATATYPE-DEFINITION-STRING-REF></TYPE>\n");
@@ -115,7 +115,7 @@ pub fn document(project: &Project, header: &Header) -> String {
         let _ = writeln!(
             x,
             "        <SPEC-RELATION-TYPE IDENTIFIER=\"{}\" LAST-CHANGE=\"{time}\" LONG-NAME=\"{}\"/>",
-            ident("SRT", field),
+            ident("SRT", &[field]),
             attr(field)
         );
     }
@@ -131,7 +131,7 @@ pub fn document(project: &Project, header: &Header) -> String {
         let _ = writeln!(
             x,
             "        <SPEC-OBJECT IDENTIFIER=\"{}\" LAST-CHANGE=\"{}\">",
-            ident("SO", &item.id),
+            ident("SO", &[&item.id]),
             last_change(project, &item.id, time)
         );
         x.push_str("          <VALUES>\n");
@@ -143,14 +143,14 @@ pub fn document(project: &Project, header: &Header) -> String {
                 x,
                 "            <ATTRIBUTE-VALUE-STRING THE-VALUE=\"{}\"><DEFINITION><ATTRIBUTE-DEFINITION-STRING-REF>{}</ATTRIBUTE-DEFINITION-STRING-REF></DEFINITION></ATTRIBUTE-VALUE-STRING>",
                 attr(&value),
-                ident("AD", &format!("{}.{name}", item.ty))
+                ident("AD", &[&item.ty, name])
             );
         }
         x.push_str("          </VALUES>\n");
         let _ = writeln!(
             x,
             "          <TYPE><SPEC-OBJECT-TYPE-REF>{}</SPEC-OBJECT-TYPE-REF></TYPE>",
-            ident("SOT", &item.ty)
+            ident("SOT", &[&item.ty])
         );
         x.push_str("        </SPEC-OBJECT>\n");
     }
@@ -170,23 +170,23 @@ pub fn document(project: &Project, header: &Header) -> String {
             let _ = writeln!(
                 x,
                 "        <SPEC-RELATION IDENTIFIER=\"{}\" LAST-CHANGE=\"{}\">",
-                ident("SR", &format!("{}.{field}.{to}", from.id)),
+                ident("SR", &[&from.id, field, to]),
                 last_change(project, &from.id, time)
             );
             let _ = writeln!(
                 x,
                 "          <TYPE><SPEC-RELATION-TYPE-REF>{}</SPEC-RELATION-TYPE-REF></TYPE>",
-                ident("SRT", field)
+                ident("SRT", &[field])
             );
             let _ = writeln!(
                 x,
                 "          <SOURCE><SPEC-OBJECT-REF>{}</SPEC-OBJECT-REF></SOURCE>",
-                ident("SO", &from.id)
+                ident("SO", &[&from.id])
             );
             let _ = writeln!(
                 x,
                 "          <TARGET><SPEC-OBJECT-REF>{}</SPEC-OBJECT-REF></TARGET>",
-                ident("SO", to)
+                ident("SO", &[to])
             );
             x.push_str("        </SPEC-RELATION>\n");
         }
@@ -202,7 +202,7 @@ pub fn document(project: &Project, header: &Header) -> String {
         let _ = writeln!(
             x,
             "        <SPECIFICATION IDENTIFIER=\"{}\" LAST-CHANGE=\"{time}\" LONG-NAME=\"{}\">",
-            ident("SPEC", ty),
+            ident("SPEC", &[ty]),
             attr(&plural)
         );
         x.push_str(
@@ -322,28 +322,39 @@ impl Hierarchy {
         Hierarchy { roots, children }
     }
 
-    fn write(&self, project: &Project, i: usize, depth: usize, time: &str, x: &mut String) {
-        let pad = "  ".repeat(depth);
-        let id = &project.items[i].id;
-        let _ = writeln!(
-            x,
-            "{pad}<SPEC-HIERARCHY IDENTIFIER=\"{}\" LAST-CHANGE=\"{}\">",
-            ident("SH", id),
-            last_change(project, id, time)
-        );
-        let _ = writeln!(
-            x,
-            "{pad}  <OBJECT><SPEC-OBJECT-REF>{}</SPEC-OBJECT-REF></OBJECT>",
-            ident("SO", id)
-        );
-        if let Some(kids) = self.children.get(&i) {
-            let _ = writeln!(x, "{pad}  <CHILDREN>");
-            for &k in kids {
-                self.write(project, k, depth + 2, time, x);
+    /// Writes the hierarchy under `root`, depth first with an explicit stack (a parent
+    /// chain can be as long as the project is large).
+    fn write(&self, project: &Project, root: usize, depth: usize, time: &str, x: &mut String) {
+        // (item, depth, whether its children are done).
+        let mut stack = vec![(root, depth, false)];
+        while let Some((i, depth, closing)) = stack.pop() {
+            let pad = "  ".repeat(depth);
+            let kids = self.children.get(&i);
+            if closing {
+                if kids.is_some() {
+                    let _ = writeln!(x, "{pad}  </CHILDREN>");
+                }
+                let _ = writeln!(x, "{pad}</SPEC-HIERARCHY>");
+                continue;
             }
-            let _ = writeln!(x, "{pad}  </CHILDREN>");
+            let id = &project.items[i].id;
+            let _ = writeln!(
+                x,
+                "{pad}<SPEC-HIERARCHY IDENTIFIER=\"{}\" LAST-CHANGE=\"{}\">",
+                ident("SH", &[id]),
+                last_change(project, id, time)
+            );
+            let _ = writeln!(
+                x,
+                "{pad}  <OBJECT><SPEC-OBJECT-REF>{}</SPEC-OBJECT-REF></OBJECT>",
+                ident("SO", &[id])
+            );
+            stack.push((i, depth, true));
+            if let Some(kids) = kids {
+                let _ = writeln!(x, "{pad}  <CHILDREN>");
+                stack.extend(kids.iter().rev().map(|&k| (k, depth + 2, false)));
+            }
         }
-        let _ = writeln!(x, "{pad}</SPEC-HIERARCHY>");
     }
 }
 
@@ -365,15 +376,18 @@ fn reaches_root(project: &Project, i: usize) -> bool {
     false
 }
 
-/// An `xsd:ID`: the prefix, `-`, and the name with every character outside
-/// `[A-Za-z0-9.-]` written as `_xHH_` (so distinct names stay distinct).
-fn ident(prefix: &str, name: &str) -> String {
-    let mut out = format!("{prefix}-");
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-            out.push(c);
-        } else {
-            let _ = write!(out, "_x{:X}_", u32::from(c));
+/// An `xsd:ID`: the prefix, then each part after a `.`, with every character outside
+/// `[A-Za-z0-9-]` written as `_xHH_`, so distinct names (and name tuples) stay distinct.
+fn ident(prefix: &str, parts: &[&str]) -> String {
+    let mut out = prefix.to_owned();
+    for (i, part) in parts.iter().enumerate() {
+        out.push(if i == 0 { '-' } else { '.' });
+        for c in part.chars() {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                out.push(c);
+            } else {
+                let _ = write!(out, "_x{:X}_", u32::from(c));
+            }
         }
     }
     out
@@ -415,9 +429,9 @@ mod tests {
 
     #[test]
     fn identifiers_are_xml_ids_and_stay_distinct() {
-        assert_eq!(ident("SO", "REQ-AUTH-1"), "SO-REQ-AUTH-1");
-        assert_eq!(ident("SO", "a b"), "SO-a_x20_b");
-        assert_ne!(ident("SO", "a_b"), ident("SO", "a b"));
+        assert_eq!(ident("SO", &["REQ-AUTH-1"]), "SO-REQ-AUTH-1");
+        assert_eq!(ident("SO", &["a b"]), "SO-a_x20_b");
+        assert_ne!(ident("SO", &["a_b"]), ident("SO", &["a b"]));
     }
 
     #[test]

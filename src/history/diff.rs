@@ -108,7 +108,7 @@ type Items = BTreeMap<String, Map<String, Value>>;
 /// Compares the items at `base` with those at `head` (a revision), or with the work tree
 /// when `head` is `None`. Errors are for the user: not a repository, an unknown revision.
 pub fn diff(project: &Project, base: &str, head: Option<&str>) -> Result<Diff, String> {
-    let repo = Repo::open_at(&project.config.root, &project.origin).map_err(|e| match e {
+    let repo = Repo::open_at(&project.config.root, &project.revision).map_err(|e| match e {
         git::OpenError::NotARepository => {
             "the project is not in a git repository, so it has no baselines".to_owned()
         }
@@ -140,9 +140,9 @@ pub fn diff(project: &Project, base: &str, head: Option<&str>) -> Result<Diff, S
                     .or_insert_with(|| it.fields.clone());
             }
             // Read at a commit (`export --at`), the project's items are that commit's.
-            let commit = match &project.origin {
-                git::Origin::WorkTree => None,
-                git::Origin::Commit { commit, .. } => {
+            let commit = match &project.revision {
+                git::Revision::WorkTree => None,
+                git::Revision::Commit { commit, .. } => {
                     Some(CommitInfo::from_meta(&repo.commit(*commit)?))
                 }
             };

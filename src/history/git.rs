@@ -93,7 +93,7 @@ pub struct Repo {
 
 /// Which state of the repository a project is read at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Origin {
+pub enum Revision {
     /// The files on disk, with history from HEAD.
     #[default]
     WorkTree,
@@ -138,11 +138,11 @@ impl Repo {
     }
 
     /// Opens the repository a project at `project_root` is read from: its own, or for
-    /// [`Origin::Commit`] the original one with HEAD pinned to the commit.
-    pub fn open_at(project_root: &Path, origin: &Origin) -> Result<Repo, OpenError> {
-        match origin {
-            Origin::WorkTree => Repo::open(project_root),
-            Origin::Commit {
+    /// [`Revision::Commit`] the original one with HEAD pinned to the commit.
+    pub fn open_at(project_root: &Path, revision: &Revision) -> Result<Repo, OpenError> {
+        match revision {
+            Revision::WorkTree => Repo::open(project_root),
+            Revision::Commit {
                 project_dir,
                 commit,
             } => Ok(Repo {
@@ -253,8 +253,25 @@ impl Repo {
                 .unwrap_or(false)
     }
 
-    /// The commit a revision names (`v1.0`, a commit id, `HEAD~2`, ...).
+    /// The commit a revision names (`v1.0`, a commit id, `HEAD~2`, ...). With HEAD
+    /// pinned to a commit, `HEAD` (or `@`) in `rev` means that commit.
     pub fn resolve(&self, rev: &str) -> Result<CommitId, String> {
+        let pinned_rev;
+        let rev = match self.pinned {
+            Some(pinned) => {
+                let rest = rev
+                    .strip_prefix("HEAD")
+                    .or_else(|| rev.strip_prefix('@').filter(|r| !r.starts_with('{')));
+                match rest {
+                    Some(rest) if rest.is_empty() || rest.starts_with(['~', '^']) => {
+                        pinned_rev = format!("{}{rest}", pinned.hex());
+                        pinned_rev.as_str()
+                    }
+                    _ => rev,
+                }
+            }
+            None => rev,
+        };
         let obj = self
             .repo
             .revparse_single(rev)
@@ -399,9 +416,13 @@ impl Repo {
         let mut written = 0;
         let mut failure = None;
         tree.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
-            // Tree entries are single path components; anything else is not written.
+            // Only a name that is one plain path component is written: nothing a tree
+            // object holds can reach outside `dest`.
             let name = entry.name().unwrap_or("");
-            if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\']) {
+            let mut parts = Path::new(name).components();
+            let plain =
+                matches!(parts.next(), Some(Component::Normal(_))) && parts.next().is_none();
+            if !plain || name.contains(['/', '\\', ':']) {
                 return git2::TreeWalkResult::Skip;
             }
             let target = dest.join(parent).join(name);
@@ -440,8 +461,8 @@ impl Repo {
     }
 
     /// Project-relative paths in the work tree that differ from HEAD: modified, staged,
-    /// deleted or new (ignored files do not count), leaving out those under `skip`.
-    pub fn dirty_paths(&self, skip: Option<&Path>) -> Result<Vec<String>, String> {
+    /// deleted or new (ignored files do not count), leaving out those `skip` accepts.
+    pub fn dirty_paths(&self, skip: impl Fn(&Path) -> bool) -> Result<Vec<String>, String> {
         let mut opts = git2::StatusOptions::new();
         opts.include_untracked(true)
             .recurse_untracked_dirs(true)
@@ -460,7 +481,7 @@ impl Repo {
             .filter(|s| !s.status().is_empty() && !s.status().contains(git2::Status::IGNORED))
             .filter_map(|s| {
                 let rel = self.project_path(&String::from_utf8_lossy(s.path_bytes()));
-                if skip.is_some_and(|k| rel.starts_with(k)) {
+                if skip(&rel) {
                     return None;
                 }
                 Some(rel.to_string_lossy().replace('\\', "/"))

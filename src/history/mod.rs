@@ -287,7 +287,7 @@ impl Settings {
 /// unreadable repository or a shallow clone give a warning and what could be read.
 pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
     let config = &project.config;
-    let repo = match Repo::open_at(&config.root, &project.origin) {
+    let repo = match Repo::open_at(&config.root, &project.revision) {
         Ok(r) => r,
         Err(e) => {
             let reason = match e {

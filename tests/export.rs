@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt;
-use history_support::{git_in, req, test_item, Repo};
+use history_support::{commit_in, git_in, req, test_item, Repo};
 use serde_json::Value;
 
 /// The example device file in `device/` of a fresh repository: tagged `v1`, then one
@@ -58,24 +58,7 @@ impl Device {
     }
 
     fn commit(&self, message: &str, epoch: i64) {
-        git_in(&self.repo, &["add", "-A"]);
-        let date = format!("@{epoch} +0000");
-        let out = Command::new("git")
-            .args(["commit", "-q", "-m", message])
-            .current_dir(&self.repo)
-            .env("GIT_AUTHOR_NAME", "Rita Regulatory")
-            .env("GIT_AUTHOR_EMAIL", "rita@example.com")
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_NAME", "Rita Regulatory")
-            .env("GIT_COMMITTER_EMAIL", "rita@example.com")
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        commit_in(&self.repo, "Rita Regulatory", message, epoch);
     }
 
     /// The YAML file under requirements/ that defines `id`.
@@ -142,6 +125,17 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             (rel, std::fs::read(&p).unwrap())
         })
         .collect()
+}
+
+/// The item `id` of an `items.json` document.
+fn item_of(doc: &Value, id: &str) -> Value {
+    doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("items.json has no {id}"))
+        .clone()
 }
 
 fn json(path: &Path) -> Value {
@@ -458,13 +452,7 @@ fn export_at_an_older_tag_matches_a_checkout_of_it_and_leaves_the_work_tree_alon
     let meta = json(&at.join("metadata.json"));
     assert_eq!(meta["tags"], serde_json::json!(["v1"]));
     let items = json(&at.join("items.json"));
-    let r = items["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == RETITLED)
-        .unwrap()
-        .clone();
+    let r = item_of(&items, RETITLED);
     assert!(r["title"]
         .as_str()
         .unwrap()
@@ -505,13 +493,7 @@ fn a_dirty_work_tree_is_refused_unless_allowed_and_then_marked() {
         serde_json::json!(["requirements/new.yaml"])
     );
     let items = json(&out.join("items.json"));
-    let new = items["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == "REQ-2")
-        .unwrap()
-        .clone();
+    let new = item_of(&items, "REQ-2");
     assert_eq!(new["history"]["uncommitted"], "new");
 
     // A bundle kept inside the project (or what a killed export leaves beside it) does
@@ -555,13 +537,7 @@ fn a_clean_work_tree_is_exported_as_its_commit_without_ignored_files() {
     let dirty = tmp.path().join("dirty");
     export_ok(&r.root, &dirty, &["--allow-dirty"]);
     let items = json(&dirty.join("items.json"));
-    let test = items["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == "TST-1")
-        .unwrap()
-        .clone();
+    let test = item_of(&items, "TST-1");
     assert_eq!(test["verification"]["status"], "passed");
 }
 
@@ -760,6 +736,13 @@ fn errors_unknown_revisions_and_folders_outside_git_are_refused() {
     let (code, stderr) = export(&plain.root, &plain_out, &[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("not in a git repository"), "{stderr}");
+    let (code, stderr) = export(&plain.root, &plain_out, &["--at", "v1"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--at v1 needs a git repository"),
+        "{stderr}"
+    );
+    assert!(!plain_out.exists());
     export_ok(&plain.root, &plain_out, &["--allow-dirty"]);
     let meta = json(&plain_out.join("metadata.json"));
     assert_eq!(

@@ -585,16 +585,9 @@ pub fn check(project: &mut Project) {
             wanted.push((name, *span));
         }
     }
-    let homes = crate::render::item_homes(project);
     // Gaps and errors do not depend on where a document is shown.
-    let path = PathBuf::from("qms-document.md");
-    let page = Page {
-        project,
-        homes: &homes,
-        path: &path,
-    };
     let names: Vec<&str> = wanted.iter().map(|(n, _)| *n).collect();
-    let results = templates.render_many(&page, &names);
+    let results = render_detached(project, &templates, &names);
     for ((_, span), result) in wanted.iter().zip(results) {
         match result {
             Ok(doc) => {
@@ -698,7 +691,6 @@ pub fn render_all_standalone(
         .collect()
 }
 
-/// Standalone documents: links relative to the book's root, from a page no chapter has.
 fn render_standalone_many(
     project: &Project,
     names: &[&str],
@@ -715,6 +707,16 @@ fn render_standalone_many(
             message: d.message,
         });
     }
+    Ok(render_detached(project, &templates, names))
+}
+
+/// Renders documents for a page no chapter has, so links are relative to the book's
+/// root: standalone Markdown, and the gaps and errors `check` reports.
+fn render_detached(
+    project: &Project,
+    templates: &Templates,
+    names: &[&str],
+) -> Vec<Result<Rendered, TemplateError>> {
     let homes = crate::render::item_homes(project);
     let path = PathBuf::from("qms-document.md");
     let page = Page {
@@ -722,7 +724,7 @@ fn render_standalone_many(
         homes: &homes,
         path: &path,
     };
-    Ok(templates.render_many(&page, names))
+    templates.render_many(&page, names)
 }
 
 /// `mdbook-qms gaps`: the gaps of every built-in document (placed or not).

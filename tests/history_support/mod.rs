@@ -71,26 +71,7 @@ impl Repo {
 
     /// Commits with an explicit author date (epoch seconds).
     pub fn commit_at(&self, author: &str, message: &str, epoch: i64) -> String {
-        self.git(&["add", "-A"]);
-        let date = format!("@{epoch} +0000");
-        let email = format!("{}@example.com", author.to_lowercase());
-        let out = Command::new("git")
-            .args(["commit", "-q", "--allow-empty", "-m", message])
-            .current_dir(&self.root)
-            .env("GIT_AUTHOR_NAME", author)
-            .env("GIT_AUTHOR_EMAIL", &email)
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_NAME", author)
-            .env("GIT_COMMITTER_EMAIL", &email)
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git commit: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
+        commit_in(&self.root, author, message, epoch)
     }
 
     pub fn project(&self) -> Project {
@@ -100,6 +81,31 @@ impl Repo {
     pub fn scan(&self) -> (History, Vec<Diagnostic>) {
         scan_at(&self.root)
     }
+}
+
+/// Commits everything in the repository at `dir` as `author` at `epoch`; the new
+/// commit's id.
+pub fn commit_in(dir: &Path, author: &str, message: &str, epoch: i64) -> String {
+    git_in(dir, &["add", "-A"]);
+    let date = format!("@{epoch} +0000");
+    let email = format!("{}@example.com", author.to_lowercase());
+    let out = Command::new("git")
+        .args(["commit", "-q", "--allow-empty", "-m", message])
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", author)
+        .env("GIT_AUTHOR_EMAIL", &email)
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_NAME", author)
+        .env("GIT_COMMITTER_EMAIL", &email)
+        .env("GIT_COMMITTER_DATE", &date)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git commit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    git_in(dir, &["rev-parse", "HEAD"]).trim().to_owned()
 }
 
 pub fn project_at(root: &Path) -> Project {

@@ -429,17 +429,33 @@ pub struct Data {
 
 impl Data {
     fn new(project: &Project) -> Data {
-        let ctx = context::build(project);
-        let by_id: HashMap<String, Value> = ctx["items"]
-            .as_object()
-            .into_iter()
-            .flat_map(|m| m.values())
-            .filter_map(serde_json::Value::as_array)
-            .flatten()
-            .filter_map(|v| Some((v["id"].as_str()?.to_owned(), Value::from(Serde(v)))))
-            .collect();
+        use rayon::prelude::*;
+        let mut ctx = context::build(project);
+        let items = match ctx.as_object_mut().and_then(|m| m.remove("items")) {
+            Some(serde_json::Value::Object(by_type)) => by_type,
+            _ => serde_json::Map::new(),
+        };
+        // Each item is converted once, in parallel, and shared by `items` and `item(id)`.
+        let mut by_id: HashMap<String, Value> = HashMap::new();
+        let mut by_type: BTreeMap<String, Value> = BTreeMap::new();
+        for (ty, list) in items {
+            let list = match list {
+                serde_json::Value::Array(list) => list,
+                _ => Vec::new(),
+            };
+            let values: Vec<Value> = list.par_iter().map(|v| Value::from(Serde(v))).collect();
+            for (json, value) in list.iter().zip(&values) {
+                if let Some(id) = json["id"].as_str() {
+                    by_id.insert(id.to_owned(), value.clone());
+                }
+            }
+            by_type.insert(ty, Value::from(values));
+        }
         Data {
-            ctx: Value::from(Serde(&ctx)),
+            ctx: minijinja::value::merge_maps([
+                minijinja::context! { items => Value::from(by_type) },
+                Value::from(Serde(&ctx)),
+            ]),
             by_id: Arc::new(by_id),
         }
     }

@@ -310,6 +310,9 @@ pub fn scan_chapter(
     let mut items = Vec::new();
     let mut code_ranges = Vec::new();
     let mut in_qms: Option<std::ops::Range<usize>> = None;
+    // The block's text as the Markdown parser reads it: inside a block quote (mdBook's
+    // `> [!NOTE]` alerts) or a list, without the `>` and indentation of each line.
+    let mut body: Vec<(String, usize)> = Vec::new();
     for (event, range) in Parser::new_ext(text, Options::all()).into_offset_iter() {
         match event {
             Event::Start(Tag::CodeBlock(kind)) => {
@@ -317,9 +320,11 @@ pub fn scan_chapter(
                 if let CodeBlockKind::Fenced(info) = kind {
                     if info.split_whitespace().next() == Some("qms") {
                         in_qms = Some(range);
+                        body.clear();
                     }
                 }
             }
+            Event::Text(t) if in_qms.is_some() => body.push((t.into_string(), range.start)),
             Event::End(TagEnd::CodeBlock) => {
                 if let Some(range) = in_qms.take() {
                     let span = Span {
@@ -328,7 +333,7 @@ pub fn scan_chapter(
                         end: range.end,
                     };
                     blocks.push(span);
-                    match block_item(text, range, file, sources) {
+                    match block_item(text, range, &body, file, sources) {
                         Ok(node) => items.push(RawItem {
                             node,
                             home: Home::Chapter {
@@ -362,6 +367,7 @@ pub fn scan_chapter(
 fn block_item(
     text: &str,
     range: std::ops::Range<usize>,
+    parsed: &[(String, usize)],
     file: FileId,
     sources: &SourceMap,
 ) -> Result<Node, Diagnostic> {
@@ -387,11 +393,23 @@ fn block_item(
         })
         .collect();
     let (fence_line_number, _) = source.line_col(range.start);
+    let mut col_offset = indent;
+    // In a container, every line starts with its marks (`> `): the parser's text is the
+    // YAML, and the column of its first line's text is where each line's YAML starts.
+    let in_container: String = parsed.iter().map(|(t, _)| t.as_str()).collect();
+    let stripped = if in_container != stripped {
+        if let Some(&(_, start)) = parsed.iter().find(|(t, _)| !t.trim().is_empty()) {
+            col_offset = source.line_col(start).1 - 1;
+        }
+        in_container
+    } else {
+        stripped
+    };
     let origin = Origin {
         file,
         source,
         line_offset: fence_line_number,
-        col_offset: indent,
+        col_offset,
     };
     let fence_span = Span {
         file,

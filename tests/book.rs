@@ -611,3 +611,115 @@ fn history_shows_on_cards_and_in_history_and_changes_directives() {
         (Some("book/nested/chapter.md"), Some(3), Some(16))
     );
 }
+
+/// A small project whose only chapter is `chapter`.
+fn one_chapter_project(chapter: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("book")).unwrap();
+    std::fs::create_dir_all(dir.path().join("requirements")).unwrap();
+    std::fs::write(
+        dir.path().join("book.toml"),
+        "[book]\ntitle = \"B\"\nsrc = \"book\"\n\n[preprocessor.qms]\n\n[preprocessor.qms.lints]\nhistory-unavailable = \"allow\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("book/SUMMARY.md"),
+        "# Summary\n\n- [Intro](intro.md)\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("book/intro.md"), chapter).unwrap();
+    dir
+}
+
+const CONTAINERS: &str = "# Intro
+
+> [!NOTE]
+> A requirement inside an alert:
+>
+> ```qms
+> id: REQ-QUOTE-1
+> type: requirement
+> title: Quoted requirement
+> text: |
+>   Some **text**.
+> ```
+>
+> After the card.
+
+- A list item with a block:
+
+  ```qms
+  id: REQ-LIST-1
+  type: requirement
+  title: Listed requirement
+  ```
+
+  After it.
+";
+
+#[test]
+fn qms_blocks_in_block_quotes_and_lists_stay_inside_them() {
+    let dir = one_chapter_project(CONTAINERS);
+    let out = dir.path().join("site");
+    mdbook_qms::preprocess::build(dir.path(), Some(&out)).unwrap();
+    let page = read(&out.join("intro.html"));
+    let inside = |open: &str, close: &str, what: &str| {
+        let start = page.find(open).unwrap_or_else(|| panic!("no {open}"));
+        let end = start + page[start..].find(close).unwrap();
+        page[start..end].contains(what)
+    };
+    // The card, its Markdown text and the paragraph after it are in the note.
+    assert!(
+        inside("<blockquote", "</blockquote>", "id=\"REQ-QUOTE-1\""),
+        "{page}"
+    );
+    assert!(
+        inside(
+            "<blockquote",
+            "</blockquote>",
+            "Some <strong>text</strong>."
+        ),
+        "{page}"
+    );
+    assert!(
+        inside("<blockquote", "</blockquote>", "After the card."),
+        "{page}"
+    );
+    assert_eq!(page.matches("<blockquote").count(), 1, "{page}");
+    assert!(inside("<li>", "</li>", "id=\"REQ-LIST-1\""), "{page}");
+    assert!(inside("<li>", "</li>", "After it."), "{page}");
+}
+
+#[test]
+fn errors_in_quoted_blocks_point_at_their_line_and_column() {
+    let chapter = CONTAINERS
+        .replace("> type: requirement", "> type: requirement\n> colour: blue")
+        .replace(
+            "  title: Listed requirement",
+            "  title: Listed requirement\n  tags: [unclosed",
+        );
+    let dir = one_chapter_project(&chapter);
+    let out = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .args(["check", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let diags: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let at = |code: &str| {
+        let d = diags
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == code)
+            .unwrap_or_else(|| panic!("no {code} in {diags}"));
+        (d["file"].clone(), d["line"].clone(), d["column"].clone())
+    };
+    assert_eq!(
+        at("schema-unknown-field"),
+        (json!("book/intro.md"), json!(9), json!(3))
+    );
+    // The flow sequence is still open when the block ends.
+    assert_eq!(at("yaml-syntax").0, json!("book/intro.md"));
+    assert_eq!(diags.as_array().unwrap().len(), 2, "{diags}");
+}

@@ -45,6 +45,28 @@ pub(crate) const STYLE: &str = "<style>\
 .qms-result-passed{background:#2e7d3233}.qms-result-failed{background:#c6282855;font-weight:bold}.qms-result-skipped,.qms-result-stale{background:#f9a82544}.qms-result-missing{background:#c6282822}\
 </style>";
 
+/// `html` replacing a block that starts at `start`: when the block is in a block quote
+/// or a list, each further line of `html` gets the marks that keep it there (`> `, or
+/// the list item's indentation), so the card does not break out of its container.
+fn in_container(html: &str, text: &str, start: usize) -> String {
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let prefix: String = text[line_start..start]
+        .chars()
+        .map(|c| {
+            if c == '>' || c.is_whitespace() {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    if prefix.is_empty() {
+        html.to_owned()
+    } else {
+        html.replace('\n', &format!("\n{prefix}"))
+    }
+}
+
 /// A chapter mdBook does not know about: one per type for the items no chapter places,
 /// with a sub-chapter per item file.
 pub struct GeneratedChapter {
@@ -86,7 +108,8 @@ pub fn render_book(project: &Project, files: &Downloads) -> Rendered {
             for (i, item) in project.items.iter().enumerate() {
                 if let Home::Chapter { chapter: c, block } = item.home {
                     if c == index && project.graph.get(&item.id) == Some(i) {
-                        replacements.push((block.start..block.end, page.card(i) + "\n"));
+                        let card = in_container(&(page.card(i) + "\n"), text, block.start);
+                        replacements.push((block.start..block.end, card));
                     }
                 }
             }

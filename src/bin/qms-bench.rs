@@ -135,6 +135,36 @@ struct Row {
 }
 
 impl Row {
+    /// Runs `once` `runs` times (at least once) and collects its timings. `once` runs the
+    /// binary and says why a run does not count (`Some(reason)`), if it does not.
+    fn timed(
+        name: String,
+        corpus: Stats,
+        target: Target,
+        runs: usize,
+        mut once: impl FnMut(usize) -> std::io::Result<(Run, Option<String>)>,
+    ) -> std::io::Result<Row> {
+        let mut row = Row {
+            name,
+            corpus,
+            times: Vec::new(),
+            cpu: Vec::new(),
+            peak_rss_bytes: 0,
+            target,
+            failure: None,
+        };
+        for i in 0..runs.max(1) {
+            let (r, failure) = once(i)?;
+            if failure.is_some() {
+                row.failure = failure;
+            }
+            row.times.push(r.wall);
+            row.cpu.push(r.cpu);
+            row.peak_rss_bytes = row.peak_rss_bytes.max(r.max_rss_bytes);
+        }
+        Ok(row)
+    }
+
     fn median(&self) -> Duration {
         let mut t = self.times.clone();
         t.sort();
@@ -239,16 +269,8 @@ impl Drop for Scratch {
 fn check_row(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Result<Row> {
     let scratch = Scratch::new(&items.to_string())?;
     let corpus = corpus::generate(&scratch.0, items, files)?;
-    let mut row = Row {
-        name: format!("check {}", short_count(items)),
-        corpus,
-        times: Vec::new(),
-        cpu: Vec::new(),
-        peak_rss_bytes: 0,
-        target: Target::check(items),
-        failure: None,
-    };
-    for _ in 0..runs.max(1) {
+    let name = format!("check {}", short_count(items));
+    Row::timed(name, corpus, Target::check(items), runs, |_| {
         let r = run(Command::new(bin)
             .arg("check")
             .arg(&scratch.0)
@@ -256,31 +278,20 @@ fn check_row(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Re
         // A generated corpus is clean: anything but exit 0 and `[]` means we timed a
         // broken run, not a check.
         let out = String::from_utf8_lossy(&r.stdout);
-        if r.status != 0 || out.trim() != "[]" {
+        let failure = (r.status != 0 || out.trim() != "[]").then(|| {
             let first: String = out.chars().take(300).collect();
-            row.failure = Some(format!("exit status {}, output: {first}", r.status));
-        }
-        row.times.push(r.wall);
-        row.cpu.push(r.cpu);
-        row.peak_rss_bytes = row.peak_rss_bytes.max(r.max_rss_bytes);
-    }
-    Ok(row)
+            format!("exit status {}, output: {first}", r.status)
+        });
+        Ok((r, failure))
+    })
 }
 
 fn build_row(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Result<Row> {
     let scratch = Scratch::new(&format!("build-{items}"))?;
     let corpus = corpus::generate(&scratch.0, items, files)?;
     let out = scratch.0.join("site");
-    let mut row = Row {
-        name: format!("build {}", short_count(items)),
-        corpus,
-        times: Vec::new(),
-        cpu: Vec::new(),
-        peak_rss_bytes: 0,
-        target: Target::build(items),
-        failure: None,
-    };
-    for _ in 0..runs.max(1) {
+    let name = format!("build {}", short_count(items));
+    Row::timed(name, corpus, Target::build(items), runs, |_| {
         let r = run(Command::new(bin)
             .arg("build")
             .arg(&scratch.0)
@@ -291,14 +302,10 @@ fn build_row(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Re
             && std::fs::read_dir(&out)?
                 .flatten()
                 .any(|e| e.file_name().to_string_lossy().starts_with("searchindex"));
-        if r.status != 0 || !wrote {
-            row.failure = Some(format!("exit status {}, book written: {wrote}", r.status));
-        }
-        row.times.push(r.wall);
-        row.cpu.push(r.cpu);
-        row.peak_rss_bytes = row.peak_rss_bytes.max(r.max_rss_bytes);
-    }
-    Ok(row)
+        let failure = (r.status != 0 || !wrote)
+            .then(|| format!("exit status {}, book written: {wrote}", r.status));
+        Ok((r, failure))
+    })
 }
 
 /// `export` from the work tree and `export --at HEAD` of one committed corpus. Every run
@@ -335,18 +342,11 @@ fn export_rows(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::
         ("export", &[][..]),
         ("export --at HEAD", &["--at", "HEAD"][..]),
     ] {
-        let mut row = Row {
-            name: format!("{name} {}", short_count(items)),
-            corpus,
-            times: Vec::new(),
-            cpu: Vec::new(),
-            peak_rss_bytes: 0,
-            target: Target::build(items),
-            failure: None,
-        };
+        let name = format!("{name} {}", short_count(items));
+        let mode = rows.len();
         let mut first: Option<Vec<u8>> = None;
-        for i in 0..runs.max(1) {
-            let out = scratch.0.join(format!("bundle-{}-{i}", rows.len()));
+        let row = Row::timed(name, corpus, Target::build(items), runs, |i| {
+            let out = scratch.0.join(format!("bundle-{mode}-{i}"));
             let r = run(Command::new(bin)
                 .arg("export")
                 .arg(&dir)
@@ -356,17 +356,15 @@ fn export_rows(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::
             // The manifest holds every file's hash: equal manifests, equal bundles.
             let manifest = std::fs::read(out.join("MANIFEST.sha256")).unwrap_or_default();
             let same = first.get_or_insert_with(|| manifest.clone()) == &manifest;
-            if r.status != 0 || manifest.is_empty() || !same {
-                row.failure = Some(format!(
+            let failure = (r.status != 0 || manifest.is_empty() || !same).then(|| {
+                format!(
                     "exit status {}, manifest written: {}, same bytes as run 1: {same}",
                     r.status,
                     !manifest.is_empty()
-                ));
-            }
-            row.times.push(r.wall);
-            row.cpu.push(r.cpu);
-            row.peak_rss_bytes = row.peak_rss_bytes.max(r.max_rss_bytes);
-        }
+                )
+            });
+            Ok((r, failure))
+        })?;
         rows.push(row);
     }
     Ok(rows)

@@ -26,6 +26,7 @@ pub mod risk;
 pub mod scaffold;
 pub mod schema;
 pub mod source;
+pub mod terminal;
 pub mod trace;
 pub mod validate;
 pub mod yaml;

@@ -4,10 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use mdbook_qms::history::diff::DiffFormat;
 use mdbook_qms::preprocess::{self, Failure};
 use mdbook_qms::project::{ChapterSource, Project};
 use mdbook_qms::report::{self, Format};
 use mdbook_qms::scaffold;
+use mdbook_qms::terminal;
 use mdbook_qms::source::SourceMap;
 use mdbook_qms::trace::TraceFormat;
 
@@ -81,7 +83,7 @@ enum Command {
         #[arg(long, short = 'C', default_value = ".")]
         dir: PathBuf,
         #[arg(long, value_enum, default_value = "human")]
-        format: mdbook_qms::history::diff::DiffFormat,
+        format: DiffFormat,
     },
     /// Print a traceability matrix: each FROM item and the TO items linked to it.
     Trace {
@@ -145,6 +147,13 @@ fn main() -> ExitCode {
     unsafe {
         libc::mallopt(libc::M_TOP_PAD, 64 << 20);
     }
+    // `mdbook-qms gaps | head -1`: when the reader of our output goes away, end quietly
+    // as Unix tools do. Rust ignores SIGPIPE, so the next print would panic instead.
+    #[cfg(unix)]
+    // SAFETY: restores the default action of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Check { dir, format }) => check(&dir, format),
@@ -195,7 +204,10 @@ fn main() -> ExitCode {
             format,
         }) => match mdbook_qms::history::diff::command(&dir, &base, head.as_deref(), format) {
             Ok(text) => {
-                print!("{text}");
+                match format {
+                    DiffFormat::Human => print!("{}", terminal::safe(&text)),
+                    DiffFormat::Json => print!("{text}"),
+                }
                 ExitCode::SUCCESS
             }
             Err(message) => {
@@ -294,17 +306,18 @@ fn trace(dir: &Path, request: &TraceRequest) -> ExitCode {
     }
     let coverage =
         mdbook_qms::trace::coverage(&project, from, to, request.via.as_deref(), |_| true);
-    print!(
-        "{}",
-        mdbook_qms::trace::report(
-            &project,
-            &coverage,
-            from,
-            to,
-            request.format,
-            request.commits
-        )
+    let text = mdbook_qms::trace::report(
+        &project,
+        &coverage,
+        from,
+        to,
+        request.format,
+        request.commits,
     );
+    match request.format {
+        TraceFormat::Text => print!("{}", terminal::safe(&text)),
+        TraceFormat::Json | TraceFormat::Csv => print!("{text}"),
+    }
     match request.fail_under {
         Some(min) if coverage.percent() < min => {
             eprintln!("coverage {:.1}% is under {min}%", coverage.percent());
@@ -400,7 +413,8 @@ fn gaps(dir: &Path) -> ExitCode {
     match mdbook_qms::documents::all_gaps(&project) {
         Ok(gaps) => {
             for g in &gaps {
-                println!("{}: {}: {}", g.document, g.section, g.what);
+                let line = format!("{}: {}: {}", g.document, g.section, g.what);
+                println!("{}", terminal::safe_line(&line));
             }
             eprintln!(
                 "{} gap{}",

@@ -31,9 +31,14 @@ pub struct Item {
 }
 
 impl Item {
-    /// The span of a field's value, or of the whole item.
+    /// The span of a field's value, or of the whole item. An item copied by a YAML alias
+    /// (`- *pump`) keeps the spans of the anchored original inside it; its fields are
+    /// then reported at the alias, where the copy is written.
     pub fn span_of(&self, field: &str) -> Span {
-        self.node.get(field).map_or(self.node.span, |(_, v)| v.span)
+        match self.node.get(field) {
+            Some((_, v)) if self.node.span.contains(v.span) => v.span,
+            _ => self.node.span,
+        }
     }
 
     pub fn status(&self) -> &str {

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::diag::{Diagnostic, Location, Severity, CODES};
 use crate::source::{display_path, SourceMap, Span};
+use crate::terminal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -83,17 +84,23 @@ fn human(resolved: &[Resolved], sources: &SourceMap) -> String {
     let mut out = String::new();
     for r in resolved {
         let d = r.diag;
-        let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+        let _ = writeln!(
+            out,
+            "{}[{}]: {}",
+            d.severity.as_str(),
+            d.code,
+            terminal::safe(&d.message)
+        );
         if let Location::Span(span) = d.location {
             snippet(&mut out, span, sources, "");
         } else if let Some(file) = &r.file {
-            let _ = writeln!(out, "  --> {file}");
+            let _ = writeln!(out, "  --> {}", terminal::safe_line(file));
         }
         for (span, label) in &d.related {
             snippet(&mut out, *span, sources, label);
         }
         if let Some(help) = &d.help {
-            let _ = writeln!(out, "   = help: {help}");
+            let _ = writeln!(out, "   = help: {}", terminal::safe(help));
         }
         out.push('\n');
     }
@@ -121,33 +128,46 @@ fn snippet(out: &mut String, span: Span, sources: &SourceMap, label: &str) {
         out,
         "{:width$}--> {}:{line}:{col}",
         "",
-        display_path(&f.path)
+        terminal::safe_line(&display_path(&f.path))
     );
     if f.text.is_empty() {
         return;
     }
     let span_len = end_col.saturating_sub(col).max(1);
     let (text, col) = window(f.line_text(line), col);
-    let text = text.as_str();
     let rest = text.chars().count().saturating_sub(col - 1).max(1);
-    let len = if end_line == line {
+    let chars = if end_line == line {
         span_len.min(rest)
     } else {
         rest
     };
-    let _ = writeln!(out, "{:width$} |", "");
-    let _ = writeln!(out, "{line} | {text}");
-    let pad: String = text
+    // Each character as shown: an escaped control character is several columns wide,
+    // and the caret line follows what is shown.
+    let shown: Vec<String> = text
         .chars()
-        .take(col - 1)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .map(|c| terminal::safe_line(c.encode_utf8(&mut [0; 4])).into_owned())
         .collect();
+    let pad: String = shown
+        .iter()
+        .take(col - 1)
+        .map(|c| if c == "\t" { "\t".to_owned() } else { " ".repeat(c.chars().count()) })
+        .collect();
+    let len: usize = shown
+        .iter()
+        .skip(col - 1)
+        .take(chars)
+        .map(|c| c.chars().count())
+        .sum::<usize>()
+        .max(1);
+    let _ = writeln!(out, "{:width$} |", "");
+    let _ = writeln!(out, "{line} | {}", shown.concat());
     let _ = writeln!(
         out,
-        "{:width$} | {pad}{}{}{label}",
+        "{:width$} | {pad}{}{}{}",
         "",
         "^".repeat(len),
-        if label.is_empty() { "" } else { " " }
+        if label.is_empty() { "" } else { " " },
+        terminal::safe(label)
     );
 }
 
@@ -196,10 +216,14 @@ fn json_object(r: &Resolved, sources: &SourceMap) -> Value {
 
 /// GitHub Actions workflow commands: `::error file=F,line=L,col=C::message`.
 fn github(resolved: &[Resolved]) -> String {
+    // The log shows the data as text: a control character other than a line break
+    // (escaped as GitHub asks) is written as `\u{..}`, as in the human format.
     let escape_data = |s: &str| {
-        s.replace('%', "%25")
+        let data = s
+            .replace('%', "%25")
             .replace('\r', "%0D")
-            .replace('\n', "%0A")
+            .replace('\n', "%0A");
+        terminal::safe(&data).into_owned()
     };
     let escape_prop = |s: &str| escape_data(s).replace(':', "%3A").replace(',', "%2C");
     let mut out = String::new();

@@ -125,6 +125,9 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// Adds an item of `ty` with the next free id, in `requirements/<type>/<id>.yaml`
 /// (the first item folder). Returns the id and the file written.
 pub fn new_item(dir: &Path, ty: &str, title: Option<&str>) -> Result<(String, PathBuf), String> {
+    if let Some(title) = title {
+        check_title(title)?;
+    }
     let project = Project::load(dir, ChapterSource::Disk).map_err(|f| f.0.message)?;
     let def = project.types.get(ty).ok_or_else(|| {
         format!(
@@ -151,6 +154,24 @@ pub fn new_item(dir: &Path, ty: &str, title: Option<&str>) -> Result<(String, Pa
         _ => format!("cannot write {}: {e}", full.display()),
     })?;
     Ok((id, rel))
+}
+
+/// A title is one line of text (PRODUCT.md): refused up front rather than written into
+/// an item that `check` would then reject.
+fn check_title(title: &str) -> Result<(), String> {
+    if title.trim().is_empty() {
+        return Err("the title is empty; give a one-line title with --title".into());
+    }
+    if let Some(c) = title.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "the title must be one line of text, and it holds {}; give a one-line title with --title",
+            match c {
+                '\n' | '\r' => "a line break".to_owned(),
+                c => format!("the control character U+{:04X}", u32::from(c)),
+            }
+        ));
+    }
+    Ok(())
 }
 
 /// `PREFIX-NNN` one past the highest number used with that prefix.

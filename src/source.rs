@@ -17,6 +17,13 @@ pub struct Span {
     pub end: usize,
 }
 
+impl Span {
+    /// Whether `other` starts inside this span (in the same file).
+    pub fn contains(&self, other: Span) -> bool {
+        self.file == other.file && (self.start..=self.end).contains(&other.start)
+    }
+}
+
 /// A file read from the project, with its path relative to the project root.
 #[derive(Debug)]
 pub struct SourceFile {

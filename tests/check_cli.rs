@@ -844,3 +844,85 @@ fn links_to_an_item_with_a_bad_type_do_not_cascade() {
     );
     assert_eq!(errors(&diags).len(), 1, "{}", pretty(&diags));
 }
+
+#[test]
+fn an_item_copied_by_an_alias_is_a_duplicate_at_the_alias() {
+    let p = Project::new();
+    p.write(
+        "requirements/a.yaml",
+        "- &pump\n  id: REQ-A-1\n  type: requirement\n  title: base\n- *pump\n",
+    );
+    let (code, diags) = p.json();
+    assert_eq!(code, 1);
+    let d = one(&diags, "duplicate-id");
+    // The copy is written at the alias (line 5), the original at the anchor (line 2).
+    assert_at(d, "requirements/a.yaml", 5, 3);
+    assert_eq!(d["related"][0]["line"], 2, "{d}");
+}
+
+#[test]
+fn new_refuses_a_title_that_is_not_one_line() {
+    let p = Project::new();
+    for (title, says) in [
+        ("", "the title is empty"),
+        ("  ", "the title is empty"),
+        ("first\nsecond", "a line break"),
+        ("red\u{1b}[31m", "U+001B"),
+    ] {
+        let r = check_support::run(&[
+            "new".as_ref(),
+            "requirement".as_ref(),
+            "--title".as_ref(),
+            title.as_ref(),
+            "--dir".as_ref(),
+            p.path().as_os_str(),
+        ]);
+        assert_eq!(r.code, 2, "{title:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{title:?}: {}", r.stderr);
+    }
+    let written: Vec<_> = walk(&p.path().join("requirements"));
+    assert!(written.is_empty(), "nothing is written: {written:?}");
+}
+
+/// Every file under `dir`, for checking that nothing was written.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.path().is_dir() {
+            out.extend(walk(&entry.path()));
+        } else {
+            out.push(entry.path());
+        }
+    }
+    out
+}
+
+#[test]
+fn a_closed_output_pipe_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt as _;
+    use std::process::{Command, Stdio};
+    let example = check_support::repo_root().join("examples/insulin-pump");
+    for args in [
+        vec!["gaps"],
+        vec!["check", "--format", "json"],
+        vec!["trace"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mdbook-qms"))
+            .args(&args)
+            .arg(&example)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `| head -0`: the reader is gone before the command prints anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            out.status.signal() == Some(libc::SIGPIPE) || out.status.success(),
+            "{args:?} ended with {:?}: {stderr}",
+            out.status
+        );
+    }
+}

@@ -179,3 +179,47 @@ fn sarif_matches_the_official_schema() {
     let log: Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(validator.is_valid(&log));
 }
+
+#[test]
+fn control_characters_from_inputs_are_escaped_in_human_and_github_output() {
+    let p = Project::new();
+    // An ESC sequence that clears the screen, in a file name, a key and the source line.
+    p.write(
+        "requirements/x\u{1b}[2J.yaml",
+        "id: REQ-A-1\ntype: requirement\ntitle: t\n\"k\u{1b}[2J\u{202e}\": 1\n",
+    );
+    let human = p.check("human");
+    assert_eq!(human.code, 1);
+    assert!(!human.stderr.contains('\u{1b}'), "{}", human.stderr);
+    assert!(!human.stderr.contains('\u{202e}'), "{}", human.stderr);
+    assert!(
+        human
+            .stderr
+            .contains("unknown field `k\\u{1b}[2J\\u{202e}`"),
+        "{}",
+        human.stderr
+    );
+    assert!(
+        human.stderr.contains("--> requirements/x\\u{1b}[2J.yaml:4:1"),
+        "{}",
+        human.stderr
+    );
+    // The caret still sits under the whole key as shown (quotes and escapes included).
+    let source = human
+        .stderr
+        .lines()
+        .position(|l| l.starts_with("4 | "))
+        .expect("the source line");
+    let lines: Vec<&str> = human.stderr.lines().collect();
+    let shown = &lines[source]["4 | ".len()..];
+    let caret = &lines[source + 1]["  | ".len()..];
+    assert_eq!(shown.find(':'), Some(caret.trim_end().len()), "{shown}\n{caret}");
+    let github = p.check("github");
+    assert!(!github.stdout.contains('\u{1b}'), "{}", github.stdout);
+    assert!(github.stdout.contains("k\\u{1b}[2J"), "{}", github.stdout);
+    // JSON escapes by its own rules and stays readable by a JSON parser.
+    let (_, diags) = p.json();
+    assert!(diags
+        .iter()
+        .any(|d| d["message"] == "unknown field `k\u{1b}[2J\u{202e}`"));
+}

@@ -1,0 +1,66 @@
+//! Text for a terminal or a CI log: the escaper of the human output formats.
+//!
+//! Item text, file names, JUnit messages and commit messages are untrusted. Printed raw,
+//! an ESC sequence could move the cursor, recolour or erase what a CI log shows, and a
+//! bidirectional override could make a line read differently from what it says. Such
+//! characters are shown as Rust-style escapes (`\u{1b}`), which also tells the reader
+//! exactly what the input holds.
+
+use std::borrow::Cow;
+
+/// `text` with every control character except line feed and tab, and every
+/// bidirectional formatting character, written as `\u{XX}`.
+pub fn safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push(&mut out, c);
+    }
+    Cow::Owned(out)
+}
+
+/// Like [`safe`], for one line: a line feed is escaped too.
+pub fn safe_line(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c == '\n' || needs_escape(c)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c == '\n' {
+            out.push_str("\\u{a}");
+        } else {
+            push(&mut out, c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn push(out: &mut String, c: char) {
+    if needs_escape(c) {
+        out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+    } else {
+        out.push(c);
+    }
+}
+
+fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_controls_and_bidi_but_keeps_lines_and_tabs() {
+        assert_eq!(safe("plain\ttext\n"), "plain\ttext\n");
+        assert!(matches!(safe("plain"), Cow::Borrowed(_)));
+        assert_eq!(safe("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(safe("x\ry\u{7f}\u{9b}"), "x\\u{d}y\\u{7f}\\u{9b}");
+        assert_eq!(safe("\u{202e}abc"), "\\u{202e}abc");
+        assert_eq!(safe_line("a\nb"), "a\\u{a}b");
+    }
+}

@@ -9,8 +9,8 @@ use mdbook_qms::preprocess::{self, Failure};
 use mdbook_qms::project::{ChapterSource, Project};
 use mdbook_qms::report::{self, Format};
 use mdbook_qms::scaffold;
-use mdbook_qms::terminal;
 use mdbook_qms::source::SourceMap;
+use mdbook_qms::terminal;
 use mdbook_qms::trace::TraceFormat;
 
 #[derive(Parser)]

@@ -150,7 +150,13 @@ fn snippet(out: &mut String, span: Span, sources: &SourceMap, label: &str) {
     let pad: String = shown
         .iter()
         .take(col - 1)
-        .map(|c| if c == "\t" { "\t".to_owned() } else { " ".repeat(c.chars().count()) })
+        .map(|c| {
+            if c == "\t" {
+                "\t".to_owned()
+            } else {
+                " ".repeat(c.chars().count())
+            }
+        })
         .collect();
     let len: usize = shown
         .iter()

@@ -200,7 +200,9 @@ fn control_characters_from_inputs_are_escaped_in_human_and_github_output() {
         human.stderr
     );
     assert!(
-        human.stderr.contains("--> requirements/x\\u{1b}[2J.yaml:4:1"),
+        human
+            .stderr
+            .contains("--> requirements/x\\u{1b}[2J.yaml:4:1"),
         "{}",
         human.stderr
     );
@@ -213,7 +215,11 @@ fn control_characters_from_inputs_are_escaped_in_human_and_github_output() {
     let lines: Vec<&str> = human.stderr.lines().collect();
     let shown = &lines[source]["4 | ".len()..];
     let caret = &lines[source + 1]["  | ".len()..];
-    assert_eq!(shown.find(':'), Some(caret.trim_end().len()), "{shown}\n{caret}");
+    assert_eq!(
+        shown.find(':'),
+        Some(caret.trim_end().len()),
+        "{shown}\n{caret}"
+    );
     let github = p.check("github");
     assert!(!github.stdout.contains('\u{1b}'), "{}", github.stdout);
     assert!(github.stdout.contains("k\\u{1b}[2J"), "{}", github.stdout);

@@ -163,10 +163,10 @@ fn read_bundle(kind: &str, target: &Path) -> Value {
         .arg(kind)
         .arg(target)
         .output()
-        .expect("python3 is needed to read bundles back");
+        .expect("python3 is needed to read bundles back; `./test` installs it");
     assert!(
         out.status.success(),
-        "read_bundle.py {kind} failed (install its readers with `pip install reqif==0.1.0`):\n{}",
+        "read_bundle.py {kind} failed (run the tests with `./test`, which installs its readers from tests/requirements.txt):\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()

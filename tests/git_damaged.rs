@@ -218,11 +218,14 @@ fn build_in_process_and_through_the_mdbook_protocol_finish_with_the_warning() {
 fn export_and_diff_stop_with_a_clear_error() {
     for object in [Object::Blob, Object::Tree, Object::Commit] {
         let (r, id) = damaged(object, Damage::Truncated);
+        // A short id is looked up by prefix, a path of its own in libgit2.
+        let short = r.git(&["rev-parse", "--short=7", "HEAD~1"]);
         for args in [
             vec!["export", ".", "--out", "../bundle"],
             vec!["export", ".", "--out", "../bundle", "--at", "HEAD"],
             vec!["diff", "HEAD~1", "HEAD"],
             vec!["diff", "HEAD~1"],
+            vec!["diff", short.trim()],
         ] {
             let out = run(&r.root, &args, None);
             let case = format!("{object:?} {args:?}: {}{}", out.stdout, out.stderr);
@@ -232,4 +235,31 @@ fn export_and_diff_stop_with_a_clear_error() {
             assert!(!r.tmp.path().join("bundle").exists(), "{case}");
         }
     }
+}
+
+#[test]
+fn a_damaged_loose_object_is_found_next_to_packed_ones() {
+    let r = Repo::new();
+    r.write(
+        "requirements/a.yaml",
+        "id: REQ-A-001\ntype: requirement\ntitle: First\n",
+    );
+    r.commit("Alice", "one");
+    r.git(&["repack", "-a", "-d", "-q"]);
+    r.write(
+        "requirements/b.yaml",
+        "id: REQ-A-002\ntype: requirement\ntitle: Second\nparent: REQ-NOPE-001\n",
+    );
+    r.commit("Bob", "two");
+    let id = r.git(&["rev-parse", "HEAD:requirements/b.yaml"]);
+    let id = id.trim();
+    let file = r.root.join(".git/objects").join(&id[..2]).join(&id[2..]);
+    let old = std::fs::read(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    std::fs::write(&file, &old[..old.len() / 2]).unwrap();
+    let out = run(&r.root, &["check", "."], None);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("warning[git-damaged]"), "{}", out.stderr);
+    assert!(out.stderr.contains(id), "{}", out.stderr);
+    assert!(out.stderr.contains("error[link-unknown]"), "{}", out.stderr);
 }

@@ -63,7 +63,10 @@ fn run(dir: &Path, args: &[&str], stdin: Option<String>) -> Run {
         if start.elapsed() > LIMIT {
             child.kill().unwrap();
             child.wait().unwrap();
-            panic!("`mdbook-qms {}` still ran after {LIMIT:?}: it hangs", args.join(" "));
+            panic!(
+                "`mdbook-qms {}` still ran after {LIMIT:?}: it hangs",
+                args.join(" ")
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -259,7 +262,11 @@ fn a_damaged_loose_object_is_found_next_to_packed_ones() {
     std::fs::write(&file, &old[..old.len() / 2]).unwrap();
     let out = run(&r.root, &["check", "."], None);
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(out.stderr.contains("warning[git-damaged]"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning[git-damaged]"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains(id), "{}", out.stderr);
     assert!(out.stderr.contains("error[link-unknown]"), "{}", out.stderr);
 }

@@ -417,11 +417,17 @@ pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
     // Reads that history can do without (a baseline tag, an edited file's committed
     // version) may have met a damaged object too.
     history.damaged = repo.damaged();
-    report_damage(project, &history.damaged, "what history says may be incomplete", diags);
+    report_damage(
+        project,
+        &history.damaged,
+        "what history says may be incomplete",
+        diags,
+    );
     history
 }
 
-const DAMAGE_FIX: &str = "`git fsck` lists every damaged object; restore them from another clone or a backup";
+const DAMAGE_FIX: &str =
+    "`git fsck` lists every damaged object; restore them from another clone or a backup";
 
 /// History could not be read: `git-damaged` for each damaged object met, or else
 /// `history-unavailable`.

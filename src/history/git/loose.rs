@@ -35,7 +35,13 @@ pub struct DamagedObject {
 
 impl std::fmt::Display for DamagedObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "object {} ({}) {}", self.id.hex(), self.path, self.reason)
+        write!(
+            f,
+            "object {} ({}) {}",
+            self.id.hex(),
+            self.path,
+            self.reason
+        )
     }
 }
 
@@ -312,7 +318,9 @@ extern "C" fn read(
     let (this, id) = unsafe { (&*(backend as *const LooseBackend), Oid::from_raw(oid)) };
     match this.read(id) {
         // SAFETY: libgit2's output arguments.
-        Read::Found(kind, body) => unsafe { hand_over(backend, kind, &body, data_p, len_p, type_p) },
+        Read::Found(kind, body) => unsafe {
+            hand_over(backend, kind, &body, data_p, len_p, type_p)
+        },
         Read::Missing => raw::GIT_ENOTFOUND,
         Read::Failed(message) => fail(&message),
     }
@@ -391,10 +399,14 @@ mod tests {
         longer.push(0);
         assert!(inflate(&longer).unwrap_err().contains("after the end"));
         let lying = deflate(b"blob 3\0four");
-        assert!(inflate(&lying).unwrap_err().contains("more than the 3 bytes"));
+        assert!(inflate(&lying)
+            .unwrap_err()
+            .contains("more than the 3 bytes"));
         let short = deflate(b"blob 5\0four");
         assert!(inflate(&short).unwrap_err().contains("holds 4 bytes"));
-        assert!(inflate(&deflate(b"blub 4\0four")).unwrap_err().contains("header"));
+        assert!(inflate(&deflate(b"blub 4\0four"))
+            .unwrap_err()
+            .contains("header"));
         let huge = deflate(b"blob 99999999999999\0x");
         assert!(inflate(&huge).unwrap_err().contains("claims"));
         assert_eq!(

@@ -166,6 +166,7 @@ codes! {
     ITEM_PLACED_TWICE = "item-placed-twice", Error, "An item is placed in the book twice (two `item` directives, or a block plus a directive).";
     HISTORY_UNAVAILABLE = "history-unavailable", Warning, "Item history could not be read: the project is not in a git repository, or the repository could not be read.";
     HISTORY_SHALLOW = "history-shallow", Warning, "The repository is a shallow clone: histories that reach the boundary are incomplete.";
+    GIT_DAMAGED = "git-damaged", Warning, "A git object file is damaged (truncated, empty, not zlib data): history that needs it is unavailable.";
     TRAILER_UNKNOWN_ID = "trailer-unknown-id", Warning, "A commit trailer (`Implements:`, `Reviewed:`, ...) names an id that no item has.";
     SUSPECT_LINK = "suspect-link", Warning, "An item links to an item that changed after it was last changed or reviewed (`Reviewed: ID`).";
     EVIDENCE_OUTSIDE = "evidence-outside", Error, "An evidence file under `trace` resolves (through a symbolic link) to a place outside the project.";

@@ -339,9 +339,8 @@ fn a_project_in_a_subfolder_of_the_repository() {
     assert_eq!(h.item("REQ-P-1").unwrap().uncommitted, None);
 }
 
-#[test]
-fn a_long_generated_history_is_read_in_parallel_and_completely() {
-    // 400 commits (more than one run per core) from the benchmark's own generator.
+/// 400 commits (more than one run per core) from the benchmark's own generator.
+fn long_history() -> Repo {
     let r = Repo::new();
     std::fs::remove_dir_all(r.root.join("requirements")).unwrap();
     mdbook_qms::corpus::generate(&r.root, 60, 6).unwrap();
@@ -358,6 +357,12 @@ fn a_long_generated_history_is_read_in_parallel_and_completely() {
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());
     r.git(&["reset", "-q", "--hard", "main"]);
+    r
+}
+
+#[test]
+fn a_long_generated_history_is_read_in_parallel_and_completely() {
+    let r = long_history();
     let (h, diags) = r.scan();
     assert!(
         diags.iter().all(|d| d.code != "history-unavailable"),
@@ -389,6 +394,32 @@ fn a_long_generated_history_is_read_in_parallel_and_completely() {
     assert!(warm.from_cache);
     for (id, item) in &h.items {
         assert_eq!(warm.item(id).unwrap().changes, item.changes, "{id}");
+    }
+}
+
+#[test]
+fn a_long_history_read_at_a_commit_is_read_in_parallel_too() {
+    // `export --at` reads the project from a scratch folder outside the repository; the
+    // scan's threads must open the repository, not that folder.
+    let r = long_history();
+    let out = r.tmp.path().join("bundle");
+    let request = mdbook_qms::export::Request {
+        dir: &r.root,
+        out: &out,
+        at: Some("HEAD"),
+        allow_dirty: false,
+        allow_errors: false,
+    };
+    assert!(mdbook_qms::export::run(&request).is_ok());
+    // The generated book.toml allows `history-unavailable`: the bundle itself must
+    // hold every item's history.
+    let text = std::fs::read_to_string(out.join("items.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let items = doc["items"].as_array().unwrap();
+    assert_eq!(items.len(), 60);
+    for item in items {
+        let changes = item["history"]["changes"].as_array();
+        assert!(changes.is_some_and(|c| !c.is_empty()), "{}", item["id"]);
     }
 }
 

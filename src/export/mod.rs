@@ -172,6 +172,11 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
             &crate::source::SourceMap::default(),
         ))
     })?;
+    // A bundle names its commit as the record of the project: one read from a damaged
+    // repository would be that record with parts missing.
+    if let Some(message) = project.history.damage_error() {
+        return Err(Failure::Usage(message));
+    }
     if project.diagnostics.has_errors() && !request.allow_errors {
         let report = report::render(Format::Human, &project.diagnostics.0, &project.sources);
         return Err(Failure::Book(format!(

@@ -427,6 +427,9 @@ pub fn command(
 ) -> Result<String, String> {
     let project = crate::project::Project::load(dir, crate::project::ChapterSource::Disk)
         .map_err(|f| f.0.message)?;
+    if let Some(message) = project.history.damage_error() {
+        return Err(message);
+    }
     let d = diff(&project, base, head)?;
     Ok(match format {
         DiffFormat::Human => to_text(&d),

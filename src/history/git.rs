@@ -7,6 +7,10 @@ use std::path::{Component, Path, PathBuf};
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, Sort};
 
+mod loose;
+
+pub use loose::DamagedObject;
+
 /// A commit (or blob) id: the 20 raw bytes of a SHA-1 object id.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjectId(pub [u8; 20]);
@@ -89,6 +93,8 @@ pub struct Repo {
     prefix: PathBuf,
     /// The commit that stands for HEAD when a project is read at a commit.
     pinned: Option<CommitId>,
+    /// Damaged loose objects met so far, shared with the handles of [`Repo::reopen`].
+    damage: loose::DamageLog,
 }
 
 /// Which state of the repository a project is read at.
@@ -130,11 +136,41 @@ impl Repo {
             .strip_prefix(abs(workdir))
             .map(Path::to_path_buf)
             .unwrap_or_default();
+        Repo::guarded(repo, prefix, None, loose::DamageLog::default())
+    }
+
+    /// Another handle on the same repository (libgit2 handles are not shared between
+    /// threads), reporting damaged objects to the same log.
+    pub fn reopen(&self) -> Result<Repo, OpenError> {
+        let repo = Repository::open(self.repo.path())
+            .map_err(|e| OpenError::Other(e.message().to_owned()))?;
+        Repo::guarded(repo, self.prefix.clone(), self.pinned, self.damage.clone())
+    }
+
+    /// Puts our loose-object reader in front of libgit2's (see [`loose`]).
+    fn guarded(
+        repo: Repository,
+        prefix: PathBuf,
+        pinned: Option<CommitId>,
+        damage: loose::DamageLog,
+    ) -> Result<Repo, OpenError> {
+        let objects = repo.commondir().join("objects");
+        let shown_from = repo.workdir().unwrap_or(repo.commondir()).to_path_buf();
+        repo.odb()
+            .and_then(|odb| loose::install(&odb, &objects, &shown_from, &damage))
+            .map_err(|e| OpenError::Other(e.message().to_owned()))?;
         Ok(Repo {
             repo,
             prefix,
-            pinned: None,
+            pinned,
+            damage,
         })
+    }
+
+    /// The loose objects found damaged by this handle and those of [`Repo::reopen`],
+    /// sorted by id.
+    pub fn damaged(&self) -> Vec<DamagedObject> {
+        self.damage.objects()
     }
 
     /// Opens the repository a project at `project_root` is read from: its own, or for

@@ -181,6 +181,8 @@ pub struct History {
     pub baselines: Vec<Baseline>,
     /// Whether the result came from the cache without reading any commit.
     pub from_cache: bool,
+    /// Damaged object files met while reading (each reported as `git-damaged`).
+    pub damaged: Vec<git::DamagedObject>,
 }
 
 impl History {
@@ -194,11 +196,25 @@ impl History {
             suspects: Vec::new(),
             baselines: Vec::new(),
             from_cache: false,
+            damaged: Vec::new(),
         }
     }
 
     pub fn is_available(&self) -> bool {
         self.status == Status::Ready
+    }
+
+    /// Why a command whose output must match the repository (`export`, `diff`) stops:
+    /// the first damaged object, if any.
+    pub fn damage_error(&self) -> Option<String> {
+        let first = self.damaged.first()?;
+        let more = match self.damaged.len() - 1 {
+            0 => String::new(),
+            n => format!(" (and {n} more)"),
+        };
+        Some(format!(
+            "the git repository is damaged: {first}{more}; {DAMAGE_FIX}"
+        ))
     }
 
     pub fn item(&self, id: &str) -> Option<&ItemHistory> {
@@ -311,7 +327,10 @@ pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
     let settings = Settings::new(project, &repo);
     let head = match repo.head() {
         Ok(h) => h,
-        Err(m) => return unavailable(project, format!("HEAD could not be read: {m}"), diags),
+        Err(m) => {
+            let reason = format!("HEAD could not be read: {m}");
+            return unavailable(project, &repo, reason, diags);
+        }
     };
     let mut history = History::empty(Status::Ready);
     let mut printer = Printer::new(&settings.ignore);
@@ -329,6 +348,7 @@ pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
                 Err(m) => {
                     return unavailable(
                         project,
+                        &repo,
                         format!("the commits could not be read: {m}"),
                         diags,
                     )
@@ -337,7 +357,6 @@ pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
         };
         let boundary: HashSet<CommitId> = repo.shallow_boundary().into_iter().collect();
         let records = match records(
-            &config.root,
             &repo,
             &order,
             &boundary,
@@ -347,7 +366,8 @@ pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
         ) {
             Ok(r) => r,
             Err(m) => {
-                return unavailable(project, format!("a commit could not be read: {m}"), diags)
+                let reason = format!("a commit could not be read: {m}");
+                return unavailable(project, &repo, reason, diags);
             }
         };
         if !history.from_cache {
@@ -394,26 +414,72 @@ pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
     }
     mark_uncommitted(&mut history, project, &repo, head, &settings, &mut printer);
     history.suspects = suspect::find(&history, project, diags);
+    // Reads that history can do without (a baseline tag, an edited file's committed
+    // version) may have met a damaged object too.
+    history.damaged = repo.damaged();
+    report_damage(
+        project,
+        &history.damaged,
+        "what history says may be incomplete",
+        diags,
+    );
     history
 }
 
-fn unavailable(project: &Project, reason: String, diags: &mut Vec<Diagnostic>) -> History {
-    let mut d = Diagnostic::new(
-        code::HISTORY_UNAVAILABLE,
-        format!("{reason}; item history is unavailable"),
-    );
-    if let Some(f) = project.config.file {
-        d = d.in_file(f);
+const DAMAGE_FIX: &str =
+    "`git fsck` lists every damaged object; restore them from another clone or a backup";
+
+/// History could not be read: `git-damaged` for each damaged object met, or else
+/// `history-unavailable`.
+fn unavailable(
+    project: &Project,
+    repo: &Repo,
+    reason: String,
+    diags: &mut Vec<Diagnostic>,
+) -> History {
+    let damaged = repo.damaged();
+    if damaged.is_empty() {
+        let mut d = Diagnostic::new(
+            code::HISTORY_UNAVAILABLE,
+            format!("{reason}; item history is unavailable"),
+        );
+        if let Some(f) = project.config.file {
+            d = d.in_file(f);
+        }
+        diags.push(d);
+    } else {
+        let lost = "item history, commit links, suspect links and baselines are unavailable";
+        report_damage(project, &damaged, lost, diags);
     }
-    diags.push(d);
-    History::empty(Status::Unavailable(reason))
+    History {
+        damaged,
+        ..History::empty(Status::Unavailable(reason))
+    }
+}
+
+fn report_damage(
+    project: &Project,
+    damaged: &[git::DamagedObject],
+    consequence: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for object in damaged {
+        let mut d = Diagnostic::new(
+            code::GIT_DAMAGED,
+            format!("the git repository is damaged: {object}; {consequence}"),
+        )
+        .help(DAMAGE_FIX);
+        if let Some(f) = project.config.file {
+            d = d.in_file(f);
+        }
+        diags.push(d);
+    }
 }
 
 /// The record of every commit in `order` (newest first), from the cache or computed.
 /// Commits to compute are split into contiguous runs, one per core, each with its own
 /// repository handle (libgit2 handles are not shared between threads).
 fn records(
-    root: &std::path::Path,
     repo: &Repo,
     order: &[CommitId],
     boundary: &HashSet<CommitId>,
@@ -435,13 +501,16 @@ fn records(
         compute(repo, &todo, boundary, settings, printer)?
     } else {
         let size = todo.len().div_ceil(threads);
+        let runs = todo
+            .chunks(size)
+            .map(|run| Ok((run, repo.reopen()?)))
+            .collect::<Result<Vec<_>, git::OpenError>>()
+            .map_err(|_| "the repository could not be opened again".to_owned())?;
         let results: Vec<Result<Vec<(CommitId, Record)>, String>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = todo
-                .chunks(size)
-                .map(|run| {
+            let handles: Vec<_> = runs
+                .into_iter()
+                .map(|(run, repo)| {
                     scope.spawn(move || {
-                        let repo = Repo::open(root)
-                            .map_err(|_| "the repository could not be opened again".to_owned())?;
                         let mut printer = Printer::new(&settings.ignore);
                         compute(&repo, run, boundary, settings, &mut printer)
                     })

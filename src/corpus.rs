@@ -310,7 +310,11 @@ pub fn generate_sbom(
     }
     text.push_str("]}");
     for k in 0..components {
-        let _ = write!(text, ",\n    {{\"ref\": \"{}\", \"dependsOn\": [", bom_ref(k));
+        let _ = write!(
+            text,
+            ",\n    {{\"ref\": \"{}\", \"dependsOn\": [",
+            bom_ref(k)
+        );
         if k + 1 < components {
             let _ = write!(text, "\"{}\"", bom_ref(k + 1));
         }
@@ -526,7 +530,10 @@ mod tests {
         assert_eq!(project.items.len(), stats.items);
         let sbom = &project.evidence.sboms[0];
         assert_eq!(sbom.components.len(), 26);
-        assert!(sbom.components.iter().all(|c| c.in_dependencies && c.span.is_some()));
+        assert!(sbom
+            .components
+            .iter()
+            .all(|c| c.in_dependencies && c.span.is_some()));
     }
 
     #[test]

@@ -112,7 +112,10 @@ fn dfd_of_a_deep_zone_chain_draws_every_zone() {
     }
     yaml += "- id: AST-DEEP\n  type: asset\n  title: Deep\n  kind: process\n  zone: ZONE-05000\n";
     for (rel, text) in [
-        ("book.toml", "[book]\ntitle = \"Zones\"\nsrc = \"book\"\n[preprocessor.qms]\n"),
+        (
+            "book.toml",
+            "[book]\ntitle = \"Zones\"\nsrc = \"book\"\n[preprocessor.qms]\n",
+        ),
         ("book/SUMMARY.md", "# Summary\n\n- [Model](model.md)\n"),
         ("book/model.md", "# Model\n\n{{#qms dfd}}\n"),
         ("requirements/zones.yaml", &yaml),

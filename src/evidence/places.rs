@@ -172,7 +172,10 @@ impl<F: Fn(&str) -> bool> Scanner<'_, F> {
                 None => break,
             }
         }
-        let raw = self.text.get(start..self.at.min(self.text.len())).unwrap_or("");
+        let raw = self
+            .text
+            .get(start..self.at.min(self.text.len()))
+            .unwrap_or("");
         if escaped {
             serde_json::from_str(raw).unwrap_or_default()
         } else {

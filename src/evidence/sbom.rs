@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value as J;
 
+use super::places::{child, JsonPlaces};
 use crate::diag::{code, Diagnostic};
 use crate::model::{Home, RawItem};
-use super::places::{child, JsonPlaces};
 use crate::source::{display_path, FileId, SourceFile, Span};
 use crate::yaml::{Node, Value};
 
@@ -107,7 +107,6 @@ fn invalid(source: &SourceFile, msg: &str) -> Diagnostic {
 fn err(file: FileId, source: &SourceFile, at: Option<usize>, msg: String) -> Diagnostic {
     place(invalid(source, &msg), file, source, at)
 }
-
 
 /// One character at byte offset `at` of an SBOM file, when it could be found.
 fn span_at(file: FileId, source: &SourceFile, at: usize) -> Span {
@@ -337,7 +336,10 @@ fn cyclonedx(
         let Some(bom_ref) = bom_ref else {
             // A name that is not a string has just been reported as such.
             if r.pending.len() == reported {
-                let d = invalid(source, "a component has neither `bom-ref`, `purl` nor `name`");
+                let d = invalid(
+                    source,
+                    "a component has neither `bom-ref`, `purl` nor `name`",
+                );
                 r.report(d, at, None);
             }
             continue;
@@ -414,7 +416,9 @@ fn cyclonedx(
         .map(|(i, c)| (c.bom_ref.clone(), i))
         .collect();
     for (n, d) in deps.into_iter().flatten().enumerate() {
-        let Some(from) = s(d.get("ref")) else { continue };
+        let Some(from) = s(d.get("ref")) else {
+            continue;
+        };
         let Some(&i) = index.get(&from) else {
             r.report(
                 unknown_ref(source, &from),

@@ -18,10 +18,14 @@ pub const DEFAULT_FILES: usize = 100;
 /// What was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stats {
-    /// Items in total: requirements plus tests, the chapter's block included.
+    /// Items in total: requirements, tests and SBOM components, the chapter's block
+    /// included.
     pub items: usize,
     pub requirements: usize,
     pub tests: usize,
+    /// Components of a generated SBOM (the described one included), each a component
+    /// item.
+    pub components: usize,
     /// Item files (YAML) written.
     pub files: usize,
     /// Bytes of every file written (YAML, chapters, book.toml).
@@ -247,6 +251,84 @@ pub fn generate(dir: &Path, items: usize, files: usize) -> io::Result<Stats> {
     Ok(stats)
 }
 
+/// Writes the project of [`generate`] (`items` items in `files` files), plus a CycloneDX SBOM of
+/// `components` components at `trace/sbom/firmware.cdx.json`. Every component has what
+/// the NTIA minimum elements and the support checks ask for (supplier, name, version,
+/// purl, a dependency, a support level and end of support), so the project still checks
+/// clean; every tenth holds the next one nested in its own `components` (an assembly).
+/// Each component becomes a synthesized component item, counted in `items`. Without
+/// components no SBOM is written.
+pub fn generate_sbom(
+    dir: &Path,
+    items: usize,
+    files: usize,
+    components: usize,
+) -> io::Result<Stats> {
+    let mut stats = generate(dir, items, files)?;
+    if components == 0 {
+        return Ok(stats);
+    }
+    let bom_ref = |k: usize| format!("c-{k:06}");
+    let mut text = String::with_capacity(400 * components + 1024);
+    text.push_str(concat!(
+        "{\n  \"bomFormat\": \"CycloneDX\",\n  \"specVersion\": \"1.6\",\n  \"version\": 1,\n",
+        "  \"metadata\": {\n    \"timestamp\": \"2026-01-01T00:00:00Z\",\n",
+        "    \"authors\": [{\"name\": \"Generated\"}],\n",
+        "    \"component\": {\"type\": \"firmware\", \"bom-ref\": \"fw\", \"name\": \"pump-fw\", ",
+        "\"version\": \"1.0.0\", \"supplier\": {\"name\": \"Acme\"}, ",
+        "\"purl\": \"pkg:generic/acme/pump-fw@1.0.0\", \"properties\": [",
+        "{\"name\": \"acme:support-level\", \"value\": \"active\"}, ",
+        "{\"name\": \"acme:end-of-support\", \"value\": \"2099-12-31\"}]}\n  },\n",
+        "  \"components\": [\n"
+    ));
+    for k in 0..components {
+        let nests = k % 10 == 0 && k + 1 < components;
+        let nested = k % 10 == 1;
+        if nested {
+            text.push_str(",\n      \"components\": [");
+        } else if k > 0 {
+            text.push_str(",\n");
+        }
+        if !nested {
+            text.push_str("    ");
+        }
+        let (r, version, supplier) = (bom_ref(k), format!("1.{}.{}", k % 7, k % 13), k % 97);
+        let _ = write!(
+            text,
+            "{{\"type\": \"library\", \"bom-ref\": \"{r}\", \"name\": \"lib-{k:06}\", \"version\": \"{version}\", \"supplier\": {{\"name\": \"Supplier {supplier}\"}}, \"purl\": \"pkg:generic/acme/lib-{k:06}@{version}\", \"properties\": [{{\"name\": \"acme:support-level\", \"value\": \"active\"}}, {{\"name\": \"acme:end-of-support\", \"value\": \"2099-12-31\"}}]"
+        );
+        if nested {
+            text.push_str("}]}");
+        } else if !nests {
+            text.push('}');
+        }
+    }
+    text.push_str("\n  ],\n  \"dependencies\": [\n");
+    let _ = write!(text, "    {{\"ref\": \"fw\", \"dependsOn\": [");
+    if components > 0 {
+        let _ = write!(text, "\"{}\"", bom_ref(0));
+    }
+    text.push_str("]}");
+    for k in 0..components {
+        let _ = write!(
+            text,
+            ",\n    {{\"ref\": \"{}\", \"dependsOn\": [",
+            bom_ref(k)
+        );
+        if k + 1 < components {
+            let _ = write!(text, "\"{}\"", bom_ref(k + 1));
+        }
+        text.push_str("]}");
+    }
+    text.push_str("\n  ]\n}\n");
+    std::fs::create_dir_all(dir.join("trace/sbom"))?;
+    std::fs::write(dir.join("trace/sbom/firmware.cdx.json"), &text)?;
+    stats.bytes += text.len() as u64;
+    stats.components = components + 1;
+    stats.items += components + 1;
+    Ok(stats)
+}
+
 /// Indents an item's mapping under `- `.
 fn list_entry(text: &mut String, body: &str) {
     for (i, line) in body.lines().enumerate() {
@@ -433,6 +515,27 @@ mod tests {
 
     /// Dangling links on a large index: every one reported at its place, in file order,
     /// each with the same "did you mean" hint on every run.
+    #[test]
+    fn generated_sbom_checks_clean() {
+        let dir = tempfile::tempdir().unwrap();
+        let stats = generate_sbom(dir.path(), 20, 3, 25).unwrap();
+        let project =
+            crate::project::Project::load(dir.path(), crate::project::ChapterSource::Disk).unwrap();
+        let text = crate::report::render(
+            crate::report::Format::Human,
+            &project.diagnostics.0,
+            &project.sources,
+        );
+        assert!(project.diagnostics.0.is_empty(), "{text}");
+        assert_eq!(project.items.len(), stats.items);
+        let sbom = &project.evidence.sboms[0];
+        assert_eq!(sbom.components.len(), 26);
+        assert!(sbom
+            .components
+            .iter()
+            .all(|c| c.in_dependencies && c.span.is_some()));
+    }
+
     #[test]
     fn dangling_links_get_stable_hints() {
         let dir = tempfile::tempdir().unwrap();

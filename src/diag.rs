@@ -156,6 +156,7 @@ codes! {
     LINK_WRONG_TYPE = "link-wrong-type", Error, "A link field names an item of a type the field does not accept.";
     LINK_SELF = "link-self", Error, "An item links to itself.";
     PARENT_CYCLE = "parent-cycle", Error, "A chain of `parent` links leads back to where it started.";
+    REQIF_DEPTH_LIMIT = "reqif-depth-limit", Warning, "A `parent` hierarchy is nested deeper than the ReqIF export's 100 levels; deeper items are exported at level 100.";
     DIRECTIVE_UNKNOWN = "directive-unknown", Error, "A `{{#qms ...}}` directive name is not known.";
     DIRECTIVE_SYNTAX = "directive-syntax", Error, "A directive has missing, extra or malformed arguments.";
     DIRECTIVE_UNKNOWN_ID = "directive-unknown-id", Error, "A directive names an id that no item has.";

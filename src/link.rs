@@ -127,6 +127,7 @@ pub fn link(items: &[Item], chapters: &[Chapter], types: &Types, diags: &mut Dia
         }
     }
     report_parent_cycles(items, &graph, diags);
+    report_deep_nesting(items, &graph, diags);
     check_directives(items, chapters, types, &graph, &dropped, diags);
     graph
 }
@@ -385,6 +386,105 @@ fn report_parent_cycles(items: &[Item], graph: &Graph, diags: &mut Diagnostics) 
                 }
             }
         }
+    }
+}
+
+/// The deepest level of a `parent` hierarchy the ReqIF export nests. XML readers limit
+/// nesting (libxml2, which lxml and many requirement tools use, to 256 elements), and
+/// each level takes two elements; deeper items are placed at this level, with a
+/// `reqif-depth-limit` warning.
+pub const REQIF_MAX_DEPTH: usize = 100;
+
+/// An item's parent in the hierarchy of its type: its first `parent` link to an item of
+/// the same type.
+pub fn same_type_parent(items: &[Item], graph: &Graph, i: usize) -> Option<usize> {
+    graph
+        .out(i)
+        .find(|l| l.field == "parent" && items[l.to].ty == items[i].ty)
+        .map(|l| l.to)
+}
+
+/// Each item's level in the `parent` hierarchy of its type: 1 for an item without a
+/// parent of its type, one more than its parent's otherwise, and 0 when its parent chain
+/// runs into a cycle (reported as `parent-cycle`). Each chain is walked once, so a
+/// chain as long as the project costs no more than a flat one.
+pub fn parent_levels(items: &[Item], graph: &Graph) -> Vec<usize> {
+    const UNKNOWN: usize = usize::MAX;
+    const ON_PATH: usize = usize::MAX - 1;
+    let mut level = vec![UNKNOWN; items.len()];
+    let mut path = Vec::new();
+    for start in 0..items.len() {
+        path.clear();
+        let mut at = start;
+        // Up the chain to an item whose level is known (None: it runs into a cycle).
+        let above = loop {
+            match level[at] {
+                UNKNOWN => {}
+                ON_PATH | 0 => break None,
+                known => break Some(known),
+            }
+            level[at] = ON_PATH;
+            path.push(at);
+            match same_type_parent(items, graph, at) {
+                Some(p) => at = p,
+                None => break Some(0),
+            }
+        };
+        let mut next = above;
+        for &i in path.iter().rev() {
+            next = next.map(|l| l + 1);
+            level[i] = next.unwrap_or(0);
+        }
+    }
+    level
+}
+
+/// Warns about each item the ReqIF export cannot nest as deep as its `parent` chain
+/// goes: one warning per item just past the limit, counting the items under it.
+fn report_deep_nesting(items: &[Item], graph: &Graph, diags: &mut Diagnostics) {
+    let levels = parent_levels(items, graph);
+    let mut deep: Vec<usize> = (0..items.len())
+        .filter(|&i| levels[i] > REQIF_MAX_DEPTH)
+        .collect();
+    if deep.is_empty() {
+        return;
+    }
+    // Parents before children, so each item finds the one past the limit above it.
+    deep.sort_by_key(|&i| levels[i]);
+    let mut first_past: HashMap<usize, usize> = HashMap::new();
+    let mut under: HashMap<usize, usize> = HashMap::new();
+    for &i in &deep {
+        let top = match same_type_parent(items, graph, i) {
+            Some(p) if levels[i] > REQIF_MAX_DEPTH + 1 => first_past.get(&p).copied().unwrap_or(i),
+            _ => i,
+        };
+        first_past.insert(i, top);
+        if top != i {
+            *under.entry(top).or_default() += 1;
+        }
+    }
+    deep.sort_unstable();
+    for i in deep
+        .into_iter()
+        .filter(|&i| levels[i] == REQIF_MAX_DEPTH + 1 && graph.get(&items[i].id) == Some(i))
+    {
+        let id = &items[i].id;
+        let placed = match under.get(&i) {
+            Some(n) => format!("{id} and the {n} items under it"),
+            None => id.clone(),
+        };
+        diags.push(
+            Diagnostic::new(
+                code::REQIF_DEPTH_LIMIT,
+                format!(
+                    "{id} is {} levels deep in the `parent` hierarchy; the ReqIF export nests at most {REQIF_MAX_DEPTH} levels, so it places {placed} at level {REQIF_MAX_DEPTH}",
+                    REQIF_MAX_DEPTH + 1
+                ),
+            )
+            .at(items[i].span_of("parent"))
+            .item(id)
+            .help("requirement tools and XML readers limit nesting; a flatter hierarchy is exported as written"),
+        );
     }
 }
 

@@ -538,7 +538,7 @@ fn bad_sboms_are_named() {
     assert!(
         has(
             code::SBOM_NTIA,
-            "trace/sbom/bare.spdx.json has no an author"
+            "trace/sbom/bare.spdx.json has no author (metadata authors, manufacturer or tools; SPDX creators), no timestamp, no dependency relationships (NTIA minimum elements)"
         ),
         "{got:#?}"
     );
@@ -573,6 +573,99 @@ const SPDX: &str = r#"{
     {"spdxElementId": "SPDXRef-okhttp", "relationshipType": "DEPENDENCY_OF", "relatedSpdxElement": "SPDXRef-app"}
   ]
 }"#;
+
+/// Places in an SBOM are found by structure, not by searching for the text: a component
+/// named like an earlier property, a dependency named like an earlier component's name,
+/// nested components listing their bom-ref last, a value of the wrong type.
+#[test]
+fn sbom_diagnostics_point_at_their_own_places() {
+    let cdx = r#"{
+  "bomFormat": "CycloneDX",
+  "specVersion": "1.5",
+  "metadata": {"timestamp": "2026-01-01T00:00:00Z", "authors": [{"name": "me"}]},
+  "components": [
+    {"bom-ref": "a", "name": "zz", "version": "1", "properties": [{"name": "vendor-lib", "value": "x"}],
+     "components": [
+       {"version": "2", "name": 5, "bom-ref": "b"},
+       {"bom-ref": "a", "name": "again"}
+     ]},
+    {"name": "vendor-lib", "version": "3"}
+  ],
+  "dependencies": [
+    {"ref": "a", "dependsOn": ["b", "zz"]},
+    {"ref": "b", "dependsOn": []}
+  ]
+}"#;
+    let spdx = r#"{"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT",
+ "packages": [{"SPDXID": "SPDXRef-a", "name": "a", "versionInfo": 5}],
+ "relationships": [{"spdxElementId": "SPDXRef-a", "relationshipType": "DEPENDS_ON", "relatedSpdxElement": "SPDXRef-gone"}]}"#;
+    let dir = project(&[
+        ("trace/sbom/a.cdx.json", cdx),
+        ("trace/sbom/b.spdx.json", spdx),
+    ]);
+    let p = load(dir.path());
+    // The byte offset of the diagnostic whose message contains `message`.
+    let at = |message: &str| {
+        let d = p
+            .diagnostics
+            .0
+            .iter()
+            .find(|d| d.message.contains(message))
+            .unwrap_or_else(|| panic!("no diagnostic says {message}"));
+        match d.location {
+            mdbook_qms::diag::Location::Span(s) => s.start,
+            _ => panic!("{message}: not placed"),
+        }
+    };
+    let nth = |text: &str, needle: &str, n: usize| {
+        text.match_indices(needle).nth(n).map(|(i, _)| i).unwrap()
+    };
+    assert_eq!(
+        at("a.cdx.json: `name` must be a string, not `5`"),
+        cdx.find(r#""name": 5"#).unwrap()
+    );
+    assert_eq!(
+        at("a.cdx.json: bom-ref `a` is used by two components"),
+        nth(cdx, r#""bom-ref": "a""#, 1)
+    );
+    assert_eq!(
+        at("a.cdx.json: the dependency graph names `zz`"),
+        cdx.rfind(r#""zz""#).unwrap()
+    );
+    let sbom = p
+        .evidence
+        .sboms
+        .iter()
+        .find(|s| s.format == mdbook_qms::evidence::sbom::Format::CycloneDx)
+        .unwrap();
+    let starts: Vec<(&str, usize)> = sbom
+        .components
+        .iter()
+        .map(|c| (c.bom_ref.as_str(), c.span.unwrap().start))
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            ("a", cdx.find(r#""bom-ref": "a""#).unwrap()),
+            ("b", cdx.find(r#""bom-ref": "b""#).unwrap()),
+            ("vendor-lib@3", nth(cdx, r#""name": "vendor-lib""#, 1)),
+        ]
+    );
+    // A name that is not a string is no name (NTIA), but not "no bom-ref, purl nor name".
+    assert!(!p
+        .diagnostics
+        .0
+        .iter()
+        .any(|d| d.message.contains("neither `bom-ref`")));
+    assert_eq!(
+        at("b.spdx.json: `versionInfo` must be a string, not `5`"),
+        spdx.find(r#""versionInfo""#).unwrap()
+    );
+    assert_eq!(
+        at("b.spdx.json: the dependency graph names `SPDXRef-gone`"),
+        spdx.find(r#""relatedSpdxElement""#).unwrap()
+    );
+}
 
 #[test]
 fn spdx_merges_with_items() {

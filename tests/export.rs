@@ -419,6 +419,90 @@ fn reqif_validates_against_the_schema_and_reads_back() {
     );
 }
 
+/// The ReqIF file of a project whose requirements form one `parent` chain `depth` long,
+/// and the bundle's diagnostics.
+fn reqif_of_a_chain(depth: usize) -> (String, Value) {
+    let r = Repo::plain();
+    let mut yaml = String::new();
+    for n in 1..=depth {
+        yaml += &req(&format!("REQ-{n:05}"), "Level");
+        if n > 1 {
+            yaml += &format!("  parent: REQ-{:05}\n", n - 1);
+        }
+    }
+    r.write("requirements/chain.yaml", &yaml);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bundle");
+    export_ok(&r.root, &out, &["--allow-dirty"]);
+    (
+        std::fs::read_to_string(out.join("requirements.reqif")).unwrap(),
+        json(&out.join("diagnostics.json")),
+    )
+}
+
+/// What a generic XML reader sees in a ReqIF file: the deepest element nesting, and the
+/// objects of the SPEC-HIERARCHY elements in document order.
+fn hierarchy_of(reqif: &str) -> (usize, Vec<String>) {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(reqif);
+    let (mut depth, mut deepest) = (0, 0);
+    let mut path: Vec<String> = Vec::new();
+    let object_ref = ["SPEC-HIERARCHY", "OBJECT", "SPEC-OBJECT-REF"].map(String::from);
+    let mut objects = Vec::new();
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) => {
+                path.push(e.name().into_inner().to_owned());
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            Event::End(_) => {
+                path.pop();
+                depth -= 1;
+            }
+            Event::Text(t) if path.ends_with(&object_ref) => {
+                objects.push(t.into_inner().into_owned());
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(depth, 0, "unclosed elements");
+    (deepest, objects)
+}
+
+/// A `parent` chain as long as the project: the ReqIF file grows with the number of
+/// items, not with the square of the depth (indentation by depth did that), nesting
+/// stops at 100 levels with one warning, and a generic XML reader reads every item.
+#[test]
+fn a_deep_parent_chain_gives_a_reqif_file_linear_in_its_length() {
+    let (short, _) = reqif_of_a_chain(1_000);
+    let (long, diagnostics) = reqif_of_a_chain(2_000);
+    let ratio = long.len() as f64 / short.len() as f64;
+    assert!(
+        (1.8..2.2).contains(&ratio),
+        "{} bytes for 1,000 levels, {} for 2,000",
+        short.len(),
+        long.len()
+    );
+    let (deepest, objects) = hierarchy_of(&long);
+    // libxml2 (lxml) refuses more than 256 levels by default.
+    assert!(deepest < 256, "elements nested {deepest} deep");
+    let chain: Vec<String> = (1..=2_000).map(|n| format!("SO-REQ-{n:05}")).collect();
+    assert_eq!(objects, chain, "every item once, in the order of the chain");
+    let warnings: Vec<&str> = diagnostics
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "reqif-depth-limit")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        warnings,
+        ["REQ-00101 is 101 levels deep in the `parent` hierarchy; the ReqIF export nests at most 100 levels, so it places REQ-00101 and the 1899 items under it at level 100"]
+    );
+}
+
 #[test]
 fn export_at_an_older_tag_matches_a_checkout_of_it_and_leaves_the_work_tree_alone() {
     let d = Device::new();

@@ -95,3 +95,37 @@ fn stride_table_marks_threats_reasons_and_gaps() {
         "only the style rule mentions gaps"
     );
 }
+
+/// A `parent` chain of zones as long as a large project: drawn without deep recursion
+/// (zones deeper than the nesting limit are drawn next to their parent), every zone
+/// once, and the asset in the deepest one.
+#[test]
+fn dfd_of_a_deep_zone_chain_draws_every_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut yaml = String::new();
+    for n in 1..=5_000 {
+        yaml += &format!("- id: ZONE-{n:05}\n  type: zone\n  title: Zone {n}\n");
+        if n > 1 {
+            yaml += &format!("  parent: ZONE-{:05}\n", n - 1);
+        }
+    }
+    yaml += "- id: AST-DEEP\n  type: asset\n  title: Deep\n  kind: process\n  zone: ZONE-05000\n";
+    for (rel, text) in [
+        (
+            "book.toml",
+            "[book]\ntitle = \"Zones\"\nsrc = \"book\"\n[preprocessor.qms]\n",
+        ),
+        ("book/SUMMARY.md", "# Summary\n\n- [Model](model.md)\n"),
+        ("book/model.md", "# Model\n\n{{#qms dfd}}\n"),
+        ("requirements/zones.yaml", &yaml),
+    ] {
+        std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(root.join(rel), text).unwrap();
+    }
+    let project = Project::load(root, ChapterSource::Disk).unwrap();
+    assert!(!project.diagnostics.has_errors());
+    let page = mdbook_qms::render::render(&project).chapters.remove(0);
+    assert_eq!(page.matches("class=\"qms-dfd-zone\"").count(), 5_000);
+    assert!(page.contains("data-id=\"AST-DEEP\""));
+}

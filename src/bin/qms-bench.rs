@@ -35,6 +35,9 @@ enum Cmd {
         files: usize,
         #[arg(long)]
         out: PathBuf,
+        /// Also write a CycloneDX SBOM of this many components under `trace/sbom/`.
+        #[arg(long, default_value_t = 0)]
+        sbom: usize,
     },
     /// Time the history scan (cold and with a warm cache) on a generated git history,
     /// next to `git log -p --no-renames` and `git log --raw` on the same repository.
@@ -70,6 +73,17 @@ enum Cmd {
         items: Vec<usize>,
         #[arg(long, default_value_t = DEFAULT_FILES)]
         files: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long)]
+        binary: Option<PathBuf>,
+    },
+    /// Time `mdbook-qms check DIR --format json` on a small generated project with one
+    /// CycloneDX SBOM of each given number of components.
+    Sbom {
+        /// Component counts, e.g. `--components 200000`.
+        #[arg(long, default_values_t = [5_000, 20_000, 200_000])]
+        components: Vec<usize>,
         #[arg(long, default_value_t = 3)]
         runs: usize,
         #[arg(long)]
@@ -270,10 +284,30 @@ fn check_row(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Re
     let scratch = Scratch::new(&items.to_string())?;
     let corpus = corpus::generate(&scratch.0, items, files)?;
     let name = format!("check {}", short_count(items));
-    Row::timed(name, corpus, Target::check(items), runs, |_| {
+    timed_check(bin, &scratch.0, name, corpus, runs)
+}
+
+/// `check` of 100 items and an SBOM of `components` components; the check target of as
+/// many items.
+fn sbom_row(bin: &Path, components: usize, runs: usize) -> std::io::Result<Row> {
+    let scratch = Scratch::new(&format!("sbom-{components}"))?;
+    let corpus = corpus::generate_sbom(&scratch.0, 100, DEFAULT_FILES, components)?;
+    let name = format!("check sbom {}", short_count(components));
+    timed_check(bin, &scratch.0, name, corpus, runs)
+}
+
+/// Times `check DIR --format json` on a generated (so clean) project.
+fn timed_check(
+    bin: &Path,
+    dir: &Path,
+    name: String,
+    corpus: Stats,
+    runs: usize,
+) -> std::io::Result<Row> {
+    Row::timed(name, corpus, Target::check(corpus.items), runs, |_| {
         let r = run(Command::new(bin)
             .arg("check")
-            .arg(&scratch.0)
+            .arg(dir)
             .args(["--format", "json"]))?;
         // A generated corpus is clean: anything but exit 0 and `[]` means we timed a
         // broken run, not a check.
@@ -465,13 +499,19 @@ fn print_table(rows: &[Row]) {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Cmd::Gen { items, files, out } => match corpus::generate(&out, items, files) {
+        Cmd::Gen {
+            items,
+            files,
+            out,
+            sbom,
+        } => match corpus::generate_sbom(&out, items, files, sbom) {
             Ok(s) => {
                 println!(
-                    "wrote {} items ({} requirements, {} tests) in {} files, {} to {}",
+                    "wrote {} items ({} requirements, {} tests, {} SBOM components) in {} files, {} to {}",
                     s.items,
                     s.requirements,
                     s.tests,
+                    s.components,
                     s.files,
                     mib(s.bytes),
                     out.display()
@@ -519,6 +559,13 @@ fn main() -> ExitCode {
             runs,
             binary,
         } => time_rows(binary, &items, |bin, n| export_rows(bin, n, files, runs)),
+        Cmd::Sbom {
+            components,
+            runs,
+            binary,
+        } => time_rows(binary, &components, |bin, n| {
+            sbom_row(bin, n, runs).map(|r| vec![r])
+        }),
     }
 }
 

@@ -11,6 +11,7 @@
 pub mod junit;
 pub mod metrics;
 pub mod osv;
+pub mod places;
 pub mod render;
 pub mod sbom;
 pub mod sbom_out;
@@ -86,6 +87,9 @@ pub struct Evidence {
     /// By test item id; empty when the project has no test results at all.
     pub verification: HashMap<String, Verification>,
     pub matches: Vec<VulnMatch>,
+    /// The SBOM entries of each component item, as (SBOM, component) indexes, so that
+    /// looking up one item's entries does not walk every SBOM.
+    by_item: HashMap<String, Vec<(usize, usize)>>,
 }
 
 impl Evidence {
@@ -96,12 +100,26 @@ impl Evidence {
     /// The SBOM entries that stand for a component item.
     pub fn sbom_components<'a>(
         &'a self,
-        id: &'a str,
+        id: &str,
     ) -> impl Iterator<Item = &'a sbom::Component> + 'a {
-        self.sboms
-            .iter()
-            .flat_map(|s| s.components.iter())
-            .filter(move |c| c.item.as_deref() == Some(id))
+        self.sbom_entries(id).map(|(_, c)| c)
+    }
+
+    /// [`Evidence::sbom_components`] with the index of each entry's SBOM.
+    pub fn sbom_entries<'a>(
+        &'a self,
+        id: &str,
+    ) -> impl Iterator<Item = (usize, &'a sbom::Component)> + 'a {
+        self.by_item
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|&(s, c)| (s, &self.sboms[s].components[c]))
+    }
+
+    /// Whether the component item was synthesized from an SBOM entry.
+    pub fn is_synthesized(&self, id: &str) -> bool {
+        self.sbom_components(id).any(|c| c.synthesized)
     }
 }
 
@@ -293,6 +311,13 @@ pub fn load(
     diags.extend(ds);
     let mut known = sbom::KnownItems::of(raw);
     let synthesized = sbom::merge(&mut ev.sboms, &mut known);
+    for (s, sbom) in ev.sboms.iter().enumerate() {
+        for (c, component) in sbom.components.iter().enumerate() {
+            if let Some(id) = &component.item {
+                ev.by_item.entry(id.clone()).or_default().push((s, c));
+            }
+        }
+    }
     (ev, synthesized)
 }
 
@@ -635,10 +660,10 @@ fn check_components(project: &Project, ev: &Evidence, ds: &mut Vec<Diagnostic>) 
         let path = display_path(&project.sources.get(sbom.file).path);
         let mut doc_missing = Vec::new();
         if sbom.author.is_none() {
-            doc_missing.push("an author (metadata authors, manufacturer or tools; SPDX creators)");
+            doc_missing.push("author (metadata authors, manufacturer or tools; SPDX creators)");
         }
         if sbom.timestamp.is_none() {
-            doc_missing.push("a timestamp");
+            doc_missing.push("timestamp");
         }
         if !sbom.has_dependencies {
             doc_missing.push("dependency relationships");
@@ -762,11 +787,7 @@ fn check_components(project: &Project, ev: &Evidence, ds: &mut Vec<Diagnostic>) 
         if item.ty != "component" || !is_primary(project, i) {
             continue;
         }
-        if ev.sboms.iter().any(|s| {
-            s.components
-                .iter()
-                .any(|c| c.synthesized && c.item.as_deref() == Some(item.id.as_str()))
-        }) {
+        if ev.is_synthesized(&item.id) {
             continue;
         }
         let v = component_view(project, i);

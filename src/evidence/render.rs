@@ -108,11 +108,7 @@ pub fn sbom(page: &Page) -> String {
                 )
             })
             .collect();
-        let synthesized = project.evidence.sboms.iter().any(|s| {
-            s.components
-                .iter()
-                .any(|c| c.synthesized && c.item.as_deref() == Some(item.id.as_str()))
-        });
+        let synthesized = project.evidence.is_synthesized(&item.id);
         let source = if synthesized {
             sources.join(", ")
         } else if sources.is_empty() {

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value as J;
 
+use super::places::{child, JsonPlaces};
 use crate::diag::{code, Diagnostic};
 use crate::model::{Home, RawItem};
 use crate::source::{display_path, FileId, SourceFile, Span};
@@ -75,14 +76,10 @@ fn s(v: Option<&J>) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The byte offset where `"key": "value"` is written, to point diagnostics at a
-/// component; the first occurrence of the quoted value after the key.
+/// The byte offset where `"key": "value"` is first written, for the one-off places of
+/// a file (its version); the many places of an SBOM's components are found by one
+/// [`JsonPlaces`] scan instead.
 pub fn locate(text: &str, key: &str, value: &str) -> Option<usize> {
-    locate_nth(text, key, value, 0)
-}
-
-/// Like [`locate`], the `n`-th such place (0-based), for duplicates.
-pub fn locate_nth(text: &str, key: &str, value: &str, mut n: usize) -> Option<usize> {
     let quoted_key = format!("\"{key}\"");
     let quoted = serde_json::to_string(value).ok()?;
     let mut from = 0;
@@ -91,10 +88,7 @@ pub fn locate_nth(text: &str, key: &str, value: &str, mut n: usize) -> Option<us
         let rest = text[after..].trim_start();
         if let Some(rest) = rest.strip_prefix(':') {
             if rest.trim_start().starts_with(&quoted) {
-                if n == 0 {
-                    return Some(from + i);
-                }
-                n -= 1;
+                return Some(from + i);
             }
         }
         from = after;
@@ -102,12 +96,16 @@ pub fn locate_nth(text: &str, key: &str, value: &str, mut n: usize) -> Option<us
     None
 }
 
-fn err(file: FileId, source: &SourceFile, at: Option<usize>, msg: String) -> Diagnostic {
-    let d = Diagnostic::new(
+/// An `sbom-invalid` diagnostic about the file, not yet placed.
+fn invalid(source: &SourceFile, msg: &str) -> Diagnostic {
+    Diagnostic::new(
         code::SBOM_INVALID,
         format!("{}: {msg}", display_path(&source.path)),
-    );
-    place(d, file, source, at)
+    )
+}
+
+fn err(file: FileId, source: &SourceFile, at: Option<usize>, msg: String) -> Diagnostic {
+    place(invalid(source, &msg), file, source, at)
 }
 
 /// One character at byte offset `at` of an SBOM file, when it could be found.
@@ -168,6 +166,101 @@ pub fn parse(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) -> 
     }
 }
 
+/// The elements of a JSON list with their pointers, last first (to be popped in order).
+fn elements_rev<'j>(list: Option<&'j J>, pointer: &str) -> Vec<(&'j J, String)> {
+    list.and_then(J::as_array)
+        .map(|l| {
+            l.iter()
+                .enumerate()
+                .rev()
+                .map(|(k, x)| (x, child(pointer, &k.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Where an SBOM object is written: its first member of `keys`, else the object itself.
+fn anchor(object: &J, pointer: &str, keys: &[&str]) -> String {
+    keys.iter()
+        .find(|k| object.get(**k).is_some())
+        .map_or_else(|| pointer.to_owned(), |k| child(pointer, k))
+}
+
+/// Reads the objects of one SBOM file and keeps what must be placed in its text (each
+/// component's place, each diagnostic's) as JSON Pointers, so that one scan of the text
+/// at the end finds them all.
+struct Reader<'a> {
+    file: FileId,
+    source: &'a SourceFile,
+    /// For each component kept, the pointer of where it is written.
+    anchors: Vec<String>,
+    /// Diagnostics with the pointer of their place, and the component (an index into
+    /// the components kept) they relate to.
+    pending: Vec<(Diagnostic, String, Option<usize>)>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(file: FileId, source: &'a SourceFile) -> Self {
+        Reader {
+            file,
+            source,
+            anchors: Vec::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    fn report(&mut self, d: Diagnostic, at: String, related: Option<usize>) {
+        self.pending.push((d, at, related));
+    }
+
+    /// The text of member `key` of the object at `pointer`, trimmed, if not empty. A
+    /// value that is not a string (nor null) is reported at its key, so that `"name": 5`
+    /// is not taken for a missing name.
+    fn text(&mut self, object: &J, pointer: &str, key: &str) -> Option<String> {
+        match object.get(key)? {
+            J::String(t) => Some(t.trim()).filter(|t| !t.is_empty()).map(str::to_owned),
+            J::Null => None,
+            other => {
+                let what = match other {
+                    J::Array(_) => "a list".to_owned(),
+                    J::Object(_) => "an object".to_owned(),
+                    scalar => format!("`{scalar}`"),
+                };
+                let d = invalid(
+                    self.source,
+                    &format!("`{key}` must be a string, not {what}"),
+                );
+                self.report(d, child(pointer, key), None);
+                None
+            }
+        }
+    }
+
+    /// Finds every place with one scan of the text: the components' spans, then the
+    /// diagnostics', which go to `diags`.
+    fn finish(self, components: &mut [Component], diags: &mut Vec<Diagnostic>) {
+        let places = {
+            let wanted: HashSet<&str> = self
+                .anchors
+                .iter()
+                .chain(self.pending.iter().map(|(_, at, _)| at))
+                .map(String::as_str)
+                .collect();
+            JsonPlaces::scan(&self.source.text, |p| wanted.contains(p))
+        };
+        for (c, at) in components.iter_mut().zip(&self.anchors) {
+            c.span = places.get(at).map(|a| span_at(self.file, self.source, a));
+        }
+        for (d, at, related) in self.pending {
+            let mut d = place(d, self.file, self.source, places.get(&at));
+            if let Some(sp) = related.and_then(|i| components.get(i)).and_then(|c| c.span) {
+                d = d.related(sp, "first used here");
+            }
+            diags.push(d);
+        }
+    }
+}
+
 fn cyclonedx(
     file: FileId,
     source: &SourceFile,
@@ -207,35 +300,52 @@ fn cyclonedx(
             .or_else(|| names("tools"))
             .or_else(|| names("supplier"))
     });
-    let mut components = Vec::new();
+    // Every component with its pointer, in reading order: the described one first, then
+    // the list depth first (nested components, assemblies, are components too).
+    let mut found: Vec<(&J, String)> = Vec::new();
+    if let Some(main) = meta.and_then(|m| m.get("component")) {
+        found.push((main, "/metadata/component".to_owned()));
+    }
+    let mut stack = elements_rev(json.get("components"), "/components");
+    while let Some((c, pointer)) = stack.pop() {
+        stack.extend(elements_rev(
+            c.get("components"),
+            &child(&pointer, "components"),
+        ));
+        found.push((c, pointer));
+    }
+    let mut r = Reader::new(file, source);
+    let mut components: Vec<Component> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut occurrences: HashMap<String, usize> = HashMap::new();
-    let mut add = |c: &J, components: &mut Vec<Component>, diags: &mut Vec<Diagnostic>| {
-        let purl = s(c.get("purl"));
-        let bom_ref = s(c.get("bom-ref")).or_else(|| purl.clone()).or_else(|| {
-            let name = s(c.get("name"))?;
-            Some(match s(c.get("version")) {
-                Some(v) => format!("{name}@{v}"),
-                None => name,
-            })
-        });
+    for (c, pointer) in found {
+        let reported = r.pending.len();
+        let purl = r.text(c, &pointer, "purl");
+        let name = r.text(c, &pointer, "name");
+        let version = r.text(c, &pointer, "version");
+        let bom_ref = r
+            .text(c, &pointer, "bom-ref")
+            .or_else(|| purl.clone())
+            .or_else(|| {
+                let name = name.clone()?;
+                Some(match &version {
+                    Some(v) => format!("{name}@{v}"),
+                    None => name,
+                })
+            });
+        let at = anchor(c, &pointer, &["bom-ref", "purl", "name"]);
         let Some(bom_ref) = bom_ref else {
-            diags.push(err(
-                file,
-                source,
-                None,
-                "a component has neither `bom-ref`, `purl` nor `name`".into(),
-            ));
-            return;
+            // A name that is not a string has just been reported as such.
+            if r.pending.len() == reported {
+                let d = invalid(
+                    source,
+                    "a component has neither `bom-ref`, `purl` nor `name`",
+                );
+                r.report(d, at, None);
+            }
+            continue;
         };
-        let nth = occurrences.entry(bom_ref.clone()).or_insert(0);
-        let at = locate_nth(text, "bom-ref", &bom_ref, *nth)
-            .or_else(|| purl.as_deref().and_then(|p| locate(text, "purl", p)))
-            .or_else(|| s(c.get("name")).and_then(|n| locate(text, "name", &n)));
-        *nth += 1;
-        let span = at.map(|a| span_at(file, source, a));
         if let Some(&first) = seen.get(&bom_ref) {
-            let mut d = Diagnostic::new(
+            let d = Diagnostic::new(
                 code::SBOM_DUPLICATE_REF,
                 format!(
                     "{}: bom-ref `{bom_ref}` is used by two components",
@@ -243,12 +353,8 @@ fn cyclonedx(
                 ),
             )
             .help("every bom-ref must be unique in the SBOM");
-            d = place(d, file, source, at);
-            if let Some(sp) = components.get(first).and_then(|c: &Component| c.span) {
-                d = d.related(sp, "first used here");
-            }
-            diags.push(d);
-            return;
+            r.report(d, at, Some(first));
+            continue;
         }
         let mut support = None;
         let mut eos = None;
@@ -279,42 +385,29 @@ fn cyclonedx(
                 })
             })
         });
+        let author = r.text(c, &pointer, "author");
+        let publisher = r.text(c, &pointer, "publisher");
         seen.insert(bom_ref.clone(), components.len());
         components.push(Component {
             file: Some(file),
-            span,
             bom_ref,
             purl,
-            cpe: s(c.get("cpe")),
-            kind: s(c.get("type")),
-            name: s(c.get("name")),
-            version: s(c.get("version")),
+            cpe: r.text(c, &pointer, "cpe"),
+            kind: r.text(c, &pointer, "type"),
+            name,
+            version,
             supplier: c
                 .get("supplier")
                 .and_then(|x| s(x.get("name")))
-                .or_else(|| s(c.get("author")))
-                .or_else(|| s(c.get("publisher"))),
+                .or(author)
+                .or(publisher),
             license,
-            description: s(c.get("description")),
+            description: r.text(c, &pointer, "description"),
             support,
             end_of_support: eos,
             ..Component::default()
         });
-    };
-    if let Some(main) = meta.and_then(|m| m.get("component")) {
-        add(main, &mut components, diags);
-    }
-    // Nested components (assemblies) are components too.
-    let mut stack: Vec<&J> = json
-        .get("components")
-        .and_then(J::as_array)
-        .map(|l| l.iter().rev().collect())
-        .unwrap_or_default();
-    while let Some(c) = stack.pop() {
-        add(c, &mut components, diags);
-        if let Some(children) = c.get("components").and_then(J::as_array) {
-            stack.extend(children.iter().rev());
-        }
+        r.anchors.push(at);
     }
     let deps = json.get("dependencies").and_then(J::as_array);
     let index: HashMap<String, usize> = components
@@ -322,31 +415,34 @@ fn cyclonedx(
         .enumerate()
         .map(|(i, c)| (c.bom_ref.clone(), i))
         .collect();
-    for d in deps.into_iter().flatten() {
-        let Some(r) = s(d.get("ref")) else { continue };
-        let targets: Vec<String> = d
-            .get("dependsOn")
-            .and_then(J::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|t| s(Some(t)))
-            .collect();
-        let Some(&i) = index.get(&r) else {
-            diags.push(unknown_ref(file, source, "ref", &r));
+    for (n, d) in deps.into_iter().flatten().enumerate() {
+        let Some(from) = s(d.get("ref")) else {
+            continue;
+        };
+        let Some(&i) = index.get(&from) else {
+            r.report(
+                unknown_ref(source, &from),
+                format!("/dependencies/{n}/ref"),
+                None,
+            );
             continue;
         };
         components[i].in_dependencies = true;
-        for t in targets {
+        let targets = d.get("dependsOn").and_then(J::as_array);
+        for (m, t) in targets.into_iter().flatten().enumerate() {
+            let Some(t) = s(Some(t)) else { continue };
             match index.get(&t) {
                 Some(&j) => components[j].in_dependencies = true,
                 None => {
-                    diags.push(unknown_ref(file, source, "dependsOn", &t));
+                    let at = format!("/dependencies/{n}/dependsOn/{m}");
+                    r.report(unknown_ref(source, &t), at, None);
                     continue;
                 }
             }
             components[i].depends_on.push(t);
         }
     }
+    r.finish(&mut components, diags);
     Some(Sbom {
         file,
         format: Format::CycloneDx,
@@ -358,20 +454,11 @@ fn cyclonedx(
     })
 }
 
-fn unknown_ref(file: FileId, source: &SourceFile, key: &str, r: &str) -> Diagnostic {
-    let at = locate(&source.text, key, r).or_else(|| {
-        serde_json::to_string(r)
-            .ok()
-            .and_then(|q| source.text.find(&q))
-    });
-    let d = Diagnostic::new(
-        code::SBOM_INVALID,
-        format!(
-            "{}: the dependency graph names `{r}`, which no component of this SBOM has",
-            display_path(&source.path)
-        ),
-    );
-    place(d, file, source, at)
+fn unknown_ref(source: &SourceFile, r: &str) -> Diagnostic {
+    invalid(
+        source,
+        &format!("the dependency graph names `{r}`, which no component of this SBOM has"),
+    )
 }
 
 fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>) -> Option<Sbom> {
@@ -396,29 +483,23 @@ fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>
         .and_then(J::as_array)
         .and_then(|l| l.iter().find_map(|c| s(Some(c))))
         .map(|c| strip_actor(&c));
+    let mut r = Reader::new(file, source);
     let mut components: Vec<Component> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut occurrences: HashMap<String, usize> = HashMap::new();
-    for p in json
-        .get("packages")
-        .and_then(J::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(id) = s(p.get("SPDXID")) else {
-            diags.push(err(
-                file,
-                source,
-                s(p.get("name")).and_then(|n| locate(text, "name", &n)),
-                "a package has no `SPDXID`".into(),
-            ));
+    let packages = json.get("packages").and_then(J::as_array);
+    for (n, p) in packages.into_iter().flatten().enumerate() {
+        let pointer = format!("/packages/{n}");
+        let at = anchor(p, &pointer, &["SPDXID", "name"]);
+        let reported = r.pending.len();
+        let Some(id) = r.text(p, &pointer, "SPDXID") else {
+            // An SPDXID that is not a string has just been reported as such.
+            if r.pending.len() == reported {
+                r.report(invalid(source, "a package has no `SPDXID`"), at, None);
+            }
             continue;
         };
-        let nth = occurrences.entry(id.clone()).or_insert(0);
-        let at = locate_nth(text, "SPDXID", &id, *nth);
-        *nth += 1;
         if let Some(&first) = index.get(&id) {
-            let mut d = Diagnostic::new(
+            let d = Diagnostic::new(
                 code::SBOM_DUPLICATE_REF,
                 format!(
                     "{}: SPDXID `{id}` is used by two packages",
@@ -426,11 +507,7 @@ fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>
                 ),
             )
             .help("every SPDXID must be unique in the document");
-            d = place(d, file, source, at);
-            if let Some(sp) = components[first].span {
-                d = d.related(sp, "first used here");
-            }
-            diags.push(d);
+            r.report(d, at, Some(first));
             continue;
         }
         let refs: Vec<&J> = p
@@ -444,40 +521,46 @@ fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>
                 .and_then(|r| s(r.get("referenceLocator")))
         };
         let noassert = |v: Option<String>| v.filter(|x| x != "NOASSERTION" && x != "NONE");
+        let concluded = noassert(r.text(p, &pointer, "licenseConcluded"));
+        let declared = noassert(r.text(p, &pointer, "licenseDeclared"));
+        let summary = r.text(p, &pointer, "summary");
+        let description = r.text(p, &pointer, "description");
         index.insert(id.clone(), components.len());
         components.push(Component {
             file: Some(file),
-            span: at.map(|a| span_at(file, source, a)),
             bom_ref: id,
             purl: ext("purl"),
             cpe: ext("cpe"),
-            kind: s(p.get("primaryPackagePurpose")).map(|k| k.to_ascii_lowercase()),
-            name: s(p.get("name")),
-            version: s(p.get("versionInfo")),
-            supplier: noassert(s(p.get("supplier"))).map(|x| strip_actor(&x)),
-            license: noassert(s(p.get("licenseConcluded")))
-                .or_else(|| noassert(s(p.get("licenseDeclared")))),
-            description: s(p.get("summary")).or_else(|| s(p.get("description"))),
+            kind: r
+                .text(p, &pointer, "primaryPackagePurpose")
+                .map(|k| k.to_ascii_lowercase()),
+            name: r.text(p, &pointer, "name"),
+            version: r.text(p, &pointer, "versionInfo"),
+            supplier: noassert(r.text(p, &pointer, "supplier")).map(|x| strip_actor(&x)),
+            license: concluded.or(declared),
+            description: summary.or(description),
             support: None,
-            end_of_support: s(p.get("validUntilDate"))
+            end_of_support: r
+                .text(p, &pointer, "validUntilDate")
                 .map(|d| d.get(..10).unwrap_or(&d).to_owned()),
             ..Component::default()
         });
+        r.anchors.push(at);
     }
     let rels = json.get("relationships").and_then(J::as_array);
-    for r in rels.into_iter().flatten() {
+    for (n, rel) in rels.into_iter().flatten().enumerate() {
         let (Some(a), Some(kind), Some(b)) = (
-            s(r.get("spdxElementId")),
-            s(r.get("relationshipType")),
-            s(r.get("relatedSpdxElement")),
+            s(rel.get("spdxElementId")),
+            s(rel.get("relationshipType")),
+            s(rel.get("relatedSpdxElement")),
         ) else {
             continue;
         };
         let (from, to) = match kind.as_str() {
             "DEPENDS_ON" | "CONTAINS" | "STATIC_LINK" | "DYNAMIC_LINK" | "HAS_PREREQUISITE" => {
-                (a, b)
+                (&a, &b)
             }
-            "DEPENDENCY_OF" | "CONTAINED_BY" | "PREREQUISITE_FOR" => (b, a),
+            "DEPENDENCY_OF" | "CONTAINED_BY" | "PREREQUISITE_FOR" => (&b, &a),
             "DESCRIBES" => {
                 if let Some(&j) = index.get(&b) {
                     components[j].in_dependencies = true;
@@ -489,10 +572,16 @@ fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>
         if from == "SPDXRef-DOCUMENT" {
             continue;
         }
-        let (Some(&i), Some(&j)) = (index.get(&from), index.get(&to)) else {
-            let missing = if index.contains_key(&from) { to } else { from };
+        let (Some(&i), Some(&j)) = (index.get(from), index.get(to)) else {
+            let missing = if index.contains_key(from) { to } else { from };
             if missing != "NONE" && missing != "NOASSERTION" {
-                diags.push(unknown_ref(file, source, "relatedSpdxElement", &missing));
+                let key = if *missing == a {
+                    "spdxElementId"
+                } else {
+                    "relatedSpdxElement"
+                };
+                let at = child(&format!("/relationships/{n}"), key);
+                r.report(unknown_ref(source, missing), at, None);
             }
             continue;
         };
@@ -501,6 +590,7 @@ fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>
         let t = components[j].bom_ref.clone();
         components[i].depends_on.push(t);
     }
+    r.finish(&mut components, diags);
     Some(Sbom {
         file,
         format: Format::Spdx,

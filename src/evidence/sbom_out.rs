@@ -3,7 +3,7 @@
 //! timestamp is `SOURCE_DATE_EPOCH`, else the HEAD commit's time, else the newest
 //! input SBOM's), and a serial number derived from the content.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -246,6 +246,18 @@ pub fn cyclonedx(project: &Project) -> String {
     let mut out_components = Vec::new();
     let mut deps = Vec::new();
     let mut depended: HashSet<usize> = HashSet::new();
+    // Per SBOM, the item each bom-ref stands for.
+    let items_by_ref: Vec<HashMap<&str, &str>> = project
+        .evidence
+        .sboms
+        .iter()
+        .map(|s| {
+            s.components
+                .iter()
+                .filter_map(|c| Some((c.bom_ref.as_str(), c.item.as_deref()?)))
+                .collect()
+        })
+        .collect();
     for (i, r) in &comps {
         let v = component_view(project, *i);
         let item = &project.items[*i];
@@ -298,24 +310,15 @@ pub fn cyclonedx(project: &Project) -> String {
             })
             .collect();
         // Relationships the SBOMs state for a component that is an item count too.
-        for sbom in &project.evidence.sboms {
-            for c in sbom
-                .components
-                .iter()
-                .filter(|c| c.item.as_deref() == Some(item.id.as_str()))
-            {
-                for dep in &c.depends_on {
-                    let target = sbom
-                        .components
-                        .iter()
-                        .find(|d| &d.bom_ref == dep)
-                        .and_then(|d| d.item.as_deref())
-                        .and_then(|id| project.graph.get(id));
-                    if let Some(t) = target.filter(|t| t != i) {
-                        depended.insert(t);
-                        if let Some(r) = refs.get(&t) {
-                            on.push(r.clone());
-                        }
+        for (s, c) in project.evidence.sbom_entries(&item.id) {
+            for dep in &c.depends_on {
+                let target = items_by_ref[s]
+                    .get(dep.as_str())
+                    .and_then(|id| project.graph.get(id));
+                if let Some(t) = target.filter(|t| t != i) {
+                    depended.insert(t);
+                    if let Some(r) = refs.get(&t) {
+                        on.push(r.clone());
                     }
                 }
             }

@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::link;
 use crate::project::Project;
 use crate::trace::natural_cmp;
 
@@ -194,6 +195,7 @@ pub fn document(project: &Project, header: &Header) -> String {
     x.push_str("      </SPEC-RELATIONS>\n");
 
     x.push_str("      <SPECIFICATIONS>\n");
+    let levels = link::parent_levels(&project.items, &project.graph);
     for (ty, list) in &by_type {
         let plural = project
             .types
@@ -208,11 +210,11 @@ pub fn document(project: &Project, header: &Header) -> String {
         x.push_str(
             "          <TYPE><SPECIFICATION-TYPE-REF>ST-items</SPECIFICATION-TYPE-REF></TYPE>\n",
         );
-        let tree = Hierarchy::new(project, list);
+        let tree = Hierarchy::new(project, list, &levels);
         if !tree.roots.is_empty() {
             x.push_str("          <CHILDREN>\n");
             for &root in &tree.roots {
-                tree.write(project, root, 6, time, &mut x);
+                tree.write(project, root, time, &mut x);
             }
             x.push_str("          </CHILDREN>\n");
         }
@@ -304,18 +306,19 @@ struct Hierarchy {
     children: BTreeMap<usize, Vec<usize>>,
 }
 
+/// Levels deeper than this are written with the indentation of this one, so that the
+/// file grows with the number of items, not with their depth.
+const INDENTED_LEVELS: usize = 16;
+
 impl Hierarchy {
-    fn new(project: &Project, items: &[usize]) -> Hierarchy {
+    /// `levels` from [`link::parent_levels`]: an item whose chain runs into a cycle (only
+    /// in a project with errors) is a root, so that no item is hidden.
+    fn new(project: &Project, items: &[usize], levels: &[usize]) -> Hierarchy {
         let mut roots = Vec::new();
         let mut children: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for &i in items {
-            let parent = project
-                .graph
-                .out(i)
-                .find(|l| l.field == "parent" && project.items[l.to].ty == project.items[i].ty)
-                .map(|l| l.to);
-            match parent {
-                Some(p) if reaches_root(project, i) => children.entry(p).or_default().push(i),
+            match link::same_type_parent(&project.items, &project.graph, i) {
+                Some(p) if levels[i] > 1 => children.entry(p).or_default().push(i),
                 _ => roots.push(i),
             }
         }
@@ -323,18 +326,16 @@ impl Hierarchy {
     }
 
     /// Writes the hierarchy under `root`, depth first with an explicit stack (a parent
-    /// chain can be as long as the project is large).
-    fn write(&self, project: &Project, root: usize, depth: usize, time: &str, x: &mut String) {
-        // (item, depth, whether its children are done).
-        let mut stack = vec![(root, depth, false)];
-        while let Some((i, depth, closing)) = stack.pop() {
-            let pad = "  ".repeat(depth);
-            let kids = self.children.get(&i);
+    /// chain can be as long as the project is large). At most
+    /// [`link::REQIF_MAX_DEPTH`] levels are nested: the children of an item at that
+    /// level follow it at the same level (`reqif-depth-limit` warns about them).
+    fn write(&self, project: &Project, root: usize, time: &str, x: &mut String) {
+        // (item, level, whether its children are done).
+        let mut stack = vec![(root, 1, false)];
+        while let Some((i, level, closing)) = stack.pop() {
+            let pad = "  ".repeat(4 + 2 * level.min(INDENTED_LEVELS));
             if closing {
-                if kids.is_some() {
-                    let _ = writeln!(x, "{pad}  </CHILDREN>");
-                }
-                let _ = writeln!(x, "{pad}</SPEC-HIERARCHY>");
+                let _ = writeln!(x, "{pad}  </CHILDREN>\n{pad}</SPEC-HIERARCHY>");
                 continue;
             }
             let id = &project.items[i].id;
@@ -349,31 +350,22 @@ impl Hierarchy {
                 "{pad}  <OBJECT><SPEC-OBJECT-REF>{}</SPEC-OBJECT-REF></OBJECT>",
                 ident("SO", &[id])
             );
-            stack.push((i, depth, true));
-            if let Some(kids) = kids {
-                let _ = writeln!(x, "{pad}  <CHILDREN>");
-                stack.extend(kids.iter().rev().map(|&k| (k, depth + 2, false)));
+            match self.children.get(&i) {
+                Some(kids) if level < link::REQIF_MAX_DEPTH => {
+                    stack.push((i, level, true));
+                    let _ = writeln!(x, "{pad}  <CHILDREN>");
+                    stack.extend(kids.iter().rev().map(|&k| (k, level + 1, false)));
+                }
+                Some(kids) => {
+                    let _ = writeln!(x, "{pad}</SPEC-HIERARCHY>");
+                    stack.extend(kids.iter().rev().map(|&k| (k, level, false)));
+                }
+                None => {
+                    let _ = writeln!(x, "{pad}</SPEC-HIERARCHY>");
+                }
             }
         }
     }
-}
-
-/// Whether following `parent` links of the same type from `i` ends (a cycle, only
-/// possible in a project with errors, would hide the items from the hierarchy).
-fn reaches_root(project: &Project, i: usize) -> bool {
-    let mut seen = BTreeSet::new();
-    let mut at = i;
-    while seen.insert(at) {
-        let next = project
-            .graph
-            .out(at)
-            .find(|l| l.field == "parent" && project.items[l.to].ty == project.items[at].ty);
-        match next {
-            Some(l) => at = l.to,
-            None => return true,
-        }
-    }
-    false
 }
 
 /// An `xsd:ID`: the prefix, then each part after a `.`, with every character outside

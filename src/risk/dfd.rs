@@ -5,10 +5,10 @@
 //! flows are numbered arrows between the assets, explained in a legend under the
 //! picture. Every zone, asset and flow links to its card.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use super::checks::{ends, out, zone_of};
+use super::checks::{ends, zone_of};
 use super::is_primary;
 use crate::directive::Directive;
 use crate::project::Project;
@@ -83,7 +83,8 @@ pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
     let zones: Vec<usize> = (0..items.len())
         .filter(|&i| live(i) && items[i].ty == "zone")
         .collect();
-    let parent = |z: usize| valid_parent(project, z, zones.len());
+    let drawn_in = enclosing_zones(project, &zones);
+    let parent = |z: usize| drawn_in.get(&z).copied();
     let mut children: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     let mut roots = Vec::new();
     for &z in &zones {
@@ -423,23 +424,35 @@ fn legend(page: &Page<'_>, flows: &[(usize, usize, usize)]) -> String {
     out
 }
 
-/// A zone's parent, unless the parent chain loops (reported by `link` as parent-cycle).
-fn valid_parent(project: &Project, z: usize, limit: usize) -> Option<usize> {
-    let parent = |x: usize| {
-        out(project, x, "parent")
-            .into_iter()
-            .find(|&p| project.items[p].ty == "zone")
-    };
-    let first = parent(z)?;
-    let mut at = Some(first);
-    for _ in 0..=limit {
-        match at {
-            None => return Some(first),
-            Some(x) if x == z => return None,
-            Some(x) => at = parent(x),
+/// Zones drawn inside each other at most this deep: each level takes room (and a frame
+/// of recursion) from the one around it.
+const MAX_NESTED_ZONES: usize = 16;
+
+/// The zone each zone is drawn in: its `parent` zone (none when the parent chain loops,
+/// reported by `link` as parent-cycle), except that a zone nested deeper than
+/// [`MAX_NESTED_ZONES`] is drawn next to its parent, in the zone that holds that one.
+/// Linear in the zones, however long their parent chains.
+fn enclosing_zones(project: &Project, zones: &[usize]) -> HashMap<usize, usize> {
+    let levels = crate::link::parent_levels(&project.items, &project.graph);
+    let mut by_level = zones.to_vec();
+    // Parents first, so each deep zone finds where its parent is drawn.
+    by_level.sort_by_key(|&z| levels[z]);
+    let mut drawn_in = HashMap::new();
+    for z in by_level {
+        let parent = match crate::link::same_type_parent(&project.items, &project.graph, z) {
+            Some(p) if levels[z] > 1 => p,
+            _ => continue,
+        };
+        let holder = if levels[z] <= MAX_NESTED_ZONES {
+            Some(parent)
+        } else {
+            drawn_in.get(&parent).copied()
+        };
+        if let Some(h) = holder {
+            drawn_in.insert(z, h);
         }
     }
-    None
+    drawn_in
 }
 
 fn zone_block(

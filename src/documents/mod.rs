@@ -593,6 +593,10 @@ pub fn check(project: &mut Project) {
             wanted.push((name, None, false));
         }
     }
+    if wanted.is_empty() {
+        project.diagnostics.extend(diags.0);
+        return;
+    }
     // Gaps and errors do not depend on where a document is shown.
     let names: Vec<&str> = wanted.iter().map(|(n, _, _)| *n).collect();
     let results = render_detached(project, &templates, &names);

@@ -992,3 +992,17 @@ fn a_broken_override_of_a_document_the_book_does_not_place_fails_check() {
     assert_eq!(code, 1, "{}", pretty(&diags));
     assert_at(one(&diags, "template-syntax"), "templates/qms-macros.md.j2", 2, 7);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_book_toml_that_links_out_of_the_project_is_not_read() {
+    let p = Project::new();
+    p.remove("book.toml");
+    std::os::unix::fs::symlink("/etc/passwd", p.path().join("book.toml")).unwrap();
+    let r = p.check("human");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("book.toml leads outside the project folder"), "{}", r.stderr);
+    if let Some(line) = passwd_first_line() {
+        assert!(!r.stderr.contains(&line) && !r.stdout.contains(&line), "{}", r.stderr);
+    }
+}

@@ -352,11 +352,7 @@ pub fn given_chapters(
 fn chapter_refusal(project: &ProjectFiles, rel: &Path) -> Option<Unread> {
     match project.resolve(rel) {
         Ok(_) | Err(Refusal::Missing { link: None }) => None,
-        Err(why) => Some(project_files::unread(
-            rel,
-            &why,
-            code::LINK_OUTSIDE_PROJECT,
-        )),
+        Err(why) => Some(project_files::unread(rel, &why, code::LINK_OUTSIDE_PROJECT)),
     }
 }
 

@@ -160,7 +160,9 @@ impl ProjectFiles {
                 let entries = match std::fs::read_dir(self.root.join(&real)) {
                     Ok(e) => e,
                     Err(e) => {
-                        listing.unread.push(unread(&shown, &Refusal::Io(e.to_string()), outside));
+                        listing
+                            .unread
+                            .push(unread(&shown, &Refusal::Io(e.to_string()), outside));
                         continue;
                     }
                 };
@@ -266,7 +268,10 @@ pub fn unread(path: &Path, why: &Refusal, outside: &'static str) -> Unread {
         }
         Refusal::Missing { link } => Diagnostic::new(
             code::IO_ERROR,
-            format!("{shown} leads to nothing{}: the target does not exist", through(link)),
+            format!(
+                "{shown} leads to nothing{}: the target does not exist",
+                through(link)
+            ),
         ),
         Refusal::Loop { link } => Diagnostic::new(
             code::IO_ERROR,
@@ -353,7 +358,10 @@ mod tests {
         std::fs::create_dir_all(root.join("book")).unwrap();
         std::fs::write(root.join("book/a.md"), "a").unwrap();
         let files = ProjectFiles::new(&root);
-        assert_eq!(files.resolve(Path::new("book/./a.md")).unwrap().0, Path::new("book/a.md"));
+        assert_eq!(
+            files.resolve(Path::new("book/./a.md")).unwrap().0,
+            Path::new("book/a.md")
+        );
         assert_eq!(
             files.resolve(Path::new("book/../../p/book/a.md")),
             Err(Refusal::Outside { link: None })

@@ -799,7 +799,10 @@ fn lint_levels_change_severity() {
 #[cfg(unix)]
 fn passwd_first_line() -> Option<String> {
     let text = std::fs::read_to_string("/etc/passwd").ok()?;
-    text.lines().next().filter(|l| !l.is_empty()).map(str::to_owned)
+    text.lines()
+        .next()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
 }
 
 #[cfg(unix)]
@@ -823,7 +826,11 @@ fn item_links_out_of_the_project_are_not_read_and_links_inside_are_read_once() {
     // Out of the project: a relative link that climbs out, an absolute one to a system
     // file, an absolute one to a folder.
     let sibling = outside.path().file_name().unwrap().to_str().unwrap();
-    symlink(format!("../../{sibling}/stolen.yaml"), req.join("stolen.yaml")).unwrap();
+    symlink(
+        format!("../../{sibling}/stolen.yaml"),
+        req.join("stolen.yaml"),
+    )
+    .unwrap();
     symlink("/etc/passwd", req.join("x.yaml")).unwrap();
     symlink(outside.path().join("folder"), req.join("folder")).unwrap();
     // Inside: a file outside the item folder, linked twice; a folder loop; a link loop.
@@ -855,12 +862,19 @@ fn item_links_out_of_the_project_are_not_read_and_links_inside_are_read_once() {
     );
     // The linked file is read once, at the first link's path.
     assert_at(one(&diags, "schema-enum"), "requirements/a.yaml", 4, 9);
-    assert!(with_code(&diags, "duplicate-id").is_empty(), "{}", pretty(&diags));
+    assert!(
+        with_code(&diags, "duplicate-id").is_empty(),
+        "{}",
+        pretty(&diags)
+    );
     let loops: Vec<&str> = with_code(&diags, "io-error")
         .iter()
         .map(|d| d["file"].as_str().unwrap())
         .collect();
-    assert_eq!(loops, ["requirements/loop-a.yaml", "requirements/loop-b.yaml"]);
+    assert_eq!(
+        loops,
+        ["requirements/loop-a.yaml", "requirements/loop-b.yaml"]
+    );
     // Nothing of the targets outside is read: no item, no line of theirs.
     for run in [p.check("json"), p.check("human")] {
         let out = format!("{}{}", run.stdout, run.stderr);
@@ -905,7 +919,12 @@ fn chapters_schemas_templates_and_evidence_follow_the_same_rule() {
     let (_, diags) = p.json();
     let refused: Vec<(&str, &str, &str)> = diags
         .iter()
-        .filter(|d| d["message"].as_str().unwrap().contains("leads outside the project"))
+        .filter(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .contains("leads outside the project")
+        })
         .map(|d| {
             (
                 d["file"].as_str().unwrap(),
@@ -950,9 +969,16 @@ fn chapters_schemas_templates_and_evidence_follow_the_same_rule() {
         dest.as_os_str(),
     ]);
     assert_eq!(build.code, 0, "{}", build.stderr);
-    assert!(build.stderr.contains("book/linked.md leads outside"), "{}", build.stderr);
+    assert!(
+        build.stderr.contains("book/linked.md leads outside"),
+        "{}",
+        build.stderr
+    );
     let page = std::fs::read_to_string(dest.join("linked.html")).unwrap();
-    assert!(!page.contains("REQ-STOLEN") && !page.contains("Secret chapter"), "{page}");
+    assert!(
+        !page.contains("REQ-STOLEN") && !page.contains("Secret chapter"),
+        "{page}"
+    );
 }
 
 #[test]
@@ -990,7 +1016,12 @@ fn a_broken_override_of_a_document_the_book_does_not_place_fails_check() {
     p.write("templates/qms-macros.md.j2", "{# macros #}\n{% if %}\n");
     let (code, diags) = p.json();
     assert_eq!(code, 1, "{}", pretty(&diags));
-    assert_at(one(&diags, "template-syntax"), "templates/qms-macros.md.j2", 2, 7);
+    assert_at(
+        one(&diags, "template-syntax"),
+        "templates/qms-macros.md.j2",
+        2,
+        7,
+    );
 }
 
 #[cfg(unix)]
@@ -1001,8 +1032,17 @@ fn a_book_toml_that_links_out_of_the_project_is_not_read() {
     std::os::unix::fs::symlink("/etc/passwd", p.path().join("book.toml")).unwrap();
     let r = p.check("human");
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("book.toml leads outside the project folder"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("book.toml leads outside the project folder"),
+        "{}",
+        r.stderr
+    );
     if let Some(line) = passwd_first_line() {
-        assert!(!r.stderr.contains(&line) && !r.stdout.contains(&line), "{}", r.stderr);
+        assert!(
+            !r.stderr.contains(&line) && !r.stdout.contains(&line),
+            "{}",
+            r.stderr
+        );
     }
 }

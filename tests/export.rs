@@ -564,10 +564,17 @@ fn check_and_export_read_the_same_files_through_symbolic_links() {
     let outside = r.tmp.path().join("outside");
     std::fs::create_dir_all(outside.join("folder")).unwrap();
     std::fs::write(outside.join("stolen.yaml"), req("REQ-STOLEN-1", "Stolen")).unwrap();
-    std::fs::write(outside.join("folder/more.yaml"), req("REQ-STOLEN-2", "Stolen")).unwrap();
+    std::fs::write(
+        outside.join("folder/more.yaml"),
+        req("REQ-STOLEN-2", "Stolen"),
+    )
+    .unwrap();
     r.write("shared/extra.yaml", &req("REQ-2", "Log out"));
     let link = |target: &Path, name: &str| symlink(target, r.root.join(name)).unwrap();
-    link(Path::new("../../outside/stolen.yaml"), "requirements/stolen.yaml");
+    link(
+        Path::new("../../outside/stolen.yaml"),
+        "requirements/stolen.yaml",
+    );
     link(Path::new("/etc/passwd"), "requirements/x.yaml");
     link(Path::new("../../outside/folder"), "requirements/folder");
     link(Path::new("loop-b.yaml"), "requirements/loop-a.yaml");
@@ -576,7 +583,10 @@ fn check_and_export_read_the_same_files_through_symbolic_links() {
     link(Path::new("extra.yaml"), "requirements/extra-again.yaml");
     // An absolute target inside the project would name the work tree from an export's
     // scratch folder: it is refused everywhere.
-    link(&r.root.join("shared/extra.yaml"), "requirements/absolute.yaml");
+    link(
+        &r.root.join("shared/extra.yaml"),
+        "requirements/absolute.yaml",
+    );
     r.commit("Alice", "Links");
 
     let (code, checked) = check_json(&r.root);
@@ -595,7 +605,12 @@ fn check_and_export_read_the_same_files_through_symbolic_links() {
         .unwrap()
         .iter()
         .filter(|d| d["code"] == "link-outside-project" || d["code"] == "io-error")
-        .map(|d| (d["code"].as_str().unwrap().into(), d["file"].as_str().unwrap().into()))
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().into(),
+                d["file"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     let expected = [
         ("link-outside-project", "requirements/absolute.yaml"),
@@ -608,7 +623,12 @@ fn check_and_export_read_the_same_files_through_symbolic_links() {
     .map(|(c, f)| (c.to_owned(), f.to_owned()));
     assert_eq!(refused, expected, "{checked:#}");
     for bundle in [&clean, &at, &dirty] {
-        assert_eq!(json(&bundle.join("diagnostics.json")), checked, "{}", bundle.display());
+        assert_eq!(
+            json(&bundle.join("diagnostics.json")),
+            checked,
+            "{}",
+            bundle.display()
+        );
         let items = json(&bundle.join("items.json"));
         let mut ids: Vec<&str> = items["items"]
             .as_array()

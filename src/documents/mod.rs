@@ -156,10 +156,9 @@ impl Templates {
                     overrides.insert(name, Override { path, text });
                     continue;
                 }
-                Ok(Err(_)) => Diagnostic::new(
-                    code::FILE_NOT_UTF8,
-                    format!("{shown} is not valid UTF-8"),
-                ),
+                Ok(Err(_)) => {
+                    Diagnostic::new(code::FILE_NOT_UTF8, format!("{shown} is not valid UTF-8"))
+                }
                 Err(e) => Diagnostic::new(code::IO_ERROR, format!("cannot read {shown}: {e}")),
             };
             unread.push(Unread {
@@ -190,7 +189,9 @@ impl Templates {
     /// The documents the overrides change: those whose template is overridden, and all
     /// of them when a template they share (`qms-macros.md.j2`) is.
     fn changed_documents(&self) -> Vec<&'static str> {
-        let shared = PARTIALS.iter().any(|(n, _)| self.overrides.contains_key(*n));
+        let shared = PARTIALS
+            .iter()
+            .any(|(n, _)| self.overrides.contains_key(*n));
         DOCUMENTS
             .iter()
             .filter(|d| shared || self.overrides.contains_key(&format!("{}{EXT}", d.name)))
@@ -618,9 +619,9 @@ pub fn check(project: &mut Project) {
             Ok(_) => {}
             Err(e) => {
                 let d = template_diagnostic(project, &files, &e, *span);
-                let seen = errors.iter().any(|o| {
-                    (o.code, &o.message, o.location) == (d.code, &d.message, d.location)
-                });
+                let seen = errors
+                    .iter()
+                    .any(|o| (o.code, &o.message, o.location) == (d.code, &d.message, d.location));
                 if !seen {
                     errors.push(d);
                 }

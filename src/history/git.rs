@@ -633,4 +633,3 @@ fn make_link(target: &[u8], path: &Path) -> std::io::Result<()> {
 fn make_link(_: &[u8], _: &Path) -> std::io::Result<()> {
     Ok(())
 }
-

@@ -1,10 +1,11 @@
-//! The one rule for reading the project's own files, shared by every reader (item
-//! folders, chapters, `schemas/`, `templates/`, `trace/`).
+//! The one rule for reading the project's own files, shared by every reader
+//! (`book.toml`, item folders, chapters, `schemas/`, `templates/`, `trace/`).
 //!
 //! Nothing outside the project folder is read: a path is resolved one component at a
 //! time inside the folder, and a symbolic link is followed only while its target stays
 //! inside. A link whose target leaves the folder (`..` past the top, even to come back,
-//! or an absolute target) is not read and becomes a warning at the link's path. Such a
+//! or an absolute target) is not read and is reported at the link's path (with the
+//! reader's code: `link-outside-project`, or `evidence-outside` under `trace/`). Such a
 //! link means the same in the work tree, in another clone and in the scratch folder
 //! `export` extracts a commit to, so `check`, `build` and `export` read the same files.
 //! A link inside the project is read once: a folder reached twice (a loop) is walked
@@ -172,26 +173,20 @@ impl ProjectFiles {
                     .collect();
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
                 for (name, file_type) in entries {
+                    let Some(t) = file_type else { continue };
                     let (shown, real) = (shown.join(&name), real.join(&name));
-                    match file_type {
-                        Some(t) if t.is_symlink() => {
-                            // A flat listing reads only files of wanted names; a deep
-                            // one must look where any link leads (it may be a folder).
-                            if depth == Depth::Deep || wanted(&name.to_string_lossy()) {
-                                links.push_back((shown, real));
-                            }
-                        }
-                        Some(t) if t.is_dir() => {
-                            if depth == Depth::Deep {
-                                dirs.push_back((shown, real));
-                            }
-                        }
-                        Some(t) if t.is_file() => {
-                            if wanted(&name.to_string_lossy()) && seen_files.insert(real) {
-                                listing.files.push(shown);
-                            }
-                        }
-                        _ => {}
+                    let deep = depth == Depth::Deep;
+                    // A flat listing reads only files of wanted names; a deep one must
+                    // look where any link leads (it may be a folder).
+                    if t.is_symlink() && (deep || wanted(&name.to_string_lossy())) {
+                        links.push_back((shown, real));
+                    } else if t.is_dir() && deep {
+                        dirs.push_back((shown, real));
+                    } else if t.is_file()
+                        && wanted(&name.to_string_lossy())
+                        && seen_files.insert(real)
+                    {
+                        listing.files.push(shown);
                     }
                 }
             }

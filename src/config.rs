@@ -153,6 +153,22 @@ pub fn load(
     diags: &mut Diagnostics,
 ) -> Result<Config, Fatal> {
     let path = root.join("book.toml");
+    // Like every file of the project, book.toml is not read through a link out of it.
+    let project = crate::project_files::ProjectFiles::new(root);
+    match project.resolve(Path::new("book.toml")) {
+        Ok(_) | Err(crate::project_files::Refusal::Missing { link: None }) => {}
+        Err(why) => {
+            let unread = crate::project_files::unread(
+                Path::new("book.toml"),
+                &why,
+                code::LINK_OUTSIDE_PROJECT,
+            );
+            return Err(Fatal::new(Diagnostic {
+                severity: crate::diag::Severity::Error,
+                ..unread.diagnostic
+            }));
+        }
+    }
     let text = match std::fs::read(&path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
             Fatal::new(Diagnostic::new(

@@ -137,6 +137,7 @@ codes! {
     CONFIG_UNKNOWN_KEY = "config-unknown-key", Error, "`[preprocessor.qms]` has a key mdbook-qms does not know.";
     FOLDER_MISSING = "folder-missing", Error, "A configured item folder (`items`) does not exist.";
     IO_ERROR = "io-error", Error, "A file could not be read.";
+    LINK_OUTSIDE_PROJECT = "link-outside-project", Warning, "A symbolic link in the project leads outside the project folder (or has an absolute target), so its target is not read.";
     FILE_NOT_UTF8 = "file-not-utf8", Error, "A YAML or chapter file is not valid UTF-8.";
     FILE_EMPTY = "file-empty", Warning, "A YAML file holds no item.";
     YAML_SYNTAX = "yaml-syntax", Error, "The YAML is malformed.";
@@ -170,7 +171,7 @@ codes! {
     GIT_DAMAGED = "git-damaged", Warning, "A git object file is damaged (truncated, empty, not zlib data): history that needs it is unavailable.";
     TRAILER_UNKNOWN_ID = "trailer-unknown-id", Warning, "A commit trailer (`Implements:`, `Reviewed:`, ...) names an id that no item has.";
     SUSPECT_LINK = "suspect-link", Warning, "An item links to an item that changed after it was last changed or reviewed (`Reviewed: ID`).";
-    EVIDENCE_OUTSIDE = "evidence-outside", Error, "An evidence file under `trace` resolves (through a symbolic link) to a place outside the project.";
+    EVIDENCE_OUTSIDE = "evidence-outside", Error, "A symbolic link under `trace` leads outside the project folder (or has an absolute target), so the evidence it names is not read.";
     JUNIT_INVALID = "junit-invalid", Error, "A test-result file is not well-formed JUnit XML (truncated, another format, a DOCTYPE or an undefined entity).";
     TEST_FAILED = "test-failed", Warning, "A test case named by a test item's `evidence` failed or had an error.";
     TEST_SKIPPED = "test-skipped", Warning, "A test case named by a test item's `evidence` was skipped (and none failed).";
@@ -209,7 +210,7 @@ codes! {
     DOCUMENT_UNKNOWN = "document-unknown", Error, "A `{{#qms document NAME}}` directive or the `documents` key in `book.toml` names no built-in document.";
     DOCUMENT_GAP = "document-gap", Warning, "A generated document has a section with nothing to fill it (the document shows the gap); the message names the document, the section and what would fill it.";
     TEMPLATE_SYNTAX = "template-syntax", Error, "A document template (an override in `templates/`) is not valid minijinja syntax.";
-    TEMPLATE_ERROR = "template-error", Error, "A document template failed while rendering: an undefined variable or field, a bad filter argument, a template name that is not a plain file name, or an override file outside the templates folder.";
+    TEMPLATE_ERROR = "template-error", Error, "A document template failed while rendering: an undefined variable or field, a bad filter argument, or a template name that is not a plain file name.";
     DOWNLOADS_NOT_WRITTEN = "downloads-not-written", Warning, "A `{{#qms downloads}}` directive in a book built by `mdbook build`: only `mdbook-qms build` writes the download files.";
 }
 

@@ -20,6 +20,7 @@ pub mod load;
 pub mod model;
 pub mod preprocess;
 pub mod project;
+pub mod project_files;
 pub mod render;
 pub mod report;
 pub mod risk;

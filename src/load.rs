@@ -12,16 +12,25 @@ use crate::config::Config;
 use crate::diag::{code, Diagnostic, Diagnostics};
 use crate::directive;
 use crate::model::{Chapter, Home, RawItem};
+use crate::project_files::{self, Depth, ProjectFiles, Refusal, Unread};
 use crate::source::{display_path, FileId, SourceMap, Span};
 use crate::yaml::{self, Node, Origin, Value, YamlErrorKind};
 
 /// Lists the YAML files under the configured item folders, sorted so that output does
-/// not depend on directory order. A missing folder is a diagnostic.
-pub fn item_files(config: &Config, diags: &mut Diagnostics) -> Vec<PathBuf> {
-    let mut files = Vec::new();
+/// not depend on directory order. A missing folder is a diagnostic; so is a link that
+/// leads out of the project (see [`project_files`]), which is not read.
+pub fn item_files(
+    config: &Config,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Vec<PathBuf> {
+    let project = ProjectFiles::new(&config.root);
     for (i, folder) in config.items.iter().enumerate() {
-        let dir = config.root.join(folder);
-        if !dir.is_dir() {
+        let missing = match project.resolve(folder) {
+            Ok((_, t)) => !t.is_dir(),
+            Err(why) => why == Refusal::Missing { link: None },
+        };
+        if missing {
             let mut d = Diagnostic::new(
                 code::FOLDER_MISSING,
                 format!("item folder `{}` does not exist", display_path(folder)),
@@ -33,32 +42,20 @@ pub fn item_files(config: &Config, diags: &mut Diagnostics) -> Vec<PathBuf> {
                 d = d.in_file(file);
             }
             diags.push(d);
-            continue;
-        }
-        // Symlinked files and folders count (walkdir reports loops as errors).
-        for entry in walkdir::WalkDir::new(&dir)
-            .follow_links(true)
-            .sort_by_file_name()
-        {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    diags.push(Diagnostic::new(code::IO_ERROR, e.to_string()));
-                    continue;
-                }
-            };
-            let path = entry.path();
-            let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-            if entry.file_type().is_file() && is_yaml {
-                if let Ok(rel) = path.strip_prefix(&config.root) {
-                    files.push(rel.to_path_buf());
-                }
-            }
         }
     }
-    files.sort();
-    files.dedup();
-    files
+    let listing = project.list(
+        config.items.iter().map(PathBuf::as_path),
+        Depth::Deep,
+        |name| {
+            Path::new(name)
+                .extension()
+                .is_some_and(|e| e == "yaml" || e == "yml")
+        },
+        code::LINK_OUTSIDE_PROJECT,
+    );
+    project_files::report(listing.unread, sources, diags);
+    listing.files
 }
 
 /// Reads files (relative to `root`) in parallel and adds them to the source map in the
@@ -224,18 +221,23 @@ pub fn yaml_diagnostic(e: yaml::YamlError) -> Diagnostic {
 }
 
 /// The chapters listed in SUMMARY.md, as (path relative to `src`, file in `sources`).
-/// Draft chapters (no file) are skipped; a listed file that is missing is an error.
+/// Draft chapters (no file) are skipped; a listed file that is missing is an error. A
+/// chapter that is not read (a link out of the project) stays, empty, as it does in a
+/// build (see [`given_chapters`]).
 pub fn summary_chapters(
     config: &Config,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Vec<(PathBuf, FileId)> {
-    let src = config.root.join(&config.src);
-    let summary_path = src.join("SUMMARY.md");
-    let Ok(text) = std::fs::read_to_string(&summary_path) else {
+    let project = ProjectFiles::new(&config.root);
+    let summary_rel = config.src.join("SUMMARY.md");
+    if let Some(unread) = chapter_refusal(&project, &summary_rel) {
+        project_files::report(vec![unread], sources, diags);
+        return Vec::new();
+    }
+    let Ok(text) = std::fs::read_to_string(config.root.join(&summary_rel)) else {
         return Vec::new();
     };
-    let summary_rel = config.src.join("SUMMARY.md");
     let summary = match mdbook_summary::parse_summary(&text) {
         Ok(s) => s,
         Err(e) => {
@@ -264,10 +266,15 @@ pub fn summary_chapters(
         }
     }
     let summary_file = sources.add(summary_rel, text);
-    let mut found = Vec::new();
+    // (path relative to `src`, the file to read or why it is not read)
+    let mut listed: Vec<(PathBuf, Result<PathBuf, Unread>)> = Vec::new();
     for path in chapter_paths {
         let rel = config.src.join(&path);
-        if !config.root.join(&rel).is_file() {
+        if let Some(unread) = chapter_refusal(&project, &rel) {
+            listed.push((path, Err(unread)));
+            continue;
+        }
+        if !matches!(project.resolve(&rel), Ok((_, t)) if t.is_file()) {
             let at = sources
                 .get(summary_file)
                 .text
@@ -289,11 +296,71 @@ pub fn summary_chapters(
             );
             continue;
         }
-        found.push((path, rel));
+        listed.push((path, Ok(rel)));
     }
-    let (paths, rels): (Vec<PathBuf>, Vec<PathBuf>) = found.into_iter().unzip();
-    let files = read_files(&config.root, rels, sources, diags);
-    paths.into_iter().zip(files).collect()
+    let readable: Vec<PathBuf> = listed
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().cloned())
+        .collect();
+    let mut read = read_files(&config.root, readable, sources, diags).into_iter();
+    let mut chapters = Vec::with_capacity(listed.len());
+    for (path, file) in listed {
+        let file = match file {
+            Ok(_) => read.next(),
+            Err(unread) => Some(empty_chapter(unread, sources, diags)),
+        };
+        chapters.extend(file.map(|f| (path, f)));
+    }
+    chapters
+}
+
+/// The chapters mdBook read, as (path relative to `src`, file in `sources`). mdBook
+/// follows links, so a chapter (or SUMMARY.md) that leads out of the project is emptied
+/// here, with the same warning `check` gives, and the book shows nothing of it.
+pub fn given_chapters(
+    config: &Config,
+    chapters: Vec<crate::project::GivenChapter>,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Vec<(PathBuf, FileId)> {
+    let project = ProjectFiles::new(&config.root);
+    let summary = chapter_refusal(&project, &config.src.join("SUMMARY.md"));
+    let summary_refused = summary.is_some();
+    project_files::report(summary.into_iter().collect(), sources, diags);
+    let mut out = Vec::with_capacity(chapters.len());
+    for c in chapters {
+        let shown = config.src.join(c.source_path.as_ref().unwrap_or(&c.path));
+        // Chapters another preprocessor made up have no file.
+        let refusal = match &c.source_path {
+            Some(_) if summary_refused => Some(None),
+            Some(_) => chapter_refusal(&project, &shown).map(Some),
+            None => None,
+        };
+        let file = match refusal {
+            None => sources.add(shown, c.content),
+            Some(None) => sources.add(shown, String::new()),
+            Some(Some(unread)) => empty_chapter(unread, sources, diags),
+        };
+        out.push((c.path, file));
+    }
+    out
+}
+
+/// Why a chapter file (relative to the root) is not read, if it is not: it leads out of
+/// the project, or through a link that leads nowhere. A file that is simply missing is
+/// for the caller to report.
+fn chapter_refusal(project: &ProjectFiles, rel: &Path) -> Option<Unread> {
+    match project.resolve(rel) {
+        Ok(_) | Err(Refusal::Missing { link: None }) => None,
+        Err(why) => Some(project_files::unread(rel, &why, code::LINK_OUTSIDE_PROJECT)),
+    }
+}
+
+/// An empty chapter for one that is not read, with the diagnostic at its path.
+fn empty_chapter(unread: Unread, sources: &mut SourceMap, diags: &mut Diagnostics) -> FileId {
+    let file = sources.add(unread.path, String::new());
+    diags.push(unread.diagnostic.in_file(file));
+    file
 }
 
 /// Finds the ```` ```qms ```` blocks and directives of a chapter.

@@ -85,20 +85,15 @@ impl Project {
         let config = config::load(root, &mut sources, &mut diags)?;
         let types = schema::load(Some((root, &config.schemas)), &mut sources, &mut diags);
 
-        let files = load::item_files(&config, &mut diags);
+        let files = load::item_files(&config, &mut sources, &mut diags);
         let files = load::read_files(root, files, &mut sources, &mut diags);
         let mut raw = load::parse_item_files(&files, &sources, &mut diags);
 
         let chapter_files = match chapters {
             ChapterSource::Disk => load::summary_chapters(&config, &mut sources, &mut diags),
-            ChapterSource::Given(list) => list
-                .into_iter()
-                .map(|c| {
-                    let shown = c.source_path.as_ref().unwrap_or(&c.path);
-                    let file = sources.add(config.src.join(shown), c.content);
-                    (c.path, file)
-                })
-                .collect(),
+            ChapterSource::Given(list) => {
+                load::given_chapters(&config, list, &mut sources, &mut diags)
+            }
         };
         let mut chapters = Vec::with_capacity(chapter_files.len());
         for (i, (path, file)) in chapter_files.into_iter().enumerate() {

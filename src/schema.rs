@@ -399,25 +399,21 @@ fn read_project_schemas(
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Vec<(String, Value, FileId)> {
-    let dir = root.join(rel);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json") && p.is_file())
-        .collect();
-    paths.sort();
+    let listing = crate::project_files::ProjectFiles::new(root).list(
+        [rel],
+        crate::project_files::Depth::Flat,
+        |name| Path::new(name).extension().is_some_and(|e| e == "json"),
+        code::LINK_OUTSIDE_PROJECT,
+    );
+    crate::project_files::report(listing.unread, sources, diags);
     let mut out = Vec::new();
-    for path in paths {
-        let name = path
+    for rel_path in listing.files {
+        let name = rel_path
             .file_name()
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        let rel_path = rel.join(&name);
-        let bytes = match std::fs::read(&path) {
+        let bytes = match std::fs::read(root.join(&rel_path)) {
             Ok(b) => b,
             Err(e) => {
                 diags.push(Diagnostic::new(

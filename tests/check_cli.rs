@@ -795,34 +795,189 @@ fn lint_levels_change_severity() {
     assert_eq!(one(&diags, "link-unknown")["severity"], "warning");
 }
 
+/// The first line of `/etc/passwd`, which no output may show.
+#[cfg(unix)]
+fn passwd_first_line() -> Option<String> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    text.lines()
+        .next()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+}
+
 #[cfg(unix)]
 #[test]
-fn symlinked_item_files_count_and_loops_are_reported() {
+fn item_links_out_of_the_project_are_not_read_and_links_inside_are_read_once() {
+    use std::os::unix::fs::symlink;
     let p = Project::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir(outside.path().join("folder")).unwrap();
+    std::fs::write(
+        outside.path().join("stolen.yaml"),
+        "id: REQ-STOLEN-1\ntype: requirement\ntitle: Stolen\n",
+    )
+    .unwrap();
+    std::fs::write(
+        outside.path().join("folder/more.yaml"),
+        "id: REQ-STOLEN-2\ntype: requirement\ntitle: Stolen too\n",
+    )
+    .unwrap();
+    let req = p.path().join("requirements");
+    // Out of the project: a relative link that climbs out, an absolute one to a system
+    // file, an absolute one to a folder.
+    let sibling = outside.path().file_name().unwrap().to_str().unwrap();
+    symlink(
+        format!("../../{sibling}/stolen.yaml"),
+        req.join("stolen.yaml"),
+    )
+    .unwrap();
+    symlink("/etc/passwd", req.join("x.yaml")).unwrap();
+    symlink(outside.path().join("folder"), req.join("folder")).unwrap();
+    // Inside: a file outside the item folder, linked twice; a folder loop; a link loop.
     p.write(
-        "elsewhere/a.yaml",
+        "shared/a.yaml",
         "id: REQ-A-1\ntype: requirement\ntitle: t\nstatus: nope\n",
     );
-    std::os::unix::fs::symlink(
-        p.path().join("elsewhere/a.yaml"),
-        p.path().join("requirements/a.yaml"),
-    )
-    .unwrap();
-    std::os::unix::fs::symlink(
-        p.path().join("requirements"),
-        p.path().join("requirements/loop"),
-    )
-    .unwrap();
+    symlink("../shared/a.yaml", req.join("a.yaml")).unwrap();
+    symlink("a.yaml", req.join("b.yaml")).unwrap();
+    symlink(".", req.join("again")).unwrap();
+    symlink("loop-b.yaml", req.join("loop-a.yaml")).unwrap();
+    symlink("loop-a.yaml", req.join("loop-b.yaml")).unwrap();
+
     let (code, diags) = p.json();
-    assert_eq!(code, 1);
-    assert_at(one(&diags, "schema-enum"), "requirements/a.yaml", 4, 9);
-    assert!(
-        one(&diags, "io-error")["message"]
-            .as_str()
-            .unwrap()
-            .contains("loop"),
+    assert_eq!(code, 1, "{}", pretty(&diags));
+    let outside_links: Vec<(&str, &str)> = with_code(&diags, "link-outside-project")
+        .iter()
+        .map(|d| (d["file"].as_str().unwrap(), d["severity"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        outside_links,
+        [
+            ("requirements/folder", "warning"),
+            ("requirements/stolen.yaml", "warning"),
+            ("requirements/x.yaml", "warning")
+        ],
         "{}",
         pretty(&diags)
+    );
+    // The linked file is read once, at the first link's path.
+    assert_at(one(&diags, "schema-enum"), "requirements/a.yaml", 4, 9);
+    assert!(
+        with_code(&diags, "duplicate-id").is_empty(),
+        "{}",
+        pretty(&diags)
+    );
+    let loops: Vec<&str> = with_code(&diags, "io-error")
+        .iter()
+        .map(|d| d["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        loops,
+        ["requirements/loop-a.yaml", "requirements/loop-b.yaml"]
+    );
+    // Nothing of the targets outside is read: no item, no line of theirs.
+    for run in [p.check("json"), p.check("human")] {
+        let out = format!("{}{}", run.stdout, run.stderr);
+        assert!(!out.contains("REQ-STOLEN"), "{out}");
+        if let Some(line) = passwd_first_line() {
+            assert!(!out.contains(&line), "{out}");
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn chapters_schemas_templates_and_evidence_follow_the_same_rule() {
+    use std::os::unix::fs::symlink;
+    let p = Project::new();
+    p.write("requirements/a.yaml", REQ);
+    let outside = tempfile::tempdir().unwrap();
+    let secret = |name: &str, text: &str| {
+        let path = outside.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let chapter = secret(
+        "chapter.md",
+        "# Secret chapter\n\n```qms\nid: REQ-STOLEN-1\ntype: requirement\ntitle: Stolen\n```\n",
+    );
+    let schema = secret("schema.json", "{\"Secret\": ");
+    let template = secret("sbom.md.j2", "# Secret {{ undefined_thing }}\n");
+    let results = secret("results.xml", "<testsuite name=\"Secret\"/>");
+    p.write(
+        "book/SUMMARY.md",
+        "# Summary\n\n- [Intro](intro.md)\n- [Linked](linked.md)\n",
+    );
+    symlink(&chapter, p.path().join("book/linked.md")).unwrap();
+    std::fs::create_dir_all(p.path().join("schemas")).unwrap();
+    symlink(&schema, p.path().join("schemas/extra.json")).unwrap();
+    std::fs::create_dir_all(p.path().join("templates")).unwrap();
+    symlink(&template, p.path().join("templates/sbom.md.j2")).unwrap();
+    std::fs::create_dir_all(p.path().join("trace")).unwrap();
+    symlink(&results, p.path().join("trace/results.xml")).unwrap();
+
+    let (_, diags) = p.json();
+    let refused: Vec<(&str, &str, &str)> = diags
+        .iter()
+        .filter(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .contains("leads outside the project")
+        })
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap(),
+                d["code"].as_str().unwrap(),
+                d["severity"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            ("book/linked.md", "link-outside-project", "warning"),
+            ("schemas/extra.json", "link-outside-project", "warning"),
+            ("templates/sbom.md.j2", "link-outside-project", "warning"),
+            ("trace/results.xml", "evidence-outside", "error"),
+        ],
+        "{}",
+        pretty(&diags)
+    );
+    // The targets were not read: none of them reached another diagnostic.
+    let text = pretty(&diags);
+    for unseen in [
+        "REQ-STOLEN",
+        "Secret",
+        "undefined_thing",
+        "template-error",
+        "schema-invalid",
+        "junit-invalid",
+    ] {
+        assert!(!text.contains(unseen), "{unseen}: {text}");
+    }
+
+    // `build` reads the chapters mdBook hands it by the same rule: the page stays empty.
+    // (Without the evidence link, whose code is an error.)
+    p.remove("trace/results.xml");
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("html");
+    let build = check_support::run(&[
+        "build".as_ref(),
+        p.path().as_os_str(),
+        "--dest-dir".as_ref(),
+        dest.as_os_str(),
+    ]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    assert!(
+        build.stderr.contains("book/linked.md leads outside"),
+        "{}",
+        build.stderr
+    );
+    let page = std::fs::read_to_string(dest.join("linked.html")).unwrap();
+    assert!(
+        !page.contains("REQ-STOLEN") && !page.contains("Secret chapter"),
+        "{page}"
     );
 }
 
@@ -923,6 +1078,49 @@ fn a_closed_output_pipe_ends_the_command_quietly() {
             out.status.signal() == Some(libc::SIGPIPE) || out.status.success(),
             "{args:?} ended with {:?}: {stderr}",
             out.status
+
+fn a_broken_override_of_a_document_the_book_does_not_place_fails_check() {
+    // `export` renders every document, placed or not: check must fail where it would.
+    let p = Project::new();
+    p.write("requirements/a.yaml", REQ);
+    p.write("templates/sbom.md.j2", "# SBOM\n\n{{ no_such_value }}\n");
+    let (code, diags) = p.json();
+    assert_eq!(code, 1, "{}", pretty(&diags));
+    assert_at(one(&diags, "template-error"), "templates/sbom.md.j2", 3, 4);
+
+    // A shared template every document imports breaks them all: reported once.
+    let p = Project::new();
+    p.write("requirements/a.yaml", REQ);
+    p.write("templates/qms-macros.md.j2", "{# macros #}\n{% if %}\n");
+    let (code, diags) = p.json();
+    assert_eq!(code, 1, "{}", pretty(&diags));
+    assert_at(
+        one(&diags, "template-syntax"),
+        "templates/qms-macros.md.j2",
+        2,
+        7,
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_book_toml_that_links_out_of_the_project_is_not_read() {
+    let p = Project::new();
+    p.remove("book.toml");
+    std::os::unix::fs::symlink("/etc/passwd", p.path().join("book.toml")).unwrap();
+    let r = p.check("human");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("book.toml leads outside the project folder"),
+        "{}",
+        r.stderr
+    );
+    if let Some(line) = passwd_first_line() {
+        assert!(
+            !r.stderr.contains(&line) && !r.stdout.contains(&line),
+            "{}",
+            r.stderr
         );
     }
 }

@@ -184,7 +184,7 @@ fn bad_junit_and_links_outside_are_named() {
     assert!(
         got[0]
             .1
-            .starts_with("trace/results/link.xml is a link to a place outside the project"),
+            .starts_with("trace/results/link.xml leads outside the project folder"),
         "{got:?}"
     );
     assert!(

@@ -625,6 +625,126 @@ fn a_clean_work_tree_is_exported_as_its_commit_without_ignored_files() {
     assert_eq!(test["verification"]["status"], "passed");
 }
 
+/// `mdbook-qms check DIR --format json`: (exit code, the diagnostics).
+fn check_json(dir: &Path) -> (i32, Value) {
+    let output = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .arg("check")
+        .arg(dir)
+        .args(["--format", "json"])
+        .env_remove("MDBOOK_QMS_TODAY")
+        .output()
+        .unwrap();
+    let diags = serde_json::from_slice(&output.stdout).unwrap();
+    (output.status.code().unwrap_or(-1), diags)
+}
+
+#[cfg(unix)]
+#[test]
+fn check_and_export_read_the_same_files_through_symbolic_links() {
+    use std::os::unix::fs::symlink;
+    let r = small_repo();
+    // Beside the project (and its repository), so out of both.
+    let outside = r.tmp.path().join("outside");
+    std::fs::create_dir_all(outside.join("folder")).unwrap();
+    std::fs::write(outside.join("stolen.yaml"), req("REQ-STOLEN-1", "Stolen")).unwrap();
+    std::fs::write(
+        outside.join("folder/more.yaml"),
+        req("REQ-STOLEN-2", "Stolen"),
+    )
+    .unwrap();
+    r.write("shared/extra.yaml", &req("REQ-2", "Log out"));
+    let link = |target: &Path, name: &str| symlink(target, r.root.join(name)).unwrap();
+    link(
+        Path::new("../../outside/stolen.yaml"),
+        "requirements/stolen.yaml",
+    );
+    link(Path::new("/etc/passwd"), "requirements/x.yaml");
+    link(Path::new("../../outside/folder"), "requirements/folder");
+    link(Path::new("loop-b.yaml"), "requirements/loop-a.yaml");
+    link(Path::new("loop-a.yaml"), "requirements/loop-b.yaml");
+    link(Path::new("../shared/extra.yaml"), "requirements/extra.yaml");
+    link(Path::new("extra.yaml"), "requirements/extra-again.yaml");
+    // An absolute target inside the project would name the work tree from an export's
+    // scratch folder: it is refused everywhere.
+    link(
+        &r.root.join("shared/extra.yaml"),
+        "requirements/absolute.yaml",
+    );
+    r.commit("Alice", "Links");
+
+    let (code, checked) = check_json(&r.root);
+    assert_eq!(code, 1, "{checked:#}");
+    let tmp = tempfile::tempdir().unwrap();
+    let (clean, at) = (tmp.path().join("clean"), tmp.path().join("at"));
+    export_ok(&r.root, &clean, &["--allow-errors"]);
+    export_ok(&r.root, &at, &["--at", "HEAD", "--allow-errors"]);
+    // A dirty tree is read from the work tree itself, links and all.
+    r.write("notes.txt", "not read\n");
+    let dirty = tmp.path().join("dirty");
+    export_ok(&r.root, &dirty, &["--allow-dirty", "--allow-errors"]);
+
+    let refused: Vec<(String, String)> = checked
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "link-outside-project" || d["code"] == "io-error")
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().into(),
+                d["file"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("link-outside-project", "requirements/absolute.yaml"),
+        ("link-outside-project", "requirements/folder"),
+        ("io-error", "requirements/loop-a.yaml"),
+        ("io-error", "requirements/loop-b.yaml"),
+        ("link-outside-project", "requirements/stolen.yaml"),
+        ("link-outside-project", "requirements/x.yaml"),
+    ]
+    .map(|(c, f)| (c.to_owned(), f.to_owned()));
+    assert_eq!(refused, expected, "{checked:#}");
+    for bundle in [&clean, &at, &dirty] {
+        assert_eq!(
+            json(&bundle.join("diagnostics.json")),
+            checked,
+            "{}",
+            bundle.display()
+        );
+        let items = json(&bundle.join("items.json"));
+        let mut ids: Vec<&str> = items["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["REQ-1", "REQ-2", "TST-1"], "{}", bundle.display());
+        // Read once, at the path of the first link to it in path order.
+        assert_eq!(
+            item_of(&items, "REQ-2")["source"]["file"],
+            "requirements/extra-again.yaml"
+        );
+    }
+    // Nothing of /etc/passwd is in any output.
+    if let Some(line) = std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|t| t.lines().next().map(str::to_owned))
+    {
+        for bundle in [&clean, &at, &dirty] {
+            for (name, bytes) in files(bundle) {
+                assert!(
+                    !String::from_utf8_lossy(&bytes).contains(&line),
+                    "{name} shows /etc/passwd"
+                );
+            }
+        }
+        assert!(!checked.to_string().contains(&line));
+    }
+}
+
 #[test]
 fn head_in_a_revision_means_the_exported_commit() {
     let r = Repo::new();

@@ -24,8 +24,9 @@ use std::sync::{Arc, Mutex};
 use minijinja::value::{Serde, Value};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
-use crate::diag::{code, did_you_mean, Diagnostic};
+use crate::diag::{code, did_you_mean, Diagnostic, Severity};
 use crate::project::Project;
+use crate::project_files::{Depth, ProjectFiles, Unread};
 use crate::render::{escape, markdown, Page};
 use crate::source::{FileId, Span};
 
@@ -131,69 +132,44 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// Reads the `*.j2` files directly in the project's templates folder. A file that
-    /// resolves outside the folder (a symbolic link) or cannot be read is a diagnostic.
-    pub fn load(project: &Project, diags: &mut Vec<Diagnostic>) -> Templates {
+    /// Reads the `*.j2` files directly in the project's templates folder, by the rule
+    /// every reader follows (`project_files`). What is not read comes back with why.
+    pub fn load(project: &Project) -> (Templates, Vec<Unread>) {
         let root = &project.config.root;
-        let rel = &project.config.templates;
-        let dir = root.join(rel);
+        let listing = ProjectFiles::new(root).list(
+            [project.config.templates.as_path()],
+            Depth::Flat,
+            |name| name.ends_with(".j2") && !name.starts_with('.'),
+            code::LINK_OUTSIDE_PROJECT,
+        );
+        let mut unread = listing.unread;
         let mut overrides = BTreeMap::new();
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Templates {
-                overrides: Arc::new(overrides),
-            };
-        };
-        let real_dir = dir.canonicalize().unwrap_or_else(|_| dir.clone());
-        let mut names: Vec<String> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| n.ends_with(".j2") && !n.starts_with('.'))
-            .collect();
-        names.sort();
-        for name in names {
-            let path = dir.join(&name);
-            let shown = rel.join(&name);
-            match path.canonicalize() {
-                Ok(real) if real.starts_with(&real_dir) && real.is_file() => {}
-                Ok(_) => {
-                    diags.push(
-                        Diagnostic::new(
-                            code::TEMPLATE_ERROR,
-                            format!(
-                                "template {} resolves to a place outside {}",
-                                crate::source::display_path(&shown),
-                                crate::source::display_path(rel)
-                            ),
-                        )
-                        .help("templates are read only from the templates folder itself"),
-                    );
-                    continue;
-                }
-                Err(e) => {
-                    diags.push(Diagnostic::new(
-                        code::IO_ERROR,
-                        format!("cannot read {}: {e}", crate::source::display_path(&shown)),
-                    ));
-                    continue;
-                }
-            }
-            match std::fs::read(&path).map(String::from_utf8) {
+        for path in listing.files {
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let shown = crate::source::display_path(&path);
+            let failed = match std::fs::read(root.join(&path)).map(String::from_utf8) {
                 Ok(Ok(text)) => {
-                    overrides.insert(name, Override { path: shown, text });
+                    overrides.insert(name, Override { path, text });
+                    continue;
                 }
-                Ok(Err(_)) => diags.push(Diagnostic::new(
-                    code::FILE_NOT_UTF8,
-                    format!("{} is not valid UTF-8", crate::source::display_path(&shown)),
-                )),
-                Err(e) => diags.push(Diagnostic::new(
-                    code::IO_ERROR,
-                    format!("cannot read {}: {e}", crate::source::display_path(&shown)),
-                )),
-            }
+                Ok(Err(_)) => {
+                    Diagnostic::new(code::FILE_NOT_UTF8, format!("{shown} is not valid UTF-8"))
+                }
+                Err(e) => Diagnostic::new(code::IO_ERROR, format!("cannot read {shown}: {e}")),
+            };
+            unread.push(Unread {
+                path,
+                diagnostic: failed,
+            });
         }
-        Templates {
+        let templates = Templates {
             overrides: Arc::new(overrides),
-        }
+        };
+        (templates, unread)
     }
 
     /// No overrides: the built-in templates only.
@@ -208,6 +184,19 @@ impl Templates {
         self.overrides
             .values()
             .map(|o| (o.path.as_path(), o.text.as_str()))
+    }
+
+    /// The documents the overrides change: those whose template is overridden, and all
+    /// of them when a template they share (`qms-macros.md.j2`) is.
+    fn changed_documents(&self) -> Vec<&'static str> {
+        let shared = PARTIALS
+            .iter()
+            .any(|(n, _)| self.overrides.contains_key(*n));
+        DOCUMENTS
+            .iter()
+            .filter(|d| shared || self.overrides.contains_key(&format!("{}{EXT}", d.name)))
+            .map(|d| d.name)
+            .collect()
     }
 
     /// Renders document `name` for `page` (links are relative to it).
@@ -568,14 +557,13 @@ fn placed(project: &Project) -> Vec<(String, Option<Span>)> {
 }
 
 /// The check stage: every placed document must exist and render; its gaps are warnings
-/// at the directive (or in book.toml for generated chapters).
+/// at the directive (or in book.toml for generated chapters). Every document an override
+/// changes must render too, placed or not, as `export` renders them all.
 pub fn check(project: &mut Project) {
     let placed = placed(project);
-    if placed.is_empty() {
-        return;
-    }
-    let mut diags = Vec::new();
-    let templates = Templates::load(project, &mut diags);
+    let (templates, unread) = Templates::load(project);
+    let mut diags = crate::diag::Diagnostics::default();
+    crate::project_files::report(unread, &mut project.sources, &mut diags);
     // Override files join the source map so errors point at their lines.
     let mut files: HashMap<PathBuf, FileId> = HashMap::new();
     for (path, text) in templates.files() {
@@ -589,24 +577,35 @@ pub fn check(project: &mut Project) {
             None => d,
         },
     };
-    // Each document once, reported where it is first placed.
-    let mut wanted: Vec<(&str, Option<Span>)> = Vec::new();
+    // Each document once, reported where it is first placed: (name, where, placed).
+    let mut wanted: Vec<(&str, Option<Span>, bool)> = Vec::new();
     for (name, span) in &placed {
         if find(name).is_none() {
             diags.push(at(
                 Diagnostic::new(code::DOCUMENT_UNKNOWN, unknown_message(name)),
                 *span,
             ));
-        } else if !wanted.iter().any(|(n, _)| n == name) {
-            wanted.push((name, *span));
+        } else if !wanted.iter().any(|(n, _, _)| n == name) {
+            wanted.push((name, *span, true));
         }
     }
+    for name in templates.changed_documents() {
+        if !wanted.iter().any(|(n, _, _)| *n == name) {
+            wanted.push((name, None, false));
+        }
+    }
+    if wanted.is_empty() {
+        project.diagnostics.extend(diags.0);
+        return;
+    }
     // Gaps and errors do not depend on where a document is shown.
-    let names: Vec<&str> = wanted.iter().map(|(n, _)| *n).collect();
+    let names: Vec<&str> = wanted.iter().map(|(n, _, _)| *n).collect();
     let results = render_detached(project, &templates, &names);
-    for ((_, span), result) in wanted.iter().zip(results) {
+    // A broken shared override breaks every document: report each place once.
+    let mut errors: Vec<Diagnostic> = Vec::new();
+    for ((_, span, placed), result) in wanted.iter().zip(results) {
         match result {
-            Ok(doc) => {
+            Ok(doc) if *placed => {
                 for g in doc.gaps {
                     diags.push(at(
                         Diagnostic::new(
@@ -617,10 +616,20 @@ pub fn check(project: &mut Project) {
                     ));
                 }
             }
-            Err(e) => diags.push(template_diagnostic(project, &files, &e, *span)),
+            Ok(_) => {}
+            Err(e) => {
+                let d = template_diagnostic(project, &files, &e, *span);
+                let seen = errors
+                    .iter()
+                    .any(|o| (o.code, &o.message, o.location) == (d.code, &d.message, d.location));
+                if !seen {
+                    errors.push(d);
+                }
+            }
         }
     }
-    project.diagnostics.extend(diags);
+    diags.extend(errors);
+    project.diagnostics.extend(diags.0);
 }
 
 /// A template error as a diagnostic: at the override's line when the error is in an
@@ -676,8 +685,7 @@ fn template_diagnostic(
 /// Renders one document for a chapter at `page`; a failure becomes a visible error box
 /// (check has already reported it).
 pub fn render_directive(page: &Page, name: &str) -> String {
-    let mut ignored = Vec::new();
-    let templates = Templates::load(page.project, &mut ignored);
+    let (templates, _) = Templates::load(page.project);
     match templates.render(page, name) {
         Ok(doc) => format!("\n\n{}\n", doc.markdown),
         Err(e) => format!(
@@ -711,9 +719,13 @@ fn render_standalone_many(
     project: &Project,
     names: &[&str],
 ) -> Result<Vec<Result<Rendered, TemplateError>>, TemplateError> {
-    let mut diags = Vec::new();
-    let templates = Templates::load(project, &mut diags);
-    if let Some(d) = diags.into_iter().next() {
+    // What `check` reports as an error stops a document; a link left out does not.
+    let (templates, unread) = Templates::load(project);
+    let failed = unread
+        .into_iter()
+        .map(|u| u.diagnostic)
+        .find(|d| d.severity == Severity::Error);
+    if let Some(d) = failed {
         return Err(TemplateError {
             code: d.code,
             template: None,
@@ -757,7 +769,7 @@ pub fn chapters(
     project: &Project,
     homes: &[Option<PathBuf>],
 ) -> Vec<crate::render::GeneratedChapter> {
-    let templates = Templates::load(project, &mut Vec::new());
+    let (templates, _) = Templates::load(project);
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for name in &project.config.documents {

@@ -19,7 +19,7 @@ pub mod version;
 pub mod vex;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value as J;
 
@@ -187,47 +187,21 @@ pub fn evidence_match(pattern: &str, full: &str) -> bool {
     })
 }
 
-/// Every file under the trace folder, relative to it, sorted; and the symbolic links
-/// that lead outside the project.
-fn trace_files(config: &Config) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let trace = config.root.join(&config.trace);
-    let mut files = Vec::new();
-    let mut outside = Vec::new();
-    if !trace.is_dir() {
-        return (files, outside);
-    }
-    let root = config
-        .root
-        .canonicalize()
-        .unwrap_or_else(|_| config.root.clone());
-    for entry in walkdir::WalkDir::new(&trace)
-        .follow_links(false)
-        .sort_by_file_name()
+/// Every file under the trace folder, relative to it, sorted, by the rule every reader
+/// follows (`project_files`); links that are not read are reported.
+fn trace_files(config: &Config, sources: &mut SourceMap, diags: &mut Diagnostics) -> Vec<PathBuf> {
+    let listing = crate::project_files::ProjectFiles::new(&config.root).list(
+        [config.trace.as_path()],
+        crate::project_files::Depth::Deep,
+        |_| true,
+        code::EVIDENCE_OUTSIDE,
+    );
+    crate::project_files::report(listing.unread, sources, diags);
+    listing
+        .files
         .into_iter()
-        .flatten()
-    {
-        let Ok(rel) = entry.path().strip_prefix(&trace) else {
-            continue;
-        };
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        if entry.path_is_symlink() {
-            let inside = entry
-                .path()
-                .canonicalize()
-                .map(|p| p.starts_with(&root) && p.is_file());
-            match inside {
-                Ok(true) => {}
-                _ => {
-                    outside.push(rel.to_path_buf());
-                    continue;
-                }
-            }
-        }
-        files.push(rel.to_path_buf());
-    }
-    (files, outside)
+        .filter_map(|p| p.strip_prefix(&config.trace).ok().map(Path::to_path_buf))
+        .collect()
 }
 
 /// Reads the evidence files and returns the component items synthesized from SBOMs.
@@ -238,15 +212,7 @@ pub fn load(
     diags: &mut Diagnostics,
 ) -> (Evidence, Vec<RawItem>) {
     let mut ev = Evidence::default();
-    let (files, outside) = trace_files(config);
-    for rel in outside {
-        let id = sources.add(config.trace.join(&rel), String::new());
-        diags.push(
-            Diagnostic::new(code::EVIDENCE_OUTSIDE, format!("{} is a link to a place outside the project; it is not read", display_path(&config.trace.join(&rel))))
-                .in_file(id)
-                .help("evidence files must be inside the project, so the audit bundle holds them; copy the file instead of linking it"),
-        );
-    }
+    let files = trace_files(config, sources, diags);
     let cfg = &config.evidence;
     let (mut junit, mut sboms, mut osvs, mut kev) = (Vec::new(), Vec::new(), Vec::new(), None);
     for rel in files {

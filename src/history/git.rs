@@ -435,8 +435,10 @@ impl Repo {
 
     /// Writes the project folder as it is in `commit` into `dest` (an existing folder),
     /// from git objects alone: the work tree and the index are not touched. Regular and
-    /// executable files are written; symbolic links and submodules are skipped.
-    /// Returns the number of files written.
+    /// executable files are written, and symbolic links are made as they are committed
+    /// (their targets as written), so a link leads out of `dest` exactly when it leads
+    /// out of the project folder and readers treat both alike; submodules are skipped.
+    /// Returns the number of files and links written.
     pub fn extract(&self, commit: CommitId, dest: &Path) -> Result<usize, String> {
         let err = |e: git2::Error| e.message().to_owned();
         let meta = self.commit(commit)?;
@@ -451,6 +453,8 @@ impl Repo {
         let tree = self.repo.find_tree(tree.oid()).map_err(err)?;
         let mut written = 0;
         let mut failure = None;
+        // Links are made after every file and folder, so nothing is written through one.
+        let mut links: Vec<(PathBuf, Vec<u8>)> = Vec::new();
         tree.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
             // Only a name that is one plain path component is written: nothing a tree
             // object holds can reach outside `dest`.
@@ -466,8 +470,13 @@ impl Repo {
                 Some(ObjectType::Tree) => {
                     std::fs::create_dir_all(&target).map_err(|e| e.to_string())
                 }
-                // 0o120000 is a symbolic link.
-                Some(ObjectType::Blob) if entry.filemode() != 0o120000 => self
+                // 0o120000 is a symbolic link: its blob is the target.
+                Some(ObjectType::Blob) if entry.filemode() == 0o120000 => self
+                    .repo
+                    .find_blob(entry.id())
+                    .map_err(err)
+                    .map(|b| links.push((target.clone(), b.content().to_vec()))),
+                Some(ObjectType::Blob) => self
                     .repo
                     .find_blob(entry.id())
                     .map_err(err)
@@ -490,10 +499,14 @@ impl Repo {
                 Err(err(e))
             }
         })?;
-        match failure {
-            Some(f) => Err(f),
-            None => Ok(written),
+        if let Some(f) = failure {
+            return Err(f);
         }
+        for (path, target) in links {
+            make_link(&target, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+            written += 1;
+        }
+        Ok(written)
     }
 
     /// Project-relative paths in the work tree that differ from HEAD: modified, staged,
@@ -642,4 +655,17 @@ pub fn trailers(message: &str) -> Vec<(String, String)> {
             .collect(),
         Err(_) => Vec::new(),
     }
+}
+
+/// Makes a symbolic link at `path` to `target` (a committed link's bytes).
+#[cfg(unix)]
+fn make_link(target: &[u8], path: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt as _;
+    std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(target), path)
+}
+
+/// Without Unix symbolic links, a committed link is left out.
+#[cfg(not(unix))]
+fn make_link(_: &[u8], _: &Path) -> std::io::Result<()> {
+    Ok(())
 }

@@ -324,8 +324,21 @@ fn sbom(
         Ok(p) => p,
         Err(status) => return status,
     };
+    let out = match out
+        .map(|path| mdbook_qms::output::Sources::of(&project.config).refuse_if_in_sources(path))
+        .transpose()
+    {
+        Ok(out) => out,
+        Err(why) => {
+            eprintln!(
+                "error: refusing to write the SBOM to {}: {why}; choose a file outside the project's sources",
+                out.unwrap_or(Path::new("")).display()
+            );
+            return ExitCode::from(2);
+        }
+    };
     let text = mdbook_qms::evidence::sbom_out::generate(&project, format);
-    match out {
+    match out.as_deref() {
         Some(path) => match mdbook_qms::atomic::write(path, text.as_bytes()) {
             Ok(()) => {
                 eprintln!("wrote {}", path.display());

@@ -337,6 +337,17 @@ fn sbom(
             return ExitCode::from(2);
         }
     };
+    // Never over a file someone else wrote (another tool's SBOM, a README).
+    if let Some(path) = out.as_deref() {
+        let ours = std::fs::read(path).map(|b| mdbook_qms::evidence::sbom_out::is_generated(&b));
+        if matches!(ours, Ok(false)) || path.is_dir() {
+            eprintln!(
+                "error: refusing to write the SBOM to {}: it exists and is not an SBOM or VEX document mdbook-qms wrote; remove it or choose another file",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
     let text = mdbook_qms::evidence::sbom_out::generate(&project, format);
     match out.as_deref() {
         Some(path) => match mdbook_qms::atomic::write(path, text.as_bytes()) {

@@ -331,10 +331,20 @@ fn an_interrupted_build_leaves_the_old_book_or_the_new_one() {
     let whole = started.elapsed();
     let new = std::fs::read_to_string(site.join("intro.html")).unwrap();
     assert_ne!(old, new);
+    let rendering = || {
+        std::fs::read_dir(r.tmp.path())
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(".site.tmp-"))
+    };
     let rounds = 12u32;
+    let mut killed_while_rendering = 0;
     for k in 0..rounds {
         let mut child = spawn();
         std::thread::sleep(whole * k / rounds);
+        if rendering() && child.try_wait().unwrap().is_none() {
+            killed_while_rendering += 1;
+        }
         let _ = child.kill();
         child.wait().unwrap();
         let page = std::fs::read_to_string(site.join("intro.html"))
@@ -357,6 +367,10 @@ fn an_interrupted_build_leaves_the_old_book_or_the_new_one() {
             }
         }
     }
+    assert!(
+        killed_while_rendering > 0,
+        "no round killed the build while it was rendering beside the book"
+    );
 }
 
 #[test]
@@ -425,9 +439,27 @@ fn export_and_sbom_refuse_the_sources() {
         before.retain(|k, _| !k.starts_with("proj/.git/mdbook-qms"));
         assert_unchanged(&before, &after, rel);
     }
-    // Beside the sources is fine.
-    let out = sbom(&r.root.join("sbom.cdx.json"));
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Beside the sources is fine, and the next run replaces what the last one wrote.
+    let ours = r.tmp.path().join("sbom.cdx.json");
+    for _ in 0..2 {
+        let out = sbom(&ours);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    // A file it did not write is kept.
+    let theirs = r.tmp.path().join("other-tool.cdx.json");
+    std::fs::write(&theirs, "{\"bomFormat\": \"CycloneDX\"}\n").unwrap();
+    let out = sbom(&theirs);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("it exists and is not an SBOM or VEX document mdbook-qms wrote"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&theirs).unwrap(),
+        "{\"bomFormat\": \"CycloneDX\"}\n"
+    );
 }
 
 /// Under `mdbook build`, mdBook empties its build folder after the preprocessors ran:

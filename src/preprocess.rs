@@ -352,12 +352,8 @@ pub fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf, Failure> {
         }
     }
     let written = crate::output::files(staged.path()).map_err(|e| cannot(&e))?;
-    for file in &written {
-        // mdBook writes without syncing; the swap must not reach the disk before them.
-        std::fs::File::open(staged.path().join(file))
-            .and_then(|f| f.sync_all())
-            .map_err(|e| cannot(&e))?;
-    }
+    // mdBook writes without syncing; the swap must not reach the disk before its files.
+    crate::output::sync_files(staged.path(), &written).map_err(|e| cannot(&e))?;
     let mut marker = format!(
         "{MARKER_FORMAT}\n# This folder is a book that `mdbook-qms build` wrote; these are its files.\n# The next build replaces it, unless a file not listed here was added to it.\n"
     );

@@ -57,8 +57,8 @@ impl Sources {
         }
     }
 
-    /// The configuration in `root`'s `book.toml` (its defaults when there is none or
-    /// it cannot be read: the guard then still covers the default folders).
+    /// The sources `root`'s `book.toml` names (the default folders when there is no
+    /// `book.toml` or it cannot be read, so the guard still covers them).
     pub fn of_project(root: &Path) -> Sources {
         let config = crate::config::load(root, &mut Default::default(), &mut Default::default())
             .unwrap_or_else(|_| Config::defaults(root.to_path_buf()));

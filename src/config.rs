@@ -103,6 +103,9 @@ pub struct Config {
     pub risk: crate::risk::scale::RiskConfig,
     /// Generated documents (see `documents`) that get a chapter of their own.
     pub documents: Vec<String>,
+    /// `[build] build-dir` as book.toml writes it, and where (mdBook reads the value;
+    /// the place is for the diagnostic that it would replace the sources).
+    pub build_dir: Option<(PathBuf, Span)>,
 }
 
 impl Config {
@@ -129,6 +132,7 @@ impl Config {
             evidence: EvidenceConfig::default(),
             risk: crate::risk::scale::RiskConfig::default(),
             documents: Vec::new(),
+            build_dir: None,
         }
     }
 }
@@ -216,6 +220,11 @@ pub fn load(
         }
         if let Some(v) = get(book, "src") {
             config.src = reader.path(v).unwrap_or(config.src);
+        }
+    }
+    if let Some(v) = get_table(&table, "build").and_then(|b| get(b, "build-dir")) {
+        if let DeValue::String(dir) = v.get_ref() {
+            config.build_dir = Some((PathBuf::from(dir.as_ref()), span(v.span())));
         }
     }
     let Some(qms) = get_table(&table, "preprocessor").and_then(|p| get_table(p, "qms")) else {

@@ -212,6 +212,7 @@ codes! {
     TEMPLATE_SYNTAX = "template-syntax", Error, "A document template (an override in `templates/`) is not valid minijinja syntax.";
     TEMPLATE_ERROR = "template-error", Error, "A document template failed while rendering: an undefined variable or field, a bad filter argument, or a template name that is not a plain file name.";
     DOWNLOADS_NOT_WRITTEN = "downloads-not-written", Warning, "A `{{#qms downloads}}` directive in a book built by `mdbook build`: only `mdbook-qms build` writes the download files.";
+    BUILD_DIR_IN_SOURCES = "build-dir-in-sources", Error, "mdBook's build folder (`[build] build-dir`, `book` when unset) is, contains or lies inside the project's sources, which mdBook would empty before writing the book.";
 }
 
 /// The default severity of a code (errors for codes not in the table, which cannot happen

@@ -18,6 +18,7 @@ pub mod history;
 pub mod link;
 pub mod load;
 pub mod model;
+pub mod output;
 pub mod preprocess;
 pub mod project;
 pub mod project_files;

@@ -337,8 +337,32 @@ fn sbom(
         Ok(p) => p,
         Err(status) => return status,
     };
+    let out = match out
+        .map(|path| mdbook_qms::output::Sources::of(&project.config).refuse_if_in_sources(path))
+        .transpose()
+    {
+        Ok(out) => out,
+        Err(why) => {
+            eprintln!(
+                "error: refusing to write the SBOM to {}: {why}; choose a file outside the project's sources",
+                out.unwrap_or(Path::new("")).display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    // Never over a file someone else wrote (another tool's SBOM, a README).
+    if let Some(path) = out.as_deref() {
+        let ours = std::fs::read(path).map(|b| mdbook_qms::evidence::sbom_out::is_generated(&b));
+        if matches!(ours, Ok(false)) || path.is_dir() {
+            eprintln!(
+                "error: refusing to write the SBOM to {}: it exists and is not an SBOM or VEX document mdbook-qms wrote; remove it or choose another file",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
     let text = mdbook_qms::evidence::sbom_out::generate(&project, format);
-    match out {
+    match out.as_deref() {
         Some(path) => match mdbook_qms::atomic::write(path, text.as_bytes()) {
             Ok(()) => {
                 eprintln!("wrote {}", path.display());

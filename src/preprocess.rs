@@ -43,11 +43,13 @@ impl std::error::Error for Failure {}
 pub type DownloadSink = Arc<Mutex<BTreeMap<String, Vec<u8>>>>;
 
 /// Checks and renders a book in place. Returns the diagnostics text (warnings) on
-/// success, for the caller to log.
+/// success, for the caller to log. `build_dir` is the folder mdBook will empty and
+/// write the book to, when mdBook (not `build`) runs us.
 pub fn apply(
     root: &Path,
     items: &mut Vec<BookItem>,
     sink: Option<&DownloadSink>,
+    build_dir: Option<&Path>,
 ) -> Result<String, Failure> {
     let mut given = Vec::new();
     visit(items, &mut |ch| {
@@ -66,6 +68,9 @@ pub fn apply(
             &Default::default(),
         ))
     })?;
+    if let Some(dir) = build_dir {
+        check_build_dir(&mut project, dir);
+    }
     let downloads = if project.diagnostics.has_errors() {
         Downloads::NotWritten
     } else {
@@ -94,6 +99,35 @@ pub fn apply(
         );
     }
     Ok(text)
+}
+
+/// mdBook empties its build folder before writing the book into it: failing the
+/// preprocessor stops it before it does, when that folder holds the project's sources.
+fn check_build_dir(project: &mut Project, dir: &Path) {
+    let sources = crate::output::Sources::of(&project.config);
+    let Err(why) = sources.refuse_if_in_sources(dir) else {
+        return;
+    };
+    let mut d = Diagnostic::new(
+        code::BUILD_DIR_IN_SOURCES,
+        format!(
+            "mdBook would empty its build folder {} and write the book there, but {why}",
+            dir.display()
+        ),
+    )
+    .help("set [build] build-dir in book.toml to a folder outside the sources, e.g. build-dir = \"build\" (without it mdBook uses `book`)");
+    let written = project.config.build_dir.clone();
+    d = match (written, project.config.file) {
+        (Some((value, span)), _)
+            if crate::output::resolve(&project.config.root.join(&value))
+                == crate::output::resolve(dir) =>
+        {
+            d.at(span)
+        }
+        (_, Some(file)) => d.in_file(file),
+        _ => d,
+    };
+    project.report(d);
 }
 
 /// The files a `{{#qms downloads}}` directive lists: computed and handed to `sink`, or,
@@ -185,7 +219,8 @@ impl Preprocessor for QmsPreprocessor {
     }
 
     fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> anyhow::Result<Book> {
-        let warnings = apply(&ctx.root, &mut book.items, Some(&self.downloads))?;
+        // `build` chose and checked its own output folder.
+        let warnings = apply(&ctx.root, &mut book.items, Some(&self.downloads), None)?;
         if !warnings.is_empty() {
             eprint!("{warnings}");
         }
@@ -232,15 +267,30 @@ pub fn run_protocol(input: impl Read, output: impl Write) -> Result<String, Fail
     })?;
     let mut items: Vec<BookItem> = serde_json::from_value(chapters)
         .map_err(|e| usage(format!("mdbook-qms: cannot read the book's chapters: {e}")))?;
-    let warnings = apply(&root, &mut items, None)?;
+    // mdBook sends its whole configuration, `build-dir` included; `book` is its default.
+    let build_dir = context
+        .pointer("/config/build/build-dir")
+        .and_then(Value::as_str)
+        .unwrap_or("book");
+    let warnings = apply(&root, &mut items, None, Some(&root.join(build_dir)))?;
     book[key] = serde_json::to_value(&items).map_err(|e| usage(e.to_string()))?;
     serde_json::to_writer(output, &book)
         .map_err(|e| usage(format!("mdbook-qms: cannot write the book: {e}")))?;
     Ok(warnings)
 }
 
+/// The file that marks a folder as a book `mdbook-qms build` wrote, and lists its files:
+/// the next build replaces such a folder, unless files were added to it since.
+pub const BUILD_MARKER: &str = ".mdbook-qms-build";
+
+/// The first line of [`BUILD_MARKER`]; the lines after the comment are the book's files.
+const MARKER_FORMAT: &str = "# mdbook-qms-build/1";
+
 /// Builds the HTML book in-process with the preprocessor registered, so no separate
-/// mdBook install is needed.
+/// mdBook install is needed. The book is rendered into a temporary folder beside the
+/// destination and swapped in, so an interrupted or failed build leaves the old book.
+/// The destination may not be, contain or lie inside the project's sources, and an
+/// existing one is replaced only when it is empty or a book this function wrote.
 pub fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf, Failure> {
     if !root.join("book.toml").is_file() {
         return Err(Failure::Usage(format!(
@@ -250,22 +300,33 @@ pub fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf, Failure> {
     }
     let mut config = mdbook_driver::config::Config::from_disk(root.join("book.toml"))
         .map_err(|e| Failure::Usage(format!("book.toml: {e:#}")))?;
-    if let Some(dest) = dest {
-        config.build.build_dir = std::path::absolute(dest).unwrap_or_else(|_| dest.to_path_buf());
-    }
-    let build_dir = root.join(&config.build.build_dir);
-    // mdBook empties the build folder first: never let that be the sources.
-    let src_dir = root.join(&config.book.src);
-    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b || b.starts_with(&a),
-        _ => false,
+    let wanted = match dest {
+        Some(dest) => dest.to_path_buf(),
+        None => root.join(&config.build.build_dir),
     };
-    if same(&build_dir, &src_dir) || same(&build_dir, root) {
-        return Err(Failure::Usage(format!(
-            "the build folder {} would overwrite the book's sources; set [build] build-dir in book.toml or pass --dest-dir",
-            build_dir.display()
-        )));
-    }
+    let dest_dir = crate::output::Sources::of_project(root)
+        .refuse_if_in_sources(&wanted)
+        .map_err(|why| {
+            let fix = match dest {
+                Some(_) => "choose a --dest-dir outside them".to_owned(),
+                None => format!(
+                    "set [build] build-dir in book.toml to a folder outside them, e.g. build-dir = \"build\", or pass --dest-dir (build-dir is now `{}`; without it mdBook uses `book`, where mdbook-qms projects keep their chapters)",
+                    config.build.build_dir.display()
+                ),
+            };
+            Failure::Usage(format!(
+                "error: refusing to build the book into {}: {why}. A build replaces its output folder, and the project's sources are never replaced; {fix}",
+                wanted.display()
+            ))
+        })?;
+    let cannot = |e: &dyn std::fmt::Display| {
+        Failure::Usage(format!(
+            "error: cannot build the book into {}: {e}",
+            wanted.display()
+        ))
+    };
+    let staged = crate::output::stage(&dest_dir, built_book).map_err(|e| cannot(&e))?;
+    config.build.build_dir = staged.path().to_path_buf();
     let mut book = mdbook_driver::MDBook::load_with_config(root, config)
         .map_err(|e| Failure::Usage(format!("{e:#}")))?;
     let downloads = DownloadSink::default();
@@ -285,11 +346,49 @@ pub fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf, Failure> {
     if !files.is_empty() && html.join("index.html").is_file() {
         let folder = html.join(render::DOWNLOADS_FOLDER);
         for (path, bytes) in &files {
-            let target = folder.join(path);
-            std::fs::create_dir_all(target.parent().unwrap_or(&folder))
-                .and_then(|()| crate::atomic::write(&target, bytes))
-                .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", target.display())))?;
+            let rel = folder.join(path);
+            let rel = rel.strip_prefix(staged.path()).unwrap_or(&rel);
+            staged.write(rel, bytes).map_err(|e| cannot(&e))?;
         }
     }
-    Ok(build_dir)
+    let written = crate::output::files(staged.path()).map_err(|e| cannot(&e))?;
+    // mdBook writes without syncing; the swap must not reach the disk before its files.
+    crate::output::sync_files(staged.path(), &written).map_err(|e| cannot(&e))?;
+    let mut marker = format!(
+        "{MARKER_FORMAT}\n# This folder is a book that `mdbook-qms build` wrote; these are its files.\n# The next build replaces it, unless a file not listed here was added to it.\n"
+    );
+    for file in &written {
+        marker.push_str(file);
+        marker.push('\n');
+    }
+    staged
+        .write(Path::new(BUILD_MARKER), marker.as_bytes())
+        .and_then(|()| staged.finish())
+        .map_err(|e| cannot(&e))?;
+    Ok(dest_dir)
+}
+
+/// `Ok` when `dir` holds a book `mdbook-qms build` wrote and nothing added since.
+fn built_book(dir: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(dir.join(BUILD_MARKER)).unwrap_or_default();
+    let mut lines = text.lines();
+    if lines.next() != Some(MARKER_FORMAT) {
+        return Err(format!(
+            "it exists and is not a book mdbook-qms built (it has files and no {BUILD_MARKER}); move its files elsewhere or choose another folder"
+        ));
+    }
+    let listed: std::collections::BTreeSet<&str> = lines.filter(|l| !l.starts_with("# ")).collect();
+    let added: Vec<String> = crate::output::files(dir)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|f| f != BUILD_MARKER && !listed.contains(f.as_str()))
+        .collect();
+    if added.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "it is a book mdbook-qms built, with files added since ({}); move them out or choose another folder",
+            added.join(", ")
+        ))
+    }
 }

@@ -1008,7 +1008,7 @@ fn mdbook_build_warns_that_it_cannot_write_downloads() {
     r.write("book/intro.md", "# Intro\n\n{{#qms downloads}}\n");
     let content = std::fs::read_to_string(r.root.join("book/intro.md")).unwrap();
     let input = serde_json::json!([
-        {"root": r.root, "config": {"book": {"src": "book"}}, "renderer": "html", "mdbook_version": "0.5.4"},
+        {"root": r.root, "config": {"book": {"src": "book"}, "build": {"build-dir": "build"}}, "renderer": "html", "mdbook_version": "0.5.4"},
         {"items": [{"Chapter": {"name": "Intro", "content": content, "number": null, "sub_items": [], "path": "intro.md", "source_path": "intro.md", "parent_names": []}}]}
     ]);
     let mut child = Command::cargo_bin("mdbook-qms")

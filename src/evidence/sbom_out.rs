@@ -597,3 +597,19 @@ pub fn generate(project: &Project, format: OutFormat) -> String {
         OutFormat::Openvex => openvex(project),
     }
 }
+
+/// Whether `bytes` is a document [`generate`] wrote (either format), which `sbom --out`
+/// may replace: its tool is mdbook-qms.
+pub fn is_generated(bytes: &[u8]) -> bool {
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return false;
+    };
+    let cyclonedx = doc
+        .pointer("/metadata/tools/components")
+        .and_then(|c| c.as_array())
+        .is_some_and(|tools| tools.iter().any(|t| t["name"] == "mdbook-qms"));
+    let openvex = doc["tooling"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("mdbook-qms "));
+    cyclonedx || openvex
+}

@@ -13,7 +13,6 @@ pub mod matrices;
 pub mod reqif;
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
@@ -71,6 +70,14 @@ struct Provenance {
 
 /// Exports the bundle `request` asks for.
 pub fn run(request: &Request) -> Result<Written, Failure> {
+    let out = crate::output::Sources::of_project(request.dir)
+        .refuse_if_in_sources(request.out)
+        .map_err(|why| {
+            Failure::Usage(format!(
+                "refusing to write the bundle to {}: {why}; choose a folder outside the project's sources",
+                request.out.display()
+            ))
+        })?;
     let repo = match Repo::open(request.dir) {
         Ok(r) => Some(r),
         Err(OpenError::NotARepository) => None,
@@ -97,7 +104,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
             let head = repo
                 .head()
                 .map_err(|m| Failure::Usage(format!("HEAD could not be read: {m}")))?;
-            let skip = leftovers(request.dir, request.out);
+            let skip = leftovers(request.dir, &out);
             let dirty = repo
                 .dirty_paths(|p| skip.iter().any(|s| s.matches(p)))
                 .map_err(|m| Failure::Usage(format!("cannot read the work tree's status: {m}")))?;
@@ -189,7 +196,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
         project.diagnostics.count(Severity::Warning)
     );
     let files = bundle(&project, &provenance)?;
-    write(request.out, &files)
+    write(&out, &files)
         .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", request.out.display())))?;
     Ok(Written {
         files: files.len(),
@@ -260,9 +267,7 @@ impl Leftover {
             .next()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .unwrap_or_default();
-        first == self.name
-            || first.starts_with(&format!(".{}.tmp-", self.name))
-            || first.starts_with(&format!(".{}.old-", self.name))
+        crate::output::is_output_or_leftover(&first, &self.name)
     }
 }
 
@@ -480,115 +485,14 @@ fn manifest(files: &BTreeMap<String, Vec<u8>>) -> String {
     out
 }
 
-/// Writes the files to a temporary folder beside `out`, then renames it into place.
+/// Writes the files to a temporary folder beside `out`, then swaps it into place.
 /// An existing `out` is replaced only when it is empty or a previous bundle.
 fn write(out: &Path, files: &BTreeMap<String, Vec<u8>>) -> std::io::Result<()> {
-    use std::io::{Error, ErrorKind};
-    let name = out
-        .file_name()
-        .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "the output needs a folder name"))?
-        .to_string_lossy()
-        .into_owned();
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let replace = match std::fs::symlink_metadata(out) {
-        Err(e) if e.kind() == ErrorKind::NotFound => false,
-        Err(e) => return Err(e),
-        Ok(m) if m.is_dir() && std::fs::read_dir(out)?.next().is_none() => true,
-        Ok(m) if m.is_dir() => match bundle_files(out) {
-            Ok(()) => true,
-            Err(why) => return Err(Error::new(ErrorKind::AlreadyExists, why)),
-        },
-        Ok(_) => {
-            return Err(Error::new(
-                ErrorKind::AlreadyExists,
-                "it exists and is not a folder; remove it or choose another --out",
-            ))
-        }
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.tmp-"))
-        .tempdir_in(parent)?;
+    let staged = crate::output::stage(out, bundle_files)?;
     for (rel, bytes) in files {
-        let path = tmp.path().join(rel);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let mut f = std::fs::File::create(&path)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+        staged.write(Path::new(rel), bytes)?;
     }
-    // A temporary folder is private (0700); the bundle is an ordinary folder.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))?;
-    }
-    sync_dir(tmp.path());
-    if !replace {
-        std::fs::rename(tmp.keep(), out)?;
-        sync_dir(parent);
-        return Ok(());
-    }
-    // Swap the new bundle in: the temporary folder then holds the old one, and goes.
-    if exchange(tmp.path(), out).is_ok() {
-        sync_dir(parent);
-        return tmp.close();
-    }
-    // Without an atomic swap, `out` is briefly missing between two renames; if the
-    // second fails, the old bundle goes back.
-    let old = tempfile::Builder::new()
-        .prefix(&format!(".{name}.old-"))
-        .tempdir_in(parent)?;
-    let old_bundle = old.path().join("bundle");
-    std::fs::rename(out, &old_bundle)?;
-    if let Err(e) = std::fs::rename(tmp.path(), out) {
-        std::fs::rename(&old_bundle, out)?;
-        return Err(e);
-    }
-    let _ = tmp.keep();
-    sync_dir(parent);
-    old.close()
-}
-
-/// Makes a folder's entries (new names, renames) durable; where a folder cannot be
-/// opened for that (not on Unix), the files themselves were still synced.
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
-
-/// Swaps two folders in one step (Linux `renameat2` with `RENAME_EXCHANGE`), so an
-/// interrupted export leaves the old bundle or the new one, never neither.
-#[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt as _;
-    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes());
-    let (a, b) = (c(a)?, c(b)?);
-    // SAFETY: both arguments are valid NUL-terminated paths that outlive the call.
-    let status = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if status == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
-    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+    staged.finish()
 }
 
 /// `Ok` when a folder holds a bundle this command wrote and nothing else: its metadata
@@ -611,21 +515,11 @@ fn bundle_files(dir: &Path) -> Result<(), String> {
         .filter_map(|l| l.get(66..).map(str::to_owned))
         .collect();
     listed.insert("MANIFEST.sha256".into());
-    let mut extra = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
-        let entry = entry.map_err(|e| e.to_string())?;
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        let rel = entry
-            .path()
-            .strip_prefix(dir)
-            .map(crate::source::display_path)
-            .unwrap_or_default();
-        if !listed.contains(&rel) {
-            extra.push(rel);
-        }
-    }
+    let extra: Vec<String> = crate::output::files(dir)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|f| !listed.contains(f))
+        .collect();
     if extra.is_empty() {
         Ok(())
     } else {

@@ -199,6 +199,21 @@ impl Repo {
         self.repo.path()
     }
 
+    /// Every folder git keeps its data in: the work tree's `.git` (a file in a linked
+    /// work tree), the repository's own folder and the one it shares with other work
+    /// trees. No command writes there.
+    pub fn git_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = self
+            .repo
+            .workdir()
+            .map(|w| w.join(".git"))
+            .into_iter()
+            .collect();
+        dirs.push(self.repo.path().to_path_buf());
+        dirs.push(self.repo.commondir().to_path_buf());
+        dirs
+    }
+
     /// The path components of a project-relative folder, relative to the repository.
     pub fn repo_dir(&self, project_rel: &Path) -> Vec<String> {
         self.prefix

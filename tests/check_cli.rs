@@ -1001,6 +1001,53 @@ fn links_to_an_item_with_a_bad_type_do_not_cascade() {
 }
 
 #[test]
+fn a_broken_override_of_a_document_the_book_does_not_place_fails_check() {
+    // `export` renders every document, placed or not: check must fail where it would.
+    let p = Project::new();
+    p.write("requirements/a.yaml", REQ);
+    p.write("templates/sbom.md.j2", "# SBOM\n\n{{ no_such_value }}\n");
+    let (code, diags) = p.json();
+    assert_eq!(code, 1, "{}", pretty(&diags));
+    assert_at(one(&diags, "template-error"), "templates/sbom.md.j2", 3, 4);
+
+    // A shared template every document imports breaks them all: reported once.
+    let p = Project::new();
+    p.write("requirements/a.yaml", REQ);
+    p.write("templates/qms-macros.md.j2", "{# macros #}\n{% if %}\n");
+    let (code, diags) = p.json();
+    assert_eq!(code, 1, "{}", pretty(&diags));
+    assert_at(
+        one(&diags, "template-syntax"),
+        "templates/qms-macros.md.j2",
+        2,
+        7,
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_book_toml_that_links_out_of_the_project_is_not_read() {
+    let p = Project::new();
+    p.remove("book.toml");
+    std::os::unix::fs::symlink("/etc/passwd", p.path().join("book.toml")).unwrap();
+    let r = p.check("human");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("book.toml leads outside the project folder"),
+        "{}",
+        r.stderr
+    );
+    if let Some(line) = passwd_first_line() {
+        assert!(
+            !r.stderr.contains(&line) && !r.stdout.contains(&line),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
 fn an_item_copied_by_an_alias_is_a_duplicate_at_the_alias() {
     let p = Project::new();
     p.write(
@@ -1078,49 +1125,6 @@ fn a_closed_output_pipe_ends_the_command_quietly() {
             out.status.signal() == Some(libc::SIGPIPE) || out.status.success(),
             "{args:?} ended with {:?}: {stderr}",
             out.status
-
-fn a_broken_override_of_a_document_the_book_does_not_place_fails_check() {
-    // `export` renders every document, placed or not: check must fail where it would.
-    let p = Project::new();
-    p.write("requirements/a.yaml", REQ);
-    p.write("templates/sbom.md.j2", "# SBOM\n\n{{ no_such_value }}\n");
-    let (code, diags) = p.json();
-    assert_eq!(code, 1, "{}", pretty(&diags));
-    assert_at(one(&diags, "template-error"), "templates/sbom.md.j2", 3, 4);
-
-    // A shared template every document imports breaks them all: reported once.
-    let p = Project::new();
-    p.write("requirements/a.yaml", REQ);
-    p.write("templates/qms-macros.md.j2", "{# macros #}\n{% if %}\n");
-    let (code, diags) = p.json();
-    assert_eq!(code, 1, "{}", pretty(&diags));
-    assert_at(
-        one(&diags, "template-syntax"),
-        "templates/qms-macros.md.j2",
-        2,
-        7,
-    );
-}
-
-#[cfg(unix)]
-#[test]
-fn a_book_toml_that_links_out_of_the_project_is_not_read() {
-    let p = Project::new();
-    p.remove("book.toml");
-    std::os::unix::fs::symlink("/etc/passwd", p.path().join("book.toml")).unwrap();
-    let r = p.check("human");
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("book.toml leads outside the project folder"),
-        "{}",
-        r.stderr
-    );
-    if let Some(line) = passwd_first_line() {
-        assert!(
-            !r.stderr.contains(&line) && !r.stdout.contains(&line),
-            "{}",
-            r.stderr
         );
     }
 }

@@ -480,18 +480,24 @@ mod tests {
         assert_eq!(sa.bytes, bytes);
     }
 
-    #[test]
-    fn generated_project_checks_clean() {
-        let dir = tempfile::tempdir().unwrap();
-        let stats = generate(dir.path(), 2_000, 13).unwrap();
+    /// The generated project at `dir`, which must have no diagnostics at all.
+    fn load_clean(dir: &Path) -> crate::project::Project {
         let project =
-            crate::project::Project::load(dir.path(), crate::project::ChapterSource::Disk).unwrap();
+            crate::project::Project::load(dir, crate::project::ChapterSource::Disk).unwrap();
         let text = crate::report::render(
             crate::report::Format::Human,
             &project.diagnostics.0,
             &project.sources,
         );
         assert!(project.diagnostics.0.is_empty(), "{text}");
+        project
+    }
+
+    #[test]
+    fn generated_project_checks_clean() {
+        let dir = tempfile::tempdir().unwrap();
+        let stats = generate(dir.path(), 2_000, 13).unwrap();
+        let project = load_clean(dir.path());
         assert_eq!(project.items.len(), stats.items);
         // Every test links at least one requirement; most requirements have a parent.
         let parents = project
@@ -519,14 +525,7 @@ mod tests {
     fn generated_sbom_checks_clean() {
         let dir = tempfile::tempdir().unwrap();
         let stats = generate_sbom(dir.path(), 20, 3, 25).unwrap();
-        let project =
-            crate::project::Project::load(dir.path(), crate::project::ChapterSource::Disk).unwrap();
-        let text = crate::report::render(
-            crate::report::Format::Human,
-            &project.diagnostics.0,
-            &project.sources,
-        );
-        assert!(project.diagnostics.0.is_empty(), "{text}");
+        let project = load_clean(dir.path());
         assert_eq!(project.items.len(), stats.items);
         let sbom = &project.evidence.sboms[0];
         assert_eq!(sbom.components.len(), 26);

@@ -156,6 +156,19 @@ pub fn files(dir: &Path) -> std::io::Result<Vec<String>> {
     Ok(out)
 }
 
+/// The files under `dir` (as [`files`] names them) that `listed` does not hold: what a
+/// user added to a folder we wrote, which replacing the folder would lose.
+pub fn unlisted_files(
+    dir: &Path,
+    listed: &std::collections::BTreeSet<&str>,
+) -> Result<Vec<String>, String> {
+    Ok(files(dir)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|f| !listed.contains(f.as_str()))
+        .collect())
+}
+
 /// Syncs the files `files` (relative to `dir`) to disk, so a swap that reaches the disk
 /// never shows files that did not. Flushing is waiting on the disk, not work for the
 /// CPU: eight at a time take a quarter of the time one at a time does (0.1 s against

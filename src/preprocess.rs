@@ -377,12 +377,10 @@ fn built_book(dir: &Path) -> Result<(), String> {
             "it exists and is not a book mdbook-qms built (it has files and no {BUILD_MARKER}); move its files elsewhere or choose another folder"
         ));
     }
-    let listed: std::collections::BTreeSet<&str> = lines.filter(|l| !l.starts_with("# ")).collect();
-    let added: Vec<String> = crate::output::files(dir)
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .filter(|f| f != BUILD_MARKER && !listed.contains(f.as_str()))
-        .collect();
+    let mut listed: std::collections::BTreeSet<&str> =
+        lines.filter(|l| !l.starts_with("# ")).collect();
+    listed.insert(BUILD_MARKER);
+    let added = crate::output::unlisted_files(dir, &listed)?;
     if added.is_empty() {
         Ok(())
     } else {

@@ -510,16 +510,10 @@ fn bundle_files(dir: &Path) -> Result<(), String> {
     let Ok(manifest) = std::fs::read_to_string(dir.join("MANIFEST.sha256")) else {
         return Err(not_bundle.into());
     };
-    let mut listed: std::collections::BTreeSet<String> = manifest
-        .lines()
-        .filter_map(|l| l.get(66..).map(str::to_owned))
-        .collect();
-    listed.insert("MANIFEST.sha256".into());
-    let extra: Vec<String> = crate::output::files(dir)
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .filter(|f| !listed.contains(f))
-        .collect();
+    let mut listed: std::collections::BTreeSet<&str> =
+        manifest.lines().filter_map(|l| l.get(66..)).collect();
+    listed.insert("MANIFEST.sha256");
+    let extra = crate::output::unlisted_files(dir, &listed)?;
     if extra.is_empty() {
         Ok(())
     } else {

@@ -3,6 +3,7 @@
 //! Files are read and parsed in parallel; everything else sees them only through the
 //! [`SourceMap`], so spans stay valid to the end of the run.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
@@ -15,6 +16,83 @@ use crate::model::{Chapter, Home, RawItem};
 use crate::project_files::{self, Depth, ProjectFiles, Refusal, Unread};
 use crate::source::{display_path, FileId, SourceMap, Span};
 use crate::yaml::{self, Node, Origin, Value, YamlErrorKind};
+
+/// Where the chapters come from.
+pub enum ChapterSource {
+    /// Read SUMMARY.md and the files it lists.
+    Disk,
+    /// The chapters mdBook passed in.
+    Given(Vec<GivenChapter>),
+}
+
+/// A chapter as mdBook hands it to a preprocessor.
+pub struct GivenChapter {
+    /// Where the page is rendered, relative to `src` (README.md is already index.md).
+    pub path: PathBuf,
+    /// The file it was read from, relative to `src`, for diagnostics (`None` for
+    /// chapters another preprocessor made up).
+    pub source_path: Option<PathBuf>,
+    pub content: String,
+}
+
+/// The project's template overrides (`templates/*.j2`), read once at load time into the
+/// source map: `check`, `build` and `render` see the same bytes, and rendering a
+/// document reads no file.
+#[derive(Debug, Default)]
+pub struct TemplateFiles {
+    /// By file name (`security-labeling.md.j2`).
+    pub files: BTreeMap<String, FileId>,
+    /// The first template that could not be read, as reported: a document rendered on
+    /// its own (`render`, `export`) stops on it.
+    pub unreadable: Option<Diagnostic>,
+}
+
+/// Reads the `*.j2` files directly in the project's templates folder, by the rule every
+/// reader follows (`project_files`); what is not read is reported.
+pub fn templates(
+    config: &Config,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> TemplateFiles {
+    let root = &config.root;
+    let listing = ProjectFiles::new(root).list(
+        [config.templates.as_path()],
+        Depth::Flat,
+        |name| name.ends_with(".j2") && !name.starts_with('.'),
+        code::LINK_OUTSIDE_PROJECT,
+    );
+    let mut unread = listing.unread;
+    let mut templates = TemplateFiles::default();
+    for path in listing.files {
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let shown = display_path(&path);
+        let failed = match std::fs::read(root.join(&path)).map(String::from_utf8) {
+            Ok(Ok(text)) => {
+                templates.files.insert(name, sources.add(path, text));
+                continue;
+            }
+            Ok(Err(_)) => {
+                Diagnostic::new(code::FILE_NOT_UTF8, format!("{shown} is not valid UTF-8"))
+            }
+            Err(e) => Diagnostic::new(code::IO_ERROR, format!("cannot read {shown}: {e}")),
+        };
+        unread.push(Unread {
+            path,
+            diagnostic: failed,
+        });
+    }
+    templates.unreadable = unread
+        .iter()
+        .map(|u| &u.diagnostic)
+        .find(|d| d.severity == crate::diag::Severity::Error)
+        .cloned();
+    project_files::report(unread, sources, diags);
+    templates
+}
 
 /// Lists the YAML files under the configured item folders, sorted so that output does
 /// not depend on directory order. A missing folder is a diagnostic; so is a link that
@@ -319,7 +397,7 @@ pub fn summary_chapters(
 /// here, with the same warning `check` gives, and the book shows nothing of it.
 pub fn given_chapters(
     config: &Config,
-    chapters: Vec<crate::project::GivenChapter>,
+    chapters: Vec<GivenChapter>,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Vec<(PathBuf, FileId)> {

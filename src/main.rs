@@ -4,9 +4,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use mdbook_qms::history::diff::DiffFormat;
+use mdbook_qms::history::diff::{self, DiffFormat};
+use mdbook_qms::load::ChapterSource;
+use mdbook_qms::pipeline;
 use mdbook_qms::preprocess::{self, Failure};
-use mdbook_qms::project::{ChapterSource, Project};
+use mdbook_qms::project::Project;
 use mdbook_qms::report::{self, Format};
 use mdbook_qms::scaffold;
 use mdbook_qms::source::SourceMap;
@@ -110,7 +112,7 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
         #[arg(long, value_enum, default_value = "cyclonedx")]
-        format: mdbook_qms::evidence::sbom_out::OutFormat,
+        format: mdbook_qms::export::sbom::OutFormat,
         /// Write to this file (atomically) instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -202,20 +204,35 @@ fn main() -> ExitCode {
             head,
             dir,
             format,
-        }) => match mdbook_qms::history::diff::command(&dir, &base, head.as_deref(), format) {
-            Ok(text) => {
-                match format {
-                    DiffFormat::Human => print!("{}", terminal::safe(&text)),
-                    DiffFormat::Json => print!("{text}"),
-                }
-                ExitCode::SUCCESS
-            }
-            Err(message) => {
-                eprintln!("error: {message}");
-                ExitCode::from(2)
-            }
-        },
+        }) => diff(&dir, &base, head.as_deref(), format),
         None => protocol(),
+    }
+}
+
+/// `mdbook-qms diff BASE [HEAD]` in DIR. A usage or I/O problem (an unreadable
+/// revision, a damaged repository) is exit status 2.
+fn diff(dir: &Path, base: &str, head: Option<&str>, format: DiffFormat) -> ExitCode {
+    let compared = pipeline::load(dir, ChapterSource::Disk)
+        .map_err(|f| f.0.message)
+        .and_then(|project| match project.history.damage_error() {
+            Some(message) => Err(message),
+            None => diff::diff(&project, base, head),
+        });
+    match compared {
+        Ok(d) => {
+            match format {
+                DiffFormat::Human => print!("{}", terminal::safe(&diff::to_text(&d))),
+                DiffFormat::Json => {
+                    let json = serde_json::to_string_pretty(&diff::to_json(&d)).unwrap_or_default();
+                    println!("{json}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -328,11 +345,7 @@ fn trace(dir: &Path, request: &TraceRequest) -> ExitCode {
 }
 
 /// `sbom`: refuses a project with errors, since its SBOM would be incomplete.
-fn sbom(
-    dir: &Path,
-    format: mdbook_qms::evidence::sbom_out::OutFormat,
-    out: Option<&Path>,
-) -> ExitCode {
+fn sbom(dir: &Path, format: mdbook_qms::export::sbom::OutFormat, out: Option<&Path>) -> ExitCode {
     let project = match load_clean(dir) {
         Ok(p) => p,
         Err(status) => return status,
@@ -352,7 +365,7 @@ fn sbom(
     };
     // Never over a file someone else wrote (another tool's SBOM, a README).
     if let Some(path) = out.as_deref() {
-        let ours = std::fs::read(path).map(|b| mdbook_qms::evidence::sbom_out::is_generated(&b));
+        let ours = std::fs::read(path).map(|b| mdbook_qms::export::sbom::is_generated(&b));
         if matches!(ours, Ok(false)) || path.is_dir() {
             eprintln!(
                 "error: refusing to write the SBOM to {}: it exists and is not an SBOM or VEX document mdbook-qms wrote; remove it or choose another file",
@@ -361,7 +374,7 @@ fn sbom(
             return ExitCode::from(2);
         }
     }
-    let text = mdbook_qms::evidence::sbom_out::generate(&project, format);
+    let text = mdbook_qms::export::sbom::generate(&project, format);
     match out.as_deref() {
         Some(path) => match mdbook_qms::atomic::write(path, text.as_bytes()) {
             Ok(()) => {
@@ -383,7 +396,7 @@ fn sbom(
 /// Loads a project for a command that needs it free of errors (exit 1 otherwise, 2 when
 /// it cannot be loaded at all).
 fn load_clean(dir: &Path) -> Result<Project, ExitCode> {
-    let project = match Project::load(dir, ChapterSource::Disk) {
+    let project = match pipeline::load(dir, ChapterSource::Disk) {
         Ok(p) => p,
         Err(fatal) => {
             eprint!(
@@ -488,7 +501,7 @@ fn new_item(dir: &Path, ty: &str, title: Option<&str>) -> ExitCode {
 }
 
 fn check(dir: &std::path::Path, format: Format) -> ExitCode {
-    match Project::load(dir, ChapterSource::Disk) {
+    match pipeline::load(dir, ChapterSource::Disk) {
         Ok(project) => {
             let text = report::render(format, &project.diagnostics.0, &project.sources);
             print_report(format, &text);

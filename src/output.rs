@@ -41,7 +41,7 @@ impl Sources {
         folders.push(folder(&config.schemas, "schema folder", "schemas"));
         folders.push(folder(&config.templates, "template folder", "templates"));
         let mut git = vec![root.join(".git")];
-        if let Ok(repo) = crate::history::git::Repo::open(root) {
+        if let Ok(repo) = crate::git::Repo::open(root) {
             git.extend(repo.git_dirs());
         }
         for dir in git {

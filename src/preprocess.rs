@@ -15,7 +15,9 @@ use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use serde_json::Value;
 
 use crate::diag::{code, Diagnostic, Diagnostics};
-use crate::project::{ChapterSource, GivenChapter, Project};
+use crate::load::{ChapterSource, GivenChapter};
+use crate::pipeline;
+use crate::project::Project;
 use crate::render::{self, Download, Downloads};
 use crate::report::{self, Format};
 
@@ -61,7 +63,7 @@ pub fn apply(
             });
         }
     });
-    let mut project = Project::load(root, ChapterSource::Given(given)).map_err(|fatal| {
+    let mut project = pipeline::load(root, ChapterSource::Given(given)).map_err(|fatal| {
         Failure::Usage(report::render(
             Format::Human,
             &[*fatal.0],
@@ -172,7 +174,7 @@ fn downloads(project: &mut Project, sink: Option<&DownloadSink>) -> Result<Downl
     Ok(Downloads::Written(list))
 }
 
-fn generated_item(chapter: render::GeneratedChapter, parent_names: Vec<String>) -> BookItem {
+fn generated_item(chapter: crate::page::GeneratedChapter, parent_names: Vec<String>) -> BookItem {
     let mut names = parent_names.clone();
     names.push(chapter.name.clone());
     BookItem::Chapter(Chapter {

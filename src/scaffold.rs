@@ -4,8 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::project::{ChapterSource, Project};
-use crate::trace::natural_cmp;
+use crate::load::ChapterSource;
+use crate::pipeline;
+use crate::text::natural_cmp;
 
 /// Writes `contents` to `path` only if no file is there: the data goes to a temporary
 /// file in the same folder, which is then hard-linked into place (failing if the target
@@ -128,7 +129,7 @@ pub fn new_item(dir: &Path, ty: &str, title: Option<&str>) -> Result<(String, Pa
     if let Some(title) = title {
         check_title(title)?;
     }
-    let project = Project::load(dir, ChapterSource::Disk).map_err(|f| f.0.message)?;
+    let project = pipeline::load(dir, ChapterSource::Disk).map_err(|f| f.0.message)?;
     let def = project.types.get(ty).ok_or_else(|| {
         format!(
             "unknown type `{ty}`; types: {}",

@@ -1,9 +1,8 @@
 //! Traceability queries shared by the `matrix` directive and the `trace` command: which
 //! items of one type are linked to items of another, and how many are covered.
 
-use std::cmp::Ordering;
-
 use crate::project::Project;
+use crate::text::natural_cmp;
 
 /// One row of a coverage matrix: an item and the linked items of the other type.
 pub struct Row {
@@ -80,33 +79,10 @@ pub fn items_of(project: &Project, ty: &str) -> Vec<usize> {
         .collect()
 }
 
-/// Compares ids so that runs of digits compare as numbers (REQ-2 < REQ-10).
-pub fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let key = |s: &str| {
-        let mut parts: Vec<(String, u64)> = Vec::new();
-        let mut text = String::new();
-        let mut chars = s.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c.is_ascii_digit() {
-                let mut n = u64::from(c.to_digit(10).unwrap_or(0));
-                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
-                    n = n.saturating_mul(10).saturating_add(u64::from(d));
-                    chars.next();
-                }
-                parts.push((std::mem::take(&mut text), n));
-            } else {
-                text.push(c);
-            }
-        }
-        parts.push((text, u64::MAX));
-        parts
-    };
-    key(a).cmp(&key(b)).then_with(|| a.cmp(b))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{csv_field, natural_cmp};
+    use super::csv_field;
+    use crate::text::natural_cmp;
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {

@@ -9,7 +9,9 @@ use std::process::Command;
 use assert_cmd::cargo::CommandCargoExt;
 use mdbook_qms::diag::{Diagnostic, Location};
 use mdbook_qms::documents::{self, DOCUMENTS};
-use mdbook_qms::project::{ChapterSource, Project};
+use mdbook_qms::load::ChapterSource;
+use mdbook_qms::pipeline;
+use mdbook_qms::project::Project;
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/insulin-pump")
@@ -46,7 +48,7 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 fn load(root: &Path) -> Project {
-    Project::load(root, ChapterSource::Disk).unwrap()
+    pipeline::load(root, ChapterSource::Disk).unwrap()
 }
 
 fn codes(p: &Project) -> Vec<&'static str> {

@@ -5,8 +5,11 @@ use std::path::Path;
 use std::process::Command;
 
 use mdbook_qms::diag::code;
-use mdbook_qms::evidence::{metrics, Status};
-use mdbook_qms::project::{ChapterSource, Project};
+use mdbook_qms::evidence::assess::Status;
+use mdbook_qms::evidence::metrics;
+use mdbook_qms::load::ChapterSource;
+use mdbook_qms::pipeline;
+use mdbook_qms::project::Project;
 
 fn write(root: &Path, rel: &str, text: &str) {
     let path = root.join(rel);
@@ -29,7 +32,7 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 fn load(dir: &Path) -> Project {
-    Project::load(dir, ChapterSource::Disk).unwrap()
+    pipeline::load(dir, ChapterSource::Disk).unwrap()
 }
 
 /// (code, message) of every diagnostic with one of the evidence codes.
@@ -440,7 +443,9 @@ fn sbom_merge_ntia_and_support() {
         "a link may name a bom-ref: {blob_links:?}"
     );
     // Merged view: the item's support wins, the SBOM fills in supplier and end of support.
-    let v = mdbook_qms::evidence::component_view(&p, p.graph.get("CMP-TLS").unwrap());
+    let v = p
+        .traces
+        .component_view(&p.items[p.graph.get("CMP-TLS").unwrap()]);
     assert_eq!(v.support.as_deref(), Some("limited"));
     assert_eq!(v.end_of_support.as_deref(), Some("2027-03-31"));
     assert_eq!(v.supplier.as_deref(), Some("Trusted Firmware"));
@@ -633,7 +638,7 @@ fn sbom_diagnostics_point_at_their_own_places() {
         cdx.rfind(r#""zz""#).unwrap()
     );
     let sbom = p
-        .evidence
+        .traces
         .sboms
         .iter()
         .find(|s| s.format == mdbook_qms::evidence::sbom::Format::CycloneDx)
@@ -682,11 +687,11 @@ fn spdx_merges_with_items() {
         .graph
         .get("CMP-OKHTTP-4-12-0")
         .expect("synthesized from SPDX");
-    let v = mdbook_qms::evidence::component_view(&p, ok);
+    let v = p.traces.component_view(&p.items[ok]);
     assert_eq!(v.supplier.as_deref(), Some("Square, Inc."));
     assert_eq!(v.end_of_support.as_deref(), Some("2027-06-30"));
     assert_eq!(v.license.as_deref(), Some("Apache-2.0"));
-    let sbom = &p.evidence.sboms[0];
+    let sbom = &p.traces.sboms[0];
     assert_eq!(sbom.author.as_deref(), Some("syft-1.0"));
     assert_eq!(sbom.components[0].depends_on, ["SPDXRef-okhttp"]);
     let _ = app;
@@ -777,7 +782,7 @@ fn vex_rules_kev_and_metrics() {
     assert_eq!(t.identify_to_patch_n, 2);
     // VUL-5's deployment date is out of order and left out.
     assert_eq!((t.patch_to_deploy, t.patch_to_deploy_n), (Some(20.0), 1));
-    let html = metrics::render(&p);
+    let html = mdbook_qms::render::evidence::metrics(&p);
     assert!(
         html.contains("<td>66.7%</td><td>2 of 3 needing a patch (6 assessed in all)</td>"),
         "{html}"

@@ -4,7 +4,8 @@ mod history_support;
 
 use assert_cmd::Command;
 use history_support::*;
-use mdbook_qms::history::{diff, render};
+use mdbook_qms::history::diff;
+use mdbook_qms::render::history as render;
 
 /// v1: a requirement hierarchy and a test; then changes up to v2 and in the work tree.
 fn setup() -> Repo {

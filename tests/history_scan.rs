@@ -195,7 +195,7 @@ fn a_folder_outside_git_builds_with_one_warning() {
         diags[0].message
     );
     assert!(!h.is_available());
-    let md = mdbook_qms::history::render::history_markdown(&h, "REQ-N-1");
+    let md = mdbook_qms::render::history::history_markdown(&h, "REQ-N-1");
     assert!(md.contains("unavailable"), "{md}");
 }
 
@@ -239,7 +239,7 @@ fn a_shallow_clone_warns_at_the_boundary_and_marks_histories_incomplete() {
     assert!(h.item("REQ-S-2").unwrap().incomplete);
     assert!(!h.item("REQ-S-3").unwrap().incomplete);
     assert_eq!(subjects(&h, "REQ-S-3"), ["New"]);
-    let line = mdbook_qms::history::render::history_compact(&h, "REQ-S-1");
+    let line = mdbook_qms::render::history::history_compact(&h, "REQ-S-1");
     assert!(
         line.contains("First seen") && line.contains("incomplete"),
         "{line}"
@@ -345,7 +345,7 @@ fn long_history() -> Repo {
     std::fs::remove_dir_all(r.root.join("requirements")).unwrap();
     mdbook_qms::corpus::generate(&r.root, 60, 6).unwrap();
     let mut stream = Vec::new();
-    let stats = mdbook_qms::history::corpus::fast_import_stream(&r.root, 400, &mut stream).unwrap();
+    let stats = mdbook_qms::corpus::history::fast_import_stream(&r.root, 400, &mut stream).unwrap();
     assert_eq!(stats.commits, 400);
     let mut child = std::process::Command::new("git")
         .args(["fast-import", "--quiet"])

@@ -15,7 +15,8 @@ mod webdriver;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use mdbook_qms::project::{ChapterSource, Project};
+use mdbook_qms::load::ChapterSource;
+use mdbook_qms::pipeline;
 use serde_json::{json, Value};
 use webdriver::Browser;
 
@@ -82,7 +83,7 @@ return {
 #[test]
 fn dfd_and_heatmap_in_the_built_example() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/insulin-pump");
-    let project = Project::load(&root, ChapterSource::Disk).unwrap();
+    let project = pipeline::load(&root, ChapterSource::Disk).unwrap();
     let items = &project.items;
     let assets: Vec<&str> = items
         .iter()

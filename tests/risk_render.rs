@@ -4,10 +4,11 @@
 
 mod risk_support;
 
-use mdbook_qms::project::{ChapterSource, Project};
+use mdbook_qms::load::ChapterSource;
+use mdbook_qms::pipeline;
 
 fn rendered() -> String {
-    let project = Project::load(&risk_support::fixture(), ChapterSource::Disk).unwrap();
+    let project = pipeline::load(&risk_support::fixture(), ChapterSource::Disk).unwrap();
     assert!(!project.diagnostics.has_errors());
     mdbook_qms::render::render(&project).chapters.remove(0)
 }
@@ -123,7 +124,7 @@ fn dfd_of_a_deep_zone_chain_draws_every_zone() {
         std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
         std::fs::write(root.join(rel), text).unwrap();
     }
-    let project = Project::load(root, ChapterSource::Disk).unwrap();
+    let project = pipeline::load(root, ChapterSource::Disk).unwrap();
     assert!(!project.diagnostics.has_errors());
     let page = mdbook_qms::render::render(&project).chapters.remove(0);
     assert_eq!(page.matches("class=\"qms-dfd-zone\"").count(), 5_000);

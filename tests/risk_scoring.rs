@@ -90,7 +90,7 @@ fn cvss_scores_and_bands() {
             "0.1",
         ),
     ];
-    let scales = mdbook_qms::risk::scale::RiskConfig::default();
+    let scales = mdbook_qms::config::risk::RiskConfig::default();
     let mut bands = Vec::new();
     for (v, score, sub) in cases {
         let s = cvss::score(v).unwrap_or_else(|e| panic!("{v}: {e}"));
@@ -332,7 +332,7 @@ fn bad_bands_and_keys() {
 
 #[test]
 fn default_scales_documented_in_the_book() {
-    let s = mdbook_qms::risk::scale::RiskConfig::default();
+    let s = mdbook_qms::config::risk::RiskConfig::default();
     let text =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/book/risk.md")).unwrap();
     for level in s.severity.iter().chain(&s.exploitability) {

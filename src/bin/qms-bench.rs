@@ -660,7 +660,7 @@ fn history_bench(
         .spawn()?;
     let hs = {
         let mut stdin = std::io::BufWriter::new(child.stdin.take().expect("piped stdin"));
-        let hs = history::corpus::fast_import_stream(&dir, commits, &mut stdin)?;
+        let hs = mdbook_qms::corpus::history::fast_import_stream(&dir, commits, &mut stdin)?;
         stdin.flush()?;
         hs
     };
@@ -687,9 +687,8 @@ fn history_bench(
     };
     let log_p = time_git(&["log", "-p", "--no-renames"])?;
     let log_raw = time_git(&["log", "--raw"])?;
-    let project =
-        mdbook_qms::project::Project::load(&dir, mdbook_qms::project::ChapterSource::Disk)
-            .map_err(|f| std::io::Error::other(f.0.message))?;
+    let project = mdbook_qms::pipeline::load(&dir, mdbook_qms::load::ChapterSource::Disk)
+        .map_err(|f| std::io::Error::other(f.0.message))?;
     let cache = dir.join(".git/mdbook-qms");
     let scan = |cold: bool| -> std::io::Result<(Duration, usize)> {
         if cold && cache.exists() {

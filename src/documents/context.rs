@@ -64,7 +64,7 @@ pub fn build(project: &Project) -> Value {
     let mut order: Vec<usize> = (0..project.items.len())
         .filter(|&i| project.graph.get(&project.items[i].id) == Some(i))
         .collect();
-    order.sort_by(|&a, &b| crate::render::natural_cmp(&project.items[a].id, &project.items[b].id));
+    order.sort_by(|&a, &b| crate::text::natural_cmp(&project.items[a].id, &project.items[b].id));
     // Each item's data is independent of the others': built in parallel, kept in order.
     let values: Vec<Value> = order.par_iter().map(|&i| item_value(project, i)).collect();
     for (i, value) in order.into_iter().zip(values) {
@@ -94,7 +94,7 @@ pub fn build(project: &Project) -> Value {
     let scales = &project.risk.scales;
     let tplc = crate::evidence::metrics::compute(project);
     let sboms: Vec<Value> = project
-        .evidence
+        .traces
         .sboms
         .iter()
         .map(|s| {
@@ -113,7 +113,7 @@ pub fn build(project: &Project) -> Value {
         .matches
         .iter()
         .map(|m| {
-            let record = &project.evidence.osv[m.record];
+            let record = &project.traces.osv[m.record];
             json!({
                 "id": record.id,
                 "aliases": record.aliases,
@@ -125,7 +125,7 @@ pub fn build(project: &Project) -> Value {
         })
         .collect();
     let results: Vec<Value> = project
-        .evidence
+        .traces
         .junit_files
         .iter()
         .map(|&f| Value::String(crate::source::display_path(&project.sources.get(f).path)))
@@ -221,7 +221,7 @@ fn item_value(project: &Project, i: usize) -> Value {
             }
         }
         "component" => {
-            let v = crate::evidence::component_view(project, i);
+            let v = project.traces.component_view(&project.items[i]);
             obj.insert(
                 "sbom".into(),
                 json!({

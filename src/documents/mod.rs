@@ -19,49 +19,18 @@ mod context;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use minijinja::value::{Serde, Value};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
-use crate::diag::{code, did_you_mean, Diagnostic, Severity};
+pub use crate::config::documents::{DocInfo, DOCUMENTS};
+use crate::diag::{code, did_you_mean, Diagnostic};
+use crate::html::{escape, markdown};
+use crate::linked::Linked;
+use crate::page::Page;
 use crate::project::Project;
-use crate::project_files::{Depth, ProjectFiles, Unread};
-use crate::render::{escape, markdown, Page};
 use crate::source::{FileId, Span};
-
-/// One built-in document: its name (the directive argument and the template's stem),
-/// its full title (the document's first heading) and its template.
-pub struct DocInfo {
-    pub name: &'static str,
-    pub title: &'static str,
-    template: &'static str,
-}
-
-macro_rules! docs {
-    ($($name:literal, $title:literal;)*) => {
-        /// Every built-in document, in the order the user guide lists them.
-        pub const DOCUMENTS: &[DocInfo] = &[
-            $(DocInfo { name: $name, title: $title, template: include_str!(concat!("templates/", $name, ".md.j2")) },)*
-        ];
-    };
-}
-
-docs! {
-    "cybersecurity-management-plan", "Cybersecurity Management Plan";
-    "security-risk-management-report", "Security Risk Management Report";
-    "threat-model", "Threat Model";
-    "risk-assessment", "Cybersecurity Risk Assessment";
-    "sbom", "Software Bill of Materials";
-    "vulnerability-assessment", "Vulnerability Assessment";
-    "unresolved-anomalies", "Unresolved Anomalies";
-    "tplc-metrics", "Total Product Life Cycle Measures and Metrics";
-    "architecture-views", "Architecture Views";
-    "security-testing-report", "Cybersecurity Testing Report";
-    "security-labeling", "Security Labeling";
-    "traceability-matrix", "Security Traceability Matrix";
-    "cyber-device-summary", "Cyber Device Summary (Section 524B)";
-}
 
 /// Templates shared by the documents (macros), loadable by name like any template.
 const PARTIALS: &[(&str, &str)] = &[(
@@ -132,44 +101,27 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// Reads the `*.j2` files directly in the project's templates folder, by the rule
-    /// every reader follows (`project_files`). What is not read comes back with why.
-    pub fn load(project: &Project) -> (Templates, Vec<Unread>) {
-        let root = &project.config.root;
-        let listing = ProjectFiles::new(root).list(
-            [project.config.templates.as_path()],
-            Depth::Flat,
-            |name| name.ends_with(".j2") && !name.starts_with('.'),
-            code::LINK_OUTSIDE_PROJECT,
-        );
-        let mut unread = listing.unread;
-        let mut overrides = BTreeMap::new();
-        for path in listing.files {
-            let name = path
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            let shown = crate::source::display_path(&path);
-            let failed = match std::fs::read(root.join(&path)).map(String::from_utf8) {
-                Ok(Ok(text)) => {
-                    overrides.insert(name, Override { path, text });
-                    continue;
-                }
-                Ok(Err(_)) => {
-                    Diagnostic::new(code::FILE_NOT_UTF8, format!("{shown} is not valid UTF-8"))
-                }
-                Err(e) => Diagnostic::new(code::IO_ERROR, format!("cannot read {shown}: {e}")),
-            };
-            unread.push(Unread {
-                path,
-                diagnostic: failed,
-            });
-        }
-        let templates = Templates {
+    /// The project's overrides, as `load` read them into the source map.
+    pub fn of(project: &Linked) -> Templates {
+        let overrides = project
+            .templates
+            .files
+            .iter()
+            .map(|(name, &file)| {
+                let source = project.sources.get(file);
+                let path = source.path.clone();
+                (
+                    name.clone(),
+                    Override {
+                        path,
+                        text: source.text.clone(),
+                    },
+                )
+            })
+            .collect();
+        Templates {
             overrides: Arc::new(overrides),
-        };
-        (templates, unread)
+        }
     }
 
     /// No overrides: the built-in templates only.
@@ -200,17 +152,21 @@ impl Templates {
     }
 
     /// Renders document `name` for `page` (links are relative to it).
-    pub fn render(&self, page: &Page, name: &str) -> Result<Rendered, TemplateError> {
-        self.render_many(page, &[name])
+    fn render(&self, data: &Data, page: &Page, name: &str) -> Result<Rendered, TemplateError> {
+        self.render_many(data, page, &[name])
             .pop()
             .unwrap_or_else(|| Err(unknown(name)))
     }
 
     /// Renders several documents for one page, sharing one environment (its link table
     /// holds every item) between them.
-    pub fn render_many(&self, page: &Page, names: &[&str]) -> Vec<Result<Rendered, TemplateError>> {
+    fn render_many(
+        &self,
+        data: &Data,
+        page: &Page,
+        names: &[&str],
+    ) -> Vec<Result<Rendered, TemplateError>> {
         let gaps: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-        let data = data(page.project);
         let mut env = self.environment(page, gaps.clone());
         // `item(id)`: any item's data by id (none for an unknown id), to follow links.
         let by_id = data.by_id.clone();
@@ -450,8 +406,44 @@ impl Data {
     }
 }
 
-fn data(project: &Project) -> &Data {
-    project.document_data.get_or_init(|| Data::new(project))
+/// The documents of one project: its templates and the data they see, converted once
+/// however many documents are rendered (a book may place many).
+pub struct Documents<'p> {
+    project: &'p Project,
+    templates: Templates,
+    data: OnceLock<Data>,
+}
+
+impl<'p> Documents<'p> {
+    pub fn new(project: &'p Project) -> Self {
+        Documents {
+            project,
+            templates: Templates::of(project),
+            data: OnceLock::new(),
+        }
+    }
+
+    fn data(&self) -> &Data {
+        self.data.get_or_init(|| Data::new(self.project))
+    }
+
+    /// Renders document `name` for `page` (links are relative to it).
+    pub fn render(&self, page: &Page, name: &str) -> Result<Rendered, TemplateError> {
+        self.templates.render(self.data(), page, name)
+    }
+
+    /// Renders documents for a page no chapter has, so links are relative to the book's
+    /// root: standalone Markdown, and the gaps and errors `check` reports.
+    fn render_detached(&self, names: &[&str]) -> Vec<Result<Rendered, TemplateError>> {
+        let homes = crate::page::place::homes(self.project);
+        let path = PathBuf::from("qms-document.md");
+        let page = Page {
+            project: self.project,
+            homes: &homes,
+            path: &path,
+        };
+        self.templates.render_many(self.data(), &page, names)
+    }
 }
 
 fn unknown(name: &str) -> TemplateError {
@@ -559,17 +551,17 @@ fn placed(project: &Project) -> Vec<(String, Option<Span>)> {
 /// The check stage: every placed document must exist and render; its gaps are warnings
 /// at the directive (or in book.toml for generated chapters). Every document an override
 /// changes must render too, placed or not, as `export` renders them all.
-pub fn check(project: &mut Project) {
+pub fn check(project: &Project) -> Vec<Diagnostic> {
     let placed = placed(project);
-    let (templates, unread) = Templates::load(project);
-    let mut diags = crate::diag::Diagnostics::default();
-    crate::project_files::report(unread, &mut project.sources, &mut diags);
-    // Override files join the source map so errors point at their lines.
-    let mut files: HashMap<PathBuf, FileId> = HashMap::new();
-    for (path, text) in templates.files() {
-        let id = project.sources.add(path.to_path_buf(), text.to_owned());
-        files.insert(path.to_path_buf(), id);
-    }
+    let documents = Documents::new(project);
+    let mut diags = Vec::new();
+    // Override files are in the source map, so errors point at their lines.
+    let files: HashMap<PathBuf, FileId> = project
+        .templates
+        .files
+        .values()
+        .map(|&id| (project.sources.get(id).path.clone(), id))
+        .collect();
     let at = |d: Diagnostic, span: Option<Span>| match span {
         Some(s) => d.at(s),
         None => match project.config.file {
@@ -589,18 +581,17 @@ pub fn check(project: &mut Project) {
             wanted.push((name, *span, true));
         }
     }
-    for name in templates.changed_documents() {
+    for name in documents.templates.changed_documents() {
         if !wanted.iter().any(|(n, _, _)| *n == name) {
             wanted.push((name, None, false));
         }
     }
     if wanted.is_empty() {
-        project.diagnostics.extend(diags.0);
-        return;
+        return diags;
     }
     // Gaps and errors do not depend on where a document is shown.
     let names: Vec<&str> = wanted.iter().map(|(n, _, _)| *n).collect();
-    let results = render_detached(project, &templates, &names);
+    let results = documents.render_detached(&names);
     // A broken shared override breaks every document: report each place once.
     let mut errors: Vec<Diagnostic> = Vec::new();
     for ((_, span, placed), result) in wanted.iter().zip(results) {
@@ -629,7 +620,7 @@ pub fn check(project: &mut Project) {
         }
     }
     diags.extend(errors);
-    project.diagnostics.extend(diags.0);
+    diags
 }
 
 /// A template error as a diagnostic: at the override's line when the error is in an
@@ -684,9 +675,8 @@ fn template_diagnostic(
 
 /// Renders one document for a chapter at `page`; a failure becomes a visible error box
 /// (check has already reported it).
-pub fn render_directive(page: &Page, name: &str) -> String {
-    let (templates, _) = Templates::load(page.project);
-    match templates.render(page, name) {
+pub fn render_directive(documents: &Documents, page: &Page, name: &str) -> String {
+    match documents.render(page, name) {
         Ok(doc) => format!("\n\n{}\n", doc.markdown),
         Err(e) => format!(
             "<div class=\"qms-gap\">Document {} could not be rendered: {}</div>",
@@ -720,12 +710,7 @@ fn render_standalone_many(
     names: &[&str],
 ) -> Result<Vec<Result<Rendered, TemplateError>>, TemplateError> {
     // What `check` reports as an error stops a document; a link left out does not.
-    let (templates, unread) = Templates::load(project);
-    let failed = unread
-        .into_iter()
-        .map(|u| u.diagnostic)
-        .find(|d| d.severity == Severity::Error);
-    if let Some(d) = failed {
+    if let Some(d) = project.templates.unreadable.clone() {
         return Err(TemplateError {
             code: d.code,
             template: None,
@@ -735,24 +720,7 @@ fn render_standalone_many(
             message: d.message,
         });
     }
-    Ok(render_detached(project, &templates, names))
-}
-
-/// Renders documents for a page no chapter has, so links are relative to the book's
-/// root: standalone Markdown, and the gaps and errors `check` reports.
-fn render_detached(
-    project: &Project,
-    templates: &Templates,
-    names: &[&str],
-) -> Vec<Result<Rendered, TemplateError>> {
-    let homes = crate::render::item_homes(project);
-    let path = PathBuf::from("qms-document.md");
-    let page = Page {
-        project,
-        homes: &homes,
-        path: &path,
-    };
-    templates.render_many(&page, names)
+    Ok(Documents::new(project).render_detached(names))
 }
 
 /// `mdbook-qms gaps`: the gaps of every built-in document (placed or not).
@@ -766,10 +734,10 @@ pub fn all_gaps(project: &Project) -> Result<Vec<Gap>, TemplateError> {
 /// Generated chapters for the documents `book.toml` lists in `documents`, under
 /// `qms/documents/`.
 pub fn chapters(
-    project: &Project,
+    documents: &Documents,
     homes: &[Option<PathBuf>],
-) -> Vec<crate::render::GeneratedChapter> {
-    let (templates, _) = Templates::load(project);
+) -> Vec<crate::page::GeneratedChapter> {
+    let project = documents.project;
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for name in &project.config.documents {
@@ -785,16 +753,16 @@ pub fn chapters(
             homes,
             path: &path,
         };
-        let content = match templates.render(&page, name) {
+        let content = match documents.render(&page, name) {
             // The book's styles (gap markers, references), as on every page with cards.
-            Ok(doc) => format!("{}\n\n{}", crate::render::STYLE, doc.markdown),
+            Ok(doc) => format!("{}\n\n{}", crate::page::STYLE, doc.markdown),
             Err(e) => format!(
                 "# {}\n\n<div class=\"qms-gap\">{}</div>\n",
                 info.title,
                 escape(&e.to_string())
             ),
         };
-        out.push(crate::render::GeneratedChapter {
+        out.push(crate::page::GeneratedChapter {
             path,
             name: info.title.to_owned(),
             content,

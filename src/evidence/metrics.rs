@@ -2,11 +2,8 @@
 //! identified vulnerabilities that are patched, the mean time from identification to
 //! patch, and from patch to deployment.
 
-use std::fmt::Write as _;
-
-use super::is_primary;
 use crate::date::parse as parse_date;
-use crate::project::Project;
+use crate::linked::Linked;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tplc {
@@ -30,11 +27,11 @@ impl Tplc {
     }
 }
 
-pub fn compute(project: &Project) -> Tplc {
+pub fn compute(project: &Linked) -> Tplc {
     let mut t = Tplc::default();
     let (mut sum1, mut sum2) = (0i64, 0i64);
     for (i, item) in project.items.iter().enumerate() {
-        if item.ty != "vulnerability" || !is_primary(project, i) {
+        if item.ty != "vulnerability" || !project.is_primary(i) {
             continue;
         }
         t.total += 1;
@@ -68,33 +65,4 @@ pub fn compute(project: &Project) -> Tplc {
         t.patch_to_deploy = Some(sum2 as f64 / t.patch_to_deploy_n as f64);
     }
     t
-}
-
-/// `{{#qms metrics}}`: the three measures as an HTML table.
-pub fn render(project: &Project) -> String {
-    let t = compute(project);
-    let mut out = String::from("<table class=\"qms-table qms-metrics\"><thead><tr><th>Measure (TPLC)</th><th>Value</th><th>Based on</th></tr></thead><tbody>");
-    let pct = t
-        .patched_percent()
-        .map_or("n/a".to_owned(), |p| format!("{p:.1}%"));
-    let _ = write!(
-        out,
-        "<tr><td>Identified vulnerabilities patched</td><td>{pct}</td><td>{} of {} needing a patch ({} assessed in all)</td></tr>",
-        t.patched, t.needing_patch, t.total
-    );
-    let days = |d: Option<f64>| d.map_or("n/a".to_owned(), |d| format!("{d:.1} days"));
-    let _ = write!(
-        out,
-        "<tr><td>Mean time from identification to patch</td><td>{}</td><td>{} with <code>identified</code> and <code>patched</code> dates</td></tr>",
-        days(t.identify_to_patch),
-        t.identify_to_patch_n
-    );
-    let _ = write!(
-        out,
-        "<tr><td>Mean time from patch to deployment</td><td>{}</td><td>{} with <code>patched</code> and <code>deployed</code> dates</td></tr>",
-        days(t.patch_to_deploy),
-        t.patch_to_deploy_n
-    );
-    out.push_str("</tbody></table>");
-    out
 }

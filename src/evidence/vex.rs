@@ -2,10 +2,11 @@
 //! vulnerability item needs a complete VEX statement, and a KEV-listed one must be
 //! fixed.
 
-use super::{component_view, is_primary, osv, span_in, VulnMatch};
+use super::assess::VulnMatch;
+use super::{osv, span_in};
 use crate::date::parse as parse_date;
 use crate::diag::{code, Diagnostic};
-use crate::project::Project;
+use crate::linked::Linked;
 
 /// OpenVEX justification labels, which a `justification` may start with
 /// (`vulnerable_code_not_present: ...`).
@@ -47,11 +48,11 @@ pub fn names_of(item: &crate::model::Item) -> Vec<String> {
 }
 
 /// Runs the checks; returns the OSV matches.
-pub fn check(project: &Project, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
-    let ev = &project.evidence;
+pub fn check(project: &Linked, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
+    let ev = &project.traces;
     let matches = match_osv(project, ds);
     for (i, item) in project.items.iter().enumerate() {
-        if item.ty != "vulnerability" || !is_primary(project, i) {
+        if item.ty != "vulnerability" || !project.is_primary(i) {
             continue;
         }
         let status = item.text("status");
@@ -141,17 +142,17 @@ pub fn check(project: &Project, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
 
 /// Matches every OSV record against every component item, and reports matches that no
 /// vulnerability item assesses.
-fn match_osv(project: &Project, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
-    let ev = &project.evidence;
+fn match_osv(project: &Linked, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
+    let ev = &project.traces;
     let mut matches = Vec::new();
     let vulns: Vec<usize> = (0..project.items.len())
-        .filter(|&i| project.items[i].ty == "vulnerability" && is_primary(project, i))
+        .filter(|&i| project.items[i].ty == "vulnerability" && project.is_primary(i))
         .collect();
     for (ci, item) in project.items.iter().enumerate() {
-        if item.ty != "component" || !is_primary(project, ci) {
+        if item.ty != "component" || !project.is_primary(ci) {
             continue;
         }
-        let view = component_view(project, ci);
+        let view = project.traces.component_view(&project.items[ci]);
         let Some(purl) = view.purl.as_deref() else {
             continue;
         };
@@ -200,7 +201,7 @@ fn match_osv(project: &Project, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
                         code::VULNERABILITY_UNASSESSED,
                         format!("{} affects {} ({} {version}), but no vulnerability item assesses it", record.id, item.id, view.name.as_deref().unwrap_or("")),
                     )
-                    .at(span_in(project, record.file, "id", &record.id))
+                    .at(span_in(&project.sources, record.file, "id", &record.id))
                     .item(&item.id)
                     .help(format!("add a vulnerability item with `cve: {}`, `components: {}` and its VEX `status`", record.id, item.id)),
                 };

@@ -7,7 +7,7 @@ use crate::history::Uncommitted;
 use crate::model::Home;
 use crate::project::Project;
 use crate::source::display_path;
-use crate::trace::natural_cmp;
+use crate::text::natural_cmp;
 
 /// The schema of `items.json`, written next to it.
 pub const SCHEMA: &str = include_str!("items.schema.json");
@@ -164,7 +164,7 @@ fn verification(project: &Project, id: &str) -> Value {
         .cases
         .iter()
         .map(|&c| {
-            let case = &project.evidence.cases[c];
+            let case = &project.traces.cases[c];
             let mut r = Map::new();
             r.insert("name".into(), json!(case.full_names()[0]));
             r.insert(

@@ -11,6 +11,7 @@
 pub mod items;
 pub mod matrices;
 pub mod reqif;
+pub mod sbom;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,9 +20,12 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::diag::Severity;
-use crate::history::git::{OpenError, Repo, Revision};
+use crate::git::{OpenError, Repo, Revision};
 use crate::history::CommitInfo;
-use crate::project::{ChapterSource, LoadOptions, Project};
+use crate::linked::LoadOptions;
+use crate::load::ChapterSource;
+use crate::pipeline;
+use crate::project::Project;
 use crate::report::{self, Format};
 
 /// The `format` of `metadata.json`; a reader checks it before trusting the layout.
@@ -116,7 +120,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
                     dirty: true,
                     uncommitted: dirty,
                     folder: repo.project_dir(),
-                    time: crate::evidence::source_date_epoch().unwrap_or(0),
+                    time: crate::date::source_date_epoch().unwrap_or(0),
                 },
             };
             if provenance.dirty && !request.allow_dirty {
@@ -140,7 +144,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
                 uncommitted: Vec::new(),
                 dirty: true,
                 folder: String::new(),
-                time: crate::evidence::source_date_epoch().unwrap_or(0),
+                time: crate::date::source_date_epoch().unwrap_or(0),
             };
             (None, provenance)
         }
@@ -172,7 +176,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
         revision,
         today: Some(today),
     };
-    let project = Project::load_with(&root, ChapterSource::Disk, options).map_err(|fatal| {
+    let project = pipeline::load_with(&root, ChapterSource::Disk, options).map_err(|fatal| {
         Failure::Usage(report::render(
             Format::Human,
             &[*fatal.0],
@@ -208,7 +212,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
 
 fn committed(
     repo: &Repo,
-    commit: crate::history::git::CommitId,
+    commit: crate::git::CommitId,
     uncommitted: Vec<String>,
 ) -> Result<Provenance, Failure> {
     let meta = repo
@@ -225,7 +229,7 @@ fn committed(
         dirty: !uncommitted.is_empty(),
         uncommitted,
         folder: repo.project_dir(),
-        time: crate::evidence::source_date_epoch().unwrap_or(info.time),
+        time: crate::date::source_date_epoch().unwrap_or(info.time),
         commit: Some(info),
     })
 }
@@ -293,7 +297,7 @@ fn bundle(project: &Project, p: &Provenance) -> Result<BTreeMap<String, Vec<u8>>
         s.into_bytes()
     };
     let title = title(project);
-    let time = crate::evidence::rfc3339(p.time);
+    let time = crate::date::rfc3339(p.time);
     let tool = format!("mdbook-qms {}", env!("CARGO_PKG_VERSION"));
     let comment = match &p.commit {
         Some(c) => format!(
@@ -354,7 +358,7 @@ fn bundle(project: &Project, p: &Provenance) -> Result<BTreeMap<String, Vec<u8>>
 /// `mdbook-qms build`): the matrices as CSV and XLSX, the SBOM, the VEX document, and
 /// their manifest, as in a bundle of the same commit.
 pub fn downloads(project: &Project) -> Result<BTreeMap<String, Vec<u8>>, String> {
-    let time = crate::evidence::commit_secs(project).unwrap_or(0);
+    let time = project.commit_secs().unwrap_or(0);
     let mut files = BTreeMap::new();
     tables_and_sbom(project, &title(project), time, &mut files)?;
     let manifest = manifest(&files);
@@ -378,7 +382,7 @@ fn tables_and_sbom(
     time: i64,
     files: &mut BTreeMap<String, Vec<u8>>,
 ) -> Result<(), String> {
-    use crate::evidence::sbom_out::{generate, OutFormat};
+    use crate::export::sbom::{generate, OutFormat};
     let tables = matrices::tables(project);
     for t in &tables {
         files.insert(format!("matrices/{}.csv", t.file), t.csv().into_bytes());

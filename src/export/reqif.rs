@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::link;
 use crate::project::Project;
-use crate::trace::natural_cmp;
+use crate::text::natural_cmp;
 
 const NS: &str = "http://www.omg.org/spec/ReqIF/20110401/reqif.xsd";
 

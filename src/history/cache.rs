@@ -24,9 +24,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::git::{CommitId, ObjectId};
 use super::trailers::Trailer;
 use super::{iso_date, ChangeKind, CommitInfo, ItemChange, Record};
+use crate::git::{CommitId, ObjectId};
 
 /// Bumped whenever [`Record`], the fingerprint or this format changes meaning.
 const FORMAT: u32 = 2;

@@ -13,9 +13,10 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::git::{self, Repo};
-use super::{CommitInfo, Settings};
-use crate::project::Project;
+use super::{CommitInfo, History, Settings, Status};
+use crate::diag::{code, Diagnostic};
+use crate::git::{self, Repo};
+use crate::linked::Linked;
 use crate::source::{FileId, SourceFile, SourceMap};
 use crate::yaml::{self, Origin};
 
@@ -107,7 +108,7 @@ type Items = BTreeMap<String, Map<String, Value>>;
 
 /// Compares the items at `base` with those at `head` (a revision), or with the work tree
 /// when `head` is `None`. Errors are for the user: not a repository, an unknown revision.
-pub fn diff(project: &Project, base: &str, head: Option<&str>) -> Result<Diff, String> {
+pub fn diff(project: &Linked, base: &str, head: Option<&str>) -> Result<Diff, String> {
     let repo = Repo::open_at(&project.config.root, &project.revision).map_err(|e| match e {
         git::OpenError::NotARepository => {
             "the project is not in a git repository, so it has no baselines".to_owned()
@@ -219,7 +220,7 @@ fn item_ref(id: &str, fields: &Map<String, Value>) -> ItemRef {
 }
 
 /// For each id, the items that link to it: (linking id, field).
-fn backlinks(project: &Project, items: &Items) -> BTreeMap<String, Vec<(String, String)>> {
+fn backlinks(project: &Linked, items: &Items) -> BTreeMap<String, Vec<(String, String)>> {
     let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for (id, fields) in items {
         let Some(def) = fields
@@ -417,26 +418,35 @@ pub enum DiffFormat {
     Json,
 }
 
-/// `mdbook-qms diff BASE [HEAD]` in DIR: the report to print, or the reason it failed
-/// (a usage or I/O problem: exit status 2).
-pub fn command(
-    dir: &std::path::Path,
-    base: &str,
-    head: Option<&str>,
-    format: DiffFormat,
-) -> Result<String, String> {
-    let project = crate::project::Project::load(dir, crate::project::ChapterSource::Disk)
-        .map_err(|f| f.0.message)?;
-    if let Some(message) = project.history.damage_error() {
-        return Err(message);
-    }
-    let d = diff(&project, base, head)?;
-    Ok(match format {
-        DiffFormat::Human => to_text(&d),
-        DiffFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&to_json(&d)).unwrap_or_default();
-            s.push('\n');
-            s
+/// The `{{#qms changes BASE}}` comparisons, by BASE, each computed once for the
+/// renderer. A BASE git cannot read is reported (when there is history to read it from).
+pub fn baselines(
+    project: &Linked,
+    history: &History,
+    found: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, Result<Diff, String>> {
+    let mut diffs = BTreeMap::new();
+    for chapter in &project.chapters {
+        for d in chapter.directives.iter().filter(|d| d.name == "changes") {
+            let base = &d.args[0].text;
+            let diff = diffs
+                .entry(base.clone())
+                .or_insert_with(|| match &history.status {
+                    Status::Unavailable(reason) => Err(reason.clone()),
+                    Status::Ready => diff(project, base, None),
+                });
+            // Without history there is nothing to check; `history-unavailable` says why.
+            let (Err(e), true) = (&*diff, history.is_available()) else {
+                continue;
+            };
+            let names: Vec<&str> = history.baselines.iter().map(|b| b.name.as_str()).collect();
+            let mut diag =
+                Diagnostic::new(code::CHANGES_UNKNOWN_BASE, e.clone()).at(d.args[0].span);
+            if !names.is_empty() {
+                diag = diag.help(format!("baselines: {}", names.join(", ")));
+            }
+            found.push(diag);
         }
-    })
+    }
+    diffs
 }

@@ -13,11 +13,8 @@
 //! commits when it has.
 
 pub mod cache;
-pub mod corpus;
 pub mod diff;
 pub mod fingerprint;
-pub mod git;
-pub mod render;
 mod suspect;
 pub mod trailers;
 
@@ -27,10 +24,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::diag::{code, Diagnostic};
+use crate::git::{self, CommitId, CommitMeta, ObjectId, Repo, Scope};
+use crate::linked::Linked;
 use crate::model::Home;
-use crate::project::Project;
 use fingerprint::{ItemPrint, Print, Printer};
-use git::{CommitId, CommitMeta, ObjectId, Repo, Scope};
 use trailers::Trailer;
 
 pub use suspect::Suspect;
@@ -261,7 +258,7 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    pub(crate) fn new(project: &Project, repo: &Repo) -> Self {
+    pub(crate) fn new(project: &Linked, repo: &Repo) -> Self {
         let c = &project.config;
         let mut scopes: Vec<Scope> = c
             .items
@@ -301,7 +298,7 @@ impl Settings {
 
 /// Reads the history of the project's items. Never fails: a folder outside git, an
 /// unreadable repository or a shallow clone give a warning and what could be read.
-pub fn scan(project: &Project, diags: &mut Vec<Diagnostic>) -> History {
+pub fn scan(project: &Linked, diags: &mut Vec<Diagnostic>) -> History {
     let config = &project.config;
     let repo = match Repo::open_at(&config.root, &project.revision) {
         Ok(r) => r,
@@ -432,7 +429,7 @@ const DAMAGE_FIX: &str =
 /// History could not be read: `git-damaged` for each damaged object met, or else
 /// `history-unavailable`.
 fn unavailable(
-    project: &Project,
+    project: &Linked,
     repo: &Repo,
     reason: String,
     diags: &mut Vec<Diagnostic>,
@@ -458,7 +455,7 @@ fn unavailable(
 }
 
 fn report_damage(
-    project: &Project,
+    project: &Linked,
     damaged: &[git::DamagedObject],
     consequence: &str,
     diags: &mut Vec<Diagnostic>,
@@ -731,7 +728,7 @@ fn combine(deltas: Vec<Delta>) -> Vec<ItemChange> {
 fn assemble(
     history: &mut History,
     records: Vec<Arc<Record>>,
-    project: &Project,
+    project: &Linked,
     config: &crate::config::Config,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -806,7 +803,7 @@ fn assemble(
 /// item.
 fn mark_uncommitted(
     history: &mut History,
-    project: &Project,
+    project: &Linked,
     repo: &Repo,
     head: Option<CommitId>,
     settings: &Settings,

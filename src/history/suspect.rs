@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::{ChangeKind, History, Uncommitted};
 use crate::diag::{code, Diagnostic};
-use crate::project::Project;
+use crate::linked::Linked;
 
 /// A link whose target changed after the linking item was last changed or reviewed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +90,7 @@ impl Dag {
     }
 }
 
-pub fn find(history: &History, project: &Project, diags: &mut Vec<Diagnostic>) -> Vec<Suspect> {
+pub fn find(history: &History, project: &Linked, diags: &mut Vec<Diagnostic>) -> Vec<Suspect> {
     if !history.is_available() {
         return Vec::new();
     }

@@ -14,7 +14,7 @@ pub struct Trailer {
 /// The trailers of `message` whose key is one of `names`, in message order.
 pub fn parse(message: &str, names: &[String]) -> Vec<Trailer> {
     let mut out = Vec::new();
-    for (key, value) in super::git::trailers(message) {
+    for (key, value) in crate::git::trailers(message) {
         let Some(name) = names.iter().find(|n| n.eq_ignore_ascii_case(key.trim())) else {
             continue;
         };

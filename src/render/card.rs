@@ -1,55 +1,18 @@
 //! Item cards and inline references.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::html::{escape, generated_markdown, markdown};
-use super::place;
+use crate::html::{escape, generated_markdown, markdown};
 use crate::model::{Home, Item};
-use crate::project::Project;
-
-/// What a fragment is rendered for: the project, every item's home page, and the page
-/// the fragment lands on (links are relative to it).
-pub struct Page<'a> {
-    pub project: &'a Project,
-    pub homes: &'a [Option<PathBuf>],
-    pub path: &'a Path,
-}
+use crate::page::Page;
+use crate::risk::{Level, RiskModel};
 
 /// Fields shown in the card header or elsewhere, not in the field table.
 const HEADER_FIELDS: &[&str] = &["id", "type", "title", "text", "status", "attributes"];
 
 impl Page<'_> {
-    /// An inline link to an item, with its title on hover.
-    pub fn item_ref(&self, index: usize) -> String {
-        let item = &self.project.items[index];
-        let title = escape(&item.title);
-        let id = escape(&item.id);
-        match &self.homes[index] {
-            Some(home) => format!(
-                r#"<a class="qms-ref" href="{}" title="{title}">{id}</a>"#,
-                escape(&place::url(self.path, home, &item.id))
-            ),
-            None => format!(r#"<span class="qms-ref" title="{title}">{id}</span>"#),
-        }
-    }
-
-    /// The URL of an item's card relative to this page, if the item is in the book.
-    pub fn item_url(&self, index: usize) -> Option<String> {
-        let home = self.homes[index].as_ref()?;
-        Some(place::url(self.path, home, &self.project.items[index].id))
-    }
-
-    /// A link to an id that may name no item (renders as text then).
-    pub fn id_ref(&self, id: &str) -> String {
-        match self.project.graph.get(id) {
-            Some(i) => self.item_ref(i),
-            None => format!(r#"<span class="qms-ref qms-missing">{}</span>"#, escape(id)),
-        }
-    }
-
     /// The card of an item: anchor, title, status, text, fields, links both ways, source.
     pub fn card(&self, index: usize) -> String {
         let project = self.project;
@@ -67,7 +30,7 @@ impl Page<'_> {
             status = escape(status),
         );
         // A test's verification status sits in the title line, next to its status.
-        let result = crate::evidence::render::badge(self, index);
+        let result = crate::render::evidence::badge(self, index);
         if !result.is_empty() {
             if let Some(at) = out.rfind(" <span class=\"qms-kind\">") {
                 out.insert_str(at, &format!(" {result}"));
@@ -81,7 +44,7 @@ impl Page<'_> {
             d.links.iter().map(|l| l.name.as_str()).collect()
         });
         let is_markdown = |f: &str| def.is_some_and(|d| d.markdown_fields.iter().any(|m| m == f));
-        let mut rows = crate::risk::score_row(project, index);
+        let mut rows = score_row(&project.risk, index);
         for (key, value) in &item.fields {
             if HEADER_FIELDS.contains(&key.as_str()) || link_fields.contains(&key.as_str()) {
                 continue;
@@ -113,7 +76,7 @@ impl Page<'_> {
         if !links.is_empty() {
             let _ = write!(out, "\n<dl class=\"qms-links\">{links}</dl>");
         }
-        let history = crate::history::render::history_compact(&project.history, &item.id);
+        let history = crate::render::history::history_compact(&project.history, &item.id);
         if !history.is_empty() {
             let _ = write!(
                 out,
@@ -177,31 +140,45 @@ impl Page<'_> {
         let (line, _) = f.line_col(item.node.span.start);
         format!("{}:{line}", crate::source::display_path(&f.path))
     }
+}
 
-    /// A field value as HTML; strings that name items become links.
-    pub fn value(&self, value: &Value) -> String {
-        match value {
-            Value::String(s) => match self
-                .project
-                .graph
-                .get(s)
-                .or_else(|| self.project.graph.purls.get(s).copied())
-            {
-                Some(i) => self.item_ref(i),
-                None => escape(s),
-            },
-            Value::Array(list) => list
-                .iter()
-                .map(|v| self.value(v))
-                .collect::<Vec<_>>()
-                .join(", "),
-            Value::Object(map) => map
-                .iter()
-                .map(|(k, v)| format!("{}: {}", escape(k), self.value(v)))
-                .collect::<Vec<_>>()
-                .join("; "),
-            Value::Null => String::new(),
-            other => escape(&other.to_string()),
+/// The "risk" row of a risk's card: before -> after, each with its verdict; empty for
+/// other items.
+fn score_row(risk: &RiskModel, index: usize) -> String {
+    let Some(r) = risk.of(index) else {
+        return String::new();
+    };
+    let scales = &risk.scales;
+    let show = |l: &Option<Level>| match l {
+        None => "<em>not scored</em>".to_owned(),
+        Some(l) => {
+            let cvss = l.cvss.as_ref().map_or(String::new(), |c| {
+                format!(
+                    " <span class=\"qms-cvss\">(CVSS {} {}, exploitability {})</span>",
+                    c.version,
+                    crate::risk::cvss::one_decimal(c.score),
+                    crate::risk::cvss::one_decimal(c.exploitability)
+                )
+            });
+            let (class, style, verdict) = if l.acceptable {
+                ("qms-risk-acceptable", "background:#2e7d3233", "acceptable")
+            } else {
+                (
+                    "qms-risk-unacceptable",
+                    "background:#c6282844",
+                    "unacceptable",
+                )
+            };
+            format!(
+                "{} severity &times; {} exploitability{cvss} <span class=\"qms-badge {class}\" style=\"{style}\">{verdict}</span>",
+                escape(&scales.severity[l.severity]),
+                escape(&scales.exploitability[l.exploitability]),
+            )
         }
-    }
+    };
+    format!(
+        "<tr class=\"qms-risk-score\"><th>risk</th><td>before: {}<br>after: {}</td></tr>",
+        show(&r.before),
+        show(&r.after)
+    )
 }

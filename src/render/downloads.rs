@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::html::escape;
+use crate::html::escape;
 
 /// Where the files go, relative to the HTML output folder (beside the generated
 /// chapters under `qms/`).

@@ -5,45 +5,25 @@
 //! Everything item-derived is escaped HTML, written as single CommonMark HTML blocks.
 
 mod card;
+pub mod dfd;
 mod downloads;
-mod html;
-mod place;
+pub mod evidence;
+pub mod heatmap;
+pub mod history;
+pub mod stride;
 mod table;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-pub use crate::trace::natural_cmp;
-pub use card::Page;
 pub use downloads::{Download, Downloads, FOLDER as DOWNLOADS_FOLDER};
-pub use html::{escape, markdown};
-pub use place::homes as item_homes;
 
+use crate::html::escape;
 use crate::model::Home;
+use crate::page::{place, GeneratedChapter, Page, STYLE};
 use crate::project::Project;
 use crate::schema::BUILTIN;
 use crate::source::FileId;
-
-/// Styles for cards, tables and matrices, using mdBook's theme variables so that every
-/// theme (light, rust, coal, navy, ayu) stays readable. Injected once per page.
-pub(crate) const STYLE: &str = "<style>\
-.qms-card{border:1px solid var(--table-border-color);border-radius:6px;padding:0.2em 1em 0.6em;margin:1em 0;background:var(--bg)}\
-.qms-card-title{margin:0.5em 0}\
-.qms-id{font-family:var(--mono-font,monospace)}\
-.qms-badge{font-size:0.75em;padding:0.1em 0.5em;border-radius:1em;border:1px solid var(--table-border-color);vertical-align:middle;font-weight:normal}\
-.qms-status-approved{background:#2e7d3233}.qms-status-review{background:#f9a82533}.qms-status-draft{background:#9e9e9e33}.qms-status-obsolete{text-decoration:line-through}\
-.qms-kind{font-size:0.75em;color:var(--sidebar-fg,gray);font-weight:normal}\
-.qms-fields{margin:0.5em 0}.qms-fields th{text-align:left;white-space:nowrap;background:none;font-weight:bold}\
-.qms-links{display:grid;grid-template-columns:max-content auto;gap:0.2em 1em;margin:0.5em 0}\
-.qms-links dt{font-weight:bold;margin:0}.qms-links dd{margin:0}\
-.qms-history{font-size:0.8em;color:var(--sidebar-fg,gray)}.qms-history p{margin:0.2em 0}.qms-source{font-size:0.75em;color:var(--sidebar-fg,gray)}\
-.qms-uncovered td{background:#c6282822}.qms-gap{color:#c62828;font-weight:bold}\
-.qms-matrix caption{caption-side:top;text-align:left;font-weight:bold}\
-.qms-links .qms-ref,.qms-table .qms-ref,.qms-matrix .qms-ref{white-space:nowrap}\
-.qms-missing{text-decoration:underline wavy #c62828}\
-.qms-downloads td:nth-child(3){white-space:nowrap}\
-.qms-result-passed{background:#2e7d3233}.qms-result-failed{background:#c6282855;font-weight:bold}.qms-result-skipped,.qms-result-stale{background:#f9a82544}.qms-result-missing{background:#c6282822}\
-</style>";
 
 /// `html` replacing a block that starts at `start`: when the block is in a block quote
 /// or a list, each further line of `html` gets the marks that keep it there (`> `, or
@@ -67,16 +47,6 @@ fn in_container(html: &str, text: &str, start: usize) -> String {
     }
 }
 
-/// A chapter mdBook does not know about: one per type for the items no chapter places,
-/// with a sub-chapter per item file.
-pub struct GeneratedChapter {
-    /// Relative to the book's `src`.
-    pub path: PathBuf,
-    pub name: String,
-    pub content: String,
-    pub children: Vec<GeneratedChapter>,
-}
-
 pub struct Rendered {
     /// New content of each of `project.chapters`, in the same order.
     pub chapters: Vec<String>,
@@ -93,6 +63,7 @@ pub fn render(project: &Project) -> Rendered {
 /// [`render`], with the files `{{#qms downloads}}` lists.
 pub fn render_book(project: &Project, files: &Downloads) -> Rendered {
     let homes = place::homes(project);
+    let documents = crate::documents::Documents::new(project);
     let chapters = project
         .chapters
         .iter()
@@ -119,20 +90,24 @@ pub fn render_book(project: &Project, files: &Downloads) -> Rendered {
                     "item" => project.graph.get(&d.args[0].text).map(|i| page.card(i)),
                     "table" => Some(table::table(&page, d)),
                     "matrix" => Some(table::matrix(&page, d)),
-                    "dfd" => Some(crate::risk::dfd::render(&page, d)),
-                    "heatmap" => Some(crate::risk::heatmap::render(&page, d)),
-                    "stride" => Some(crate::risk::stride::render(&page, d)),
-                    "results" => Some(crate::evidence::render::results(&page)),
-                    "sbom" => Some(crate::evidence::render::sbom(&page)),
-                    "metrics" => Some(crate::evidence::metrics::render(project)),
+                    "dfd" => Some(crate::render::dfd::render(&page, d)),
+                    "heatmap" => Some(crate::render::heatmap::render(&page, d)),
+                    "stride" => Some(crate::render::stride::render(&page, d)),
+                    "results" => Some(crate::render::evidence::results(&page)),
+                    "sbom" => Some(crate::render::evidence::sbom(&page)),
+                    "metrics" => Some(crate::render::evidence::metrics(project)),
                     "downloads" => Some(downloads::list(&chapter.path, files)),
-                    "document" => Some(crate::documents::render_directive(&page, &d.args[0].text)),
-                    "history" => Some(crate::history::render::history_markdown(
+                    "document" => Some(crate::documents::render_directive(
+                        &documents,
+                        &page,
+                        &d.args[0].text,
+                    )),
+                    "history" => Some(crate::render::history::history_markdown(
                         &project.history,
                         &d.args[0].text,
                     )),
                     "changes" => Some(match project.baseline_diffs.get(&d.args[0].text) {
-                        Some(Ok(diff)) => crate::history::render::changes_markdown(diff),
+                        Some(Ok(diff)) => crate::render::history::changes_markdown(diff),
                         // `check` reports a baseline that cannot be read; say it here too.
                         Some(Err(e)) => format!("<p class=\"qms-gap\">{}</p>", escape(e)),
                         None => String::new(),
@@ -164,7 +139,7 @@ pub fn render_book(project: &Project, files: &Downloads) -> Rendered {
         })
         .collect();
     let mut generated = generated_chapters(project, &homes);
-    generated.extend(crate::documents::chapters(project, &homes));
+    generated.extend(crate::documents::chapters(&documents, &homes));
     Rendered {
         chapters,
         generated,

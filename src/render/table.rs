@@ -4,11 +4,12 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::card::Page;
-use super::html::escape;
 use crate::directive::Directive;
+use crate::html::escape;
 use crate::model::Item;
-use crate::trace::{self, natural_cmp};
+use crate::page::Page;
+use crate::text::natural_cmp;
+use crate::trace;
 
 /// Whether an item passes a directive's filters: `status=`, `tag=`, and `FIELD=VALUE`
 /// (equal, or contained in a list). Values may list alternatives: `status=draft|review`.
@@ -101,7 +102,7 @@ pub fn table(page: &Page, directive: &Directive) -> String {
                 "id" => format!(
                     "{}{}",
                     page.item_ref(i),
-                    with_space(crate::evidence::render::badge(page, i))
+                    with_space(crate::render::evidence::badge(page, i))
                 ),
                 "title" => escape(&item.title),
                 "status" => format!(
@@ -151,7 +152,7 @@ pub fn matrix(page: &Page, directive: &Directive) -> String {
                     format!(
                         "{}{}",
                         page.item_ref(j),
-                        with_space(crate::evidence::render::badge(page, j))
+                        with_space(crate::render::evidence::badge(page, j))
                     )
                 })
                 .collect::<Vec<_>>()

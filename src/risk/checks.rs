@@ -5,9 +5,9 @@
 
 use serde_json::Value;
 
-use super::{is_primary, RiskModel};
+use super::model::RiskModel;
 use crate::diag::{code, Diagnostic, Diagnostics};
-use crate::project::Project;
+use crate::linked::Linked;
 use crate::source::Span;
 
 /// STRIDE categories in their usual order, with their one-letter column heads.
@@ -22,7 +22,7 @@ pub const STRIDE: &[(&str, &str)] = &[
 
 /// The STRIDE categories that apply to a data-flow element (Microsoft's STRIDE per
 /// element, as the MITRE/MDIC playbook uses it); `None` for items that are not elements.
-pub fn applicable(project: &Project, i: usize) -> Option<&'static [&'static str]> {
+pub fn applicable(project: &Linked, i: usize) -> Option<&'static [&'static str]> {
     let item = &project.items[i];
     match item.ty.as_str() {
         "flow" => Some(&["tampering", "information-disclosure", "denial-of-service"]),
@@ -49,7 +49,7 @@ pub fn applicable(project: &Project, i: usize) -> Option<&'static [&'static str]
 }
 
 /// Items `i` links to through `field`.
-pub fn out(project: &Project, i: usize, field: &str) -> Vec<usize> {
+pub fn out(project: &Linked, i: usize, field: &str) -> Vec<usize> {
     project
         .graph
         .out(i)
@@ -59,7 +59,7 @@ pub fn out(project: &Project, i: usize, field: &str) -> Vec<usize> {
 }
 
 /// Items of type `ty` linking to `i` through `field`, obsolete ones left out.
-pub fn inc(project: &Project, i: usize, field: &str, ty: &str) -> Vec<usize> {
+pub fn inc(project: &Linked, i: usize, field: &str, ty: &str) -> Vec<usize> {
     project
         .graph
         .inc(i)
@@ -73,7 +73,7 @@ pub fn inc(project: &Project, i: usize, field: &str, ty: &str) -> Vec<usize> {
 }
 
 /// The zone an asset is in, when it names exactly one.
-pub fn zone_of(project: &Project, asset: usize) -> Option<usize> {
+pub fn zone_of(project: &Linked, asset: usize) -> Option<usize> {
     match out(project, asset, "zone").as_slice() {
         [z] => Some(*z),
         _ => None,
@@ -81,7 +81,7 @@ pub fn zone_of(project: &Project, asset: usize) -> Option<usize> {
 }
 
 /// A flow's two ends, when each names exactly one asset.
-pub fn ends(project: &Project, flow: usize) -> Option<(usize, usize)> {
+pub fn ends(project: &Linked, flow: usize) -> Option<(usize, usize)> {
     match (
         out(project, flow, "from").as_slice(),
         out(project, flow, "to").as_slice(),
@@ -92,7 +92,7 @@ pub fn ends(project: &Project, flow: usize) -> Option<(usize, usize)> {
 }
 
 /// Threats recorded against an element, per STRIDE category.
-pub fn threats_by_category(project: &Project, element: usize) -> Vec<(&'static str, Vec<usize>)> {
+pub fn threats_by_category(project: &Linked, element: usize) -> Vec<(&'static str, Vec<usize>)> {
     let threats = inc(project, element, "targets", "threat");
     STRIDE
         .iter()
@@ -112,7 +112,7 @@ pub fn threats_by_category(project: &Project, element: usize) -> Vec<(&'static s
 }
 
 /// The reason recorded for a category not applying to an element.
-pub fn not_applicable<'a>(project: &'a Project, element: usize, category: &str) -> Option<&'a str> {
+pub fn not_applicable<'a>(project: &'a Linked, element: usize, category: &str) -> Option<&'a str> {
     project.items[element]
         .fields
         .get("stride_not_applicable")?
@@ -120,10 +120,10 @@ pub fn not_applicable<'a>(project: &'a Project, element: usize, category: &str) 
         .as_str()
 }
 
-pub fn run(project: &Project, model: &RiskModel, diags: &mut Diagnostics) {
+pub fn run(project: &Linked, model: &RiskModel, diags: &mut Diagnostics) {
     let items = &project.items;
     for (i, item) in items.iter().enumerate() {
-        if !is_primary(project, i) || item.status() == "obsolete" {
+        if !project.is_primary(i) || item.status() == "obsolete" {
             continue;
         }
         let d = |c: &'static str, msg: String, span: Span| {
@@ -198,7 +198,7 @@ pub fn run(project: &Project, model: &RiskModel, diags: &mut Diagnostics) {
     check_directives(project, diags);
 }
 
-fn check_flow(project: &Project, i: usize, diags: &mut Diagnostics) {
+fn check_flow(project: &Linked, i: usize, diags: &mut Diagnostics) {
     let item = &project.items[i];
     for end in ["from", "to"] {
         let count = match item.node.get(end) {
@@ -275,7 +275,7 @@ fn check_flow(project: &Project, i: usize, diags: &mut Diagnostics) {
     }
 }
 
-fn check_risk(project: &Project, model: &RiskModel, i: usize, diags: &mut Diagnostics) {
+fn check_risk(project: &Linked, model: &RiskModel, i: usize, diags: &mut Diagnostics) {
     let item = &project.items[i];
     let scales = &model.scales;
     if let Some(after) = model.of(i).and_then(|r| r.after.as_ref()) {
@@ -351,7 +351,7 @@ fn check_risk(project: &Project, model: &RiskModel, i: usize, diags: &mut Diagno
 }
 
 /// Options of the risk directives that only this stage understands.
-fn check_directives(project: &Project, diags: &mut Diagnostics) {
+fn check_directives(project: &Linked, diags: &mut Diagnostics) {
     for chapter in &project.chapters {
         for d in &chapter.directives {
             match d.name.as_str() {

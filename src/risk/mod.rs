@@ -7,61 +7,22 @@
 
 pub mod checks;
 pub mod cvss;
-pub mod dfd;
-pub mod heatmap;
-pub mod scale;
-pub mod stride;
+mod model;
 
+pub use model::{Level, RiskModel, RiskScore};
+
+use crate::config::risk::RiskConfig;
 use crate::diag::{code, did_you_mean, Diagnostic, Diagnostics};
+use crate::linked::Linked;
 use crate::model::Item;
-use crate::project::Project;
 use crate::yaml::{Node, Value};
-use scale::RiskConfig;
-
-/// A risk's position in the matrix at one point (before or after mitigation).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Level {
-    pub severity: usize,
-    pub exploitability: usize,
-    /// The vector's score, when the exploitability came from (or was checked against) one.
-    pub cvss: Option<cvss::Scored>,
-    pub acceptable: bool,
-}
-
-/// One risk item, scored.
-#[derive(Debug, Clone)]
-pub struct RiskScore {
-    /// Index into `Project::items`.
-    pub item: usize,
-    pub before: Option<Level>,
-    /// The residual risk: `residual` with missing fields taken from before, or the
-    /// initial risk when there is no `residual`.
-    pub after: Option<Level>,
-}
-
-/// What the risk stage computed.
-#[derive(Debug, Clone, Default)]
-pub struct RiskModel {
-    pub scales: RiskConfig,
-    /// By item index, ascending.
-    pub risks: Vec<RiskScore>,
-}
-
-impl RiskModel {
-    pub fn of(&self, item: usize) -> Option<&RiskScore> {
-        self.risks
-            .binary_search_by_key(&item, |r| r.item)
-            .ok()
-            .map(|i| &self.risks[i])
-    }
-}
 
 /// Scores the risks and runs the checks.
-pub fn analyze(project: &Project, diags: &mut Diagnostics) -> RiskModel {
+pub fn analyze(project: &Linked, diags: &mut Diagnostics) -> RiskModel {
     let scales = project.config.risk.clone();
     let mut risks = Vec::new();
     for (i, item) in project.items.iter().enumerate() {
-        if !is_primary(project, i) {
+        if !project.is_primary(i) {
             continue;
         }
         match item.ty.as_str() {
@@ -77,11 +38,6 @@ pub fn analyze(project: &Project, diags: &mut Diagnostics) -> RiskModel {
     let model = RiskModel { scales, risks };
     checks::run(project, &model, diags);
     model
-}
-
-/// The item that owns its id (a duplicate is reported by `link` and ignored here).
-pub(crate) fn is_primary(project: &Project, i: usize) -> bool {
-    project.graph.get(&project.items[i].id) == Some(i)
 }
 
 fn score_risk(
@@ -212,47 +168,6 @@ fn assess(
         cvss,
         acceptable: scales.is_acceptable(severity, exploitability),
     })
-}
-
-/// The "risk" row of a risk's card: before -> after, each with its verdict; empty for
-/// other items.
-pub fn score_row(project: &Project, index: usize) -> String {
-    let Some(r) = project.risk.of(index) else {
-        return String::new();
-    };
-    let scales = &project.risk.scales;
-    let show = |l: &Option<Level>| match l {
-        None => "<em>not scored</em>".to_owned(),
-        Some(l) => {
-            let cvss = l.cvss.as_ref().map_or(String::new(), |c| {
-                format!(
-                    " <span class=\"qms-cvss\">(CVSS {} {}, exploitability {})</span>",
-                    c.version,
-                    cvss::one_decimal(c.score),
-                    cvss::one_decimal(c.exploitability)
-                )
-            });
-            let (class, style, verdict) = if l.acceptable {
-                ("qms-risk-acceptable", "background:#2e7d3233", "acceptable")
-            } else {
-                (
-                    "qms-risk-unacceptable",
-                    "background:#c6282844",
-                    "unacceptable",
-                )
-            };
-            format!(
-                "{} severity &times; {} exploitability{cvss} <span class=\"qms-badge {class}\" style=\"{style}\">{verdict}</span>",
-                crate::render::escape(&scales.severity[l.severity]),
-                crate::render::escape(&scales.exploitability[l.exploitability]),
-            )
-        }
-    };
-    format!(
-        "<tr class=\"qms-risk-score\"><th>risk</th><td>before: {}<br>after: {}</td></tr>",
-        show(&r.before),
-        show(&r.after)
-    )
 }
 
 /// A level name on a scale; an unknown one is reported at its line.

@@ -7,7 +7,9 @@ use std::process::Command;
 
 use mdbook_qms::diag::Diagnostic;
 use mdbook_qms::history::History;
-use mdbook_qms::project::{ChapterSource, Project};
+use mdbook_qms::load::ChapterSource;
+use mdbook_qms::pipeline;
+use mdbook_qms::project::Project;
 
 pub struct Repo {
     pub tmp: tempfile::TempDir,
@@ -109,7 +111,7 @@ pub fn commit_in(dir: &Path, author: &str, message: &str, epoch: i64) -> String 
 }
 
 pub fn project_at(root: &Path) -> Project {
-    Project::load(root, ChapterSource::Disk)
+    pipeline::load(root, ChapterSource::Disk)
         .unwrap_or_else(|e| panic!("project: {:?}", e.0.message))
 }
 

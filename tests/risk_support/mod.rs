@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use mdbook_qms::diag::Location;
-use mdbook_qms::project::{ChapterSource, Project};
+use mdbook_qms::load::ChapterSource;
+use mdbook_qms::pipeline;
+use mdbook_qms::project::Project;
 
 pub fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/risk")
@@ -89,7 +91,7 @@ pub fn load_with_chapter(yaml: &str, toml_extra: &str, chapter: Option<&str>) ->
     if let Some(text) = chapter {
         std::fs::write(root.join("book/model.md"), text).unwrap();
     }
-    let project = Project::load(root, ChapterSource::Disk).unwrap();
+    let project = pipeline::load(root, ChapterSource::Disk).unwrap();
     Loaded { dir, project }
 }
 

@@ -10,7 +10,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use super::fingerprint::split_items;
+use crate::history::fingerprint::split_items;
 
 const AUTHORS: &[&str] = &[
     "Ana Ruiz",

@@ -3,10 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::checks::{applicable, not_applicable, threats_by_category, STRIDE};
-use super::is_primary;
 use crate::directive::Directive;
-use crate::render::{escape, Page};
+use crate::html::escape;
+use crate::page::Page;
+use crate::risk::checks::{applicable, not_applicable, threats_by_category, STRIDE};
 
 const STYLE: &str = "<style>\
 .qms-stride{border-collapse:collapse}\
@@ -27,7 +27,7 @@ pub fn render(page: &Page<'_>, _d: &Directive) -> String {
     let project = page.project;
     let items = &project.items;
     let mut elements: Vec<(usize, usize)> = (0..items.len())
-        .filter(|&i| is_primary(project, i) && items[i].status() != "obsolete")
+        .filter(|&i| project.is_primary(i) && items[i].status() != "obsolete")
         .filter_map(|i| {
             applicable(project, i)?;
             let kind = if items[i].ty == "flow" {
@@ -40,7 +40,7 @@ pub fn render(page: &Page<'_>, _d: &Directive) -> String {
         .collect();
     elements.sort_by(|a, b| {
         a.0.cmp(&b.0)
-            .then_with(|| crate::render::natural_cmp(&items[a.1].id, &items[b.1].id))
+            .then_with(|| crate::text::natural_cmp(&items[a.1].id, &items[b.1].id))
     });
     let mut out = String::from(STYLE);
     out.push_str("<table class=\"qms-stride\"><thead><tr><th>element</th>");
@@ -64,7 +64,7 @@ pub fn render(page: &Page<'_>, _d: &Directive) -> String {
                 covered += 1;
                 let refs: Vec<String> = threats
                     .iter()
-                    .map(|&t| super::heatmap::breakable_ref(page, t))
+                    .map(|&t| crate::render::heatmap::breakable_ref(page, t))
                     .collect();
                 let _ = write!(
                     out,

@@ -2,8 +2,12 @@
 
 use std::fmt::Write as _;
 
-use super::{component_view, is_primary, Outcome};
-use crate::render::{escape, natural_cmp, Page};
+use crate::evidence::assess::Status;
+use crate::evidence::junit::Outcome;
+use crate::html::escape;
+use crate::linked::Linked;
+use crate::page::Page;
+use crate::text::natural_cmp;
 
 /// The verification badge of a test item, or nothing when the project has no results.
 pub fn badge(page: &Page, index: usize) -> String {
@@ -23,10 +27,11 @@ pub fn badge(page: &Page, index: usize) -> String {
 pub fn results(page: &Page) -> String {
     let project = page.project;
     let mut tests: Vec<usize> = (0..project.items.len())
-        .filter(|&i| project.items[i].ty == "test" && is_primary(project, i))
+        .filter(|&i| project.items[i].ty == "test" && project.is_primary(i))
         .collect();
     tests.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));
     let ev = &project.evidence;
+    let traces = &project.traces;
     let mut counts = [0usize; 5];
     let mut body = String::new();
     for &i in &tests {
@@ -38,7 +43,7 @@ pub fn results(page: &Page) -> String {
         let tally = |o: Outcome| {
             v.cases
                 .iter()
-                .filter(|&&c| ev.cases[c].outcome == o)
+                .filter(|&&c| traces.cases[c].outcome == o)
                 .count()
         };
         let (p, f, s) = (
@@ -58,7 +63,7 @@ pub fn results(page: &Page) -> String {
     if body.is_empty() {
         return "<p class=\"qms-empty\">No test results: put JUnit XML files under <code>trace/</code>.</p>".into();
     }
-    let files: Vec<String> = ev
+    let files: Vec<String> = traces
         .junit_files
         .iter()
         .map(|&f| {
@@ -71,12 +76,12 @@ pub fn results(page: &Page) -> String {
     format!(
         "<table class=\"qms-table qms-results\"><caption>{} test items: {} passed, {} failed, {} skipped, {} missing, {} stale; {} test cases from {}</caption><thead><tr><th>Test</th><th>Title</th><th>Result</th><th>Cases</th><th>Detail</th></tr></thead><tbody>{body}</tbody></table>",
         counts.iter().sum::<usize>(),
-        counts[super::Status::Passed as usize],
-        counts[super::Status::Failed as usize],
-        counts[super::Status::Skipped as usize],
-        counts[super::Status::Missing as usize],
-        counts[super::Status::Stale as usize],
-        ev.cases.len(),
+        counts[Status::Passed as usize],
+        counts[Status::Failed as usize],
+        counts[Status::Skipped as usize],
+        counts[Status::Missing as usize],
+        counts[Status::Stale as usize],
+        traces.cases.len(),
         files.join(", ")
     )
 }
@@ -86,7 +91,7 @@ pub fn results(page: &Page) -> String {
 pub fn sbom(page: &Page) -> String {
     let project = page.project;
     let mut comps: Vec<usize> = (0..project.items.len())
-        .filter(|&i| project.items[i].ty == "component" && is_primary(project, i))
+        .filter(|&i| project.items[i].ty == "component" && project.is_primary(i))
         .collect();
     comps.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));
     let today = crate::date::parse(&project.today).unwrap_or(i64::MAX);
@@ -95,10 +100,10 @@ pub fn sbom(page: &Page) -> String {
     );
     let missing = "<span class=\"qms-gap\">missing</span>";
     for &i in &comps {
-        let v = component_view(project, i);
+        let v = project.traces.component_view(&project.items[i]);
         let item = &project.items[i];
         let sources: Vec<String> = project
-            .evidence
+            .traces
             .sbom_components(&item.id)
             .filter_map(|c| c.file)
             .map(|f| {
@@ -108,7 +113,7 @@ pub fn sbom(page: &Page) -> String {
                 )
             })
             .collect();
-        let synthesized = project.evidence.is_synthesized(&item.id);
+        let synthesized = project.traces.is_synthesized(&item.id);
         let source = if synthesized {
             sources.join(", ")
         } else if sources.is_empty() {
@@ -125,7 +130,7 @@ pub fn sbom(page: &Page) -> String {
         };
         let mut vulns: Vec<String> = Vec::new();
         for m in project.evidence.matches.iter().filter(|m| m.component == i) {
-            let rec = &project.evidence.osv[m.record];
+            let rec = &project.traces.osv[m.record];
             if m.assessed_by.is_empty() {
                 vulns.push(format!(
                     "<span class=\"qms-gap\">{} (unassessed)</span>",
@@ -161,6 +166,35 @@ pub fn sbom(page: &Page) -> String {
     if comps.is_empty() {
         out.push_str("<tr><td colspan=\"9\" class=\"qms-empty\">No components.</td></tr>");
     }
+    out.push_str("</tbody></table>");
+    out
+}
+
+/// `{{#qms metrics}}`: the three measures as an HTML table.
+pub fn metrics(project: &Linked) -> String {
+    let t = crate::evidence::metrics::compute(project);
+    let mut out = String::from("<table class=\"qms-table qms-metrics\"><thead><tr><th>Measure (TPLC)</th><th>Value</th><th>Based on</th></tr></thead><tbody>");
+    let pct = t
+        .patched_percent()
+        .map_or("n/a".to_owned(), |p| format!("{p:.1}%"));
+    let _ = write!(
+        out,
+        "<tr><td>Identified vulnerabilities patched</td><td>{pct}</td><td>{} of {} needing a patch ({} assessed in all)</td></tr>",
+        t.patched, t.needing_patch, t.total
+    );
+    let days = |d: Option<f64>| d.map_or("n/a".to_owned(), |d| format!("{d:.1} days"));
+    let _ = write!(
+        out,
+        "<tr><td>Mean time from identification to patch</td><td>{}</td><td>{} with <code>identified</code> and <code>patched</code> dates</td></tr>",
+        days(t.identify_to_patch),
+        t.identify_to_patch_n
+    );
+    let _ = write!(
+        out,
+        "<tr><td>Mean time from patch to deployment</td><td>{}</td><td>{} with <code>patched</code> and <code>deployed</code> dates</td></tr>",
+        days(t.patch_to_deploy),
+        t.patch_to_deploy_n
+    );
     out.push_str("</tbody></table>");
     out
 }

@@ -6,8 +6,8 @@
 
 use std::fmt::Write as _;
 
-use super::diff::{value_text, Diff, Impact};
-use super::{ChangeKind, CommitInfo, History, Status, Uncommitted};
+use crate::history::diff::{value_text, Diff, Impact};
+use crate::history::{ChangeKind, CommitInfo, History, Status, Uncommitted};
 
 /// Escapes text for use inside Markdown (including table cells).
 pub fn escape(s: &str) -> String {
@@ -199,7 +199,7 @@ pub fn history_markdown(history: &History, id: &str) -> String {
 /// What changed since a baseline (`{{#qms changes BASE}}`).
 pub fn changes_markdown(diff: &Diff) -> String {
     let mut out = String::new();
-    let side = |s: &super::diff::Side| match &s.commit {
+    let side = |s: &crate::history::diff::Side| match &s.commit {
         Some(c) => format!("`{}` ({}, {})", escape(&s.rev), commit_cell(c), c.day()),
         None => escape(&s.rev),
     };

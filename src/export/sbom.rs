@@ -7,9 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::vex::{cvss_score, justification_label};
-use super::{commit_time, component_view, is_primary};
-use crate::history::git::Revision;
+use crate::evidence::vex::{cvss_score, justification_label};
+use crate::git::Revision;
 use crate::project::Project;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -165,9 +164,9 @@ fn cdx_justification(label: &str) -> &'static str {
 
 /// The time stamped into generated documents.
 fn doc_time(project: &Project) -> Option<String> {
-    commit_time(project).or_else(|| {
+    project.commit_time().or_else(|| {
         project
-            .evidence
+            .traces
             .sboms
             .iter()
             .filter_map(|s| s.timestamp.clone())
@@ -189,7 +188,7 @@ fn product_name(project: &Project) -> String {
             .canonicalize()
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())),
-        Revision::Commit { project_dir, .. } => crate::history::git::Repo::open(project_dir)
+        Revision::Commit { project_dir, .. } => crate::git::Repo::open(project_dir)
             .ok()
             .and_then(|r| r.project_dir().rsplit('/').next().map(str::to_owned))
             .filter(|n| !n.is_empty()),
@@ -218,13 +217,13 @@ fn content_uuid(bytes: &[u8]) -> String {
 /// The component items in id order, each with the bom-ref the output gives it.
 fn components(project: &Project) -> Vec<(usize, String)> {
     let mut list: Vec<usize> = (0..project.items.len())
-        .filter(|&i| project.items[i].ty == "component" && is_primary(project, i))
+        .filter(|&i| project.items[i].ty == "component" && project.is_primary(i))
         .collect();
-    list.sort_by(|&a, &b| crate::render::natural_cmp(&project.items[a].id, &project.items[b].id));
+    list.sort_by(|&a, &b| crate::text::natural_cmp(&project.items[a].id, &project.items[b].id));
     let mut used = HashSet::new();
     list.into_iter()
         .map(|i| {
-            let v = component_view(project, i);
+            let v = project.traces.component_view(&project.items[i]);
             let mut r = v
                 .purl
                 .clone()
@@ -248,7 +247,7 @@ pub fn cyclonedx(project: &Project) -> String {
     let mut depended: HashSet<usize> = HashSet::new();
     // Per SBOM, the item each bom-ref stands for.
     let items_by_ref: Vec<HashMap<&str, &str>> = project
-        .evidence
+        .traces
         .sboms
         .iter()
         .map(|s| {
@@ -259,7 +258,7 @@ pub fn cyclonedx(project: &Project) -> String {
         })
         .collect();
     for (i, r) in &comps {
-        let v = component_view(project, *i);
+        let v = project.traces.component_view(&project.items[*i]);
         let item = &project.items[*i];
         let mut properties = vec![Property {
             name: "mdbook-qms:item",
@@ -310,7 +309,7 @@ pub fn cyclonedx(project: &Project) -> String {
             })
             .collect();
         // Relationships the SBOMs state for a component that is an item count too.
-        for (s, c) in project.evidence.sbom_entries(&item.id) {
+        for (s, c) in project.traces.sbom_entries(&item.id) {
             for dep in &c.depends_on {
                 let target = items_by_ref[s]
                     .get(dep.as_str())
@@ -347,9 +346,9 @@ pub fn cyclonedx(project: &Project) -> String {
 
     let mut vulns = Vec::new();
     let mut vlist: Vec<usize> = (0..project.items.len())
-        .filter(|&i| project.items[i].ty == "vulnerability" && is_primary(project, i))
+        .filter(|&i| project.items[i].ty == "vulnerability" && project.is_primary(i))
         .collect();
-    vlist.sort_by(|&a, &b| crate::render::natural_cmp(&project.items[a].id, &project.items[b].id));
+    vlist.sort_by(|&a, &b| crate::text::natural_cmp(&project.items[a].id, &project.items[b].id));
     for i in vlist {
         let item = &project.items[i];
         let status = item.text("status").unwrap_or("under_investigation");
@@ -525,9 +524,9 @@ struct Product {
 pub fn openvex(project: &Project) -> String {
     let refs: BTreeMap<usize, String> = components(project).into_iter().collect();
     let mut vlist: Vec<usize> = (0..project.items.len())
-        .filter(|&i| project.items[i].ty == "vulnerability" && is_primary(project, i))
+        .filter(|&i| project.items[i].ty == "vulnerability" && project.is_primary(i))
         .collect();
-    vlist.sort_by(|&a, &b| crate::render::natural_cmp(&project.items[a].id, &project.items[b].id));
+    vlist.sort_by(|&a, &b| crate::text::natural_cmp(&project.items[a].id, &project.items[b].id));
     let mut statements = Vec::new();
     for i in vlist {
         let item = &project.items[i];

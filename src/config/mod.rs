@@ -4,6 +4,9 @@
 //! unknown key is reported at its line with a "did you mean" hint, and so the mdBook keys
 //! that share the table (`command`, `before`, ...) are accepted.
 
+pub mod documents;
+pub mod risk;
+
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
@@ -100,7 +103,7 @@ pub struct Config {
     /// `[preprocessor.qms.evidence]`: where the evidence files are.
     pub evidence: EvidenceConfig,
     /// `[preprocessor.qms.risk]`: risk scales, acceptability matrix, CVSS bands.
-    pub risk: crate::risk::scale::RiskConfig,
+    pub risk: crate::config::risk::RiskConfig,
     /// Generated documents (see `documents`) that get a chapter of their own.
     pub documents: Vec<String>,
     /// `[build] build-dir` as book.toml writes it, and where (mdBook reads the value;
@@ -130,7 +133,7 @@ impl Config {
             baselines: "*".into(),
             suspect_ignore: vec!["status".into(), "tags".into()],
             evidence: EvidenceConfig::default(),
-            risk: crate::risk::scale::RiskConfig::default(),
+            risk: crate::config::risk::RiskConfig::default(),
             documents: Vec::new(),
             build_dir: None,
         }
@@ -264,11 +267,11 @@ pub fn load(
                 config.suspect_ignore = reader.strings(value).unwrap_or(config.suspect_ignore)
             }
             "evidence" => reader.evidence(value, &mut config.evidence),
-            "risk" => config.risk = crate::risk::scale::parse(value, &span, reader.diags),
+            "risk" => config.risk = crate::config::risk::parse(value, &span, reader.diags),
             "documents" => match value.get_ref() {
                 // `documents = true`: every built-in document gets a chapter.
                 DeValue::Boolean(true) => {
-                    config.documents = crate::documents::DOCUMENTS
+                    config.documents = documents::DOCUMENTS
                         .iter()
                         .map(|d| d.name.to_owned())
                         .collect()

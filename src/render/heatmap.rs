@@ -3,9 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::{Level, RiskModel};
 use crate::directive::Directive;
-use crate::render::{escape, Page};
+use crate::html::escape;
+use crate::page::Page;
+use crate::risk::{Level, RiskModel};
 
 const STYLE: &str = "<style>\
 .qms-heatmaps{display:flex;flex-wrap:wrap;gap:1.5em;margin:1em 0}\
@@ -69,7 +70,7 @@ pub fn table(
     model: &RiskModel,
     caption: &str,
     which: &str,
-    level: impl Fn(&super::RiskScore) -> Option<&Level>,
+    level: impl Fn(&crate::risk::RiskScore) -> Option<&Level>,
 ) -> String {
     let scales = &model.scales;
     let mut cells: Vec<Vec<Vec<usize>>> =

@@ -8,11 +8,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use super::checks::{ends, zone_of};
-use super::is_primary;
 use crate::directive::Directive;
+use crate::html::escape;
+use crate::page::Page;
 use crate::project::Project;
-use crate::render::{escape, Page};
+use crate::risk::checks::{ends, zone_of};
 
 const NODE_W: f64 = 178.0;
 const NODE_H: f64 = 58.0;
@@ -79,7 +79,7 @@ pub fn render(page: &Page<'_>, d: &Directive) -> String {
 pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
     let project = page.project;
     let items = &project.items;
-    let live = |i: usize| is_primary(project, i) && items[i].status() != "obsolete";
+    let live = |i: usize| project.is_primary(i) && items[i].status() != "obsolete";
     let zones: Vec<usize> = (0..items.len())
         .filter(|&i| live(i) && items[i].ty == "zone")
         .collect();

@@ -8,6 +8,8 @@
 //! generator, no clock, no randomness from the system), so timings are comparable
 //! between runs and machines.
 
+pub mod history;
+
 use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
@@ -482,8 +484,7 @@ mod tests {
 
     /// The generated project at `dir`, which must have no diagnostics at all.
     fn load_clean(dir: &Path) -> crate::project::Project {
-        let project =
-            crate::project::Project::load(dir, crate::project::ChapterSource::Disk).unwrap();
+        let project = crate::pipeline::load(dir, crate::load::ChapterSource::Disk).unwrap();
         let text = crate::report::render(
             crate::report::Format::Human,
             &project.diagnostics.0,
@@ -527,7 +528,7 @@ mod tests {
         let stats = generate_sbom(dir.path(), 20, 3, 25).unwrap();
         let project = load_clean(dir.path());
         assert_eq!(project.items.len(), stats.items);
-        let sbom = &project.evidence.sboms[0];
+        let sbom = &project.traces.sboms[0];
         assert_eq!(sbom.components.len(), 26);
         assert!(sbom
             .components
@@ -557,8 +558,7 @@ mod tests {
         std::fs::write(&file, &broken).unwrap();
         assert!(expected > 10);
         let run = || {
-            let p = crate::project::Project::load(dir.path(), crate::project::ChapterSource::Disk)
-                .unwrap();
+            let p = crate::pipeline::load(dir.path(), crate::load::ChapterSource::Disk).unwrap();
             let json =
                 crate::report::render(crate::report::Format::Json, &p.diagnostics.0, &p.sources);
             (

@@ -19,7 +19,7 @@ use flate2::{Decompress, FlushDecompress, Status};
 use git2::{Binding, Oid};
 use libgit2_sys as raw;
 
-use super::ObjectId;
+use super::object_id::ObjectId;
 
 /// A loose object file that cannot be read: empty, truncated, not zlib data, or not
 /// what its header says.

@@ -1,0 +1,49 @@
+//! Runs every stage in order and returns the finished [`Project`]:
+//! [`Linked::load`] (config -> schema -> load -> validate -> link), then the analysis
+//! stages (`history`, `risk`, `evidence::assess`), each a function of the linked model
+//! and the outputs it names, then the document gaps, which need the templates rendered.
+
+use std::path::Path;
+
+use crate::config::Fatal;
+use crate::diag::Diagnostics;
+use crate::linked::{Linked, LoadOptions};
+use crate::load::ChapterSource;
+use crate::project::Project;
+use crate::{documents, evidence, history, risk};
+
+/// Loads and checks the project in `root`, as of today in the work tree. Only a missing
+/// or unreadable `book.toml` is fatal; everything else is a diagnostic.
+pub fn load(root: &Path, chapters: ChapterSource) -> Result<Project, Fatal> {
+    load_with(root, chapters, LoadOptions::default())
+}
+
+/// [`load`] with the files read from `root` standing for `options.revision`.
+pub fn load_with(
+    root: &Path,
+    chapters: ChapterSource,
+    options: LoadOptions,
+) -> Result<Project, Fatal> {
+    let mut diagnostics = Diagnostics::default();
+    let linked = Linked::load(root, chapters, options, &mut diagnostics)?;
+    let mut found = Vec::new();
+    let history = history::scan(&linked, &mut found);
+    let baseline_diffs = history::diff::baselines(&linked, &history, &mut found);
+    diagnostics.extend(found);
+    let risk = risk::analyze(&linked, &mut diagnostics);
+    let mut found = Vec::new();
+    let evidence = evidence::assess::assess(&linked, &history, &mut found);
+    diagnostics.extend(found);
+    let mut project = Project {
+        linked,
+        history,
+        baseline_diffs,
+        risk,
+        evidence,
+        diagnostics,
+    };
+    let gaps = documents::check(&project);
+    project.diagnostics.extend(gaps);
+    project.apply_lint_levels();
+    Ok(project)
+}

@@ -1,0 +1,27 @@
+//! Text utilities every layer shares: ordering ids as people read them.
+
+use std::cmp::Ordering;
+
+/// Compares ids so that runs of digits compare as numbers (REQ-2 < REQ-10).
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let key = |s: &str| {
+        let mut parts: Vec<(String, u64)> = Vec::new();
+        let mut text = String::new();
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c.is_ascii_digit() {
+                let mut n = u64::from(c.to_digit(10).unwrap_or(0));
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n.saturating_mul(10).saturating_add(u64::from(d));
+                    chars.next();
+                }
+                parts.push((std::mem::take(&mut text), n));
+            } else {
+                text.push(c);
+            }
+        }
+        parts.push((text, u64::MAX));
+        parts
+    };
+    key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+}

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
+use mdbook_qms::evidence::sbom_out::OutFormat;
 use mdbook_qms::history::diff::DiffFormat;
 use mdbook_qms::preprocess::{self, Failure};
 use mdbook_qms::project::{ChapterSource, Project};
@@ -31,7 +33,7 @@ enum Command {
         /// The project folder (where book.toml is).
         #[arg(default_value = ".")]
         dir: PathBuf,
-        #[arg(long, value_enum, default_value = "human")]
+        #[arg(long, default_value = "human", value_parser = one_of::<Format>(Format::NAMES))]
         format: Format,
     },
     /// Build the HTML book in-process (no separate mdBook install needed).
@@ -82,7 +84,7 @@ enum Command {
         /// The project folder.
         #[arg(long, short = 'C', default_value = ".")]
         dir: PathBuf,
-        #[arg(long, value_enum, default_value = "human")]
+        #[arg(long, default_value = "human", value_parser = one_of::<DiffFormat>(DiffFormat::NAMES))]
         format: DiffFormat,
     },
     /// Print a traceability matrix: each FROM item and the TO items linked to it.
@@ -96,7 +98,7 @@ enum Command {
         /// Only count links through this field.
         #[arg(long)]
         via: Option<String>,
-        #[arg(long, value_enum, default_value = "text")]
+        #[arg(long, default_value = "text", value_parser = one_of::<TraceFormat>(TraceFormat::NAMES))]
         format: TraceFormat,
         /// Also list, per item, the commits whose trailers name it.
         #[arg(long)]
@@ -109,8 +111,8 @@ enum Command {
     Sbom {
         #[arg(default_value = ".")]
         dir: PathBuf,
-        #[arg(long, value_enum, default_value = "cyclonedx")]
-        format: mdbook_qms::evidence::sbom_out::OutFormat,
+        #[arg(long, default_value = "cyclonedx", value_parser = one_of::<OutFormat>(OutFormat::NAMES))]
+        format: OutFormat,
         /// Write to this file (atomically) instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -136,6 +138,16 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+}
+
+/// The parser of an option whose values are a library enum's `names` (parsed by its
+/// `FromStr`): `--help` lists them, and clap's error for any other value names them.
+fn one_of<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(names).try_map(|name| name.parse::<T>())
 }
 
 fn main() -> ExitCode {
@@ -328,11 +340,7 @@ fn trace(dir: &Path, request: &TraceRequest) -> ExitCode {
 }
 
 /// `sbom`: refuses a project with errors, since its SBOM would be incomplete.
-fn sbom(
-    dir: &Path,
-    format: mdbook_qms::evidence::sbom_out::OutFormat,
-    out: Option<&Path>,
-) -> ExitCode {
+fn sbom(dir: &Path, format: OutFormat, out: Option<&Path>) -> ExitCode {
     let project = match load_clean(dir) {
         Ok(p) => p,
         Err(status) => return status,

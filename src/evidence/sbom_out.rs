@@ -12,11 +12,12 @@ use super::{commit_time, component_view, is_primary};
 use crate::history::git::Revision;
 use crate::project::Project;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutFormat {
     Cyclonedx,
     Openvex,
 }
+crate::choice::impl_choice!(OutFormat { Cyclonedx => "cyclonedx", Openvex => "openvex" });
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -411,11 +411,12 @@ pub fn to_json(d: &Diff) -> Value {
 }
 
 /// Output format of `mdbook-qms diff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiffFormat {
     Human,
     Json,
 }
+crate::choice::impl_choice!(DiffFormat { Human => "human", Json => "json" });
 
 /// `mdbook-qms diff BASE [HEAD]` in DIR: the report to print, or the reason it failed
 /// (a usage or I/O problem: exit status 2).

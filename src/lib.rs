@@ -6,6 +6,7 @@
 //! diagnostics and `project` tying the stages together.
 
 pub mod atomic;
+pub mod choice;
 pub mod config;
 pub mod corpus;
 pub mod date;

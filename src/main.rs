@@ -3,7 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
+use mdbook_qms::config::Fatal;
+use mdbook_qms::export::sbom::OutFormat;
 use mdbook_qms::history::diff::{self, DiffFormat};
 use mdbook_qms::load::ChapterSource;
 use mdbook_qms::pipeline;
@@ -33,7 +36,7 @@ enum Command {
         /// The project folder (where book.toml is).
         #[arg(default_value = ".")]
         dir: PathBuf,
-        #[arg(long, value_enum, default_value = "human")]
+        #[arg(long, default_value = "human", value_parser = one_of::<Format>(Format::NAMES))]
         format: Format,
     },
     /// Build the HTML book in-process (no separate mdBook install needed).
@@ -84,7 +87,7 @@ enum Command {
         /// The project folder.
         #[arg(long, short = 'C', default_value = ".")]
         dir: PathBuf,
-        #[arg(long, value_enum, default_value = "human")]
+        #[arg(long, default_value = "human", value_parser = one_of::<DiffFormat>(DiffFormat::NAMES))]
         format: DiffFormat,
     },
     /// Print a traceability matrix: each FROM item and the TO items linked to it.
@@ -98,7 +101,7 @@ enum Command {
         /// Only count links through this field.
         #[arg(long)]
         via: Option<String>,
-        #[arg(long, value_enum, default_value = "text")]
+        #[arg(long, default_value = "text", value_parser = one_of::<TraceFormat>(TraceFormat::NAMES))]
         format: TraceFormat,
         /// Also list, per item, the commits whose trailers name it.
         #[arg(long)]
@@ -111,8 +114,8 @@ enum Command {
     Sbom {
         #[arg(default_value = ".")]
         dir: PathBuf,
-        #[arg(long, value_enum, default_value = "cyclonedx")]
-        format: mdbook_qms::export::sbom::OutFormat,
+        #[arg(long, default_value = "cyclonedx", value_parser = one_of::<OutFormat>(OutFormat::NAMES))]
+        format: OutFormat,
         /// Write to this file (atomically) instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -140,6 +143,16 @@ enum Command {
     },
 }
 
+/// The parser of an option whose values are a library enum's `names` (parsed by its
+/// `FromStr`): `--help` lists them, and clap's error for any other value names them.
+fn one_of<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(names).try_map(|name| name.parse::<T>())
+}
+
 fn main() -> ExitCode {
     // glibc grows each worker thread's heap a few pages at a time, one mprotect call per
     // step: 75,000 system calls (and contention on the address-space lock) when checking
@@ -157,7 +170,7 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
-    match cli.command {
+    let done = match cli.command {
         Some(Command::Check { dir, format }) => check(&dir, format),
         Some(Command::Schema { out, dir }) => write_schemas(&dir, &out),
         Some(Command::Build { dir, dest_dir }) => build(&dir, dest_dir.as_deref()),
@@ -198,7 +211,7 @@ fn main() -> ExitCode {
         Some(Command::Sbom { dir, format, out }) => sbom(&dir, format, out.as_deref()),
         Some(Command::Render { name, dir }) => render_document(&dir, &name),
         Some(Command::Gaps { dir }) => gaps(&dir),
-        Some(Command::Supports { .. }) => ExitCode::SUCCESS,
+        Some(Command::Supports { .. }) => Ok(()),
         Some(Command::Diff {
             base,
             head,
@@ -206,94 +219,129 @@ fn main() -> ExitCode {
             format,
         }) => diff(&dir, &base, head.as_deref(), format),
         None => protocol(),
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => error.exit(),
     }
 }
 
-/// `mdbook-qms diff BASE [HEAD]` in DIR. A usage or I/O problem (an unreadable
-/// revision, a damaged repository) is exit status 2.
-fn diff(dir: &Path, base: &str, head: Option<&str>, format: DiffFormat) -> ExitCode {
-    let compared = pipeline::load(dir, ChapterSource::Disk)
-        .map_err(|f| f.0.message)
-        .and_then(|project| match project.history.damage_error() {
-            Some(message) => Err(message),
-            None => diff::diff(&project, base, head),
-        });
-    match compared {
-        Ok(d) => {
-            match format {
-                DiffFormat::Human => print!("{}", terminal::safe(&diff::to_text(&d))),
-                DiffFormat::Json => {
-                    let json = serde_json::to_string_pretty(&diff::to_json(&d)).unwrap_or_default();
-                    println!("{json}");
-                }
-            }
-            ExitCode::SUCCESS
+/// Why a command failed. [`CliError::exit`] is the one place that turns it into an exit
+/// status (PRODUCT.md, book/cli.md): 1 the book has errors, 2 usage or I/O failure.
+/// (clap exits with 2 itself for bad arguments, before any command runs.)
+#[derive(Debug)]
+enum CliError {
+    /// The book has errors; the command has printed its report.
+    Findings,
+    /// The project could not be loaded; the command has printed its report.
+    Unloadable,
+    /// The book has errors, described by this text (complete lines, printed as is).
+    Book(String),
+    /// A usage or I/O failure, or a project that cannot be loaded, described by this text
+    /// (complete lines, printed as is).
+    Usage(String),
+}
+
+impl CliError {
+    /// A usage or I/O failure described in one line: `error: MESSAGE`.
+    fn usage(message: impl std::fmt::Display) -> Self {
+        CliError::Usage(format!("error: {message}\n"))
+    }
+
+    /// Prints what is not printed yet, to stderr, and gives the exit status.
+    fn exit(self) -> ExitCode {
+        let (status, text) = match &self {
+            CliError::Findings => (1, ""),
+            CliError::Book(text) => (1, text.as_str()),
+            CliError::Unloadable => (2, ""),
+            CliError::Usage(text) => (2, text.as_str()),
+        };
+        eprint!("{text}");
+        ExitCode::from(status)
+    }
+}
+
+impl From<Failure> for CliError {
+    fn from(failure: Failure) -> Self {
+        // Display trims the text's end, so each failure ends in exactly one line break.
+        let text = format!("{failure}\n");
+        match failure {
+            Failure::Book(_) => CliError::Book(text),
+            Failure::Usage(_) => CliError::Usage(text),
         }
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
+    }
+}
+
+impl From<mdbook_qms::export::Failure> for CliError {
+    fn from(failure: mdbook_qms::export::Failure) -> Self {
+        use mdbook_qms::export::Failure;
+        match failure {
+            Failure::Book(message) => CliError::Book(format!("{message}\n")),
+            Failure::Usage(message) => CliError::usage(message),
         }
+    }
+}
+
+/// The diagnostic that stopped loading the project, as a human report.
+impl From<Fatal> for CliError {
+    fn from(fatal: Fatal) -> Self {
+        CliError::Usage(report::render(
+            Format::Human,
+            &[*fatal.0],
+            &SourceMap::default(),
+        ))
     }
 }
 
 /// No subcommand: mdBook runs us as a preprocessor with `[context, book]` on stdin.
-fn protocol() -> ExitCode {
+fn protocol() -> Result<(), CliError> {
     let stdin = std::io::stdin().lock();
     let stdout = std::io::stdout().lock();
-    match preprocess::run_protocol(stdin, stdout) {
-        Ok(warnings) => {
-            eprint!("{warnings}");
-            ExitCode::SUCCESS
-        }
-        Err(failure) => fail(failure),
-    }
+    let warnings = preprocess::run_protocol(stdin, stdout)?;
+    eprint!("{warnings}");
+    Ok(())
 }
 
-fn fail(failure: Failure) -> ExitCode {
-    eprintln!("{failure}");
-    ExitCode::from(match failure {
-        Failure::Book(_) => 1,
-        Failure::Usage(_) => 2,
-    })
+fn build(dir: &Path, dest: Option<&Path>) -> Result<(), CliError> {
+    let out = preprocess::build(dir, dest)?;
+    eprintln!("book written to {}", out.display());
+    Ok(())
 }
 
-fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
-    match preprocess::build(dir, dest) {
-        Ok(out) => {
-            eprintln!("book written to {}", out.display());
-            ExitCode::SUCCESS
-        }
-        Err(failure) => fail(failure),
-    }
+fn export(request: &mdbook_qms::export::Request) -> Result<(), CliError> {
+    let written = mdbook_qms::export::run(request)?;
+    eprintln!("{} (listed in diagnostics.json)", written.summary);
+    eprintln!(
+        "wrote {} files to {} ({}{}); verify with: cd {} && sha256sum -c MANIFEST.sha256",
+        written.files,
+        request.out.display(),
+        written
+            .commit
+            .as_deref()
+            .map_or("no commit".to_owned(), |c| format!("commit {}", &c[..12])),
+        if written.dirty { ", dirty" } else { "" },
+        request.out.display()
+    );
+    Ok(())
 }
 
-fn export(request: &mdbook_qms::export::Request) -> ExitCode {
-    use mdbook_qms::export::Failure;
-    match mdbook_qms::export::run(request) {
-        Ok(written) => {
-            eprintln!("{} (listed in diagnostics.json)", written.summary);
-            eprintln!(
-                "wrote {} files to {} ({}{}); verify with: cd {} && sha256sum -c MANIFEST.sha256",
-                written.files,
-                request.out.display(),
-                written
-                    .commit
-                    .as_deref()
-                    .map_or("no commit".to_owned(), |c| format!("commit {}", &c[..12])),
-                if written.dirty { ", dirty" } else { "" },
-                request.out.display()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(Failure::Book(message)) => {
-            eprintln!("{message}");
-            ExitCode::from(1)
-        }
-        Err(Failure::Usage(message)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
+/// `diff BASE [HEAD]`: the report on stdout. An unreadable revision or a damaged
+/// repository is a usage error (2).
+fn diff(dir: &Path, base: &str, head: Option<&str>, format: DiffFormat) -> Result<(), CliError> {
+    let project =
+        pipeline::load(dir, ChapterSource::Disk).map_err(|f| CliError::usage(f.0.message))?;
+    if let Some(message) = project.history.damage_error() {
+        return Err(CliError::usage(message));
+    }
+    let compared = diff::diff(&project, base, head).map_err(CliError::usage)?;
+    match format {
+        DiffFormat::Human => print!("{}", terminal::safe(&diff::to_text(&compared))),
+        DiffFormat::Json => {
+            let json = serde_json::to_string_pretty(&diff::to_json(&compared)).unwrap_or_default();
+            println!("{json}");
         }
     }
+    Ok(())
 }
 
 /// The options of `trace`.
@@ -306,19 +354,15 @@ struct TraceRequest {
     fail_under: Option<f64>,
 }
 
-fn trace(dir: &Path, request: &TraceRequest) -> ExitCode {
+fn trace(dir: &Path, request: &TraceRequest) -> Result<(), CliError> {
     let (from, to) = (request.from.as_str(), request.to.as_str());
-    let project = match load_clean(dir) {
-        Ok(p) => p,
-        Err(status) => return status,
-    };
+    let project = load_clean(dir)?;
     for ty in [from, to] {
         if project.types.get(ty).is_none() {
-            eprintln!(
-                "error: unknown type `{ty}`; types: {}",
+            return Err(CliError::usage(format!(
+                "unknown type `{ty}`; types: {}",
                 project.types.names().collect::<Vec<_>>().join(", ")
-            );
-            return ExitCode::from(2);
+            )));
         }
     }
     let coverage =
@@ -336,190 +380,133 @@ fn trace(dir: &Path, request: &TraceRequest) -> ExitCode {
         TraceFormat::Json | TraceFormat::Csv => print!("{text}"),
     }
     match request.fail_under {
-        Some(min) if coverage.percent() < min => {
-            eprintln!("coverage {:.1}% is under {min}%", coverage.percent());
-            ExitCode::from(1)
-        }
-        _ => ExitCode::SUCCESS,
+        Some(min) if coverage.percent() < min => Err(CliError::Book(format!(
+            "coverage {:.1}% is under {min}%\n",
+            coverage.percent()
+        ))),
+        _ => Ok(()),
     }
 }
 
 /// `sbom`: refuses a project with errors, since its SBOM would be incomplete.
-fn sbom(dir: &Path, format: mdbook_qms::export::sbom::OutFormat, out: Option<&Path>) -> ExitCode {
-    let project = match load_clean(dir) {
-        Ok(p) => p,
-        Err(status) => return status,
-    };
-    let out = match out
+fn sbom(dir: &Path, format: OutFormat, out: Option<&Path>) -> Result<(), CliError> {
+    let project = load_clean(dir)?;
+    let out = out
         .map(|path| mdbook_qms::output::Sources::of(&project.config).refuse_if_in_sources(path))
         .transpose()
-    {
-        Ok(out) => out,
-        Err(why) => {
-            eprintln!(
-                "error: refusing to write the SBOM to {}: {why}; choose a file outside the project's sources",
+        .map_err(|why| {
+            CliError::usage(format!(
+                "refusing to write the SBOM to {}: {why}; choose a file outside the project's sources",
                 out.unwrap_or(Path::new("")).display()
-            );
-            return ExitCode::from(2);
-        }
-    };
+            ))
+        })?;
     // Never over a file someone else wrote (another tool's SBOM, a README).
     if let Some(path) = out.as_deref() {
         let ours = std::fs::read(path).map(|b| mdbook_qms::export::sbom::is_generated(&b));
         if matches!(ours, Ok(false)) || path.is_dir() {
-            eprintln!(
-                "error: refusing to write the SBOM to {}: it exists and is not an SBOM or VEX document mdbook-qms wrote; remove it or choose another file",
+            return Err(CliError::usage(format!(
+                "refusing to write the SBOM to {}: it exists and is not an SBOM or VEX document mdbook-qms wrote; remove it or choose another file",
                 path.display()
-            );
-            return ExitCode::from(2);
+            )));
         }
     }
     let text = mdbook_qms::export::sbom::generate(&project, format);
     match out.as_deref() {
-        Some(path) => match mdbook_qms::atomic::write(path, text.as_bytes()) {
-            Ok(()) => {
-                eprintln!("wrote {}", path.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                ExitCode::from(2)
-            }
-        },
-        None => {
-            print!("{text}");
-            ExitCode::SUCCESS
+        Some(path) => {
+            mdbook_qms::atomic::write(path, text.as_bytes())
+                .map_err(|e| CliError::usage(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!("wrote {}", path.display());
         }
+        None => print!("{text}"),
     }
+    Ok(())
 }
 
 /// Loads a project for a command that needs it free of errors (exit 1 otherwise, 2 when
 /// it cannot be loaded at all).
-fn load_clean(dir: &Path) -> Result<Project, ExitCode> {
-    let project = match pipeline::load(dir, ChapterSource::Disk) {
-        Ok(p) => p,
-        Err(fatal) => {
-            eprint!(
-                "{}",
-                report::render(Format::Human, &[*fatal.0], &SourceMap::default())
-            );
-            return Err(ExitCode::from(2));
-        }
-    };
+fn load_clean(dir: &Path) -> Result<Project, CliError> {
+    let project = pipeline::load(dir, ChapterSource::Disk)?;
     if project.diagnostics.has_errors() {
-        eprint!(
-            "{}",
-            report::render(Format::Human, &project.diagnostics.0, &project.sources)
-        );
-        return Err(ExitCode::from(1));
+        return Err(CliError::Book(report::render(
+            Format::Human,
+            &project.diagnostics.0,
+            &project.sources,
+        )));
     }
     Ok(project)
 }
 
 /// `render NAME`: the document on stdout; an unknown name is a usage error (2), a
 /// template that fails is a book error (1).
-fn render_document(dir: &Path, name: &str) -> ExitCode {
+fn render_document(dir: &Path, name: &str) -> Result<(), CliError> {
     if mdbook_qms::documents::find(name).is_none() {
         let e = mdbook_qms::documents::render_standalone_unknown(name);
-        eprintln!("error[document-unknown]: {e}");
-        return ExitCode::from(2);
+        return Err(CliError::Usage(format!("error[document-unknown]: {e}\n")));
     }
-    let project = match load_clean(dir) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    match mdbook_qms::documents::render_standalone(&project, name) {
-        Ok(doc) => {
-            print!("{}", doc.markdown);
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error[{}]: {e}", e.code);
-            ExitCode::from(1)
-        }
-    }
+    let project = load_clean(dir)?;
+    let doc = mdbook_qms::documents::render_standalone(&project, name)
+        .map_err(|e| CliError::Book(format!("error[{}]: {e}\n", e.code)))?;
+    print!("{}", doc.markdown);
+    Ok(())
 }
 
 /// `gaps`: one line per gap, `document: section: what`; exit 0 either way (gaps are
 /// warnings), 1 when a template fails.
-fn gaps(dir: &Path) -> ExitCode {
-    let project = match load_clean(dir) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    match mdbook_qms::documents::all_gaps(&project) {
-        Ok(gaps) => {
-            for g in &gaps {
-                let line = format!("{}: {}: {}", g.document, g.section, g.what);
-                println!("{}", terminal::safe_line(&line));
-            }
-            eprintln!(
-                "{} gap{}",
-                gaps.len(),
-                if gaps.len() == 1 { "" } else { "s" }
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error[{}]: {e}", e.code);
-            ExitCode::from(1)
-        }
+fn gaps(dir: &Path) -> Result<(), CliError> {
+    let project = load_clean(dir)?;
+    let gaps = mdbook_qms::documents::all_gaps(&project)
+        .map_err(|e| CliError::Book(format!("error[{}]: {e}\n", e.code)))?;
+    for g in &gaps {
+        let line = format!("{}: {}: {}", g.document, g.section, g.what);
+        println!("{}", terminal::safe_line(&line));
     }
+    eprintln!(
+        "{} gap{}",
+        gaps.len(),
+        if gaps.len() == 1 { "" } else { "s" }
+    );
+    Ok(())
 }
 
-fn init(dir: &Path) -> ExitCode {
-    match scaffold::init(dir) {
-        Ok(files) => {
-            for f in files {
-                eprintln!("created {}", dir.join(f).display());
-            }
-            eprintln!(
-                "next: mdbook-qms check {0} && mdbook-qms build {0}",
-                dir.display()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
+fn init(dir: &Path) -> Result<(), CliError> {
+    let files = scaffold::init(dir).map_err(CliError::usage)?;
+    for f in files {
+        eprintln!("created {}", dir.join(f).display());
     }
+    eprintln!(
+        "next: mdbook-qms check {0} && mdbook-qms build {0}",
+        dir.display()
+    );
+    Ok(())
 }
 
-fn new_item(dir: &Path, ty: &str, title: Option<&str>) -> ExitCode {
-    match scaffold::new_item(dir, ty, title) {
-        Ok((id, path)) => {
-            println!("{id}");
-            eprintln!("created {}", dir.join(path).display());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+fn new_item(dir: &Path, ty: &str, title: Option<&str>) -> Result<(), CliError> {
+    let (id, path) = scaffold::new_item(dir, ty, title).map_err(CliError::usage)?;
+    println!("{id}");
+    eprintln!("created {}", dir.join(path).display());
+    Ok(())
 }
 
-fn check(dir: &std::path::Path, format: Format) -> ExitCode {
+fn check(dir: &std::path::Path, format: Format) -> Result<(), CliError> {
     match pipeline::load(dir, ChapterSource::Disk) {
         Ok(project) => {
             let text = report::render(format, &project.diagnostics.0, &project.sources);
             print_report(format, &text);
-            let status = ExitCode::from(if project.diagnostics.has_errors() {
-                1
-            } else {
-                0
-            });
+            let has_errors = project.diagnostics.has_errors();
             // The process ends here: freeing every item one by one would add about a
             // tenth to a large check (see book/performance.md), for memory the OS
             // reclaims anyway.
             std::mem::forget(project);
-            status
+            if has_errors {
+                Err(CliError::Findings)
+            } else {
+                Ok(())
+            }
         }
         Err(fatal) => {
             let text = report::render(format, &[*fatal.0], &SourceMap::default());
             print_report(format, &text);
-            ExitCode::from(2)
+            Err(CliError::Unloadable)
         }
     }
 }
@@ -532,34 +519,24 @@ fn print_report(format: Format, text: &str) {
     }
 }
 
-fn write_schemas(dir: &std::path::Path, out: &std::path::Path) -> ExitCode {
-    match mdbook_qms::schema::export(dir, out) {
-        Ok(export) => {
-            if !export.diagnostics.0.is_empty() {
-                eprint!(
-                    "{}",
-                    report::render(Format::Human, &export.diagnostics.0, &export.sources)
-                );
-            }
-            if !export.written.is_empty() {
-                eprintln!(
-                    "wrote {} schema files to {}",
-                    export.written.len(),
-                    out.display()
-                );
-            }
-            ExitCode::from(if export.diagnostics.has_errors() {
-                1
-            } else {
-                0
-            })
-        }
-        Err(fatal) => {
-            eprint!(
-                "{}",
-                report::render(Format::Human, &[*fatal.0], &SourceMap::default())
-            );
-            ExitCode::from(2)
-        }
+fn write_schemas(dir: &std::path::Path, out: &std::path::Path) -> Result<(), CliError> {
+    let export = mdbook_qms::schema::export(dir, out)?;
+    if !export.diagnostics.0.is_empty() {
+        eprint!(
+            "{}",
+            report::render(Format::Human, &export.diagnostics.0, &export.sources)
+        );
+    }
+    if !export.written.is_empty() {
+        eprintln!(
+            "wrote {} schema files to {}",
+            export.written.len(),
+            out.display()
+        );
+    }
+    if export.diagnostics.has_errors() {
+        Err(CliError::Findings)
+    } else {
+        Ok(())
     }
 }

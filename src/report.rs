@@ -9,13 +9,19 @@ use crate::diag::{Diagnostic, Location, Severity, CODES};
 use crate::source::{display_path, SourceMap, Span};
 use crate::terminal;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Human,
     Json,
     Github,
     Sarif,
 }
+crate::choice::impl_choice!(Format {
+    Human => "human",
+    Json => "json",
+    Github => "github",
+    Sarif => "sarif",
+});
 
 /// A diagnostic's position, resolved for printing. Lines and columns are 1-based;
 /// columns count characters.

@@ -102,12 +102,13 @@ mod tests {
 }
 
 /// How `trace` prints a coverage matrix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TraceFormat {
     Text,
     Json,
     Csv,
 }
+crate::choice::impl_choice!(TraceFormat { Text => "text", Json => "json", Csv => "csv" });
 
 /// The coverage of `from` by `to` as text, JSON or CSV.
 pub fn report(

@@ -1128,3 +1128,54 @@ fn a_closed_output_pipe_ends_the_command_quietly() {
         );
     }
 }
+
+#[test]
+fn a_format_not_offered_is_a_usage_error_that_lists_the_formats() {
+    for (command, formats) in [
+        (&["check"][..], "human, json, github, sarif"),
+        (&["diff", "v1"][..], "human, json"),
+        (&["trace"][..], "text, json, csv"),
+        (&["sbom"][..], "cyclonedx, openvex"),
+    ] {
+        let listed = format!("[possible values: {formats}]");
+        let run = |more: &[&str]| {
+            let args: Vec<&str> = command.iter().chain(more).copied().collect();
+            check_support::run(&args.iter().map(std::ffi::OsStr::new).collect::<Vec<_>>())
+        };
+        let help = run(&["--help"]);
+        assert_eq!(help.code, 0, "{command:?}: {}", help.stderr);
+        assert!(
+            help.stdout.contains(&listed),
+            "{command:?}: {}",
+            help.stdout
+        );
+        let bad = run(&["--format", "JSON"]);
+        assert_eq!(bad.code, 2, "{command:?}: {}", bad.stderr);
+        assert!(
+            bad.stderr.contains(&format!(
+                "invalid value 'JSON' for '--format <FORMAT>'\n  {listed}"
+            )),
+            "{command:?}: {}",
+            bad.stderr
+        );
+    }
+}
+
+/// clap stays in the binaries: the library's options are plain enums with `FromStr`.
+#[test]
+fn the_library_names_no_clap() {
+    let src = check_support::repo_root().join("src");
+    let mut library = walk(&src);
+    library.retain(|f| f != &src.join("main.rs") && !f.starts_with(src.join("bin")));
+    library.sort();
+    let mut naming = Vec::new();
+    for file in library {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if line.contains("clap") {
+                naming.push(format!("{}:{}: {line}", file.display(), i + 1));
+            }
+        }
+    }
+    assert!(naming.is_empty(), "{}", naming.join("\n"));
+}

@@ -11,11 +11,12 @@ use crate::evidence::vex::{cvss_score, justification_label};
 use crate::git::Revision;
 use crate::project::Project;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutFormat {
     Cyclonedx,
     Openvex,
 }
+crate::choice::impl_choice!(OutFormat { Cyclonedx => "cyclonedx", Openvex => "openvex" });
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

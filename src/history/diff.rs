@@ -412,11 +412,12 @@ pub fn to_json(d: &Diff) -> Value {
 }
 
 /// Output format of `mdbook-qms diff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiffFormat {
     Human,
     Json,
 }
+crate::choice::impl_choice!(DiffFormat { Human => "human", Json => "json" });
 
 /// The `{{#qms changes BASE}}` comparisons, by BASE, each computed once for the
 /// renderer. A BASE git cannot read is reported (when there is history to read it from).

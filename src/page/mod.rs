@@ -2,6 +2,7 @@
 //! page and the page a fragment lands on), the shared styles, and generated chapters.
 //! Documents and the book's renderer both build on it.
 
+pub(crate) mod css;
 pub mod place;
 
 use std::path::{Path, PathBuf};
@@ -78,24 +79,7 @@ impl Page<'_> {
 
 /// Styles for cards, tables and matrices, using mdBook's theme variables so that every
 /// theme (light, rust, coal, navy, ayu) stays readable. Injected once per page.
-pub const STYLE: &str = "<style>\
-.qms-card{border:1px solid var(--table-border-color);border-radius:6px;padding:0.2em 1em 0.6em;margin:1em 0;background:var(--bg)}\
-.qms-card-title{margin:0.5em 0}\
-.qms-id{font-family:var(--mono-font,monospace)}\
-.qms-badge{font-size:0.75em;padding:0.1em 0.5em;border-radius:1em;border:1px solid var(--table-border-color);vertical-align:middle;font-weight:normal}\
-.qms-status-approved{background:#2e7d3233}.qms-status-review{background:#f9a82533}.qms-status-draft{background:#9e9e9e33}.qms-status-obsolete{text-decoration:line-through}\
-.qms-kind{font-size:0.75em;color:var(--sidebar-fg,gray);font-weight:normal}\
-.qms-fields{margin:0.5em 0}.qms-fields th{text-align:left;white-space:nowrap;background:none;font-weight:bold}\
-.qms-links{display:grid;grid-template-columns:max-content auto;gap:0.2em 1em;margin:0.5em 0}\
-.qms-links dt{font-weight:bold;margin:0}.qms-links dd{margin:0}\
-.qms-history{font-size:0.8em;color:var(--sidebar-fg,gray)}.qms-history p{margin:0.2em 0}.qms-source{font-size:0.75em;color:var(--sidebar-fg,gray)}\
-.qms-uncovered td{background:#c6282822}.qms-gap{color:#c62828;font-weight:bold}\
-.qms-matrix caption{caption-side:top;text-align:left;font-weight:bold}\
-.qms-links .qms-ref,.qms-table .qms-ref,.qms-matrix .qms-ref{white-space:nowrap}\
-.qms-missing{text-decoration:underline wavy #c62828}\
-.qms-downloads td:nth-child(3){white-space:nowrap}\
-.qms-result-passed{background:#2e7d3233}.qms-result-failed{background:#c6282855;font-weight:bold}.qms-result-skipped,.qms-result-stale{background:#f9a82544}.qms-result-missing{background:#c6282822}\
-</style>";
+pub const STYLE: &str = css::QMS;
 
 /// A chapter mdBook does not know about: one per type for the items no chapter places,
 /// with a sub-chapter per item file.

@@ -31,27 +31,7 @@ const MAX_W: f64 = 734.0;
 /// Characters per title line in a node.
 const LINE: usize = 25;
 
-const STYLE: &str = "<style>\
-.qms-dfd-wrap{overflow-x:auto;margin:1em 0}\
-.qms-dfd{font-family:var(--mono-font,monospace);font-size:11px;max-width:100%;height:auto}\
-.qms-dfd text{fill:var(--fg,#222)}\
-.qms-dfd .qms-dfd-zone>rect{fill:var(--quote-bg,#e8eef8);fill-opacity:0.45;stroke:#c62828;stroke-width:1.5;stroke-dasharray:7 4}\
-.qms-dfd .qms-dfd-outside>rect{fill:none;stroke:var(--fg,#777);stroke-opacity:0.5;stroke-dasharray:2 4}\
-.qms-dfd .qms-dfd-zone-label{font-weight:bold;font-size:12px}\
-.qms-dfd .qms-dfd-node .shape{fill:var(--bg,#fff);stroke:var(--fg,#222);stroke-width:1.4}\
-.qms-dfd .qms-dfd-node.data-store .shape{stroke:none}\
-.qms-dfd .qms-dfd-node .rule{stroke:var(--fg,#222);stroke-width:1.6}\
-.qms-dfd .qms-dfd-node.external-entity .shape{stroke-width:2.4}\
-.qms-dfd .qms-dfd-node .id{font-weight:bold}\
-.qms-dfd .qms-dfd-node:hover .shape{stroke:#1565c0;stroke-width:2.4}\
-.qms-dfd .qms-dfd-flow path{fill:none;stroke:#1565c0;stroke-width:1.4}\
-.qms-dfd .qms-dfd-flow:hover path{stroke-width:3}\
-.qms-dfd .qms-dfd-flow circle{fill:#1565c0;stroke:var(--bg,#fff);stroke-width:1.5}\
-.qms-dfd .qms-dfd-flow text{fill:#fff;font-weight:bold;font-size:10px}\
-.qms-dfd .qms-dfd-arrow{fill:#1565c0}\
-.qms-dfd-legend{font-size:0.9em}.qms-dfd-legend .qms-dfd-no{display:inline-block;min-width:1.6em;font-weight:bold;color:#1565c0}\
-.qms-dfd-key{font-size:0.8em;color:var(--sidebar-fg,gray)}\
-</style>";
+const STYLE: &str = crate::page::css::DFD;
 
 /// A box in the layout: a zone, or a group of assets with no zone (or outside the scope).
 struct Block {

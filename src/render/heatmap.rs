@@ -8,23 +8,7 @@ use crate::html::escape;
 use crate::page::Page;
 use crate::risk::{Level, RiskModel};
 
-const STYLE: &str = "<style>\
-.qms-heatmaps{display:flex;flex-wrap:wrap;gap:1.5em;margin:1em 0}\
-.qms-heatmap{border-collapse:collapse;margin:0;font-size:0.85em;table-layout:fixed;width:100%;max-width:46em}.qms-heatmap col.qms-hm-head{width:7.5em}\
-.qms-heatmap caption{caption-side:top;text-align:left;font-weight:bold;padding-bottom:0.3em}\
-.qms-heatmap th,.qms-heatmap td{border:1px solid var(--table-border-color,#ccc);padding:0.3em 0.45em}\
-.qms-heatmap thead th{font-size:0.85em;font-weight:normal;text-align:center;max-width:6em}\
-.qms-heatmap tbody th{font-size:0.8em;font-weight:normal;text-align:right;white-space:nowrap}\
-.qms-heatmap td{min-width:3.6em;height:3em;vertical-align:top;text-align:center}\
-.qms-heatmap td.qms-hm-ok{background:#2e7d3226}\
-.qms-heatmap td.qms-hm-bad{background:#c6282826}\
-.qms-heatmap td.qms-hm-ok.qms-hm-some{background:#2e7d3266}\
-.qms-heatmap td.qms-hm-bad.qms-hm-some{background:#c62828aa}\
-.qms-hm-count{display:block;font-size:1.3em;font-weight:bold}\
-.qms-hm-risks{display:block;font-size:0.75em;line-height:1.25}.qms-hm-risks a{display:block}\
-.qms-heatmap .qms-hm-axis{font-size:0.75em;font-style:italic}\
-.qms-hm-note{font-size:0.85em}\
-</style>";
+const STYLE: &str = crate::page::css::HEATMAP;
 
 pub fn render(page: &Page<'_>, d: &Directive) -> String {
     let show = d.option("show").unwrap_or("both");

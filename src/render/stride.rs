@@ -8,17 +8,7 @@ use crate::html::escape;
 use crate::page::Page;
 use crate::risk::checks::{applicable, not_applicable, threats_by_category, STRIDE};
 
-const STYLE: &str = "<style>\
-.qms-stride{border-collapse:collapse}\
-.qms-stride th,.qms-stride td{border:1px solid var(--table-border-color,#ccc);padding:0.25em 0.4em;vertical-align:top}\
-.qms-stride thead th{text-align:center}.qms-stride tbody th{text-align:left;font-size:0.85em;white-space:nowrap}\
-.qms-stride td{font-size:0.8em}\
-.qms-stride td.qms-st-threat{background:#1565c01a}\
-.qms-stride td.qms-st-na{color:var(--sidebar-fg,gray);font-style:italic}\
-.qms-stride td.qms-st-gap{background:#c6282833;color:#c62828;font-weight:bold;text-align:center}\
-.qms-stride td.qms-st-off{background:repeating-linear-gradient(45deg,transparent,transparent 4px,#8881 4px,#8881 8px)}\
-.qms-stride .qms-st-kind{font-size:0.75em;color:var(--sidebar-fg,gray);display:block}\
-</style>";
+const STYLE: &str = crate::page::css::STRIDE;
 
 /// Element kinds in the order the table lists them.
 const KINDS: &[&str] = &["external-entity", "process", "data-store", "flow"];

@@ -6,8 +6,10 @@ use std::process::ExitCode;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 use mdbook_qms::config::Fatal;
+use mdbook_qms::documents::Documents;
 use mdbook_qms::export::sbom::OutFormat;
 use mdbook_qms::history::diff::{self, DiffFormat};
+use mdbook_qms::linked::LoadOptions;
 use mdbook_qms::load::ChapterSource;
 use mdbook_qms::pipeline;
 use mdbook_qms::preprocess::{self, Failure};
@@ -356,7 +358,7 @@ struct TraceRequest {
 
 fn trace(dir: &Path, request: &TraceRequest) -> Result<(), CliError> {
     let (from, to) = (request.from.as_str(), request.to.as_str());
-    let project = load_clean(dir)?;
+    let (project, _) = load_clean(dir)?;
     for ty in [from, to] {
         if project.types.get(ty).is_none() {
             return Err(CliError::usage(format!(
@@ -390,7 +392,7 @@ fn trace(dir: &Path, request: &TraceRequest) -> Result<(), CliError> {
 
 /// `sbom`: refuses a project with errors, since its SBOM would be incomplete.
 fn sbom(dir: &Path, format: OutFormat, out: Option<&Path>) -> Result<(), CliError> {
-    let project = load_clean(dir)?;
+    let (project, _) = load_clean(dir)?;
     let out = out
         .map(|path| mdbook_qms::output::Sources::of(&project.config).refuse_if_in_sources(path))
         .transpose()
@@ -424,8 +426,9 @@ fn sbom(dir: &Path, format: OutFormat, out: Option<&Path>) -> Result<(), CliErro
 
 /// Loads a project for a command that needs it free of errors (exit 1 otherwise, 2 when
 /// it cannot be loaded at all).
-fn load_clean(dir: &Path) -> Result<Project, CliError> {
-    let project = pipeline::load(dir, ChapterSource::Disk)?;
+fn load_clean(dir: &Path) -> Result<(Project, Documents), CliError> {
+    let (project, documents) =
+        pipeline::load_with_documents(dir, ChapterSource::Disk, LoadOptions::default())?;
     if project.diagnostics.has_errors() {
         return Err(CliError::Book(report::render(
             Format::Human,
@@ -433,7 +436,7 @@ fn load_clean(dir: &Path) -> Result<Project, CliError> {
             &project.sources,
         )));
     }
-    Ok(project)
+    Ok((project, documents))
 }
 
 /// `render NAME`: the document on stdout; an unknown name is a usage error (2), a
@@ -443,8 +446,9 @@ fn render_document(dir: &Path, name: &str) -> Result<(), CliError> {
         let e = mdbook_qms::documents::render_standalone_unknown(name);
         return Err(CliError::Usage(format!("error[document-unknown]: {e}\n")));
     }
-    let project = load_clean(dir)?;
-    let doc = mdbook_qms::documents::render_standalone(&project, name)
+    let (project, documents) = load_clean(dir)?;
+    let doc = documents
+        .standalone(&project, name)
         .map_err(|e| CliError::Book(format!("error[{}]: {e}\n", e.code)))?;
     print!("{}", doc.markdown);
     Ok(())
@@ -453,8 +457,9 @@ fn render_document(dir: &Path, name: &str) -> Result<(), CliError> {
 /// `gaps`: one line per gap, `document: section: what`; exit 0 either way (gaps are
 /// warnings), 1 when a template fails.
 fn gaps(dir: &Path) -> Result<(), CliError> {
-    let project = load_clean(dir)?;
-    let gaps = mdbook_qms::documents::all_gaps(&project)
+    let (project, documents) = load_clean(dir)?;
+    let gaps = documents
+        .gaps(&project)
         .map_err(|e| CliError::Book(format!("error[{}]: {e}\n", e.code)))?;
     for g in &gaps {
         let line = format!("{}: {}: {}", g.document, g.section, g.what);

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::config::Fatal;
 use crate::diag::Diagnostics;
+use crate::documents::Documents;
 use crate::linked::{Linked, LoadOptions};
 use crate::load::ChapterSource;
 use crate::project::Project;
@@ -24,6 +25,16 @@ pub fn load_with(
     chapters: ChapterSource,
     options: LoadOptions,
 ) -> Result<Project, Fatal> {
+    load_with_documents(root, chapters, options).map(|(project, _)| project)
+}
+
+/// [`load_with`], keeping the documents `check` rendered for a command that renders
+/// them again (the book, `export`, `render`), so their data is built once.
+pub fn load_with_documents(
+    root: &Path,
+    chapters: ChapterSource,
+    options: LoadOptions,
+) -> Result<(Project, Documents), Fatal> {
     let mut diagnostics = Diagnostics::default();
     let linked = Linked::load(root, chapters, options, &mut diagnostics)?;
     let mut found = Vec::new();
@@ -42,8 +53,9 @@ pub fn load_with(
         evidence,
         diagnostics,
     };
-    let gaps = documents::check(&project);
+    let documents = Documents::new(&project);
+    let gaps = documents::check(&project, &documents);
     project.diagnostics.extend(gaps);
     project.apply_lint_levels();
-    Ok(project)
+    Ok((project, documents))
 }

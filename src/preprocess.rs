@@ -15,6 +15,7 @@ use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use serde_json::Value;
 
 use crate::diag::{code, Diagnostic, Diagnostics};
+use crate::linked::LoadOptions;
 use crate::load::{ChapterSource, GivenChapter};
 use crate::pipeline;
 use crate::project::Project;
@@ -63,7 +64,9 @@ pub fn apply(
             });
         }
     });
-    let mut project = pipeline::load(root, ChapterSource::Given(given)).map_err(|fatal| {
+    let loaded =
+        pipeline::load_with_documents(root, ChapterSource::Given(given), LoadOptions::default());
+    let (mut project, documents) = loaded.map_err(|fatal| {
         Failure::Usage(report::render(
             Format::Human,
             &[*fatal.0],
@@ -82,7 +85,7 @@ pub fn apply(
     if project.diagnostics.has_errors() {
         return Err(Failure::Book(text));
     }
-    let rendered = render::render_book(&project, &downloads);
+    let rendered = render::render_book(&project, &documents, &downloads);
     let mut contents = rendered.chapters.into_iter();
     visit(items, &mut |ch| {
         if ch.path.is_some() {

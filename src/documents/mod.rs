@@ -407,42 +407,95 @@ impl Data {
 }
 
 /// The documents of one project: its templates and the data they see, converted once
-/// however many documents are rendered (a book may place many).
-pub struct Documents<'p> {
-    project: &'p Project,
+/// however many documents are rendered (`check` and then the book, or `export`, render
+/// the same documents). Build it with [`Documents::new`] for the project it is used with.
+pub struct Documents {
     templates: Templates,
     data: OnceLock<Data>,
 }
 
-impl<'p> Documents<'p> {
-    pub fn new(project: &'p Project) -> Self {
+impl Documents {
+    pub fn new(project: &Linked) -> Self {
         Documents {
-            project,
             templates: Templates::of(project),
             data: OnceLock::new(),
         }
     }
 
-    fn data(&self) -> &Data {
-        self.data.get_or_init(|| Data::new(self.project))
+    fn data(&self, project: &Project) -> &Data {
+        self.data.get_or_init(|| Data::new(project))
     }
 
     /// Renders document `name` for `page` (links are relative to it).
     pub fn render(&self, page: &Page, name: &str) -> Result<Rendered, TemplateError> {
-        self.templates.render(self.data(), page, name)
+        self.templates.render(self.data(page.project), page, name)
     }
 
     /// Renders documents for a page no chapter has, so links are relative to the book's
     /// root: standalone Markdown, and the gaps and errors `check` reports.
-    fn render_detached(&self, names: &[&str]) -> Vec<Result<Rendered, TemplateError>> {
-        let homes = crate::page::place::homes(self.project);
+    fn render_detached(
+        &self,
+        project: &Project,
+        names: &[&str],
+    ) -> Vec<Result<Rendered, TemplateError>> {
+        let homes = crate::page::place::homes(project);
         let path = PathBuf::from("qms-document.md");
         let page = Page {
-            project: self.project,
+            project,
             homes: &homes,
             path: &path,
         };
-        self.templates.render_many(self.data(), &page, names)
+        self.templates.render_many(self.data(project), &page, names)
+    }
+
+    /// `mdbook-qms render NAME`: the document as Markdown, links relative to the book's
+    /// root.
+    pub fn standalone(&self, project: &Project, name: &str) -> Result<Rendered, TemplateError> {
+        self.standalone_many(project, &[name])?
+            .pop()
+            .unwrap_or_else(|| Err(unknown(name)))
+    }
+
+    /// Every built-in document as standalone Markdown, in the guide's order (`gaps`,
+    /// `export`).
+    pub fn all_standalone(
+        &self,
+        project: &Project,
+    ) -> Result<Vec<(&'static str, Rendered)>, TemplateError> {
+        let names: Vec<&str> = DOCUMENTS.iter().map(|d| d.name).collect();
+        self.standalone_many(project, &names)?
+            .into_iter()
+            .zip(names)
+            .map(|(r, name)| r.map(|doc| (name, doc)))
+            .collect()
+    }
+
+    fn standalone_many(
+        &self,
+        project: &Project,
+        names: &[&str],
+    ) -> Result<Vec<Result<Rendered, TemplateError>>, TemplateError> {
+        // What `check` reports as an error stops a document; a link left out does not.
+        if let Some(d) = project.templates.unreadable.clone() {
+            return Err(TemplateError {
+                code: d.code,
+                template: None,
+                file: None,
+                line: None,
+                range: None,
+                message: d.message,
+            });
+        }
+        Ok(self.render_detached(project, names))
+    }
+
+    /// `mdbook-qms gaps`: the gaps of every built-in document (placed or not).
+    pub fn gaps(&self, project: &Project) -> Result<Vec<Gap>, TemplateError> {
+        Ok(self
+            .all_standalone(project)?
+            .into_iter()
+            .flat_map(|(_, doc)| doc.gaps)
+            .collect())
     }
 }
 
@@ -551,9 +604,8 @@ fn placed(project: &Project) -> Vec<(String, Option<Span>)> {
 /// The check stage: every placed document must exist and render; its gaps are warnings
 /// at the directive (or in book.toml for generated chapters). Every document an override
 /// changes must render too, placed or not, as `export` renders them all.
-pub fn check(project: &Project) -> Vec<Diagnostic> {
+pub fn check(project: &Project, documents: &Documents) -> Vec<Diagnostic> {
     let placed = placed(project);
-    let documents = Documents::new(project);
     let mut diags = Vec::new();
     // Override files are in the source map, so errors point at their lines.
     let files: HashMap<PathBuf, FileId> = project
@@ -591,7 +643,7 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
     }
     // Gaps and errors do not depend on where a document is shown.
     let names: Vec<&str> = wanted.iter().map(|(n, _, _)| *n).collect();
-    let results = documents.render_detached(&names);
+    let results = documents.render_detached(project, &names);
     // A broken shared override breaks every document: report each place once.
     let mut errors: Vec<Diagnostic> = Vec::new();
     for ((_, span, placed), result) in wanted.iter().zip(results) {
@@ -686,58 +738,23 @@ pub fn render_directive(documents: &Documents, page: &Page, name: &str) -> Strin
     }
 }
 
-/// `mdbook-qms render NAME`: the document as Markdown, links relative to the book's root.
+/// [`Documents::standalone`] for a project that renders one document.
 pub fn render_standalone(project: &Project, name: &str) -> Result<Rendered, TemplateError> {
-    render_standalone_many(project, &[name])?
-        .pop()
-        .unwrap_or_else(|| Err(unknown(name)))
+    Documents::new(project).standalone(project, name)
 }
 
-/// Every built-in document as standalone Markdown, in the guide's order (`gaps`, `export`).
-pub fn render_all_standalone(
-    project: &Project,
-) -> Result<Vec<(&'static str, Rendered)>, TemplateError> {
-    let names: Vec<&str> = DOCUMENTS.iter().map(|d| d.name).collect();
-    render_standalone_many(project, &names)?
-        .into_iter()
-        .zip(names)
-        .map(|(r, name)| r.map(|doc| (name, doc)))
-        .collect()
-}
-
-fn render_standalone_many(
-    project: &Project,
-    names: &[&str],
-) -> Result<Vec<Result<Rendered, TemplateError>>, TemplateError> {
-    // What `check` reports as an error stops a document; a link left out does not.
-    if let Some(d) = project.templates.unreadable.clone() {
-        return Err(TemplateError {
-            code: d.code,
-            template: None,
-            file: None,
-            line: None,
-            range: None,
-            message: d.message,
-        });
-    }
-    Ok(Documents::new(project).render_detached(names))
-}
-
-/// `mdbook-qms gaps`: the gaps of every built-in document (placed or not).
+/// [`Documents::gaps`] for a project that renders nothing else.
 pub fn all_gaps(project: &Project) -> Result<Vec<Gap>, TemplateError> {
-    Ok(render_all_standalone(project)?
-        .into_iter()
-        .flat_map(|(_, doc)| doc.gaps)
-        .collect())
+    Documents::new(project).gaps(project)
 }
 
 /// Generated chapters for the documents `book.toml` lists in `documents`, under
 /// `qms/documents/`.
 pub fn chapters(
     documents: &Documents,
+    project: &Project,
     homes: &[Option<PathBuf>],
 ) -> Vec<crate::page::GeneratedChapter> {
-    let project = documents.project;
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for name in &project.config.documents {

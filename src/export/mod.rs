@@ -20,6 +20,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::diag::Severity;
+use crate::documents::Documents;
 use crate::git::{OpenError, Repo, Revision};
 use crate::history::CommitInfo;
 use crate::linked::LoadOptions;
@@ -176,7 +177,8 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
         revision,
         today: Some(today),
     };
-    let project = pipeline::load_with(&root, ChapterSource::Disk, options).map_err(|fatal| {
+    let loaded = pipeline::load_with_documents(&root, ChapterSource::Disk, options);
+    let (project, documents) = loaded.map_err(|fatal| {
         Failure::Usage(report::render(
             Format::Human,
             &[*fatal.0],
@@ -199,7 +201,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
         project.diagnostics.count(Severity::Error),
         project.diagnostics.count(Severity::Warning)
     );
-    let files = bundle(&project, &provenance)?;
+    let files = bundle(&project, &documents, &provenance)?;
     write(&out, &files)
         .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", request.out.display())))?;
     Ok(Written {
@@ -289,7 +291,11 @@ fn leftovers(dir: &Path, out: &Path) -> Vec<Leftover> {
 }
 
 /// Every file of the bundle by its path inside it, `MANIFEST.sha256` included.
-fn bundle(project: &Project, p: &Provenance) -> Result<BTreeMap<String, Vec<u8>>, Failure> {
+fn bundle(
+    project: &Project,
+    documents: &Documents,
+    p: &Provenance,
+) -> Result<BTreeMap<String, Vec<u8>>, Failure> {
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let json = |v: &serde_json::Value| {
         let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
@@ -328,9 +334,10 @@ fn bundle(project: &Project, p: &Provenance) -> Result<BTreeMap<String, Vec<u8>>
 
     tables_and_sbom(project, &title, p.time, &mut files).map_err(Failure::Usage)?;
 
-    let documents = crate::documents::render_all_standalone(project)
+    let rendered = documents
+        .all_standalone(project)
         .map_err(|e| Failure::Book(format!("error[{}]: {e}", e.code)))?;
-    for (name, doc) in documents {
+    for (name, doc) in rendered {
         files.insert(format!("documents/{name}.md"), doc.markdown.into_bytes());
     }
 

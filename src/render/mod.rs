@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use downloads::{Download, Downloads, FOLDER as DOWNLOADS_FOLDER};
 
+use crate::documents::Documents;
 use crate::html::escape;
 use crate::model::Home;
 use crate::page::{place, GeneratedChapter, Page, STYLE};
@@ -57,13 +58,12 @@ pub struct Rendered {
 /// on a project whose diagnostics have no errors: items in error may be missing from the
 /// graph.
 pub fn render(project: &Project) -> Rendered {
-    render_book(project, &Downloads::NotWritten)
+    render_book(project, &Documents::new(project), &Downloads::NotWritten)
 }
 
 /// [`render`], with the files `{{#qms downloads}}` lists.
-pub fn render_book(project: &Project, files: &Downloads) -> Rendered {
+pub fn render_book(project: &Project, documents: &Documents, files: &Downloads) -> Rendered {
     let homes = place::homes(project);
-    let documents = crate::documents::Documents::new(project);
     let chapters = project
         .chapters
         .iter()
@@ -98,7 +98,7 @@ pub fn render_book(project: &Project, files: &Downloads) -> Rendered {
                     "metrics" => Some(crate::render::evidence::metrics(project)),
                     "downloads" => Some(downloads::list(&chapter.path, files)),
                     "document" => Some(crate::documents::render_directive(
-                        &documents,
+                        documents,
                         &page,
                         &d.args[0].text,
                     )),
@@ -139,7 +139,7 @@ pub fn render_book(project: &Project, files: &Downloads) -> Rendered {
         })
         .collect();
     let mut generated = generated_chapters(project, &homes);
-    generated.extend(crate::documents::chapters(&documents, &homes));
+    generated.extend(crate::documents::chapters(documents, project, &homes));
     Rendered {
         chapters,
         generated,

@@ -1,4 +1,4 @@
-"""Reads an export bundle with independent readers, for tests/export.rs.
+"""Reads an export bundle with independent readers, for tests/it/export.rs.
 
     read_bundle.py reqif FILE   validate FILE against the ReqIF 1.2 schema (the `reqif`
                                 package's copy of the OMG XSD) and print what its parser

@@ -1,7 +1,7 @@
 //! mdbook-qms's own SBOM, `trace/sbom.cdx.json`: the crates it ships (normal
 //! dependencies of the package, from `cargo metadata`, so from Cargo.lock), as
 //! CycloneDX 1.6. This test keeps the committed file in step with Cargo.lock; refresh
-//! it with `UPDATE_SELF_SBOM=1 cargo test --test evidence_self`.
+//! it with `UPDATE_SELF_SBOM=1 cargo test --test it evidence_self::`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -136,7 +136,7 @@ fn generate() -> Value {
         "version": 1,
         "metadata": {
             "authors": [{"name": "mdbook-qms contributors"}],
-            "tools": {"components": [{"type": "application", "name": "cargo metadata (tests/evidence_self.rs)"}]},
+            "tools": {"components": [{"type": "application", "name": "cargo metadata (tests/it/evidence_self.rs)"}]},
             "component": {
                 "type": "application",
                 "bom-ref": purl(rootpkg),
@@ -193,7 +193,7 @@ fn own_sbom_matches_cargo_lock() {
     assert!(committed["metadata"]["timestamp"].is_string());
     assert!(
         strip(committed) == strip(fresh),
-        "trace/sbom.cdx.json is out of date with Cargo.lock: run `UPDATE_SELF_SBOM=1 cargo test --test evidence_self`"
+        "trace/sbom.cdx.json is out of date with Cargo.lock: run `UPDATE_SELF_SBOM=1 cargo test --test it evidence_self::`"
     );
 }
 

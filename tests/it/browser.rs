@@ -5,7 +5,7 @@
 //! with a clear message without them, unless `QMS_SKIP_BROWSER=1`.
 //! `QMS_WRITE_SCREENSHOT=1` also refreshes `book/images/example-page.png`.
 
-use crate::support::webdriver::{self, Browser};
+use crate::support::webdriver::{self, file_url, wait_for, Browser};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
@@ -50,18 +50,6 @@ fn reader_pages(root: &Path) -> Vec<PathBuf> {
         .into_iter()
         .filter(|p| p != Path::new("404.html") && p != Path::new("toc.html"))
         .collect()
-}
-
-fn file_url(path: &Path) -> String {
-    let mut url = String::from("file://");
-    for b in path.to_string_lossy().bytes() {
-        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
-            url.push(b as char);
-        } else {
-            url.push_str(&format!("%{b:02X}"));
-        }
-    }
-    url
 }
 
 /// Joins a relative href's path part onto a page, resolving `..`.
@@ -195,15 +183,6 @@ fn check_links_in_files(root: &Path) -> BTreeMap<String, PathBuf> {
         homes.len()
     );
     homes
-}
-
-/// Polls `script` until it returns true.
-fn wait_for(b: &Browser, script: &str, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while b.js(script, &[]).unwrap() != json!(true) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Per page, in the browser: what a reader sees.

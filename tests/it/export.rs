@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::git::{commit_in, git_in, req, test_item, Repo};
-use crate::support::{copy_dir, repo_root, walk};
+use crate::support::{copy_dir, repo_root, walk, ProjectBuilder};
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
@@ -520,13 +520,15 @@ fn export_at_an_older_tag_matches_a_checkout_of_it_and_leaves_the_work_tree_alon
 
 /// A small project for the refusals (they need no realistic content).
 fn small_repo() -> Repo {
-    let r = Repo::new();
-    r.write(
-        "requirements/reqs.yaml",
-        &(req("REQ-1", "Authenticate users") + &test_item("TST-1", "Login test", "REQ-1")),
-    );
-    r.commit("Alice", "First requirement");
-    r
+    ProjectBuilder::new()
+        .items(
+            "reqs.yaml",
+            &[
+                req("REQ-1", "Authenticate users"),
+                test_item("TST-1", "Login test", "REQ-1"),
+            ],
+        )
+        .commit("Alice", "First requirement")
 }
 
 #[test]
@@ -721,12 +723,10 @@ fn check_and_export_read_the_same_files_through_symbolic_links() {
 
 #[test]
 fn head_in_a_revision_means_the_exported_commit() {
-    let r = Repo::new();
-    r.write(
-        "requirements/reqs.yaml",
-        &req("REQ-1", "Authenticate users"),
-    );
-    r.write("book/intro.md", "# Intro\n\n{{#qms changes HEAD~1}}\n");
+    let r = ProjectBuilder::new()
+        .items("reqs.yaml", &[req("REQ-1", "Authenticate users")])
+        .file("book/intro.md", "# Intro\n\n{{#qms changes HEAD~1}}\n")
+        .repo();
     let first = r.commit("Alice", "First");
     r.write(
         "requirements/reqs.yaml",

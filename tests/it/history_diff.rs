@@ -1,26 +1,24 @@
 //! `mdbook-qms diff BASE [HEAD]` and the `changes` Markdown on real tagged histories.
 
 use crate::support::git::*;
-use crate::support::BOOK_TOML;
+use crate::support::ProjectBuilder;
 use assert_cmd::Command;
 use mdbook_qms::history::{diff, render};
 
 /// v1: a requirement hierarchy and a test; then changes up to v2 and in the work tree.
 fn setup() -> Repo {
-    let r = Repo::new();
-    r.write("book.toml", &format!("{BOOK_TOML}baselines = \"v*\"\n"));
-    r.write(
-        "requirements/req.yaml",
-        &(req("REQ-R-1", "Root")
-            + &req("REQ-R-2", "Child")
-            + "  parent: REQ-R-1\n"
-            + &req("REQ-R-3", "Doomed")),
-    );
-    r.write(
-        "requirements/tst.yaml",
-        &test_item("TST-R-1", "Child test", "REQ-R-2"),
-    );
-    r.commit("Alice", "Baseline one");
+    let r = ProjectBuilder::new()
+        .toml("baselines = \"v*\"\n")
+        .items(
+            "req.yaml",
+            &[
+                req("REQ-R-1", "Root"),
+                req("REQ-R-2", "Child") + "  parent: REQ-R-1\n",
+                req("REQ-R-3", "Doomed"),
+            ],
+        )
+        .items("tst.yaml", &[test_item("TST-R-1", "Child test", "REQ-R-2")])
+        .commit("Alice", "Baseline one");
     r.git(&["tag", "v1"]);
     r.git(&["tag", "not-a-baseline"]);
     r.write(

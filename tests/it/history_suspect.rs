@@ -2,7 +2,7 @@
 //! last changed or reviewed, by commit ancestry.
 
 use crate::support::git::*;
-use crate::support::BOOK_TOML;
+use crate::support::{ProjectBuilder, BOOK_TOML};
 use mdbook_qms::diag::{Diagnostic, Location};
 
 fn suspects(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
@@ -10,14 +10,10 @@ fn suspects(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
 }
 
 fn setup() -> Repo {
-    let r = Repo::new();
-    r.write("requirements/req.yaml", &req("REQ-X-1", "Login"));
-    r.write(
-        "requirements/tst.yaml",
-        &test_item("TST-X-1", "Login test", "REQ-X-1"),
-    );
-    r.commit("Alice", "Add requirement and test");
-    r
+    ProjectBuilder::new()
+        .items("req.yaml", &[req("REQ-X-1", "Login")])
+        .items("tst.yaml", &[test_item("TST-X-1", "Login test", "REQ-X-1")])
+        .commit("Alice", "Add requirement and test")
 }
 
 #[test]

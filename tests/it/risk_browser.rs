@@ -9,26 +9,13 @@
 //! `QMS_RISK_SCREENSHOT=DIR` also saves screenshots of the diagram and heat maps there.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
-use crate::support::webdriver::{self, Browser};
+use crate::support::webdriver::{self, file_url, wait_for, Browser};
 use mdbook_qms::project::{ChapterSource, Project};
 use serde_json::{json, Value};
 
 fn start_browser() -> Option<Browser> {
     webdriver::start_for_tests(1280, 900)
-}
-
-fn file_url(path: &Path) -> String {
-    format!("file://{}", path.display())
-}
-
-fn wait_for(b: &Browser, script: &str, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while b.js(script, &[]).unwrap() != json!(true) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn open(b: &Browser, page: &Path) {

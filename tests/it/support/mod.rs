@@ -7,7 +7,6 @@
 //!   files, optionally committed, for the risk, evidence and export tests.
 //! - [`risk`]: the risk fixture with edits, loaded with the real pipeline.
 //! - [`webdriver`]: headless Chromium through chromedriver.
-#![allow(dead_code, unused_imports)]
 
 pub mod builder;
 pub mod cli;

@@ -29,7 +29,8 @@ pub struct Diag {
 }
 
 pub struct Loaded {
-    pub dir: tempfile::TempDir,
+    /// Holds the project folder until the test is done with it.
+    pub _dir: tempfile::TempDir,
     pub project: Project,
 }
 
@@ -89,7 +90,7 @@ pub fn load_with_chapter(yaml: &str, toml_extra: &str, chapter: Option<&str>) ->
         .build();
     let project = Project::load(built.path(), ChapterSource::Disk).unwrap();
     Loaded {
-        dir: built.dir,
+        _dir: built.dir,
         project,
     }
 }

@@ -12,6 +12,29 @@ use std::time::{Duration, Instant};
 /// Key under which WebDriver returns an element reference (W3C spec constant).
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// A `file://` URL of `path`, bytes other than unreserved characters and `/`
+/// percent-encoded.
+pub fn file_url(path: &Path) -> String {
+    let mut url = String::from("file://");
+    for b in path.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            url.push(b as char);
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    url
+}
+
+/// Waits up to 10 s for `script` to return `true` in the page.
+pub fn wait_for(b: &Browser, script: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b.js(script, &[]).unwrap() != json!(true) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Finds an executable: an explicit env var first, then each name on `PATH`.
 pub fn find_program(env: &str, names: &[&str]) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(env) {

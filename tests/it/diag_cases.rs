@@ -38,10 +38,6 @@ const CASES: &str = "tests/cases/diagnostics";
 /// trigger it.
 const WITHOUT_CASE: &[(&str, &str)] = &[
     (
-        "io-error",
-        "needs a file the tool cannot read (permissions), which git cannot store",
-    ),
-    (
         "history-shallow",
         "needs a shallow git clone; see history_scan::shallow_*",
     ),
@@ -110,6 +106,7 @@ diag_case!(file_not_utf8);
 diag_case!(flow_endpoints);
 diag_case!(folder_missing);
 diag_case!(history_unavailable);
+diag_case!(io_error);
 diag_case!(item_invalid_id);
 diag_case!(item_not_mapping);
 diag_case!(item_placed_twice);

@@ -5,7 +5,13 @@ use mdbook_qms::diag::code;
 use mdbook_qms::evidence::{metrics, Status};
 use mdbook_qms::project::Project;
 
+use crate::support::builder::Built;
+use crate::support::git::project_at as load;
 use crate::support::ProjectBuilder;
+
+fn project(files: &[(&str, &str)]) -> Built {
+    ProjectBuilder::new().files(files).build()
+}
 
 /// (code, message) of every diagnostic with one of the evidence codes.
 fn diags<'a>(p: &'a Project, codes: &[&str]) -> Vec<(&'a str, &'a str)> {
@@ -59,14 +65,12 @@ const JUNIT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 #[test]
 fn verification_statuses_and_diagnostics() {
-    let dir = ProjectBuilder::new()
-        .files(&[
-            ("requirements/reqs.yaml", REQS),
-            ("requirements/tests.yaml", TESTS),
-            ("trace/results/junit.xml", JUNIT),
-        ])
-        .build();
-    let p = dir.load();
+    let dir = project(&[
+        ("requirements/reqs.yaml", REQS),
+        ("requirements/tests.yaml", TESTS),
+        ("trace/results/junit.xml", JUNIT),
+    ]);
+    let p = load(dir.path());
     let status = |id: &str| p.evidence.verification(id).map(|v| v.status);
     assert_eq!(status("TST-PASS"), Some(Status::Passed));
     assert_eq!(p.evidence.verification("TST-PASS").unwrap().cases.len(), 3);
@@ -123,42 +127,38 @@ fn verification_statuses_and_diagnostics() {
         "book.toml",
         "[book]\nsrc = \"book\"\n[preprocessor.qms.lints]\ntest-failed = \"error\"\n",
     );
-    let p = dir.load();
+    let p = load(dir.path());
     assert!(p.diagnostics.has_errors());
 }
 
 #[test]
 fn no_results_no_verification() {
-    let dir = ProjectBuilder::new()
-        .files(&[
-            ("requirements/reqs.yaml", REQS),
-            ("requirements/tests.yaml", TESTS),
-        ])
-        .build();
-    let p = dir.load();
+    let dir = project(&[
+        ("requirements/reqs.yaml", REQS),
+        ("requirements/tests.yaml", TESTS),
+    ]);
+    let p = load(dir.path());
     assert!(p.evidence.verification.is_empty());
     assert!(diags(&p, &[code::TEST_RESULT_MISSING]).is_empty());
 }
 
 #[test]
 fn bad_junit_and_links_outside_are_named() {
-    let dir = ProjectBuilder::new()
-        .files(&[
-            ("requirements/reqs.yaml", REQS),
-            (
-                "trace/results/bad.xml",
-                "<!DOCTYPE x [<!ENTITY a \"b\">]><testsuite/>",
-            ),
-            (
-                "trace/results/cut.xml",
-                "<testsuites><testsuite name=\"s\"><testcase name=\"a\">",
-            ),
-        ])
-        .build();
+    let dir = project(&[
+        ("requirements/reqs.yaml", REQS),
+        (
+            "trace/results/bad.xml",
+            "<!DOCTYPE x [<!ENTITY a \"b\">]><testsuite/>",
+        ),
+        (
+            "trace/results/cut.xml",
+            "<testsuites><testsuite name=\"s\"><testcase name=\"a\">",
+        ),
+    ]);
     let outside = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(outside.path(), "<testsuite name=\"x\"/>").unwrap();
     std::os::unix::fs::symlink(outside.path(), dir.path().join("trace/results/link.xml")).unwrap();
-    let p = dir.load();
+    let p = load(dir.path());
     let got = diags(&p, &[code::JUNIT_INVALID, code::EVIDENCE_OUTSIDE]);
     assert_eq!(got.len(), 3, "{got:?}");
     assert!(
@@ -303,15 +303,13 @@ const OSV_QX: &str = r#"{"id": "RUSTSEC-2099-0001", "aliases": ["CVE-2099-1111"]
 #[test]
 fn sbom_merge_ntia_and_support() {
     let vulns = "- id: VUL-QX\n  type: vulnerability\n  title: quick-xml\n  cve: CVE-2099-1111\n  components: pkg:cargo/quick-xml@0.30.0\n  status: not_affected\n  justification: 'vulnerable_code_not_in_execute_path: not used'\n- id: VUL-BLOB\n  type: vulnerability\n  title: blob\n  cve: CVE-2099-2222\n  components: blob\n  status: affected\n  action: replace it\n";
-    let dir = ProjectBuilder::new()
-        .files(&[
-            ("requirements/components.yaml", COMPONENTS),
-            ("requirements/vulns.yaml", vulns),
-            ("trace/sbom/fw.cdx.json", CDX),
-            ("trace/osv/RUSTSEC-2099-0001.json", OSV_QX),
-        ])
-        .build();
-    let p = dir.load();
+    let dir = project(&[
+        ("requirements/components.yaml", COMPONENTS),
+        ("requirements/vulns.yaml", vulns),
+        ("trace/sbom/fw.cdx.json", CDX),
+        ("trace/osv/RUSTSEC-2099-0001.json", OSV_QX),
+    ]);
+    let p = load(dir.path());
     let errors: Vec<_> = p
         .diagnostics
         .0
@@ -403,14 +401,14 @@ fn sbom_merge_ntia_and_support() {
 #[test]
 fn bad_sboms_are_named() {
     let dup = CDX.replace("\"bom-ref\": \"qx\"", "\"bom-ref\": \"tls\"");
-    let dir = ProjectBuilder::new().files(&[
+    let dir = project(&[
         ("trace/sbom/dup.cdx.json", dup.as_str()),
         ("trace/sbom/old.cdx.json", "{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.2\", \"components\": []}"),
         ("trace/sbom/cut.cdx.json", &CDX[..200]),
         ("trace/sbom/other.spdx.json", "{\"hello\": 1}"),
         ("trace/sbom/bare.spdx.json", "{\"spdxVersion\": \"SPDX-2.3\", \"SPDXID\": \"SPDXRef-DOCUMENT\", \"packages\": [{\"SPDXID\": \"SPDXRef-a\", \"name\": \"a\"}, {\"SPDXID\": \"SPDXRef-a\", \"name\": \"a2\"}]}"),
-    ]).build();
-    let p = dir.load();
+    ]);
+    let p = load(dir.path());
     let got = diags(
         &p,
         &[
@@ -526,13 +524,11 @@ fn sbom_diagnostics_point_at_their_own_places() {
     let spdx = r#"{"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT",
  "packages": [{"SPDXID": "SPDXRef-a", "name": "a", "versionInfo": 5}],
  "relationships": [{"spdxElementId": "SPDXRef-a", "relationshipType": "DEPENDS_ON", "relatedSpdxElement": "SPDXRef-gone"}]}"#;
-    let dir = ProjectBuilder::new()
-        .files(&[
-            ("trace/sbom/a.cdx.json", cdx),
-            ("trace/sbom/b.spdx.json", spdx),
-        ])
-        .build();
-    let p = dir.load();
+    let dir = project(&[
+        ("trace/sbom/a.cdx.json", cdx),
+        ("trace/sbom/b.spdx.json", spdx),
+    ]);
+    let p = load(dir.path());
     // The byte offset of the diagnostic whose message contains `message`.
     let at = |message: &str| {
         let d = p
@@ -599,14 +595,12 @@ fn sbom_diagnostics_point_at_their_own_places() {
 #[test]
 fn spdx_merges_with_items() {
     let osv = r#"{"id": "GHSA-okhttp", "modified": "2026-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "Maven", "name": "com.squareup.okhttp3:okhttp"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "4.0.0"}, {"fixed": "4.12.1"}]}]}]}"#;
-    let dir = ProjectBuilder::new()
-        .files(&[
-            ("requirements/components.yaml", COMPONENTS),
-            ("trace/sbom/app.spdx.json", SPDX),
-            ("trace/osv/okhttp.json", osv),
-        ])
-        .build();
-    let p = dir.load();
+    let dir = project(&[
+        ("requirements/components.yaml", COMPONENTS),
+        ("trace/sbom/app.spdx.json", SPDX),
+        ("trace/osv/okhttp.json", osv),
+    ]);
+    let p = load(dir.path());
     // app is the item CMP-APP; okhttp is synthesized and depends on nothing, app on it.
     let app = p.graph.get("CMP-APP").unwrap();
     let ok = p
@@ -672,16 +666,14 @@ fn vex_rules_kev_and_metrics() {
 ";
     let kev = r#"{"title": "CISA Catalog of Known Exploited Vulnerabilities", "catalogVersion": "2026.11.27", "count": 1,
       "vulnerabilities": [{"cveID": "CVE-2099-0004", "vendorProject": "X", "product": "Y", "dateAdded": "2026-01-05"}]}"#;
-    let dir = ProjectBuilder::new()
-        .files(&[
-            ("requirements/components.yaml", COMPONENTS),
-            ("requirements/vulns.yaml", vulns),
-            ("trace/sbom/fw.cdx.json", CDX),
-            ("trace/osv/qx.json", OSV_QX),
-            ("trace/known_exploited_vulnerabilities.json", kev),
-        ])
-        .build();
-    let p = dir.load();
+    let dir = project(&[
+        ("requirements/components.yaml", COMPONENTS),
+        ("requirements/vulns.yaml", vulns),
+        ("trace/sbom/fw.cdx.json", CDX),
+        ("trace/osv/qx.json", OSV_QX),
+        ("trace/known_exploited_vulnerabilities.json", kev),
+    ]);
+    let p = load(dir.path());
     let got = diags(
         &p,
         &[
@@ -716,12 +708,10 @@ fn vex_rules_kev_and_metrics() {
         "{html}"
     );
 
-    let bad_kev = ProjectBuilder::new()
-        .files(&[(
-            "trace/known_exploited_vulnerabilities.json",
-            "{\"count\": 0}",
-        )])
-        .build();
-    let p = bad_kev.load();
+    let bad_kev = project(&[(
+        "trace/known_exploited_vulnerabilities.json",
+        "{\"count\": 0}",
+    )]);
+    let p = load(bad_kev.path());
     assert_eq!(diags(&p, &[code::KEV_INVALID]).len(), 1);
 }

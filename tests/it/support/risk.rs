@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use mdbook_qms::diag::Location;
-use mdbook_qms::project::{ChapterSource, Project};
+use mdbook_qms::project::Project;
 
 use super::ProjectBuilder;
 
@@ -88,7 +88,7 @@ pub fn load_with_chapter(yaml: &str, toml_extra: &str, chapter: Option<&str>) ->
         )
         .file("requirements/model.yaml", yaml)
         .build();
-    let project = Project::load(built.path(), ChapterSource::Disk).unwrap();
+    let project = built.load();
     Loaded {
         _dir: built.dir,
         project,

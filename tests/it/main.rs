@@ -1,0 +1,33 @@
+//! The integration tests, one binary (`cargo test --test it`), one module per subject.
+//! Run one module with `cargo test --test it check_cli::`. Everything they share is in
+//! [`support`]. The tests of a binary run in parallel threads: a test never changes the
+//! process's environment or working folder, it hands both to the child processes it
+//! starts (`Command::env`, `Command::current_dir`).
+
+mod support;
+
+mod book;
+mod browser;
+mod check_cli;
+mod check_docs;
+mod check_formats;
+mod check_schemas;
+mod diag_cases;
+mod documents_engine;
+mod evidence_junit;
+mod evidence_osv;
+mod evidence_project;
+mod evidence_sbom_out;
+mod evidence_self;
+mod export;
+mod git_damaged;
+mod history_diff;
+mod history_scan;
+mod history_suspect;
+mod layers;
+mod nothing_lost;
+mod risk_browser;
+mod risk_checks;
+mod risk_render;
+mod risk_scoring;
+mod trace_cli;

@@ -16,106 +16,132 @@ pub enum ArgKind {
     Word,
 }
 
-/// A directive's grammar: name, positional arguments, and whether `key=value` options
-/// are accepted (and which keys, `None` meaning any key).
+/// Every directive this version understands. The parser sets it once; code matches on
+/// it, never on the name, so a new directive does not compile until each `match`
+/// handles it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Ref,
+    Item,
+    Table,
+    Matrix,
+    History,
+    Changes,
+    Dfd,
+    Heatmap,
+    Stride,
+    Results,
+    Sbom,
+    Document,
+    Metrics,
+    Downloads,
+}
+
+crate::choice::impl_choice!(Kind {
+    Ref => "ref",
+    Item => "item",
+    Table => "table",
+    Matrix => "matrix",
+    History => "history",
+    Changes => "changes",
+    Dfd => "dfd",
+    Heatmap => "heatmap",
+    Stride => "stride",
+    Results => "results",
+    Sbom => "sbom",
+    Document => "document",
+    Metrics => "metrics",
+    Downloads => "downloads",
+});
+
+/// A directive's grammar: positional arguments, and whether `key=value` options are
+/// accepted (and which keys, `None` meaning any key).
 pub struct Spec {
-    pub name: &'static str,
     pub args: &'static [ArgKind],
     pub options: Option<&'static [&'static str]>,
     pub usage: &'static str,
 }
 
-/// Every directive this version understands.
-pub const SPECS: &[Spec] = &[
-    Spec {
-        name: "ref",
-        args: &[ArgKind::Id],
-        options: Some(&[]),
-        usage: "{{#qms ref ID}}",
-    },
-    Spec {
-        name: "item",
-        args: &[ArgKind::Id],
-        options: Some(&[]),
-        usage: "{{#qms item ID}}",
-    },
-    Spec {
-        name: "table",
-        args: &[ArgKind::Type],
-        // Any other key filters on that field.
-        options: None,
-        usage: "{{#qms table TYPE [status=S] [tag=T] [FIELD=VALUE] [columns=a,b]}}",
-    },
-    Spec {
-        name: "matrix",
-        args: &[ArgKind::Type, ArgKind::Type],
-        options: Some(&["via", "status", "tag", "commits"]),
-        usage: "{{#qms matrix FROM TO [via=FIELD] [commits=true]}}",
-    },
-    Spec {
-        name: "history",
-        args: &[ArgKind::Id],
-        options: Some(&[]),
-        usage: "{{#qms history ID}}",
-    },
-    Spec {
-        name: "changes",
-        // A git revision: a baseline tag or a commit.
-        args: &[ArgKind::Word],
-        options: Some(&[]),
-        usage: "{{#qms changes BASE}}",
-    },
-    Spec {
-        name: "dfd",
-        args: &[],
-        // `zone=` names the zone to draw; the risk stage checks it.
-        options: Some(&["zone"]),
-        usage: "{{#qms dfd [zone=ZONE]}}",
-    },
-    Spec {
-        name: "heatmap",
-        args: &[],
-        options: Some(&["show"]),
-        usage: "{{#qms heatmap [show=before|after|both]}}",
-    },
-    Spec {
-        name: "stride",
-        args: &[],
-        options: Some(&[]),
-        usage: "{{#qms stride}}",
-    },
-    Spec {
-        name: "results",
-        args: &[],
-        options: Some(&[]),
-        usage: "{{#qms results}}",
-    },
-    Spec {
-        name: "sbom",
-        args: &[],
-        options: Some(&[]),
-        usage: "{{#qms sbom}}",
-    },
-    Spec {
-        name: "document",
-        // A built-in document's name; `documents::check` reports an unknown one.
-        args: &[ArgKind::Word],
-        options: Some(&[]),
-        usage: "{{#qms document NAME}}",
-    },
-    Spec {
-        name: "metrics",
-        args: &[],
-        options: Some(&[]),
-        usage: "{{#qms metrics}}",
-    },
-    Spec {
-        name: "downloads",
-        args: &[],
-        options: Some(&[]),
-        usage: "{{#qms downloads}}",
-    },
-];
+impl Kind {
+    pub const fn spec(self) -> &'static Spec {
+        match self {
+            Kind::Ref => &Spec {
+                args: &[ArgKind::Id],
+                options: Some(&[]),
+                usage: "{{#qms ref ID}}",
+            },
+            Kind::Item => &Spec {
+                args: &[ArgKind::Id],
+                options: Some(&[]),
+                usage: "{{#qms item ID}}",
+            },
+            Kind::Table => &Spec {
+                args: &[ArgKind::Type],
+                // Any other key filters on that field.
+                options: None,
+                usage: "{{#qms table TYPE [status=S] [tag=T] [FIELD=VALUE] [columns=a,b]}}",
+            },
+            Kind::Matrix => &Spec {
+                args: &[ArgKind::Type, ArgKind::Type],
+                options: Some(&["via", "status", "tag", "commits"]),
+                usage: "{{#qms matrix FROM TO [via=FIELD] [commits=true]}}",
+            },
+            Kind::History => &Spec {
+                args: &[ArgKind::Id],
+                options: Some(&[]),
+                usage: "{{#qms history ID}}",
+            },
+            Kind::Changes => &Spec {
+                // A git revision: a baseline tag or a commit.
+                args: &[ArgKind::Word],
+                options: Some(&[]),
+                usage: "{{#qms changes BASE}}",
+            },
+            Kind::Dfd => &Spec {
+                args: &[],
+                // `zone=` names the zone to draw; the risk stage checks it.
+                options: Some(&["zone"]),
+                usage: "{{#qms dfd [zone=ZONE]}}",
+            },
+            Kind::Heatmap => &Spec {
+                args: &[],
+                options: Some(&["show"]),
+                usage: "{{#qms heatmap [show=before|after|both]}}",
+            },
+            Kind::Stride => &Spec {
+                args: &[],
+                options: Some(&[]),
+                usage: "{{#qms stride}}",
+            },
+            Kind::Results => &Spec {
+                args: &[],
+                options: Some(&[]),
+                usage: "{{#qms results}}",
+            },
+            Kind::Sbom => &Spec {
+                args: &[],
+                options: Some(&[]),
+                usage: "{{#qms sbom}}",
+            },
+            Kind::Document => &Spec {
+                // A built-in document's name; `documents::check` reports an unknown one.
+                args: &[ArgKind::Word],
+                options: Some(&[]),
+                usage: "{{#qms document NAME}}",
+            },
+            Kind::Metrics => &Spec {
+                args: &[],
+                options: Some(&[]),
+                usage: "{{#qms metrics}}",
+            },
+            Kind::Downloads => &Spec {
+                args: &[],
+                options: Some(&[]),
+                usage: "{{#qms downloads}}",
+            },
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Arg {
@@ -125,7 +151,7 @@ pub struct Arg {
 
 #[derive(Debug, Clone)]
 pub struct Directive {
-    pub name: String,
+    pub kind: Kind,
     pub args: Vec<Arg>,
     pub options: Vec<(Arg, Arg)>,
     /// The whole `{{#qms ...}}`, which rendering replaces.
@@ -138,10 +164,6 @@ impl Directive {
             .iter()
             .find(|(k, _)| k.text == key)
             .map(|(_, v)| v.text.as_str())
-    }
-
-    pub fn spec(&self) -> Option<&'static Spec> {
-        SPECS.iter().find(|s| s.name == self.name)
     }
 }
 
@@ -218,18 +240,19 @@ fn parse(text: &str, start: usize, end: usize, file: FileId) -> Result<Directive
                 .help(format!("directives: {}", names())),
         );
     };
-    let Some(spec) = SPECS.iter().find(|s| s.name == name.text) else {
+    let Ok(kind) = name.text.parse::<Kind>() else {
         let mut d = Diagnostic::new(
             code::DIRECTIVE_UNKNOWN,
             format!("unknown directive `{}`", name.text),
         )
         .at(name.span);
-        d = match did_you_mean(&name.text, SPECS.iter().map(|s| s.name)) {
+        d = match did_you_mean(&name.text, Kind::NAMES.iter().copied()) {
             Some(s) => d.help(format!("did you mean `{s}`? directives: {}", names())),
             None => d.help(format!("directives: {}", names())),
         };
         return Err(d);
     };
+    let spec = kind.spec();
     let mut args = Vec::new();
     let mut options = Vec::new();
     for word in words {
@@ -248,7 +271,7 @@ fn parse(text: &str, start: usize, end: usize, file: FileId) -> Result<Directive
                     let keys = spec.options.unwrap_or_default();
                     let mut d = Diagnostic::new(
                         code::DIRECTIVE_SYNTAX,
-                        format!("`{}` takes no option `{k}`", spec.name),
+                        format!("`{kind}` takes no option `{k}`"),
                     )
                     .at(word.span)
                     .help(spec.usage);
@@ -292,8 +315,7 @@ fn parse(text: &str, start: usize, end: usize, file: FileId) -> Result<Directive
         let d = Diagnostic::new(
             code::DIRECTIVE_SYNTAX,
             format!(
-                "`{}` takes {} argument{}, found {}",
-                spec.name,
+                "`{kind}` takes {} argument{}, found {}",
                 spec.args.len(),
                 if spec.args.len() == 1 { "" } else { "s" },
                 args.len()
@@ -304,7 +326,7 @@ fn parse(text: &str, start: usize, end: usize, file: FileId) -> Result<Directive
         return Err(d);
     }
     Ok(Directive {
-        name: name.text,
+        kind,
         args,
         options,
         span: whole,
@@ -312,7 +334,7 @@ fn parse(text: &str, start: usize, end: usize, file: FileId) -> Result<Directive
 }
 
 fn names() -> String {
-    SPECS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+    Kind::NAMES.join(", ")
 }
 
 #[cfg(test)]
@@ -332,8 +354,8 @@ mod tests {
         assert!(diags.is_empty());
         let d = &found[0];
         assert_eq!(
-            (d.name.as_str(), d.args[0].text.as_str(), d.option("status")),
-            ("table", "requirement", Some("approved"))
+            (d.kind, d.args[0].text.as_str(), d.option("status")),
+            (Kind::Table, "requirement", Some("approved"))
         );
         assert_eq!(
             &text[d.span.start..d.span.end],
@@ -347,6 +369,22 @@ mod tests {
             ),
             ("status", "approved")
         );
+    }
+
+    /// The usage line repeats the name and the arguments, so it must agree with the kind
+    /// the parser reads and the arity it checks.
+    #[test]
+    fn each_usage_shows_its_name_and_arguments() {
+        for name in Kind::NAMES {
+            let kind: Kind = name.parse().unwrap();
+            let spec = kind.spec();
+            let words: Vec<&str> = spec.usage["{{#qms ".len()..spec.usage.len() - 2]
+                .split_whitespace()
+                .collect();
+            assert_eq!(words[0], *name, "{}", spec.usage);
+            let args = words[1..].iter().filter(|w| !w.starts_with('['));
+            assert_eq!(args.count(), spec.args.len(), "{}", spec.usage);
+        }
     }
 
     #[test]

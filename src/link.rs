@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::diag::{a, code, did_you_mean, Diagnostic, Diagnostics};
-use crate::directive::ArgKind;
+use crate::directive::{ArgKind, Directive, Kind};
 use crate::model::{Chapter, Home, Item};
 use crate::schema::Types;
 use crate::source::Span;
@@ -508,15 +508,14 @@ fn check_directives(
     }
     for chapter in chapters {
         for d in &chapter.directives {
-            let Some(spec) = d.spec() else { continue };
-            for (arg, kind) in d.args.iter().zip(spec.args) {
+            for (arg, kind) in d.args.iter().zip(d.kind.spec().args) {
                 match kind {
                     ArgKind::Id => match graph.get(&arg.text) {
                         None if dropped.contains(&arg.text) => {}
                         None => {
                             let mut diag = Diagnostic::new(
                                 code::DIRECTIVE_UNKNOWN_ID,
-                                format!("`{}` names `{}`, which no item has", d.name, arg.text),
+                                format!("`{}` names `{}`, which no item has", d.kind, arg.text),
                             )
                             .at(arg.span);
                             if let Some(s) =
@@ -526,7 +525,7 @@ fn check_directives(
                             }
                             diags.push(diag);
                         }
-                        Some(i) if d.name == "item" => {
+                        Some(i) if d.kind == Kind::Item => {
                             if let Some(first) = placed.insert(i, d.span) {
                                 diags.push(
                                     Diagnostic::new(
@@ -551,7 +550,7 @@ fn check_directives(
                                 code::DIRECTIVE_UNKNOWN_TYPE,
                                 format!(
                                     "`{}` names type `{}`, which no schema defines",
-                                    d.name, arg.text
+                                    d.kind, arg.text
                                 ),
                             )
                             .at(arg.span);
@@ -574,7 +573,7 @@ fn check_directives(
 }
 
 /// `table` filters and columns, and `matrix via=`, must name fields the types have.
-fn check_directive_fields(d: &crate::directive::Directive, types: &Types, diags: &mut Diagnostics) {
+fn check_directive_fields(d: &Directive, types: &Types, diags: &mut Diagnostics) {
     let Some(def) = d.args.first().and_then(|a| types.get(&a.text)) else {
         return;
     };
@@ -583,7 +582,7 @@ fn check_directive_fields(d: &crate::directive::Directive, types: &Types, diags:
             code::DIRECTIVE_UNKNOWN_FIELD,
             format!(
                 "`{}` names field `{name}`, which {} does not have",
-                d.name,
+                d.kind,
                 a(&def.name)
             ),
         )
@@ -595,8 +594,8 @@ fn check_directive_fields(d: &crate::directive::Directive, types: &Types, diags:
         diag
     };
     let fields: Vec<&str> = def.fields.iter().map(String::as_str).collect();
-    match d.name.as_str() {
-        "table" => {
+    match d.kind {
+        Kind::Table => {
             for (key, value) in &d.options {
                 match key.text.as_str() {
                     "status" | "tag" => {}
@@ -621,7 +620,7 @@ fn check_directive_fields(d: &crate::directive::Directive, types: &Types, diags:
                 }
             }
         }
-        "matrix" => {
+        Kind::Matrix => {
             let Some((key, via)) = d.options.iter().find(|(k, _)| k.text == "via") else {
                 return;
             };
@@ -648,7 +647,18 @@ fn check_directive_fields(d: &crate::directive::Directive, types: &Types, diags:
                 diags.push(diag);
             }
         }
-        _ => {}
+        Kind::Ref
+        | Kind::Item
+        | Kind::History
+        | Kind::Changes
+        | Kind::Dfd
+        | Kind::Heatmap
+        | Kind::Stride
+        | Kind::Results
+        | Kind::Sbom
+        | Kind::Document
+        | Kind::Metrics
+        | Kind::Downloads => {}
     }
 }
 
@@ -665,7 +675,7 @@ pub fn report_unplaced(
         placed[i] = matches!(item.home, Home::Chapter { .. });
     }
     for chapter in chapters {
-        for d in chapter.directives.iter().filter(|d| d.name == "item") {
+        for d in chapter.directives.iter().filter(|d| d.kind == Kind::Item) {
             if let Some(i) = d.args.first().and_then(|a| graph.get(&a.text)) {
                 placed[i] = true;
             }

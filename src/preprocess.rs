@@ -15,6 +15,7 @@ use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use serde_json::Value;
 
 use crate::diag::{code, Diagnostic, Diagnostics};
+use crate::directive::Kind;
 use crate::linked::LoadOptions;
 use crate::load::{ChapterSource, GivenChapter};
 use crate::pipeline;
@@ -142,7 +143,7 @@ fn downloads(project: &mut Project, sink: Option<&DownloadSink>) -> Result<Downl
         .chapters
         .iter()
         .flat_map(|c| &c.directives)
-        .filter(|d| d.name == "downloads")
+        .filter(|d| d.kind == Kind::Downloads)
         .map(|d| d.span)
         .collect();
     if places.is_empty() {

@@ -26,6 +26,7 @@ use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
 pub use crate::config::documents::{DocInfo, DOCUMENTS};
 use crate::diag::{code, did_you_mean, Diagnostic};
+use crate::directive::Kind;
 use crate::html::{escape, markdown};
 use crate::linked::Linked;
 use crate::page::Page;
@@ -589,7 +590,11 @@ fn tidy(text: &str) -> String {
 fn placed(project: &Project) -> Vec<(String, Option<Span>)> {
     let mut out = Vec::new();
     for chapter in &project.chapters {
-        for d in chapter.directives.iter().filter(|d| d.name == "document") {
+        for d in chapter
+            .directives
+            .iter()
+            .filter(|d| d.kind == Kind::Document)
+        {
             if let Some(a) = d.args.first() {
                 out.push((a.text.clone(), Some(a.span)));
             }

@@ -3,6 +3,7 @@
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
+use crate::directive::Kind;
 use crate::project::Project;
 use crate::trace::{self, csv_field, formula_guard};
 
@@ -64,7 +65,7 @@ pub fn specs(project: &Project) -> Vec<Spec> {
         .chapters
         .iter()
         .flat_map(|c| &c.directives)
-        .filter(|d| d.name == "matrix" && d.args.len() == 2);
+        .filter(|d| d.kind == Kind::Matrix);
     for d in shown {
         let spec = Spec {
             from: d.args[0].text.clone(),

@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use super::{CommitInfo, History, Settings, Status};
 use crate::diag::{code, Diagnostic};
+use crate::directive::Kind;
 use crate::git::{self, Repo};
 use crate::linked::Linked;
 use crate::source::{FileId, SourceFile, SourceMap};
@@ -428,7 +429,11 @@ pub fn baselines(
 ) -> BTreeMap<String, Result<Diff, String>> {
     let mut diffs = BTreeMap::new();
     for chapter in &project.chapters {
-        for d in chapter.directives.iter().filter(|d| d.name == "changes") {
+        for d in chapter
+            .directives
+            .iter()
+            .filter(|d| d.kind == Kind::Changes)
+        {
             let base = &d.args[0].text;
             let diff = diffs
                 .entry(base.clone())

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::directive::Kind;
 use crate::model::Home;
 use crate::project::Project;
 
@@ -34,7 +35,7 @@ pub fn homes(project: &Project) -> Vec<Option<PathBuf>> {
         })
         .collect();
     for chapter in &project.chapters {
-        for d in chapter.directives.iter().filter(|d| d.name == "item") {
+        for d in chapter.directives.iter().filter(|d| d.kind == Kind::Item) {
             if let Some(i) = d.args.first().and_then(|a| project.graph.get(&a.text)) {
                 homes[i].get_or_insert_with(|| chapter.path.clone());
             }

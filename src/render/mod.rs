@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use downloads::{Download, Downloads, FOLDER as DOWNLOADS_FOLDER};
 
+use crate::directive::Kind;
 use crate::documents::Documents;
 use crate::html::escape;
 use crate::model::Home;
@@ -85,34 +86,33 @@ pub fn render_book(project: &Project, documents: &Documents, files: &Downloads) 
                 }
             }
             for d in &chapter.directives {
-                let html = match d.name.as_str() {
-                    "ref" => project.graph.get(&d.args[0].text).map(|i| page.item_ref(i)),
-                    "item" => project.graph.get(&d.args[0].text).map(|i| page.card(i)),
-                    "table" => Some(table::table(&page, d)),
-                    "matrix" => Some(table::matrix(&page, d)),
-                    "dfd" => Some(crate::render::dfd::render(&page, d)),
-                    "heatmap" => Some(crate::render::heatmap::render(&page, d)),
-                    "stride" => Some(crate::render::stride::render(&page, d)),
-                    "results" => Some(crate::render::evidence::results(&page)),
-                    "sbom" => Some(crate::render::evidence::sbom(&page)),
-                    "metrics" => Some(crate::render::evidence::metrics(project)),
-                    "downloads" => Some(downloads::list(&chapter.path, files)),
-                    "document" => Some(crate::documents::render_directive(
+                let html = match d.kind {
+                    Kind::Ref => project.graph.get(&d.args[0].text).map(|i| page.item_ref(i)),
+                    Kind::Item => project.graph.get(&d.args[0].text).map(|i| page.card(i)),
+                    Kind::Table => Some(table::table(&page, d)),
+                    Kind::Matrix => Some(table::matrix(&page, d)),
+                    Kind::Dfd => Some(crate::render::dfd::render(&page, d)),
+                    Kind::Heatmap => Some(crate::render::heatmap::render(&page, d)),
+                    Kind::Stride => Some(crate::render::stride::render(&page, d)),
+                    Kind::Results => Some(crate::render::evidence::results(&page)),
+                    Kind::Sbom => Some(crate::render::evidence::sbom(&page)),
+                    Kind::Metrics => Some(crate::render::evidence::metrics(project)),
+                    Kind::Downloads => Some(downloads::list(&chapter.path, files)),
+                    Kind::Document => Some(crate::documents::render_directive(
                         documents,
                         &page,
                         &d.args[0].text,
                     )),
-                    "history" => Some(crate::render::history::history_markdown(
+                    Kind::History => Some(crate::render::history::history_markdown(
                         &project.history,
                         &d.args[0].text,
                     )),
-                    "changes" => Some(match project.baseline_diffs.get(&d.args[0].text) {
+                    Kind::Changes => Some(match project.baseline_diffs.get(&d.args[0].text) {
                         Some(Ok(diff)) => crate::render::history::changes_markdown(diff),
                         // `check` reports a baseline that cannot be read; say it here too.
                         Some(Err(e)) => format!("<p class=\"qms-gap\">{}</p>", escape(e)),
                         None => String::new(),
                     }),
-                    _ => None,
                 };
                 if let Some(html) = html {
                     replacements.push((d.span.start..d.span.end, html));

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::model::RiskModel;
 use crate::diag::{code, Diagnostic, Diagnostics};
+use crate::directive::Kind;
 use crate::linked::Linked;
 use crate::source::Span;
 
@@ -354,8 +355,8 @@ fn check_risk(project: &Linked, model: &RiskModel, i: usize, diags: &mut Diagnos
 fn check_directives(project: &Linked, diags: &mut Diagnostics) {
     for chapter in &project.chapters {
         for d in &chapter.directives {
-            match d.name.as_str() {
-                "dfd" => {
+            match d.kind {
+                Kind::Dfd => {
                     let Some((_, zone)) = d.options.iter().find(|(k, _)| k.text == "zone") else {
                         continue;
                     };
@@ -380,7 +381,7 @@ fn check_directives(project: &Linked, diags: &mut Diagnostics) {
                         ),
                     }
                 }
-                "heatmap" => {
+                Kind::Heatmap => {
                     for (k, v) in &d.options {
                         if k.text == "show"
                             && !matches!(v.text.as_str(), "before" | "after" | "both")
@@ -395,7 +396,18 @@ fn check_directives(project: &Linked, diags: &mut Diagnostics) {
                         }
                     }
                 }
-                _ => {}
+                Kind::Ref
+                | Kind::Item
+                | Kind::Table
+                | Kind::Matrix
+                | Kind::History
+                | Kind::Changes
+                | Kind::Stride
+                | Kind::Results
+                | Kind::Sbom
+                | Kind::Document
+                | Kind::Metrics
+                | Kind::Downloads => {}
             }
         }
     }

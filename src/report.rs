@@ -3,10 +3,13 @@
 
 use std::fmt::Write as _;
 
+use annotate_snippets::{
+    Annotation, AnnotationKind, Element, Group, Level, Origin, Renderer, Snippet,
+};
 use serde_json::{json, Value};
 
 use crate::diag::{Diagnostic, Location, Severity, CODES};
-use crate::source::{display_path, SourceMap, Span};
+use crate::source::{display_path, FileId, SourceFile, SourceMap, Span};
 use crate::terminal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -70,7 +73,7 @@ pub fn resolve_all<'a>(diags: &'a [Diagnostic], sources: &SourceMap) -> Vec<Reso
 pub fn render(format: Format, diags: &[Diagnostic], sources: &SourceMap) -> String {
     let resolved = resolve_all(diags, sources);
     match format {
-        Format::Human => human(&resolved, sources),
+        Format::Human => human(&resolved, sources, false),
         Format::Json => {
             let list: Vec<Value> = resolved.iter().map(|r| json_object(r, sources)).collect();
             serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
@@ -80,29 +83,22 @@ pub fn render(format: Format, diags: &[Diagnostic], sources: &SourceMap) -> Stri
     }
 }
 
-fn human(resolved: &[Resolved], sources: &SourceMap) -> String {
+/// The human format: rustc-style snippets drawn by annotate-snippets (the renderer of rustc
+/// and cargo), then a summary line. `colour` adds ANSI styles; see `terminal::colour_stderr`.
+pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, colour: bool) -> String {
+    human(&resolve_all(diags, sources), sources, colour)
+}
+
+fn human(resolved: &[Resolved], sources: &SourceMap, colour: bool) -> String {
+    let renderer = if colour {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut out = String::new();
     for r in resolved {
-        let d = r.diag;
-        let _ = writeln!(
-            out,
-            "{}[{}]: {}",
-            d.severity.as_str(),
-            d.code,
-            terminal::safe(&d.message)
-        );
-        if let Location::Span(span) = d.location {
-            snippet(&mut out, span, sources, "");
-        } else if let Some(file) = &r.file {
-            let _ = writeln!(out, "  --> {}", terminal::safe_line(file));
-        }
-        for (span, label) in &d.related {
-            snippet(&mut out, *span, sources, label);
-        }
-        if let Some(help) = &d.help {
-            let _ = writeln!(out, "   = help: {}", terminal::safe(help));
-        }
-        out.push('\n');
+        out.push_str(&renderer.render(&[group(r.diag, sources)]));
+        out.push_str("\n\n");
     }
     let errors = resolved
         .iter()
@@ -118,80 +114,125 @@ fn human(resolved: &[Resolved], sources: &SourceMap) -> String {
     out
 }
 
-/// ` --> file:line:col`, the source line, and a caret under the span.
-fn snippet(out: &mut String, span: Span, sources: &SourceMap, label: &str) {
-    let f = sources.get(span.file);
-    let (line, col) = f.line_col(span.start);
-    let (end_line, end_col) = f.line_col(span.end);
-    let width = line.to_string().len();
-    let _ = writeln!(
-        out,
-        "{:width$}--> {}:{line}:{col}",
-        "",
-        terminal::safe_line(&display_path(&f.path))
-    );
-    if f.text.is_empty() {
-        return;
-    }
-    let span_len = end_col.saturating_sub(col).max(1);
-    let (text, col) = window(f.line_text(line), col);
-    let rest = text.chars().count().saturating_sub(col - 1).max(1);
-    let chars = if end_line == line {
-        span_len.min(rest)
-    } else {
-        rest
+/// One place a diagnostic shows: its own span (primary) or a related one with its label.
+struct Place<'a> {
+    span: Span,
+    label: &'a str,
+    primary: bool,
+}
+
+/// A diagnostic as `error[code]: message`, one snippet per file it points into (its own
+/// file first, related places in the same file as labels in the same snippet), and the
+/// help as a `= help:` footer. Every text from the project is escaped for a terminal.
+fn group(d: &Diagnostic, sources: &SourceMap) -> Group<'static> {
+    let level = match d.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
     };
-    // Each character as shown: an escaped control character is several columns wide,
-    // and the caret line follows what is shown.
-    let shown: Vec<String> = text
-        .chars()
-        .map(|c| terminal::safe_line(c.encode_utf8(&mut [0; 4])).into_owned())
-        .collect();
-    let pad: String = shown
+    let title = level
+        .primary_title(terminal::safe(&d.message).into_owned())
+        .id(d.code);
+    let mut elements: Vec<Element<'static>> = Vec::new();
+    let mut places = Vec::new();
+    match d.location {
+        Location::Span(span) => places.push(Place {
+            span,
+            label: "",
+            primary: true,
+        }),
+        Location::File(file) => {
+            elements.push(Origin::path(shown_path(sources.get(file))).into());
+        }
+        Location::None => {}
+    }
+    places.extend(d.related.iter().map(|(span, label)| Place {
+        span: *span,
+        label,
+        primary: false,
+    }));
+    let mut files: Vec<FileId> = Vec::new();
+    for place in &places {
+        if !files.contains(&place.span.file) {
+            files.push(place.span.file);
+        }
+    }
+    for file in files {
+        let here: Vec<&Place> = places.iter().filter(|p| p.span.file == file).collect();
+        elements.push(snippet(sources.get(file), &here));
+    }
+    if let Some(help) = &d.help {
+        elements.push(Level::HELP.message(terminal::safe(help).into_owned()).into());
+    }
+    title.elements(elements)
+}
+
+fn shown_path(f: &SourceFile) -> String {
+    terminal::safe_line(&display_path(&f.path)).into_owned()
+}
+
+/// One file's places as one snippet of the lines from the first place to the last.
+/// Each unsafe character in them is replaced by one visible character
+/// (`terminal::one_column`), so the carets and the column in `--> file:line:col` count
+/// characters of the file, as before and as the JSON format does.
+fn snippet(f: &SourceFile, places: &[&Place]) -> Element<'static> {
+    let ends: Vec<((usize, usize), (usize, usize))> = places
         .iter()
-        .take(col - 1)
-        .map(|c| {
-            if c == "\t" {
-                "\t".to_owned()
+        .map(|p| (f.line_col(p.span.start), f.line_col(p.span.end.max(p.span.start))))
+        .collect();
+    if f.text.is_empty() {
+        let (line, column) = ends[0].0;
+        return Origin::path(shown_path(f))
+            .line(line)
+            .char_column(column)
+            .into();
+    }
+    let first = ends.iter().map(|(start, _)| start.0).min().unwrap_or(1);
+    let last = ends.iter().map(|(_, end)| end.0).max().unwrap_or(first);
+    let mut source = String::new();
+    let mut lines = Vec::new();
+    for n in first..=last {
+        if n > first {
+            source.push('\n');
+        }
+        let start = source.len();
+        source.push_str(&terminal::one_column(f.line_text(n)));
+        lines.push(start..source.len());
+    }
+    // The renderer drops an empty last line: a place there (the end of the file) still
+    // needs its line.
+    if source.ends_with('\n') {
+        source.push(' ');
+    }
+    let offset = |(line, column): (usize, usize)| {
+        let range = lines[line - first].clone();
+        range.start
+            + source[range.clone()]
+                .char_indices()
+                .nth(column - 1)
+                .map_or(range.len(), |(i, _)| i)
+    };
+    let annotations: Vec<Annotation<'static>> = places
+        .iter()
+        .zip(&ends)
+        .map(|(place, &(start, end))| {
+            let kind = if place.primary {
+                AnnotationKind::Primary
             } else {
-                " ".repeat(c.chars().count())
+                AnnotationKind::Context
+            };
+            let annotation = kind.span(offset(start)..offset(end));
+            if place.label.is_empty() {
+                annotation
+            } else {
+                annotation.label(terminal::safe(place.label).into_owned())
             }
         })
         .collect();
-    let len: usize = shown
-        .iter()
-        .skip(col - 1)
-        .take(chars)
-        .map(|c| c.chars().count())
-        .sum::<usize>()
-        .max(1);
-    let _ = writeln!(out, "{:width$} |", "");
-    let _ = writeln!(out, "{line} | {}", shown.concat());
-    let _ = writeln!(
-        out,
-        "{:width$} | {pad}{}{}{}",
-        "",
-        "^".repeat(len),
-        if label.is_empty() { "" } else { " " },
-        terminal::safe(label)
-    );
-}
-
-/// Cuts a long line (minified data, an alias bomb) to a window around the column, so a
-/// report stays readable; returns the text shown and the column within it.
-fn window(text: &str, col: usize) -> (String, usize) {
-    const WIDTH: usize = 120;
-    let count = text.chars().count();
-    if count <= WIDTH {
-        return (text.to_owned(), col);
-    }
-    let from = (col - 1).saturating_sub(WIDTH / 2).min(count - WIDTH);
-    let mut shown = String::from(if from > 0 { "…" } else { "" });
-    shown.extend(text.chars().skip(from).take(WIDTH));
-    if from + WIDTH < count {
-        shown.push('…');
-    }
-    (shown, col - from + usize::from(from > 0))
+    Snippet::source(source)
+        .line_start(first)
+        .path(shown_path(f))
+        .annotations(annotations)
+        .into()
 }
 
 fn json_object(r: &Resolved, sources: &SourceMap) -> Value {
@@ -319,19 +360,6 @@ fn sarif(resolved: &[Resolved]) -> Value {
 mod tests {
     use super::*;
     use crate::diag::code;
-
-    #[test]
-    fn long_lines_are_cut_around_the_column() {
-        let line = "x".repeat(1000);
-        let (shown, col) = window(&line, 500);
-        assert_eq!(shown.chars().count(), 122);
-        assert!(shown.starts_with('…') && shown.ends_with('…'));
-        assert_eq!(shown.chars().nth(col - 1), Some('x'));
-        assert_eq!(col, 62);
-        assert_eq!(window("short", 3), ("short".to_owned(), 3));
-        let (shown, col) = window(&line, 1);
-        assert_eq!((shown.chars().next(), col), (Some('x'), 1));
-    }
 
     #[test]
     fn output_is_sorted_by_file_and_position() {

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use mdbook_qms::diag::Diagnostic;
 use mdbook_qms::history::diff::DiffFormat;
 use mdbook_qms::preprocess::{self, Failure};
 use mdbook_qms::project::{ChapterSource, Project};
@@ -388,7 +389,7 @@ fn load_clean(dir: &Path) -> Result<Project, ExitCode> {
         Err(fatal) => {
             eprint!(
                 "{}",
-                report::render(Format::Human, &[*fatal.0], &SourceMap::default())
+                report_text(Format::Human, &[*fatal.0], &SourceMap::default())
             );
             return Err(ExitCode::from(2));
         }
@@ -396,7 +397,7 @@ fn load_clean(dir: &Path) -> Result<Project, ExitCode> {
     if project.diagnostics.has_errors() {
         eprint!(
             "{}",
-            report::render(Format::Human, &project.diagnostics.0, &project.sources)
+            report_text(Format::Human, &project.diagnostics.0, &project.sources)
         );
         return Err(ExitCode::from(1));
     }
@@ -490,7 +491,7 @@ fn new_item(dir: &Path, ty: &str, title: Option<&str>) -> ExitCode {
 fn check(dir: &std::path::Path, format: Format) -> ExitCode {
     match Project::load(dir, ChapterSource::Disk) {
         Ok(project) => {
-            let text = report::render(format, &project.diagnostics.0, &project.sources);
+            let text = report_text(format, &project.diagnostics.0, &project.sources);
             print_report(format, &text);
             let status = ExitCode::from(if project.diagnostics.has_errors() {
                 1
@@ -504,10 +505,19 @@ fn check(dir: &std::path::Path, format: Format) -> ExitCode {
             status
         }
         Err(fatal) => {
-            let text = report::render(format, &[*fatal.0], &SourceMap::default());
+            let text = report_text(format, &[*fatal.0], &SourceMap::default());
             print_report(format, &text);
             ExitCode::from(2)
         }
+    }
+}
+
+/// The report in `format`; the human one goes to stderr and is coloured when that is a
+/// terminal that wants colour.
+fn report_text(format: Format, diags: &[Diagnostic], sources: &SourceMap) -> String {
+    match format {
+        Format::Human => report::render_human(diags, sources, terminal::colour_stderr()),
+        _ => report::render(format, diags, sources),
     }
 }
 
@@ -525,7 +535,7 @@ fn write_schemas(dir: &std::path::Path, out: &std::path::Path) -> ExitCode {
             if !export.diagnostics.0.is_empty() {
                 eprint!(
                     "{}",
-                    report::render(Format::Human, &export.diagnostics.0, &export.sources)
+                    report_text(Format::Human, &export.diagnostics.0, &export.sources)
                 );
             }
             if !export.written.is_empty() {
@@ -544,7 +554,7 @@ fn write_schemas(dir: &std::path::Path, out: &std::path::Path) -> ExitCode {
         Err(fatal) => {
             eprint!(
                 "{}",
-                report::render(Format::Human, &[*fatal.0], &SourceMap::default())
+                report_text(Format::Human, &[*fatal.0], &SourceMap::default())
             );
             ExitCode::from(2)
         }

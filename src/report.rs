@@ -166,6 +166,21 @@ fn group(d: &Diagnostic, sources: &SourceMap) -> Group<'static> {
     title.elements(elements)
 }
 
+/// Where the underline of `span` ends: a span that runs on over line breaks into the
+/// indentation of the next line (a YAML mapping's does) stops at its last visible character.
+fn shown_end(f: &SourceFile, span: Span) -> usize {
+    let end = span.end.max(span.start);
+    let Some(text) = f.text.get(span.start..end) else {
+        return end;
+    };
+    let kept = text.trim_end();
+    if text[kept.len()..].contains('\n') {
+        span.start + kept.len()
+    } else {
+        end
+    }
+}
+
 fn shown_path(f: &SourceFile) -> String {
     terminal::safe_line(&display_path(&f.path)).into_owned()
 }
@@ -177,7 +192,7 @@ fn shown_path(f: &SourceFile) -> String {
 fn snippet(f: &SourceFile, places: &[&Place]) -> Element<'static> {
     let ends: Vec<((usize, usize), (usize, usize))> = places
         .iter()
-        .map(|p| (f.line_col(p.span.start), f.line_col(p.span.end.max(p.span.start))))
+        .map(|p| (f.line_col(p.span.start), f.line_col(shown_end(f, p.span))))
         .collect();
     if f.text.is_empty() {
         let (line, column) = ends[0].0;

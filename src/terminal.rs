@@ -8,6 +8,21 @@
 //! each (`␛`), so columns stay true.
 
 use std::borrow::Cow;
+use std::ffi::OsStr;
+use std::io::IsTerminal;
+
+/// Whether the human report on stderr gets colours: only on a terminal, and never when
+/// `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
+pub fn colour_stderr() -> bool {
+    colour_wanted(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    )
+}
+
+fn colour_wanted(terminal: bool, no_color: Option<&OsStr>) -> bool {
+    terminal && no_color.is_none_or(OsStr::is_empty)
+}
 
 /// `text` with every control character except line feed and tab, and every
 /// bidirectional formatting character, written as `\u{XX}`.
@@ -80,6 +95,14 @@ mod tests {
         assert_eq!(safe("x\ry\u{7f}\u{9b}"), "x\\u{d}y\\u{7f}\\u{9b}");
         assert_eq!(safe("\u{202e}abc"), "\\u{202e}abc");
         assert_eq!(safe_line("a\nb"), "a\\u{a}b");
+    }
+
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        assert!(colour_wanted(true, None));
+        assert!(colour_wanted(true, Some(OsStr::new(""))));
+        assert!(!colour_wanted(true, Some(OsStr::new("1"))));
+        assert!(!colour_wanted(false, None));
     }
 
     #[test]

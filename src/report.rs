@@ -2,6 +2,7 @@
 //! workflow annotations, and SARIF 2.1.0 for code-scanning tools.
 
 use std::fmt::Write as _;
+use std::ops::RangeInclusive;
 
 use annotate_snippets::{
     Annotation, AnnotationKind, Element, Group, Level, Origin, Renderer, Snippet,
@@ -114,15 +115,36 @@ fn human(resolved: &[Resolved], sources: &SourceMap, colour: bool) -> String {
     out
 }
 
-/// One place a diagnostic shows: its own span (primary) or a related one with its label.
+/// One place a diagnostic shows: its own span (primary) or a related one with its label,
+/// with the line and column where it starts and where its underline ends.
 struct Place<'a> {
-    span: Span,
+    file: FileId,
+    start: (usize, usize),
+    end: (usize, usize),
     label: &'a str,
     primary: bool,
 }
 
-/// A diagnostic as `error[code]: message`, one snippet per file it points into (its own
-/// file first, related places in the same file as labels in the same snippet), and the
+impl<'a> Place<'a> {
+    fn new(span: Span, label: &'a str, primary: bool, sources: &SourceMap) -> Self {
+        let f = sources.get(span.file);
+        Place {
+            file: span.file,
+            start: f.line_col(span.start),
+            end: f.line_col(shown_end(f, span)),
+            label,
+            primary,
+        }
+    }
+}
+
+/// Places of one file closer than this many lines share a snippet. A farther one gets a
+/// snippet of its own, so no diagnostic copies the lines in between (each duplicate of the
+/// first item of a large file would otherwise show all of the file up to it).
+const NEAR: usize = 5;
+
+/// A diagnostic as `error[code]: message`, its places as snippets (its own first; a
+/// related place as a label, in the same snippet when near it in the same file), and the
 /// help as a `= help:` footer. Every text from the project is escaped for a terminal.
 fn group(d: &Diagnostic, sources: &SourceMap) -> Group<'static> {
     let level = match d.severity {
@@ -135,30 +157,34 @@ fn group(d: &Diagnostic, sources: &SourceMap) -> Group<'static> {
     let mut elements: Vec<Element<'static>> = Vec::new();
     let mut places = Vec::new();
     match d.location {
-        Location::Span(span) => places.push(Place {
-            span,
-            label: "",
-            primary: true,
-        }),
+        Location::Span(span) => places.push(Place::new(span, "", true, sources)),
         Location::File(file) => {
             elements.push(Origin::path(shown_path(sources.get(file))).into());
         }
         Location::None => {}
     }
-    places.extend(d.related.iter().map(|(span, label)| Place {
-        span: *span,
-        label,
-        primary: false,
-    }));
-    let mut files: Vec<FileId> = Vec::new();
+    places.extend(
+        d.related
+            .iter()
+            .map(|(span, label)| Place::new(*span, label, false, sources)),
+    );
+    // Each snippet: its file, its first and last line, its places.
+    let mut snippets: Vec<(FileId, usize, usize, Vec<&Place>)> = Vec::new();
     for place in &places {
-        if !files.contains(&place.span.file) {
-            files.push(place.span.file);
+        let near = snippets.iter_mut().find(|(file, first, last, _)| {
+            *file == place.file && place.start.0 <= last + NEAR && place.end.0 + NEAR >= *first
+        });
+        match near {
+            Some((_, first, last, here)) => {
+                *first = (*first).min(place.start.0);
+                *last = (*last).max(place.end.0);
+                here.push(place);
+            }
+            None => snippets.push((place.file, place.start.0, place.end.0, vec![place])),
         }
     }
-    for file in files {
-        let here: Vec<&Place> = places.iter().filter(|p| p.span.file == file).collect();
-        elements.push(snippet(sources.get(file), &here));
+    for (file, first, last, here) in snippets {
+        elements.push(snippet(sources.get(file), first..=last, &here));
     }
     if let Some(help) = &d.help {
         elements.push(Level::HELP.message(terminal::safe(help).into_owned()).into());
@@ -185,33 +211,28 @@ fn shown_path(f: &SourceFile) -> String {
     terminal::safe_line(&display_path(&f.path)).into_owned()
 }
 
-/// One file's places as one snippet of the lines from the first place to the last.
-/// Each unsafe character in them is replaced by one visible character
-/// (`terminal::one_column`), so the carets and the column in `--> file:line:col` count
-/// characters of the file, as before and as the JSON format does.
-fn snippet(f: &SourceFile, places: &[&Place]) -> Element<'static> {
-    let ends: Vec<((usize, usize), (usize, usize))> = places
-        .iter()
-        .map(|p| (f.line_col(p.span.start), f.line_col(shown_end(f, p.span))))
-        .collect();
+/// The places in `lines` of one file as one snippet. Each unsafe character in those lines
+/// is replaced by one visible character (`terminal::one_column`), so the carets and the
+/// column in `--> file:line:col` count characters of the file, as before and as the JSON
+/// format does.
+fn snippet(f: &SourceFile, lines: RangeInclusive<usize>, places: &[&Place]) -> Element<'static> {
     if f.text.is_empty() {
-        let (line, column) = ends[0].0;
+        let (line, column) = places[0].start;
         return Origin::path(shown_path(f))
             .line(line)
             .char_column(column)
             .into();
     }
-    let first = ends.iter().map(|(start, _)| start.0).min().unwrap_or(1);
-    let last = ends.iter().map(|(_, end)| end.0).max().unwrap_or(first);
+    let first = *lines.start();
     let mut source = String::new();
-    let mut lines = Vec::new();
-    for n in first..=last {
+    let mut shown = Vec::new();
+    for n in lines {
         if n > first {
             source.push('\n');
         }
         let start = source.len();
         source.push_str(&terminal::one_column(f.line_text(n)));
-        lines.push(start..source.len());
+        shown.push(start..source.len());
     }
     // The renderer drops an empty last line: a place there (the end of the file) still
     // needs its line.
@@ -219,7 +240,7 @@ fn snippet(f: &SourceFile, places: &[&Place]) -> Element<'static> {
         source.push(' ');
     }
     let offset = |(line, column): (usize, usize)| {
-        let range = lines[line - first].clone();
+        let range = shown[line - first].clone();
         range.start
             + source[range.clone()]
                 .char_indices()
@@ -228,14 +249,13 @@ fn snippet(f: &SourceFile, places: &[&Place]) -> Element<'static> {
     };
     let annotations: Vec<Annotation<'static>> = places
         .iter()
-        .zip(&ends)
-        .map(|(place, &(start, end))| {
+        .map(|place| {
             let kind = if place.primary {
                 AnnotationKind::Primary
             } else {
                 AnnotationKind::Context
             };
-            let annotation = kind.span(offset(start)..offset(end));
+            let annotation = kind.span(offset(place.start)..offset(place.end));
             if place.label.is_empty() {
                 annotation
             } else {
@@ -409,6 +429,47 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("3 errors, 0 warnings\n"));
+    }
+
+    #[test]
+    fn a_related_place_far_away_in_the_same_file_gets_a_snippet_of_its_own() {
+        let mut sources = SourceMap::default();
+        let text: String = (1..=100).map(|n| format!("line {n}\n")).collect();
+        let f = sources.add("a.yaml".into(), text.clone());
+        let at = |needle: &str| {
+            let start = text.find(needle).unwrap();
+            Span {
+                file: f,
+                start,
+                end: start + needle.len(),
+            }
+        };
+        let d = Diagnostic::new(code::DUPLICATE_ID, "far")
+            .at(at("line 100"))
+            .related(at("line 1\n"), "first")
+            .related(at("line 97"), "near");
+        let text = render(Format::Human, &[d], &sources);
+        // Lines 97 and 100 share the primary snippet; line 1 has its own, and the lines
+        // between are not copied (a large file would make that quadratic).
+        assert!(text.contains(" --> a.yaml:100:1\n"), "{text}");
+        assert!(text.contains("97 | line 97\n"), "{text}");
+        assert!(text.contains(" ::: a.yaml:1:1\n"), "{text}");
+        assert!(!text.contains("line 50"), "{text}");
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let mut sources = SourceMap::default();
+        let f = sources.add("a.yaml".into(), "a: 1\n".into());
+        let d = Diagnostic::new(code::YAML_SYNTAX, "m").at(Span {
+            file: f,
+            start: 0,
+            end: 1,
+        });
+        let plain = render_human(std::slice::from_ref(&d), &sources, false);
+        assert!(!plain.contains('\u{1b}'), "{plain}");
+        assert_eq!(plain, render(Format::Human, &[d.clone()], &sources));
+        assert!(render_human(&[d], &sources, true).contains("\u{1b}["));
     }
 
     #[test]

@@ -98,7 +98,8 @@ fn human(resolved: &[Resolved], sources: &SourceMap, colour: bool) -> String {
     };
     let mut out = String::new();
     for r in resolved {
-        out.push_str(&renderer.render(&[group(r.diag, sources)]));
+        let (group, locations) = group(r.diag, sources);
+        out.push_str(&write_locations(&renderer.render(&[group]), &locations));
         out.push_str("\n\n");
     }
     let errors = resolved
@@ -116,11 +117,12 @@ fn human(resolved: &[Resolved], sources: &SourceMap, colour: bool) -> String {
 }
 
 /// One place a diagnostic shows: its own span (primary) or a related one with its label,
-/// with the line and column where it starts and where its underline ends.
+/// with the line and column, and the byte, where it starts and where its underline ends.
 struct Place<'a> {
     file: FileId,
     start: (usize, usize),
     end: (usize, usize),
+    bytes: (usize, usize),
     label: &'a str,
     primary: bool,
 }
@@ -128,10 +130,20 @@ struct Place<'a> {
 impl<'a> Place<'a> {
     fn new(span: Span, label: &'a str, primary: bool, sources: &SourceMap) -> Self {
         let f = sources.get(span.file);
+        // A span computed by byte arithmetic may end inside a character.
+        let floor = |mut i: usize| {
+            i = i.min(f.text.len());
+            while !f.text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let end = shown_end(f, span);
         Place {
             file: span.file,
             start: f.line_col(span.start),
-            end: f.line_col(shown_end(f, span)),
+            end: f.line_col(end),
+            bytes: (floor(span.start), floor(end)),
             label,
             primary,
         }
@@ -146,7 +158,7 @@ const NEAR: usize = 5;
 /// A diagnostic as `error[code]: message`, its places as snippets (its own first; a
 /// related place as a label, in the same snippet when near it in the same file), and the
 /// help as a `= help:` footer. Every text from the project is escaped for a terminal.
-fn group(d: &Diagnostic, sources: &SourceMap) -> Group<'static> {
+fn group(d: &Diagnostic, sources: &SourceMap) -> (Group<'static>, Vec<SnippetLocation>) {
     let level = match d.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
@@ -183,13 +195,22 @@ fn group(d: &Diagnostic, sources: &SourceMap) -> Group<'static> {
             None => snippets.push((place.file, place.start.0, place.end.0, vec![place])),
         }
     }
+    let mut locations = Vec::new();
     for (file, first, last, here) in snippets {
-        elements.push(snippet(sources.get(file), first..=last, &here));
+        let f = sources.get(file);
+        if f.text.is_empty() {
+            let (line, column) = here[0].start;
+            elements.push(Origin::path(shown_path(f)).line(line).char_column(column).into());
+            continue;
+        }
+        let (snippet, location) = snippet(f, first..=last, &here, locations.len());
+        elements.push(snippet);
+        locations.push(location);
     }
     if let Some(help) = &d.help {
         elements.push(Level::HELP.message(terminal::safe(help).into_owned()).into());
     }
-    title.elements(elements)
+    (title.elements(elements), locations)
 }
 
 /// Where the underline of `span` ends: a span that runs on over line breaks into the
@@ -211,18 +232,27 @@ fn shown_path(f: &SourceFile) -> String {
     terminal::safe_line(&display_path(&f.path)).into_owned()
 }
 
-/// The places in `lines` of one file as one snippet. Each unsafe character in those lines
-/// is replaced by one visible character (`terminal::one_column`), so the carets and the
-/// column in `--> file:line:col` count characters of the file, as before and as the JSON
-/// format does.
-fn snippet(f: &SourceFile, lines: RangeInclusive<usize>, places: &[&Place]) -> Element<'static> {
-    if f.text.is_empty() {
-        let (line, column) = places[0].start;
-        return Origin::path(shown_path(f))
-            .line(line)
-            .char_column(column)
-            .into();
-    }
+/// Where a snippet is, for its `--> file:line:column` line. The renderer is given a
+/// placeholder for the path and counts columns in the lines as shown, which a long line
+/// shows cut; [`write_locations`] writes the path and the column in the file.
+struct SnippetLocation {
+    placeholder: String,
+    path: String,
+    first_line: usize,
+    /// For each line from `first_line`, the columns the cut removed before what is shown.
+    shifts: Vec<usize>,
+}
+
+/// The places in `lines` of one file as one snippet (the `index`th of its diagnostic).
+/// Each unsafe character in those lines is replaced by one visible character
+/// (`terminal::one_column`), so the carets stay under what they mark and the column in
+/// `--> file:line:col` counts characters of the file, as before and as JSON does.
+fn snippet(
+    f: &SourceFile,
+    lines: RangeInclusive<usize>,
+    places: &[&Place],
+    index: usize,
+) -> (Element<'static>, SnippetLocation) {
     let first = *lines.start();
     let mut source = String::new();
     let mut shown = Vec::new();
@@ -230,21 +260,30 @@ fn snippet(f: &SourceFile, lines: RangeInclusive<usize>, places: &[&Place]) -> E
         if n > first {
             source.push('\n');
         }
+        let line_start = f.offset(n, 0);
+        // The byte to keep in view when the line is cut: where a place starts or ends.
+        let at = places
+            .iter()
+            .find_map(|p| (p.start.0 == n).then_some(p.bytes.0))
+            .or_else(|| places.iter().find_map(|p| (p.end.0 == n).then_some(p.bytes.1)))
+            .map_or(0, |b| b - line_start);
+        let window = Window::new(f.line_text(n), at);
         let start = source.len();
-        source.push_str(&terminal::one_column(f.line_text(n)));
-        shown.push(start..source.len());
+        source.push_str(&window.shown);
+        shown.push((start..source.len(), line_start, window));
     }
     // The renderer drops an empty last line: a place there (the end of the file) still
     // needs its line.
     if source.ends_with('\n') {
         source.push(' ');
     }
-    let offset = |(line, column): (usize, usize)| {
-        let range = shown[line - first].clone();
+    let offset = |line: usize, byte: usize| {
+        let (range, line_start, window) = &shown[line - first];
+        let column = window.column(f.line_text(line), byte - line_start);
         range.start
             + source[range.clone()]
                 .char_indices()
-                .nth(column - 1)
+                .nth(column)
                 .map_or(range.len(), |(i, _)| i)
     };
     let annotations: Vec<Annotation<'static>> = places
@@ -255,7 +294,8 @@ fn snippet(f: &SourceFile, lines: RangeInclusive<usize>, places: &[&Place]) -> E
             } else {
                 AnnotationKind::Context
             };
-            let annotation = kind.span(offset(place.start)..offset(place.end));
+            let span = offset(place.start.0, place.bytes.0)..offset(place.end.0, place.bytes.1);
+            let annotation = kind.span(span);
             if place.label.is_empty() {
                 annotation
             } else {
@@ -263,11 +303,123 @@ fn snippet(f: &SourceFile, lines: RangeInclusive<usize>, places: &[&Place]) -> E
             }
         })
         .collect();
-    Snippet::source(source)
+    // A control character: every text from the project reaches the renderer escaped or
+    // sanitized, so the placeholder occurs nowhere else in its output.
+    let placeholder = format!("\u{1}{index}\u{1}");
+    let snippet = Snippet::source(source)
         .line_start(first)
-        .path(shown_path(f))
+        .path(placeholder.clone())
         .annotations(annotations)
-        .into()
+        .into();
+    let location = SnippetLocation {
+        placeholder,
+        path: shown_path(f),
+        first_line: first,
+        shifts: shown.iter().map(|(_, _, window)| window.shift).collect(),
+    };
+    (snippet, location)
+}
+
+/// The rendered `text` with each snippet's placeholder, and the `:line:column` the
+/// renderer wrote after it, replaced by the path and the line and column in the file.
+fn write_locations(text: &str, locations: &[SnippetLocation]) -> String {
+    let mut text = text.to_owned();
+    for location in locations {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(&location.placeholder) {
+            out.push_str(&rest[..at]);
+            out.push_str(&location.path);
+            rest = &rest[at + location.placeholder.len()..];
+            let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+            let Some(after) = rest.strip_prefix(':') else {
+                continue;
+            };
+            let line_len = digits(after);
+            let Some(after_line) = after[line_len..].strip_prefix(':') else {
+                continue;
+            };
+            let column_len = digits(after_line);
+            let (Ok(line), Ok(column)) = (
+                after[..line_len].parse::<usize>(),
+                after_line[..column_len].parse::<usize>(),
+            ) else {
+                continue;
+            };
+            let shift = line
+                .checked_sub(location.first_line)
+                .and_then(|i| location.shifts.get(i))
+                .copied()
+                .unwrap_or(0);
+            let _ = write!(out, ":{line}:{}", column + shift);
+            rest = &after_line[column_len..];
+        }
+        out.push_str(rest);
+        text = out;
+    }
+    text
+}
+
+/// A line as shown: cut to a window of `WIDTH` characters around a byte when it is long
+/// (minified data, a one-line JUnit report), so a report stays readable and drawing a
+/// snippet costs the same for any line, and made safe for a terminal.
+struct Window {
+    shown: String,
+    /// The bytes of the line in the window.
+    from: usize,
+    to: usize,
+    /// How many columns the cut removed before the window (less the `…` that marks it).
+    shift: usize,
+}
+
+impl Window {
+    const WIDTH: usize = 120;
+
+    fn new(text: &str, at: usize) -> Window {
+        let at = at.min(text.len());
+        if text.len() <= Self::WIDTH || text.chars().count() <= Self::WIDTH {
+            return Window {
+                shown: terminal::one_column(text).into_owned(),
+                from: 0,
+                to: text.len(),
+                shift: 0,
+            };
+        }
+        // Bytes counted back and forth from `at` in characters, only over the window.
+        let back = |end: usize, n: usize| {
+            text[..end]
+                .char_indices()
+                .rev()
+                .nth(n.saturating_sub(1))
+                .map_or(0, |(i, _)| i)
+        };
+        let mut from = back(at, Self::WIDTH / 2);
+        let mut to = text[from..]
+            .char_indices()
+            .nth(Self::WIDTH)
+            .map_or(text.len(), |(i, _)| from + i);
+        if to == text.len() {
+            from = back(text.len(), Self::WIDTH);
+            to = text.len();
+        }
+        let mut shown = String::from(if from > 0 { "…" } else { "" });
+        shown.push_str(&terminal::one_column(&text[from..to]));
+        if to < text.len() {
+            shown.push('…');
+        }
+        Window {
+            shown,
+            from,
+            to,
+            shift: text[..from].chars().count() - usize::from(from > 0),
+        }
+    }
+
+    /// The 0-based column in `shown` of the character at `byte` of the line `text`.
+    fn column(&self, text: &str, byte: usize) -> usize {
+        let byte = byte.clamp(self.from, self.to);
+        text[self.from..byte].chars().count() + usize::from(self.from > 0)
+    }
 }
 
 fn json_object(r: &Resolved, sources: &SourceMap) -> Value {
@@ -395,6 +547,45 @@ fn sarif(resolved: &[Resolved]) -> Value {
 mod tests {
     use super::*;
     use crate::diag::code;
+
+    #[test]
+    fn a_long_line_is_cut_around_the_place_and_keeps_its_column() {
+        let mut sources = SourceMap::default();
+        let line = format!(
+            "{}\u{1b}{}TARGET{}END\n",
+            "x".repeat(590),
+            "x".repeat(9),
+            "y".repeat(1000)
+        );
+        let f = sources.add("a.json".into(), line.clone());
+        let at = |needle: &str| {
+            let start = line.find(needle).unwrap();
+            Span {
+                file: f,
+                start,
+                end: start + needle.len(),
+            }
+        };
+        let diags = [
+            Diagnostic::new(code::YAML_SYNTAX, "middle").at(at("TARGET")),
+            Diagnostic::new(code::YAML_SYNTAX, "end").at(at("END")),
+        ];
+        let text = render(Format::Human, &diags, &sources);
+        let middle = format!(
+            " --> a.json:1:601\n  |\n1 | …{}␛{}TARGET{}…\n  | {}^^^^^^\n",
+            "x".repeat(50),
+            "x".repeat(9),
+            "y".repeat(54),
+            " ".repeat(61)
+        );
+        assert!(text.contains(&middle), "{text}");
+        let end = format!(
+            " --> a.json:1:1607\n  |\n1 | …{}END\n  | {}^^^\n",
+            "y".repeat(117),
+            " ".repeat(118)
+        );
+        assert!(text.contains(&end), "{text}");
+    }
 
     #[test]
     fn output_is_sorted_by_file_and_position() {

@@ -98,8 +98,8 @@ fn human(resolved: &[Resolved], sources: &SourceMap, colour: bool) -> String {
     };
     let mut out = String::new();
     for r in resolved {
-        let (group, locations) = group(r.diag, sources);
-        out.push_str(&write_locations(&renderer.render(&[group]), &locations));
+        let (report, locations) = group(r.diag, sources);
+        out.push_str(&write_locations(&renderer.render(&[report]), &locations));
         out.push_str("\n\n");
     }
     let errors = resolved
@@ -200,7 +200,12 @@ fn group(d: &Diagnostic, sources: &SourceMap) -> (Group<'static>, Vec<SnippetLoc
         let f = sources.get(file);
         if f.text.is_empty() {
             let (line, column) = here[0].start;
-            elements.push(Origin::path(shown_path(f)).line(line).char_column(column).into());
+            elements.push(
+                Origin::path(shown_path(f))
+                    .line(line)
+                    .char_column(column)
+                    .into(),
+            );
             continue;
         }
         let (snippet, location) = snippet(f, first..=last, &here, locations.len());
@@ -208,7 +213,11 @@ fn group(d: &Diagnostic, sources: &SourceMap) -> (Group<'static>, Vec<SnippetLoc
         locations.push(location);
     }
     if let Some(help) = &d.help {
-        elements.push(Level::HELP.message(terminal::safe(help).into_owned()).into());
+        elements.push(
+            Level::HELP
+                .message(terminal::safe(help).into_owned())
+                .into(),
+        );
     }
     (title.elements(elements), locations)
 }
@@ -265,7 +274,11 @@ fn snippet(
         let at = places
             .iter()
             .find_map(|p| (p.start.0 == n).then_some(p.bytes.0))
-            .or_else(|| places.iter().find_map(|p| (p.end.0 == n).then_some(p.bytes.1)))
+            .or_else(|| {
+                places
+                    .iter()
+                    .find_map(|p| (p.end.0 == n).then_some(p.bytes.1))
+            })
             .map_or(0, |b| b - line_start);
         let window = Window::new(f.line_text(n), at);
         let start = source.len();
@@ -659,7 +672,10 @@ mod tests {
         });
         let plain = render_human(std::slice::from_ref(&d), &sources, false);
         assert!(!plain.contains('\u{1b}'), "{plain}");
-        assert_eq!(plain, render(Format::Human, &[d.clone()], &sources));
+        assert_eq!(
+            plain,
+            render(Format::Human, std::slice::from_ref(&d), &sources)
+        );
         assert!(render_human(&[d], &sources, true).contains("\u{1b}["));
     }
 

@@ -215,7 +215,11 @@ fn control_characters_from_inputs_are_escaped_in_human_and_github_output() {
         .position(|l| l.starts_with("4 | "))
         .expect("the source line");
     let lines: Vec<&str> = human.stderr.lines().collect();
-    assert_eq!(lines[source], "4 | \"k␛[2J\u{fffd}\": 1", "{}", human.stderr);
+    assert_eq!(
+        lines[source], "4 | \"k␛[2J\u{fffd}\": 1",
+        "{}",
+        human.stderr
+    );
     assert_eq!(lines[source + 1], "  | ^^^^^^^^", "{}", human.stderr);
     let github = p.check("github");
     assert!(!github.stdout.contains('\u{1b}'), "{}", github.stdout);

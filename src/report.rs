@@ -662,6 +662,24 @@ mod tests {
     }
 
     #[test]
+    fn a_diagnostic_without_a_span_prints_its_title_file_and_help() {
+        let mut sources = SourceMap::default();
+        let f = sources.add("book.toml".into(), "[book]\n".into());
+        let diags = [
+            Diagnostic::new(code::CONFIG_MISSING, "no book.toml in x").help("run init"),
+            Diagnostic::new(code::FILE_EMPTY, "book.toml holds no item").in_file(f),
+        ];
+        assert_eq!(
+            render(Format::Human, &diags, &sources),
+            concat!(
+                "error[config-missing]: no book.toml in x\n |\n = help: run init\n\n",
+                "warning[file-empty]: book.toml holds no item\n--> book.toml\n\n",
+                "1 error, 1 warning\n",
+            )
+        );
+    }
+
+    #[test]
     fn colour_only_when_asked() {
         let mut sources = SourceMap::default();
         let f = sources.add("a.yaml".into(), "a: 1\n".into());

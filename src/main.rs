@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 use mdbook_qms::config::Fatal;
+use mdbook_qms::diag::Diagnostic;
 use mdbook_qms::documents::Documents;
 use mdbook_qms::export::sbom::OutFormat;
 use mdbook_qms::history::diff::{self, DiffFormat};
@@ -287,7 +288,7 @@ impl From<mdbook_qms::export::Failure> for CliError {
 /// The diagnostic that stopped loading the project, as a human report.
 impl From<Fatal> for CliError {
     fn from(fatal: Fatal) -> Self {
-        CliError::Usage(report::render(
+        CliError::Usage(report_text(
             Format::Human,
             &[*fatal.0],
             &SourceMap::default(),
@@ -430,7 +431,7 @@ fn load_clean(dir: &Path) -> Result<(Project, Documents), CliError> {
     let (project, documents) =
         pipeline::load_with_documents(dir, ChapterSource::Disk, LoadOptions::default())?;
     if project.diagnostics.has_errors() {
-        return Err(CliError::Book(report::render(
+        return Err(CliError::Book(report_text(
             Format::Human,
             &project.diagnostics.0,
             &project.sources,
@@ -495,7 +496,7 @@ fn new_item(dir: &Path, ty: &str, title: Option<&str>) -> Result<(), CliError> {
 fn check(dir: &std::path::Path, format: Format) -> Result<(), CliError> {
     match pipeline::load(dir, ChapterSource::Disk) {
         Ok(project) => {
-            let text = report::render(format, &project.diagnostics.0, &project.sources);
+            let text = report_text(format, &project.diagnostics.0, &project.sources);
             print_report(format, &text);
             let has_errors = project.diagnostics.has_errors();
             // The process ends here: freeing every item one by one would add about a
@@ -509,10 +510,19 @@ fn check(dir: &std::path::Path, format: Format) -> Result<(), CliError> {
             }
         }
         Err(fatal) => {
-            let text = report::render(format, &[*fatal.0], &SourceMap::default());
+            let text = report_text(format, &[*fatal.0], &SourceMap::default());
             print_report(format, &text);
             Err(CliError::Unloadable)
         }
+    }
+}
+
+/// The report in `format`; the human one goes to stderr and is coloured when that is a
+/// terminal that wants colour.
+fn report_text(format: Format, diags: &[Diagnostic], sources: &SourceMap) -> String {
+    match format {
+        Format::Human => report::render_human(diags, sources, terminal::colour_stderr()),
+        _ => report::render(format, diags, sources),
     }
 }
 
@@ -529,7 +539,7 @@ fn write_schemas(dir: &std::path::Path, out: &std::path::Path) -> Result<(), Cli
     if !export.diagnostics.0.is_empty() {
         eprint!(
             "{}",
-            report::render(Format::Human, &export.diagnostics.0, &export.sources)
+            report_text(Format::Human, &export.diagnostics.0, &export.sources)
         );
     }
     if !export.written.is_empty() {

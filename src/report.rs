@@ -2,11 +2,15 @@
 //! workflow annotations, and SARIF 2.1.0 for code-scanning tools.
 
 use std::fmt::Write as _;
+use std::ops::RangeInclusive;
 
+use annotate_snippets::{
+    Annotation, AnnotationKind, Element, Group, Level, Origin, Renderer, Snippet,
+};
 use serde_json::{json, Value};
 
 use crate::diag::{Diagnostic, Location, Severity, CODES};
-use crate::source::{display_path, SourceMap, Span};
+use crate::source::{display_path, FileId, SourceFile, SourceMap, Span};
 use crate::terminal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +80,7 @@ pub fn resolve_all<'a>(diags: &'a [Diagnostic], sources: &SourceMap) -> Vec<Reso
 pub fn render(format: Format, diags: &[Diagnostic], sources: &SourceMap) -> String {
     let resolved = resolve_all(diags, sources);
     match format {
-        Format::Human => human(&resolved, sources),
+        Format::Human => human(&resolved, sources, false),
         Format::Json => {
             let list: Vec<Value> = resolved.iter().map(|r| json_object(r, sources)).collect();
             serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
@@ -86,29 +90,23 @@ pub fn render(format: Format, diags: &[Diagnostic], sources: &SourceMap) -> Stri
     }
 }
 
-fn human(resolved: &[Resolved], sources: &SourceMap) -> String {
+/// The human format: rustc-style snippets drawn by annotate-snippets (the renderer of rustc
+/// and cargo), then a summary line. `colour` adds ANSI styles; see `terminal::colour_stderr`.
+pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, colour: bool) -> String {
+    human(&resolve_all(diags, sources), sources, colour)
+}
+
+fn human(resolved: &[Resolved], sources: &SourceMap, colour: bool) -> String {
+    let renderer = if colour {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut out = String::new();
     for r in resolved {
-        let d = r.diag;
-        let _ = writeln!(
-            out,
-            "{}[{}]: {}",
-            d.severity.as_str(),
-            d.code,
-            terminal::safe(&d.message)
-        );
-        if let Location::Span(span) = d.location {
-            snippet(&mut out, span, sources, "");
-        } else if let Some(file) = &r.file {
-            let _ = writeln!(out, "  --> {}", terminal::safe_line(file));
-        }
-        for (span, label) in &d.related {
-            snippet(&mut out, *span, sources, label);
-        }
-        if let Some(help) = &d.help {
-            let _ = writeln!(out, "   = help: {}", terminal::safe(help));
-        }
-        out.push('\n');
+        let (report, locations) = group(r.diag, sources);
+        out.push_str(&write_locations(&renderer.render(&[report]), &locations));
+        out.push_str("\n\n");
     }
     let errors = resolved
         .iter()
@@ -124,80 +122,323 @@ fn human(resolved: &[Resolved], sources: &SourceMap) -> String {
     out
 }
 
-/// ` --> file:line:col`, the source line, and a caret under the span.
-fn snippet(out: &mut String, span: Span, sources: &SourceMap, label: &str) {
-    let f = sources.get(span.file);
-    let (line, col) = f.line_col(span.start);
-    let (end_line, end_col) = f.line_col(span.end);
-    let width = line.to_string().len();
-    let _ = writeln!(
-        out,
-        "{:width$}--> {}:{line}:{col}",
-        "",
-        terminal::safe_line(&display_path(&f.path))
-    );
-    if f.text.is_empty() {
-        return;
+/// One place a diagnostic shows: its own span (primary) or a related one with its label,
+/// with the line and column, and the byte, where it starts and where its underline ends.
+struct Place<'a> {
+    file: FileId,
+    start: (usize, usize),
+    end: (usize, usize),
+    bytes: (usize, usize),
+    label: &'a str,
+    primary: bool,
+}
+
+impl<'a> Place<'a> {
+    fn new(span: Span, label: &'a str, primary: bool, sources: &SourceMap) -> Self {
+        let f = sources.get(span.file);
+        // A span computed by byte arithmetic may end inside a character.
+        let floor = |mut i: usize| {
+            i = i.min(f.text.len());
+            while !f.text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let end = shown_end(f, span);
+        Place {
+            file: span.file,
+            start: f.line_col(span.start),
+            end: f.line_col(end),
+            bytes: (floor(span.start), floor(end)),
+            label,
+            primary,
+        }
     }
-    let span_len = end_col.saturating_sub(col).max(1);
-    let (text, col) = window(f.line_text(line), col);
-    let rest = text.chars().count().saturating_sub(col - 1).max(1);
-    let chars = if end_line == line {
-        span_len.min(rest)
-    } else {
-        rest
+}
+
+/// Places of one file closer than this many lines share a snippet. A farther one gets a
+/// snippet of its own, so no diagnostic copies the lines in between (each duplicate of the
+/// first item of a large file would otherwise show all of the file up to it).
+const NEAR: usize = 5;
+
+/// A diagnostic as `error[code]: message`, its places as snippets (its own first; a
+/// related place as a label, in the same snippet when near it in the same file), and the
+/// help as a `= help:` footer. Every text from the project is escaped for a terminal.
+fn group(d: &Diagnostic, sources: &SourceMap) -> (Group<'static>, Vec<SnippetLocation>) {
+    let level = match d.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
     };
-    // Each character as shown: an escaped control character is several columns wide,
-    // and the caret line follows what is shown.
-    let shown: Vec<String> = text
-        .chars()
-        .map(|c| terminal::safe_line(c.encode_utf8(&mut [0; 4])).into_owned())
-        .collect();
-    let pad: String = shown
+    let title = level
+        .primary_title(terminal::safe(&d.message).into_owned())
+        .id(d.code);
+    let mut elements: Vec<Element<'static>> = Vec::new();
+    let mut places = Vec::new();
+    match d.location {
+        Location::Span(span) => places.push(Place::new(span, "", true, sources)),
+        Location::File(file) => {
+            elements.push(Origin::path(shown_path(sources.get(file))).into());
+        }
+        Location::None => {}
+    }
+    places.extend(
+        d.related
+            .iter()
+            .map(|(span, label)| Place::new(*span, label, false, sources)),
+    );
+    // Each snippet: its file, its first and last line, its places.
+    let mut snippets: Vec<(FileId, usize, usize, Vec<&Place>)> = Vec::new();
+    for place in &places {
+        let near = snippets.iter_mut().find(|(file, first, last, _)| {
+            *file == place.file && place.start.0 <= last + NEAR && place.end.0 + NEAR >= *first
+        });
+        match near {
+            Some((_, first, last, here)) => {
+                *first = (*first).min(place.start.0);
+                *last = (*last).max(place.end.0);
+                here.push(place);
+            }
+            None => snippets.push((place.file, place.start.0, place.end.0, vec![place])),
+        }
+    }
+    let mut locations = Vec::new();
+    for (file, first, last, here) in snippets {
+        let f = sources.get(file);
+        if f.text.is_empty() {
+            let (line, column) = here[0].start;
+            elements.push(
+                Origin::path(shown_path(f))
+                    .line(line)
+                    .char_column(column)
+                    .into(),
+            );
+            continue;
+        }
+        let (snippet, location) = snippet(f, first..=last, &here, locations.len());
+        elements.push(snippet);
+        locations.push(location);
+    }
+    if let Some(help) = &d.help {
+        elements.push(
+            Level::HELP
+                .message(terminal::safe(help).into_owned())
+                .into(),
+        );
+    }
+    (title.elements(elements), locations)
+}
+
+/// Where the underline of `span` ends: a span that runs on over line breaks into the
+/// indentation of the next line (a YAML mapping's does) stops at its last visible character.
+fn shown_end(f: &SourceFile, span: Span) -> usize {
+    let end = span.end.max(span.start);
+    let Some(text) = f.text.get(span.start..end) else {
+        return end;
+    };
+    let kept = text.trim_end();
+    if text[kept.len()..].contains('\n') {
+        span.start + kept.len()
+    } else {
+        end
+    }
+}
+
+fn shown_path(f: &SourceFile) -> String {
+    terminal::safe_line(&display_path(&f.path)).into_owned()
+}
+
+/// Where a snippet is, for its `--> file:line:column` line. The renderer is given a
+/// placeholder for the path and counts columns in the lines as shown, which a long line
+/// shows cut; [`write_locations`] writes the path and the column in the file.
+struct SnippetLocation {
+    placeholder: String,
+    path: String,
+    first_line: usize,
+    /// For each line from `first_line`, the columns the cut removed before what is shown.
+    shifts: Vec<usize>,
+}
+
+/// The places in `lines` of one file as one snippet (the `index`th of its diagnostic).
+/// Each unsafe character in those lines is replaced by one visible character
+/// (`terminal::one_column`), so the carets stay under what they mark and the column in
+/// `--> file:line:col` counts characters of the file, as before and as JSON does.
+fn snippet(
+    f: &SourceFile,
+    lines: RangeInclusive<usize>,
+    places: &[&Place],
+    index: usize,
+) -> (Element<'static>, SnippetLocation) {
+    let first = *lines.start();
+    let mut source = String::new();
+    let mut shown = Vec::new();
+    for n in lines {
+        if n > first {
+            source.push('\n');
+        }
+        let line_start = f.offset(n, 0);
+        // The byte to keep in view when the line is cut: where a place starts or ends.
+        let at = places
+            .iter()
+            .find_map(|p| (p.start.0 == n).then_some(p.bytes.0))
+            .or_else(|| {
+                places
+                    .iter()
+                    .find_map(|p| (p.end.0 == n).then_some(p.bytes.1))
+            })
+            .map_or(0, |b| b - line_start);
+        let window = Window::new(f.line_text(n), at);
+        let start = source.len();
+        source.push_str(&window.shown);
+        shown.push((start..source.len(), line_start, window));
+    }
+    // The renderer drops an empty last line: a place there (the end of the file) still
+    // needs its line.
+    if source.ends_with('\n') {
+        source.push(' ');
+    }
+    let offset = |line: usize, byte: usize| {
+        let (range, line_start, window) = &shown[line - first];
+        let column = window.column(f.line_text(line), byte - line_start);
+        range.start
+            + source[range.clone()]
+                .char_indices()
+                .nth(column)
+                .map_or(range.len(), |(i, _)| i)
+    };
+    let annotations: Vec<Annotation<'static>> = places
         .iter()
-        .take(col - 1)
-        .map(|c| {
-            if c == "\t" {
-                "\t".to_owned()
+        .map(|place| {
+            let kind = if place.primary {
+                AnnotationKind::Primary
             } else {
-                " ".repeat(c.chars().count())
+                AnnotationKind::Context
+            };
+            let span = offset(place.start.0, place.bytes.0)..offset(place.end.0, place.bytes.1);
+            let annotation = kind.span(span);
+            if place.label.is_empty() {
+                annotation
+            } else {
+                annotation.label(terminal::safe(place.label).into_owned())
             }
         })
         .collect();
-    let len: usize = shown
-        .iter()
-        .skip(col - 1)
-        .take(chars)
-        .map(|c| c.chars().count())
-        .sum::<usize>()
-        .max(1);
-    let _ = writeln!(out, "{:width$} |", "");
-    let _ = writeln!(out, "{line} | {}", shown.concat());
-    let _ = writeln!(
-        out,
-        "{:width$} | {pad}{}{}{}",
-        "",
-        "^".repeat(len),
-        if label.is_empty() { "" } else { " " },
-        terminal::safe(label)
-    );
+    // A control character: every text from the project reaches the renderer escaped or
+    // sanitized, so the placeholder occurs nowhere else in its output.
+    let placeholder = format!("\u{1}{index}\u{1}");
+    let snippet = Snippet::source(source)
+        .line_start(first)
+        .path(placeholder.clone())
+        .annotations(annotations)
+        .into();
+    let location = SnippetLocation {
+        placeholder,
+        path: shown_path(f),
+        first_line: first,
+        shifts: shown.iter().map(|(_, _, window)| window.shift).collect(),
+    };
+    (snippet, location)
 }
 
-/// Cuts a long line (minified data, an alias bomb) to a window around the column, so a
-/// report stays readable; returns the text shown and the column within it.
-fn window(text: &str, col: usize) -> (String, usize) {
+/// The rendered `text` with each snippet's placeholder, and the `:line:column` the
+/// renderer wrote after it, replaced by the path and the line and column in the file.
+fn write_locations(text: &str, locations: &[SnippetLocation]) -> String {
+    let mut text = text.to_owned();
+    for location in locations {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(&location.placeholder) {
+            out.push_str(&rest[..at]);
+            out.push_str(&location.path);
+            rest = &rest[at + location.placeholder.len()..];
+            let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+            let Some(after) = rest.strip_prefix(':') else {
+                continue;
+            };
+            let line_len = digits(after);
+            let Some(after_line) = after[line_len..].strip_prefix(':') else {
+                continue;
+            };
+            let column_len = digits(after_line);
+            let (Ok(line), Ok(column)) = (
+                after[..line_len].parse::<usize>(),
+                after_line[..column_len].parse::<usize>(),
+            ) else {
+                continue;
+            };
+            let shift = line
+                .checked_sub(location.first_line)
+                .and_then(|i| location.shifts.get(i))
+                .copied()
+                .unwrap_or(0);
+            let _ = write!(out, ":{line}:{}", column + shift);
+            rest = &after_line[column_len..];
+        }
+        out.push_str(rest);
+        text = out;
+    }
+    text
+}
+
+/// A line as shown: cut to a window of `WIDTH` characters around a byte when it is long
+/// (minified data, a one-line JUnit report), so a report stays readable and drawing a
+/// snippet costs the same for any line, and made safe for a terminal.
+struct Window {
+    shown: String,
+    /// The bytes of the line in the window.
+    from: usize,
+    to: usize,
+    /// How many columns the cut removed before the window (less the `…` that marks it).
+    shift: usize,
+}
+
+impl Window {
     const WIDTH: usize = 120;
-    let count = text.chars().count();
-    if count <= WIDTH {
-        return (text.to_owned(), col);
+
+    fn new(text: &str, at: usize) -> Window {
+        let at = at.min(text.len());
+        if text.len() <= Self::WIDTH || text.chars().count() <= Self::WIDTH {
+            return Window {
+                shown: terminal::one_column(text).into_owned(),
+                from: 0,
+                to: text.len(),
+                shift: 0,
+            };
+        }
+        // Bytes counted back and forth from `at` in characters, only over the window.
+        let back = |end: usize, n: usize| {
+            text[..end]
+                .char_indices()
+                .rev()
+                .nth(n.saturating_sub(1))
+                .map_or(0, |(i, _)| i)
+        };
+        let mut from = back(at, Self::WIDTH / 2);
+        let mut to = text[from..]
+            .char_indices()
+            .nth(Self::WIDTH)
+            .map_or(text.len(), |(i, _)| from + i);
+        if to == text.len() {
+            from = back(text.len(), Self::WIDTH);
+            to = text.len();
+        }
+        let mut shown = String::from(if from > 0 { "…" } else { "" });
+        shown.push_str(&terminal::one_column(&text[from..to]));
+        if to < text.len() {
+            shown.push('…');
+        }
+        Window {
+            shown,
+            from,
+            to,
+            shift: text[..from].chars().count() - usize::from(from > 0),
+        }
     }
-    let from = (col - 1).saturating_sub(WIDTH / 2).min(count - WIDTH);
-    let mut shown = String::from(if from > 0 { "…" } else { "" });
-    shown.extend(text.chars().skip(from).take(WIDTH));
-    if from + WIDTH < count {
-        shown.push('…');
+
+    /// The 0-based column in `shown` of the character at `byte` of the line `text`.
+    fn column(&self, text: &str, byte: usize) -> usize {
+        let byte = byte.clamp(self.from, self.to);
+        text[self.from..byte].chars().count() + usize::from(self.from > 0)
     }
-    (shown, col - from + usize::from(from > 0))
 }
 
 fn json_object(r: &Resolved, sources: &SourceMap) -> Value {
@@ -327,16 +568,42 @@ mod tests {
     use crate::diag::code;
 
     #[test]
-    fn long_lines_are_cut_around_the_column() {
-        let line = "x".repeat(1000);
-        let (shown, col) = window(&line, 500);
-        assert_eq!(shown.chars().count(), 122);
-        assert!(shown.starts_with('…') && shown.ends_with('…'));
-        assert_eq!(shown.chars().nth(col - 1), Some('x'));
-        assert_eq!(col, 62);
-        assert_eq!(window("short", 3), ("short".to_owned(), 3));
-        let (shown, col) = window(&line, 1);
-        assert_eq!((shown.chars().next(), col), (Some('x'), 1));
+    fn a_long_line_is_cut_around_the_place_and_keeps_its_column() {
+        let mut sources = SourceMap::default();
+        let line = format!(
+            "{}\u{1b}{}TARGET{}END\n",
+            "x".repeat(590),
+            "x".repeat(9),
+            "y".repeat(1000)
+        );
+        let f = sources.add("a.json".into(), line.clone());
+        let at = |needle: &str| {
+            let start = line.find(needle).unwrap();
+            Span {
+                file: f,
+                start,
+                end: start + needle.len(),
+            }
+        };
+        let diags = [
+            Diagnostic::new(code::YAML_SYNTAX, "middle").at(at("TARGET")),
+            Diagnostic::new(code::YAML_SYNTAX, "end").at(at("END")),
+        ];
+        let text = render(Format::Human, &diags, &sources);
+        let middle = format!(
+            " --> a.json:1:601\n  |\n1 | …{}␛{}TARGET{}…\n  | {}^^^^^^\n",
+            "x".repeat(50),
+            "x".repeat(9),
+            "y".repeat(54),
+            " ".repeat(61)
+        );
+        assert!(text.contains(&middle), "{text}");
+        let end = format!(
+            " --> a.json:1:1607\n  |\n1 | …{}END\n  | {}^^^\n",
+            "y".repeat(117),
+            " ".repeat(118)
+        );
+        assert!(text.contains(&end), "{text}");
     }
 
     #[test]
@@ -372,6 +639,68 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("3 errors, 0 warnings\n"));
+    }
+
+    #[test]
+    fn a_related_place_far_away_in_the_same_file_gets_a_snippet_of_its_own() {
+        let mut sources = SourceMap::default();
+        let text: String = (1..=100).map(|n| format!("line {n}\n")).collect();
+        let f = sources.add("a.yaml".into(), text.clone());
+        let at = |needle: &str| {
+            let start = text.find(needle).unwrap();
+            Span {
+                file: f,
+                start,
+                end: start + needle.len(),
+            }
+        };
+        let d = Diagnostic::new(code::DUPLICATE_ID, "far")
+            .at(at("line 100"))
+            .related(at("line 1\n"), "first")
+            .related(at("line 97"), "near");
+        let text = render(Format::Human, &[d], &sources);
+        // Lines 97 and 100 share the primary snippet; line 1 has its own, and the lines
+        // between are not copied (a large file would make that quadratic).
+        assert!(text.contains(" --> a.yaml:100:1\n"), "{text}");
+        assert!(text.contains("97 | line 97\n"), "{text}");
+        assert!(text.contains(" ::: a.yaml:1:1\n"), "{text}");
+        assert!(!text.contains("line 50"), "{text}");
+    }
+
+    #[test]
+    fn a_diagnostic_without_a_span_prints_its_title_file_and_help() {
+        let mut sources = SourceMap::default();
+        let f = sources.add("book.toml".into(), "[book]\n".into());
+        let diags = [
+            Diagnostic::new(code::CONFIG_MISSING, "no book.toml in x").help("run init"),
+            Diagnostic::new(code::FILE_EMPTY, "book.toml holds no item").in_file(f),
+        ];
+        assert_eq!(
+            render(Format::Human, &diags, &sources),
+            concat!(
+                "error[config-missing]: no book.toml in x\n |\n = help: run init\n\n",
+                "warning[file-empty]: book.toml holds no item\n--> book.toml\n\n",
+                "1 error, 1 warning\n",
+            )
+        );
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let mut sources = SourceMap::default();
+        let f = sources.add("a.yaml".into(), "a: 1\n".into());
+        let d = Diagnostic::new(code::YAML_SYNTAX, "m").at(Span {
+            file: f,
+            start: 0,
+            end: 1,
+        });
+        let plain = render_human(std::slice::from_ref(&d), &sources, false);
+        assert!(!plain.contains('\u{1b}'), "{plain}");
+        assert_eq!(
+            plain,
+            render(Format::Human, std::slice::from_ref(&d), &sources)
+        );
+        assert!(render_human(&[d], &sources, true).contains("\u{1b}["));
     }
 
     #[test]

@@ -25,7 +25,8 @@ fn human_output_points_at_file_line_column_with_a_caret() {
         "  |\n",
         "4 | status: aproved\n",
         "  |         ^^^^^^^\n",
-        "   = help: did you mean `approved`? allowed: draft, review, approved, obsolete\n",
+        "  |\n",
+        "  = help: did you mean `approved`? allowed: draft, review, approved, obsolete\n",
     );
     assert!(r.stderr.contains(expected), "{}", r.stderr);
     assert!(r.stderr.contains("warning[file-empty]"), "{}", r.stderr);
@@ -204,20 +205,20 @@ fn control_characters_from_inputs_are_escaped_in_human_and_github_output() {
         "{}",
         human.stderr
     );
-    // The caret still sits under the whole key as shown (quotes and escapes included).
+    // In the source line each such character is one visible character, so the caret
+    // still sits under the whole key (quotes included).
     let source = human
         .stderr
         .lines()
         .position(|l| l.starts_with("4 | "))
         .expect("the source line");
     let lines: Vec<&str> = human.stderr.lines().collect();
-    let shown = &lines[source]["4 | ".len()..];
-    let caret = &lines[source + 1]["  | ".len()..];
     assert_eq!(
-        shown.find(':'),
-        Some(caret.trim_end().len()),
-        "{shown}\n{caret}"
+        lines[source], "4 | \"k␛[2J\u{fffd}\": 1",
+        "{}",
+        human.stderr
     );
+    assert_eq!(lines[source + 1], "  | ^^^^^^^^", "{}", human.stderr);
     let github = p.check("github");
     assert!(!github.stdout.contains('\u{1b}'), "{}", github.stdout);
     assert!(github.stdout.contains("k\\u{1b}[2J"), "{}", github.stdout);
@@ -226,4 +227,102 @@ fn control_characters_from_inputs_are_escaped_in_human_and_github_output() {
     assert!(diags
         .iter()
         .any(|d| d["message"] == "unknown field `k\u{1b}[2J\u{202e}`"));
+}
+
+/// The block of the human report that starts with `title`, up to its blank line.
+fn block<'a>(stderr: &'a str, title: &str) -> &'a str {
+    let start = stderr
+        .find(title)
+        .unwrap_or_else(|| panic!("no `{title}` in:\n{stderr}"));
+    let len = stderr[start..].find("\n\n").expect("a blank line after it");
+    &stderr[start..start + len + 1]
+}
+
+#[test]
+fn human_output_draws_a_multi_line_span_over_its_lines() {
+    let p = Project::new();
+    p.write(
+        "requirements/a.yaml",
+        "id: REQ-A-1\ntype: requirement\ntitle:\n  nested: 1\n  more: 2\nstatus: draft\n",
+    );
+    let r = p.check("human");
+    assert_eq!(r.code, 1);
+    // The span runs on into the next line's indentation; the underline stops at `2`.
+    let expected = concat!(
+        "error[schema-type]: `title` must be text, found a mapping\n",
+        " --> requirements/a.yaml:4:3\n",
+        "  |\n",
+        "4 | /   nested: 1\n",
+        "5 | |   more: 2\n",
+        "  | |_________^\n",
+    );
+    assert_eq!(block(&r.stderr, "error[schema-type]"), expected);
+}
+
+#[test]
+fn human_output_labels_a_related_place_in_another_file() {
+    let p = Project::new();
+    p.write(
+        "requirements/a.yaml",
+        "id: REQ-A-1\ntype: requirement\ntitle: t\nstatus: draft\n",
+    );
+    p.write(
+        "requirements/b.yaml",
+        "id: REQ-A-1\ntype: requirement\ntitle: u\nstatus: draft\n",
+    );
+    let r = p.check("human");
+    assert_eq!(r.code, 1);
+    let expected = concat!(
+        "error[duplicate-id]: duplicate id `REQ-A-1`\n",
+        " --> requirements/b.yaml:1:5\n",
+        "  |\n",
+        "1 | id: REQ-A-1\n",
+        "  |     ^^^^^^^\n",
+        "  |\n",
+        " ::: requirements/a.yaml:1:5\n",
+        "  |\n",
+        "1 | id: REQ-A-1\n",
+        "  |     ------- first defined here\n",
+        "  |\n",
+        "  = help: ids must be unique in the book; `mdbook-qms new TYPE` picks the next free one\n",
+    );
+    assert_eq!(block(&r.stderr, "error[duplicate-id]"), expected);
+}
+
+#[test]
+fn human_output_counts_columns_in_characters_and_carets_in_display_width() {
+    let p = Project::new();
+    // Wide characters (CJK, emoji) and characters shown escaped (ESC, a bidi override,
+    // a C1 control) before the span, on the same line.
+    p.write(
+        "requirements/a.yaml",
+        concat!(
+            "- {id: REQ-A-1, type: requirement, title: \"日本語 🎉\", status: aproved}\n",
+            "- {id: REQ-A-2, type: requirement, title: \"\u{1b}[31m\u{202e}\u{9b}\", status: aproved}\n",
+        ),
+    );
+    let r = p.check("human");
+    assert_eq!(r.code, 1);
+    for raw in ['\u{1b}', '\u{202e}', '\u{9b}'] {
+        assert!(!r.stderr.contains(raw), "{raw:?} in\n{}", r.stderr);
+    }
+    let (_, diags) = p.json();
+    let columns: Vec<u64> = diags
+        .iter()
+        .filter(|d| d["code"] == "schema-enum")
+        .map(|d| d["column"].as_u64().unwrap())
+        .collect();
+    assert_eq!(columns, [60, 62], "the JSON column counts characters");
+    // The header shows the same column; the caret sits under `aproved` as the terminal
+    // shows the line: CJK characters and the emoji take two cells each.
+    let wide = "- {id: REQ-A-1, type: requirement, title: \"日本語 🎉\", status: ";
+    let escaped = "- {id: REQ-A-2, type: requirement, title: \"␛[31m\u{fffd}\u{fffd}\", status: ";
+    for (line, shown, cells) in [(1, wide, wide.chars().count() + 4), (2, escaped, 61)] {
+        let column = shown.chars().count() + 1;
+        let expected = format!(
+            " --> requirements/a.yaml:{line}:{column}\n  |\n{line} | {shown}aproved}}\n  | {}^^^^^^^\n",
+            " ".repeat(cells)
+        );
+        assert!(r.stderr.contains(&expected), "{expected}\nin\n{}", r.stderr);
+    }
 }

@@ -24,6 +24,7 @@ use crate::git::{OpenError, Repo, Revision};
 use crate::history::CommitInfo;
 use crate::linked::LoadOptions;
 use crate::load::ChapterSource;
+use crate::output::Failure;
 use crate::pipeline;
 use crate::project::Project;
 use crate::report::{self, Format};
@@ -39,14 +40,6 @@ pub struct Request<'a> {
     pub at: Option<&'a str>,
     pub allow_dirty: bool,
     pub allow_errors: bool,
-}
-
-/// Why no bundle was written: the project has errors (exit 1) or the request cannot be
-/// met (exit 2).
-#[derive(Debug)]
-pub enum Failure {
-    Book(String),
-    Usage(String),
 }
 
 /// A written bundle.
@@ -77,7 +70,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
     let out = crate::output::Sources::of_project(request.dir)
         .refuse_if_in_sources(request.out)
         .map_err(|why| {
-            Failure::Usage(format!(
+            Failure::usage(format!(
                 "refusing to write the bundle to {}: {why}; choose a folder outside the project's sources",
                 request.out.display()
             ))
@@ -86,14 +79,14 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
         Ok(r) => Some(r),
         Err(OpenError::NotARepository) => None,
         Err(OpenError::Other(m)) => {
-            return Err(Failure::Usage(format!(
+            return Err(Failure::usage(format!(
                 "the git repository could not be read: {m}"
             )))
         }
     };
     let (commit, provenance) = match (request.at, &repo) {
         (Some(rev), None) => {
-            return Err(Failure::Usage(format!(
+            return Err(Failure::usage(format!(
                 "--at {rev} needs a git repository, and {} is not in one",
                 request.dir.display()
             )))
@@ -101,17 +94,17 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
         (Some(rev), Some(repo)) => {
             let commit = repo
                 .resolve(rev)
-                .map_err(|m| Failure::Usage(format!("`{rev}` names no commit or tag: {m}")))?;
+                .map_err(|m| Failure::usage(format!("`{rev}` names no commit or tag: {m}")))?;
             (Some(commit), committed(repo, commit, Vec::new())?)
         }
         (None, Some(repo)) => {
             let head = repo
                 .head()
-                .map_err(|m| Failure::Usage(format!("HEAD could not be read: {m}")))?;
+                .map_err(|m| Failure::usage(format!("HEAD could not be read: {m}")))?;
             let skip = leftovers(request.dir, &out);
             let dirty = repo
                 .dirty_paths(|p| skip.iter().any(|s| s.matches(p)))
-                .map_err(|m| Failure::Usage(format!("cannot read the work tree's status: {m}")))?;
+                .map_err(|m| Failure::usage(format!("cannot read the work tree's status: {m}")))?;
             let provenance = match head {
                 Some(head) => committed(repo, head, dirty)?,
                 None => Provenance {
@@ -124,7 +117,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
                 },
             };
             if provenance.dirty && !request.allow_dirty {
-                return Err(Failure::Usage(dirty_message(&provenance)));
+                return Err(Failure::usage(dirty_message(&provenance)));
             }
             // A clean tree is exported from HEAD's objects, like `--at HEAD`: files git
             // ignores or cannot see (generated results, links out of the tree) stay out
@@ -133,7 +126,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
         }
         (None, None) => {
             if !request.allow_dirty {
-                return Err(Failure::Usage(format!(
+                return Err(Failure::usage(format!(
                     "{} is not in a git repository, so the bundle could name no commit; commit the project, or pass --allow-dirty to export it marked as dirty",
                     request.dir.display()
                 )));
@@ -154,9 +147,9 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
     let (root, revision) = match (commit, &repo) {
         (Some(commit), Some(repo)) => {
             scratch = tempfile::tempdir()
-                .map_err(|e| Failure::Usage(format!("cannot create a scratch folder: {e}")))?;
+                .map_err(|e| Failure::usage(format!("cannot create a scratch folder: {e}")))?;
             repo.extract(commit, scratch.path()).map_err(|m| {
-                Failure::Usage(format!("cannot read commit {} from git: {m}", commit.hex()))
+                Failure::usage(format!("cannot read commit {} from git: {m}", commit.hex()))
             })?;
             let revision = Revision::Commit {
                 project_dir: request.dir.to_path_buf(),
@@ -186,7 +179,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
     // A bundle names its commit as the record of the project: one read from a damaged
     // repository would be that record with parts missing.
     if let Some(message) = project.history.damage_error() {
-        return Err(Failure::Usage(message));
+        return Err(Failure::usage(message));
     }
     if project.diagnostics.has_errors() && !request.allow_errors {
         let report = report::render(Format::Human, &project.diagnostics.0, &project.sources);
@@ -201,7 +194,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
     );
     let files = bundle(&project, &provenance)?;
     write(&out, &files)
-        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", request.out.display())))?;
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", request.out.display())))?;
     Ok(Written {
         files: files.len(),
         commit: provenance.commit.map(|c| c.id),
@@ -217,7 +210,7 @@ fn committed(
 ) -> Result<Provenance, Failure> {
     let meta = repo
         .commit(commit)
-        .map_err(|m| Failure::Usage(format!("cannot read commit: {m}")))?;
+        .map_err(|m| Failure::usage(format!("cannot read commit: {m}")))?;
     let info = CommitInfo::from_meta(&meta);
     Ok(Provenance {
         tags: repo
@@ -326,7 +319,7 @@ fn bundle(project: &Project, p: &Provenance) -> Result<BTreeMap<String, Vec<u8>>
     let diagnostics = report::render(Format::Json, &project.diagnostics.0, &project.sources);
     files.insert("diagnostics.json".into(), diagnostics.into_bytes());
 
-    tables_and_sbom(project, &title, p.time, &mut files).map_err(Failure::Usage)?;
+    tables_and_sbom(project, &title, p.time, &mut files).map_err(Failure::usage)?;
 
     let documents = crate::documents::render_all_standalone(project)
         .map_err(|e| Failure::Book(format!("error[{}]: {e}", e.code)))?;

@@ -150,7 +150,7 @@ pub struct ItemHistory {
 
 /// Why there is no history, when there is none.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Status {
+pub enum ScanStatus {
     /// History was read (possibly an empty repository: no commits).
     Ready,
     /// Not a git repository, or it could not be read; the reason.
@@ -167,7 +167,7 @@ pub struct Baseline {
 /// Everything the history stage found.
 #[derive(Debug, Clone)]
 pub struct History {
-    pub status: Status,
+    pub status: ScanStatus,
     pub head: Option<CommitInfo>,
     /// Every commit reachable from HEAD, newest first (topological, then by time).
     pub commits: Vec<CommitInfo>,
@@ -183,7 +183,7 @@ pub struct History {
 }
 
 impl History {
-    pub fn empty(status: Status) -> Self {
+    pub fn empty(status: ScanStatus) -> Self {
         History {
             status,
             head: None,
@@ -198,7 +198,7 @@ impl History {
     }
 
     pub fn is_available(&self) -> bool {
-        self.status == Status::Ready
+        self.status == ScanStatus::Ready
     }
 
     /// Why a command whose output must match the repository (`export`, `diff`) stops:
@@ -318,7 +318,7 @@ pub fn scan(project: &Linked, diags: &mut Vec<Diagnostic>) -> History {
                 d = d.in_file(f);
             }
             diags.push(d);
-            return History::empty(Status::Unavailable(reason));
+            return History::empty(ScanStatus::Unavailable(reason));
         }
     };
     let settings = Settings::new(project, &repo);
@@ -329,7 +329,7 @@ pub fn scan(project: &Linked, diags: &mut Vec<Diagnostic>) -> History {
             return unavailable(project, &repo, reason, diags);
         }
     };
-    let mut history = History::empty(Status::Ready);
+    let mut history = History::empty(ScanStatus::Ready);
     let mut printer = Printer::new(&settings.ignore);
     if let Some(head) = head {
         let cache_path = cache::path(repo.git_dir());
@@ -450,7 +450,7 @@ fn unavailable(
     }
     History {
         damaged,
-        ..History::empty(Status::Unavailable(reason))
+        ..History::empty(ScanStatus::Unavailable(reason))
     }
 }
 

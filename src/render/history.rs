@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::history::diff::{value_text, Diff, Impact};
-use crate::history::{ChangeKind, CommitInfo, History, Status, Uncommitted};
+use crate::history::{ChangeKind, CommitInfo, History, ScanStatus, Uncommitted};
 
 /// Escapes text for use inside Markdown (including table cells).
 pub fn escape(s: &str) -> String {
@@ -40,7 +40,7 @@ fn commit_cell(c: &CommitInfo) -> String {
 
 /// One line for an item card: created, last changed, authors, uncommitted edits.
 pub fn history_compact(history: &History, id: &str) -> String {
-    if let Status::Unavailable(_) = history.status {
+    if let ScanStatus::Unavailable(_) = history.status {
         return String::new();
     }
     let Some(h) = history.item(id) else {
@@ -92,7 +92,7 @@ pub fn history_compact(history: &History, id: &str) -> String {
 /// The full history of an item (`{{#qms history ID}}`).
 pub fn history_markdown(history: &History, id: &str) -> String {
     let mut out = String::new();
-    if let Status::Unavailable(reason) = &history.status {
+    if let ScanStatus::Unavailable(reason) = &history.status {
         let _ = writeln!(
             out,
             "> History of `{}` is unavailable: {}.",

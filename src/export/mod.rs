@@ -448,9 +448,9 @@ pub fn describe(file: &str) -> &'static str {
 fn readme(title: &str, comment: &str, files: &[String]) -> String {
     let mut out = format!(
         "# Audit bundle: {}\n\nExported by mdbook-qms {} from {}.\n\nVerify every file with `sha256sum -c MANIFEST.sha256` in this folder.\n\n| File | What it is |\n| --- | --- |\n",
-        crate::documents::md_escape(title),
+        crate::html::escape_markdown(title),
         env!("CARGO_PKG_VERSION"),
-        crate::documents::md_escape(comment)
+        crate::html::escape_markdown(comment)
     );
     for f in files
         .iter()

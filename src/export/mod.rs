@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::date::{Day, Timestamp};
 use crate::diag::Severity;
 use crate::git::{OpenError, Repo, Revision};
 use crate::history::CommitInfo;
@@ -61,8 +62,8 @@ struct Provenance {
     dirty: bool,
     /// The project folder inside the repository (`""` at its root).
     folder: String,
-    /// Seconds since the epoch that stand for "now" in the bundle.
-    time: i64,
+    /// The moment that stands for "now" in the bundle.
+    time: Timestamp,
 }
 
 /// Exports the bundle `request` asks for.
@@ -113,7 +114,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
                     dirty: true,
                     uncommitted: dirty,
                     folder: repo.project_dir(),
-                    time: crate::date::source_date_epoch().unwrap_or(0),
+                    time: Timestamp::source_date_epoch().unwrap_or(Timestamp::utc(0)),
                 },
             };
             if provenance.dirty && !request.allow_dirty {
@@ -137,7 +138,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
                 uncommitted: Vec::new(),
                 dirty: true,
                 folder: String::new(),
-                time: crate::date::source_date_epoch().unwrap_or(0),
+                time: Timestamp::source_date_epoch().unwrap_or(Timestamp::utc(0)),
             };
             (None, provenance)
         }
@@ -161,9 +162,9 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
     };
     // Date checks as of the commit's day (not of `SOURCE_DATE_EPOCH`, which only stamps
     // times), or of today for a folder that has no commit.
-    let today = crate::date::today_override().unwrap_or_else(|| match &provenance.commit {
-        Some(c) => crate::date::format_days(c.time.div_euclid(86_400)),
-        None => crate::date::today(),
+    let today = Day::today_override().unwrap_or_else(|| match &provenance.commit {
+        Some(c) => Timestamp::utc(c.time).day(),
+        None => Day::today(),
     });
     let options = LoadOptions {
         revision,
@@ -222,7 +223,7 @@ fn committed(
         dirty: !uncommitted.is_empty(),
         uncommitted,
         folder: repo.project_dir(),
-        time: crate::date::source_date_epoch().unwrap_or(info.time),
+        time: Timestamp::source_date_epoch().unwrap_or(Timestamp::utc(info.time)),
         commit: Some(info),
     })
 }
@@ -290,7 +291,7 @@ fn bundle(project: &Project, p: &Provenance) -> Result<BTreeMap<String, Vec<u8>>
         s.into_bytes()
     };
     let title = title(project);
-    let time = crate::date::rfc3339(p.time);
+    let time = p.time.rfc3339();
     let tool = format!("mdbook-qms {}", env!("CARGO_PKG_VERSION"));
     let comment = match &p.commit {
         Some(c) => format!(
@@ -351,7 +352,7 @@ fn bundle(project: &Project, p: &Provenance) -> Result<BTreeMap<String, Vec<u8>>
 /// `mdbook-qms build`): the matrices as CSV and XLSX, the SBOM, the VEX document, and
 /// their manifest, as in a bundle of the same commit.
 pub fn downloads(project: &Project) -> Result<BTreeMap<String, Vec<u8>>, String> {
-    let time = project.commit_secs().unwrap_or(0);
+    let time = project.commit_time().unwrap_or(Timestamp::utc(0));
     let mut files = BTreeMap::new();
     tables_and_sbom(project, &title(project), time, &mut files)?;
     let manifest = manifest(&files);
@@ -372,7 +373,7 @@ fn title(project: &Project) -> String {
 fn tables_and_sbom(
     project: &Project,
     title: &str,
-    time: i64,
+    time: Timestamp,
     files: &mut BTreeMap<String, Vec<u8>>,
 ) -> Result<(), String> {
     use crate::export::sbom::{generate, OutFormat};
@@ -415,7 +416,7 @@ fn metadata(project: &Project, p: &Provenance, time: &str) -> serde_json::Value 
         "dirty": p.dirty,
         "uncommitted": p.uncommitted,
         "time": time,
-        "as_of": project.today,
+        "as_of": project.today.to_string(),
         "diagnostics": {
             "errors": project.diagnostics.count(Severity::Error),
             "warnings": project.diagnostics.count(Severity::Warning),

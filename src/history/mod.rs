@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::date::{Day, Timestamp};
 use crate::diag::{code, Diagnostic};
 use crate::git::{self, CommitId, CommitMeta, ObjectId, Repo, Scope};
 use crate::linked::Linked;
@@ -58,7 +59,7 @@ impl CommitInfo {
             id,
             time: m.time,
             offset_minutes: m.offset_minutes,
-            date: iso_date(m.time, m.offset_minutes),
+            date: Timestamp::with_offset(m.time, m.offset_minutes).rfc3339(),
             author: m.author.clone(),
             email: m.email.clone(),
             subject: m.message.lines().next().unwrap_or("").trim().to_owned(),
@@ -66,9 +67,14 @@ impl CommitInfo {
         }
     }
 
-    /// The day part of the date (`2026-11-28`).
-    pub fn day(&self) -> &str {
-        self.date.get(..10).unwrap_or(&self.date)
+    /// The author time, shown with the author's offset.
+    pub fn timestamp(&self) -> Timestamp {
+        Timestamp::with_offset(self.time, self.offset_minutes)
+    }
+
+    /// The day of the author time, in the author's time zone.
+    pub fn day(&self) -> Day {
+        self.timestamp().day()
     }
 }
 
@@ -877,30 +883,13 @@ fn mark_uncommitted(
     }
 }
 
-/// `2026-11-28T13:05:00+01:00` from epoch seconds and an offset in minutes.
-pub fn iso_date(time: i64, offset_minutes: i32) -> String {
-    let local = time + i64::from(offset_minutes) * 60;
-    let days = local.div_euclid(86_400);
-    let secs = local.rem_euclid(86_400);
-    let (y, m, d) = crate::date::civil_from_days(days);
-    let sign = if offset_minutes < 0 { '-' } else { '+' };
-    let off = offset_minutes.unsigned_abs();
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60,
-        off / 60,
-        off % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn iso_dates() {
+        let iso_date = |secs, offset| Timestamp::with_offset(secs, offset).rfc3339();
         assert_eq!(iso_date(0, 0), "1970-01-01T00:00:00+00:00");
         assert_eq!(iso_date(1_700_000_000, 60), "2023-11-14T23:13:20+01:00");
         assert_eq!(iso_date(1_700_000_000, -330), "2023-11-14T16:43:20-05:30");

@@ -618,3 +618,21 @@ pub fn report_unplaced(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two known ids equally close to an unknown one: the hint is the alphabetically
+    /// first, as in every other "did you mean" (link's own rule once gave the last).
+    #[test]
+    fn unknown_id_hints_break_ties_like_did_you_mean() {
+        let index: HashMap<String, usize> = [("REQ-3".to_owned(), 0), ("REQ-1".to_owned(), 1)]
+            .into_iter()
+            .collect();
+        let unknown = Diagnostic::new(code::LINK_UNKNOWN, "`parent` links to `REQ-2`");
+        let resolved = [Resolved::Unknown(Box::new(unknown), "REQ-2")];
+        let hints = suggestions(&resolved, &index);
+        assert_eq!(hints["REQ-2"].as_deref(), Some("REQ-1"));
+    }
+}

@@ -882,16 +882,3 @@ fn mark_uncommitted(
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn iso_dates() {
-        let iso_date = |secs, offset| Timestamp::with_offset(secs, offset).rfc3339();
-        assert_eq!(iso_date(0, 0), "1970-01-01T00:00:00+00:00");
-        assert_eq!(iso_date(1_700_000_000, 60), "2023-11-14T23:13:20+01:00");
-        assert_eq!(iso_date(1_700_000_000, -330), "2023-11-14T16:43:20-05:30");
-    }
-}

@@ -7,21 +7,29 @@
 
 use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
 
+/// The character reference HTML text needs instead of `c`, if any.
+fn html_reference(c: char) -> Option<&'static str> {
+    Some(match c {
+        '&' => "&amp;",
+        '<' => "&lt;",
+        '>' => "&gt;",
+        '"' => "&quot;",
+        '\'' => "&#39;",
+        // mdBook's `{{#...}}` preprocessors must not see directives in item data.
+        '{' => "&#123;",
+        _ => return None,
+    })
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // mdBook's `{{#...}}` preprocessors must not see directives in item data.
-            '{' => out.push_str("&#123;"),
+        match html_reference(c) {
+            Some(reference) => out.push_str(reference),
             // Newlines would let text end the HTML block the card is written as.
-            '\n' => out.push_str("&#10;"),
-            _ => out.push(c),
+            None if c == '\n' => out.push_str("&#10;"),
+            None => out.push(c),
         }
     }
     out
@@ -33,30 +41,32 @@ pub fn escape(text: &str) -> String {
 pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '{' => out.push_str("&#123;"),
-            '}' => out.push_str("&#125;"),
-            '|' => out.push_str("&#124;"),
-            '*' => out.push_str("&#42;"),
-            '_' => out.push_str("&#95;"),
-            '`' => out.push_str("&#96;"),
-            '[' => out.push_str("&#91;"),
-            ']' => out.push_str("&#93;"),
-            '\\' => out.push_str("&#92;"),
-            '#' => out.push_str("&#35;"),
-            '!' => out.push_str("&#33;"),
-            '~' => out.push_str("&#126;"),
-            '$' => out.push_str("&#36;"),
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(c),
+        match html_reference(c).or_else(|| markdown_reference(c)) {
+            Some(reference) => out.push_str(reference),
+            None if c == '\n' || c == '\r' => out.push(' '),
+            None => out.push(c),
         }
     }
     out
+}
+
+/// The character reference Markdown text needs instead of `c`, beyond HTML's.
+fn markdown_reference(c: char) -> Option<&'static str> {
+    Some(match c {
+        '}' => "&#125;",
+        '|' => "&#124;",
+        '*' => "&#42;",
+        '_' => "&#95;",
+        '`' => "&#96;",
+        '[' => "&#91;",
+        ']' => "&#93;",
+        '\\' => "&#92;",
+        '#' => "&#35;",
+        '!' => "&#33;",
+        '~' => "&#126;",
+        '$' => "&#36;",
+        _ => return None,
+    })
 }
 
 /// An HTML fragment made fit for a Markdown table cell: `|` would end the cell even

@@ -1,96 +1,219 @@
-//! Calendar dates without a date crate: `YYYY-MM-DD` text and days since 1970-01-01
-//! (proleptic Gregorian, Howard Hinnant's algorithms). Shared by the stages that compare
-//! dates: history (commit dates), risk (review dates), evidence (end of support, VEX and
-//! test-result dates).
+//! Calendar days and moments in time without a date crate: [`Day`] (`YYYY-MM-DD`, days
+//! since 1970-01-01, proleptic Gregorian, Howard Hinnant's algorithms) and [`Timestamp`]
+//! (seconds since 1970-01-01T00:00:00Z, RFC 3339). Every stage that compares or prints
+//! dates uses them: history (commit times), risk (review dates), evidence (end of
+//! support, VEX and test-result dates, TPLC measures) and the outputs' timestamps.
 
-/// Today's date (UTC) as `YYYY-MM-DD`, or `MDBOOK_QMS_TODAY` when set to such a date, so
-/// a check can be reproduced as of a given day.
-pub fn today() -> String {
-    if let Some(day) = today_override() {
-        return day;
+use std::cmp::Ordering;
+use std::fmt;
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// A calendar day, as days since 1970-01-01. Ordered; the difference of two days is a
+/// number of days; shown as `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day(i64);
+
+impl Day {
+    /// The day `days` after 1970-01-01 (before it when negative).
+    pub const fn from_days_since_epoch(days: i64) -> Day {
+        Day(days)
     }
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    format_days(secs as i64 / 86_400)
+
+    /// A `YYYY-MM-DD` date (month 1-12, day 1-31); `None` for anything else.
+    pub fn parse(s: &str) -> Option<Day> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let y: i64 = s[..4].parse().ok()?;
+        let m: i64 = s[5..7].parse().ok()?;
+        let d: i64 = s[8..10].parse().ok()?;
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+            return None;
+        }
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        Some(Day(era * 146_097 + doe - 719_468))
+    }
+
+    /// Today (UTC), or `MDBOOK_QMS_TODAY` when set to a date, so that a check can be
+    /// reproduced as of a given day.
+    pub fn today() -> Day {
+        Day::today_override().unwrap_or_else(|| Timestamp::now().day())
+    }
+
+    /// `MDBOOK_QMS_TODAY`, when set to a `YYYY-MM-DD` date.
+    pub fn today_override() -> Option<Day> {
+        Day::parse(&std::env::var("MDBOOK_QMS_TODAY").ok()?)
+    }
+
+    /// How many days after `earlier` this day is (negative when it is before).
+    pub fn days_since(self, earlier: Day) -> i64 {
+        self.0 - earlier.0
+    }
+
+    /// Year, month and day.
+    fn civil(self) -> (i64, u32, u32) {
+        let z = self.0 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let y = yoe + era * 400;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        (if m <= 2 { y + 1 } else { y }, m, d)
+    }
 }
 
-/// `MDBOOK_QMS_TODAY`, when set to a `YYYY-MM-DD` date.
-pub fn today_override() -> Option<String> {
-    std::env::var("MDBOOK_QMS_TODAY")
-        .ok()
-        .filter(|d| is_well_formed(d))
+impl fmt::Display for Day {
+    /// `YYYY-MM-DD`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.civil();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
 }
 
-/// `DDDD-DD-DD`: the shape of a date, digits and dashes (the values are not checked).
-pub fn is_well_formed(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b.iter().enumerate().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                *c == b'-'
-            } else {
-                c.is_ascii_digit()
+/// A moment: seconds since 1970-01-01T00:00:00Z, and the UTC offset (in minutes) it is
+/// shown with, when it has one (a commit's author time). Two timestamps are equal and
+/// ordered as moments, whatever their offsets.
+#[derive(Debug, Clone, Copy)]
+pub struct Timestamp {
+    secs: i64,
+    offset_minutes: Option<i32>,
+}
+
+impl Timestamp {
+    /// A moment shown in UTC (`...Z`).
+    pub const fn utc(secs: i64) -> Timestamp {
+        Timestamp {
+            secs,
+            offset_minutes: None,
+        }
+    }
+
+    /// A moment shown in local time with its offset (`...+01:00`), as git records it.
+    pub const fn with_offset(secs: i64, offset_minutes: i32) -> Timestamp {
+        Timestamp {
+            secs,
+            offset_minutes: Some(offset_minutes),
+        }
+    }
+
+    /// Now, from the system clock.
+    pub fn now() -> Timestamp {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Timestamp::utc(secs as i64)
+    }
+
+    /// `SOURCE_DATE_EPOCH`, the reproducible-builds convention for "now" in outputs.
+    pub fn source_date_epoch() -> Option<Timestamp> {
+        let secs = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        Some(Timestamp::utc(secs))
+    }
+
+    /// Parses `2026-11-24T02:00:00Z`, `2026-11-24T02:00:00.123+01:00`,
+    /// `2026-11-24T02:00:00` (UTC assumed), `2026-11-24 02:00:00` or `2026-11-24`
+    /// (midnight UTC). The moment is kept, shown in UTC; fractions of a second are dropped.
+    pub fn parse(s: &str) -> Option<Timestamp> {
+        let s = s.trim();
+        let day = Day::parse(s.get(..10)?)?;
+        let midnight = day.0 * SECONDS_PER_DAY;
+        let rest = s.get(10..).unwrap_or("");
+        if rest.is_empty() {
+            return Some(Timestamp::utc(midnight));
+        }
+        let rest = rest.strip_prefix(['T', ' '])?;
+        let hms = rest.get(..8)?;
+        let mut parts = hms.split(':').map(|p| p.parse::<i64>().ok());
+        let (h, m, sec) = (parts.next()??, parts.next()??, parts.next()??);
+        if h > 23 || m > 59 || sec > 60 {
+            return None;
+        }
+        let mut tail = &rest[8..];
+        if let Some(frac) = tail.strip_prefix('.') {
+            let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+            tail = &frac[digits..];
+        }
+        let offset = match tail {
+            "" | "Z" | "z" => 0,
+            t if (t.starts_with('+') || t.starts_with('-')) && t.len() == 6 && &t[3..4] == ":" => {
+                let sign = if t.starts_with('-') { -1 } else { 1 };
+                let oh: i64 = t[1..3].parse().ok()?;
+                let om: i64 = t[4..6].parse().ok()?;
+                sign * (oh * 3600 + om * 60)
             }
-        })
-}
-
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date.
-pub fn parse(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
+            _ => return None,
+        };
+        Some(Timestamp::utc(midnight + h * 3600 + m * 60 + sec - offset))
     }
-    let y: i64 = s[..4].parse().ok()?;
-    let m: i64 = s[5..7].parse().ok()?;
-    let d: i64 = s[8..10].parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
+
+    /// Seconds since 1970-01-01T00:00:00Z.
+    pub fn secs(self) -> i64 {
+        self.secs
     }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
+
+    /// The seconds since 1970 of the local time (UTC plus the offset).
+    fn local_secs(self) -> i64 {
+        self.secs + i64::from(self.offset_minutes.unwrap_or(0)) * 60
+    }
+
+    /// The day of this moment where it is shown (UTC, or the local day with an offset).
+    pub fn day(self) -> Day {
+        Day(self.local_secs().div_euclid(SECONDS_PER_DAY))
+    }
+
+    /// RFC 3339: `2026-11-28T12:05:00Z`, or `2026-11-28T13:05:00+01:00` with an offset.
+    pub fn rfc3339(self) -> String {
+        let rem = self.local_secs().rem_euclid(SECONDS_PER_DAY);
+        let zone = match self.offset_minutes {
+            None => "Z".to_owned(),
+            Some(minutes) => {
+                let sign = if minutes < 0 { '-' } else { '+' };
+                let off = minutes.unsigned_abs();
+                format!("{sign}{:02}:{:02}", off / 60, off % 60)
+            }
+        };
+        format!(
+            "{}T{:02}:{:02}:{:02}{zone}",
+            self.day(),
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        )
+    }
 }
 
-/// Year, month and day of a count of days since 1970-01-01.
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+impl PartialEq for Timestamp {
+    fn eq(&self, other: &Self) -> bool {
+        self.secs == other.secs
+    }
 }
 
-/// `YYYY-MM-DD` of a count of days since 1970-01-01.
-pub fn format_days(days: i64) -> String {
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
+impl Eq for Timestamp {}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
-/// `SOURCE_DATE_EPOCH`, the reproducible-builds convention for "now" in outputs.
-pub fn source_date_epoch() -> Option<i64> {
-    std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()
-}
-
-/// Seconds since 1970 as an RFC 3339 UTC timestamp.
-pub fn rfc3339(secs: i64) -> String {
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        format_days(secs.div_euclid(86_400)),
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.secs.cmp(&other.secs)
+    }
 }
 
 #[cfg(test)]
@@ -99,14 +222,40 @@ mod tests {
 
     #[test]
     fn days_and_dates_round_trip() {
-        assert_eq!(format_days(0), "1970-01-01");
-        assert_eq!(format_days(20_512), "2026-02-28");
-        assert_eq!(format_days(11_016), "2000-02-29");
-        assert_eq!(format_days(-1), "1969-12-31");
+        let day = |n| Day::from_days_since_epoch(n).to_string();
+        assert_eq!(day(0), "1970-01-01");
+        assert_eq!(day(20_512), "2026-02-28");
+        assert_eq!(day(11_016), "2000-02-29");
+        assert_eq!(day(-1), "1969-12-31");
         for days in [-1000, 0, 59, 60, 11_016, 20_512, 40_000] {
-            assert_eq!(parse(&format_days(days)), Some(days));
+            assert_eq!(Day::parse(&day(days)), Some(Day(days)));
         }
-        assert_eq!(parse("2026-13-01"), None);
-        assert!(is_well_formed("2026-02-28") && !is_well_formed("2026-2-28"));
+        assert_eq!(Day::parse("2026-13-01"), None);
+        assert_eq!(Day::parse("2026-2-28"), None);
+        let (a, b) = (Day::parse("2026-02-28"), Day::parse("2026-03-01"));
+        assert!(a < b);
+        assert_eq!(b.unwrap().days_since(a.unwrap()), 1);
+    }
+
+    #[test]
+    fn timestamps_show_utc_or_their_offset() {
+        let t = Timestamp::parse("2026-11-27T09:15:02.5+01:00").unwrap();
+        assert_eq!(t, Timestamp::parse("2026-11-27T08:15:02Z").unwrap());
+        assert_eq!(t.rfc3339(), "2026-11-27T08:15:02Z");
+        let local = Timestamp::with_offset(t.secs(), -90);
+        assert_eq!(local.rfc3339(), "2026-11-27T06:45:02-01:30");
+        assert_eq!(
+            Timestamp::with_offset(0, 0).rfc3339(),
+            "1970-01-01T00:00:00+00:00"
+        );
+        // The day is the local one: 23:30 UTC is the next day at +01:00.
+        let late = Timestamp::parse("2026-11-27T23:30:00Z").unwrap();
+        assert_eq!(late.day().to_string(), "2026-11-27");
+        assert_eq!(
+            Timestamp::with_offset(late.secs(), 60).day().to_string(),
+            "2026-11-28"
+        );
+        assert_eq!(Timestamp::utc(-1).rfc3339(), "1969-12-31T23:59:59Z");
+        assert_eq!(Timestamp::parse("2026-11-24T02:00"), None);
     }
 }

@@ -7,21 +7,99 @@
 
 use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
 
+/// The character reference HTML text needs instead of `c`, if any.
+fn html_reference(c: char) -> Option<&'static str> {
+    Some(match c {
+        '&' => "&amp;",
+        '<' => "&lt;",
+        '>' => "&gt;",
+        '"' => "&quot;",
+        '\'' => "&#39;",
+        // mdBook's `{{#...}}` preprocessors must not see directives in item data.
+        '{' => "&#123;",
+        _ => return None,
+    })
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
+        match html_reference(c) {
+            Some(reference) => out.push_str(reference),
+            // Newlines would let text end the HTML block the card is written as.
+            None if c == '\n' => out.push_str("&#10;"),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes item text for Markdown that mdBook renders: HTML characters and mdBook's
+/// `{{#...}}` as character references, and the Markdown punctuation that would start
+/// emphasis, links, code, table cells or headings, so text stays text wherever it lands.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match html_reference(c).or_else(|| markdown_reference(c)) {
+            Some(reference) => out.push_str(reference),
+            None if c == '\n' || c == '\r' => out.push(' '),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// The character reference Markdown text needs instead of `c`, beyond HTML's.
+fn markdown_reference(c: char) -> Option<&'static str> {
+    Some(match c {
+        '}' => "&#125;",
+        '|' => "&#124;",
+        '*' => "&#42;",
+        '_' => "&#95;",
+        '`' => "&#96;",
+        '[' => "&#91;",
+        ']' => "&#93;",
+        '\\' => "&#92;",
+        '#' => "&#35;",
+        '!' => "&#33;",
+        '~' => "&#126;",
+        '$' => "&#36;",
+        _ => return None,
+    })
+}
+
+/// An HTML fragment made fit for a Markdown table cell: `|` would end the cell even
+/// inside an attribute.
+pub fn in_table_cell(html: &str) -> String {
+    html.replace('|', "&#124;")
+}
+
+/// XML element text: markup characters escaped, characters XML 1.0 cannot hold replaced.
+pub fn xml_text(s: &str) -> String {
+    escape_xml(s, false)
+}
+
+/// An XML attribute value: as [`xml_text`], and line breaks and tabs as character references so
+/// that a reader's attribute normalisation keeps them.
+pub fn xml_attr(s: &str) -> String {
+    escape_xml(s, true)
+}
+
+fn escape_xml(s: &str, in_attribute: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // mdBook's `{{#...}}` preprocessors must not see directives in item data.
-            '{' => out.push_str("&#123;"),
-            // Newlines would let text end the HTML block the card is written as.
-            '\n' => out.push_str("&#10;"),
-            _ => out.push(c),
+            '"' if in_attribute => out.push_str("&quot;"),
+            '\n' if in_attribute => out.push_str("&#10;"),
+            '\r' if in_attribute => out.push_str("&#13;"),
+            '\t' if in_attribute => out.push_str("&#9;"),
+            '\n' | '\r' | '\t' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
         }
     }
     out
@@ -112,4 +190,44 @@ pub fn generated_markdown(text: &str) -> String {
     let mut out = String::new();
     html::push_html(&mut out, Parser::new(text));
     collapse_blank_lines(out.trim_end()).replace('{', "&#123;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_keeps_text_text() {
+        assert_eq!(
+            escape_markdown("<script>{{#include x}}</script>"),
+            "&lt;script&gt;&#123;&#123;&#35;include x&#125;&#125;&lt;/script&gt;"
+        );
+        assert_eq!(
+            escape_markdown("a|b *c* [d](e)"),
+            "a&#124;b &#42;c&#42; &#91;d&#93;(e)"
+        );
+    }
+
+    /// Whatever the text, Markdown renders it back as that text: no link, emphasis, code,
+    /// table cell, heading or HTML (history subjects and document fields rely on it).
+    #[test]
+    fn escaped_markdown_renders_as_the_text() {
+        let text = r#"[x](javascript:alert(1)) <b>*a* _b_ `c` | d # e ! ~f~ {{#include x}} $g$ \ 'h' "i" &amp;"#;
+        let html = escape(text)
+            .replace("&#39;", "'")
+            .replace("&quot;", "\"")
+            .replace("&#123;", "{");
+        assert_eq!(
+            generated_markdown(&escape_markdown(text)),
+            format!("<p>{html}</p>").replace('{', "&#123;")
+        );
+    }
+
+    #[test]
+    fn attributes_keep_line_breaks_and_drop_control_characters() {
+        assert_eq!(
+            xml_attr("a\n\"b\"\u{1}<"),
+            "a&#10;&quot;b&quot;\u{FFFD}&lt;"
+        );
+    }
 }

@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use crate::config::{self, Config, Fatal};
+use crate::date::{Day, Timestamp};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::evidence::{self, Traces};
 use crate::git::Revision;
@@ -32,16 +33,16 @@ pub struct Linked {
     pub traces: Traces,
     /// Where the files and history were read from (the work tree, or a commit).
     pub revision: Revision,
-    /// The day date checks compare with (end of support, review dates), `YYYY-MM-DD`.
-    pub today: String,
+    /// The day date checks compare with (end of support, review dates).
+    pub today: Day,
 }
 
 /// How to read a project beyond its folder; the default reads the work tree as of today.
 #[derive(Default)]
 pub struct LoadOptions {
     pub revision: Revision,
-    /// The day to check dates against; `None` is [`crate::date::today`].
-    pub today: Option<String>,
+    /// The day to check dates against; `None` is [`Day::today`].
+    pub today: Option<Day>,
 }
 
 impl Linked {
@@ -94,7 +95,7 @@ impl Linked {
             templates,
             traces,
             revision: options.revision,
-            today: options.today.unwrap_or_else(crate::date::today),
+            today: options.today.unwrap_or_else(Day::today),
         })
     }
 
@@ -109,19 +110,14 @@ impl Linked {
         self.graph.get(&self.items[i].id) == Some(i)
     }
 
-    /// The time of the commit the project was read at (`SOURCE_DATE_EPOCH` when set), as
-    /// RFC 3339, for output timestamps that stay the same for the same commit.
-    pub fn commit_time(&self) -> Option<String> {
-        self.commit_secs().map(crate::date::rfc3339)
-    }
-
-    /// [`Linked::commit_time`] as seconds since the epoch.
-    pub fn commit_secs(&self) -> Option<i64> {
-        if let Some(secs) = crate::date::source_date_epoch() {
-            return Some(secs);
+    /// The time of the commit the project was read at (`SOURCE_DATE_EPOCH` when set), in
+    /// UTC, for output timestamps that stay the same for the same commit.
+    pub fn commit_time(&self) -> Option<Timestamp> {
+        if let Some(time) = Timestamp::source_date_epoch() {
+            return Some(time);
         }
         let repo = crate::git::Repo::open_at(&self.config.root, &self.revision).ok()?;
         let head = repo.head().ok()??;
-        Some(repo.commit(head).ok()?.time)
+        Some(Timestamp::utc(repo.commit(head).ok()?.time))
     }
 }

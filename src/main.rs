@@ -12,8 +12,9 @@ use mdbook_qms::export::sbom::OutFormat;
 use mdbook_qms::history::diff::{self, DiffFormat};
 use mdbook_qms::linked::LoadOptions;
 use mdbook_qms::load::ChapterSource;
+use mdbook_qms::output::Failure;
 use mdbook_qms::pipeline;
-use mdbook_qms::preprocess::{self, Failure};
+use mdbook_qms::preprocess;
 use mdbook_qms::project::Project;
 use mdbook_qms::report::{self, Format};
 use mdbook_qms::scaffold;
@@ -271,16 +272,6 @@ impl From<Failure> for CliError {
         match failure {
             Failure::Book(_) => CliError::Book(text),
             Failure::Usage(_) => CliError::Usage(text),
-        }
-    }
-}
-
-impl From<mdbook_qms::export::Failure> for CliError {
-    fn from(failure: mdbook_qms::export::Failure) -> Self {
-        use mdbook_qms::export::Failure;
-        match failure {
-            Failure::Book(message) => CliError::Book(format!("{message}\n")),
-            Failure::Usage(message) => CliError::usage(message),
         }
     }
 }

@@ -7,6 +7,33 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::config::Config;
 
+/// Why a command wrote nothing: the book has errors (exit status 1), or a usage or I/O
+/// failure (2). The text is what the command prints; its end is trimmed when shown.
+#[derive(Debug)]
+pub enum Failure {
+    /// The book has errors; the text is the rendered diagnostics.
+    Book(String),
+    /// Usage or I/O: unreadable input, no book.toml, a destination that may not be used.
+    Usage(String),
+}
+
+impl Failure {
+    /// A usage or I/O failure described in one line: `error: MESSAGE`.
+    pub fn usage(message: impl std::fmt::Display) -> Failure {
+        Failure::Usage(format!("error: {message}"))
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Book(text) | Failure::Usage(text) => f.write_str(text.trim_end()),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
 /// The project's source folders (and `book.toml`), resolved to real paths.
 pub struct Sources {
     /// The project folder: a destination may lie inside it, but not be or contain it.

@@ -18,29 +18,11 @@ use crate::diag::{code, Diagnostic, Diagnostics};
 use crate::directive::Kind;
 use crate::linked::LoadOptions;
 use crate::load::{ChapterSource, GivenChapter};
+use crate::output::Failure;
 use crate::pipeline;
 use crate::project::Project;
 use crate::render::{self, Download, Downloads};
 use crate::report::{self, Format};
-
-/// Why preprocessing failed.
-#[derive(Debug)]
-pub enum Failure {
-    /// The book has errors; the text is the rendered diagnostics.
-    Book(String),
-    /// Usage or I/O: unreadable input, no book.toml, ...
-    Usage(String),
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Book(text) | Failure::Usage(text) => f.write_str(text.trim_end()),
-        }
-    }
-}
-
-impl std::error::Error for Failure {}
 
 /// Where `{{#qms downloads}}` files go: the in-process build collects them to write
 /// after mdBook has rendered; the stdin protocol has nowhere to put them.

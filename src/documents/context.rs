@@ -131,7 +131,7 @@ pub fn build(project: &Project) -> Value {
         .map(|&f| Value::String(crate::source::display_path(&project.sources.get(f).path)))
         .collect();
     json!({
-        "project": { "title": project.config.title, "today": project.today },
+        "project": { "title": project.config.title, "today": project.today.to_string() },
         "items": by_type,
         "device": device,
         "plan": plan,

@@ -27,7 +27,7 @@ use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 pub use crate::config::documents::{DocInfo, DOCUMENTS};
 use crate::diag::{code, did_you_mean, Diagnostic};
 use crate::directive::Kind;
-use crate::html::{escape, markdown};
+use crate::html::{escape, escape_markdown, in_table_cell, markdown};
 use crate::linked::Linked;
 use crate::page::Page;
 use crate::project::Project;
@@ -241,7 +241,7 @@ impl Templates {
             } else if value.is_safe() {
                 value.to_string()
             } else {
-                md_escape(&value.to_string())
+                escape_markdown(&value.to_string())
             };
             out.write_str(&text)
                 .map_err(|_| Error::new(ErrorKind::WriteFailure, "cannot write the document"))
@@ -272,8 +272,7 @@ impl Templates {
             .iter()
             .enumerate()
             .filter(|(i, item)| page.project.graph.get(&item.id) == Some(*i))
-            // `|` would end a Markdown table cell even inside an HTML attribute.
-            .map(|(i, item)| (item.id.clone(), page.item_ref(i).replace('|', "&#124;")))
+            .map(|(i, item)| (item.id.clone(), in_table_cell(&page.item_ref(i))))
             .collect();
         let refs = Arc::new(refs);
         env.add_function("link", move |id: String| -> Value {
@@ -288,7 +287,7 @@ impl Templates {
         env.add_function("gap", move |section: String, what: String| -> Value {
             let marker = format!(
                 r#"<span class="qms-gap">Gap: {}</span>"#,
-                escape(&what).replace('|', "&#124;")
+                in_table_cell(&escape(&what))
             );
             gaps.lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -298,14 +297,14 @@ impl Templates {
         // Markdown the author wrote: rendered safely (raw HTML shown as text, unsafe
         // links dropped) as one line of HTML, so it fits in a table cell or a paragraph.
         env.add_filter("markdown", |text: String| -> Value {
-            Value::from_safe_string(markdown(&text).replace('\n', " ").replace('|', "&#124;"))
+            Value::from_safe_string(in_table_cell(&markdown(&text).replace('\n', " ")))
         });
         // `escape`/`e` must not fail on our custom auto-escape mode.
         let esc = |v: Value| -> Value {
             if v.is_safe() {
                 v
             } else {
-                Value::from_safe_string(md_escape(&v.to_string()))
+                Value::from_safe_string(escape_markdown(&v.to_string()))
             }
         };
         env.add_filter("escape", esc);
@@ -529,38 +528,6 @@ fn unknown_message(name: &str) -> String {
                 .join(", ")
         ),
     }
-}
-
-/// Escapes item text for Markdown that mdBook renders: HTML characters and mdBook's
-/// `{{#...}}` as character references, and the Markdown punctuation that would start
-/// emphasis, links, code, table cells or headings, so text stays text wherever it lands.
-pub fn md_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '{' => out.push_str("&#123;"),
-            '}' => out.push_str("&#125;"),
-            '|' => out.push_str("&#124;"),
-            '*' => out.push_str("&#42;"),
-            '_' => out.push_str("&#95;"),
-            '`' => out.push_str("&#96;"),
-            '[' => out.push_str("&#91;"),
-            ']' => out.push_str("&#93;"),
-            '\\' => out.push_str("&#92;"),
-            '#' => out.push_str("&#35;"),
-            '!' => out.push_str("&#33;"),
-            '~' => out.push_str("&#126;"),
-            '$' => out.push_str("&#36;"),
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// Collapses runs of blank lines the template's control blocks leave, and ends with one
@@ -797,18 +764,6 @@ pub fn chapters(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escaping_keeps_text_text() {
-        assert_eq!(
-            md_escape("<script>{{#include x}}</script>"),
-            "&lt;script&gt;&#123;&#123;&#35;include x&#125;&#125;&lt;/script&gt;"
-        );
-        assert_eq!(
-            md_escape("a|b *c* [d](e)"),
-            "a&#124;b &#42;c&#42; &#91;d&#93;(e)"
-        );
-    }
 
     #[test]
     fn tidy_collapses_blank_lines() {

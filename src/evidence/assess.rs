@@ -7,6 +7,7 @@ use serde_json::Value as J;
 
 use super::junit::{Outcome, TestCase};
 use super::{evidence_match, sbom, vex, Traces};
+use crate::date::{Day, Timestamp};
 use crate::diag::{code, Diagnostic};
 use crate::git::Repo;
 use crate::history::History;
@@ -106,11 +107,14 @@ fn verify_tests(
     let mut used = vec![false; ev.cases.len()];
     let history = history.is_available().then_some(history);
     let repo = history.and_then(|_| Repo::open_at(&project.config.root, &project.revision).ok());
-    let committed: HashMap<FileId, Option<i64>> = match &repo {
+    let committed: HashMap<FileId, Option<Timestamp>> = match &repo {
         Some(repo) => ev
             .junit_files
             .iter()
-            .map(|&f| (f, repo.last_commit_time(&project.sources.get(f).path)))
+            .map(|&f| {
+                let path = &project.sources.get(f).path;
+                (f, repo.last_commit_time(path).map(Timestamp::utc))
+            })
             .collect(),
         None => HashMap::new(),
     };
@@ -288,7 +292,7 @@ fn stale_reason(
     cases: &[usize],
     ev: &Traces,
     history: Option<&History>,
-    committed: &HashMap<FileId, Option<i64>>,
+    committed: &HashMap<FileId, Option<Timestamp>>,
 ) -> Option<String> {
     let history = history?;
     let recorded = |c: usize| {
@@ -301,7 +305,7 @@ fn stale_reason(
     let ran = cases
         .iter()
         .map(|&c| recorded(c))
-        .collect::<Option<Vec<i64>>>()?
+        .collect::<Option<Vec<Timestamp>>>()?
         .into_iter()
         .min()?;
     let mut ids = vec![test];
@@ -312,18 +316,18 @@ fn stale_reason(
             .filter(|l| l.field == "verifies")
             .map(|l| l.to),
     );
-    let mut worst: Option<(i64, String)> = None;
+    let mut worst: Option<(Timestamp, String)> = None;
     for i in ids {
         let id = &project.items[i].id;
         if let Some(c) = history.last_changed(id) {
-            if c.time > ran && worst.as_ref().is_none_or(|(t, _)| c.time > *t) {
+            if c.timestamp() > ran && worst.as_ref().is_none_or(|(t, _)| c.timestamp() > *t) {
                 worst = Some((
-                    c.time,
+                    c.timestamp(),
                     format!(
                         "{id} changed on {} ({}) after the results of {}",
                         c.day(),
                         c.short,
-                        crate::date::format_days(ran.div_euclid(86_400))
+                        ran.day()
                     ),
                 ));
             }
@@ -335,7 +339,7 @@ fn stale_reason(
 /// NTIA minimum elements of each SBOM, and support data of every component.
 fn check_components(project: &Linked, ds: &mut Vec<Diagnostic>) {
     let ev = &project.traces;
-    let today = crate::date::parse(&project.today).unwrap_or(i64::MAX);
+    let today = project.today;
     for sbom in &ev.sboms {
         let path = display_path(&project.sources.get(sbom.file).path);
         let mut doc_missing = Vec::new();
@@ -406,7 +410,7 @@ fn check_components(project: &Linked, ds: &mut Vec<Diagnostic>) {
                 if let Some(eos) = v
                     .end_of_support
                     .as_deref()
-                    .filter(|e| crate::date::parse(e).is_some_and(|d| d < today))
+                    .filter(|e| Day::parse(e).is_some_and(|d| d < today))
                 {
                     ended.push((c, eos.to_owned()));
                 }
@@ -487,7 +491,7 @@ fn check_components(project: &Linked, ds: &mut Vec<Diagnostic>) {
             );
         }
         if let Some(eos) = v.end_of_support.as_deref() {
-            if crate::date::parse(eos).is_some_and(|d| d < today) {
+            if Day::parse(eos).is_some_and(|d| d < today) {
                 ds.push(
                     Diagnostic::new(code::COMPONENT_END_OF_SUPPORT, format!("the support of {} ended on {eos}", item.id))
                         .at(item.span_of("end_of_support"))

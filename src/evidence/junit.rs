@@ -8,6 +8,7 @@
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+use crate::date::Timestamp;
 use crate::diag::{code, Diagnostic};
 use crate::source::{FileId, SourceFile, Span};
 
@@ -49,7 +50,7 @@ pub struct TestCase {
     pub time: Option<f64>,
     /// When the run started: the nearest `timestamp` attribute (case, suite or suites),
     /// as seconds since the epoch (UTC unless the value names an offset).
-    pub timestamp: Option<i64>,
+    pub timestamp: Option<Timestamp>,
     pub properties: Vec<(String, String)>,
 }
 
@@ -70,7 +71,7 @@ impl TestCase {
 #[derive(Default)]
 struct Frame {
     name: String,
-    timestamp: Option<i64>,
+    timestamp: Option<Timestamp>,
 }
 
 /// Parses one JUnit file. On malformed input the cases read so far are dropped and one
@@ -149,7 +150,7 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
                 match name.as_str() {
                     "testsuites" | "testsuite" => {
                         let ts = match attr("timestamp") {
-                            Some(t) => Some(parse_timestamp(&t).ok_or_else(|| {
+                            Some(t) => Some(Timestamp::parse(&t).ok_or_else(|| {
                                 err(
                                     at,
                                     format!("`timestamp=\"{t}\"` is not an ISO 8601 date and time"),
@@ -172,7 +173,7 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
                             return Err(err(at, "a <testcase> without a `name`".into()));
                         };
                         let timestamp = match attr("timestamp") {
-                            Some(t) => parse_timestamp(&t),
+                            Some(t) => Timestamp::parse(&t),
                             None => suites.iter().rev().find_map(|f| f.timestamp),
                         };
                         let case = TestCase {
@@ -298,39 +299,4 @@ fn attributes(e: &BytesStart<'_>) -> Result<Vec<(String, String)>, String> {
         out.push((key, value));
     }
     Ok(out)
-}
-
-/// Parses `2026-11-24T02:00:00Z`, `2026-11-24T02:00:00.123+01:00`, `2026-11-24T02:00:00`
-/// (UTC assumed) or `2026-11-24 02:00:00` to seconds since the epoch.
-pub fn parse_timestamp(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let date = s.get(..10)?;
-    let days = crate::date::parse(date)?;
-    let rest = s.get(10..).unwrap_or("");
-    if rest.is_empty() {
-        return Some(days * 86_400);
-    }
-    let rest = rest.strip_prefix(['T', ' '])?;
-    let hms = rest.get(..8)?;
-    let mut parts = hms.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, m, sec) = (parts.next()??, parts.next()??, parts.next()??);
-    if h > 23 || m > 59 || sec > 60 {
-        return None;
-    }
-    let mut tail = &rest[8..];
-    if let Some(frac) = tail.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        tail = &frac[digits..];
-    }
-    let offset = match tail {
-        "" | "Z" | "z" => 0,
-        t if (t.starts_with('+') || t.starts_with('-')) && t.len() == 6 && &t[3..4] == ":" => {
-            let sign = if t.starts_with('-') { -1 } else { 1 };
-            let oh: i64 = t[1..3].parse().ok()?;
-            let om: i64 = t[4..6].parse().ok()?;
-            sign * (oh * 3600 + om * 60)
-        }
-        _ => return None,
-    };
-    Some(days * 86_400 + h * 3600 + m * 60 + sec - offset)
 }

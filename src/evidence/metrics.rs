@@ -2,7 +2,7 @@
 //! identified vulnerabilities that are patched, the mean time from identification to
 //! patch, and from patch to deployment.
 
-use crate::date::parse as parse_date;
+use crate::date::Day;
 use crate::linked::Linked;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -35,7 +35,7 @@ pub fn compute(project: &Linked) -> Tplc {
             continue;
         }
         t.total += 1;
-        let date = |k: &str| item.text(k).and_then(parse_date);
+        let date = |k: &str| item.text(k).and_then(Day::parse);
         let (identified, patched, deployed) =
             (date("identified"), date("patched"), date("deployed"));
         let status = item.text("status").unwrap_or("");
@@ -47,13 +47,13 @@ pub fn compute(project: &Linked) -> Tplc {
         }
         if let (Some(a), Some(b)) = (identified, patched) {
             if b >= a {
-                sum1 += b - a;
+                sum1 += b.days_since(a);
                 t.identify_to_patch_n += 1;
             }
         }
         if let (Some(a), Some(b)) = (patched, deployed) {
             if b >= a {
-                sum2 += b - a;
+                sum2 += b.days_since(a);
                 t.patch_to_deploy_n += 1;
             }
         }

@@ -49,7 +49,7 @@ pub fn compare(scheme: Scheme, a: &str, b: &str) -> Option<Ordering> {
         Scheme::Semver => Some(parse_semver(a)?.cmp_precedence(&parse_semver(b)?)),
         Scheme::Pep440 => Some(pep440(a)?.cmp(&pep440(b)?)),
         Scheme::Maven => Some(maven_cmp(a, b)),
-        Scheme::Natural => Some(natural_cmp(a, b)),
+        Scheme::Natural => Some(dotted_cmp(a, b)),
     }
 }
 
@@ -278,7 +278,7 @@ pub fn maven_cmp(a: &str, b: &str) -> Ordering {
 
 /// Parts split on `.`, `-`, `+` and `_`; numeric parts compare as numbers and rank
 /// above text parts (so 1.0 > 1.0.rc1 is not assumed; 1.0.a < 1.0.1).
-pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+fn dotted_cmp(a: &str, b: &str) -> Ordering {
     let split = |s: &str| -> Vec<String> {
         let s = s.trim();
         s.strip_prefix('v')

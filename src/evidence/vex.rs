@@ -4,7 +4,7 @@
 
 use super::assess::VulnMatch;
 use super::{osv, span_in};
-use crate::date::parse as parse_date;
+use crate::date::Day;
 use crate::diag::{code, Diagnostic};
 use crate::linked::Linked;
 
@@ -114,7 +114,7 @@ pub fn check(project: &Linked, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
             }
             ds.push(d);
         }
-        let date = |k: &str| item.text(k).and_then(parse_date);
+        let date = |k: &str| item.text(k).and_then(Day::parse);
         let order = [
             ("identified", date("identified")),
             ("patched", date("patched")),

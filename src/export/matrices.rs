@@ -3,6 +3,7 @@
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
+use crate::date::Timestamp;
 use crate::directive::Kind;
 use crate::project::Project;
 use crate::trace::{self, csv_field, formula_guard};
@@ -255,13 +256,13 @@ impl SheetNames {
 }
 
 /// The workbook: one sheet per table, the header row bold and frozen, with filters.
-/// `time` (seconds since the epoch) is its creation time, so the bytes depend only on
+/// `time` is its creation time, so the bytes depend only on
 /// the commit.
 pub fn workbook(
     tables: &[Table],
     title: &str,
     comment: &str,
-    time: i64,
+    time: Timestamp,
 ) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     book.set_properties(
@@ -270,7 +271,7 @@ pub fn workbook(
             .set_subject("Traceability matrices")
             .set_author("mdbook-qms")
             .set_comment(comment)
-            .set_creation_datetime(&ExcelDateTime::from_timestamp(time)?),
+            .set_creation_datetime(&ExcelDateTime::from_timestamp(time.secs())?),
     );
     let bold = Format::new().set_bold();
     for table in tables {

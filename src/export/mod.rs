@@ -19,12 +19,14 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::date::{Day, Timestamp};
 use crate::diag::Severity;
 use crate::documents::Documents;
 use crate::git::{OpenError, Repo, Revision};
 use crate::history::CommitInfo;
 use crate::linked::LoadOptions;
 use crate::load::ChapterSource;
+use crate::output::Failure;
 use crate::pipeline;
 use crate::project::Project;
 use crate::report::{self, Format};
@@ -40,14 +42,6 @@ pub struct Request<'a> {
     pub at: Option<&'a str>,
     pub allow_dirty: bool,
     pub allow_errors: bool,
-}
-
-/// Why no bundle was written: the project has errors (exit 1) or the request cannot be
-/// met (exit 2).
-#[derive(Debug)]
-pub enum Failure {
-    Book(String),
-    Usage(String),
 }
 
 /// A written bundle.
@@ -69,8 +63,8 @@ struct Provenance {
     dirty: bool,
     /// The project folder inside the repository (`""` at its root).
     folder: String,
-    /// Seconds since the epoch that stand for "now" in the bundle.
-    time: i64,
+    /// The moment that stands for "now" in the bundle.
+    time: Timestamp,
 }
 
 /// Exports the bundle `request` asks for.
@@ -78,7 +72,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
     let out = crate::output::Sources::of_project(request.dir)
         .refuse_if_in_sources(request.out)
         .map_err(|why| {
-            Failure::Usage(format!(
+            Failure::usage(format!(
                 "refusing to write the bundle to {}: {why}; choose a folder outside the project's sources",
                 request.out.display()
             ))
@@ -87,14 +81,14 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
         Ok(r) => Some(r),
         Err(OpenError::NotARepository) => None,
         Err(OpenError::Other(m)) => {
-            return Err(Failure::Usage(format!(
+            return Err(Failure::usage(format!(
                 "the git repository could not be read: {m}"
             )))
         }
     };
     let (commit, provenance) = match (request.at, &repo) {
         (Some(rev), None) => {
-            return Err(Failure::Usage(format!(
+            return Err(Failure::usage(format!(
                 "--at {rev} needs a git repository, and {} is not in one",
                 request.dir.display()
             )))
@@ -102,17 +96,17 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
         (Some(rev), Some(repo)) => {
             let commit = repo
                 .resolve(rev)
-                .map_err(|m| Failure::Usage(format!("`{rev}` names no commit or tag: {m}")))?;
+                .map_err(|m| Failure::usage(format!("`{rev}` names no commit or tag: {m}")))?;
             (Some(commit), committed(repo, commit, Vec::new())?)
         }
         (None, Some(repo)) => {
             let head = repo
                 .head()
-                .map_err(|m| Failure::Usage(format!("HEAD could not be read: {m}")))?;
+                .map_err(|m| Failure::usage(format!("HEAD could not be read: {m}")))?;
             let skip = leftovers(request.dir, &out);
             let dirty = repo
                 .dirty_paths(|p| skip.iter().any(|s| s.matches(p)))
-                .map_err(|m| Failure::Usage(format!("cannot read the work tree's status: {m}")))?;
+                .map_err(|m| Failure::usage(format!("cannot read the work tree's status: {m}")))?;
             let provenance = match head {
                 Some(head) => committed(repo, head, dirty)?,
                 None => Provenance {
@@ -121,11 +115,11 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
                     dirty: true,
                     uncommitted: dirty,
                     folder: repo.project_dir(),
-                    time: crate::date::source_date_epoch().unwrap_or(0),
+                    time: Timestamp::source_date_epoch().unwrap_or(Timestamp::utc(0)),
                 },
             };
             if provenance.dirty && !request.allow_dirty {
-                return Err(Failure::Usage(dirty_message(&provenance)));
+                return Err(Failure::usage(dirty_message(&provenance)));
             }
             // A clean tree is exported from HEAD's objects, like `--at HEAD`: files git
             // ignores or cannot see (generated results, links out of the tree) stay out
@@ -134,7 +128,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
         }
         (None, None) => {
             if !request.allow_dirty {
-                return Err(Failure::Usage(format!(
+                return Err(Failure::usage(format!(
                     "{} is not in a git repository, so the bundle could name no commit; commit the project, or pass --allow-dirty to export it marked as dirty",
                     request.dir.display()
                 )));
@@ -145,7 +139,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
                 uncommitted: Vec::new(),
                 dirty: true,
                 folder: String::new(),
-                time: crate::date::source_date_epoch().unwrap_or(0),
+                time: Timestamp::source_date_epoch().unwrap_or(Timestamp::utc(0)),
             };
             (None, provenance)
         }
@@ -155,9 +149,9 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
     let (root, revision) = match (commit, &repo) {
         (Some(commit), Some(repo)) => {
             scratch = tempfile::tempdir()
-                .map_err(|e| Failure::Usage(format!("cannot create a scratch folder: {e}")))?;
+                .map_err(|e| Failure::usage(format!("cannot create a scratch folder: {e}")))?;
             repo.extract(commit, scratch.path()).map_err(|m| {
-                Failure::Usage(format!("cannot read commit {} from git: {m}", commit.hex()))
+                Failure::usage(format!("cannot read commit {} from git: {m}", commit.hex()))
             })?;
             let revision = Revision::Commit {
                 project_dir: request.dir.to_path_buf(),
@@ -169,9 +163,9 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
     };
     // Date checks as of the commit's day (not of `SOURCE_DATE_EPOCH`, which only stamps
     // times), or of today for a folder that has no commit.
-    let today = crate::date::today_override().unwrap_or_else(|| match &provenance.commit {
-        Some(c) => crate::date::format_days(c.time.div_euclid(86_400)),
-        None => crate::date::today(),
+    let today = Day::today_override().unwrap_or_else(|| match &provenance.commit {
+        Some(c) => Timestamp::utc(c.time).day(),
+        None => Day::today(),
     });
     let options = LoadOptions {
         revision,
@@ -188,7 +182,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
     // A bundle names its commit as the record of the project: one read from a damaged
     // repository would be that record with parts missing.
     if let Some(message) = project.history.damage_error() {
-        return Err(Failure::Usage(message));
+        return Err(Failure::usage(message));
     }
     if project.diagnostics.has_errors() && !request.allow_errors {
         let report = report::render(Format::Human, &project.diagnostics.0, &project.sources);
@@ -203,7 +197,7 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
     );
     let files = bundle(&project, &documents, &provenance)?;
     write(&out, &files)
-        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", request.out.display())))?;
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", request.out.display())))?;
     Ok(Written {
         files: files.len(),
         commit: provenance.commit.map(|c| c.id),
@@ -219,7 +213,7 @@ fn committed(
 ) -> Result<Provenance, Failure> {
     let meta = repo
         .commit(commit)
-        .map_err(|m| Failure::Usage(format!("cannot read commit: {m}")))?;
+        .map_err(|m| Failure::usage(format!("cannot read commit: {m}")))?;
     let info = CommitInfo::from_meta(&meta);
     Ok(Provenance {
         tags: repo
@@ -231,7 +225,7 @@ fn committed(
         dirty: !uncommitted.is_empty(),
         uncommitted,
         folder: repo.project_dir(),
-        time: crate::date::source_date_epoch().unwrap_or(info.time),
+        time: Timestamp::source_date_epoch().unwrap_or(Timestamp::utc(info.time)),
         commit: Some(info),
     })
 }
@@ -303,7 +297,7 @@ fn bundle(
         s.into_bytes()
     };
     let title = title(project);
-    let time = crate::date::rfc3339(p.time);
+    let time = p.time.rfc3339();
     let tool = format!("mdbook-qms {}", env!("CARGO_PKG_VERSION"));
     let comment = match &p.commit {
         Some(c) => format!(
@@ -332,7 +326,7 @@ fn bundle(
     let diagnostics = report::render(Format::Json, &project.diagnostics.0, &project.sources);
     files.insert("diagnostics.json".into(), diagnostics.into_bytes());
 
-    tables_and_sbom(project, &title, p.time, &mut files).map_err(Failure::Usage)?;
+    tables_and_sbom(project, &title, p.time, &mut files).map_err(Failure::usage)?;
 
     let rendered = documents
         .all_standalone(project)
@@ -365,7 +359,7 @@ fn bundle(
 /// `mdbook-qms build`): the matrices as CSV and XLSX, the SBOM, the VEX document, and
 /// their manifest, as in a bundle of the same commit.
 pub fn downloads(project: &Project) -> Result<BTreeMap<String, Vec<u8>>, String> {
-    let time = project.commit_secs().unwrap_or(0);
+    let time = project.commit_time().unwrap_or(Timestamp::utc(0));
     let mut files = BTreeMap::new();
     tables_and_sbom(project, &title(project), time, &mut files)?;
     let manifest = manifest(&files);
@@ -386,7 +380,7 @@ fn title(project: &Project) -> String {
 fn tables_and_sbom(
     project: &Project,
     title: &str,
-    time: i64,
+    time: Timestamp,
     files: &mut BTreeMap<String, Vec<u8>>,
 ) -> Result<(), String> {
     use crate::export::sbom::{generate, OutFormat};
@@ -429,7 +423,7 @@ fn metadata(project: &Project, p: &Provenance, time: &str) -> serde_json::Value 
         "dirty": p.dirty,
         "uncommitted": p.uncommitted,
         "time": time,
-        "as_of": project.today,
+        "as_of": project.today.to_string(),
         "diagnostics": {
             "errors": project.diagnostics.count(Severity::Error),
             "warnings": project.diagnostics.count(Severity::Warning),
@@ -462,9 +456,9 @@ pub fn describe(file: &str) -> &'static str {
 fn readme(title: &str, comment: &str, files: &[String]) -> String {
     let mut out = format!(
         "# Audit bundle: {}\n\nExported by mdbook-qms {} from {}.\n\nVerify every file with `sha256sum -c MANIFEST.sha256` in this folder.\n\n| File | What it is |\n| --- | --- |\n",
-        crate::documents::md_escape(title),
+        crate::html::escape_markdown(title),
         env!("CARGO_PKG_VERSION"),
-        crate::documents::md_escape(comment)
+        crate::html::escape_markdown(comment)
     );
     for f in files
         .iter()

@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::html::{xml_attr, xml_text};
 use crate::link;
 use crate::project::Project;
 use crate::text::natural_cmp;
@@ -51,25 +52,25 @@ pub fn document(project: &Project, header: &Header) -> String {
         "    <REQ-IF-HEADER IDENTIFIER=\"{}\">",
         ident("H", &[header.identifier])
     );
-    let _ = writeln!(x, "      <COMMENT>{}</COMMENT>", text(header.comment));
+    let _ = writeln!(x, "      <COMMENT>{}</COMMENT>", xml_text(header.comment));
     let _ = writeln!(x, "      <CREATION-TIME>{}</CREATION-TIME>", header.time);
     let _ = writeln!(
         x,
         "      <REPOSITORY-ID>{}</REPOSITORY-ID>",
-        text(header.title)
+        xml_text(header.title)
     );
     let _ = writeln!(
         x,
         "      <REQ-IF-TOOL-ID>{}</REQ-IF-TOOL-ID>",
-        text(header.tool)
+        xml_text(header.tool)
     );
     x.push_str("      <REQ-IF-VERSION>1.0</REQ-IF-VERSION>\n");
     let _ = writeln!(
         x,
         "      <SOURCE-TOOL-ID>{}</SOURCE-TOOL-ID>",
-        text(header.tool)
+        xml_text(header.tool)
     );
-    let _ = writeln!(x, "      <TITLE>{}</TITLE>", text(header.title));
+    let _ = writeln!(x, "      <TITLE>{}</TITLE>", xml_text(header.title));
     x.push_str("    </REQ-IF-HEADER>\n  </THE-HEADER>\n");
     x.push_str("  <CORE-CONTENT>\n    <REQ-IF-CONTENT>\n");
 
@@ -97,7 +98,7 @@ pub fn document(project: &Project, header: &Header) -> String {
             x,
             "        <SPEC-OBJECT-TYPE IDENTIFIER=\"{}\" LAST-CHANGE=\"{time}\" LONG-NAME=\"{}\">",
             ident("SOT", &[ty]),
-            attr(ty)
+            xml_attr(ty)
         );
         x.push_str("          <SPEC-ATTRIBUTES>\n");
         for name in names {
@@ -105,7 +106,7 @@ pub fn document(project: &Project, header: &Header) -> String {
                 x,
                 "            <ATTRIBUTE-DEFINITION-STRING IDENTIFIER=\"{}\" LAST-CHANGE=\"{time}\" LONG-NAME=\"{}\">",
                 ident("AD", &[ty, name]),
-                attr(name)
+                xml_attr(name)
             );
             x.push_str("              <TYPE><DATATYPE-DEFINITION-STRING-REF>DT-string</DATATYPE-DEFINITION-STRING-REF></TYPE>\n");
             x.push_str("            </ATTRIBUTE-DEFINITION-STRING>\n");
@@ -117,7 +118,7 @@ pub fn document(project: &Project, header: &Header) -> String {
             x,
             "        <SPEC-RELATION-TYPE IDENTIFIER=\"{}\" LAST-CHANGE=\"{time}\" LONG-NAME=\"{}\"/>",
             ident("SRT", &[field]),
-            attr(field)
+            xml_attr(field)
         );
     }
     let _ = writeln!(
@@ -143,7 +144,7 @@ pub fn document(project: &Project, header: &Header) -> String {
             let _ = writeln!(
                 x,
                 "            <ATTRIBUTE-VALUE-STRING THE-VALUE=\"{}\"><DEFINITION><ATTRIBUTE-DEFINITION-STRING-REF>{}</ATTRIBUTE-DEFINITION-STRING-REF></DEFINITION></ATTRIBUTE-VALUE-STRING>",
-                attr(&value),
+                xml_attr(&value),
                 ident("AD", &[&item.ty, name])
             );
         }
@@ -205,7 +206,7 @@ pub fn document(project: &Project, header: &Header) -> String {
             x,
             "        <SPECIFICATION IDENTIFIER=\"{}\" LAST-CHANGE=\"{time}\" LONG-NAME=\"{}\">",
             ident("SPEC", &[ty]),
-            attr(&plural)
+            xml_attr(&plural)
         );
         x.push_str(
             "          <TYPE><SPECIFICATION-TYPE-REF>ST-items</SPECIFICATION-TYPE-REF></TYPE>\n",
@@ -385,49 +386,14 @@ fn ident(prefix: &str, parts: &[&str]) -> String {
     out
 }
 
-/// Element text: markup characters escaped, characters XML 1.0 cannot hold replaced.
-fn text(s: &str) -> String {
-    escape(s, false)
-}
-
-/// An attribute value: as [`text`], and line breaks and tabs as character references so
-/// that a reader's attribute normalisation keeps them.
-fn attr(s: &str) -> String {
-    escape(s, true)
-}
-
-fn escape(s: &str, in_attribute: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if in_attribute => out.push_str("&quot;"),
-            '\n' if in_attribute => out.push_str("&#10;"),
-            '\r' if in_attribute => out.push_str("&#13;"),
-            '\t' if in_attribute => out.push_str("&#9;"),
-            '\n' | '\r' | '\t' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{attr, ident};
+    use super::ident;
 
     #[test]
     fn identifiers_are_xml_ids_and_stay_distinct() {
         assert_eq!(ident("SO", &["REQ-AUTH-1"]), "SO-REQ-AUTH-1");
         assert_eq!(ident("SO", &["a b"]), "SO-a_x20_b");
         assert_ne!(ident("SO", &["a_b"]), ident("SO", &["a b"]));
-    }
-
-    #[test]
-    fn attributes_keep_line_breaks_and_drop_control_characters() {
-        assert_eq!(attr("a\n\"b\"\u{1}<"), "a&#10;&quot;b&quot;\u{FFFD}&lt;");
     }
 }

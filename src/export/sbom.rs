@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
+use crate::date::Timestamp;
 use crate::evidence::vex::{cvss_score, justification_label};
 use crate::git::Revision;
 use crate::project::Project;
@@ -165,7 +166,7 @@ fn cdx_justification(label: &str) -> &'static str {
 
 /// The time stamped into generated documents.
 fn doc_time(project: &Project) -> Option<String> {
-    project.commit_time().or_else(|| {
+    project.commit_time().map(Timestamp::rfc3339).or_else(|| {
         project
             .traces
             .sboms

@@ -25,7 +25,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::trailers::Trailer;
-use super::{iso_date, ChangeKind, CommitInfo, ItemChange, Record};
+use super::{ChangeKind, CommitInfo, ItemChange, Record};
+use crate::date::Timestamp;
 use crate::git::{CommitId, ObjectId};
 
 /// Bumped whenever [`Record`], the fingerprint or this format changes meaning.
@@ -111,7 +112,7 @@ fn parse(text: &str, key: &str) -> Option<Cache> {
                         short: id.get(..7)?.to_owned(),
                         time,
                         offset_minutes,
-                        date: iso_date(time, offset_minutes),
+                        date: Timestamp::with_offset(time, offset_minutes).rfc3339(),
                         author,
                         email,
                         subject,
@@ -318,7 +319,7 @@ mod tests {
                 short: id[..7].into(),
                 time: 1_700_000_000,
                 offset_minutes: -90,
-                date: iso_date(1_700_000_000, -90),
+                date: Timestamp::with_offset(1_700_000_000, -90).rfc3339(),
                 author: "A\tB \\ C".into(),
                 email: "a@b".into(),
                 subject: "line\nbreak, comma".into(),

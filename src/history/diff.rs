@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{CommitInfo, History, Settings, Status};
+use super::{CommitInfo, History, ScanStatus, Settings};
 use crate::diag::{code, Diagnostic};
 use crate::directive::Kind;
 use crate::git::{self, Repo};
@@ -438,8 +438,8 @@ pub fn baselines(
             let diff = diffs
                 .entry(base.clone())
                 .or_insert_with(|| match &history.status {
-                    Status::Unavailable(reason) => Err(reason.clone()),
-                    Status::Ready => diff(project, base, None),
+                    ScanStatus::Unavailable(reason) => Err(reason.clone()),
+                    ScanStatus::Ready => diff(project, base, None),
                 });
             // Without history there is nothing to check; `history-unavailable` says why.
             let (Err(e), true) = (&*diff, history.is_available()) else {

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::date::{Day, Timestamp};
 use crate::diag::{code, Diagnostic};
 use crate::git::{self, CommitId, CommitMeta, ObjectId, Repo, Scope};
 use crate::linked::Linked;
@@ -58,7 +59,7 @@ impl CommitInfo {
             id,
             time: m.time,
             offset_minutes: m.offset_minutes,
-            date: iso_date(m.time, m.offset_minutes),
+            date: Timestamp::with_offset(m.time, m.offset_minutes).rfc3339(),
             author: m.author.clone(),
             email: m.email.clone(),
             subject: m.message.lines().next().unwrap_or("").trim().to_owned(),
@@ -66,9 +67,14 @@ impl CommitInfo {
         }
     }
 
-    /// The day part of the date (`2026-11-28`).
-    pub fn day(&self) -> &str {
-        self.date.get(..10).unwrap_or(&self.date)
+    /// The author time, shown with the author's offset.
+    pub fn timestamp(&self) -> Timestamp {
+        Timestamp::with_offset(self.time, self.offset_minutes)
+    }
+
+    /// The day of the author time, in the author's time zone.
+    pub fn day(&self) -> Day {
+        self.timestamp().day()
     }
 }
 
@@ -150,7 +156,7 @@ pub struct ItemHistory {
 
 /// Why there is no history, when there is none.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Status {
+pub enum ScanStatus {
     /// History was read (possibly an empty repository: no commits).
     Ready,
     /// Not a git repository, or it could not be read; the reason.
@@ -167,7 +173,7 @@ pub struct Baseline {
 /// Everything the history stage found.
 #[derive(Debug, Clone)]
 pub struct History {
-    pub status: Status,
+    pub status: ScanStatus,
     pub head: Option<CommitInfo>,
     /// Every commit reachable from HEAD, newest first (topological, then by time).
     pub commits: Vec<CommitInfo>,
@@ -183,7 +189,7 @@ pub struct History {
 }
 
 impl History {
-    pub fn empty(status: Status) -> Self {
+    pub fn empty(status: ScanStatus) -> Self {
         History {
             status,
             head: None,
@@ -198,7 +204,7 @@ impl History {
     }
 
     pub fn is_available(&self) -> bool {
-        self.status == Status::Ready
+        self.status == ScanStatus::Ready
     }
 
     /// Why a command whose output must match the repository (`export`, `diff`) stops:
@@ -318,7 +324,7 @@ pub fn scan(project: &Linked, diags: &mut Vec<Diagnostic>) -> History {
                 d = d.in_file(f);
             }
             diags.push(d);
-            return History::empty(Status::Unavailable(reason));
+            return History::empty(ScanStatus::Unavailable(reason));
         }
     };
     let settings = Settings::new(project, &repo);
@@ -329,7 +335,7 @@ pub fn scan(project: &Linked, diags: &mut Vec<Diagnostic>) -> History {
             return unavailable(project, &repo, reason, diags);
         }
     };
-    let mut history = History::empty(Status::Ready);
+    let mut history = History::empty(ScanStatus::Ready);
     let mut printer = Printer::new(&settings.ignore);
     if let Some(head) = head {
         let cache_path = cache::path(repo.git_dir());
@@ -450,7 +456,7 @@ fn unavailable(
     }
     History {
         damaged,
-        ..History::empty(Status::Unavailable(reason))
+        ..History::empty(ScanStatus::Unavailable(reason))
     }
 }
 
@@ -874,35 +880,5 @@ fn mark_uncommitted(
                     .uncommitted = Some(s);
             }
         }
-    }
-}
-
-/// `2026-11-28T13:05:00+01:00` from epoch seconds and an offset in minutes.
-pub fn iso_date(time: i64, offset_minutes: i32) -> String {
-    let local = time + i64::from(offset_minutes) * 60;
-    let days = local.div_euclid(86_400);
-    let secs = local.rem_euclid(86_400);
-    let (y, m, d) = crate::date::civil_from_days(days);
-    let sign = if offset_minutes < 0 { '-' } else { '+' };
-    let off = offset_minutes.unsigned_abs();
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60,
-        off / 60,
-        off % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn iso_dates() {
-        assert_eq!(iso_date(0, 0), "1970-01-01T00:00:00+00:00");
-        assert_eq!(iso_date(1_700_000_000, 60), "2023-11-14T23:13:20+01:00");
-        assert_eq!(iso_date(1_700_000_000, -330), "2023-11-14T16:43:20-05:30");
     }
 }

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::date::Day;
 use crate::evidence::assess::Status;
 use crate::evidence::junit::Outcome;
 use crate::html::escape;
@@ -94,7 +95,6 @@ pub fn sbom(page: &Page) -> String {
         .filter(|&i| project.items[i].ty == "component" && project.is_primary(i))
         .collect();
     comps.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));
-    let today = crate::date::parse(&project.today).unwrap_or(i64::MAX);
     let mut out = String::from(
         "<table class=\"qms-table qms-sbom\"><thead><tr><th>Component</th><th>Name</th><th>Version</th><th>Supplier</th><th>Identifier</th><th>Support</th><th>End of support</th><th>Source</th><th>Known vulnerabilities</th></tr></thead><tbody>",
     );
@@ -122,7 +122,7 @@ pub fn sbom(page: &Page) -> String {
             format!("item + {}", sources.join(", "))
         };
         let eos = match v.end_of_support.as_deref() {
-            Some(e) if crate::date::parse(e).is_some_and(|d| d < today) => {
+            Some(e) if Day::parse(e).is_some_and(|d| d < project.today) => {
                 format!("<span class=\"qms-gap\">{} (ended)</span>", escape(e))
             }
             Some(e) => escape(e),

@@ -1,46 +1,25 @@
 //! Markdown for the history directives and item cards. Commit subjects, author names and
-//! item titles come from users and commit messages, so every such text is escaped:
-//! HTML-significant characters become entities and Markdown punctuation is
-//! backslash-escaped, so a subject like `[x](javascript:...)` or `<script>` shows as
+//! item titles come from users and commit messages, so every such text goes through
+//! [`escape_markdown`]: a subject like `[x](javascript:...)` or `<script>` shows as
 //! written and never becomes a link or markup.
 
 use std::fmt::Write as _;
 
 use crate::history::diff::{value_text, Diff, Impact};
-use crate::history::{ChangeKind, CommitInfo, History, Status, Uncommitted};
-
-/// Escapes text for use inside Markdown (including table cells).
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\n' | '\r' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '|' | '!' | '~' | '{' | '}'
-            | '$' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::history::{ChangeKind, CommitInfo, History, ScanStatus, Uncommitted};
+use crate::html::escape_markdown;
 
 fn commit_cell(c: &CommitInfo) -> String {
     format!(
         "<code title=\"{}\">{}</code>",
-        escape(&c.id),
-        escape(&c.short)
+        escape_markdown(&c.id),
+        escape_markdown(&c.short)
     )
 }
 
 /// One line for an item card: created, last changed, authors, uncommitted edits.
 pub fn history_compact(history: &History, id: &str) -> String {
-    if let Status::Unavailable(_) = history.status {
+    if let ScanStatus::Unavailable(_) = history.status {
         return String::new();
     }
     let Some(h) = history.item(id) else {
@@ -56,7 +35,7 @@ pub fn history_compact(history: &History, id: &str) -> String {
         parts.push(format!(
             "{word} {} by {} ({})",
             c.day(),
-            escape(&c.author),
+            escape_markdown(&c.author),
             commit_cell(c)
         ));
     }
@@ -65,7 +44,7 @@ pub fn history_compact(history: &History, id: &str) -> String {
             parts.push(format!(
                 "last changed {} by {} ({})",
                 c.day(),
-                escape(&c.author),
+                escape_markdown(&c.author),
                 commit_cell(c)
             ));
         }
@@ -92,12 +71,12 @@ pub fn history_compact(history: &History, id: &str) -> String {
 /// The full history of an item (`{{#qms history ID}}`).
 pub fn history_markdown(history: &History, id: &str) -> String {
     let mut out = String::new();
-    if let Status::Unavailable(reason) = &history.status {
+    if let ScanStatus::Unavailable(reason) = &history.status {
         let _ = writeln!(
             out,
             "> History of `{}` is unavailable: {}.",
-            escape(id),
-            escape(reason)
+            escape_markdown(id),
+            escape_markdown(reason)
         );
         return out;
     }
@@ -114,7 +93,7 @@ pub fn history_markdown(history: &History, id: &str) -> String {
             out,
             "- **{word}:** {} by {} ({})",
             c.day(),
-            escape(&c.author),
+            escape_markdown(&c.author),
             commit_cell(c)
         );
     }
@@ -123,12 +102,12 @@ pub fn history_markdown(history: &History, id: &str) -> String {
             out,
             "- **Last changed:** {} by {} ({})",
             c.day(),
-            escape(&c.author),
+            escape_markdown(&c.author),
             commit_cell(c)
         );
     }
     if !authors.is_empty() {
-        let list: Vec<String> = authors.iter().map(|a| escape(a)).collect();
+        let list: Vec<String> = authors.iter().map(|a| escape_markdown(a)).collect();
         let _ = writeln!(out, "- **Authors:** {}", list.join(", "));
     }
     match h.uncommitted {
@@ -147,7 +126,7 @@ pub fn history_markdown(history: &History, id: &str) -> String {
     }
     if h.changes.is_empty() && h.links.is_empty() {
         if h.uncommitted.is_none() {
-            let _ = writeln!(out, "\nNo commit changed `{}`.", escape(id));
+            let _ = writeln!(out, "\nNo commit changed `{}`.", escape_markdown(id));
         }
         return out;
     }
@@ -164,9 +143,9 @@ pub fn history_markdown(history: &History, id: &str) -> String {
                 "| {} | {} | {} | {} | {} |",
                 commit_cell(ci),
                 ci.day(),
-                escape(&ci.author),
+                escape_markdown(&ci.author),
                 kind,
-                escape(&ci.subject)
+                escape_markdown(&ci.subject)
             );
         }
     }
@@ -187,9 +166,9 @@ pub fn history_markdown(history: &History, id: &str) -> String {
                 "| {} | {} | {} | {} | {} |",
                 commit_cell(ci),
                 ci.day(),
-                escape(&ci.author),
-                escape(&trailer),
-                escape(&ci.subject)
+                escape_markdown(&ci.author),
+                escape_markdown(&trailer),
+                escape_markdown(&ci.subject)
             );
         }
     }
@@ -200,8 +179,13 @@ pub fn history_markdown(history: &History, id: &str) -> String {
 pub fn changes_markdown(diff: &Diff) -> String {
     let mut out = String::new();
     let side = |s: &crate::history::diff::Side| match &s.commit {
-        Some(c) => format!("`{}` ({}, {})", escape(&s.rev), commit_cell(c), c.day()),
-        None => escape(&s.rev),
+        Some(c) => format!(
+            "`{}` ({}, {})",
+            escape_markdown(&s.rev),
+            commit_cell(c),
+            c.day()
+        ),
+        None => escape_markdown(&s.rev),
     };
     let _ = writeln!(
         out,
@@ -224,7 +208,7 @@ pub fn changes_markdown(diff: &Diff) -> String {
     out.push_str("| Item | Title | Change | Impacted |\n|---|---|---|---|\n");
     let impacted = |list: &[Impact]| -> String {
         list.iter()
-            .map(|i| format!("`{}`", escape(&i.id)))
+            .map(|i| format!("`{}`", escape_markdown(&i.id)))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -232,16 +216,16 @@ pub fn changes_markdown(diff: &Diff) -> String {
         let _ = writeln!(
             out,
             "| `{}` | {} | added | |",
-            escape(&a.id),
-            escape(&a.title)
+            escape_markdown(&a.id),
+            escape_markdown(&a.title)
         );
     }
     for r in &diff.removed {
         let _ = writeln!(
             out,
             "| `{}` | {} | removed | {} |",
-            escape(&r.item.id),
-            escape(&r.item.title),
+            escape_markdown(&r.item.id),
+            escape_markdown(&r.item.title),
             impacted(&r.impacted)
         );
     }
@@ -252,33 +236,20 @@ pub fn changes_markdown(diff: &Diff) -> String {
             .map(|f| {
                 format!(
                     "{}: {} → {}",
-                    escape(&f.field),
-                    escape(&value_text(&f.old)),
-                    escape(&value_text(&f.new))
+                    escape_markdown(&f.field),
+                    escape_markdown(&value_text(&f.old)),
+                    escape_markdown(&value_text(&f.new))
                 )
             })
             .collect();
         let _ = writeln!(
             out,
             "| `{}` | {} | {} | {} |",
-            escape(&c.item.id),
-            escape(&c.item.title),
+            escape_markdown(&c.item.id),
+            escape_markdown(&c.item.title),
             fields.join("<br>"),
             impacted(&c.impacted)
         );
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_links_and_html() {
-        let e = escape("[x](javascript:alert(1)) <script>&");
-        assert!(!e.contains("<script>"));
-        assert!(!e.contains("]("));
-        assert!(e.contains("&lt;script&gt;&amp;"));
-    }
 }

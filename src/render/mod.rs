@@ -49,7 +49,8 @@ fn in_container(html: &str, text: &str, start: usize) -> String {
     }
 }
 
-pub struct Rendered {
+/// The book's chapters after rendering, and the chapters mdbook-qms adds.
+pub struct RenderedBook {
     /// New content of each of `project.chapters`, in the same order.
     pub chapters: Vec<String>,
     pub generated: Vec<GeneratedChapter>,
@@ -58,12 +59,12 @@ pub struct Rendered {
 /// Renders every chapter and the generated chapters, with no download files. Call only
 /// on a project whose diagnostics have no errors: items in error may be missing from the
 /// graph.
-pub fn render(project: &Project) -> Rendered {
+pub fn render(project: &Project) -> RenderedBook {
     render_book(project, &Documents::new(project), &Downloads::NotWritten)
 }
 
 /// [`render`], with the files `{{#qms downloads}}` lists.
-pub fn render_book(project: &Project, documents: &Documents, files: &Downloads) -> Rendered {
+pub fn render_book(project: &Project, documents: &Documents, files: &Downloads) -> RenderedBook {
     let homes = place::homes(project);
     let chapters = project
         .chapters
@@ -140,7 +141,7 @@ pub fn render_book(project: &Project, documents: &Documents, files: &Downloads) 
         .collect();
     let mut generated = generated_chapters(project, &homes);
     generated.extend(crate::documents::chapters(documents, project, &homes));
-    Rendered {
+    RenderedBook {
         chapters,
         generated,
     }

@@ -319,7 +319,7 @@ fn check_risk(project: &Linked, model: &RiskModel, i: usize, diags: &mut Diagnos
         }
     }
     if let Some(date) = item.text("review_by") {
-        if crate::date::is_well_formed(date) && date < project.today.as_str() {
+        if crate::date::Day::parse(date).is_some_and(|d| d < project.today) {
             diags.push(
                 Diagnostic::new(
                     code::RISK_REVIEW_EXPIRED,

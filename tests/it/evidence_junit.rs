@@ -1,8 +1,9 @@
 //! JUnit XML as the common test runners write it, and the malformed or hostile files
 //! that must become one clear diagnostic each.
 
+use mdbook_qms::date::Timestamp;
 use mdbook_qms::diag::code;
-use mdbook_qms::evidence::junit::{self, parse_timestamp, Outcome, TestCase};
+use mdbook_qms::evidence::junit::{self, Outcome, TestCase};
 use mdbook_qms::evidence::{evidence_match, glob_match};
 use mdbook_qms::source::{FileId, SourceFile};
 
@@ -69,8 +70,8 @@ fn nextest_report() {
         Some("thread 'an_item_placed_twice' panicked at tests/check_cli.rs:10:5:")
     );
     // Case timestamps win; the suites' timestamp is the fallback.
-    assert_eq!(cases[0].timestamp, parse_timestamp("2026-11-28T10:00:00Z"));
-    assert_eq!(cases[2].timestamp, parse_timestamp("2026-11-28T10:00:00Z"));
+    assert_eq!(cases[0].timestamp, Timestamp::parse("2026-11-28T10:00:00Z"));
+    assert_eq!(cases[2].timestamp, Timestamp::parse("2026-11-28T10:00:00Z"));
     assert_eq!(cases[0].suites, ["nextest-run", "mdbook-qms::check_cli"]);
     // Evidence names written as `binary::test` match.
     assert!(cases[0]
@@ -112,7 +113,7 @@ fn pytest_report() {
         Some("failed on setup with \"fixture 'kms' not found\"")
     );
     // The timestamp's offset is honoured: 09:15:02+01:00 is 08:15:02Z.
-    assert_eq!(cases[0].timestamp, parse_timestamp("2026-11-27T08:15:02Z"));
+    assert_eq!(cases[0].timestamp, Timestamp::parse("2026-11-27T08:15:02Z"));
     // Parametrized names and dotted class names match as written or by pattern.
     assert!(cases[1]
         .full_names()
@@ -158,7 +159,7 @@ fn googletest_report() {
         .iter()
         .any(|n| evidence_match("PairingTest.RejectsJustWorks", n)));
     // No offset: UTC is assumed.
-    assert_eq!(cases[0].timestamp, parse_timestamp("2026-11-26T14:03:11Z"));
+    assert_eq!(cases[0].timestamp, Timestamp::parse("2026-11-26T14:03:11Z"));
 }
 
 /// Maven Surefire 3 (TEST-*.xml): one <testsuite> root with properties, a flaky
@@ -290,14 +291,20 @@ fn truncated_and_foreign_files_are_named() {
 
 #[test]
 fn timestamps_and_globs() {
-    assert_eq!(parse_timestamp("1970-01-01T00:00:00Z"), Some(0));
-    assert_eq!(parse_timestamp("1970-01-02 00:00:01"), Some(86_401));
     assert_eq!(
-        parse_timestamp("2000-03-01T00:00:00-01:30"),
-        Some(951_868_800 + 5400)
+        Timestamp::parse("1970-01-01T00:00:00Z"),
+        Some(Timestamp::utc(0))
     );
-    assert_eq!(parse_timestamp("2026-13-01T00:00:00Z"), None);
-    assert_eq!(parse_timestamp("2026-11-28T25:00:00Z"), None);
+    assert_eq!(
+        Timestamp::parse("1970-01-02 00:00:01"),
+        Some(Timestamp::utc(86_401))
+    );
+    assert_eq!(
+        Timestamp::parse("2000-03-01T00:00:00-01:30"),
+        Some(Timestamp::utc(951_868_800 + 5400))
+    );
+    assert_eq!(Timestamp::parse("2026-13-01T00:00:00Z"), None);
+    assert_eq!(Timestamp::parse("2026-11-28T25:00:00Z"), None);
     assert!(glob_match("**/*.xml", "junit.xml"));
     assert!(glob_match("**/*.xml", "results/a/junit.xml"));
     assert!(!glob_match("*.xml", "results/junit.xml"));

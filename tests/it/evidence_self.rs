@@ -168,11 +168,7 @@ fn own_sbom_matches_cargo_lock() {
     let fresh = generate();
     if std::env::var_os("UPDATE_SELF_SBOM").is_some() {
         let mut doc = fresh.clone();
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        doc["metadata"]["timestamp"] = json!(mdbook_qms::date::rfc3339(secs));
+        doc["metadata"]["timestamp"] = json!(mdbook_qms::date::Timestamp::now().rfc3339());
         let body = serde_json::to_string(&doc).unwrap();
         // A version-4-shaped id from the content, as `mdbook-qms sbom` makes them.
         let h = format!("{:032x}", fnv1a_128(body.as_bytes()));

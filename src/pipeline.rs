@@ -20,7 +20,7 @@ pub fn load(root: &Path, chapters: ChapterSource) -> Result<Project, Fatal> {
 }
 
 /// [`load`] with the files read from `root` standing for `options.revision`.
-pub fn load_with(
+pub(crate) fn load_with(
     root: &Path,
     chapters: ChapterSource,
     options: LoadOptions,

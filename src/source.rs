@@ -19,7 +19,7 @@ pub struct Span {
 
 impl Span {
     /// Whether `other` starts inside this span (in the same file).
-    pub fn contains(&self, other: Span) -> bool {
+    pub(crate) fn contains(&self, other: Span) -> bool {
         self.file == other.file && (self.start..=self.end).contains(&other.start)
     }
 }
@@ -47,7 +47,7 @@ impl SourceFile {
     }
 
     /// ASCII files let YAML character indexes be used as byte offsets directly.
-    pub fn is_ascii(&self) -> bool {
+    pub(crate) fn is_ascii(&self) -> bool {
         self.ascii
     }
 
@@ -65,7 +65,7 @@ impl SourceFile {
     }
 
     /// Byte offset of a 1-based line and 0-based character column.
-    pub fn offset(&self, line: usize, char_col: usize) -> usize {
+    pub(crate) fn offset(&self, line: usize, char_col: usize) -> usize {
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
             return self.text.len();
         };
@@ -77,7 +77,7 @@ impl SourceFile {
     }
 
     /// The text of the 1-based line, without its line break.
-    pub fn line_text(&self, line: usize) -> &str {
+    pub(crate) fn line_text(&self, line: usize) -> &str {
         let start = self.line_starts[line - 1];
         let end = self
             .line_starts
@@ -96,27 +96,13 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
-    pub fn add(&mut self, path: PathBuf, text: String) -> FileId {
+    pub(crate) fn add(&mut self, path: PathBuf, text: String) -> FileId {
         self.files.push(SourceFile::new(path, text));
         FileId(self.files.len() as u32 - 1)
     }
 
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
-    }
-
-    pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|f| f.path == path)
-            .map(|i| FileId(i as u32))
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (FileId(i as u32), f))
     }
 }
 

@@ -25,7 +25,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Passed => "passed",
             Status::Failed => "failed",
@@ -49,10 +49,10 @@ pub struct Verification {
 #[derive(Debug, Clone)]
 pub struct VulnMatch {
     /// Index into [`Evidence::osv`].
-    pub record: usize,
+    pub(crate) record: usize,
     /// The component item.
     pub component: usize,
-    pub version: String,
+    pub(crate) version: String,
     /// The vulnerability items that assess it.
     pub assessed_by: Vec<usize>,
 }
@@ -73,7 +73,7 @@ impl Evidence {
 
 /// Runs the evidence checks on a linked project: the verification status of every
 /// test item, the component checks and the OSV/VEX matches.
-pub fn assess(project: &Linked, history: &History, ds: &mut Vec<Diagnostic>) -> Evidence {
+pub(crate) fn assess(project: &Linked, history: &History, ds: &mut Vec<Diagnostic>) -> Evidence {
     let verification = verify_tests(project, history, ds);
     check_components(project, ds);
     let matches = vex::check(project, ds);

@@ -23,7 +23,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Passed => "passed",
             Outcome::Skipped => "skipped",
@@ -36,18 +36,16 @@ impl Outcome {
 /// One `<testcase>`.
 #[derive(Debug, Clone)]
 pub struct TestCase {
-    pub file: FileId,
+    pub(crate) file: FileId,
     /// Where the `<testcase` tag starts.
-    pub span: Span,
+    pub(crate) span: Span,
     /// The names of the enclosing `<testsuite>`s, outermost first.
     pub suites: Vec<String>,
-    pub classname: String,
-    pub name: String,
+    pub(crate) classname: String,
+    pub(crate) name: String,
     pub outcome: Outcome,
     /// The failure, error or skip message.
     pub message: Option<String>,
-    /// Seconds.
-    pub time: Option<f64>,
     /// When the run started: the nearest `timestamp` attribute (case, suite or suites),
     /// as seconds since the epoch (UTC unless the value names an offset).
     pub timestamp: Option<Timestamp>,
@@ -188,7 +186,6 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
                             name: case_name,
                             outcome: Outcome::Passed,
                             message: None,
-                            time: attr("time").and_then(|t| t.trim().parse().ok()),
                             timestamp,
                             properties: Vec::new(),
                         };

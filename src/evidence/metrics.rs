@@ -22,7 +22,7 @@ pub struct Tplc {
 }
 
 impl Tplc {
-    pub fn patched_percent(&self) -> Option<f64> {
+    pub(crate) fn patched_percent(&self) -> Option<f64> {
         (self.needing_patch > 0).then(|| self.patched as f64 * 100.0 / self.needing_patch as f64)
     }
 }

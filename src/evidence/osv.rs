@@ -18,12 +18,10 @@ use crate::source::{display_path, FileId, SourceFile, Span};
 
 #[derive(Debug, Clone)]
 pub struct Record {
-    pub file: FileId,
-    pub id: String,
-    pub aliases: Vec<String>,
-    pub summary: Option<String>,
-    /// CVSS vectors from `severity`.
-    pub cvss: Vec<String>,
+    pub(crate) file: FileId,
+    pub(crate) id: String,
+    pub(crate) aliases: Vec<String>,
+    pub(crate) summary: Option<String>,
     pub affected: Vec<Affected>,
 }
 
@@ -36,19 +34,19 @@ impl Record {
 
 #[derive(Debug, Clone)]
 pub struct Affected {
-    pub ecosystem: String,
-    pub name: String,
-    pub purl: Option<String>,
-    pub ranges: Vec<Range>,
-    pub versions: Vec<String>,
+    pub(crate) ecosystem: String,
+    pub(crate) name: String,
+    pub(crate) purl: Option<String>,
+    pub(crate) ranges: Vec<Range>,
+    pub(crate) versions: Vec<String>,
     /// How versions of this package compare; `None` for ecosystems we cannot order.
-    pub scheme: Option<Scheme>,
+    pub(crate) scheme: Option<Scheme>,
 }
 
 #[derive(Debug, Clone)]
-pub struct Range {
-    pub kind: String,
-    pub events: Vec<(EventKind, String)>,
+pub(crate) struct Range {
+    pub(crate) kind: String,
+    pub(crate) events: Vec<(EventKind, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,14 +214,6 @@ pub fn parse(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) -> 
             scheme,
         });
     }
-    let cvss = json
-        .get("severity")
-        .and_then(J::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|x| s(x.get("type")).is_some_and(|t| t.starts_with("CVSS")))
-        .filter_map(|x| s(x.get("score")))
-        .collect();
     Some(Record {
         file,
         id,
@@ -235,13 +225,12 @@ pub fn parse(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) -> 
             .filter_map(|v| s(Some(v)))
             .collect(),
         summary: s(json.get("summary")),
-        cvss,
         affected,
     })
 }
 
 /// The OSV ecosystem and package name a purl stands for.
-pub fn ecosystem_of(purl: &str) -> Option<(&'static str, String)> {
+pub(crate) fn ecosystem_of(purl: &str) -> Option<(&'static str, String)> {
     let base = purl.strip_prefix("pkg:")?;
     let base = base.split(['?', '#', '@']).next()?;
     let (ty, rest) = base.split_once('/')?;

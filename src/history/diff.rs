@@ -34,8 +34,8 @@ pub struct Side {
 pub struct ItemRef {
     pub id: String,
     #[serde(rename = "type")]
-    pub ty: String,
-    pub title: String,
+    pub(crate) ty: String,
+    pub(crate) title: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -43,7 +43,7 @@ pub struct FieldChange {
     pub field: String,
     /// `None`: the field is absent on that side.
     pub old: Option<Value>,
-    pub new: Option<Value>,
+    pub(crate) new: Option<Value>,
 }
 
 /// An item that must be re-reviewed because something it links to changed.
@@ -51,11 +51,11 @@ pub struct FieldChange {
 pub struct Impact {
     pub id: String,
     #[serde(rename = "type")]
-    pub ty: String,
-    pub title: String,
+    pub(crate) ty: String,
+    pub(crate) title: String,
     /// The item it links to (the changed item, or one impacted before it) and the field.
     pub via: String,
-    pub field: String,
+    pub(crate) field: String,
     /// 1 for a direct link to the changed item.
     pub depth: usize,
 }
@@ -74,7 +74,7 @@ pub struct Changed {
 pub struct Removed {
     #[serde(flatten)]
     pub item: ItemRef,
-    pub impacted: Vec<Impact>,
+    pub(crate) impacted: Vec<Impact>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -88,7 +88,7 @@ pub struct Diff {
 
 impl Diff {
     /// Every impacted item once (the shallowest impact), sorted by id.
-    pub fn impacted(&self) -> BTreeMap<&str, &Impact> {
+    pub(crate) fn impacted(&self) -> BTreeMap<&str, &Impact> {
         let mut out: BTreeMap<&str, &Impact> = BTreeMap::new();
         let all = self
             .changed
@@ -391,7 +391,7 @@ fn one_line(s: &str) -> String {
 }
 
 /// A field value on one line, shortened.
-pub fn value_text(v: &Option<Value>) -> String {
+pub(crate) fn value_text(v: &Option<Value>) -> String {
     let Some(v) = v else {
         return "(absent)".into();
     };
@@ -418,11 +418,11 @@ pub enum DiffFormat {
     Human,
     Json,
 }
-crate::choice::impl_choice!(DiffFormat { Human => "human", Json => "json" });
+crate::choice::impl_choice!(pub DiffFormat { Human => "human", Json => "json" });
 
 /// The `{{#qms changes BASE}}` comparisons, by BASE, each computed once for the
 /// renderer. A BASE git cannot read is reported (when there is history to read it from).
-pub fn baselines(
+pub(crate) fn baselines(
     project: &Linked,
     history: &History,
     found: &mut Vec<Diagnostic>,

@@ -12,11 +12,11 @@
 //! so a rebuild reads nothing but the cache when HEAD has not moved, and only the new
 //! commits when it has.
 
-pub mod cache;
+pub(crate) mod cache;
 pub mod diff;
-pub mod fingerprint;
+pub(crate) mod fingerprint;
 mod suspect;
-pub mod trailers;
+pub(crate) mod trailers;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -31,7 +31,7 @@ use crate::model::Home;
 use fingerprint::{ItemPrint, Print, Printer};
 use trailers::Trailer;
 
-pub use suspect::Suspect;
+pub(crate) use suspect::Suspect;
 
 /// A commit as history shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,20 +39,20 @@ pub struct CommitInfo {
     /// Full hex id.
     pub id: String,
     /// The first 7 hex digits, as git shows them.
-    pub short: String,
+    pub(crate) short: String,
     /// Author time: seconds since the epoch, and ISO 8601 with the author's offset.
-    pub time: i64,
-    pub offset_minutes: i32,
+    pub(crate) time: i64,
+    pub(crate) offset_minutes: i32,
     pub date: String,
     pub author: String,
-    pub email: String,
+    pub(crate) email: String,
     /// The first line of the message.
     pub subject: String,
-    pub parents: Vec<String>,
+    pub(crate) parents: Vec<String>,
 }
 
 impl CommitInfo {
-    pub fn from_meta(m: &CommitMeta) -> Self {
+    pub(crate) fn from_meta(m: &CommitMeta) -> Self {
         let id = m.id.hex();
         CommitInfo {
             short: id[..7].to_owned(),
@@ -68,12 +68,12 @@ impl CommitInfo {
     }
 
     /// The author time, shown with the author's offset.
-    pub fn timestamp(&self) -> Timestamp {
+    pub(crate) fn timestamp(&self) -> Timestamp {
         Timestamp::with_offset(self.time, self.offset_minutes)
     }
 
     /// The day of the author time, in the author's time zone.
-    pub fn day(&self) -> Day {
+    pub(crate) fn day(&self) -> Day {
         self.timestamp().day()
     }
 }
@@ -87,7 +87,7 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ChangeKind::Added => "added",
             ChangeKind::Modified => "modified",
@@ -98,21 +98,21 @@ impl ChangeKind {
 
 /// One commit's change to one item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ItemChange {
-    pub id: String,
-    pub kind: ChangeKind,
+pub(crate) struct ItemChange {
+    pub(crate) id: String,
+    pub(crate) kind: ChangeKind,
     /// Whether a field other than the `suspect-ignore` ones changed.
-    pub significant: bool,
+    pub(crate) significant: bool,
 }
 
 /// What one commit did: the unit the cache stores.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Record {
-    pub commit: CommitInfo,
+pub(crate) struct Record {
+    pub(crate) commit: CommitInfo,
     /// A commit whose parents a shallow clone cut off.
-    pub boundary: bool,
-    pub changes: Vec<ItemChange>,
-    pub trailers: Vec<Trailer>,
+    pub(crate) boundary: bool,
+    pub(crate) changes: Vec<ItemChange>,
+    pub(crate) trailers: Vec<Trailer>,
 }
 
 /// A change in an item's history.
@@ -121,7 +121,7 @@ pub struct Change {
     /// Index into [`History::commits`].
     pub commit: usize,
     pub kind: ChangeKind,
-    pub significant: bool,
+    pub(crate) significant: bool,
 }
 
 /// A commit that names an item in a trailer.
@@ -156,7 +156,7 @@ pub struct ItemHistory {
 
 /// Why there is no history, when there is none.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ScanStatus {
+pub(crate) enum ScanStatus {
     /// History was read (possibly an empty repository: no commits).
     Ready,
     /// Not a git repository, or it could not be read; the reason.
@@ -167,13 +167,13 @@ pub enum ScanStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Baseline {
     pub name: String,
-    pub commit: CommitInfo,
+    pub(crate) commit: CommitInfo,
 }
 
 /// Everything the history stage found.
 #[derive(Debug, Clone)]
 pub struct History {
-    pub status: ScanStatus,
+    pub(crate) status: ScanStatus,
     pub head: Option<CommitInfo>,
     /// Every commit reachable from HEAD, newest first (topological, then by time).
     pub commits: Vec<CommitInfo>,
@@ -185,11 +185,11 @@ pub struct History {
     /// Whether the result came from the cache without reading any commit.
     pub from_cache: bool,
     /// Damaged object files met while reading (each reported as `git-damaged`).
-    pub damaged: Vec<git::DamagedObject>,
+    pub(crate) damaged: Vec<git::DamagedObject>,
 }
 
 impl History {
-    pub fn empty(status: ScanStatus) -> Self {
+    pub(crate) fn empty(status: ScanStatus) -> Self {
         History {
             status,
             head: None,

@@ -17,7 +17,7 @@ pub struct Level {
 #[derive(Debug, Clone)]
 pub struct RiskScore {
     /// Index into `Project::items`.
-    pub item: usize,
+    pub(crate) item: usize,
     pub before: Option<Level>,
     /// The residual risk: `residual` with missing fields taken from before, or the
     /// initial risk when there is no `residual`.
@@ -29,7 +29,7 @@ pub struct RiskScore {
 pub struct RiskModel {
     pub scales: RiskConfig,
     /// By item index, ascending.
-    pub risks: Vec<RiskScore>,
+    pub(crate) risks: Vec<RiskScore>,
 }
 
 impl RiskModel {

@@ -6,13 +6,17 @@
 
 use crate::source::{FileId, Span};
 
+/// How bad a diagnostic is: an error fails `check`, `build` and `export`; a warning does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// Reported; the run still succeeds.
     Warning,
+    /// Fails the run.
     Error,
 }
 
 impl Severity {
+    /// The name every output format uses: `warning` or `error`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Warning => "warning",
@@ -24,16 +28,24 @@ impl Severity {
 /// Where a diagnostic points: a span, or a whole file when there is no better place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
+    /// A byte range in a file.
     Span(Span),
+    /// A whole file.
     File(FileId),
+    /// No place in the project (a command-line or environment problem).
     None,
 }
 
+/// One finding of a stage: what, where, and how to fix it.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
+    /// The code's default severity unless a stage says otherwise.
     pub severity: Severity,
+    /// One of [`CODES`]; the stable name users filter and search by.
     pub code: &'static str,
+    /// What is wrong, in one sentence.
     pub message: String,
+    /// Where it is.
     pub location: Location,
     /// The id of the item the diagnostic is about.
     pub item: Option<String>,
@@ -102,6 +114,7 @@ impl Diagnostics {
         self.0.extend(other);
     }
 
+    /// Whether any diagnostic is an error, so the command fails.
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(|d| d.severity == Severity::Error)
     }
@@ -113,6 +126,7 @@ impl Diagnostics {
 
 /// One diagnostic code: its name, default severity and a one-line summary for the guide.
 pub struct CodeInfo {
+    /// The code as diagnostics print it (`link-unresolved`).
     pub code: &'static str,
     pub(crate) severity: Severity,
     pub(crate) summary: &'static str,
@@ -122,7 +136,7 @@ macro_rules! codes {
     ($($name:ident = $code:literal, $sev:ident, $summary:literal;)*) => {
         /// Stable diagnostic codes.
         pub mod code {
-            $(pub const $name: &str = $code;)*
+            $(#[doc = concat!("`", $code, "`: ", $summary)] pub const $name: &str = $code;)*
         }
         /// Every code, in the order the user guide lists them.
         pub const CODES: &[CodeInfo] = &[

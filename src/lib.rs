@@ -5,7 +5,7 @@
 //! `config` -> `load` -> `validate` -> `link` -> `render`, with `report` printing
 //! diagnostics and `project` tying the stages together.
 
-#![warn(unreachable_pub)]
+#![warn(unreachable_pub, missing_docs)]
 
 pub mod atomic;
 mod choice;

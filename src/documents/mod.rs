@@ -41,6 +41,7 @@ const PARTIALS: &[(&str, &str)] = &[(
 
 const EXT: &str = ".md.j2";
 
+/// The built-in document named `name`, if there is one.
 pub fn find(name: &str) -> Option<&'static DocInfo> {
     DOCUMENTS.iter().find(|d| d.name == name)
 }
@@ -48,26 +49,33 @@ pub fn find(name: &str) -> Option<&'static DocInfo> {
 /// Missing content in a generated document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gap {
+    /// The document's name.
     pub document: String,
+    /// Where in the document the content is missing, as the template names it (`Device`).
     pub section: String,
+    /// What is missing and how to add it.
     pub what: String,
 }
 
 /// A rendered document.
 #[derive(Debug)]
 pub struct Rendered {
+    /// The document as Markdown.
     pub markdown: String,
+    /// Content the project does not provide yet, in document order.
     pub gaps: Vec<Gap>,
 }
 
 /// Why a document could not be rendered: which template, where, what.
 #[derive(Debug, Clone)]
 pub struct TemplateError {
+    /// The diagnostic code the error is reported with.
     pub code: &'static str,
     /// The template's file name (`security-labeling.md.j2`).
     pub(crate) template: Option<String>,
     /// Path of the override file, relative to the project root; `None` for built-ins.
     pub file: Option<PathBuf>,
+    /// The line in the template (1-based), when minijinja knows it.
     pub line: Option<usize>,
     /// Byte range in the template's text, when minijinja knows it.
     pub(crate) range: Option<std::ops::Range<usize>>,

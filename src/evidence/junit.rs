@@ -15,8 +15,11 @@ use crate::source::{FileId, SourceFile, Span};
 /// The outcome of one test case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Outcome {
+    /// Ran and passed.
     Passed,
+    /// Did not run (`<skipped>`).
     Skipped,
+    /// An assertion failed (`<failure>`).
     Failed,
     /// The test could not run to an assertion (`<error>`).
     Error,
@@ -43,12 +46,14 @@ pub struct TestCase {
     pub suites: Vec<String>,
     pub(crate) classname: String,
     pub(crate) name: String,
+    /// How it ended.
     pub outcome: Outcome,
     /// The failure, error or skip message.
     pub message: Option<String>,
     /// When the run started: the nearest `timestamp` attribute (case, suite or suites),
     /// as seconds since the epoch (UTC unless the value names an offset).
     pub timestamp: Option<Timestamp>,
+    /// The `<property name value>` pairs of the case, in file order.
     pub properties: Vec<(String, String)>,
 }
 

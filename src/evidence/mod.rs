@@ -34,6 +34,7 @@ use junit::TestCase;
 pub struct Traces {
     pub(crate) junit_files: Vec<FileId>,
     pub(crate) cases: Vec<TestCase>,
+    /// The SBOM files under `trace/` (the configured `sbom` patterns), in path order.
     pub sboms: Vec<sbom::Sbom>,
     pub(crate) osv: Vec<osv::Record>,
     /// CVE ids of the CISA KEV catalogue, when one was read.
@@ -258,11 +259,15 @@ fn read_kev(file: FileId, sources: &SourceMap) -> Result<BTreeSet<String>, Diagn
 pub struct ComponentView {
     pub(crate) name: Option<String>,
     pub(crate) version: Option<String>,
+    /// Who supplies the component.
     pub supplier: Option<String>,
     pub(crate) purl: Option<String>,
     pub(crate) cpe: Option<String>,
+    /// The license expression.
     pub license: Option<String>,
+    /// The support level the supplier gives.
     pub support: Option<String>,
+    /// The last day of support, as written (`YYYY-MM-DD`).
     pub end_of_support: Option<String>,
     pub(crate) kind: Option<String>,
     pub(crate) bom_ref: Option<String>,

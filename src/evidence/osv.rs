@@ -16,12 +16,14 @@ use super::version::{self, Scheme};
 use crate::diag::{code, Diagnostic};
 use crate::source::{display_path, FileId, SourceFile, Span};
 
+/// One OSV vulnerability record from `trace/` (the configured `osv` folder).
 #[derive(Debug, Clone)]
 pub struct Record {
     pub(crate) file: FileId,
     pub(crate) id: String,
     pub(crate) aliases: Vec<String>,
     pub(crate) summary: Option<String>,
+    /// The packages it affects.
     pub affected: Vec<Affected>,
 }
 
@@ -32,6 +34,7 @@ impl Record {
     }
 }
 
+/// One affected package of a record, and which of its versions are affected.
 #[derive(Debug, Clone)]
 pub struct Affected {
     pub(crate) ecosystem: String,
@@ -49,11 +52,16 @@ pub(crate) struct Range {
     pub(crate) events: Vec<(EventKind, String)>,
 }
 
+/// An OSV range event: where an affected version range starts or ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
+    /// Versions from this one on are affected.
     Introduced,
+    /// Versions from this one on are not affected.
     Fixed,
+    /// The last affected version; later ones are not.
     LastAffected,
+    /// An upper bound on where to look for the other events; matching does not need it.
     Limit,
 }
 

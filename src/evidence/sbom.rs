@@ -16,9 +16,12 @@ use crate::model::{Home, RawItem};
 use crate::source::{display_path, FileId, SourceFile, Span};
 use crate::yaml::{Node, Value};
 
+/// The SBOM standards read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// CycloneDX JSON.
     CycloneDx,
+    /// SPDX 2 JSON.
     Spdx,
 }
 
@@ -26,6 +29,7 @@ pub enum Format {
 #[derive(Debug, Clone)]
 pub struct Sbom {
     pub(crate) file: FileId,
+    /// Which standard the file follows.
     pub format: Format,
     pub(crate) spec_version: String,
     pub(crate) timestamp: Option<String>,
@@ -33,6 +37,7 @@ pub struct Sbom {
     pub author: Option<String>,
     /// Whether the SBOM has a dependency section at all.
     pub(crate) has_dependencies: bool,
+    /// Its components, in file order.
     pub components: Vec<Component>,
 }
 
@@ -40,13 +45,18 @@ pub struct Sbom {
 #[derive(Debug, Clone, Default)]
 pub struct Component {
     pub(crate) file: Option<FileId>,
+    /// Where the component's entry is in the file.
     pub span: Option<Span>,
+    /// The SBOM's own reference to the component (CycloneDX `bom-ref`, SPDX `SPDXID`).
     pub bom_ref: String,
+    /// The package URL.
     pub purl: Option<String>,
     pub(crate) cpe: Option<String>,
     pub(crate) kind: Option<String>,
     pub(crate) name: Option<String>,
+    /// The component's version.
     pub version: Option<String>,
+    /// Who supplies the component.
     pub supplier: Option<String>,
     pub(crate) license: Option<String>,
     pub(crate) description: Option<String>,

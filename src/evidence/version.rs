@@ -2,6 +2,7 @@
 
 use std::cmp::Ordering;
 
+/// A version ordering, chosen by a package's ecosystem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
     /// SemVer 2.0 precedence; a leading `v` and missing minor/patch are tolerated

@@ -36,18 +36,25 @@ pub(crate) const FORMAT: &str = "mdbook-qms-export/1";
 
 /// What `mdbook-qms export` was asked to do.
 pub struct Request<'a> {
+    /// The project folder.
     pub dir: &'a Path,
+    /// The bundle folder to write (replaced as a whole).
     pub out: &'a Path,
     /// A tag or commit to export instead of the work tree.
     pub at: Option<&'a str>,
+    /// Export a work tree that differs from HEAD (recorded as dirty in the bundle).
     pub allow_dirty: bool,
+    /// Export even when the project has errors.
     pub allow_errors: bool,
 }
 
 /// A written bundle.
 pub struct Written {
+    /// How many files the bundle holds.
     pub files: usize,
+    /// The full id of the commit exported; `None` outside git.
     pub commit: Option<String>,
+    /// Whether the work tree differed from that commit.
     pub dirty: bool,
     /// How many errors and warnings the project has (they are in `diagnostics.json`).
     pub summary: String,

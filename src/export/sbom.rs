@@ -12,9 +12,12 @@ use crate::evidence::vex::{cvss_score, justification_label};
 use crate::git::Revision;
 use crate::project::Project;
 
+/// What `mdbook-qms sbom` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutFormat {
+    /// A CycloneDX SBOM of the component items.
     Cyclonedx,
+    /// An OpenVEX document of the vulnerability items.
     Openvex,
 }
 crate::choice::impl_choice!(pub OutFormat { Cyclonedx => "cyclonedx", Openvex => "openvex" });

@@ -30,16 +30,20 @@ pub struct Side {
     pub commit: Option<CommitInfo>,
 }
 
+/// An item named in a diff.
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemRef {
+    /// The item's id.
     pub id: String,
     #[serde(rename = "type")]
     pub(crate) ty: String,
     pub(crate) title: String,
 }
 
+/// One field of an item that differs between the two sides.
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldChange {
+    /// The field's name.
     pub field: String,
     /// `None`: the field is absent on that side.
     pub old: Option<Value>,
@@ -49,6 +53,7 @@ pub struct FieldChange {
 /// An item that must be re-reviewed because something it links to changed.
 #[derive(Debug, Clone, Serialize)]
 pub struct Impact {
+    /// The impacted item's id.
     pub id: String,
     #[serde(rename = "type")]
     pub(crate) ty: String,
@@ -60,29 +65,41 @@ pub struct Impact {
     pub depth: usize,
 }
 
+/// An item on both sides whose fields differ.
 #[derive(Debug, Clone, Serialize)]
 pub struct Changed {
+    /// The item as it is on the head side.
     #[serde(flatten)]
     pub item: ItemRef,
+    /// The fields that differ, by name.
     pub fields: Vec<FieldChange>,
     /// Whether a field outside `suspect-ignore` changed; only such changes impact others.
     pub significant: bool,
+    /// Items that link to it, directly or through other impacted items.
     pub impacted: Vec<Impact>,
 }
 
+/// An item on the base side only.
 #[derive(Debug, Clone, Serialize)]
 pub struct Removed {
+    /// The item as it was on the base side.
     #[serde(flatten)]
     pub item: ItemRef,
     pub(crate) impacted: Vec<Impact>,
 }
 
+/// What changed between two revisions of the project, item by item.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diff {
+    /// The older side.
     pub base: Side,
+    /// The newer side.
     pub head: Side,
+    /// Items on the head side only.
     pub added: Vec<ItemRef>,
+    /// Items on the base side only.
     pub removed: Vec<Removed>,
+    /// Items on both sides whose fields differ.
     pub changed: Vec<Changed>,
 }
 
@@ -415,7 +432,9 @@ pub fn to_json(d: &Diff) -> Value {
 /// Output format of `mdbook-qms diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiffFormat {
+    /// A summary for reading in a terminal.
     Human,
+    /// The [`Diff`] as JSON.
     Json,
 }
 crate::choice::impl_choice!(pub DiffFormat { Human => "human", Json => "json" });

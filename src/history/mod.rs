@@ -43,7 +43,9 @@ pub struct CommitInfo {
     /// Author time: seconds since the epoch, and ISO 8601 with the author's offset.
     pub(crate) time: i64,
     pub(crate) offset_minutes: i32,
+    /// The author time as ISO 8601 with the author's offset.
     pub date: String,
+    /// The author's name.
     pub author: String,
     pub(crate) email: String,
     /// The first line of the message.
@@ -78,11 +80,15 @@ impl CommitInfo {
     }
 }
 
+/// What a commit did to an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
+    /// The item appeared.
     Added,
+    /// The item's fields changed.
     Modified,
+    /// The item disappeared.
     Removed,
 }
 
@@ -120,6 +126,7 @@ pub(crate) struct Record {
 pub struct Change {
     /// Index into [`History::commits`].
     pub commit: usize,
+    /// What the commit did to the item.
     pub kind: ChangeKind,
     pub(crate) significant: bool,
 }
@@ -127,6 +134,7 @@ pub struct Change {
 /// A commit that names an item in a trailer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitLink {
+    /// Index into [`History::commits`].
     pub commit: usize,
     /// The trailer's configured name (`Implements`).
     pub trailer: String,
@@ -138,9 +146,13 @@ pub enum Uncommitted {
     /// The item is in no commit.
     New,
     /// The item differs from HEAD; `significant` as for [`ItemChange`].
-    Modified { significant: bool },
+    Modified {
+        /// Whether a field other than the `suspect-ignore` ones changed.
+        significant: bool,
+    },
 }
 
+/// One item's history.
 #[derive(Debug, Clone, Default)]
 pub struct ItemHistory {
     /// Newest first.
@@ -149,6 +161,7 @@ pub struct ItemHistory {
     pub links: Vec<CommitLink>,
     /// Commits with a review trailer for the item, newest first.
     pub reviews: Vec<usize>,
+    /// How the work tree differs from HEAD for this item, if it does.
     pub uncommitted: Option<Uncommitted>,
     /// The history reaches the boundary of a shallow clone: older changes are missing.
     pub incomplete: bool,
@@ -166,6 +179,7 @@ pub(crate) enum ScanStatus {
 /// A tag that marks a baseline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Baseline {
+    /// The tag's name.
     pub name: String,
     pub(crate) commit: CommitInfo,
 }
@@ -174,13 +188,17 @@ pub struct Baseline {
 #[derive(Debug, Clone)]
 pub struct History {
     pub(crate) status: ScanStatus,
+    /// The commit HEAD points to; `None` without commits or git.
     pub head: Option<CommitInfo>,
     /// Every commit reachable from HEAD, newest first (topological, then by time).
     pub commits: Vec<CommitInfo>,
     /// Commits where a shallow clone cuts history off.
     pub boundary: Vec<CommitInfo>,
+    /// By item id; an item no commit or trailer touched may be absent.
     pub items: BTreeMap<String, ItemHistory>,
+    /// Links whose target changed after the linking item was last changed or reviewed.
     pub suspects: Vec<Suspect>,
+    /// Tags that mark baselines.
     pub baselines: Vec<Baseline>,
     /// Whether the result came from the cache without reading any commit.
     pub from_cache: bool,
@@ -203,6 +221,7 @@ impl History {
         }
     }
 
+    /// Whether git history was read (false outside a repository or when it is unreadable).
     pub fn is_available(&self) -> bool {
         self.status == ScanStatus::Ready
     }
@@ -220,10 +239,12 @@ impl History {
         ))
     }
 
+    /// The history of item `id`, if it has any.
     pub fn item(&self, id: &str) -> Option<&ItemHistory> {
         self.items.get(id)
     }
 
+    /// The commit at `index` in [`History::commits`] (indexes from [`Change`] and [`CommitLink`]).
     pub fn commit(&self, index: usize) -> &CommitInfo {
         &self.commits[index]
     }

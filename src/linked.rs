@@ -21,11 +21,17 @@ use crate::validate;
 
 /// The project as its files say, linked; complete when constructed.
 pub struct Linked {
+    /// `book.toml`.
     pub config: Config,
+    /// Every file read, for diagnostics' spans.
     pub sources: SourceMap,
+    /// The item types, built-in and the project's.
     pub types: Types,
+    /// Every item with a usable id and type (schema errors aside); an id defined twice
+    /// appears twice, and `graph` resolves it to the first.
     pub items: Vec<Item>,
     pub(crate) chapters: Vec<Chapter>,
+    /// The resolved links and the id index.
     pub graph: Graph,
     /// The project's template overrides, read once (see [`TemplateFiles`]).
     pub(crate) templates: TemplateFiles,

@@ -13,20 +13,28 @@ use crate::yaml::Node;
 pub enum Home {
     /// A YAML file under an item folder.
     File(FileId),
-    /// A ```` ```qms ```` block in a chapter; `block` spans the whole fence.
-    Chapter { chapter: usize, block: Span },
+    /// A ```` ```qms ```` block in a chapter.
+    Chapter {
+        /// Index into the project's chapters.
+        chapter: usize,
+        /// The whole fence.
+        block: Span,
+    },
 }
 
 /// A validated item.
 #[derive(Debug, Clone)]
 pub struct Item {
+    /// The item's id (`REQ-SYS-001`).
     pub id: String,
+    /// The name of the item's type (`requirement`).
     pub ty: String,
     pub(crate) title: String,
     /// The fields as written, as JSON.
     pub(crate) fields: Map<String, Value>,
     /// The same mapping with source spans, for diagnostics.
     pub(crate) node: Node,
+    /// Where the item is written.
     pub home: Home,
 }
 
@@ -48,6 +56,7 @@ impl Item {
             .unwrap_or("draft")
     }
 
+    /// A field's value when it is a string.
     pub fn text(&self, field: &str) -> Option<&str> {
         self.fields.get(field).and_then(Value::as_str)
     }

@@ -12,6 +12,7 @@ use crate::history::History;
 use crate::linked::Linked;
 use crate::risk::RiskModel;
 
+/// The linked project and every analysis stage's output: what commands, documents and the renderer read.
 pub struct Project {
     pub(crate) linked: Linked,
     /// What git says about each item.
@@ -22,6 +23,8 @@ pub struct Project {
     pub risk: RiskModel,
     /// Test verification and vulnerability matches (see `evidence::assess`).
     pub evidence: Evidence,
+    /// Every stage's diagnostics, with `[preprocessor.qms.lints]` applied; `report` sorts
+    /// them for printing.
     pub diagnostics: Diagnostics,
 }
 

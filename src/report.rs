@@ -13,11 +13,16 @@ use crate::diag::{Diagnostic, Location, Severity, CODES};
 use crate::source::{display_path, FileId, SourceFile, SourceMap, Span};
 use crate::terminal;
 
+/// How diagnostics are printed (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Text for people: each diagnostic with the source lines it points at.
     Human,
+    /// A JSON array, one object per diagnostic.
     Json,
+    /// GitHub Actions workflow commands, shown as annotations on the pull request.
     Github,
+    /// SARIF 2.1.0, for code-scanning tools.
     Sarif,
 }
 crate::choice::impl_choice!(pub Format {
@@ -77,6 +82,7 @@ pub(crate) fn resolve_all<'a>(diags: &'a [Diagnostic], sources: &SourceMap) -> V
     out
 }
 
+/// Prints `diags` in `format`; `sources` resolves their spans to lines and columns.
 pub fn render(format: Format, diags: &[Diagnostic], sources: &SourceMap) -> String {
     let resolved = resolve_all(diags, sources);
     match format {

@@ -137,10 +137,12 @@ pub struct Types {
 }
 
 impl Types {
+    /// The type named `name`.
     pub fn get(&self, name: &str) -> Option<&TypeDef> {
         self.types.get(name)
     }
 
+    /// Every type's name, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.types.keys().map(String::as_str)
     }
@@ -624,8 +626,11 @@ pub(crate) fn items_schema(types: &Types) -> Value {
 /// What `mdbook-qms schema` did: the files written (none when the project's schemas have
 /// errors) and the diagnostics found while loading them.
 pub struct Export {
+    /// The schema files read, for the diagnostics' spans.
     pub sources: SourceMap,
+    /// Problems in the project's schemas.
     pub diagnostics: Diagnostics,
+    /// The files written.
     pub written: Vec<PathBuf>,
 }
 

@@ -12,8 +12,11 @@ pub struct FileId(pub u32);
 /// A byte range inside one source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Span {
+    /// The file.
     pub file: FileId,
+    /// Byte offset of the first byte.
     pub start: usize,
+    /// Byte offset just past the last byte.
     pub end: usize,
 }
 
@@ -27,13 +30,16 @@ impl Span {
 /// A file read from the project, with its path relative to the project root.
 #[derive(Debug)]
 pub struct SourceFile {
+    /// Relative to the project root.
     pub path: PathBuf,
+    /// The file's contents.
     pub text: String,
     line_starts: Vec<usize>,
     ascii: bool,
 }
 
 impl SourceFile {
+    /// A file with its line starts indexed, so spans turn into lines and columns quickly.
     pub fn new(path: PathBuf, text: String) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
@@ -101,6 +107,7 @@ impl SourceMap {
         FileId(self.files.len() as u32 - 1)
     }
 
+    /// The file `id` names.
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }

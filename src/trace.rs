@@ -10,6 +10,7 @@ pub(crate) struct Row {
     pub(crate) linked: Vec<usize>,
 }
 
+/// Which items of one type link to items of another: a row per source item, and how many are covered.
 pub struct Coverage {
     pub(crate) rows: Vec<Row>,
     pub(crate) covered: usize,
@@ -104,8 +105,11 @@ mod tests {
 /// How `trace` prints a coverage matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TraceFormat {
+    /// An aligned table for reading in a terminal.
     Text,
+    /// A JSON object: the rows and the covered count, total and percentage.
     Json,
+    /// CSV, one row per item.
     Csv,
 }
 crate::choice::impl_choice!(pub TraceFormat { Text => "text", Json => "json", Csv => "csv" });

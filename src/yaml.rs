@@ -123,7 +123,9 @@ pub(crate) enum YamlErrorKind {
 /// offset inside a chapter.
 #[derive(Clone, Copy)]
 pub struct Origin<'a> {
+    /// The file the YAML text is in.
     pub file: FileId,
+    /// That file's contents, for spans and line offsets.
     pub source: &'a SourceFile,
     /// Lines before the YAML text's first line.
     pub line_offset: usize,

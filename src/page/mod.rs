@@ -78,6 +78,7 @@ pub(crate) const STYLE: &str = css::QMS;
 pub struct GeneratedChapter {
     /// Relative to the book's `src`.
     pub path: PathBuf,
+    /// The chapter's title in the book's table of contents.
     pub name: String,
     pub(crate) content: String,
     pub(crate) children: Vec<GeneratedChapter>,

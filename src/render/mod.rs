@@ -53,6 +53,7 @@ fn in_container(html: &str, text: &str, start: usize) -> String {
 pub struct RenderedBook {
     /// New content of each of `project.chapters`, in the same order.
     pub chapters: Vec<String>,
+    /// The chapters mdbook-qms adds (one per item type), placed after the book's own.
     pub generated: Vec<GeneratedChapter>,
 }
 

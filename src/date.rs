@@ -1,4 +1,4 @@
-//! Calendar days and moments in time without a date crate: [`Day`] (`YYYY-MM-DD`, days
+//! Calendar days and moments in time without a date crate: `Day` (`YYYY-MM-DD`, days
 //! since 1970-01-01, proleptic Gregorian, Howard Hinnant's algorithms) and [`Timestamp`]
 //! (seconds since 1970-01-01T00:00:00Z, RFC 3339). Every stage that compares or prints
 //! dates uses them: history (commit times), risk (review dates), evidence (end of

@@ -1,6 +1,6 @@
 //! The linked model: everything read from the project's files, validated and linked.
 //!
-//! [`Linked::load`] runs the first stages (config -> schema -> load -> evidence files ->
+//! `Linked::load` runs the first stages (config -> schema -> load -> evidence files ->
 //! validate -> link). The analysis stages (`history`, `risk`, `evidence::assess`) are
 //! functions of a `&Linked`; none of them can read another stage's output unless it is
 //! passed in, so a signature says what a stage reads.

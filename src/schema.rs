@@ -635,7 +635,7 @@ pub struct Export {
 }
 
 /// Writes every schema document of the project in `root` (built-in and its own) and the
-/// [`ITEMS_SCHEMA`] dispatcher into `out`. Nothing is written when a schema has errors,
+/// `ITEMS_SCHEMA` dispatcher into `out`. Nothing is written when a schema has errors,
 /// so an editor never picks up a half-valid set. A missing `book.toml` or a write
 /// failure is fatal.
 // A `Diagnostic` is the error; it is built only on failure, so boxing it buys nothing.

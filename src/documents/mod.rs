@@ -402,7 +402,7 @@ impl Data {
 
 /// The documents of one project: its templates and the data they see, converted once
 /// however many documents are rendered (`check` and then the book, or `export`, render
-/// the same documents). Build it with [`Documents::new`] for the project it is used with.
+/// the same documents). Build it with `Documents::new` for the project it is used with.
 pub struct Documents {
     templates: Templates,
     data: OnceLock<Data>,

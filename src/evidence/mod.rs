@@ -1,6 +1,6 @@
 //! Evidence: test results, SBOMs and vulnerability records under `trace/`.
 //!
-//! Runs in two steps. [`load`] (this module and its readers) runs before validation: it
+//! Runs in two steps. `load` (this module and its readers) runs before validation: it
 //! reads every evidence file into [`Traces`] and turns SBOM components that no component
 //! item stands for into synthesized component items (homed in the SBOM file), so that
 //! links naming their purl resolve like any other. [`assess`] is an analysis stage that

@@ -145,7 +145,7 @@ pub struct CommitLink {
 pub enum Uncommitted {
     /// The item is in no commit.
     New,
-    /// The item differs from HEAD; `significant` as for [`ItemChange`].
+    /// The item differs from HEAD.
     Modified {
         /// Whether a field other than the `suspect-ignore` ones changed.
         significant: bool,

@@ -6,8 +6,8 @@ use std::fmt;
 /// A name that is none of a choice's names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownName {
-    pub given: String,
-    pub expected: &'static [&'static str],
+    pub(crate) given: String,
+    pub(crate) expected: &'static [&'static str],
 }
 
 impl fmt::Display for UnknownName {
@@ -25,15 +25,16 @@ impl std::error::Error for UnknownName {}
 
 /// For a fieldless enum and a table `Variant => "name"`: `NAMES` (in table order),
 /// `name()`, and `FromStr`/`Display` by those names. `name()` matches every variant, so a
-/// variant missing from the table does not compile.
+/// variant missing from the table does not compile. `NAMES` and `name()` get the
+/// visibility written before the type (the enum's own).
 macro_rules! impl_choice {
-    ($ty:ty { $($variant:ident => $name:literal),+ $(,)? }) => {
+    ($vis:vis $ty:ty { $($variant:ident => $name:literal),+ $(,)? }) => {
         impl $ty {
             /// Every name, in the order the command line lists them.
-            pub const NAMES: &'static [&'static str] = &[$($name),+];
+            $vis const NAMES: &'static [&'static str] = &[$($name),+];
 
             /// The name a user writes for this value.
-            pub const fn name(self) -> &'static str {
+            $vis const fn name(self) -> &'static str {
                 match self {
                     $(Self::$variant => $name),+
                 }

@@ -1,4 +1,4 @@
-//! Calendar days and moments in time without a date crate: [`Day`] (`YYYY-MM-DD`, days
+//! Calendar days and moments in time without a date crate: `Day` (`YYYY-MM-DD`, days
 //! since 1970-01-01, proleptic Gregorian, Howard Hinnant's algorithms) and [`Timestamp`]
 //! (seconds since 1970-01-01T00:00:00Z, RFC 3339). Every stage that compares or prints
 //! dates uses them: history (commit times), risk (review dates), evidence (end of
@@ -12,16 +12,17 @@ const SECONDS_PER_DAY: i64 = 86_400;
 /// A calendar day, as days since 1970-01-01. Ordered; the difference of two days is a
 /// number of days; shown as `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Day(i64);
+pub(crate) struct Day(i64);
 
 impl Day {
     /// The day `days` after 1970-01-01 (before it when negative).
-    pub const fn from_days_since_epoch(days: i64) -> Day {
+    #[cfg(test)]
+    pub(crate) const fn from_days_since_epoch(days: i64) -> Day {
         Day(days)
     }
 
     /// A `YYYY-MM-DD` date (month 1-12, day 1-31); `None` for anything else.
-    pub fn parse(s: &str) -> Option<Day> {
+    pub(crate) fn parse(s: &str) -> Option<Day> {
         let b = s.as_bytes();
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
@@ -43,17 +44,17 @@ impl Day {
 
     /// Today (UTC), or `MDBOOK_QMS_TODAY` when set to a date, so that a check can be
     /// reproduced as of a given day.
-    pub fn today() -> Day {
+    pub(crate) fn today() -> Day {
         Day::today_override().unwrap_or_else(|| Timestamp::now().day())
     }
 
     /// `MDBOOK_QMS_TODAY`, when set to a `YYYY-MM-DD` date.
-    pub fn today_override() -> Option<Day> {
+    pub(crate) fn today_override() -> Option<Day> {
         Day::parse(&std::env::var("MDBOOK_QMS_TODAY").ok()?)
     }
 
     /// How many days after `earlier` this day is (negative when it is before).
-    pub fn days_since(self, earlier: Day) -> i64 {
+    pub(crate) fn days_since(self, earlier: Day) -> i64 {
         self.0 - earlier.0
     }
 
@@ -99,7 +100,7 @@ impl Timestamp {
     }
 
     /// A moment shown in local time with its offset (`...+01:00`), as git records it.
-    pub const fn with_offset(secs: i64, offset_minutes: i32) -> Timestamp {
+    pub(crate) const fn with_offset(secs: i64, offset_minutes: i32) -> Timestamp {
         Timestamp {
             secs,
             offset_minutes: Some(offset_minutes),
@@ -115,7 +116,7 @@ impl Timestamp {
     }
 
     /// `SOURCE_DATE_EPOCH`, the reproducible-builds convention for "now" in outputs.
-    pub fn source_date_epoch() -> Option<Timestamp> {
+    pub(crate) fn source_date_epoch() -> Option<Timestamp> {
         let secs = std::env::var("SOURCE_DATE_EPOCH")
             .ok()?
             .trim()
@@ -161,7 +162,7 @@ impl Timestamp {
     }
 
     /// Seconds since 1970-01-01T00:00:00Z.
-    pub fn secs(self) -> i64 {
+    pub(crate) fn secs(self) -> i64 {
         self.secs
     }
 
@@ -171,7 +172,7 @@ impl Timestamp {
     }
 
     /// The day of this moment where it is shown (UTC, or the local day with an offset).
-    pub fn day(self) -> Day {
+    pub(crate) fn day(self) -> Day {
         Day(self.local_secs().div_euclid(SECONDS_PER_DAY))
     }
 

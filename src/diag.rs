@@ -6,13 +6,17 @@
 
 use crate::source::{FileId, Span};
 
+/// How bad a diagnostic is: an error fails `check`, `build` and `export`; a warning does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// Reported; the run still succeeds.
     Warning,
+    /// Fails the run.
     Error,
 }
 
 impl Severity {
+    /// The name every output format uses: `warning` or `error`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Warning => "warning",
@@ -24,16 +28,24 @@ impl Severity {
 /// Where a diagnostic points: a span, or a whole file when there is no better place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
+    /// A byte range in a file.
     Span(Span),
+    /// A whole file.
     File(FileId),
+    /// No place in the project (a command-line or environment problem).
     None,
 }
 
+/// One finding of a stage: what, where, and how to fix it.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
+    /// The code's default severity unless a stage says otherwise.
     pub severity: Severity,
+    /// One of [`CODES`]; the stable name users filter and search by.
     pub code: &'static str,
+    /// What is wrong, in one sentence.
     pub message: String,
+    /// Where it is.
     pub location: Location,
     /// The id of the item the diagnostic is about.
     pub item: Option<String>,
@@ -45,7 +57,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic with the default severity of its code.
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: default_severity(code),
             code,
@@ -57,33 +69,33 @@ impl Diagnostic {
         }
     }
 
-    pub fn at(mut self, span: Span) -> Self {
+    pub(crate) fn at(mut self, span: Span) -> Self {
         self.location = Location::Span(span);
         self
     }
 
-    pub fn in_file(mut self, file: FileId) -> Self {
+    pub(crate) fn in_file(mut self, file: FileId) -> Self {
         self.location = Location::File(file);
         self
     }
 
-    pub fn item(mut self, id: impl Into<String>) -> Self {
+    pub(crate) fn item(mut self, id: impl Into<String>) -> Self {
         self.item = Some(id.into());
         self
     }
 
     /// Names the item when its id is known.
-    pub fn maybe_item(mut self, id: Option<&str>) -> Self {
+    pub(crate) fn maybe_item(mut self, id: Option<&str>) -> Self {
         self.item = id.map(str::to_owned);
         self
     }
 
-    pub fn help(mut self, help: impl Into<String>) -> Self {
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
-    pub fn related(mut self, span: Span, label: impl Into<String>) -> Self {
+    pub(crate) fn related(mut self, span: Span, label: impl Into<String>) -> Self {
         self.related.push((span, label.into()));
         self
     }
@@ -94,35 +106,37 @@ impl Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
-    pub fn push(&mut self, d: Diagnostic) {
+    pub(crate) fn push(&mut self, d: Diagnostic) {
         self.0.push(d);
     }
 
-    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+    pub(crate) fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
         self.0.extend(other);
     }
 
+    /// Whether any diagnostic is an error, so the command fails.
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(|d| d.severity == Severity::Error)
     }
 
-    pub fn count(&self, severity: Severity) -> usize {
+    pub(crate) fn count(&self, severity: Severity) -> usize {
         self.0.iter().filter(|d| d.severity == severity).count()
     }
 }
 
 /// One diagnostic code: its name, default severity and a one-line summary for the guide.
 pub struct CodeInfo {
+    /// The code as diagnostics print it (`link-unresolved`).
     pub code: &'static str,
-    pub severity: Severity,
-    pub summary: &'static str,
+    pub(crate) severity: Severity,
+    pub(crate) summary: &'static str,
 }
 
 macro_rules! codes {
     ($($name:ident = $code:literal, $sev:ident, $summary:literal;)*) => {
         /// Stable diagnostic codes.
         pub mod code {
-            $(pub const $name: &str = $code;)*
+            $(#[doc = concat!("`", $code, "`: ", $summary)] pub const $name: &str = $code;)*
         }
         /// Every code, in the order the user guide lists them.
         pub const CODES: &[CodeInfo] = &[
@@ -217,7 +231,7 @@ codes! {
 
 /// The default severity of a code (errors for codes not in the table, which cannot happen
 /// for the constants above).
-pub fn default_severity(code: &str) -> Severity {
+pub(crate) fn default_severity(code: &str) -> Severity {
     CODES
         .iter()
         .find(|c| c.code == code)
@@ -226,7 +240,7 @@ pub fn default_severity(code: &str) -> Severity {
 }
 
 /// `word` with its indefinite article: "a requirement", "an asset".
-pub fn a(word: &str) -> String {
+pub(crate) fn a(word: &str) -> String {
     let article = if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) {
         "an"
     } else {
@@ -236,7 +250,7 @@ pub fn a(word: &str) -> String {
 }
 
 /// The closest candidate to `word`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {

@@ -10,7 +10,7 @@ use crate::source::{FileId, Span};
 
 /// What a positional argument must name; the check stage resolves ids and types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArgKind {
+pub(crate) enum ArgKind {
     Id,
     Type,
     Word,
@@ -20,7 +20,7 @@ pub enum ArgKind {
 /// it, never on the name, so a new directive does not compile until each `match`
 /// handles it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Ref,
     Item,
     Table,
@@ -37,7 +37,7 @@ pub enum Kind {
     Downloads,
 }
 
-crate::choice::impl_choice!(Kind {
+crate::choice::impl_choice!(pub(crate) Kind {
     Ref => "ref",
     Item => "item",
     Table => "table",
@@ -56,14 +56,14 @@ crate::choice::impl_choice!(Kind {
 
 /// A directive's grammar: positional arguments, and whether `key=value` options are
 /// accepted (and which keys, `None` meaning any key).
-pub struct Spec {
-    pub args: &'static [ArgKind],
-    pub options: Option<&'static [&'static str]>,
-    pub usage: &'static str,
+pub(crate) struct Spec {
+    pub(crate) args: &'static [ArgKind],
+    pub(crate) options: Option<&'static [&'static str]>,
+    pub(crate) usage: &'static str,
 }
 
 impl Kind {
-    pub const fn spec(self) -> &'static Spec {
+    pub(crate) const fn spec(self) -> &'static Spec {
         match self {
             Kind::Ref => &Spec {
                 args: &[ArgKind::Id],
@@ -144,22 +144,22 @@ impl Kind {
 }
 
 #[derive(Debug, Clone)]
-pub struct Arg {
-    pub text: String,
-    pub span: Span,
+pub(crate) struct Arg {
+    pub(crate) text: String,
+    pub(crate) span: Span,
 }
 
 #[derive(Debug, Clone)]
-pub struct Directive {
-    pub kind: Kind,
-    pub args: Vec<Arg>,
-    pub options: Vec<(Arg, Arg)>,
+pub(crate) struct Directive {
+    pub(crate) kind: Kind,
+    pub(crate) args: Vec<Arg>,
+    pub(crate) options: Vec<(Arg, Arg)>,
     /// The whole `{{#qms ...}}`, which rendering replaces.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 impl Directive {
-    pub fn option(&self, key: &str) -> Option<&str> {
+    pub(crate) fn option(&self, key: &str) -> Option<&str> {
         self.options
             .iter()
             .find(|(k, _)| k.text == key)
@@ -171,7 +171,7 @@ const OPEN: &str = "{{#qms";
 
 /// Finds the directives of a chapter outside the given code ranges. Returns the
 /// directives that parse; the others become diagnostics.
-pub fn scan(
+pub(crate) fn scan(
     text: &str,
     file: FileId,
     code_ranges: &[std::ops::Range<usize>],

@@ -9,40 +9,40 @@ use git2::{ErrorCode, ObjectType, Oid, Repository, Sort};
 mod loose;
 mod object_id;
 
-pub use loose::DamagedObject;
-pub use object_id::{BlobId, CommitId, ObjectId};
+pub(crate) use loose::DamagedObject;
+pub(crate) use object_id::{BlobId, CommitId, ObjectId};
 
 /// What history needs to know about a commit.
 #[derive(Debug, Clone)]
-pub struct CommitMeta {
-    pub id: CommitId,
-    pub parents: Vec<CommitId>,
-    pub tree: ObjectId,
+pub(crate) struct CommitMeta {
+    pub(crate) id: CommitId,
+    pub(crate) parents: Vec<CommitId>,
+    pub(crate) tree: ObjectId,
     /// Author time, seconds since the epoch, and the author's UTC offset in minutes.
-    pub time: i64,
-    pub offset_minutes: i32,
-    pub author: String,
-    pub email: String,
-    pub message: String,
+    pub(crate) time: i64,
+    pub(crate) offset_minutes: i32,
+    pub(crate) author: String,
+    pub(crate) email: String,
+    pub(crate) message: String,
 }
 
 /// A part of the tree that holds item files: a folder (relative to the repository root)
 /// and the file extensions that count.
 #[derive(Debug, Clone)]
-pub struct Scope {
-    pub dir: Vec<String>,
-    pub exts: &'static [&'static str],
+pub(crate) struct Scope {
+    pub(crate) dir: Vec<String>,
+    pub(crate) exts: &'static [&'static str],
 }
 
 /// A file of a scope that differs between two trees; `None` is "absent on that side".
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileChange {
-    pub path: String,
-    pub old: Option<BlobId>,
-    pub new: Option<BlobId>,
+pub(crate) struct FileChange {
+    pub(crate) path: String,
+    pub(crate) old: Option<BlobId>,
+    pub(crate) new: Option<BlobId>,
 }
 
-pub struct Repo {
+pub(crate) struct Repo {
     repo: Repository,
     /// The project folder relative to the repository's work tree.
     prefix: PathBuf,
@@ -54,7 +54,7 @@ pub struct Repo {
 
 /// Which state of the repository a project is read at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Revision {
+pub(crate) enum Revision {
     /// The files on disk, with history from HEAD.
     #[default]
     WorkTree,
@@ -67,14 +67,14 @@ pub enum Revision {
 }
 
 /// Why no repository could be opened.
-pub enum OpenError {
+pub(crate) enum OpenError {
     NotARepository,
     Other(String),
 }
 
 impl Repo {
     /// Opens the repository that contains `project_root`.
-    pub fn open(project_root: &Path) -> Result<Repo, OpenError> {
+    pub(crate) fn open(project_root: &Path) -> Result<Repo, OpenError> {
         // Objects come from the user's own repository; re-hashing every object read
         // (libgit2's default) would cost a tenth of a history scan.
         git2::opts::strict_hash_verification(false);
@@ -96,7 +96,7 @@ impl Repo {
 
     /// Another handle on the same repository (libgit2 handles are not shared between
     /// threads), reporting damaged objects to the same log.
-    pub fn reopen(&self) -> Result<Repo, OpenError> {
+    pub(crate) fn reopen(&self) -> Result<Repo, OpenError> {
         let repo = Repository::open(self.repo.path())
             .map_err(|e| OpenError::Other(e.message().to_owned()))?;
         Repo::guarded(repo, self.prefix.clone(), self.pinned, self.damage.clone())
@@ -124,13 +124,13 @@ impl Repo {
 
     /// The loose objects found damaged by this handle and those of [`Repo::reopen`],
     /// sorted by id.
-    pub fn damaged(&self) -> Vec<DamagedObject> {
+    pub(crate) fn damaged(&self) -> Vec<DamagedObject> {
         self.damage.objects()
     }
 
     /// Opens the repository a project at `project_root` is read from: its own, or for
     /// [`Revision::Commit`] the original one with HEAD pinned to the commit.
-    pub fn open_at(project_root: &Path, revision: &Revision) -> Result<Repo, OpenError> {
+    pub(crate) fn open_at(project_root: &Path, revision: &Revision) -> Result<Repo, OpenError> {
         match revision {
             Revision::WorkTree => Repo::open(project_root),
             Revision::Commit {
@@ -145,19 +145,19 @@ impl Repo {
 
     /// The project folder relative to the repository root, with `/` separators (empty
     /// at the root).
-    pub fn project_dir(&self) -> String {
+    pub(crate) fn project_dir(&self) -> String {
         self.repo_dir(Path::new("")).join("/")
     }
 
     /// The git directory (`.git`), where the history cache lives.
-    pub fn git_dir(&self) -> &Path {
+    pub(crate) fn git_dir(&self) -> &Path {
         self.repo.path()
     }
 
     /// Every folder git keeps its data in: the work tree's `.git` (a file in a linked
     /// work tree), the repository's own folder and the one it shares with other work
     /// trees. No command writes there.
-    pub fn git_dirs(&self) -> Vec<PathBuf> {
+    pub(crate) fn git_dirs(&self) -> Vec<PathBuf> {
         let mut dirs: Vec<PathBuf> = self
             .repo
             .workdir()
@@ -170,7 +170,7 @@ impl Repo {
     }
 
     /// The path components of a project-relative folder, relative to the repository.
-    pub fn repo_dir(&self, project_rel: &Path) -> Vec<String> {
+    pub(crate) fn repo_dir(&self, project_rel: &Path) -> Vec<String> {
         self.prefix
             .join(project_rel)
             .components()
@@ -182,13 +182,13 @@ impl Repo {
     }
 
     /// A repository path (`a/b/c.yaml`) as a path relative to the project folder.
-    pub fn project_path(&self, repo_path: &str) -> PathBuf {
+    pub(crate) fn project_path(&self, repo_path: &str) -> PathBuf {
         let p = Path::new(repo_path);
         p.strip_prefix(&self.prefix).unwrap_or(p).to_path_buf()
     }
 
     /// The commit HEAD points at; `None` in a repository with no commit yet.
-    pub fn head(&self) -> Result<Option<CommitId>, String> {
+    pub(crate) fn head(&self) -> Result<Option<CommitId>, String> {
         if let Some(pinned) = self.pinned {
             return Ok(Some(pinned));
         }
@@ -203,7 +203,7 @@ impl Repo {
     }
 
     /// The commits whose parents a shallow clone cut off (`.git/shallow`).
-    pub fn shallow_boundary(&self) -> Vec<CommitId> {
+    pub(crate) fn shallow_boundary(&self) -> Vec<CommitId> {
         if !self.repo.is_shallow() {
             return Vec::new();
         }
@@ -218,7 +218,11 @@ impl Repo {
 
     /// Every commit reachable from `from` (all parents of merges), newest first in
     /// topological order, leaving out those reachable from `hide`.
-    pub fn walk(&self, from: CommitId, hide: Option<CommitId>) -> Result<Vec<CommitId>, String> {
+    pub(crate) fn walk(
+        &self,
+        from: CommitId,
+        hide: Option<CommitId>,
+    ) -> Result<Vec<CommitId>, String> {
         let err = |e: git2::Error| e.message().to_owned();
         let mut walk = self.repo.revwalk().map_err(err)?;
         walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
@@ -231,7 +235,7 @@ impl Repo {
             .collect()
     }
 
-    pub fn commit(&self, id: CommitId) -> Result<CommitMeta, String> {
+    pub(crate) fn commit(&self, id: CommitId) -> Result<CommitMeta, String> {
         let c = self
             .repo
             .find_commit(id.oid())
@@ -251,7 +255,7 @@ impl Repo {
     }
 
     /// Whether `ancestor` is `commit` or one of its ancestors.
-    pub fn is_ancestor(&self, ancestor: CommitId, commit: CommitId) -> bool {
+    pub(crate) fn is_ancestor(&self, ancestor: CommitId, commit: CommitId) -> bool {
         ancestor == commit
             || self
                 .repo
@@ -261,7 +265,7 @@ impl Repo {
 
     /// The commit a revision names (`v1.0`, a commit id, `HEAD~2`, ...). With HEAD
     /// pinned to a commit, `HEAD` (or `@`) in `rev` means that commit.
-    pub fn resolve(&self, rev: &str) -> Result<CommitId, String> {
+    pub(crate) fn resolve(&self, rev: &str) -> Result<CommitId, String> {
         let pinned_rev;
         let rev = match self.pinned {
             Some(pinned) => {
@@ -287,7 +291,7 @@ impl Repo {
     }
 
     /// Tags matching a glob, with the commits they name, sorted by name.
-    pub fn tags(&self, pattern: &str) -> Vec<(String, CommitId)> {
+    pub(crate) fn tags(&self, pattern: &str) -> Vec<(String, CommitId)> {
         let Ok(names) = self.repo.tag_names(Some(pattern)) else {
             return Vec::new();
         };
@@ -311,7 +315,7 @@ impl Repo {
     /// The files of the scopes that differ between two trees (`old` absent: all files of
     /// `new`). Subtrees with equal ids are skipped without being read, which is what
     /// makes a history scan cheap: most commits touch no item folder at all.
-    pub fn changed_files(
+    pub(crate) fn changed_files(
         &self,
         old: Option<ObjectId>,
         new: ObjectId,
@@ -339,7 +343,7 @@ impl Repo {
     }
 
     /// Every file of the scopes in a commit's tree.
-    pub fn files(
+    pub(crate) fn files(
         &self,
         commit: CommitId,
         scopes: &[Scope],
@@ -354,13 +358,13 @@ impl Repo {
 
     /// The id git would give a file with this content, to compare a work-tree file
     /// with a committed one without reading the blob.
-    pub fn hash_blob(content: &[u8]) -> BlobId {
+    pub(crate) fn hash_blob(content: &[u8]) -> BlobId {
         Oid::hash_object(ObjectType::Blob, content)
             .map(ObjectId::from_oid)
             .unwrap_or(ObjectId([0; 20]))
     }
 
-    pub fn blob(&self, id: BlobId) -> Result<Vec<u8>, String> {
+    pub(crate) fn blob(&self, id: BlobId) -> Result<Vec<u8>, String> {
         self.repo
             .find_blob(id.oid())
             .map(|b| b.content().to_vec())
@@ -368,7 +372,7 @@ impl Repo {
     }
 
     /// Calls `f` with a blob's content without copying it.
-    pub fn with_blob<T>(&self, id: BlobId, f: impl FnOnce(&[u8]) -> T) -> Result<T, String> {
+    pub(crate) fn with_blob<T>(&self, id: BlobId, f: impl FnOnce(&[u8]) -> T) -> Result<T, String> {
         let b = self
             .repo
             .find_blob(id.oid())
@@ -379,7 +383,7 @@ impl Repo {
     /// When the last commit that changed `rel` (relative to the project root) was made.
     /// Walks first parents from HEAD, newest first, up to a bound; `None` when the file
     /// was never committed.
-    pub fn last_commit_time(&self, rel: &Path) -> Option<i64> {
+    pub(crate) fn last_commit_time(&self, rel: &Path) -> Option<i64> {
         let path = self.prefix.join(rel);
         let head = self.head().ok()??;
         let mut commit = self.repo.find_commit(head.oid()).ok()?;
@@ -409,7 +413,7 @@ impl Repo {
     /// (their targets as written), so a link leads out of `dest` exactly when it leads
     /// out of the project folder and readers treat both alike; submodules are skipped.
     /// Returns the number of files and links written.
-    pub fn extract(&self, commit: CommitId, dest: &Path) -> Result<usize, String> {
+    pub(crate) fn extract(&self, commit: CommitId, dest: &Path) -> Result<usize, String> {
         let err = |e: git2::Error| e.message().to_owned();
         let meta = self.commit(commit)?;
         let dir = self.repo_dir(Path::new(""));
@@ -481,7 +485,7 @@ impl Repo {
 
     /// Project-relative paths in the work tree that differ from HEAD: modified, staged,
     /// deleted or new (ignored files do not count), leaving out those `skip` accepts.
-    pub fn dirty_paths(&self, skip: impl Fn(&Path) -> bool) -> Result<Vec<String>, String> {
+    pub(crate) fn dirty_paths(&self, skip: impl Fn(&Path) -> bool) -> Result<Vec<String>, String> {
         let mut opts = git2::StatusOptions::new();
         opts.include_untracked(true)
             .recurse_untracked_dirs(true)
@@ -617,7 +621,7 @@ impl Repo {
 }
 
 /// The trailers of a commit message as (key, value), as `git interpret-trailers` reads them.
-pub fn trailers(message: &str) -> Vec<(String, String)> {
+pub(crate) fn trailers(message: &str) -> Vec<(String, String)> {
     match git2::message_trailers_strs(message) {
         Ok(t) => t
             .iter()

@@ -22,7 +22,7 @@ fn html_reference(c: char) -> Option<&'static str> {
 }
 
 /// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match html_reference(c) {
@@ -38,7 +38,7 @@ pub fn escape(text: &str) -> String {
 /// Escapes item text for Markdown that mdBook renders: HTML characters and mdBook's
 /// `{{#...}}` as character references, and the Markdown punctuation that would start
 /// emphasis, links, code, table cells or headings, so text stays text wherever it lands.
-pub fn escape_markdown(text: &str) -> String {
+pub(crate) fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match html_reference(c).or_else(|| markdown_reference(c)) {
@@ -71,18 +71,18 @@ fn markdown_reference(c: char) -> Option<&'static str> {
 
 /// An HTML fragment made fit for a Markdown table cell: `|` would end the cell even
 /// inside an attribute.
-pub fn in_table_cell(html: &str) -> String {
+pub(crate) fn in_table_cell(html: &str) -> String {
     html.replace('|', "&#124;")
 }
 
 /// XML element text: markup characters escaped, characters XML 1.0 cannot hold replaced.
-pub fn xml_text(s: &str) -> String {
+pub(crate) fn xml_text(s: &str) -> String {
     escape_xml(s, false)
 }
 
 /// An XML attribute value: as [`xml_text`], and line breaks and tabs as character references so
 /// that a reader's attribute normalisation keeps them.
-pub fn xml_attr(s: &str) -> String {
+pub(crate) fn xml_attr(s: &str) -> String {
     escape_xml(s, true)
 }
 
@@ -107,7 +107,7 @@ fn escape_xml(s: &str, in_attribute: bool) -> String {
 
 /// Renders Markdown to an HTML fragment with raw HTML escaped, unsafe link schemes
 /// dropped, and no blank lines (so the fragment stays one CommonMark HTML block).
-pub fn markdown(text: &str) -> String {
+pub(crate) fn markdown(text: &str) -> String {
     let mut in_code_block = false;
     let events = Parser::new_ext(
         text,
@@ -186,7 +186,7 @@ fn collapse_blank_lines(html: &str) -> String {
 /// Renders Markdown that mdbook-qms generated itself (its untrusted parts already
 /// escaped, e.g. the history line of a card): inline HTML is kept, the result is one
 /// HTML block with `{` as a character reference.
-pub fn generated_markdown(text: &str) -> String {
+pub(crate) fn generated_markdown(text: &str) -> String {
     let mut out = String::new();
     html::push_html(&mut out, Parser::new(text));
     collapse_blank_lines(out.trim_end()).replace('{', "&#123;")

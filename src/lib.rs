@@ -5,29 +5,31 @@
 //! `config` -> `load` -> `validate` -> `link` -> `render`, with `report` printing
 //! diagnostics and `project` tying the stages together.
 
+#![warn(unreachable_pub, missing_docs)]
+
 pub mod atomic;
-pub mod choice;
+mod choice;
 pub mod config;
 pub mod corpus;
 pub mod date;
 pub mod diag;
-pub mod directive;
+mod directive;
 pub mod documents;
 pub mod evidence;
 pub mod export;
-pub mod git;
+mod git;
 pub mod history;
-pub mod html;
-pub mod link;
+mod html;
+mod link;
 pub mod linked;
 pub mod load;
 pub mod model;
 pub mod output;
-pub mod page;
+mod page;
 pub mod pipeline;
 pub mod preprocess;
 pub mod project;
-pub mod project_files;
+mod project_files;
 pub mod render;
 pub mod report;
 pub mod risk;
@@ -35,7 +37,7 @@ pub mod scaffold;
 pub mod schema;
 pub mod source;
 pub mod terminal;
-pub mod text;
+mod text;
 pub mod trace;
-pub mod validate;
+mod validate;
 pub mod yaml;

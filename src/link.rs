@@ -21,19 +21,19 @@ pub struct Link {
     pub to: usize,
     pub field: String,
     /// Where the target id is written.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// All resolved links, with per-item adjacency (indexes into `links`).
 #[derive(Debug, Default)]
 pub struct Graph {
-    pub links: Vec<Link>,
-    pub outgoing: Vec<Vec<usize>>,
-    pub incoming: Vec<Vec<usize>>,
+    pub(crate) links: Vec<Link>,
+    pub(crate) outgoing: Vec<Vec<usize>>,
+    pub(crate) incoming: Vec<Vec<usize>>,
     /// Item index by id (the first definition when an id is duplicated).
-    pub index: HashMap<String, usize>,
+    pub(crate) index: HashMap<String, usize>,
     /// Component item index by purl, so links to components may name a purl.
-    pub purls: HashMap<String, usize>,
+    pub(crate) purls: HashMap<String, usize>,
 }
 
 impl Graph {
@@ -54,7 +54,12 @@ impl Graph {
 
 /// Builds the link graph and reports duplicate ids, dangling and wrongly typed links,
 /// parent cycles and directives that name unknown ids or types.
-pub fn link(items: &[Item], chapters: &[Chapter], types: &Types, diags: &mut Diagnostics) -> Graph {
+pub(crate) fn link(
+    items: &[Item],
+    chapters: &[Chapter],
+    types: &Types,
+    diags: &mut Diagnostics,
+) -> Graph {
     let mut graph = Graph {
         outgoing: vec![Vec::new(); items.len()],
         incoming: vec![Vec::new(); items.len()],
@@ -323,11 +328,11 @@ fn report_parent_cycles(items: &[Item], graph: &Graph, diags: &mut Diagnostics) 
 /// nesting (libxml2, which lxml and many requirement tools use, to 256 elements), and
 /// each level takes two elements; deeper items are placed at this level, with a
 /// `reqif-depth-limit` warning.
-pub const REQIF_MAX_DEPTH: usize = 100;
+pub(crate) const REQIF_MAX_DEPTH: usize = 100;
 
 /// An item's parent in the hierarchy of its type: its first `parent` link to an item of
 /// the same type.
-pub fn same_type_parent(items: &[Item], graph: &Graph, i: usize) -> Option<usize> {
+pub(crate) fn same_type_parent(items: &[Item], graph: &Graph, i: usize) -> Option<usize> {
     graph
         .out(i)
         .find(|l| l.field == "parent" && items[l.to].ty == items[i].ty)
@@ -338,7 +343,7 @@ pub fn same_type_parent(items: &[Item], graph: &Graph, i: usize) -> Option<usize
 /// parent of its type, one more than its parent's otherwise, and 0 when its parent chain
 /// runs into a cycle (reported as `parent-cycle`). Each chain is walked once, so a
 /// chain as long as the project costs no more than a flat one.
-pub fn parent_levels(items: &[Item], graph: &Graph) -> Vec<usize> {
+pub(crate) fn parent_levels(items: &[Item], graph: &Graph) -> Vec<usize> {
     const UNKNOWN: usize = usize::MAX;
     const ON_PATH: usize = usize::MAX - 1;
     let mut level = vec![UNKNOWN; items.len()];
@@ -594,7 +599,7 @@ fn check_directive_fields(d: &Directive, types: &Types, diags: &mut Diagnostics)
 
 /// With generated chapters off, an item that no chapter places has no page: links to
 /// it cannot work, so each one is reported.
-pub fn report_unplaced(
+pub(crate) fn report_unplaced(
     items: &[Item],
     chapters: &[Chapter],
     graph: &Graph,

@@ -1,6 +1,6 @@
 //! The linked model: everything read from the project's files, validated and linked.
 //!
-//! [`Linked::load`] runs the first stages (config -> schema -> load -> evidence files ->
+//! `Linked::load` runs the first stages (config -> schema -> load -> evidence files ->
 //! validate -> link). The analysis stages (`history`, `risk`, `evidence::assess`) are
 //! functions of a `&Linked`; none of them can read another stage's output unless it is
 //! passed in, so a signature says what a stage reads.
@@ -21,34 +21,40 @@ use crate::validate;
 
 /// The project as its files say, linked; complete when constructed.
 pub struct Linked {
+    /// `book.toml`.
     pub config: Config,
+    /// Every file read, for diagnostics' spans.
     pub sources: SourceMap,
+    /// The item types, built-in and the project's.
     pub types: Types,
+    /// Every item with a usable id and type (schema errors aside); an id defined twice
+    /// appears twice, and `graph` resolves it to the first.
     pub items: Vec<Item>,
-    pub chapters: Vec<Chapter>,
+    pub(crate) chapters: Vec<Chapter>,
+    /// The resolved links and the id index.
     pub graph: Graph,
     /// The project's template overrides, read once (see [`TemplateFiles`]).
-    pub templates: TemplateFiles,
+    pub(crate) templates: TemplateFiles,
     /// Test results, SBOMs, vulnerability records and the KEV catalogue from `trace/`.
     pub traces: Traces,
     /// Where the files and history were read from (the work tree, or a commit).
-    pub revision: Revision,
+    pub(crate) revision: Revision,
     /// The day date checks compare with (end of support, review dates).
-    pub today: Day,
+    pub(crate) today: Day,
 }
 
 /// How to read a project beyond its folder; the default reads the work tree as of today.
 #[derive(Default)]
 pub struct LoadOptions {
-    pub revision: Revision,
+    pub(crate) revision: Revision,
     /// The day to check dates against; `None` is [`Day::today`].
-    pub today: Option<Day>,
+    pub(crate) today: Option<Day>,
 }
 
 impl Linked {
     /// Reads, validates and links the project in `root`. Only a missing or unreadable
     /// `book.toml` is fatal; everything else is a diagnostic in `diags`.
-    pub fn load(
+    pub(crate) fn load(
         root: &Path,
         chapters: ChapterSource,
         options: LoadOptions,
@@ -106,13 +112,13 @@ impl Linked {
 
     /// Whether item `i` is the one its id resolves to (a duplicate id's later copies are
     /// not), so checks and tables count each id once.
-    pub fn is_primary(&self, i: usize) -> bool {
+    pub(crate) fn is_primary(&self, i: usize) -> bool {
         self.graph.get(&self.items[i].id) == Some(i)
     }
 
     /// The time of the commit the project was read at (`SOURCE_DATE_EPOCH` when set), in
     /// UTC, for output timestamps that stay the same for the same commit.
-    pub fn commit_time(&self) -> Option<Timestamp> {
+    pub(crate) fn commit_time(&self) -> Option<Timestamp> {
         if let Some(time) = Timestamp::source_date_epoch() {
             return Some(time);
         }

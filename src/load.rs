@@ -28,28 +28,28 @@ pub enum ChapterSource {
 /// A chapter as mdBook hands it to a preprocessor.
 pub struct GivenChapter {
     /// Where the page is rendered, relative to `src` (README.md is already index.md).
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// The file it was read from, relative to `src`, for diagnostics (`None` for
     /// chapters another preprocessor made up).
-    pub source_path: Option<PathBuf>,
-    pub content: String,
+    pub(crate) source_path: Option<PathBuf>,
+    pub(crate) content: String,
 }
 
 /// The project's template overrides (`templates/*.j2`), read once at load time into the
 /// source map: `check`, `build` and `render` see the same bytes, and rendering a
 /// document reads no file.
 #[derive(Debug, Default)]
-pub struct TemplateFiles {
+pub(crate) struct TemplateFiles {
     /// By file name (`security-labeling.md.j2`).
-    pub files: BTreeMap<String, FileId>,
+    pub(crate) files: BTreeMap<String, FileId>,
     /// The first template that could not be read, as reported: a document rendered on
     /// its own (`render`, `export`) stops on it.
-    pub unreadable: Option<Diagnostic>,
+    pub(crate) unreadable: Option<Diagnostic>,
 }
 
 /// Reads the `*.j2` files directly in the project's templates folder, by the rule every
 /// reader follows (`project_files`); what is not read is reported.
-pub fn templates(
+pub(crate) fn templates(
     config: &Config,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
@@ -97,7 +97,7 @@ pub fn templates(
 /// Lists the YAML files under the configured item folders, sorted so that output does
 /// not depend on directory order. A missing folder is a diagnostic; so is a link that
 /// leads out of the project (see [`project_files`]), which is not read.
-pub fn item_files(
+pub(crate) fn item_files(
     config: &Config,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
@@ -138,7 +138,7 @@ pub fn item_files(
 
 /// Reads files (relative to `root`) in parallel and adds them to the source map in the
 /// given order. Unreadable and non-UTF-8 files become diagnostics.
-pub fn read_files(
+pub(crate) fn read_files(
     root: &Path,
     paths: Vec<PathBuf>,
     sources: &mut SourceMap,
@@ -199,7 +199,7 @@ pub fn read_files(
 }
 
 /// Parses item files into raw items, in parallel.
-pub fn parse_item_files(
+pub(crate) fn parse_item_files(
     files: &[FileId],
     sources: &SourceMap,
     diags: &mut Diagnostics,
@@ -285,7 +285,7 @@ fn not_mapping(node: &Node) -> Diagnostic {
     .help("write `id: ...`, `type: ...`, `title: ...` on separate lines")
 }
 
-pub fn yaml_diagnostic(e: yaml::YamlError) -> Diagnostic {
+pub(crate) fn yaml_diagnostic(e: yaml::YamlError) -> Diagnostic {
     let code = match e.kind {
         YamlErrorKind::Syntax => code::YAML_SYNTAX,
         YamlErrorKind::DuplicateKey => code::YAML_DUPLICATE_KEY,
@@ -302,7 +302,7 @@ pub fn yaml_diagnostic(e: yaml::YamlError) -> Diagnostic {
 /// Draft chapters (no file) are skipped; a listed file that is missing is an error. A
 /// chapter that is not read (a link out of the project) stays, empty, as it does in a
 /// build (see [`given_chapters`]).
-pub fn summary_chapters(
+pub(crate) fn summary_chapters(
     config: &Config,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
@@ -395,7 +395,7 @@ pub fn summary_chapters(
 /// The chapters mdBook read, as (path relative to `src`, file in `sources`). mdBook
 /// follows links, so a chapter (or SUMMARY.md) that leads out of the project is emptied
 /// here, with the same warning `check` gives, and the book shows nothing of it.
-pub fn given_chapters(
+pub(crate) fn given_chapters(
     config: &Config,
     chapters: Vec<GivenChapter>,
     sources: &mut SourceMap,
@@ -442,7 +442,7 @@ fn empty_chapter(unread: Unread, sources: &mut SourceMap, diags: &mut Diagnostic
 }
 
 /// Finds the ```` ```qms ```` blocks and directives of a chapter.
-pub fn scan_chapter(
+pub(crate) fn scan_chapter(
     chapter_index: usize,
     path: PathBuf,
     file: FileId,
@@ -451,7 +451,6 @@ pub fn scan_chapter(
 ) -> (Chapter, Vec<RawItem>) {
     let source = sources.get(file);
     let text = source.text.as_str();
-    let mut blocks = Vec::new();
     let mut items = Vec::new();
     let mut code_ranges = Vec::new();
     let mut in_qms: Option<std::ops::Range<usize>> = None;
@@ -477,7 +476,6 @@ pub fn scan_chapter(
                         start: range.start,
                         end: range.end,
                     };
-                    blocks.push(span);
                     match block_item(text, range, &body, file, sources) {
                         Ok(node) => items.push(RawItem {
                             node,
@@ -499,7 +497,6 @@ pub fn scan_chapter(
         Chapter {
             path,
             file,
-            blocks,
             directives,
         },
         items,

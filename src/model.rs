@@ -13,20 +13,28 @@ use crate::yaml::Node;
 pub enum Home {
     /// A YAML file under an item folder.
     File(FileId),
-    /// A ```` ```qms ```` block in a chapter; `block` spans the whole fence.
-    Chapter { chapter: usize, block: Span },
+    /// A ```` ```qms ```` block in a chapter.
+    Chapter {
+        /// Index into the project's chapters.
+        chapter: usize,
+        /// The whole fence.
+        block: Span,
+    },
 }
 
 /// A validated item.
 #[derive(Debug, Clone)]
 pub struct Item {
+    /// The item's id (`REQ-SYS-001`).
     pub id: String,
+    /// The name of the item's type (`requirement`).
     pub ty: String,
-    pub title: String,
+    pub(crate) title: String,
     /// The fields as written, as JSON.
-    pub fields: Map<String, Value>,
+    pub(crate) fields: Map<String, Value>,
     /// The same mapping with source spans, for diagnostics.
-    pub node: Node,
+    pub(crate) node: Node,
+    /// Where the item is written.
     pub home: Home,
 }
 
@@ -34,20 +42,21 @@ impl Item {
     /// The span of a field's value, or of the whole item. An item copied by a YAML alias
     /// (`- *pump`) keeps the spans of the anchored original inside it; its fields are
     /// then reported at the alias, where the copy is written.
-    pub fn span_of(&self, field: &str) -> Span {
+    pub(crate) fn span_of(&self, field: &str) -> Span {
         match self.node.get(field) {
             Some((_, v)) if self.node.span.contains(v.span) => v.span,
             _ => self.node.span,
         }
     }
 
-    pub fn status(&self) -> &str {
+    pub(crate) fn status(&self) -> &str {
         self.fields
             .get("status")
             .and_then(Value::as_str)
             .unwrap_or("draft")
     }
 
+    /// A field's value when it is a string.
     pub fn text(&self, field: &str) -> Option<&str> {
         self.fields.get(field).and_then(Value::as_str)
     }
@@ -55,18 +64,16 @@ impl Item {
 
 /// An item as read from YAML, before validation.
 #[derive(Debug)]
-pub struct RawItem {
-    pub node: Node,
-    pub home: Home,
+pub(crate) struct RawItem {
+    pub(crate) node: Node,
+    pub(crate) home: Home,
 }
 
 /// A chapter of the book: its file and what it contains.
 #[derive(Debug)]
-pub struct Chapter {
+pub(crate) struct Chapter {
     /// Path relative to the book's source folder, as in SUMMARY.md.
-    pub path: PathBuf,
-    pub file: FileId,
-    /// Spans of the ```` ```qms ```` blocks, in order.
-    pub blocks: Vec<Span>,
-    pub directives: Vec<Directive>,
+    pub(crate) path: PathBuf,
+    pub(crate) file: FileId,
+    pub(crate) directives: Vec<Directive>,
 }

@@ -1,5 +1,5 @@
 //! Runs every stage in order and returns the finished [`Project`]:
-//! [`Linked::load`] (config -> schema -> load -> validate -> link), then the analysis
+//! `Linked::load` (config -> schema -> load -> validate -> link), then the analysis
 //! stages (`history`, `risk`, `evidence::assess`), each a function of the linked model
 //! and the outputs it names, then the document gaps, which need the templates rendered.
 
@@ -20,7 +20,7 @@ pub fn load(root: &Path, chapters: ChapterSource) -> Result<Project, Fatal> {
 }
 
 /// [`load`] with the files read from `root` standing for `options.revision`.
-pub fn load_with(
+pub(crate) fn load_with(
     root: &Path,
     chapters: ChapterSource,
     options: LoadOptions,
@@ -28,7 +28,7 @@ pub fn load_with(
     load_with_documents(root, chapters, options).map(|(project, _)| project)
 }
 
-/// [`load_with`], keeping the documents `check` rendered for a command that renders
+/// `load_with`, keeping the documents `check` rendered for a command that renders
 /// them again (the book, `export`, `render`), so their data is built once.
 pub fn load_with_documents(
     root: &Path,

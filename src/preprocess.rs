@@ -26,12 +26,12 @@ use crate::report::{self, Format};
 
 /// Where `{{#qms downloads}}` files go: the in-process build collects them to write
 /// after mdBook has rendered; the stdin protocol has nowhere to put them.
-pub type DownloadSink = Arc<Mutex<BTreeMap<String, Vec<u8>>>>;
+pub(crate) type DownloadSink = Arc<Mutex<BTreeMap<String, Vec<u8>>>>;
 
 /// Checks and renders a book in place. Returns the diagnostics text (warnings) on
 /// success, for the caller to log. `build_dir` is the folder mdBook will empty and
 /// write the book to, when mdBook (not `build`) runs us.
-pub fn apply(
+pub(crate) fn apply(
     root: &Path,
     items: &mut Vec<BookItem>,
     sink: Option<&DownloadSink>,
@@ -197,7 +197,7 @@ fn visit(items: &mut [BookItem], f: &mut dyn FnMut(&mut Chapter)) {
 }
 
 /// The preprocessor registered with `mdbook-driver` by `build`.
-pub struct QmsPreprocessor {
+pub(crate) struct QmsPreprocessor {
     downloads: DownloadSink,
 }
 
@@ -269,7 +269,7 @@ pub fn run_protocol(input: impl Read, output: impl Write) -> Result<String, Fail
 
 /// The file that marks a folder as a book `mdbook-qms build` wrote, and lists its files:
 /// the next build replaces such a folder, unless files were added to it since.
-pub const BUILD_MARKER: &str = ".mdbook-qms-build";
+pub(crate) const BUILD_MARKER: &str = ".mdbook-qms-build";
 
 /// The first line of [`BUILD_MARKER`]; the lines after the comment are the book's files.
 const MARKER_FORMAT: &str = "# mdbook-qms-build/1";

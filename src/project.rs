@@ -12,16 +12,19 @@ use crate::history::History;
 use crate::linked::Linked;
 use crate::risk::RiskModel;
 
+/// The linked project and every analysis stage's output: what commands, documents and the renderer read.
 pub struct Project {
-    pub linked: Linked,
+    pub(crate) linked: Linked,
     /// What git says about each item.
     pub history: History,
     /// `{{#qms changes BASE}}` comparisons by BASE, or why there is none.
-    pub baseline_diffs: BTreeMap<String, Result<Diff, String>>,
+    pub(crate) baseline_diffs: BTreeMap<String, Result<Diff, String>>,
     /// Risk scores before and after mitigation (see `risk`).
     pub risk: RiskModel,
     /// Test verification and vulnerability matches (see `evidence::assess`).
     pub evidence: Evidence,
+    /// Every stage's diagnostics, with `[preprocessor.qms.lints]` applied; `report` sorts
+    /// them for printing.
     pub diagnostics: Diagnostics,
 }
 
@@ -37,7 +40,7 @@ impl Deref for Project {
 impl Project {
     /// Adds a diagnostic found after loading (by the mdBook glue), at the level
     /// `[preprocessor.qms.lints]` gives its code.
-    pub fn report(&mut self, mut diagnostic: Diagnostic) {
+    pub(crate) fn report(&mut self, mut diagnostic: Diagnostic) {
         match self.linked.config.lints.get(diagnostic.code) {
             Some(Some(severity)) => diagnostic.severity = *severity,
             Some(None) => return,
@@ -47,7 +50,7 @@ impl Project {
     }
 
     /// Applies `[preprocessor.qms.lints]`: change a code's severity, or drop it.
-    pub fn apply_lint_levels(&mut self) {
+    pub(crate) fn apply_lint_levels(&mut self) {
         let lints = &self.linked.config.lints;
         if lints.is_empty() {
             return;

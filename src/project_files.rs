@@ -24,7 +24,7 @@ const MAX_LINKS: usize = 40;
 
 /// Why a path is not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// It leads out of the project folder: through `link` (its path relative to the
     /// root, and its target as written), or by `..` in the path itself.
     Outside { link: Option<(PathBuf, PathBuf)> },
@@ -39,23 +39,23 @@ pub enum Refusal {
 /// A path (relative to the root) that a reader found but does not read, with the
 /// diagnostic that says why (it has no place yet; see [`report`]).
 #[derive(Debug)]
-pub struct Unread {
-    pub path: PathBuf,
-    pub diagnostic: Diagnostic,
+pub(crate) struct Unread {
+    pub(crate) path: PathBuf,
+    pub(crate) diagnostic: Diagnostic,
 }
 
 /// What a folder holds for a reader.
 #[derive(Debug, Default)]
-pub struct Listing {
+pub(crate) struct Listing {
     /// Files to read, relative to the root, sorted. A file reached through a link keeps
     /// the link's name; reading that path reads the same file.
-    pub files: Vec<PathBuf>,
-    pub unread: Vec<Unread>,
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) unread: Vec<Unread>,
 }
 
 /// Whether a listing goes into sub-folders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Depth {
+pub(crate) enum Depth {
     /// The folder's own entries only (`schemas/`, `templates/`).
     Flat,
     /// Every file below the folder (item folders, `trace/`).
@@ -63,12 +63,12 @@ pub enum Depth {
 }
 
 /// A project folder, canonical, that paths are resolved in.
-pub struct ProjectFiles {
+pub(crate) struct ProjectFiles {
     root: PathBuf,
 }
 
 impl ProjectFiles {
-    pub fn new(root: &Path) -> ProjectFiles {
+    pub(crate) fn new(root: &Path) -> ProjectFiles {
         ProjectFiles {
             root: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()),
         }
@@ -76,7 +76,7 @@ impl ProjectFiles {
 
     /// Resolves `rel` (relative to the root) to the path without links that it names,
     /// and what is there. Nothing outside the root is looked at.
-    pub fn resolve(&self, rel: &Path) -> Result<(PathBuf, FileType), Refusal> {
+    pub(crate) fn resolve(&self, rel: &Path) -> Result<(PathBuf, FileType), Refusal> {
         self.resolve_in(PathBuf::new(), rel)
     }
 
@@ -132,7 +132,7 @@ impl ProjectFiles {
     /// The files in `folders` (relative to the root) whose names `wanted` accepts, for
     /// a reader whose diagnostic code for a link out of the project is `outside`. A
     /// missing folder has no files.
-    pub fn list<'a>(
+    pub(crate) fn list<'a>(
         &self,
         folders: impl IntoIterator<Item = &'a Path>,
         depth: Depth,
@@ -237,7 +237,7 @@ fn push_steps(steps: &mut VecDeque<Option<OsString>>, path: &Path) -> bool {
 /// The diagnostic for `path`, not read because of `why`; `outside` is the reader's code
 /// for a path that leads out of the project. It names the link's target as written,
 /// never anything read from there.
-pub fn unread(path: &Path, why: &Refusal, outside: &'static str) -> Unread {
+pub(crate) fn unread(path: &Path, why: &Refusal, outside: &'static str) -> Unread {
     let shown = display_path(path);
     let through = |link: &Option<(PathBuf, PathBuf)>| match link {
         Some((l, target)) if l == path => format!(" (a symbolic link to `{}`)", target.display()),
@@ -285,7 +285,7 @@ pub fn unread(path: &Path, why: &Refusal, outside: &'static str) -> Unread {
 
 /// Adds the unread paths' diagnostics, each at its path (an empty file in `sources`, as
 /// nothing of it was read).
-pub fn report(unread: Vec<Unread>, sources: &mut SourceMap, diags: &mut Diagnostics) {
+pub(crate) fn report(unread: Vec<Unread>, sources: &mut SourceMap, diags: &mut Diagnostics) {
     for u in unread {
         let file = sources.add(u.path, String::new());
         diags.push(u.diagnostic.in_file(file));

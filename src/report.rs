@@ -13,14 +13,19 @@ use crate::diag::{Diagnostic, Location, Severity, CODES};
 use crate::source::{display_path, FileId, SourceFile, SourceMap, Span};
 use crate::terminal;
 
+/// How diagnostics are printed (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Text for people: each diagnostic with the source lines it points at.
     Human,
+    /// A JSON array, one object per diagnostic.
     Json,
+    /// GitHub Actions workflow commands, shown as annotations on the pull request.
     Github,
+    /// SARIF 2.1.0, for code-scanning tools.
     Sarif,
 }
-crate::choice::impl_choice!(Format {
+crate::choice::impl_choice!(pub Format {
     Human => "human",
     Json => "json",
     Github => "github",
@@ -29,11 +34,11 @@ crate::choice::impl_choice!(Format {
 
 /// A diagnostic's position, resolved for printing. Lines and columns are 1-based;
 /// columns count characters.
-pub struct Resolved<'a> {
-    pub diag: &'a Diagnostic,
-    pub file: Option<String>,
-    pub start: Option<(usize, usize)>,
-    pub end: Option<(usize, usize)>,
+pub(crate) struct Resolved<'a> {
+    pub(crate) diag: &'a Diagnostic,
+    pub(crate) file: Option<String>,
+    pub(crate) start: Option<(usize, usize)>,
+    pub(crate) end: Option<(usize, usize)>,
 }
 
 fn resolve<'a>(d: &'a Diagnostic, sources: &SourceMap) -> Resolved<'a> {
@@ -64,7 +69,7 @@ fn resolve<'a>(d: &'a Diagnostic, sources: &SourceMap) -> Resolved<'a> {
 
 /// Resolves positions and orders diagnostics by file, line and column, so output does not
 /// depend on the order stages ran in.
-pub fn resolve_all<'a>(diags: &'a [Diagnostic], sources: &SourceMap) -> Vec<Resolved<'a>> {
+pub(crate) fn resolve_all<'a>(diags: &'a [Diagnostic], sources: &SourceMap) -> Vec<Resolved<'a>> {
     let mut out: Vec<Resolved> = diags.iter().map(|d| resolve(d, sources)).collect();
     out.sort_by(|a, b| {
         (&a.file, a.start, a.diag.code, &a.diag.message).cmp(&(
@@ -77,6 +82,7 @@ pub fn resolve_all<'a>(diags: &'a [Diagnostic], sources: &SourceMap) -> Vec<Reso
     out
 }
 
+/// Prints `diags` in `format`; `sources` resolves their spans to lines and columns.
 pub fn render(format: Format, diags: &[Diagnostic], sources: &SourceMap) -> String {
     let resolved = resolve_all(diags, sources);
     match format {

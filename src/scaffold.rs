@@ -11,7 +11,7 @@ use crate::text::natural_cmp;
 /// Writes `contents` to `path` only if no file is there: the data goes to a temporary
 /// file in the same folder, which is then hard-linked into place (failing if the target
 /// exists) so a reader never sees a half-written file.
-pub fn write_new(path: &Path, contents: &str) -> std::io::Result<()> {
+pub(crate) fn write_new(path: &Path, contents: &str) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -24,7 +24,7 @@ pub fn write_new(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 /// The files of a starter project: (path, contents).
-pub fn starter_files(title: &str) -> Vec<(PathBuf, String)> {
+pub(crate) fn starter_files(title: &str) -> Vec<(PathBuf, String)> {
     let toml_title = title.replace('\\', "\\\\").replace('"', "\\\"");
     vec![
         (
@@ -176,7 +176,7 @@ fn check_title(title: &str) -> Result<(), String> {
 }
 
 /// `PREFIX-NNN` one past the highest number used with that prefix.
-pub fn next_id<'a>(prefix: &str, ids: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn next_id<'a>(prefix: &str, ids: impl Iterator<Item = &'a str>) -> String {
     let head = format!("{prefix}-");
     let mut used: Vec<&str> = ids.filter(|id| id.starts_with(&head)).collect();
     used.sort_by(|a, b| natural_cmp(a, b));

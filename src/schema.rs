@@ -15,10 +15,10 @@ use crate::source::{FileId, SourceMap, Span};
 
 /// Base URI the schemas are registered under. `.invalid` never resolves, and the
 /// validator has no network retrieval anyway.
-pub const BASE_URI: &str = "https://mdbook-qms.invalid/schemas/";
+pub(crate) const BASE_URI: &str = "https://mdbook-qms.invalid/schemas/";
 
 /// The built-in schemas, embedded in the binary: (file name, text).
-pub const BUILTIN: &[(&str, &str)] = &[
+pub(crate) const BUILTIN: &[(&str, &str)] = &[
     (
         "item.schema.json",
         include_str!("../schemas/item.schema.json"),
@@ -94,36 +94,36 @@ const BASE_SCHEMA: &str = "item.schema.json";
 
 /// A link field as declared by `x-qms-link` in a type's schema.
 #[derive(Debug, Clone)]
-pub struct LinkField {
-    pub name: String,
+pub(crate) struct LinkField {
+    pub(crate) name: String,
     /// Types an id in this field may name.
-    pub targets: Vec<String>,
+    pub(crate) targets: Vec<String>,
     /// How the link reads from the linking item ("verifies").
-    pub label: String,
+    pub(crate) label: String,
     /// How the link reads from the target ("verified by").
-    pub inverse: String,
+    pub(crate) inverse: String,
 }
 
 /// One item type.
 pub struct TypeDef {
-    pub name: String,
+    pub(crate) name: String,
     /// Id prefix for `new` ("REQ").
-    pub prefix: String,
+    pub(crate) prefix: String,
     /// Heading for generated chapters and tables ("Requirements").
-    pub plural: String,
-    pub links: Vec<LinkField>,
+    pub(crate) plural: String,
+    pub(crate) links: Vec<LinkField>,
     /// Every field the schema defines, for "did you mean" hints.
-    pub fields: Vec<String>,
+    pub(crate) fields: Vec<String>,
     /// Fields whose text is Markdown (`contentMediaType: text/markdown`), rendered as such.
-    pub markdown_fields: Vec<String>,
-    pub validator: jsonschema::Validator,
+    pub(crate) markdown_fields: Vec<String>,
+    pub(crate) validator: jsonschema::Validator,
     /// The schema's file name, and where it came from when it is the project's own.
-    pub file_name: String,
-    pub file: Option<FileId>,
+    pub(crate) file_name: String,
+    pub(crate) file: Option<FileId>,
 }
 
 impl TypeDef {
-    pub fn link(&self, field: &str) -> Option<&LinkField> {
+    pub(crate) fn link(&self, field: &str) -> Option<&LinkField> {
         self.links.iter().find(|l| l.name == field)
     }
 }
@@ -137,30 +137,33 @@ pub struct Types {
 }
 
 impl Types {
+    /// The type named `name`.
     pub fn get(&self, name: &str) -> Option<&TypeDef> {
         self.types.get(name)
     }
 
+    /// Every type's name, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.types.keys().map(String::as_str)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &TypeDef> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &TypeDef> {
         self.types.values()
     }
 
-    pub fn documents(&self) -> &BTreeMap<String, Value> {
+    pub(crate) fn documents(&self) -> &BTreeMap<String, Value> {
         &self.documents
     }
 
     /// The built-in types only.
-    pub fn builtin() -> Self {
+    #[cfg(test)]
+    pub(crate) fn builtin() -> Self {
         load(None, &mut SourceMap::default(), &mut Diagnostics::default())
     }
 }
 
 /// Loads the built-in schemas and the project's `schemas/` folder (if given and present).
-pub fn load(
+pub(crate) fn load(
     dir: Option<(&Path, &Path)>,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
@@ -586,12 +589,12 @@ fn json_pointer_span(text: &str, pointer: &str, file: FileId) -> Span {
 
 /// The generated schema that accepts a whole item file, written next to the type schemas
 /// by `mdbook-qms schema --out DIR`.
-pub const ITEMS_SCHEMA: &str = "qms-items.schema.json";
+pub(crate) const ITEMS_SCHEMA: &str = "qms-items.schema.json";
 
 /// A schema for a YAML item file (one item, or a list of items) that dispatches on
 /// `type` to each type's schema file, so a YAML language server checks items while they
 /// are typed. The `$ref`s are relative: the file must sit beside the type schemas.
-pub fn items_schema(types: &Types) -> Value {
+pub(crate) fn items_schema(types: &Types) -> Value {
     let names: Vec<&str> = types.names().collect();
     let dispatch: Vec<Value> = types
         .iter()
@@ -623,13 +626,16 @@ pub fn items_schema(types: &Types) -> Value {
 /// What `mdbook-qms schema` did: the files written (none when the project's schemas have
 /// errors) and the diagnostics found while loading them.
 pub struct Export {
+    /// The schema files read, for the diagnostics' spans.
     pub sources: SourceMap,
+    /// Problems in the project's schemas.
     pub diagnostics: Diagnostics,
+    /// The files written.
     pub written: Vec<PathBuf>,
 }
 
 /// Writes every schema document of the project in `root` (built-in and its own) and the
-/// [`ITEMS_SCHEMA`] dispatcher into `out`. Nothing is written when a schema has errors,
+/// `ITEMS_SCHEMA` dispatcher into `out`. Nothing is written when a schema has errors,
 /// so an editor never picks up a half-valid set. A missing `book.toml` or a write
 /// failure is fatal.
 // A `Diagnostic` is the error; it is built only on failure, so boxing it buys nothing.
@@ -664,7 +670,7 @@ pub fn export(root: &Path, out: &Path) -> Result<Export, crate::config::Fatal> {
 }
 
 /// Writes the schema documents and the dispatcher into `out`, each atomically.
-pub fn write_documents(types: &Types, out: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub(crate) fn write_documents(types: &Types, out: &Path) -> std::io::Result<Vec<PathBuf>> {
     if types.documents().contains_key(ITEMS_SCHEMA) {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,

@@ -12,14 +12,17 @@ pub struct FileId(pub u32);
 /// A byte range inside one source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Span {
+    /// The file.
     pub file: FileId,
+    /// Byte offset of the first byte.
     pub start: usize,
+    /// Byte offset just past the last byte.
     pub end: usize,
 }
 
 impl Span {
     /// Whether `other` starts inside this span (in the same file).
-    pub fn contains(&self, other: Span) -> bool {
+    pub(crate) fn contains(&self, other: Span) -> bool {
         self.file == other.file && (self.start..=self.end).contains(&other.start)
     }
 }
@@ -27,13 +30,16 @@ impl Span {
 /// A file read from the project, with its path relative to the project root.
 #[derive(Debug)]
 pub struct SourceFile {
+    /// Relative to the project root.
     pub path: PathBuf,
+    /// The file's contents.
     pub text: String,
     line_starts: Vec<usize>,
     ascii: bool,
 }
 
 impl SourceFile {
+    /// A file with its line starts indexed, so spans turn into lines and columns quickly.
     pub fn new(path: PathBuf, text: String) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
@@ -47,7 +53,7 @@ impl SourceFile {
     }
 
     /// ASCII files let YAML character indexes be used as byte offsets directly.
-    pub fn is_ascii(&self) -> bool {
+    pub(crate) fn is_ascii(&self) -> bool {
         self.ascii
     }
 
@@ -65,7 +71,7 @@ impl SourceFile {
     }
 
     /// Byte offset of a 1-based line and 0-based character column.
-    pub fn offset(&self, line: usize, char_col: usize) -> usize {
+    pub(crate) fn offset(&self, line: usize, char_col: usize) -> usize {
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
             return self.text.len();
         };
@@ -77,7 +83,7 @@ impl SourceFile {
     }
 
     /// The text of the 1-based line, without its line break.
-    pub fn line_text(&self, line: usize) -> &str {
+    pub(crate) fn line_text(&self, line: usize) -> &str {
         let start = self.line_starts[line - 1];
         let end = self
             .line_starts
@@ -96,27 +102,14 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
-    pub fn add(&mut self, path: PathBuf, text: String) -> FileId {
+    pub(crate) fn add(&mut self, path: PathBuf, text: String) -> FileId {
         self.files.push(SourceFile::new(path, text));
         FileId(self.files.len() as u32 - 1)
     }
 
+    /// The file `id` names.
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
-    }
-
-    pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|f| f.path == path)
-            .map(|i| FileId(i as u32))
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (FileId(i as u32), f))
     }
 }
 

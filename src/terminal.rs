@@ -57,7 +57,7 @@ pub fn safe_line(text: &str) -> Cow<'_, str> {
 /// instead: a C0 control or DEL by its control picture (`\u{1b}` becomes `␛`), any other
 /// by U+FFFD. For source lines under a caret: each character keeps its column, so the
 /// caret and the column number stay where they belong. Tabs are kept.
-pub fn one_column(line: &str) -> Cow<'_, str> {
+pub(crate) fn one_column(line: &str) -> Cow<'_, str> {
     if !line.chars().any(needs_escape) {
         return Cow::Borrowed(line);
     }

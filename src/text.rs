@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 
 /// Compares ids so that runs of digits compare as numbers (REQ-2 < REQ-10).
-pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
     let key = |s: &str| {
         let mut parts: Vec<(String, u64)> = Vec::new();
         let mut text = String::new();

@@ -5,18 +5,19 @@ use crate::project::Project;
 use crate::text::natural_cmp;
 
 /// One row of a coverage matrix: an item and the linked items of the other type.
-pub struct Row {
-    pub item: usize,
-    pub linked: Vec<usize>,
+pub(crate) struct Row {
+    pub(crate) item: usize,
+    pub(crate) linked: Vec<usize>,
 }
 
+/// Which items of one type link to items of another: a row per source item, and how many are covered.
 pub struct Coverage {
-    pub rows: Vec<Row>,
-    pub covered: usize,
+    pub(crate) rows: Vec<Row>,
+    pub(crate) covered: usize,
 }
 
 impl Coverage {
-    pub fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.rows.len()
     }
 
@@ -69,7 +70,7 @@ pub fn coverage(
 }
 
 /// The items of a type (first definitions only, when an id is duplicated).
-pub fn items_of(project: &Project, ty: &str) -> Vec<usize> {
+pub(crate) fn items_of(project: &Project, ty: &str) -> Vec<usize> {
     project
         .items
         .iter()
@@ -104,11 +105,14 @@ mod tests {
 /// How `trace` prints a coverage matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TraceFormat {
+    /// An aligned table for reading in a terminal.
     Text,
+    /// A JSON object: the rows and the covered count, total and percentage.
     Json,
+    /// CSV, one row per item.
     Csv,
 }
-crate::choice::impl_choice!(TraceFormat { Text => "text", Json => "json", Csv => "csv" });
+crate::choice::impl_choice!(pub TraceFormat { Text => "text", Json => "json", Csv => "csv" });
 
 /// The coverage of `from` by `to` as text, JSON or CSV.
 pub fn report(
@@ -231,7 +235,7 @@ pub fn report(
 
 /// Text a spreadsheet will not run as a formula: a leading `=`, `+`, `-`, `@`, tab or
 /// carriage return (OWASP's list) gets a `'` in front.
-pub fn formula_guard(text: &str) -> String {
+pub(crate) fn formula_guard(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
@@ -240,7 +244,7 @@ pub fn formula_guard(text: &str) -> String {
 }
 
 /// A CSV field, quoted when needed (RFC 4180), with [`formula_guard`] applied.
-pub fn csv_field(text: &str) -> String {
+pub(crate) fn csv_field(text: &str) -> String {
     let text = formula_guard(text);
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))

@@ -15,7 +15,7 @@ use crate::yaml::Node;
 /// Validates raw items in parallel. Items without a usable id or type are dropped (their
 /// links could only produce follow-on noise); items with other schema errors are kept so
 /// that links to them still resolve.
-pub fn validate(raw: Vec<RawItem>, types: &Types, diags: &mut Diagnostics) -> Vec<Item> {
+pub(crate) fn validate(raw: Vec<RawItem>, types: &Types, diags: &mut Diagnostics) -> Vec<Item> {
     let results: Vec<(Option<Item>, Vec<Diagnostic>)> = raw
         .into_par_iter()
         .map(|r| {

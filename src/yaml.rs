@@ -16,12 +16,12 @@ use crate::source::{FileId, SourceFile, Span};
 /// A YAML value with the span it was written at.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
-    pub value: Value,
-    pub span: Span,
+    pub(crate) value: Value,
+    pub(crate) span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Null,
     Bool(bool),
     Int(i64),
@@ -33,14 +33,14 @@ pub enum Value {
 }
 
 impl Node {
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match &self.value {
             Value::String(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+    pub(crate) fn as_map(&self) -> Option<&[(Node, Node)]> {
         match &self.value {
             Value::Map(m) => Some(m),
             _ => None,
@@ -48,7 +48,7 @@ impl Node {
     }
 
     /// The entry with key `key` in a mapping.
-    pub fn get(&self, key: &str) -> Option<(&Node, &Node)> {
+    pub(crate) fn get(&self, key: &str) -> Option<(&Node, &Node)> {
         self.as_map()?
             .iter()
             .find(|(k, _)| k.as_str() == Some(key))
@@ -76,7 +76,7 @@ impl Node {
 
     /// The node at a JSON pointer (as in a schema error's instance path), and the key
     /// node when the last step is a mapping key.
-    pub fn locate<'a>(&'a self, pointer: &str) -> (Option<&'a Node>, &'a Node) {
+    pub(crate) fn locate<'a>(&'a self, pointer: &str) -> (Option<&'a Node>, &'a Node) {
         let mut node = self;
         let mut key = None;
         for raw in pointer.split('/').skip(1) {
@@ -105,15 +105,15 @@ impl Node {
 /// A YAML error with the span where it was found.
 #[derive(Debug)]
 pub struct YamlError {
-    pub kind: YamlErrorKind,
-    pub message: String,
-    pub span: Span,
+    pub(crate) kind: YamlErrorKind,
+    pub(crate) message: String,
+    pub(crate) span: Span,
     /// For duplicate keys: where the key was first written.
-    pub first: Option<Span>,
+    pub(crate) first: Option<Span>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum YamlErrorKind {
+pub(crate) enum YamlErrorKind {
     Syntax,
     DuplicateKey,
     Unsupported,
@@ -123,7 +123,9 @@ pub enum YamlErrorKind {
 /// offset inside a chapter.
 #[derive(Clone, Copy)]
 pub struct Origin<'a> {
+    /// The file the YAML text is in.
     pub file: FileId,
+    /// That file's contents, for spans and line offsets.
     pub source: &'a SourceFile,
     /// Lines before the YAML text's first line.
     pub line_offset: usize,

@@ -5,7 +5,9 @@
 /// One built-in document: its name (the directive argument and the template's stem),
 /// its full title (the document's first heading) and its template.
 pub struct DocInfo {
+    /// The directive argument and the template's stem (`threat-model`).
     pub name: &'static str,
+    /// The full title, the document's first heading.
     pub title: &'static str,
     pub(crate) template: &'static str,
 }

@@ -4,7 +4,7 @@
 //! unknown key is reported at its line with a "did you mean" hint, and so the mdBook keys
 //! that share the table (`command`, `before`, ...) are accepted.
 
-pub mod documents;
+pub(crate) mod documents;
 pub mod risk;
 
 use std::collections::BTreeMap;
@@ -40,15 +40,15 @@ const EVIDENCE_KEYS: &[&str] = &["junit", "sbom", "osv", "kev"];
 
 /// `[preprocessor.qms.evidence]`: where under `trace` the evidence files are.
 #[derive(Debug, Clone)]
-pub struct EvidenceConfig {
+pub(crate) struct EvidenceConfig {
     /// Globs of JUnit XML files, relative to `trace`.
-    pub junit: Vec<String>,
+    pub(crate) junit: Vec<String>,
     /// Globs of SBOM files (CycloneDX or SPDX JSON), relative to `trace`.
-    pub sbom: Vec<String>,
+    pub(crate) sbom: Vec<String>,
     /// Folder of OSV records (`*.json`), relative to `trace`.
-    pub osv: PathBuf,
+    pub(crate) osv: PathBuf,
     /// CISA KEV catalogue (JSON), relative to `trace`; read when it exists.
-    pub kev: PathBuf,
+    pub(crate) kev: PathBuf,
 }
 
 impl Default for EvidenceConfig {
@@ -70,50 +70,50 @@ impl Default for EvidenceConfig {
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The project folder (where `book.toml` is).
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// `book.toml` in the source map, for diagnostics.
-    pub file: Option<FileId>,
+    pub(crate) file: Option<FileId>,
     /// The book's title, if set.
-    pub title: Option<String>,
+    pub(crate) title: Option<String>,
     /// `[book] src`, relative to the root.
-    pub src: PathBuf,
+    pub(crate) src: PathBuf,
     /// Folders holding YAML item files, relative to the root.
-    pub items: Vec<PathBuf>,
+    pub(crate) items: Vec<PathBuf>,
     /// Where each of `items` is written in `book.toml` (`None` for the default), so a
     /// missing folder is reported there.
-    pub item_spans: Vec<Option<Span>>,
+    pub(crate) item_spans: Vec<Option<Span>>,
     /// The project's own JSON Schemas.
-    pub schemas: PathBuf,
+    pub(crate) schemas: PathBuf,
     /// Evidence: test results, SBOMs, vulnerability records.
-    pub trace: PathBuf,
+    pub(crate) trace: PathBuf,
     /// Template overrides.
-    pub templates: PathBuf,
+    pub(crate) templates: PathBuf,
     /// Whether items no chapter places get generated chapters.
-    pub generated_chapters: bool,
+    pub(crate) generated_chapters: bool,
     /// Per-code severity overrides; `None` silences the code.
-    pub lints: BTreeMap<String, Option<Severity>>,
+    pub(crate) lints: BTreeMap<String, Option<Severity>>,
     /// Commit trailers that link a commit to the items it names (`Implements: REQ-1`).
-    pub trailers: Vec<String>,
+    pub(crate) trailers: Vec<String>,
     /// The trailer that confirms an item after what it links to changed (`Reviewed: ID`).
-    pub review_trailer: String,
+    pub(crate) review_trailer: String,
     /// Tags matching this glob are baselines.
-    pub baselines: String,
+    pub(crate) baselines: String,
     /// Fields whose change does not make links to the item suspect.
-    pub suspect_ignore: Vec<String>,
+    pub(crate) suspect_ignore: Vec<String>,
     /// `[preprocessor.qms.evidence]`: where the evidence files are.
-    pub evidence: EvidenceConfig,
+    pub(crate) evidence: EvidenceConfig,
     /// `[preprocessor.qms.risk]`: risk scales, acceptability matrix, CVSS bands.
-    pub risk: crate::config::risk::RiskConfig,
+    pub(crate) risk: crate::config::risk::RiskConfig,
     /// Generated documents (see `documents`) that get a chapter of their own.
     pub documents: Vec<String>,
     /// `[build] build-dir` as book.toml writes it, and where (mdBook reads the value;
     /// the place is for the diagnostic that it would replace the sources).
-    pub build_dir: Option<(PathBuf, Span)>,
+    pub(crate) build_dir: Option<(PathBuf, Span)>,
 }
 
 impl Config {
     /// The configuration of a project that has no `[preprocessor.qms]` table.
-    pub fn defaults(root: PathBuf) -> Self {
+    pub(crate) fn defaults(root: PathBuf) -> Self {
         Config {
             root,
             file: None,
@@ -145,7 +145,7 @@ impl Config {
 pub struct Fatal(pub Box<Diagnostic>);
 
 impl Fatal {
-    pub fn new(diagnostic: Diagnostic) -> Self {
+    pub(crate) fn new(diagnostic: Diagnostic) -> Self {
         Fatal(Box::new(diagnostic))
     }
 }
@@ -154,7 +154,7 @@ impl Fatal {
 /// diagnostics, with defaults used for the values in error.
 // A `Diagnostic` is the error; it is built only on failure, so boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-pub fn load(
+pub(crate) fn load(
     root: &Path,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,

@@ -9,16 +9,17 @@ use crate::diag::{code, did_you_mean, Diagnostic, Diagnostics};
 use crate::source::Span;
 
 /// Keys of `[preprocessor.qms.risk]`.
-pub const KEYS: &[&str] = &["severity", "exploitability", "matrix", "cvss-bands"];
+pub(crate) const KEYS: &[&str] = &["severity", "exploitability", "matrix", "cvss-bands"];
 
 /// ISO 14971 harm, lowest first.
-pub const DEFAULT_SEVERITY: &[&str] =
+pub(crate) const DEFAULT_SEVERITY: &[&str] =
     &["negligible", "minor", "serious", "critical", "catastrophic"];
 /// Exploitability, lowest first.
-pub const DEFAULT_EXPLOITABILITY: &[&str] = &["very-low", "low", "medium", "high", "very-high"];
+pub(crate) const DEFAULT_EXPLOITABILITY: &[&str] =
+    &["very-low", "low", "medium", "high", "very-high"];
 /// Lowest CVSS exploitability subscore of each default level above the first (the
 /// subscore runs from 0.1 to 3.9).
-pub const DEFAULT_BANDS: &[f64] = &[0.5, 1.0, 2.0, 3.0];
+pub(crate) const DEFAULT_BANDS: &[f64] = &[0.5, 1.0, 2.0, 3.0];
 
 /// The risk scales of a project.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,9 +29,9 @@ pub struct RiskConfig {
     /// Exploitability levels, lowest first.
     pub exploitability: Vec<String>,
     /// `acceptable[severity][exploitability]`.
-    pub acceptable: Vec<Vec<bool>>,
+    pub(crate) acceptable: Vec<Vec<bool>>,
     /// `bands[k]` is the lowest exploitability subscore of level `k + 1`.
-    pub bands: Vec<f64>,
+    pub(crate) bands: Vec<f64>,
 }
 
 impl Default for RiskConfig {
@@ -50,7 +51,7 @@ impl Default for RiskConfig {
 }
 
 impl RiskConfig {
-    pub fn is_acceptable(&self, severity: usize, exploitability: usize) -> bool {
+    pub(crate) fn is_acceptable(&self, severity: usize, exploitability: usize) -> bool {
         self.acceptable
             .get(severity)
             .and_then(|row| row.get(exploitability))
@@ -66,7 +67,7 @@ impl RiskConfig {
 
 /// A cell is acceptable when severity and exploitability, each scaled to 0..1, add up to
 /// at most 1: the anti-diagonal of the matrix and everything below it.
-pub fn default_matrix(severities: usize, exploitabilities: usize) -> Vec<Vec<bool>> {
+pub(crate) fn default_matrix(severities: usize, exploitabilities: usize) -> Vec<Vec<bool>> {
     let (s_max, e_max) = (
         severities.saturating_sub(1).max(1),
         exploitabilities.saturating_sub(1).max(1),
@@ -81,7 +82,7 @@ pub fn default_matrix(severities: usize, exploitabilities: usize) -> Vec<Vec<boo
 }
 
 /// Bands spread evenly over the subscore's range, for a scale without `cvss-bands`.
-pub fn default_bands(levels: usize) -> Vec<f64> {
+pub(crate) fn default_bands(levels: usize) -> Vec<f64> {
     if levels == DEFAULT_EXPLOITABILITY.len() {
         return DEFAULT_BANDS.to_vec();
     }
@@ -91,7 +92,7 @@ pub fn default_bands(levels: usize) -> Vec<f64> {
 }
 
 /// Reads the `risk` table; problems are reported and defaults kept for the values in error.
-pub fn parse(
+pub(crate) fn parse(
     value: &Spanned<DeValue<'_>>,
     span: &dyn Fn(std::ops::Range<usize>) -> Span,
     diags: &mut Diagnostics,

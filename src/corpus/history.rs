@@ -25,6 +25,7 @@ const AUTHORS: &[&str] = &[
 /// What the stream holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HistoryStats {
+    /// Commits in the stream.
     pub commits: usize,
     /// Bytes of file content in the stream (every version of every file written).
     pub bytes: u64,

@@ -23,7 +23,9 @@ pub struct Stats {
     /// Items in total: requirements, tests and SBOM components, the chapter's block
     /// included.
     pub items: usize,
+    /// Requirement items.
     pub requirements: usize,
+    /// Test items.
     pub tests: usize,
     /// Components of a generated SBOM (the described one included), each a component
     /// item.

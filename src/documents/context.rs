@@ -9,7 +9,7 @@ use crate::project::Project;
 
 /// The 14 items of the security labeling the FDA guidance lists, with the key a
 /// control's `labeling_topic` uses.
-pub const LABELING_TOPICS: &[(&str, &str, &str)] = &[
+pub(super) const LABELING_TOPICS: &[(&str, &str, &str)] = &[
     ("use-environment", "Recommended security controls for the use environment", "anti-malware, firewall, password rules and other measures the user puts in place"),
     ("diagrams", "Diagrams for putting the controls in place", "diagrams detailed enough for users to implement the recommended controls"),
     ("ports-interfaces", "Network ports and interfaces", "every port and interface: purpose, direction, approved endpoints"),
@@ -27,7 +27,7 @@ pub const LABELING_TOPICS: &[(&str, &str, &str)] = &[
 ];
 
 /// The eight control categories of the guidance (Appendix 1).
-pub const CATEGORIES: &[(&str, &str)] = &[
+pub(super) const CATEGORIES: &[(&str, &str)] = &[
     ("authentication", "Authentication"),
     ("authorization", "Authorization"),
     ("cryptography", "Cryptography"),
@@ -55,7 +55,7 @@ const PLAN_TOPICS: &[&str] = &[
 ];
 
 /// Everything but `document`, which each render adds.
-pub fn build(project: &Project) -> Value {
+pub(super) fn build(project: &Project) -> Value {
     let mut by_type: Map<String, Value> = project
         .types
         .names()

@@ -18,7 +18,7 @@
 mod context;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use minijinja::value::{Serde, Value};
@@ -41,6 +41,7 @@ const PARTIALS: &[(&str, &str)] = &[(
 
 const EXT: &str = ".md.j2";
 
+/// The built-in document named `name`, if there is one.
 pub fn find(name: &str) -> Option<&'static DocInfo> {
     DOCUMENTS.iter().find(|d| d.name == name)
 }
@@ -48,30 +49,37 @@ pub fn find(name: &str) -> Option<&'static DocInfo> {
 /// Missing content in a generated document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gap {
+    /// The document's name.
     pub document: String,
+    /// Where in the document the content is missing, as the template names it (`Device`).
     pub section: String,
+    /// What is missing and how to add it.
     pub what: String,
 }
 
 /// A rendered document.
 #[derive(Debug)]
 pub struct Rendered {
+    /// The document as Markdown.
     pub markdown: String,
+    /// Content the project does not provide yet, in document order.
     pub gaps: Vec<Gap>,
 }
 
 /// Why a document could not be rendered: which template, where, what.
 #[derive(Debug, Clone)]
 pub struct TemplateError {
+    /// The diagnostic code the error is reported with.
     pub code: &'static str,
     /// The template's file name (`security-labeling.md.j2`).
-    pub template: Option<String>,
+    pub(crate) template: Option<String>,
     /// Path of the override file, relative to the project root; `None` for built-ins.
     pub file: Option<PathBuf>,
+    /// The line in the template (1-based), when minijinja knows it.
     pub line: Option<usize>,
     /// Byte range in the template's text, when minijinja knows it.
-    pub range: Option<std::ops::Range<usize>>,
-    pub message: String,
+    pub(crate) range: Option<std::ops::Range<usize>>,
+    pub(crate) message: String,
 }
 
 impl std::fmt::Display for TemplateError {
@@ -97,13 +105,13 @@ struct Override {
 }
 
 /// The project's templates, read once.
-pub struct Templates {
+pub(crate) struct Templates {
     overrides: Arc<BTreeMap<String, Override>>,
 }
 
 impl Templates {
     /// The project's overrides, as `load` read them into the source map.
-    pub fn of(project: &Linked) -> Templates {
+    pub(crate) fn of(project: &Linked) -> Templates {
         let overrides = project
             .templates
             .files
@@ -123,20 +131,6 @@ impl Templates {
         Templates {
             overrides: Arc::new(overrides),
         }
-    }
-
-    /// No overrides: the built-in templates only.
-    pub fn builtin() -> Templates {
-        Templates {
-            overrides: Arc::new(BTreeMap::new()),
-        }
-    }
-
-    /// The override files, as (path relative to the root, text).
-    pub fn files(&self) -> impl Iterator<Item = (&Path, &str)> {
-        self.overrides
-            .values()
-            .map(|o| (o.path.as_path(), o.text.as_str()))
     }
 
     /// The documents the overrides change: those whose template is overridden, and all
@@ -367,7 +361,7 @@ impl Templates {
 /// The data every template sees, as template values. Converting every item is most of
 /// a document's cost on a large project, so it happens once per project
 /// (`Project::document_data`), however many documents are rendered.
-pub struct Data {
+pub(crate) struct Data {
     ctx: Value,
     by_id: Arc<HashMap<String, Value>>,
 }
@@ -408,14 +402,14 @@ impl Data {
 
 /// The documents of one project: its templates and the data they see, converted once
 /// however many documents are rendered (`check` and then the book, or `export`, render
-/// the same documents). Build it with [`Documents::new`] for the project it is used with.
+/// the same documents). Build it with `Documents::new` for the project it is used with.
 pub struct Documents {
     templates: Templates,
     data: OnceLock<Data>,
 }
 
 impl Documents {
-    pub fn new(project: &Linked) -> Self {
+    pub(crate) fn new(project: &Linked) -> Self {
         Documents {
             templates: Templates::of(project),
             data: OnceLock::new(),
@@ -427,7 +421,7 @@ impl Documents {
     }
 
     /// Renders document `name` for `page` (links are relative to it).
-    pub fn render(&self, page: &Page, name: &str) -> Result<Rendered, TemplateError> {
+    pub(crate) fn render(&self, page: &Page, name: &str) -> Result<Rendered, TemplateError> {
         self.templates.render(self.data(page.project), page, name)
     }
 
@@ -458,7 +452,7 @@ impl Documents {
 
     /// Every built-in document as standalone Markdown, in the guide's order (`gaps`,
     /// `export`).
-    pub fn all_standalone(
+    pub(crate) fn all_standalone(
         &self,
         project: &Project,
     ) -> Result<Vec<(&'static str, Rendered)>, TemplateError> {
@@ -576,7 +570,7 @@ fn placed(project: &Project) -> Vec<(String, Option<Span>)> {
 /// The check stage: every placed document must exist and render; its gaps are warnings
 /// at the directive (or in book.toml for generated chapters). Every document an override
 /// changes must render too, placed or not, as `export` renders them all.
-pub fn check(project: &Project, documents: &Documents) -> Vec<Diagnostic> {
+pub(crate) fn check(project: &Project, documents: &Documents) -> Vec<Diagnostic> {
     let placed = placed(project);
     let mut diags = Vec::new();
     // Override files are in the source map, so errors point at their lines.
@@ -699,7 +693,7 @@ fn template_diagnostic(
 
 /// Renders one document for a chapter at `page`; a failure becomes a visible error box
 /// (check has already reported it).
-pub fn render_directive(documents: &Documents, page: &Page, name: &str) -> String {
+pub(crate) fn render_directive(documents: &Documents, page: &Page, name: &str) -> String {
     match documents.render(page, name) {
         Ok(doc) => format!("\n\n{}\n", doc.markdown),
         Err(e) => format!(
@@ -722,7 +716,7 @@ pub fn all_gaps(project: &Project) -> Result<Vec<Gap>, TemplateError> {
 
 /// Generated chapters for the documents `book.toml` lists in `documents`, under
 /// `qms/documents/`.
-pub fn chapters(
+pub(crate) fn chapters(
     documents: &Documents,
     project: &Project,
     homes: &[Option<PathBuf>],

@@ -17,15 +17,20 @@ use crate::source::{display_path, FileId};
 /// A test item's verification status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// Every matching case passed.
     Passed,
+    /// A matching case failed or ended in an error.
     Failed,
+    /// A matching case was skipped, so the item is not fully verified.
     Skipped,
+    /// No result names the test, or some of its cases.
     Missing,
+    /// The results are older than the last significant change to the test or what it verifies.
     Stale,
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Passed => "passed",
             Status::Failed => "failed",
@@ -36,8 +41,10 @@ impl Status {
     }
 }
 
+/// What the test results say about one test item.
 #[derive(Debug, Clone)]
 pub struct Verification {
+    /// The verdict.
     pub status: Status,
     /// Indexes into [`Evidence::cases`].
     pub cases: Vec<usize>,
@@ -49,10 +56,10 @@ pub struct Verification {
 #[derive(Debug, Clone)]
 pub struct VulnMatch {
     /// Index into [`Evidence::osv`].
-    pub record: usize,
+    pub(crate) record: usize,
     /// The component item.
     pub component: usize,
-    pub version: String,
+    pub(crate) version: String,
     /// The vulnerability items that assess it.
     pub assessed_by: Vec<usize>,
 }
@@ -62,10 +69,12 @@ pub struct VulnMatch {
 pub struct Evidence {
     /// By test item id; empty when the project has no test results at all.
     pub verification: HashMap<String, Verification>,
+    /// Every OSV record that affects a component item, by component then record.
     pub matches: Vec<VulnMatch>,
 }
 
 impl Evidence {
+    /// The verification of the test item `id`; `None` when no result names it.
     pub fn verification(&self, id: &str) -> Option<&Verification> {
         self.verification.get(id)
     }
@@ -73,7 +82,7 @@ impl Evidence {
 
 /// Runs the evidence checks on a linked project: the verification status of every
 /// test item, the component checks and the OSV/VEX matches.
-pub fn assess(project: &Linked, history: &History, ds: &mut Vec<Diagnostic>) -> Evidence {
+pub(crate) fn assess(project: &Linked, history: &History, ds: &mut Vec<Diagnostic>) -> Evidence {
     let verification = verify_tests(project, history, ds);
     check_components(project, ds);
     let matches = vex::check(project, ds);

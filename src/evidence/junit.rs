@@ -15,15 +15,18 @@ use crate::source::{FileId, SourceFile, Span};
 /// The outcome of one test case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Outcome {
+    /// Ran and passed.
     Passed,
+    /// Did not run (`<skipped>`).
     Skipped,
+    /// An assertion failed (`<failure>`).
     Failed,
     /// The test could not run to an assertion (`<error>`).
     Error,
 }
 
 impl Outcome {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Passed => "passed",
             Outcome::Skipped => "skipped",
@@ -36,21 +39,21 @@ impl Outcome {
 /// One `<testcase>`.
 #[derive(Debug, Clone)]
 pub struct TestCase {
-    pub file: FileId,
+    pub(crate) file: FileId,
     /// Where the `<testcase` tag starts.
-    pub span: Span,
+    pub(crate) span: Span,
     /// The names of the enclosing `<testsuite>`s, outermost first.
     pub suites: Vec<String>,
-    pub classname: String,
-    pub name: String,
+    pub(crate) classname: String,
+    pub(crate) name: String,
+    /// How it ended.
     pub outcome: Outcome,
     /// The failure, error or skip message.
     pub message: Option<String>,
-    /// Seconds.
-    pub time: Option<f64>,
     /// When the run started: the nearest `timestamp` attribute (case, suite or suites),
     /// as seconds since the epoch (UTC unless the value names an offset).
     pub timestamp: Option<Timestamp>,
+    /// The `<property name value>` pairs of the case, in file order.
     pub properties: Vec<(String, String)>,
 }
 
@@ -188,7 +191,6 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
                             name: case_name,
                             outcome: Outcome::Passed,
                             message: None,
-                            time: attr("time").and_then(|t| t.trim().parse().ok()),
                             timestamp,
                             properties: Vec::new(),
                         };

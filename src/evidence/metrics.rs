@@ -5,6 +5,7 @@
 use crate::date::Day;
 use crate::linked::Linked;
 
+/// Total-product-life-cycle measures over the vulnerability items (FDA's TPLC metrics).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tplc {
     /// Vulnerabilities that need a patch: status `affected` or `fixed`, or a `patched` date.
@@ -13,20 +14,23 @@ pub struct Tplc {
     pub patched: usize,
     /// Mean days from `identified` to `patched`, and over how many vulnerabilities.
     pub identify_to_patch: Option<f64>,
+    /// How many vulnerabilities `identify_to_patch` averages over.
     pub identify_to_patch_n: usize,
     /// Mean days from `patched` to `deployed`, and over how many.
     pub patch_to_deploy: Option<f64>,
+    /// How many vulnerabilities `patch_to_deploy` averages over.
     pub patch_to_deploy_n: usize,
     /// Every vulnerability item.
     pub total: usize,
 }
 
 impl Tplc {
-    pub fn patched_percent(&self) -> Option<f64> {
+    pub(crate) fn patched_percent(&self) -> Option<f64> {
         (self.needing_patch > 0).then(|| self.patched as f64 * 100.0 / self.needing_patch as f64)
     }
 }
 
+/// Measures the project's vulnerability items as of `project.today`.
 pub fn compute(project: &Linked) -> Tplc {
     let mut t = Tplc::default();
     let (mut sum1, mut sum2) = (0i64, 0i64);

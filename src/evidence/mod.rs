@@ -1,6 +1,6 @@
 //! Evidence: test results, SBOMs and vulnerability records under `trace/`.
 //!
-//! Runs in two steps. [`load`] (this module and its readers) runs before validation: it
+//! Runs in two steps. `load` (this module and its readers) runs before validation: it
 //! reads every evidence file into [`Traces`] and turns SBOM components that no component
 //! item stands for into synthesized component items (homed in the SBOM file), so that
 //! links naming their purl resolve like any other. [`assess`] is an analysis stage that
@@ -13,10 +13,10 @@ pub mod assess;
 pub mod junit;
 pub mod metrics;
 pub mod osv;
-pub mod places;
+pub(crate) mod places;
 pub mod sbom;
 pub mod version;
-pub mod vex;
+pub(crate) mod vex;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -32,13 +32,14 @@ use junit::TestCase;
 /// What the files under `trace/` hold, read before validation.
 #[derive(Debug, Default)]
 pub struct Traces {
-    pub junit_files: Vec<FileId>,
-    pub cases: Vec<TestCase>,
+    pub(crate) junit_files: Vec<FileId>,
+    pub(crate) cases: Vec<TestCase>,
+    /// The SBOM files under `trace/` (the configured `sbom` patterns), in path order.
     pub sboms: Vec<sbom::Sbom>,
-    pub osv: Vec<osv::Record>,
+    pub(crate) osv: Vec<osv::Record>,
     /// CVE ids of the CISA KEV catalogue, when one was read.
-    pub kev: Option<BTreeSet<String>>,
-    pub kev_file: Option<FileId>,
+    pub(crate) kev: Option<BTreeSet<String>>,
+    pub(crate) kev_file: Option<FileId>,
     /// The SBOM entries of each component item, as (SBOM, component) indexes, so that
     /// looking up one item's entries does not walk every SBOM.
     by_item: HashMap<String, Vec<(usize, usize)>>,
@@ -46,7 +47,7 @@ pub struct Traces {
 
 impl Traces {
     /// The SBOM entries that stand for a component item.
-    pub fn sbom_components<'a>(
+    pub(crate) fn sbom_components<'a>(
         &'a self,
         id: &str,
     ) -> impl Iterator<Item = &'a sbom::Component> + 'a {
@@ -54,7 +55,7 @@ impl Traces {
     }
 
     /// [`Traces::sbom_components`] with the index of each entry's SBOM.
-    pub fn sbom_entries<'a>(
+    pub(crate) fn sbom_entries<'a>(
         &'a self,
         id: &str,
     ) -> impl Iterator<Item = (usize, &'a sbom::Component)> + 'a {
@@ -66,7 +67,7 @@ impl Traces {
     }
 
     /// Whether the component item was synthesized from an SBOM entry.
-    pub fn is_synthesized(&self, id: &str) -> bool {
+    pub(crate) fn is_synthesized(&self, id: &str) -> bool {
         self.sbom_components(id).any(|c| c.synthesized)
     }
 }
@@ -153,7 +154,7 @@ fn trace_files(config: &Config, sources: &mut SourceMap, diags: &mut Diagnostics
 }
 
 /// Reads the evidence files and returns the component items synthesized from SBOMs.
-pub fn load(
+pub(crate) fn load(
     config: &Config,
     sources: &mut SourceMap,
     raw: &[RawItem],
@@ -256,16 +257,20 @@ fn read_kev(file: FileId, sources: &SourceMap) -> Result<BTreeSet<String>, Diagn
 /// A component item's fields, filled in from the SBOM entries that stand for it.
 #[derive(Debug, Clone, Default)]
 pub struct ComponentView {
-    pub name: Option<String>,
-    pub version: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) version: Option<String>,
+    /// Who supplies the component.
     pub supplier: Option<String>,
-    pub purl: Option<String>,
-    pub cpe: Option<String>,
+    pub(crate) purl: Option<String>,
+    pub(crate) cpe: Option<String>,
+    /// The license expression.
     pub license: Option<String>,
+    /// The support level the supplier gives.
     pub support: Option<String>,
+    /// The last day of support, as written (`YYYY-MM-DD`).
     pub end_of_support: Option<String>,
-    pub kind: Option<String>,
-    pub bom_ref: Option<String>,
+    pub(crate) kind: Option<String>,
+    pub(crate) bom_ref: Option<String>,
 }
 
 impl Traces {

@@ -16,14 +16,14 @@ use super::version::{self, Scheme};
 use crate::diag::{code, Diagnostic};
 use crate::source::{display_path, FileId, SourceFile, Span};
 
+/// One OSV vulnerability record from `trace/` (the configured `osv` folder).
 #[derive(Debug, Clone)]
 pub struct Record {
-    pub file: FileId,
-    pub id: String,
-    pub aliases: Vec<String>,
-    pub summary: Option<String>,
-    /// CVSS vectors from `severity`.
-    pub cvss: Vec<String>,
+    pub(crate) file: FileId,
+    pub(crate) id: String,
+    pub(crate) aliases: Vec<String>,
+    pub(crate) summary: Option<String>,
+    /// The packages it affects.
     pub affected: Vec<Affected>,
 }
 
@@ -34,28 +34,34 @@ impl Record {
     }
 }
 
+/// One affected package of a record, and which of its versions are affected.
 #[derive(Debug, Clone)]
 pub struct Affected {
-    pub ecosystem: String,
-    pub name: String,
-    pub purl: Option<String>,
-    pub ranges: Vec<Range>,
-    pub versions: Vec<String>,
+    pub(crate) ecosystem: String,
+    pub(crate) name: String,
+    pub(crate) purl: Option<String>,
+    pub(crate) ranges: Vec<Range>,
+    pub(crate) versions: Vec<String>,
     /// How versions of this package compare; `None` for ecosystems we cannot order.
-    pub scheme: Option<Scheme>,
+    pub(crate) scheme: Option<Scheme>,
 }
 
 #[derive(Debug, Clone)]
-pub struct Range {
-    pub kind: String,
-    pub events: Vec<(EventKind, String)>,
+pub(crate) struct Range {
+    pub(crate) kind: String,
+    pub(crate) events: Vec<(EventKind, String)>,
 }
 
+/// An OSV range event: where an affected version range starts or ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
+    /// Versions from this one on are affected.
     Introduced,
+    /// Versions from this one on are not affected.
     Fixed,
+    /// The last affected version; later ones are not.
     LastAffected,
+    /// An upper bound on where to look for the other events; matching does not need it.
     Limit,
 }
 
@@ -216,14 +222,6 @@ pub fn parse(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) -> 
             scheme,
         });
     }
-    let cvss = json
-        .get("severity")
-        .and_then(J::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|x| s(x.get("type")).is_some_and(|t| t.starts_with("CVSS")))
-        .filter_map(|x| s(x.get("score")))
-        .collect();
     Some(Record {
         file,
         id,
@@ -235,13 +233,12 @@ pub fn parse(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) -> 
             .filter_map(|v| s(Some(v)))
             .collect(),
         summary: s(json.get("summary")),
-        cvss,
         affected,
     })
 }
 
 /// The OSV ecosystem and package name a purl stands for.
-pub fn ecosystem_of(purl: &str) -> Option<(&'static str, String)> {
+pub(crate) fn ecosystem_of(purl: &str) -> Option<(&'static str, String)> {
     let base = purl.strip_prefix("pkg:")?;
     let base = base.split(['?', '#', '@']).next()?;
     let (ty, rest) = base.split_once('/')?;

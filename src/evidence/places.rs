@@ -10,12 +10,12 @@ use std::collections::HashMap;
 /// Byte offsets of the values a scan was asked for: of the key for an object member
 /// (`"name": ...` points at `"name"`), of the value itself for an array element.
 #[derive(Debug, Default)]
-pub struct JsonPlaces(HashMap<String, usize>);
+pub(crate) struct JsonPlaces(HashMap<String, usize>);
 
 impl JsonPlaces {
     /// Scans `text`, which serde_json has already parsed (so it is valid JSON, nested at
     /// most 128 levels deep), recording the values whose pointer `want` accepts.
-    pub fn scan(text: &str, want: impl Fn(&str) -> bool) -> JsonPlaces {
+    pub(crate) fn scan(text: &str, want: impl Fn(&str) -> bool) -> JsonPlaces {
         let mut scanner = Scanner {
             text,
             at: 0,
@@ -28,13 +28,13 @@ impl JsonPlaces {
     }
 
     /// Where the value at `pointer` is written, if it was wanted and is there.
-    pub fn get(&self, pointer: &str) -> Option<usize> {
+    pub(crate) fn get(&self, pointer: &str) -> Option<usize> {
         self.0.get(pointer).copied()
     }
 }
 
 /// `pointer` extended by one reference token, escaped as RFC 6901 says.
-pub fn child(pointer: &str, token: &str) -> String {
+pub(crate) fn child(pointer: &str, token: &str) -> String {
     let mut p = String::with_capacity(pointer.len() + token.len() + 1);
     p.push_str(pointer);
     push_token(&mut p, token);

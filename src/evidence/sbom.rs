@@ -16,55 +16,65 @@ use crate::model::{Home, RawItem};
 use crate::source::{display_path, FileId, SourceFile, Span};
 use crate::yaml::{Node, Value};
 
+/// The SBOM standards read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// CycloneDX JSON.
     CycloneDx,
+    /// SPDX 2 JSON.
     Spdx,
 }
 
 /// One SBOM file.
 #[derive(Debug, Clone)]
 pub struct Sbom {
-    pub file: FileId,
+    pub(crate) file: FileId,
+    /// Which standard the file follows.
     pub format: Format,
-    pub spec_version: String,
-    pub timestamp: Option<String>,
+    pub(crate) spec_version: String,
+    pub(crate) timestamp: Option<String>,
     /// Who or what made the SBOM (NTIA "author").
     pub author: Option<String>,
     /// Whether the SBOM has a dependency section at all.
-    pub has_dependencies: bool,
+    pub(crate) has_dependencies: bool,
+    /// Its components, in file order.
     pub components: Vec<Component>,
 }
 
 /// One component as an SBOM lists it.
 #[derive(Debug, Clone, Default)]
 pub struct Component {
-    pub file: Option<FileId>,
+    pub(crate) file: Option<FileId>,
+    /// Where the component's entry is in the file.
     pub span: Option<Span>,
+    /// The SBOM's own reference to the component (CycloneDX `bom-ref`, SPDX `SPDXID`).
     pub bom_ref: String,
+    /// The package URL.
     pub purl: Option<String>,
-    pub cpe: Option<String>,
-    pub kind: Option<String>,
-    pub name: Option<String>,
+    pub(crate) cpe: Option<String>,
+    pub(crate) kind: Option<String>,
+    pub(crate) name: Option<String>,
+    /// The component's version.
     pub version: Option<String>,
+    /// Who supplies the component.
     pub supplier: Option<String>,
-    pub license: Option<String>,
-    pub description: Option<String>,
-    pub support: Option<String>,
-    pub end_of_support: Option<String>,
+    pub(crate) license: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) support: Option<String>,
+    pub(crate) end_of_support: Option<String>,
     /// bom-refs of what this component depends on.
     pub depends_on: Vec<String>,
     /// Whether the dependency section names the component (as `ref` or a target).
     pub in_dependencies: bool,
     /// The id of the component item this component is (an item or a synthesized one).
-    pub item: Option<String>,
+    pub(crate) item: Option<String>,
     /// Whether the item was synthesized from this SBOM entry.
-    pub synthesized: bool,
+    pub(crate) synthesized: bool,
 }
 
 impl Component {
     /// The key links use: the purl, else the bom-ref.
-    pub fn key(&self) -> &str {
+    pub(crate) fn key(&self) -> &str {
         self.purl.as_deref().unwrap_or(&self.bom_ref)
     }
 }
@@ -79,7 +89,7 @@ fn s(v: Option<&J>) -> Option<String> {
 /// The byte offset where `"key": "value"` is first written, for the one-off places of
 /// a file (its version); the many places of an SBOM's components are found by one
 /// [`JsonPlaces`] scan instead.
-pub fn locate(text: &str, key: &str, value: &str) -> Option<usize> {
+pub(crate) fn locate(text: &str, key: &str, value: &str) -> Option<usize> {
     let quoted_key = format!("\"{key}\"");
     let quoted = serde_json::to_string(value).ok()?;
     let mut from = 0;
@@ -128,7 +138,11 @@ fn place(d: Diagnostic, file: FileId, source: &SourceFile, at: Option<usize>) ->
 /// Parses a JSON evidence file, turning a syntax error into a diagnostic at its line.
 // A `Diagnostic` is the error; it is built only on failure, so boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-pub fn parse_json(file: FileId, source: &SourceFile, code: &'static str) -> Result<J, Diagnostic> {
+pub(crate) fn parse_json(
+    file: FileId,
+    source: &SourceFile,
+    code: &'static str,
+) -> Result<J, Diagnostic> {
     serde_json::from_str(&source.text).map_err(|e| {
         let at = source.offset(e.line(), e.column().saturating_sub(1));
         Diagnostic::new(
@@ -610,7 +624,7 @@ fn strip_actor(s: &str) -> String {
 
 /// The purl without version, qualifiers or subpath, lower-cased: what identifies the
 /// package across versions.
-pub fn purl_base(purl: &str) -> String {
+pub(crate) fn purl_base(purl: &str) -> String {
     let p = purl.split(['?', '#']).next().unwrap_or(purl);
     // The version separator is the last `@` after the last `/` (a namespace may hold `@`
     // in npm scopes, percent-encoded as %40 in purls).
@@ -622,14 +636,14 @@ pub fn purl_base(purl: &str) -> String {
 }
 
 /// The version in a purl, percent-decoded.
-pub fn purl_version(purl: &str) -> Option<String> {
+pub(crate) fn purl_version(purl: &str) -> Option<String> {
     let p = purl.split(['?', '#']).next().unwrap_or(purl);
     let slash = p.rfind('/')?;
     let at = p.rfind('@').filter(|&a| a > slash)?;
     Some(percent_decode(&p[at + 1..]))
 }
 
-pub fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -651,13 +665,13 @@ pub fn percent_decode(s: &str) -> String {
 }
 
 /// What the raw items already say about components: purls and ids in use.
-pub struct KnownItems {
-    pub purls: HashMap<String, String>,
-    pub ids: HashSet<String>,
+pub(crate) struct KnownItems {
+    pub(crate) purls: HashMap<String, String>,
+    pub(crate) ids: HashSet<String>,
 }
 
 impl KnownItems {
-    pub fn of(raw: &[RawItem]) -> Self {
+    pub(crate) fn of(raw: &[RawItem]) -> Self {
         let mut purls = HashMap::new();
         let mut ids = HashSet::new();
         for r in raw {
@@ -686,7 +700,7 @@ impl KnownItems {
 /// Merges the components of all SBOMs: one per key (purl or bom-ref), each tied to the
 /// component item with that purl, or to a synthesized item. Returns the synthesized
 /// items as raw items for validation.
-pub fn merge(sboms: &mut [Sbom], known: &mut KnownItems) -> Vec<RawItem> {
+pub(crate) fn merge(sboms: &mut [Sbom], known: &mut KnownItems) -> Vec<RawItem> {
     let mut out = Vec::new();
     let mut by_key: BTreeMap<String, String> = BTreeMap::new();
     for sbom in sboms.iter_mut() {

@@ -2,6 +2,7 @@
 
 use std::cmp::Ordering;
 
+/// A version ordering, chosen by a package's ecosystem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
     /// SemVer 2.0 precedence; a leading `v` and missing minor/patch are tolerated
@@ -17,7 +18,7 @@ pub enum Scheme {
 }
 
 /// Ecosystems whose versions can be ordered, for the "unknown ecosystem" hint.
-pub const KNOWN: &[&str] = &[
+pub(crate) const KNOWN: &[&str] = &[
     "crates.io",
     "npm",
     "Go",
@@ -31,7 +32,7 @@ pub const KNOWN: &[&str] = &[
     "NuGet",
 ];
 
-pub fn scheme_of(ecosystem: &str) -> Option<Scheme> {
+pub(crate) fn scheme_of(ecosystem: &str) -> Option<Scheme> {
     Some(match ecosystem {
         "crates.io" | "npm" | "Go" | "Hex" | "Pub" | "Packagist" | "GitHub Actions" => {
             Scheme::Semver
@@ -54,11 +55,11 @@ pub fn compare(scheme: Scheme, a: &str, b: &str) -> Option<Ordering> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Semver {
-    pub major: u64,
-    pub minor: u64,
-    pub patch: u64,
-    pub pre: Vec<String>,
+pub(crate) struct Semver {
+    pub(crate) major: u64,
+    pub(crate) minor: u64,
+    pub(crate) patch: u64,
+    pub(crate) pre: Vec<String>,
 }
 
 impl Semver {
@@ -89,7 +90,7 @@ impl Semver {
 
 /// `1.2.3-rc.1+build`; also `v1.2`, `1` (missing parts are 0). Build metadata is
 /// ignored, as SemVer precedence says.
-pub fn parse_semver(s: &str) -> Option<Semver> {
+pub(crate) fn parse_semver(s: &str) -> Option<Semver> {
     let s = s.trim();
     let s = s.strip_prefix('v').unwrap_or(s);
     let s = s.split('+').next()?;
@@ -202,7 +203,7 @@ fn pep440(s: &str) -> Option<Pep440Key> {
 /// numbers compare numerically; qualifiers rank alpha < beta < milestone < rc <
 /// snapshot < "" (= ga, final, release) < sp; unknown qualifiers sort after sp,
 /// alphabetically; trailing zero and "" items are dropped.
-pub fn maven_cmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn maven_cmp(a: &str, b: &str) -> Ordering {
     #[derive(PartialEq, Eq, PartialOrd, Ord, Debug)]
     enum Part {
         Qual(u8, String),

@@ -10,7 +10,7 @@ use crate::linked::Linked;
 
 /// OpenVEX justification labels, which a `justification` may start with
 /// (`vulnerable_code_not_present: ...`).
-pub const JUSTIFICATIONS: &[&str] = &[
+pub(crate) const JUSTIFICATIONS: &[&str] = &[
     "component_not_present",
     "vulnerable_code_not_present",
     "vulnerable_code_not_in_execute_path",
@@ -19,13 +19,13 @@ pub const JUSTIFICATIONS: &[&str] = &[
 ];
 
 /// The OpenVEX label a justification starts with, if any.
-pub fn justification_label(text: &str) -> Option<&'static str> {
+pub(crate) fn justification_label(text: &str) -> Option<&'static str> {
     let head = text.trim_start();
     JUSTIFICATIONS.iter().copied().find(|j| head.starts_with(j))
 }
 
 /// CVSS base score and severity name of a vector (v3.0, v3.1, v4.0).
-pub fn cvss_score(vector: &str) -> Option<(f64, &'static str)> {
+pub(crate) fn cvss_score(vector: &str) -> Option<(f64, &'static str)> {
     let v: cvss::Cvss = vector.parse().ok()?;
     let sev = match v.severity() {
         cvss::Severity::None => "none",
@@ -38,7 +38,7 @@ pub fn cvss_score(vector: &str) -> Option<(f64, &'static str)> {
 }
 
 /// The vulnerability's id names (`cve`, else the item id), upper-cased.
-pub fn names_of(item: &crate::model::Item) -> Vec<String> {
+pub(crate) fn names_of(item: &crate::model::Item) -> Vec<String> {
     let mut out: Vec<String> = item
         .text("cve")
         .map(|c| vec![c.trim().to_ascii_uppercase()])
@@ -48,7 +48,7 @@ pub fn names_of(item: &crate::model::Item) -> Vec<String> {
 }
 
 /// Runs the checks; returns the OSV matches.
-pub fn check(project: &Linked, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
+pub(crate) fn check(project: &Linked, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
     let ev = &project.traces;
     let matches = match_osv(project, ds);
     for (i, item) in project.items.iter().enumerate() {

@@ -10,10 +10,10 @@ use crate::source::display_path;
 use crate::text::natural_cmp;
 
 /// The schema of `items.json`, written next to it.
-pub const SCHEMA: &str = include_str!("items.schema.json");
+pub(crate) const SCHEMA: &str = include_str!("items.schema.json");
 
 /// The `items.json` document.
-pub fn document(project: &Project) -> Value {
+pub(crate) fn document(project: &Project) -> Value {
     let mut order: Vec<usize> = (0..project.items.len()).collect();
     // Stable: a duplicated id (only with `--allow-errors`) keeps its load order.
     order.sort_by(|&a, &b| natural_cmp(&project.items[a].id, &project.items[b].id));

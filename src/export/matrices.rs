@@ -23,15 +23,15 @@ const MAX_CELL: usize = 32_767;
 
 /// A matrix the bundle holds: rows of `from` with the `to` items linked to them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Spec {
-    pub from: String,
-    pub to: String,
-    pub via: Option<String>,
+pub(crate) struct Spec {
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) via: Option<String>,
 }
 
 impl Spec {
     /// `requirement-test` or `requirement-test-via-verifies`: the CSV file's stem.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         let mut name = format!("{}-{}", self.from, self.to);
         if let Some(v) = &self.via {
             name.push_str("-via-");
@@ -51,7 +51,7 @@ impl Spec {
 
 /// The standard matrices whose types both have items, then each other matrix the book
 /// shows (`{{#qms matrix}}`, filters aside), each once.
-pub fn specs(project: &Project) -> Vec<Spec> {
+pub(crate) fn specs(project: &Project) -> Vec<Spec> {
     let has_items = |ty: &str| project.items.iter().any(|i| i.ty == ty);
     let mut out: Vec<Spec> = STANDARD
         .iter()
@@ -85,7 +85,7 @@ pub fn specs(project: &Project) -> Vec<Spec> {
 
 /// One cell: numbers stay numbers in the workbook.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub(crate) enum Cell {
     Text(String),
     Number(f64),
 }
@@ -111,15 +111,15 @@ impl Cell {
 }
 
 /// A table written as `matrices/<file>.csv` and as sheet `sheet` of the workbook.
-pub struct Table {
-    pub file: String,
-    pub sheet: String,
-    pub header: Vec<String>,
-    pub rows: Vec<Vec<Cell>>,
+pub(crate) struct Table {
+    pub(crate) file: String,
+    pub(crate) sheet: String,
+    pub(crate) header: Vec<String>,
+    pub(crate) rows: Vec<Vec<Cell>>,
 }
 
 impl Table {
-    pub fn csv(&self) -> String {
+    pub(crate) fn csv(&self) -> String {
         let mut out = String::new();
         let header: Vec<String> = self.header.iter().map(|h| csv_field(h)).collect();
         out.push_str(&header.join(","));
@@ -134,7 +134,7 @@ impl Table {
 }
 
 /// The summary table first, then one table per matrix.
-pub fn tables(project: &Project) -> Vec<Table> {
+pub(crate) fn tables(project: &Project) -> Vec<Table> {
     let specs = specs(project);
     let mut sheets = SheetNames::default();
     let summary_sheet = sheets.unique("Summary");
@@ -258,7 +258,7 @@ impl SheetNames {
 /// The workbook: one sheet per table, the header row bold and frozen, with filters.
 /// `time` is its creation time, so the bytes depend only on
 /// the commit.
-pub fn workbook(
+pub(crate) fn workbook(
     tables: &[Table],
     title: &str,
     comment: &str,

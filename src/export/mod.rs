@@ -8,9 +8,9 @@
 //! ordering. The files are built in memory, written to a temporary folder beside OUT and
 //! renamed into place, so OUT is either the old bundle or the whole new one.
 
-pub mod items;
-pub mod matrices;
-pub mod reqif;
+pub(crate) mod items;
+pub(crate) mod matrices;
+pub(crate) mod reqif;
 pub mod sbom;
 
 use std::collections::BTreeMap;
@@ -32,22 +32,29 @@ use crate::project::Project;
 use crate::report::{self, Format};
 
 /// The `format` of `metadata.json`; a reader checks it before trusting the layout.
-pub const FORMAT: &str = "mdbook-qms-export/1";
+pub(crate) const FORMAT: &str = "mdbook-qms-export/1";
 
 /// What `mdbook-qms export` was asked to do.
 pub struct Request<'a> {
+    /// The project folder.
     pub dir: &'a Path,
+    /// The bundle folder to write (replaced as a whole).
     pub out: &'a Path,
     /// A tag or commit to export instead of the work tree.
     pub at: Option<&'a str>,
+    /// Export a work tree that differs from HEAD (recorded as dirty in the bundle).
     pub allow_dirty: bool,
+    /// Export even when the project has errors.
     pub allow_errors: bool,
 }
 
 /// A written bundle.
 pub struct Written {
+    /// How many files the bundle holds.
     pub files: usize,
+    /// The full id of the commit exported; `None` outside git.
     pub commit: Option<String>,
+    /// Whether the work tree differed from that commit.
     pub dirty: bool,
     /// How many errors and warnings the project has (they are in `diagnostics.json`).
     pub summary: String,
@@ -358,7 +365,7 @@ fn bundle(
 /// The files a book offers as downloads (`{{#qms downloads}}`, written by
 /// `mdbook-qms build`): the matrices as CSV and XLSX, the SBOM, the VEX document, and
 /// their manifest, as in a bundle of the same commit.
-pub fn downloads(project: &Project) -> Result<BTreeMap<String, Vec<u8>>, String> {
+pub(crate) fn downloads(project: &Project) -> Result<BTreeMap<String, Vec<u8>>, String> {
     let time = project.commit_time().unwrap_or(Timestamp::utc(0));
     let mut files = BTreeMap::new();
     tables_and_sbom(project, &title(project), time, &mut files)?;
@@ -433,7 +440,7 @@ fn metadata(project: &Project, p: &Provenance, time: &str) -> serde_json::Value 
 }
 
 /// What a file of a bundle (or of a book's downloads) holds, in a few words.
-pub fn describe(file: &str) -> &'static str {
+pub(crate) fn describe(file: &str) -> &'static str {
     match file {
         "metadata.json" => "commit, tags, tool version, dirty flag, counts",
         "items.json" => "every item: fields, links both ways, history, verification",

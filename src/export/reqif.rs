@@ -24,20 +24,20 @@ const NS: &str = "http://www.omg.org/spec/ReqIF/20110401/reqif.xsd";
 const RESERVED: &[&str] = &["id", "type", "title", "text"];
 
 /// Export facts the file's header and time stamps carry.
-pub struct Header<'a> {
+pub(crate) struct Header<'a> {
     /// Unique per export: the commit id.
-    pub identifier: &'a str,
-    pub title: &'a str,
+    pub(crate) identifier: &'a str,
+    pub(crate) title: &'a str,
     /// The commit, or a note that there is none.
-    pub comment: &'a str,
+    pub(crate) comment: &'a str,
     /// When the exported commit was made (RFC 3339): creation time of the file and
     /// of everything without a commit date of its own.
-    pub time: &'a str,
-    pub tool: &'a str,
+    pub(crate) time: &'a str,
+    pub(crate) tool: &'a str,
 }
 
 /// The ReqIF document.
-pub fn document(project: &Project, header: &Header) -> String {
+pub(crate) fn document(project: &Project, header: &Header) -> String {
     let items = primary_items(project);
     let mut by_type: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for &i in &items {

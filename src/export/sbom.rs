@@ -12,12 +12,15 @@ use crate::evidence::vex::{cvss_score, justification_label};
 use crate::git::Revision;
 use crate::project::Project;
 
+/// What `mdbook-qms sbom` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutFormat {
+    /// A CycloneDX SBOM of the component items.
     Cyclonedx,
+    /// An OpenVEX document of the vulnerability items.
     Openvex,
 }
-crate::choice::impl_choice!(OutFormat { Cyclonedx => "cyclonedx", Openvex => "openvex" });
+crate::choice::impl_choice!(pub OutFormat { Cyclonedx => "cyclonedx", Openvex => "openvex" });
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -241,7 +244,7 @@ fn components(project: &Project) -> Vec<(usize, String)> {
 }
 
 /// CycloneDX 1.6 JSON of the project's components and vulnerability assessments.
-pub fn cyclonedx(project: &Project) -> String {
+pub(crate) fn cyclonedx(project: &Project) -> String {
     let comps = components(project);
     let refs: BTreeMap<usize, String> = comps.iter().cloned().collect();
     let mut out_components = Vec::new();
@@ -523,7 +526,7 @@ struct Product {
 }
 
 /// An OpenVEX 0.2.0 document: one statement per vulnerability item.
-pub fn openvex(project: &Project) -> String {
+pub(crate) fn openvex(project: &Project) -> String {
     let refs: BTreeMap<usize, String> = components(project).into_iter().collect();
     let mut vlist: Vec<usize> = (0..project.items.len())
         .filter(|&i| project.items[i].ty == "vulnerability" && project.is_primary(i))

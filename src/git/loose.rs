@@ -24,13 +24,13 @@ use super::object_id::ObjectId;
 /// A loose object file that cannot be read: empty, truncated, not zlib data, or not
 /// what its header says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DamagedObject {
-    pub id: ObjectId,
+pub(crate) struct DamagedObject {
+    pub(crate) id: ObjectId,
     /// The object's file: relative to the work tree (`.git/objects/ab/cdef...`) when it
     /// is inside it.
-    pub path: String,
+    pub(crate) path: String,
     /// What is wrong with it.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 impl std::fmt::Display for DamagedObject {
@@ -47,7 +47,7 @@ impl std::fmt::Display for DamagedObject {
 
 /// The damaged objects the handles of one repository met, each once.
 #[derive(Debug, Clone, Default)]
-pub struct DamageLog(Arc<Mutex<Vec<DamagedObject>>>);
+pub(super) struct DamageLog(Arc<Mutex<Vec<DamagedObject>>>);
 
 impl DamageLog {
     fn record(&self, damage: DamagedObject) {
@@ -58,7 +58,7 @@ impl DamageLog {
     }
 
     /// Sorted by object id.
-    pub fn objects(&self) -> Vec<DamagedObject> {
+    pub(super) fn objects(&self) -> Vec<DamagedObject> {
         let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
         v.sort_by_key(|d| d.id);
         v
@@ -77,7 +77,7 @@ const ALTERNATES_DEPTH: usize = 5;
 
 /// Puts a backend for `objects` (and for each of its alternates) in front of `odb`.
 /// Paths in messages are shown relative to `shown_from`.
-pub fn install(
+pub(super) fn install(
     odb: &git2::Odb<'_>,
     objects: &Path,
     shown_from: &Path,

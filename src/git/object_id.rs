@@ -6,12 +6,12 @@ use git2::Oid;
 
 /// A commit (or blob) id: the 20 raw bytes of a SHA-1 object id.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ObjectId(pub [u8; 20]);
+pub(crate) struct ObjectId(pub [u8; 20]);
 
 /// A commit's id.
-pub type CommitId = ObjectId;
+pub(crate) type CommitId = ObjectId;
 /// A blob's id.
-pub type BlobId = ObjectId;
+pub(crate) type BlobId = ObjectId;
 
 impl ObjectId {
     pub(super) fn from_oid(oid: Oid) -> Self {
@@ -26,7 +26,7 @@ impl ObjectId {
         Oid::from_bytes(&self.0).unwrap_or(Oid::ZERO_SHA1)
     }
 
-    pub fn hex(&self) -> String {
+    pub(crate) fn hex(&self) -> String {
         let mut s = String::with_capacity(40);
         for b in self.0 {
             s.push_str(&format!("{b:02x}"));
@@ -34,7 +34,7 @@ impl ObjectId {
         s
     }
 
-    pub fn from_hex(s: &str) -> Option<Self> {
+    pub(crate) fn from_hex(s: &str) -> Option<Self> {
         if s.len() != 40 {
             return None;
         }

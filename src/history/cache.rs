@@ -34,18 +34,18 @@ const FORMAT: u32 = 2;
 const MAGIC: &str = "mdbook-qms-history";
 
 #[derive(Default)]
-pub struct Cache {
+pub(crate) struct Cache {
     records: HashMap<CommitId, Arc<Record>>,
     head: Option<CommitId>,
     order: Vec<CommitId>,
 }
 
-pub fn path(git_dir: &Path) -> PathBuf {
+pub(crate) fn path(git_dir: &Path) -> PathBuf {
     git_dir.join("mdbook-qms").join("history-cache")
 }
 
 /// Loads the cache; anything unusable gives an empty one.
-pub fn load(path: &Path, key: &str) -> Cache {
+pub(crate) fn load(path: &Path, key: &str) -> Cache {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Cache::default();
     };
@@ -164,21 +164,21 @@ fn parse(text: &str, key: &str) -> Option<Cache> {
 }
 
 impl Cache {
-    pub fn get(&self, id: CommitId) -> Option<Arc<Record>> {
+    pub(crate) fn get(&self, id: CommitId) -> Option<Arc<Record>> {
         self.records.get(&id).cloned()
     }
 
-    pub fn insert(&mut self, id: CommitId, record: Arc<Record>) {
+    pub(crate) fn insert(&mut self, id: CommitId, record: Arc<Record>) {
         self.records.insert(id, record);
     }
 
     /// The walk order for `head` when the cache was written at the same HEAD.
-    pub fn order_for(&self, head: CommitId) -> Option<Vec<CommitId>> {
+    pub(crate) fn order_for(&self, head: CommitId) -> Option<Vec<CommitId>> {
         (self.head == Some(head) && self.order.iter().all(|id| self.records.contains_key(id)))
             .then(|| self.order.clone())
     }
 
-    pub fn set_order(&mut self, head: CommitId, order: Vec<CommitId>) {
+    pub(crate) fn set_order(&mut self, head: CommitId, order: Vec<CommitId>) {
         self.head = Some(head);
         self.order = order;
     }
@@ -188,7 +188,7 @@ impl Cache {
 /// reachable from HEAD are kept, at most as many as the reachable ones (and at least
 /// 1,000), so switching branches back and forth stays fast without the file growing
 /// without bound.
-pub fn store(path: &Path, key: &str, cache: &Cache) -> std::io::Result<()> {
+pub(crate) fn store(path: &Path, key: &str, cache: &Cache) -> std::io::Result<()> {
     let mut records: Vec<&Arc<Record>> = Vec::with_capacity(cache.records.len());
     let mut in_order = std::collections::HashSet::with_capacity(cache.order.len());
     for id in &cache.order {

@@ -30,65 +30,82 @@ pub struct Side {
     pub commit: Option<CommitInfo>,
 }
 
+/// An item named in a diff.
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemRef {
+    /// The item's id.
     pub id: String,
     #[serde(rename = "type")]
-    pub ty: String,
-    pub title: String,
+    pub(crate) ty: String,
+    pub(crate) title: String,
 }
 
+/// One field of an item that differs between the two sides.
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldChange {
+    /// The field's name.
     pub field: String,
     /// `None`: the field is absent on that side.
     pub old: Option<Value>,
-    pub new: Option<Value>,
+    pub(crate) new: Option<Value>,
 }
 
 /// An item that must be re-reviewed because something it links to changed.
 #[derive(Debug, Clone, Serialize)]
 pub struct Impact {
+    /// The impacted item's id.
     pub id: String,
     #[serde(rename = "type")]
-    pub ty: String,
-    pub title: String,
+    pub(crate) ty: String,
+    pub(crate) title: String,
     /// The item it links to (the changed item, or one impacted before it) and the field.
     pub via: String,
-    pub field: String,
+    pub(crate) field: String,
     /// 1 for a direct link to the changed item.
     pub depth: usize,
 }
 
+/// An item on both sides whose fields differ.
 #[derive(Debug, Clone, Serialize)]
 pub struct Changed {
+    /// The item as it is on the head side.
     #[serde(flatten)]
     pub item: ItemRef,
+    /// The fields that differ, by name.
     pub fields: Vec<FieldChange>,
     /// Whether a field outside `suspect-ignore` changed; only such changes impact others.
     pub significant: bool,
+    /// Items that link to it, directly or through other impacted items.
     pub impacted: Vec<Impact>,
 }
 
+/// An item on the base side only.
 #[derive(Debug, Clone, Serialize)]
 pub struct Removed {
+    /// The item as it was on the base side.
     #[serde(flatten)]
     pub item: ItemRef,
-    pub impacted: Vec<Impact>,
+    pub(crate) impacted: Vec<Impact>,
 }
 
+/// What changed between two revisions of the project, item by item.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diff {
+    /// The older side.
     pub base: Side,
+    /// The newer side.
     pub head: Side,
+    /// Items on the head side only.
     pub added: Vec<ItemRef>,
+    /// Items on the base side only.
     pub removed: Vec<Removed>,
+    /// Items on both sides whose fields differ.
     pub changed: Vec<Changed>,
 }
 
 impl Diff {
     /// Every impacted item once (the shallowest impact), sorted by id.
-    pub fn impacted(&self) -> BTreeMap<&str, &Impact> {
+    pub(crate) fn impacted(&self) -> BTreeMap<&str, &Impact> {
         let mut out: BTreeMap<&str, &Impact> = BTreeMap::new();
         let all = self
             .changed
@@ -391,7 +408,7 @@ fn one_line(s: &str) -> String {
 }
 
 /// A field value on one line, shortened.
-pub fn value_text(v: &Option<Value>) -> String {
+pub(crate) fn value_text(v: &Option<Value>) -> String {
     let Some(v) = v else {
         return "(absent)".into();
     };
@@ -415,14 +432,16 @@ pub fn to_json(d: &Diff) -> Value {
 /// Output format of `mdbook-qms diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiffFormat {
+    /// A summary for reading in a terminal.
     Human,
+    /// The [`Diff`] as JSON.
     Json,
 }
-crate::choice::impl_choice!(DiffFormat { Human => "human", Json => "json" });
+crate::choice::impl_choice!(pub DiffFormat { Human => "human", Json => "json" });
 
 /// The `{{#qms changes BASE}}` comparisons, by BASE, each computed once for the
 /// renderer. A BASE git cannot read is reported (when there is history to read it from).
-pub fn baselines(
+pub(crate) fn baselines(
     project: &Linked,
     history: &History,
     found: &mut Vec<Diagnostic>,

@@ -26,22 +26,22 @@ use crate::source::{FileId, SourceFile, SourceMap};
 use crate::yaml::{self, Node, Origin};
 
 /// A 128-bit content hash.
-pub type Print = u128;
+pub(crate) type Print = u128;
 
 /// One item's identity and prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemPrint {
-    pub id: Arc<str>,
-    pub full: Print,
-    pub sig: Print,
+pub(crate) struct ItemPrint {
+    pub(crate) id: Arc<str>,
+    pub(crate) full: Print,
+    pub(crate) sig: Print,
 }
 
 /// A file version as the hashes of its pieces (see [`split_items`]), sorted; the items
 /// of each piece are in the [`Printer`]'s memo.
-pub type FilePieces = Arc<Vec<Print>>;
+pub(crate) type FilePieces = Arc<Vec<Print>>;
 
 /// Canonical JSON of a value: object keys sorted, no whitespace.
-pub fn canonical(value: &Value, out: &mut Vec<u8>) {
+pub(crate) fn canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
@@ -75,7 +75,7 @@ pub fn canonical(value: &Value, out: &mut Vec<u8>) {
 }
 
 /// The `full` and `sig` prints of an item's fields.
-pub fn print_fields(fields: &Map<String, Value>, ignore: &[String]) -> (Print, Print) {
+pub(crate) fn print_fields(fields: &Map<String, Value>, ignore: &[String]) -> (Print, Print) {
     let mut keys: Vec<&String> = fields.keys().collect();
     keys.sort();
     let mut full = Vec::with_capacity(256);
@@ -95,16 +95,16 @@ pub fn print_fields(fields: &Map<String, Value>, ignore: &[String]) -> (Print, P
 }
 
 /// Computes and remembers piece and item prints for one scan.
-pub struct Printer {
+pub(crate) struct Printer {
     ignore: Vec<String>,
     pieces: HashMap<Print, Arc<[ItemPrint]>, BuildPrint>,
 }
 
 /// The memo's keys are already uniform 128-bit hashes: hashing them again is waste.
 #[derive(Default, Clone, Copy)]
-pub struct BuildPrint;
+pub(crate) struct BuildPrint;
 
-pub struct PrintHasher(u64);
+pub(crate) struct PrintHasher(u64);
 
 impl std::hash::Hasher for PrintHasher {
     fn finish(&self) -> u64 {
@@ -133,7 +133,7 @@ impl std::hash::BuildHasher for BuildPrint {
 const MARKDOWN_SALT: Print = 0x6d64_6d64_6d64_6d64_6d64_6d64_6d64_6d64;
 
 impl Printer {
-    pub fn new(ignore: &[String]) -> Self {
+    pub(crate) fn new(ignore: &[String]) -> Self {
         Printer {
             ignore: ignore.to_vec(),
             pieces: HashMap::default(),
@@ -141,13 +141,13 @@ impl Printer {
     }
 
     /// The items of a piece (a hash from [`Printer::pieces`]).
-    pub fn items(&self, piece: Print) -> &[ItemPrint] {
+    pub(crate) fn items(&self, piece: Print) -> &[ItemPrint] {
         self.pieces.get(&piece).map_or(&[], |p| &p[..])
     }
 
     /// Cuts a file version into pieces, parsing only pieces not seen before; `path`
     /// tells YAML from Markdown.
-    pub fn pieces(&mut self, path: &str, content: &[u8]) -> FilePieces {
+    pub(crate) fn pieces(&mut self, path: &str, content: &[u8]) -> FilePieces {
         let mut out = if path.ends_with(".md") {
             let key = xxh3_128(content) ^ MARKDOWN_SALT;
             if !self.pieces.contains_key(&key) {
@@ -163,7 +163,8 @@ impl Printer {
     }
 
     /// Every item of a file version (for tests and the work-tree comparison).
-    pub fn file(&mut self, path: &str, content: &[u8]) -> Vec<ItemPrint> {
+    #[cfg(test)]
+    pub(crate) fn file(&mut self, path: &str, content: &[u8]) -> Vec<ItemPrint> {
         let pieces = self.pieces(path, content);
         let mut items: Vec<ItemPrint> = pieces
             .iter()
@@ -254,7 +255,7 @@ fn print_node(node: &Node, ignore: &[String]) -> Option<ItemPrint> {
 /// block list. A block list's entries start with `-` in column 0; nothing inside an
 /// entry can (its content is indented), so the cut is exact for block style. Flow-style
 /// documents stay whole.
-pub fn split_items(text: &str) -> Vec<&str> {
+pub(crate) fn split_items(text: &str) -> Vec<&str> {
     split_bytes(text.as_bytes())
         .into_iter()
         .map(|r| &text[r])
@@ -263,7 +264,7 @@ pub fn split_items(text: &str) -> Vec<&str> {
 
 /// [`split_items`] on bytes, as ranges: a history scan cuts every file version it reads,
 /// so this looks at no more than the first bytes of each line.
-pub fn split_bytes(text: &[u8]) -> Vec<std::ops::Range<usize>> {
+pub(crate) fn split_bytes(text: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut pieces = Vec::new();
     let mut start = 0; // start of the current piece
     let mut doc_is_list: Option<bool> = None;

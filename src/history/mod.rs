@@ -12,11 +12,11 @@
 //! so a rebuild reads nothing but the cache when HEAD has not moved, and only the new
 //! commits when it has.
 
-pub mod cache;
+pub(crate) mod cache;
 pub mod diff;
-pub mod fingerprint;
+pub(crate) mod fingerprint;
 mod suspect;
-pub mod trailers;
+pub(crate) mod trailers;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -31,7 +31,7 @@ use crate::model::Home;
 use fingerprint::{ItemPrint, Print, Printer};
 use trailers::Trailer;
 
-pub use suspect::Suspect;
+pub(crate) use suspect::Suspect;
 
 /// A commit as history shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,20 +39,22 @@ pub struct CommitInfo {
     /// Full hex id.
     pub id: String,
     /// The first 7 hex digits, as git shows them.
-    pub short: String,
+    pub(crate) short: String,
     /// Author time: seconds since the epoch, and ISO 8601 with the author's offset.
-    pub time: i64,
-    pub offset_minutes: i32,
+    pub(crate) time: i64,
+    pub(crate) offset_minutes: i32,
+    /// The author time as ISO 8601 with the author's offset.
     pub date: String,
+    /// The author's name.
     pub author: String,
-    pub email: String,
+    pub(crate) email: String,
     /// The first line of the message.
     pub subject: String,
-    pub parents: Vec<String>,
+    pub(crate) parents: Vec<String>,
 }
 
 impl CommitInfo {
-    pub fn from_meta(m: &CommitMeta) -> Self {
+    pub(crate) fn from_meta(m: &CommitMeta) -> Self {
         let id = m.id.hex();
         CommitInfo {
             short: id[..7].to_owned(),
@@ -68,26 +70,30 @@ impl CommitInfo {
     }
 
     /// The author time, shown with the author's offset.
-    pub fn timestamp(&self) -> Timestamp {
+    pub(crate) fn timestamp(&self) -> Timestamp {
         Timestamp::with_offset(self.time, self.offset_minutes)
     }
 
     /// The day of the author time, in the author's time zone.
-    pub fn day(&self) -> Day {
+    pub(crate) fn day(&self) -> Day {
         self.timestamp().day()
     }
 }
 
+/// What a commit did to an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
+    /// The item appeared.
     Added,
+    /// The item's fields changed.
     Modified,
+    /// The item disappeared.
     Removed,
 }
 
 impl ChangeKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ChangeKind::Added => "added",
             ChangeKind::Modified => "modified",
@@ -98,21 +104,21 @@ impl ChangeKind {
 
 /// One commit's change to one item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ItemChange {
-    pub id: String,
-    pub kind: ChangeKind,
+pub(crate) struct ItemChange {
+    pub(crate) id: String,
+    pub(crate) kind: ChangeKind,
     /// Whether a field other than the `suspect-ignore` ones changed.
-    pub significant: bool,
+    pub(crate) significant: bool,
 }
 
 /// What one commit did: the unit the cache stores.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Record {
-    pub commit: CommitInfo,
+pub(crate) struct Record {
+    pub(crate) commit: CommitInfo,
     /// A commit whose parents a shallow clone cut off.
-    pub boundary: bool,
-    pub changes: Vec<ItemChange>,
-    pub trailers: Vec<Trailer>,
+    pub(crate) boundary: bool,
+    pub(crate) changes: Vec<ItemChange>,
+    pub(crate) trailers: Vec<Trailer>,
 }
 
 /// A change in an item's history.
@@ -120,13 +126,15 @@ pub struct Record {
 pub struct Change {
     /// Index into [`History::commits`].
     pub commit: usize,
+    /// What the commit did to the item.
     pub kind: ChangeKind,
-    pub significant: bool,
+    pub(crate) significant: bool,
 }
 
 /// A commit that names an item in a trailer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitLink {
+    /// Index into [`History::commits`].
     pub commit: usize,
     /// The trailer's configured name (`Implements`).
     pub trailer: String,
@@ -137,10 +145,14 @@ pub struct CommitLink {
 pub enum Uncommitted {
     /// The item is in no commit.
     New,
-    /// The item differs from HEAD; `significant` as for [`ItemChange`].
-    Modified { significant: bool },
+    /// The item differs from HEAD.
+    Modified {
+        /// Whether a field other than the `suspect-ignore` ones changed.
+        significant: bool,
+    },
 }
 
+/// One item's history.
 #[derive(Debug, Clone, Default)]
 pub struct ItemHistory {
     /// Newest first.
@@ -149,6 +161,7 @@ pub struct ItemHistory {
     pub links: Vec<CommitLink>,
     /// Commits with a review trailer for the item, newest first.
     pub reviews: Vec<usize>,
+    /// How the work tree differs from HEAD for this item, if it does.
     pub uncommitted: Option<Uncommitted>,
     /// The history reaches the boundary of a shallow clone: older changes are missing.
     pub incomplete: bool,
@@ -156,7 +169,7 @@ pub struct ItemHistory {
 
 /// Why there is no history, when there is none.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ScanStatus {
+pub(crate) enum ScanStatus {
     /// History was read (possibly an empty repository: no commits).
     Ready,
     /// Not a git repository, or it could not be read; the reason.
@@ -166,30 +179,35 @@ pub enum ScanStatus {
 /// A tag that marks a baseline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Baseline {
+    /// The tag's name.
     pub name: String,
-    pub commit: CommitInfo,
+    pub(crate) commit: CommitInfo,
 }
 
 /// Everything the history stage found.
 #[derive(Debug, Clone)]
 pub struct History {
-    pub status: ScanStatus,
+    pub(crate) status: ScanStatus,
+    /// The commit HEAD points to; `None` without commits or git.
     pub head: Option<CommitInfo>,
     /// Every commit reachable from HEAD, newest first (topological, then by time).
     pub commits: Vec<CommitInfo>,
     /// Commits where a shallow clone cuts history off.
     pub boundary: Vec<CommitInfo>,
+    /// By item id; an item no commit or trailer touched may be absent.
     pub items: BTreeMap<String, ItemHistory>,
+    /// Links whose target changed after the linking item was last changed or reviewed.
     pub suspects: Vec<Suspect>,
+    /// Tags that mark baselines.
     pub baselines: Vec<Baseline>,
     /// Whether the result came from the cache without reading any commit.
     pub from_cache: bool,
     /// Damaged object files met while reading (each reported as `git-damaged`).
-    pub damaged: Vec<git::DamagedObject>,
+    pub(crate) damaged: Vec<git::DamagedObject>,
 }
 
 impl History {
-    pub fn empty(status: ScanStatus) -> Self {
+    pub(crate) fn empty(status: ScanStatus) -> Self {
         History {
             status,
             head: None,
@@ -203,6 +221,7 @@ impl History {
         }
     }
 
+    /// Whether git history was read (false outside a repository or when it is unreadable).
     pub fn is_available(&self) -> bool {
         self.status == ScanStatus::Ready
     }
@@ -220,10 +239,12 @@ impl History {
         ))
     }
 
+    /// The history of item `id`, if it has any.
     pub fn item(&self, id: &str) -> Option<&ItemHistory> {
         self.items.get(id)
     }
 
+    /// The commit at `index` in [`History::commits`] (indexes from [`Change`] and [`CommitLink`]).
     pub fn commit(&self, index: usize) -> &CommitInfo {
         &self.commits[index]
     }

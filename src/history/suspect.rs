@@ -16,12 +16,12 @@ use crate::linked::Linked;
 pub struct Suspect {
     /// The linking item (`D`) and the linked item (`U`).
     pub from: String,
-    pub to: String,
+    pub(crate) to: String,
     /// The link field of `from`.
-    pub field: String,
+    pub(crate) field: String,
     /// The commit (index into `History::commits`) that changed `to`; `None` for an
     /// uncommitted edit.
-    pub commit: Option<usize>,
+    pub(crate) commit: Option<usize>,
 }
 
 /// The commit graph as parent indexes (commits are newest first, so a parent always
@@ -90,7 +90,11 @@ impl Dag {
     }
 }
 
-pub fn find(history: &History, project: &Linked, diags: &mut Vec<Diagnostic>) -> Vec<Suspect> {
+pub(super) fn find(
+    history: &History,
+    project: &Linked,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Suspect> {
     if !history.is_available() {
         return Vec::new();
     }

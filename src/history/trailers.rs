@@ -6,13 +6,13 @@
 
 /// A trailer naming items: its configured name (as configured, not as written) and ids.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Trailer {
-    pub name: String,
-    pub ids: Vec<String>,
+pub(crate) struct Trailer {
+    pub(crate) name: String,
+    pub(crate) ids: Vec<String>,
 }
 
 /// The trailers of `message` whose key is one of `names`, in message order.
-pub fn parse(message: &str, names: &[String]) -> Vec<Trailer> {
+pub(crate) fn parse(message: &str, names: &[String]) -> Vec<Trailer> {
     let mut out = Vec::new();
     for (key, value) in crate::git::trailers(message) {
         let Some(name) = names.iter().find(|n| n.eq_ignore_ascii_case(key.trim())) else {

@@ -3,7 +3,7 @@
 //! Documents and the book's renderer both build on it.
 
 pub(crate) mod css;
-pub mod place;
+pub(crate) mod place;
 
 use std::path::{Path, PathBuf};
 
@@ -14,15 +14,15 @@ use crate::project::Project;
 
 /// What a fragment is rendered for: the project, every item's home page, and the page
 /// the fragment lands on (links are relative to it).
-pub struct Page<'a> {
-    pub project: &'a Project,
-    pub homes: &'a [Option<PathBuf>],
-    pub path: &'a Path,
+pub(crate) struct Page<'a> {
+    pub(crate) project: &'a Project,
+    pub(crate) homes: &'a [Option<PathBuf>],
+    pub(crate) path: &'a Path,
 }
 
 impl Page<'_> {
     /// An inline link to an item, with its title on hover.
-    pub fn item_ref(&self, index: usize) -> String {
+    pub(crate) fn item_ref(&self, index: usize) -> String {
         let item = &self.project.items[index];
         let title = escape(&item.title);
         let id = escape(&item.id);
@@ -36,21 +36,13 @@ impl Page<'_> {
     }
 
     /// The URL of an item's card relative to this page, if the item is in the book.
-    pub fn item_url(&self, index: usize) -> Option<String> {
+    pub(crate) fn item_url(&self, index: usize) -> Option<String> {
         let home = self.homes[index].as_ref()?;
         Some(place::url(self.path, home, &self.project.items[index].id))
     }
 
-    /// A link to an id that may name no item (renders as text then).
-    pub fn id_ref(&self, id: &str) -> String {
-        match self.project.graph.get(id) {
-            Some(i) => self.item_ref(i),
-            None => format!(r#"<span class="qms-ref qms-missing">{}</span>"#, escape(id)),
-        }
-    }
-
     /// A field value as HTML; strings that name items become links.
-    pub fn value(&self, value: &Value) -> String {
+    pub(crate) fn value(&self, value: &Value) -> String {
         match value {
             Value::String(s) => match self
                 .project
@@ -79,14 +71,15 @@ impl Page<'_> {
 
 /// Styles for cards, tables and matrices, using mdBook's theme variables so that every
 /// theme (light, rust, coal, navy, ayu) stays readable. Injected once per page.
-pub const STYLE: &str = css::QMS;
+pub(crate) const STYLE: &str = css::QMS;
 
 /// A chapter mdBook does not know about: one per type for the items no chapter places,
 /// with a sub-chapter per item file.
 pub struct GeneratedChapter {
     /// Relative to the book's `src`.
     pub path: PathBuf,
+    /// The chapter's title in the book's table of contents.
     pub name: String,
-    pub content: String,
-    pub children: Vec<GeneratedChapter>,
+    pub(crate) content: String,
+    pub(crate) children: Vec<GeneratedChapter>,
 }

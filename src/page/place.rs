@@ -11,13 +11,13 @@ use crate::model::Home;
 use crate::project::Project;
 
 /// Path (relative to the book's `src`) of the generated chapter listing a type.
-pub fn type_chapter(ty: &str) -> PathBuf {
+pub(crate) fn type_chapter(ty: &str) -> PathBuf {
     PathBuf::from("qms").join(format!("{ty}.md"))
 }
 
 /// Path of the generated page holding the unplaced items of one type from one YAML
 /// file: pages mirror the item files, so large projects get pages of readable size.
-pub fn file_chapter(ty: &str, file: &Path) -> PathBuf {
+pub(crate) fn file_chapter(ty: &str, file: &Path) -> PathBuf {
     PathBuf::from("qms")
         .join(ty)
         .join(file.with_extension("md"))
@@ -25,7 +25,7 @@ pub fn file_chapter(ty: &str, file: &Path) -> PathBuf {
 
 /// The home chapter of every item (by item index); `None` when the item has no page
 /// (generated chapters disabled and nothing places it).
-pub fn homes(project: &Project) -> Vec<Option<PathBuf>> {
+pub(crate) fn homes(project: &Project) -> Vec<Option<PathBuf>> {
     let mut homes: Vec<Option<PathBuf>> = project
         .items
         .iter()
@@ -54,7 +54,7 @@ pub fn homes(project: &Project) -> Vec<Option<PathBuf>> {
 
 /// The URL of `target` (a chapter path) from a page at `from`, both relative to `src`,
 /// as the HTML renderer lays them out (`.md` -> `.html`, `README.md` -> `index.html`).
-pub fn url(from: &Path, target: &Path, anchor: &str) -> String {
+pub(crate) fn url(from: &Path, target: &Path, anchor: &str) -> String {
     if from == target {
         return format!("#{anchor}");
     }

@@ -14,7 +14,7 @@ const HEADER_FIELDS: &[&str] = &["id", "type", "title", "text", "status", "attri
 
 impl Page<'_> {
     /// The card of an item: anchor, title, status, text, fields, links both ways, source.
-    pub fn card(&self, index: usize) -> String {
+    pub(crate) fn card(&self, index: usize) -> String {
         let project = self.project;
         let item = &project.items[index];
         let def = project.types.get(&item.ty);

@@ -51,12 +51,12 @@ enum BlockKind {
 }
 
 /// The diagram of the whole project, or of one zone and what it talks to.
-pub fn render(page: &Page<'_>, d: &Directive) -> String {
+pub(crate) fn render(page: &Page<'_>, d: &Directive) -> String {
     let scope = d.option("zone").and_then(|z| page.project.graph.get(z));
     svg(page, scope)
 }
 
-pub fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
+pub(crate) fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
     let project = page.project;
     let items = &project.items;
     let live = |i: usize| project.is_primary(i) && items[i].status() != "obsolete";

@@ -9,26 +9,26 @@ use crate::html::escape;
 
 /// Where the files go, relative to the HTML output folder (beside the generated
 /// chapters under `qms/`).
-pub const FOLDER: &str = "qms/downloads";
+pub(crate) const FOLDER: &str = "qms/downloads";
 
 /// One file the build writes.
-pub struct Download {
+pub(crate) struct Download {
     /// Relative to [`FOLDER`].
-    pub path: String,
-    pub what: &'static str,
-    pub size: usize,
-    pub sha256: String,
+    pub(crate) path: String,
+    pub(crate) what: &'static str,
+    pub(crate) size: usize,
+    pub(crate) sha256: String,
 }
 
 /// What the book can offer.
-pub enum Downloads {
+pub(crate) enum Downloads {
     Written(Vec<Download>),
     /// Built by `mdbook build`: nothing is written, and the page says so.
     NotWritten,
 }
 
 /// The list for a page at `page_path` (relative to the book's `src`).
-pub fn list(page_path: &Path, downloads: &Downloads) -> String {
+pub(super) fn list(page_path: &Path, downloads: &Downloads) -> String {
     let files = match downloads {
         Downloads::NotWritten => {
             return "<p class=\"qms-gap\">The downloads (traceability matrices as CSV and XLSX, SBOM, VEX) are written by <code>mdbook-qms build</code>; this book was built without them.</p>".into()

@@ -11,7 +11,7 @@ use crate::page::Page;
 use crate::text::natural_cmp;
 
 /// The verification badge of a test item, or nothing when the project has no results.
-pub fn badge(page: &Page, index: usize) -> String {
+pub(crate) fn badge(page: &Page, index: usize) -> String {
     let project = page.project;
     let item = &project.items[index];
     match project.evidence.verification(&item.id) {
@@ -25,7 +25,7 @@ pub fn badge(page: &Page, index: usize) -> String {
 }
 
 /// `{{#qms results}}`: every test item with its status and what the results say.
-pub fn results(page: &Page) -> String {
+pub(crate) fn results(page: &Page) -> String {
     let project = page.project;
     let mut tests: Vec<usize> = (0..project.items.len())
         .filter(|&i| project.items[i].ty == "test" && project.is_primary(i))
@@ -89,7 +89,7 @@ pub fn results(page: &Page) -> String {
 
 /// `{{#qms sbom}}`: every component (items and SBOM entries, merged) with its NTIA
 /// elements, support data and the known vulnerabilities that match it.
-pub fn sbom(page: &Page) -> String {
+pub(crate) fn sbom(page: &Page) -> String {
     let project = page.project;
     let mut comps: Vec<usize> = (0..project.items.len())
         .filter(|&i| project.items[i].ty == "component" && project.is_primary(i))

@@ -10,7 +10,7 @@ use crate::risk::{Level, RiskModel};
 
 const STYLE: &str = crate::page::css::HEATMAP;
 
-pub fn render(page: &Page<'_>, d: &Directive) -> String {
+pub(crate) fn render(page: &Page<'_>, d: &Directive) -> String {
     let show = d.option("show").unwrap_or("both");
     let model = &page.project.risk;
     let mut out = String::from(STYLE);
@@ -49,7 +49,7 @@ pub fn render(page: &Page<'_>, d: &Directive) -> String {
 
 /// One matrix: severity rows (highest at the top) by exploitability columns (lowest at
 /// the left), each cell coloured by acceptability, counting and linking its risks.
-pub fn table(
+pub(crate) fn table(
     page: &Page<'_>,
     model: &RiskModel,
     caption: &str,
@@ -119,7 +119,7 @@ pub fn table(
 
 /// A link to a risk whose id may wrap after its hyphens, so long ids keep the matrix
 /// narrow enough for the two matrices to sit side by side.
-pub fn breakable_ref(page: &Page<'_>, index: usize) -> String {
+pub(crate) fn breakable_ref(page: &Page<'_>, index: usize) -> String {
     let item = &page.project.items[index];
     let text = escape(&item.id).replace('-', "-<wbr>");
     match page.item_url(index) {

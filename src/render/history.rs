@@ -1,6 +1,6 @@
 //! Markdown for the history directives and item cards. Commit subjects, author names and
 //! item titles come from users and commit messages, so every such text goes through
-//! [`escape_markdown`]: a subject like `[x](javascript:...)` or `<script>` shows as
+//! `escape_markdown`: a subject like `[x](javascript:...)` or `<script>` shows as
 //! written and never becomes a link or markup.
 
 use std::fmt::Write as _;

@@ -5,18 +5,18 @@
 //! Everything item-derived is escaped HTML, written as single CommonMark HTML blocks.
 
 mod card;
-pub mod dfd;
+pub(crate) mod dfd;
 mod downloads;
 pub mod evidence;
-pub mod heatmap;
+pub(crate) mod heatmap;
 pub mod history;
-pub mod stride;
+pub(crate) mod stride;
 mod table;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-pub use downloads::{Download, Downloads, FOLDER as DOWNLOADS_FOLDER};
+pub(crate) use downloads::{Download, Downloads, FOLDER as DOWNLOADS_FOLDER};
 
 use crate::directive::Kind;
 use crate::documents::Documents;
@@ -53,6 +53,7 @@ fn in_container(html: &str, text: &str, start: usize) -> String {
 pub struct RenderedBook {
     /// New content of each of `project.chapters`, in the same order.
     pub chapters: Vec<String>,
+    /// The chapters mdbook-qms adds (one per item type), placed after the book's own.
     pub generated: Vec<GeneratedChapter>,
 }
 
@@ -64,7 +65,11 @@ pub fn render(project: &Project) -> RenderedBook {
 }
 
 /// [`render`], with the files `{{#qms downloads}}` lists.
-pub fn render_book(project: &Project, documents: &Documents, files: &Downloads) -> RenderedBook {
+pub(crate) fn render_book(
+    project: &Project,
+    documents: &Documents,
+    files: &Downloads,
+) -> RenderedBook {
     let homes = place::homes(project);
     let chapters = project
         .chapters

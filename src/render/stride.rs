@@ -13,7 +13,7 @@ const STYLE: &str = crate::page::css::STRIDE;
 /// Element kinds in the order the table lists them.
 const KINDS: &[&str] = &["external-entity", "process", "data-store", "flow"];
 
-pub fn render(page: &Page<'_>, _d: &Directive) -> String {
+pub(crate) fn render(page: &Page<'_>, _d: &Directive) -> String {
     let project = page.project;
     let items = &project.items;
     let mut elements: Vec<(usize, usize)> = (0..items.len())

@@ -68,7 +68,7 @@ fn heading(column: &str) -> String {
 }
 
 /// `{{#qms table TYPE ...}}`: one row per matching item.
-pub fn table(page: &Page, directive: &Directive) -> String {
+pub(super) fn table(page: &Page, directive: &Directive) -> String {
     let ty = &directive.args[0].text;
     let columns: Vec<String> = directive
         .option("columns")
@@ -125,7 +125,7 @@ pub fn table(page: &Page, directive: &Directive) -> String {
 
 /// `{{#qms matrix FROM TO}}`: each FROM item with the TO items linked to it (either
 /// direction, optionally only through field `via`), and the share of FROM items covered.
-pub fn matrix(page: &Page, directive: &Directive) -> String {
+pub(super) fn matrix(page: &Page, directive: &Directive) -> String {
     let project = page.project;
     let from = &directive.args[0].text;
     let to = &directive.args[1].text;

@@ -12,7 +12,7 @@ use crate::linked::Linked;
 use crate::source::Span;
 
 /// STRIDE categories in their usual order, with their one-letter column heads.
-pub const STRIDE: &[(&str, &str)] = &[
+pub(crate) const STRIDE: &[(&str, &str)] = &[
     ("spoofing", "S"),
     ("tampering", "T"),
     ("repudiation", "R"),
@@ -23,7 +23,7 @@ pub const STRIDE: &[(&str, &str)] = &[
 
 /// The STRIDE categories that apply to a data-flow element (Microsoft's STRIDE per
 /// element, as the MITRE/MDIC playbook uses it); `None` for items that are not elements.
-pub fn applicable(project: &Linked, i: usize) -> Option<&'static [&'static str]> {
+pub(crate) fn applicable(project: &Linked, i: usize) -> Option<&'static [&'static str]> {
     let item = &project.items[i];
     match item.ty.as_str() {
         "flow" => Some(&["tampering", "information-disclosure", "denial-of-service"]),
@@ -50,7 +50,7 @@ pub fn applicable(project: &Linked, i: usize) -> Option<&'static [&'static str]>
 }
 
 /// Items `i` links to through `field`.
-pub fn out(project: &Linked, i: usize, field: &str) -> Vec<usize> {
+pub(crate) fn out(project: &Linked, i: usize, field: &str) -> Vec<usize> {
     project
         .graph
         .out(i)
@@ -60,7 +60,7 @@ pub fn out(project: &Linked, i: usize, field: &str) -> Vec<usize> {
 }
 
 /// Items of type `ty` linking to `i` through `field`, obsolete ones left out.
-pub fn inc(project: &Linked, i: usize, field: &str, ty: &str) -> Vec<usize> {
+pub(crate) fn inc(project: &Linked, i: usize, field: &str, ty: &str) -> Vec<usize> {
     project
         .graph
         .inc(i)
@@ -74,7 +74,7 @@ pub fn inc(project: &Linked, i: usize, field: &str, ty: &str) -> Vec<usize> {
 }
 
 /// The zone an asset is in, when it names exactly one.
-pub fn zone_of(project: &Linked, asset: usize) -> Option<usize> {
+pub(crate) fn zone_of(project: &Linked, asset: usize) -> Option<usize> {
     match out(project, asset, "zone").as_slice() {
         [z] => Some(*z),
         _ => None,
@@ -82,7 +82,7 @@ pub fn zone_of(project: &Linked, asset: usize) -> Option<usize> {
 }
 
 /// A flow's two ends, when each names exactly one asset.
-pub fn ends(project: &Linked, flow: usize) -> Option<(usize, usize)> {
+pub(crate) fn ends(project: &Linked, flow: usize) -> Option<(usize, usize)> {
     match (
         out(project, flow, "from").as_slice(),
         out(project, flow, "to").as_slice(),
@@ -93,7 +93,10 @@ pub fn ends(project: &Linked, flow: usize) -> Option<(usize, usize)> {
 }
 
 /// Threats recorded against an element, per STRIDE category.
-pub fn threats_by_category(project: &Linked, element: usize) -> Vec<(&'static str, Vec<usize>)> {
+pub(crate) fn threats_by_category(
+    project: &Linked,
+    element: usize,
+) -> Vec<(&'static str, Vec<usize>)> {
     let threats = inc(project, element, "targets", "threat");
     STRIDE
         .iter()
@@ -113,7 +116,11 @@ pub fn threats_by_category(project: &Linked, element: usize) -> Vec<(&'static st
 }
 
 /// The reason recorded for a category not applying to an element.
-pub fn not_applicable<'a>(project: &'a Linked, element: usize, category: &str) -> Option<&'a str> {
+pub(crate) fn not_applicable<'a>(
+    project: &'a Linked,
+    element: usize,
+    category: &str,
+) -> Option<&'a str> {
     project.items[element]
         .fields
         .get("stride_not_applicable")?
@@ -121,7 +128,7 @@ pub fn not_applicable<'a>(project: &'a Linked, element: usize, category: &str) -
         .as_str()
 }
 
-pub fn run(project: &Linked, model: &RiskModel, diags: &mut Diagnostics) {
+pub(crate) fn run(project: &Linked, model: &RiskModel, diags: &mut Diagnostics) {
     let items = &project.items;
     for (i, item) in items.iter().enumerate() {
         if !project.is_primary(i) || item.status() == "obsolete" {

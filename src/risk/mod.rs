@@ -5,7 +5,7 @@
 //! Runs after `link` on the checked items and their graph; `render` draws the data-flow
 //! diagram, heat maps and STRIDE table from the [`RiskModel`] it returns.
 
-pub mod checks;
+pub(crate) mod checks;
 pub mod cvss;
 mod model;
 
@@ -18,7 +18,7 @@ use crate::model::Item;
 use crate::yaml::{Node, Value};
 
 /// Scores the risks and runs the checks.
-pub fn analyze(project: &Linked, diags: &mut Diagnostics) -> RiskModel {
+pub(crate) fn analyze(project: &Linked, diags: &mut Diagnostics) -> RiskModel {
     let scales = project.config.risk.clone();
     let mut risks = Vec::new();
     for (i, item) in project.items.iter().enumerate() {

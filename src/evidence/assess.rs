@@ -46,7 +46,7 @@ impl Status {
 pub struct Verification {
     /// The verdict.
     pub status: Status,
-    /// Indexes into [`Evidence::cases`].
+    /// Indexes into `Traces::cases`.
     pub cases: Vec<usize>,
     /// Why: the failing case, the unmatched names, the change that made it stale.
     pub detail: String,

@@ -1,4 +1,4 @@
-//! OSV vulnerability records (https://ossf.github.io/osv-schema/), read offline from a
+//! OSV vulnerability records (<https://ossf.github.io/osv-schema/>), read offline from a
 //! folder, and matched to components by purl or ecosystem and name, and version.
 //!
 //! Range rules follow the OSV spec: events sorted by version, `introduced` opens an

@@ -10,7 +10,7 @@ pub struct Scored {
     pub version: &'static str,
     /// The base score (v3) or the CVSS-B/BT/BE/BTE score (v4), 0.0 to 10.0.
     pub score: f64,
-    /// The exploitability subscore, 0.1 to 3.9 (see [`exploitability`]).
+    /// The exploitability subscore, 0.1 to 3.9.
     pub exploitability: f64,
 }
 

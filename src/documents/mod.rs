@@ -16,12 +16,13 @@
 #![allow(clippy::result_large_err)]
 
 mod context;
+mod todo;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use minijinja::value::{Serde, Value};
+use minijinja::value::{Kwargs, Serde, Value};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
 pub use crate::config::documents::{DocInfo, DOCUMENTS};
@@ -32,6 +33,7 @@ use crate::linked::Linked;
 use crate::page::Page;
 use crate::project::Project;
 use crate::source::{FileId, Span};
+pub use todo::{report as todo_report, GapsFormat, Todo};
 
 /// Templates shared by the documents (macros), loadable by name like any template.
 const PARTIALS: &[(&str, &str)] = &[(
@@ -45,12 +47,34 @@ pub fn find(name: &str) -> Option<&'static DocInfo> {
     DOCUMENTS.iter().find(|d| d.name == name)
 }
 
-/// Missing content in a generated document.
+/// Missing content in a generated document: one `gap(section, what)` call of its template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gap {
+    /// The document's name (`security-labeling`).
     pub document: String,
+    /// The section that shows the marker.
     pub section: String,
+    /// What is missing, as the marker says it.
     pub what: String,
+    /// Where the missing fact would go (the template's `item=`, `field=`, `add=`).
+    pub fix: Fix,
+}
+
+/// Where a gap is filled, as the template that shows it says (`gap(..., item=ID,
+/// field=F)`, `gap(..., add=TYPE)` or `gap(..., file=PATH)`); a template that says
+/// nothing leaves them empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fix {
+    /// The item a field of which is missing or wrong.
+    pub item: Option<String>,
+    /// That field, when one field would fill the gap.
+    pub field: Option<String>,
+    /// The type of an item to add.
+    pub add: Option<String>,
+    /// A file of the project (relative to its root) that lacks the fact.
+    pub file: Option<String>,
+    /// The check code that reports the same thing, so `gaps` lists it once.
+    pub check: Option<String>,
 }
 
 /// A rendered document.
@@ -167,7 +191,7 @@ impl Templates {
         page: &Page,
         names: &[&str],
     ) -> Vec<Result<Rendered, TemplateError>> {
-        let gaps: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let gaps: Arc<Mutex<Vec<(String, String, Fix)>>> = Arc::default();
         let mut env = self.environment(page, gaps.clone());
         // `item(id)`: any item's data by id (none for an unknown id), to follow links.
         let by_id = data.by_id.clone();
@@ -192,10 +216,11 @@ impl Templates {
                     markdown: tidy(&markdown),
                     gaps: found
                         .into_iter()
-                        .map(|(section, what)| Gap {
+                        .map(|(section, what, fix)| Gap {
                             document: name.to_owned(),
                             section,
                             what,
+                            fix,
                         })
                         .collect(),
                 }),
@@ -208,7 +233,7 @@ impl Templates {
     fn environment(
         &self,
         page: &Page,
-        gaps: Arc<Mutex<Vec<(String, String)>>>,
+        gaps: Arc<Mutex<Vec<(String, String, Fix)>>>,
     ) -> Environment<'static> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -274,9 +299,20 @@ impl Templates {
             .filter(|(i, item)| page.project.graph.get(&item.id) == Some(*i))
             .map(|(i, item)| (item.id.clone(), in_table_cell(&page.item_ref(i))))
             .collect();
+        // A link to a component may name its purl (or bom-ref), as item links may.
+        let purls: HashMap<String, String> = page
+            .project
+            .graph
+            .purls
+            .iter()
+            .filter_map(|(purl, &i)| {
+                let id = &page.project.items.get(i)?.id;
+                Some((purl.clone(), refs.get(id)?.clone()))
+            })
+            .collect();
         let refs = Arc::new(refs);
         env.add_function("link", move |id: String| -> Value {
-            Value::from_safe_string(match refs.get(&id) {
+            Value::from_safe_string(match refs.get(&id).or_else(|| purls.get(&id)) {
                 Some(html) => html.clone(),
                 None => format!(
                     r#"<span class="qms-ref qms-missing">{}</span>"#,
@@ -284,16 +320,26 @@ impl Templates {
                 ),
             })
         });
-        env.add_function("gap", move |section: String, what: String| -> Value {
-            let marker = format!(
-                r#"<span class="qms-gap">Gap: {}</span>"#,
-                in_table_cell(&escape(&what))
-            );
-            gaps.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push((section, what));
-            Value::from_safe_string(marker)
-        });
+        // `gap(section, what, item=ID, field=F, add=TYPE, check=CODE)`: the marker, and
+        // the gap `check` and `gaps` report, placed where the keywords say.
+        env.add_function(
+            "gap",
+            move |section: String, what: String, kwargs: Kwargs| -> Result<Value, Error> {
+                let fix = Fix {
+                    item: kwargs.get("item")?,
+                    field: kwargs.get("field")?,
+                    add: kwargs.get("add")?,
+                    file: kwargs.get("file")?,
+                    check: kwargs.get("check")?,
+                };
+                kwargs.assert_all_used()?;
+                let marker = gap_marker(&what);
+                gaps.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((section, what, fix));
+                Ok(Value::from_safe_string(marker))
+            },
+        );
         // Markdown the author wrote: rendered safely (raw HTML shown as text, unsafe
         // links dropped) as one line of HTML, so it fits in a table cell or a paragraph.
         env.add_filter("markdown", |text: String| -> Value {
@@ -497,6 +543,21 @@ impl Documents {
             .flat_map(|(_, doc)| doc.gaps)
             .collect())
     }
+
+    /// `mdbook-qms gaps`: the author's to-do list, every gap of every built-in document
+    /// and every check finding a document depends on, each once.
+    pub fn todo(&self, project: &Project) -> Result<Vec<Todo>, TemplateError> {
+        Ok(todo::todo(project, &self.gaps(project)?))
+    }
+}
+
+/// The red marker a document shows for a gap; `gaps` lists exactly the gaps whose
+/// markers the documents show.
+fn gap_marker(what: &str) -> String {
+    format!(
+        r#"<span class="qms-gap">Gap: {}</span>"#,
+        in_table_cell(&escape(what))
+    )
 }
 
 fn unknown(name: &str) -> TemplateError {

@@ -679,18 +679,13 @@ pub fn check(project: &Project, documents: &Documents) -> Vec<Diagnostic> {
     let results = documents.render_detached(project, &names);
     // A broken shared override breaks every document: report each place once.
     let mut errors: Vec<Diagnostic> = Vec::new();
-    for ((_, span, placed), result) in wanted.iter().zip(results) {
+    let mut gaps: Vec<Gap> = Vec::new();
+    let mut spans: HashMap<String, Option<Span>> = HashMap::new();
+    for ((name, span, placed), result) in wanted.iter().zip(results) {
         match result {
             Ok(doc) if *placed => {
-                for g in doc.gaps {
-                    diags.push(at(
-                        Diagnostic::new(
-                            code::DOCUMENT_GAP,
-                            format!("{}: section \"{}\": {}", g.document, g.section, g.what),
-                        ),
-                        *span,
-                    ));
-                }
+                spans.insert((*name).to_owned(), *span);
+                gaps.extend(doc.gaps);
             }
             Ok(_) => {}
             Err(e) => {
@@ -703,6 +698,22 @@ pub fn check(project: &Project, documents: &Documents) -> Vec<Diagnostic> {
                 }
             }
         }
+    }
+    // One warning per thing missing, as `gaps` lists it, where it is first shown.
+    for (g, shown_in) in todo::dedupe(&gaps) {
+        let mut d = Diagnostic::new(
+            code::DOCUMENT_GAP,
+            format!("{}: section \"{}\": {}", g.document, g.section, g.what),
+        );
+        d.item = g.fix.item.clone();
+        if shown_in.len() > 1 {
+            let also: Vec<String> = shown_in[1..]
+                .iter()
+                .map(|(doc, section)| format!("{doc} (\"{section}\")"))
+                .collect();
+            d = d.help(format!("also shown in {}", also.join(", ")));
+        }
+        diags.push(at(d, spans.get(&g.document).copied().flatten()));
     }
     diags.extend(errors);
     diags

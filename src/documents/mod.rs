@@ -8,9 +8,11 @@
 //! are errors (with the template's file and line), and every value an item supplies is
 //! escaped for Markdown unless it is Markdown the author wrote (the `markdown` filter).
 //!
-//! A template calls `gap(section, what)` where content is missing: the document shows a
-//! visible marker and `check` reports a `document-gap` warning naming the document,
-//! the section and what would fill it.
+//! A template calls `gap(section, what)` where content is missing (with keywords saying
+//! where it is filled: `item=`, `field=`, `add=`, `file=`, `check=`): the document shows
+//! a visible marker and `check` reports a `document-gap` warning naming the document,
+//! the section and what would fill it. `todo` turns the gaps, and the check findings
+//! documents depend on, into the author's to-do list (`mdbook-qms gaps`).
 
 // A `TemplateError` is built only on failure, once per document: boxing it buys nothing.
 #![allow(clippy::result_large_err)]
@@ -33,7 +35,7 @@ use crate::linked::Linked;
 use crate::page::Page;
 use crate::project::Project;
 use crate::source::{FileId, Span};
-pub use todo::{report as todo_report, GapsFormat, Todo};
+pub use todo::{report as todo_report, Fix, Gap, GapsFormat, Todo};
 
 /// Templates shared by the documents (macros), loadable by name like any template.
 const PARTIALS: &[(&str, &str)] = &[(
@@ -45,36 +47,6 @@ const EXT: &str = ".md.j2";
 
 pub fn find(name: &str) -> Option<&'static DocInfo> {
     DOCUMENTS.iter().find(|d| d.name == name)
-}
-
-/// Missing content in a generated document: one `gap(section, what)` call of its template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Gap {
-    /// The document's name (`security-labeling`).
-    pub document: String,
-    /// The section that shows the marker.
-    pub section: String,
-    /// What is missing, as the marker says it.
-    pub what: String,
-    /// Where the missing fact would go (the template's `item=`, `field=`, `add=`).
-    pub fix: Fix,
-}
-
-/// Where a gap is filled, as the template that shows it says (`gap(..., item=ID,
-/// field=F)`, `gap(..., add=TYPE)` or `gap(..., file=PATH)`); a template that says
-/// nothing leaves them empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Fix {
-    /// The item a field of which is missing or wrong.
-    pub item: Option<String>,
-    /// That field, when one field would fill the gap.
-    pub field: Option<String>,
-    /// The type of an item to add.
-    pub add: Option<String>,
-    /// A file of the project (relative to its root) that lacks the fact.
-    pub file: Option<String>,
-    /// The check code that reports the same thing, so `gaps` lists it once.
-    pub check: Option<String>,
 }
 
 /// A rendered document.
@@ -216,11 +188,20 @@ impl Templates {
                     markdown: tidy(&markdown),
                     gaps: found
                         .into_iter()
-                        .map(|(section, what, fix)| Gap {
-                            document: name.to_owned(),
-                            section,
-                            what,
-                            fix,
+                        .map(|(section, what, mut fix)| {
+                            // An override that does not say where a gap is filled: there.
+                            if fix == Fix::default() {
+                                fix.file = self
+                                    .overrides
+                                    .get(&template_name)
+                                    .map(|o| crate::source::display_path(&o.path));
+                            }
+                            Gap {
+                                document: name.to_owned(),
+                                section,
+                                what,
+                                fix,
+                            }
                         })
                         .collect(),
                 }),

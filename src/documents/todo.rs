@@ -10,7 +10,37 @@ use crate::diag::{code, Diagnostic, Location};
 use crate::project::Project;
 use crate::source::{display_path, Span};
 
-use super::{Fix, Gap, DOCUMENTS};
+use crate::config::documents::DOCUMENTS;
+
+/// Missing content in a generated document: one `gap(section, what)` call of its template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    /// The document's name (`security-labeling`).
+    pub document: String,
+    /// The section that shows the marker.
+    pub section: String,
+    /// What is missing, as the marker says it.
+    pub what: String,
+    /// Where the missing fact would go (the template's `item=`, `field=`, `add=`).
+    pub fix: Fix,
+}
+
+/// Where a gap is filled, as the template that shows it says (`gap(..., item=ID,
+/// field=F)`, `gap(..., add=TYPE)` or `gap(..., file=PATH)`); a template that says
+/// nothing leaves them empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fix {
+    /// The item a field of which is missing or wrong.
+    pub item: Option<String>,
+    /// That field, when one field would fill the gap.
+    pub field: Option<String>,
+    /// The type of an item to add.
+    pub add: Option<String>,
+    /// A file of the project (relative to its root) that lacks the fact.
+    pub file: Option<String>,
+    /// The check code that reports the same thing, so `gaps` lists it once.
+    pub check: Option<String>,
+}
 
 /// Check findings the documents depend on: the code, and the documents whose statements
 /// it makes incomplete or wrong (a failed test leaves a control unverified in the
@@ -175,8 +205,8 @@ fn span_place(project: &Project, s: Span) -> (Option<String>, Option<usize>) {
 
 /// Where the missing fact of a gap would go: the item's field (or the item, when the
 /// field is absent); for an item to add, beside the last item of that type, or in the
-/// folder `mdbook-qms new TYPE` writes to when there is none; a file the template names;
-/// else the template override that shows the gap.
+/// folder `mdbook-qms new TYPE` writes to when there is none; else the file the
+/// template names (an override that names nothing names itself).
 fn place(project: &Project, g: &Gap) -> (Option<String>, Option<usize>) {
     let fix = &g.fix;
     if let Some(i) = fix.item.as_deref().and_then(|id| project.graph.get(id)) {
@@ -200,12 +230,8 @@ fn place(project: &Project, g: &Gap) -> (Option<String>, Option<usize>) {
             .join(ty);
         return (Some(format!("{}/", display_path(&folder))), None);
     }
-    if let Some(file) = &fix.file {
-        return (Some(file.clone()), None);
-    }
-    let template = format!("{}{}", g.document, super::EXT);
-    match project.templates.files.get(&template) {
-        Some(&f) => (Some(display_path(&project.sources.get(f).path)), None),
+    match &fix.file {
+        Some(file) => (Some(file.clone()), None),
         None => (None, None),
     }
 }

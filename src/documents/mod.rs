@@ -823,6 +823,24 @@ mod tests {
         assert_eq!(tidy("\n# A\n\n\n\nb  \n\n"), "# A\n\nb\n");
     }
 
+    /// `gaps` points at where each gap is filled only if the template says where.
+    #[test]
+    fn every_gap_of_a_built_in_template_says_where_it_is_filled() {
+        let templates = DOCUMENTS
+            .iter()
+            .map(|d| (d.name, d.template))
+            .chain(PARTIALS.iter().copied());
+        for (name, text) in templates {
+            for call in text.split("gap(").skip(1) {
+                let call = &call[..call.find("}}").unwrap_or(call.len())];
+                assert!(
+                    ["item=", "add=", "file="].iter().any(|k| call.contains(k)),
+                    "{name}: gap({call}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_document_has_a_template_starting_with_its_title() {
         for d in DOCUMENTS {

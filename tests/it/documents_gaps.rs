@@ -197,6 +197,22 @@ fn a_gap_is_placed_at_the_item_field_or_beside_the_items_of_its_type() {
     assert_eq!(testing["file"], "requirements/model.yaml");
     assert_eq!(testing["line"], 14);
     assert_eq!(testing["item"], serde_json::Value::Null);
+    // A plan's timeline longer than the guidance expects is a gap at that field.
+    std::fs::write(
+        dir.path().join("requirements/patch.yaml"),
+        "{id: PLAN-PATCH, type: plan, title: Patching, topic: patching, regular_cycle: quarterly, out_of_cycle_days: 90}\n",
+    )
+    .unwrap();
+    let todo = assert_markers_are_the_gaps(dir.path());
+    let patch = todo
+        .iter()
+        .find(|t| t.item.as_deref() == Some("PLAN-PATCH"))
+        .unwrap_or_else(|| panic!("{todo:#?}"));
+    assert!(patch.message.contains("90 days out of cycle"), "{patch:?}");
+    assert_eq!(
+        (patch.file.as_deref(), patch.line),
+        (Some("requirements/patch.yaml"), Some(1))
+    );
     // Every object has the same keys.
     for g in list.as_array().unwrap() {
         let keys: BTreeSet<&str> = g.as_object().unwrap().keys().map(String::as_str).collect();

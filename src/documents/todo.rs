@@ -3,7 +3,7 @@
 //! documents show it, with the place where the missing fact would go.
 
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::diag::{code, Diagnostic, Location};
@@ -127,44 +127,57 @@ pub fn todo(project: &Project, gaps: &[Gap]) -> Vec<Todo> {
         .filter(|d| DEPENDS.iter().any(|(c, _)| *c == d.code))
         .collect();
     findings.sort_by_key(|d| position(project, d));
+    // A marker that names a check for an item is the same gap as that check's finding.
+    let marked: HashMap<(&'static str, String), usize> = out
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| Some(((t.code?, t.item.clone()?), i)))
+        .collect();
+    // The same finding twice (a code, message, item and place) is listed once.
+    let mut listed: HashSet<FindingKey> = HashSet::new();
+    let mut added = Vec::new();
     for d in findings {
         let Some((_, documents)) = DEPENDS.iter().find(|(c, _)| *c == d.code) else {
             continue;
         };
-        // A marker that names this check for this item is the same gap.
-        if let Some(t) = out
-            .iter_mut()
-            .find(|t| t.code == Some(d.code) && t.item.is_some() && t.item == d.item)
-        {
+        if let Some(&i) = d.item.clone().and_then(|id| marked.get(&(d.code, id))) {
+            let shown_in = &mut out[i].shown_in;
             for doc in documents.iter() {
-                if !t.shown_in.iter().any(|(n, _)| n == doc) {
-                    t.shown_in.push(((*doc).to_owned(), None));
+                if !shown_in.iter().any(|(n, _)| n == doc) {
+                    shown_in.push(((*doc).to_owned(), None));
                 }
             }
             continue;
         }
-        let (file, line) = match position(project, d) {
-            (Some(f), line) => (Some(f), line),
-            (None, _) => (None, None),
-        };
-        let entry = Todo {
+        let (file, line) = position(project, d);
+        if !listed.insert((d.code, &d.message, d.item.as_deref(), file.clone(), line)) {
+            continue;
+        }
+        added.push(Todo {
             message: d.message.clone(),
             shown_in: documents.iter().map(|n| ((*n).to_owned(), None)).collect(),
             item: d.item.clone(),
             code: Some(d.code),
             file,
             line,
-        };
-        if !out.contains(&entry) {
-            out.push(entry);
-        }
+        });
     }
+    out.extend(added);
     for t in &mut out {
         t.shown_in
             .sort_by_key(|(n, _)| DOCUMENTS.iter().position(|d| d.name == n));
     }
     out
 }
+
+/// What makes two check findings the same entry: code, message, item, file and line.
+type FindingKey<'a> = (
+    &'static str,
+    &'a str,
+    Option<&'a str>,
+    Option<String>,
+    Option<usize>,
+);
 
 /// The gaps, each once by what is missing (its text and where it is filled), in the
 /// order first shown, with every (document, section) that shows it.

@@ -93,6 +93,7 @@ pub struct Todo {
     /// Where the missing fact would go: a file relative to the project and a 1-based
     /// line, or a folder (ending in `/`) and no line, where a new item file goes.
     pub file: Option<String>,
+    /// The 1-based line in `file`; none for a folder or a whole file.
     pub line: Option<usize>,
 }
 

@@ -7,7 +7,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 use mdbook_qms::config::Fatal;
 use mdbook_qms::diag::Diagnostic;
-use mdbook_qms::documents::Documents;
+use mdbook_qms::documents::{Documents, GapsFormat};
 use mdbook_qms::export::sbom::OutFormat;
 use mdbook_qms::history::diff::{self, DiffFormat};
 use mdbook_qms::linked::LoadOptions;
@@ -131,10 +131,16 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
-    /// List every gap in the generated documents: what is missing and what would fill it.
+    /// List every gap in the generated documents and every check finding they depend on:
+    /// what is missing and where it would go.
     Gaps {
         #[arg(default_value = ".")]
         dir: PathBuf,
+        #[arg(long, default_value = "human", value_parser = one_of::<GapsFormat>(GapsFormat::NAMES))]
+        format: GapsFormat,
+        /// Exit 1 when there is any gap (for CI).
+        #[arg(long)]
+        deny: bool,
     },
     /// mdBook protocol: exit 0 if the renderer is supported.
     Supports { renderer: String },
@@ -214,7 +220,7 @@ fn main() -> ExitCode {
         ),
         Some(Command::Sbom { dir, format, out }) => sbom(&dir, format, out.as_deref()),
         Some(Command::Render { name, dir }) => render_document(&dir, &name),
-        Some(Command::Gaps { dir }) => gaps(&dir),
+        Some(Command::Gaps { dir, format, deny }) => gaps(&dir, format, deny),
         Some(Command::Supports { .. }) => Ok(()),
         Some(Command::Diff {
             base,
@@ -446,22 +452,22 @@ fn render_document(dir: &Path, name: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `gaps`: one line per gap, `document: section: what`; exit 0 either way (gaps are
-/// warnings), 1 when a template fails.
-fn gaps(dir: &Path) -> Result<(), CliError> {
+/// `gaps`: the to-do list on stdout, its count on stderr; exit 0 either way (gaps are
+/// warnings) unless `--deny`, 1 when a template fails.
+fn gaps(dir: &Path, format: GapsFormat, deny: bool) -> Result<(), CliError> {
     let (project, documents) = load_clean(dir)?;
-    let gaps = documents
-        .gaps(&project)
+    let todos = documents
+        .todo(&project)
         .map_err(|e| CliError::Book(format!("error[{}]: {e}\n", e.code)))?;
-    for g in &gaps {
-        let line = format!("{}: {}: {}", g.document, g.section, g.what);
-        println!("{}", terminal::safe_line(&line));
-    }
+    print!("{}", mdbook_qms::documents::todo_report(&todos, format));
     eprintln!(
         "{} gap{}",
-        gaps.len(),
-        if gaps.len() == 1 { "" } else { "s" }
+        todos.len(),
+        if todos.len() == 1 { "" } else { "s" }
     );
+    if deny && !todos.is_empty() {
+        return Err(CliError::Findings);
+    }
     Ok(())
 }
 

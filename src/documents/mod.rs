@@ -8,20 +8,23 @@
 //! are errors (with the template's file and line), and every value an item supplies is
 //! escaped for Markdown unless it is Markdown the author wrote (the `markdown` filter).
 //!
-//! A template calls `gap(section, what)` where content is missing: the document shows a
-//! visible marker and `check` reports a `document-gap` warning naming the document,
-//! the section and what would fill it.
+//! A template calls `gap(section, what)` where content is missing (with keywords saying
+//! where it is filled: `item=`, `field=`, `add=`, `file=`, `check=`): the document shows
+//! a visible marker and `check` reports a `document-gap` warning naming the document,
+//! the section and what would fill it. `todo` turns the gaps, and the check findings
+//! documents depend on, into the author's to-do list (`mdbook-qms gaps`).
 
 // A `TemplateError` is built only on failure, once per document: boxing it buys nothing.
 #![allow(clippy::result_large_err)]
 
 mod context;
+mod todo;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use minijinja::value::{Serde, Value};
+use minijinja::value::{Kwargs, Serde, Value};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
 pub use crate::config::documents::{DocInfo, DOCUMENTS};
@@ -32,6 +35,7 @@ use crate::linked::Linked;
 use crate::page::Page;
 use crate::project::Project;
 use crate::source::{FileId, Span};
+pub use todo::{report as todo_report, Fix, Gap, GapsFormat, Todo};
 
 /// Templates shared by the documents (macros), loadable by name like any template.
 const PARTIALS: &[(&str, &str)] = &[(
@@ -44,17 +48,6 @@ const EXT: &str = ".md.j2";
 /// The built-in document named `name`, if there is one.
 pub fn find(name: &str) -> Option<&'static DocInfo> {
     DOCUMENTS.iter().find(|d| d.name == name)
-}
-
-/// Missing content in a generated document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Gap {
-    /// The document's name.
-    pub document: String,
-    /// Where in the document the content is missing, as the template names it (`Device`).
-    pub section: String,
-    /// What is missing and how to add it.
-    pub what: String,
 }
 
 /// A rendered document.
@@ -161,7 +154,7 @@ impl Templates {
         page: &Page,
         names: &[&str],
     ) -> Vec<Result<Rendered, TemplateError>> {
-        let gaps: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let gaps: Arc<Mutex<Vec<(String, String, Fix)>>> = Arc::default();
         let mut env = self.environment(page, gaps.clone());
         // `item(id)`: any item's data by id (none for an unknown id), to follow links.
         let by_id = data.by_id.clone();
@@ -186,10 +179,20 @@ impl Templates {
                     markdown: tidy(&markdown),
                     gaps: found
                         .into_iter()
-                        .map(|(section, what)| Gap {
-                            document: name.to_owned(),
-                            section,
-                            what,
+                        .map(|(section, what, mut fix)| {
+                            // An override that does not say where a gap is filled: there.
+                            if fix == Fix::default() {
+                                fix.file = self
+                                    .overrides
+                                    .get(&template_name)
+                                    .map(|o| crate::source::display_path(&o.path));
+                            }
+                            Gap {
+                                document: name.to_owned(),
+                                section,
+                                what,
+                                fix,
+                            }
                         })
                         .collect(),
                 }),
@@ -202,7 +205,7 @@ impl Templates {
     fn environment(
         &self,
         page: &Page,
-        gaps: Arc<Mutex<Vec<(String, String)>>>,
+        gaps: Arc<Mutex<Vec<(String, String, Fix)>>>,
     ) -> Environment<'static> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -268,9 +271,20 @@ impl Templates {
             .filter(|(i, item)| page.project.graph.get(&item.id) == Some(*i))
             .map(|(i, item)| (item.id.clone(), in_table_cell(&page.item_ref(i))))
             .collect();
+        // A link to a component may name its purl (or bom-ref), as item links may.
+        let purls: HashMap<String, String> = page
+            .project
+            .graph
+            .purls
+            .iter()
+            .filter_map(|(purl, &i)| {
+                let id = &page.project.items.get(i)?.id;
+                Some((purl.clone(), refs.get(id)?.clone()))
+            })
+            .collect();
         let refs = Arc::new(refs);
         env.add_function("link", move |id: String| -> Value {
-            Value::from_safe_string(match refs.get(&id) {
+            Value::from_safe_string(match refs.get(&id).or_else(|| purls.get(&id)) {
                 Some(html) => html.clone(),
                 None => format!(
                     r#"<span class="qms-ref qms-missing">{}</span>"#,
@@ -278,16 +292,26 @@ impl Templates {
                 ),
             })
         });
-        env.add_function("gap", move |section: String, what: String| -> Value {
-            let marker = format!(
-                r#"<span class="qms-gap">Gap: {}</span>"#,
-                in_table_cell(&escape(&what))
-            );
-            gaps.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push((section, what));
-            Value::from_safe_string(marker)
-        });
+        // `gap(section, what, item=ID, field=F, add=TYPE, check=CODE)`: the marker, and
+        // the gap `check` and `gaps` report, placed where the keywords say.
+        env.add_function(
+            "gap",
+            move |section: String, what: String, kwargs: Kwargs| -> Result<Value, Error> {
+                let fix = Fix {
+                    item: kwargs.get("item")?,
+                    field: kwargs.get("field")?,
+                    add: kwargs.get("add")?,
+                    file: kwargs.get("file")?,
+                    check: kwargs.get("check")?,
+                };
+                kwargs.assert_all_used()?;
+                let marker = gap_marker(&what);
+                gaps.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((section, what, fix));
+                Ok(Value::from_safe_string(marker))
+            },
+        );
         // Markdown the author wrote: rendered safely (raw HTML shown as text, unsafe
         // links dropped) as one line of HTML, so it fits in a table cell or a paragraph.
         env.add_filter("markdown", |text: String| -> Value {
@@ -409,7 +433,8 @@ pub struct Documents {
 }
 
 impl Documents {
-    pub(crate) fn new(project: &Linked) -> Self {
+    /// The documents of `project`: its template overrides, and no data converted yet.
+    pub fn new(project: &Linked) -> Self {
         Documents {
             templates: Templates::of(project),
             data: OnceLock::new(),
@@ -452,7 +477,7 @@ impl Documents {
 
     /// Every built-in document as standalone Markdown, in the guide's order (`gaps`,
     /// `export`).
-    pub(crate) fn all_standalone(
+    pub fn all_standalone(
         &self,
         project: &Project,
     ) -> Result<Vec<(&'static str, Rendered)>, TemplateError> {
@@ -491,6 +516,21 @@ impl Documents {
             .flat_map(|(_, doc)| doc.gaps)
             .collect())
     }
+
+    /// `mdbook-qms gaps`: the author's to-do list, every gap of every built-in document
+    /// and every check finding a document depends on, each once.
+    pub fn todo(&self, project: &Project) -> Result<Vec<Todo>, TemplateError> {
+        Ok(todo::todo(project, &self.gaps(project)?))
+    }
+}
+
+/// The red marker a document shows for a gap; `gaps` lists exactly the gaps whose
+/// markers the documents show.
+fn gap_marker(what: &str) -> String {
+    format!(
+        r#"<span class="qms-gap">Gap: {}</span>"#,
+        in_table_cell(&escape(what))
+    )
 }
 
 fn unknown(name: &str) -> TemplateError {
@@ -612,18 +652,13 @@ pub(crate) fn check(project: &Project, documents: &Documents) -> Vec<Diagnostic>
     let results = documents.render_detached(project, &names);
     // A broken shared override breaks every document: report each place once.
     let mut errors: Vec<Diagnostic> = Vec::new();
-    for ((_, span, placed), result) in wanted.iter().zip(results) {
+    let mut gaps: Vec<Gap> = Vec::new();
+    let mut spans: HashMap<String, Option<Span>> = HashMap::new();
+    for ((name, span, placed), result) in wanted.iter().zip(results) {
         match result {
             Ok(doc) if *placed => {
-                for g in doc.gaps {
-                    diags.push(at(
-                        Diagnostic::new(
-                            code::DOCUMENT_GAP,
-                            format!("{}: section \"{}\": {}", g.document, g.section, g.what),
-                        ),
-                        *span,
-                    ));
-                }
+                spans.insert((*name).to_owned(), *span);
+                gaps.extend(doc.gaps);
             }
             Ok(_) => {}
             Err(e) => {
@@ -636,6 +671,22 @@ pub(crate) fn check(project: &Project, documents: &Documents) -> Vec<Diagnostic>
                 }
             }
         }
+    }
+    // One warning per thing missing, as `gaps` lists it, where it is first shown.
+    for (g, shown_in) in todo::dedupe(&gaps) {
+        let mut d = Diagnostic::new(
+            code::DOCUMENT_GAP,
+            format!("{}: section \"{}\": {}", g.document, g.section, g.what),
+        );
+        d.item = g.fix.item.clone();
+        if shown_in.len() > 1 {
+            let also: Vec<String> = shown_in[1..]
+                .iter()
+                .map(|(doc, section)| format!("{doc} (\"{section}\")"))
+                .collect();
+            d = d.help(format!("also shown in {}", also.join(", ")));
+        }
+        diags.push(at(d, spans.get(&g.document).copied().flatten()));
     }
     diags.extend(errors);
     diags
@@ -762,6 +813,24 @@ mod tests {
     #[test]
     fn tidy_collapses_blank_lines() {
         assert_eq!(tidy("\n# A\n\n\n\nb  \n\n"), "# A\n\nb\n");
+    }
+
+    /// `gaps` points at where each gap is filled only if the template says where.
+    #[test]
+    fn every_gap_of_a_built_in_template_says_where_it_is_filled() {
+        let templates = DOCUMENTS
+            .iter()
+            .map(|d| (d.name, d.template))
+            .chain(PARTIALS.iter().copied());
+        for (name, text) in templates {
+            for call in text.split("gap(").skip(1) {
+                let call = &call[..call.find("}}").unwrap_or(call.len())];
+                assert!(
+                    ["item=", "add=", "file="].iter().any(|k| call.contains(k)),
+                    "{name}: gap({call}"
+                );
+            }
+        }
     }
 
     #[test]

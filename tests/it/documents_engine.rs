@@ -488,8 +488,7 @@ fn the_cli_renders_one_document_and_lists_gaps() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.lines().count(), 2, "{text}");
-    assert!(text.contains("security-labeling: 9. Backup and restore of configuration: no control has `labeling` text"), "{text}");
+    assert!(text.contains("no control has `labeling` text with `labeling_topic: backup-restore` (backup and restore of authenticated configuration) (security-labeling: 9. Backup and restore of configuration)"), "{text}");
 
     // check --format json: the template's file and line.
     let dir = project(&[

@@ -303,12 +303,18 @@ enum Standing {
     Failed,
     Skipped,
     /// No test, no result, a result that matches nothing (`missing`) or a `stale` one.
-    WithoutResult { stale: bool },
+    WithoutResult {
+        stale: bool,
+    },
 }
 
 fn test_standing(project: &Project, test: usize) -> Standing {
     use crate::evidence::assess::Status;
-    match project.evidence.verification(&project.items[test].id).map(|v| v.status) {
+    match project
+        .evidence
+        .verification(&project.items[test].id)
+        .map(|v| v.status)
+    {
         Some(Status::Passed) => Standing::Verified,
         Some(Status::Failed) => Standing::Failed,
         Some(Status::Skipped) => Standing::Skipped,
@@ -399,7 +405,10 @@ fn past_end_of_support(project: &Project) -> Vec<(usize, String, bool)> {
     live(project, "component")
         .into_iter()
         .filter_map(|i| {
-            let eos = project.traces.component_view(&project.items[i]).end_of_support?;
+            let eos = project
+                .traces
+                .component_view(&project.items[i])
+                .end_of_support?;
             crate::date::Day::parse(&eos).filter(|d| *d < project.today)?;
             let assessed = project
                 .graph
@@ -414,7 +423,8 @@ fn past_end_of_support(project: &Project) -> Vec<(usize, String, bool)> {
 /// `none` (no risks), `not_acceptable` (a residual risk in an unacceptable cell that is
 /// not accepted or transferred with a rationale), `blocked` (what the conclusion rests
 /// on is incomplete: `blockers`, each with the item it concerns) or `acceptable`.
-pub(super) fn conclusion(project: &Project, document_gaps: &[super::Gap]) -> Value {
+/// `document_gaps` are the other documents' gaps, each as the sentence to list.
+pub(super) fn conclusion(project: &Project, document_gaps: &[String]) -> Value {
     let items = &project.items;
     let risks = live(project, "risk");
     let mut unacceptable = Vec::new();
@@ -432,7 +442,9 @@ pub(super) fn conclusion(project: &Project, document_gaps: &[super::Gap]) -> Val
             continue;
         };
         let accepted = matches!(items[r].text("disposition"), Some("accept" | "transfer"))
-            && items[r].text("rationale").is_some_and(|t| !t.trim().is_empty());
+            && items[r]
+                .text("rationale")
+                .is_some_and(|t| !t.trim().is_empty());
         if !level.acceptable && !accepted {
             unacceptable.push(items[r].id.clone());
         }
@@ -448,7 +460,9 @@ pub(super) fn conclusion(project: &Project, document_gaps: &[super::Gap]) -> Val
             Standing::Verified => continue,
             Standing::Failed => "failed",
             Standing::Skipped => "skipped",
-            Standing::WithoutResult { stale: true } => "its result is stale (older than a change to what it verifies)",
+            Standing::WithoutResult { stale: true } => {
+                "its result is stale (older than a change to what it verifies)"
+            }
             Standing::WithoutResult { stale: false } => "no result",
         };
         let detail = project
@@ -472,7 +486,11 @@ pub(super) fn conclusion(project: &Project, document_gaps: &[super::Gap]) -> Val
     }
     for v in live(project, "vulnerability") {
         if let Some(status @ ("affected" | "under_investigation")) = items[v].text("status") {
-            block("vulnerability", Some(&items[v].id), format!("vulnerability {}", status.replace('_', " ")));
+            block(
+                "vulnerability",
+                Some(&items[v].id),
+                format!("vulnerability {}", status.replace('_', " ")),
+            );
         }
     }
     for (element, category) in crate::risk::checks::open_stride_gaps(project) {
@@ -482,9 +500,8 @@ pub(super) fn conclusion(project: &Project, document_gaps: &[super::Gap]) -> Val
             format!("STRIDE gap: no threat and no reason recorded for {category}"),
         );
     }
-    for g in document_gaps {
-        let title = super::find(&g.document).map_or(g.document.as_str(), |d| d.title);
-        block("document", None, format!("{title}, section \"{}\": {}", g.section, g.what));
+    for text in document_gaps {
+        block("document", None, text.clone());
     }
     let outcome = if risks.is_empty() {
         "none"

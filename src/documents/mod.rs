@@ -189,8 +189,7 @@ impl Templates {
                 data.ctx.clone(),
             ]);
             if name == REPORT {
-                let conclusion =
-                    context::conclusion(page.project, self.document_gaps(data, page));
+                let conclusion = context::conclusion(page.project, self.document_gaps(data, page));
                 ctx = minijinja::value::merge_maps([
                     minijinja::context! { conclusion => Value::from(Serde(&conclusion)) },
                     ctx,
@@ -216,9 +215,10 @@ impl Templates {
         out
     }
 
-    /// The gaps of every document but the report, which its conclusion lists: they do
-    /// not depend on the page, so they are rendered once per project.
-    fn document_gaps<'d>(&self, data: &'d Data, page: &Page) -> &'d [Gap] {
+    /// The gaps of every document but the report, which its conclusion lists as
+    /// "Document, section "S": what": they do not depend on the page, so they are
+    /// rendered once per project.
+    fn document_gaps<'d>(&self, data: &'d Data, page: &Page) -> &'d [String] {
         data.document_gaps.get_or_init(|| {
             let others: Vec<&str> = DOCUMENTS
                 .iter()
@@ -230,6 +230,10 @@ impl Templates {
                 .into_iter()
                 .filter_map(Result::ok)
                 .flat_map(|doc| doc.gaps)
+                .map(|g| {
+                    let title = find(&g.document).map_or(g.document.as_str(), |d| d.title);
+                    format!("{title}, section \"{}\": {}", g.section, g.what)
+                })
                 .collect()
         })
     }
@@ -399,7 +403,7 @@ impl Templates {
 pub struct Data {
     ctx: Value,
     by_id: Arc<HashMap<String, Value>>,
-    document_gaps: OnceLock<Vec<Gap>>,
+    document_gaps: OnceLock<Vec<String>>,
 }
 
 impl Data {

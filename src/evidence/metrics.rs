@@ -164,7 +164,10 @@ fn timelines(project: &Linked) -> Timelines {
         plan: Some(plan),
         regular_days: regular_cycle.as_deref().and_then(cycle_days),
         regular_cycle,
-        out_of_cycle_days: item.fields.get("out_of_cycle_days").and_then(serde_json::Value::as_i64),
+        out_of_cycle_days: item
+            .fields
+            .get("out_of_cycle_days")
+            .and_then(serde_json::Value::as_i64),
     }
 }
 
@@ -207,8 +210,8 @@ pub fn compute(project: &Linked) -> Tplc {
         let (identified, patched, deployed) =
             (date("identified"), date("patched"), date("deployed"));
         let needs_patch = matches!(status, "affected" | "fixed") || patched.is_some();
-        let open_in_period = identified.is_none_or(|d| d <= end)
-            && patched.is_none_or(|d| d >= period.start);
+        let open_in_period =
+            identified.is_none_or(|d| d <= end) && patched.is_none_or(|d| d >= period.start);
         if needs_patch && open_in_period {
             t.needing_patch += 1;
             if patched.is_some_and(|d| d <= end) || status == "fixed" {

@@ -185,7 +185,8 @@ pub fn metrics(page: &Page) -> String {
         "<tr><td>Identified vulnerabilities patched</td><td>{pct}</td><td>{} of {} needing a patch in the period</td></tr>",
         t.patched, t.needing_patch
     );
-    let days = |d: Option<f64>| d.map_or("not applicable yet".to_owned(), |d| format!("{d:.1} days"));
+    let days =
+        |d: Option<f64>| d.map_or("not applicable yet".to_owned(), |d| format!("{d:.1} days"));
     let _ = write!(
         out,
         "<tr><td>Mean time from identification to patch</td><td>{}</td><td>{} patches released in the period</td></tr>",
@@ -199,7 +200,11 @@ pub fn metrics(page: &Page) -> String {
         t.patch_to_deploy_n
     );
     for o in &t.open {
-        let age = o.age_days.map_or("unknown age (no identified date)".to_owned(), |d| format!("{d} days"));
+        let age = o
+            .age_days
+            .map_or("unknown age (no identified date)".to_owned(), |d| {
+                format!("{d} days")
+            });
         let _ = write!(
             out,
             "<tr><td>Open: {}</td><td>{age}</td><td>{}, open on {}</td></tr>",
@@ -209,10 +214,19 @@ pub fn metrics(page: &Page) -> String {
         );
     }
     for p in &t.patches {
-        let timeline = if p.critical { "out-of-cycle" } else { "regular cycle" };
+        let timeline = if p.critical {
+            "out-of-cycle"
+        } else {
+            "regular cycle"
+        };
         let met = match p.target_days {
-            Some(target) if p.days <= target => format!("within the {timeline} timeline of {target} days"),
-            Some(target) => format!("{} days past the {timeline} timeline of {target} days", p.days - target),
+            Some(target) if p.days <= target => {
+                format!("within the {timeline} timeline of {target} days")
+            }
+            Some(target) => format!(
+                "{} days past the {timeline} timeline of {target} days",
+                p.days - target
+            ),
             None => format!("no {timeline} timeline in days in the plan"),
         };
         let _ = write!(

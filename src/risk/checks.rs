@@ -134,7 +134,10 @@ pub fn open_stride_gaps(project: &Linked) -> Vec<(usize, &'static str)> {
             continue;
         };
         for (cat, threats) in threats_by_category(project, i) {
-            if threats.is_empty() && cats.contains(&cat) && not_applicable(project, i, cat).is_none() {
+            if threats.is_empty()
+                && cats.contains(&cat)
+                && not_applicable(project, i, cat).is_none()
+            {
                 out.push((i, cat));
             }
         }

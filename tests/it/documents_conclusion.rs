@@ -73,7 +73,10 @@ fn a_complete_project_with_every_test_passing_is_acceptable() {
     assert!(!p.diagnostics.has_errors(), "{:?}", p.diagnostics.0);
     assert_eq!(documents::all_gaps(&p).unwrap(), []);
     let text = conclusion(&p);
-    assert!(text.contains("the residual cybersecurity risk of the device is acceptable."), "{text}");
+    assert!(
+        text.contains("the residual cybersecurity risk of the device is acceptable."),
+        "{text}"
+    );
     assert!(!text.contains("cannot be concluded"), "{text}");
     let md = render(&p, "security-risk-management-report");
     assert!(
@@ -90,7 +93,10 @@ fn a_residual_risk_in_an_unacceptable_cell_without_acceptance_is_not_acceptable(
     );
     let p = build(&items, Some(PASSING)).load();
     let text = conclusion(&p);
-    assert!(text.contains("1 risk remains in an unacceptable cell"), "{text}");
+    assert!(
+        text.contains("1 risk remains in an unacceptable cell"),
+        "{text}"
+    );
     assert!(text.contains("RISK-1"), "{text}");
     assert!(text.contains("is **not acceptable**"), "{text}");
     assert!(!text.contains("is acceptable."), "{text}");
@@ -138,13 +144,37 @@ fn an_incomplete_project_cannot_be_concluded_and_lists_each_blocker() {
             .any(|l| l.contains(&format!(">{id}</a>: {what}")))
     };
     assert!(has("TST-MIT", "test of a control: failed"), "{blockers:#?}");
-    assert!(has("TST-VULNERABILITY", "test of a control: skipped"), "{blockers:#?}");
-    assert!(has("TST-PENETRATION", "test of a control: no result"), "{blockers:#?}");
-    assert!(has("CMP-OLD", "support ended on 2001-01-01, and no risk or vulnerability assesses it"), "{blockers:#?}");
-    assert!(has("VUL-1", "vulnerability under investigation"), "{blockers:#?}");
-    assert!(has("AST-APP", "STRIDE gap: no threat and no reason recorded for spoofing"), "{blockers:#?}");
     assert!(
-        blockers.iter().any(|l| l.starts_with("- Architecture Views, section &quot;1. Global System View&quot;")),
+        has("TST-VULNERABILITY", "test of a control: skipped"),
+        "{blockers:#?}"
+    );
+    assert!(
+        has("TST-PENETRATION", "test of a control: no result"),
+        "{blockers:#?}"
+    );
+    assert!(
+        has(
+            "CMP-OLD",
+            "support ended on 2001-01-01, and no risk or vulnerability assesses it"
+        ),
+        "{blockers:#?}"
+    );
+    assert!(
+        has("VUL-1", "vulnerability under investigation"),
+        "{blockers:#?}"
+    );
+    assert!(
+        has(
+            "AST-APP",
+            "STRIDE gap: no threat and no reason recorded for spoofing"
+        ),
+        "{blockers:#?}"
+    );
+    assert!(
+        blockers
+            .iter()
+            .any(|l| l
+                .starts_with("- Architecture Views, section &quot;1. Global System View&quot;")),
         "{blockers:#?}"
     );
     // The counts say what failed.
@@ -154,7 +184,10 @@ fn an_incomplete_project_cannot_be_concluded_and_lists_each_blocker() {
         "{md}"
     );
     let report = render(&p, "security-testing-report");
-    assert!(report.contains("Tests: 1 of 4 verified, 1 failed, 1 skipped, 1 without result."), "{report}");
+    assert!(
+        report.contains("Tests: 1 of 4 verified, 1 failed, 1 skipped, 1 without result."),
+        "{report}"
+    );
 }
 
 #[test]
@@ -164,10 +197,19 @@ fn the_example_cannot_be_concluded_while_a_test_fails_and_another_is_skipped() {
     let text = conclusion(&p);
     assert!(text.contains("**cannot be concluded yet**"), "{text}");
     assert!(!text.contains("is acceptable"), "{text}");
-    assert!(text.contains(">TST-CLOUD-RESILIENCE</a>: test of a control: failed"), "{text}");
-    assert!(text.contains(">TST-SIEM</a>: test of a control: skipped"), "{text}");
+    assert!(
+        text.contains(">TST-CLOUD-RESILIENCE</a>: test of a control: failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains(">TST-SIEM</a>: test of a control: skipped"),
+        "{text}"
+    );
     let md = render(&p, "security-risk-management-report");
-    assert!(md.contains("34 of 36 verified, 1 failed, 1 skipped, 0 without result"), "{md}");
+    assert!(
+        md.contains("34 of 36 verified, 1 failed, 1 skipped, 0 without result"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -176,16 +218,25 @@ fn without_any_result_no_sentence_claims_that_tests_pass() {
     let p = build(&items, None).load();
     let report = render(&p, "security-testing-report");
     assert!(report.contains("No test has a result yet"), "{report}");
-    assert!(report.contains("Tests: 0 of 4 verified, 0 failed, 0 skipped, 4 without result."), "{report}");
+    assert!(
+        report.contains("Tests: 0 of 4 verified, 0 failed, 0 skipped, 4 without result."),
+        "{report}"
+    );
     assert!(!report.contains("passed."), "{report}");
     let anomalies = render(&p, "unresolved-anomalies");
-    assert!(anomalies.contains("No test has a result yet, so none is known to fail or be skipped."), "{anomalies}");
+    assert!(
+        anomalies.contains("No test has a result yet, so none is known to fail or be skipped."),
+        "{anomalies}"
+    );
     assert!(!anomalies.contains("Every test"), "{anomalies}");
     let md = render(&p, "security-risk-management-report");
     assert!(md.contains("no threat names a lifecycle phase yet"), "{md}");
     assert!(!md.contains("for every lifecycle phase"), "{md}");
     let text = conclusion(&p);
-    assert!(text.contains(">TST-REQUIREMENTS</a>: test of a control: no result"), "{text}");
+    assert!(
+        text.contains(">TST-REQUIREMENTS</a>: test of a control: no result"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -195,23 +246,50 @@ fn the_tplc_period_is_configurable_and_a_bad_value_is_reported_at_its_line() {
         .build();
     let p = built.load();
     let t = mdbook_qms::evidence::metrics::compute(&p);
-    assert_eq!((t.period.months, t.period.start), (3, p.today.months_before(3)));
+    assert_eq!(
+        (t.period.months, t.period.start),
+        (3, p.today.months_before(3))
+    );
     let md = render(&p, "tplc-metrics");
-    assert!(md.contains(&format!("from {} to {} (3 months", p.today.months_before(3), p.today)), "{md}");
+    assert!(
+        md.contains(&format!(
+            "from {} to {} (3 months",
+            p.today.months_before(3),
+            p.today
+        )),
+        "{md}"
+    );
 
     let default = ProjectBuilder::new().build().load();
-    assert_eq!(mdbook_qms::evidence::metrics::compute(&default).period.months, 12);
+    assert_eq!(
+        mdbook_qms::evidence::metrics::compute(&default)
+            .period
+            .months,
+        12
+    );
 
     for bad in ["0", "\"twelve\"", "1201", "1.5"] {
         let built = ProjectBuilder::new()
             .toml(&format!("metrics-period-months = {bad}\n"))
             .build();
         let p = built.load();
-        let d: Vec<_> = p.diagnostics.0.iter().filter(|d| d.code == code::CONFIG_SYNTAX).collect();
+        let d: Vec<_> = p
+            .diagnostics
+            .0
+            .iter()
+            .filter(|d| d.code == code::CONFIG_SYNTAX)
+            .collect();
         assert_eq!(d.len(), 1, "{bad}: {:?}", p.diagnostics.0);
-        assert!(d[0].message.contains("a whole number of months from 1 to 1200"), "{}", d[0].message);
+        assert!(
+            d[0].message
+                .contains("a whole number of months from 1 to 1200"),
+            "{}",
+            d[0].message
+        );
         let (file, line) = match d[0].location {
-            mdbook_qms::diag::Location::Span(s) => (s.file, p.sources.get(s.file).line_col(s.start).0),
+            mdbook_qms::diag::Location::Span(s) => {
+                (s.file, p.sources.get(s.file).line_col(s.start).0)
+            }
             ref other => panic!("{other:?}"),
         };
         assert_eq!(p.sources.get(file).path, std::path::Path::new("book.toml"));
@@ -237,13 +315,29 @@ fn metrics_compare_each_patch_with_its_own_timeline() {
     let patches: Vec<(&str, i64, bool, Option<i64>)> = t
         .patches
         .iter()
-        .map(|x| (p.items[x.item].id.as_str(), x.days, x.critical, x.target_days))
+        .map(|x| {
+            (
+                p.items[x.item].id.as_str(),
+                x.days,
+                x.critical,
+                x.target_days,
+            )
+        })
         .collect();
     // 40 days: late for the 30-day out-of-cycle deadline, within the quarterly cycle.
     // VUL-3 is not affected: not a patch to measure.
-    assert_eq!(patches, [("VUL-1", 40, true, Some(30)), ("VUL-2", 40, false, Some(92))]);
+    assert_eq!(
+        patches,
+        [
+            ("VUL-1", 40, true, Some(30)),
+            ("VUL-2", 40, false, Some(92))
+        ]
+    );
     assert_eq!(t.not_affected, 1);
     let md = render(&p, "tplc-metrics");
-    assert!(md.contains("| out-of-cycle: 30 days | **no**, 10 days late |"), "{md}");
+    assert!(
+        md.contains("| out-of-cycle: 30 days | **no**, 10 days late |"),
+        "{md}"
+    );
     assert!(md.contains("| regular cycle: 92 days | yes |"), "{md}");
 }

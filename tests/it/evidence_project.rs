@@ -678,7 +678,10 @@ fn vex_rules_kev_and_metrics() {
     ]);
     dir.write(
         "book.toml",
-        format!("{}metrics-period-months = 1200\n", crate::support::BOOK_TOML),
+        format!(
+            "{}metrics-period-months = 1200\n",
+            crate::support::BOOK_TOML
+        ),
     );
     let p = load(dir.path());
     let got = diags(
@@ -719,15 +722,27 @@ fn vex_rules_kev_and_metrics() {
         .iter()
         .map(|o| (p.items[o.item].id.as_str(), o.age_days))
         .collect();
-    let age = p.today.days_since(mdbook_qms::date::Day::parse("2026-01-01").unwrap());
+    let age = p
+        .today
+        .days_since(mdbook_qms::date::Day::parse("2026-01-01").unwrap());
     assert_eq!(open, [("VUL-3", Some(age))]);
     // No patching plan: no timeline to compare with; VUL-5 is in KEV, so critical.
     let patches: Vec<(&str, i64, bool, Option<i64>)> = t
         .patches
         .iter()
-        .map(|x| (p.items[x.item].id.as_str(), x.days, x.critical, x.target_days))
+        .map(|x| {
+            (
+                p.items[x.item].id.as_str(),
+                x.days,
+                x.critical,
+                x.target_days,
+            )
+        })
         .collect();
-    assert_eq!(patches, [("VUL-4", 10, false, None), ("VUL-5", 20, true, None)]);
+    assert_eq!(
+        patches,
+        [("VUL-4", 10, false, None), ("VUL-5", 20, true, None)]
+    );
     let homes = mdbook_qms::page::place::homes(&p);
     let page = mdbook_qms::page::Page {
         project: &p,
@@ -739,7 +754,10 @@ fn vex_rules_kev_and_metrics() {
         html.contains("<td>66.7%</td><td>2 of 3 needing a patch in the period</td>"),
         "{html}"
     );
-    assert!(html.contains("2 of 6 vulnerabilities are not affected and left out"), "{html}");
+    assert!(
+        html.contains("2 of 6 vulnerabilities are not affected and left out"),
+        "{html}"
+    );
 
     let bad_kev = project(&[(
         "trace/known_exploited_vulnerabilities.json",

@@ -12,7 +12,7 @@ const SECONDS_PER_DAY: i64 = 86_400;
 /// A calendar day, as days since 1970-01-01. Ordered; the difference of two days is a
 /// number of days; shown as `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Day(i64);
+pub struct Day(i64);
 
 impl Day {
     /// The day `days` after 1970-01-01 (before it when negative).
@@ -22,7 +22,7 @@ impl Day {
     }
 
     /// A `YYYY-MM-DD` date (month 1-12, day 1-31); `None` for anything else.
-    pub(crate) fn parse(s: &str) -> Option<Day> {
+    pub fn parse(s: &str) -> Option<Day> {
         let b = s.as_bytes();
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
@@ -33,13 +33,33 @@ impl Day {
         if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
             return None;
         }
+        Some(Day::from_civil(y, m, d))
+    }
+
+    /// The day of year `y`, month `m` (1-12), day `d`.
+    fn from_civil(y: i64, m: i64, d: i64) -> Day {
         let y = if m <= 2 { y - 1 } else { y };
         let era = y.div_euclid(400);
         let yoe = y - era * 400;
         let mp = (m + 9) % 12;
         let doy = (153 * mp + 2) / 5 + d - 1;
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        Some(Day(era * 146_097 + doe - 719_468))
+        Day(era * 146_097 + doe - 719_468)
+    }
+
+    /// The same day of the month `months` months earlier, or the last day of that month
+    /// when it is shorter (2026-03-31 less one month is 2026-02-28).
+    pub fn months_before(self, months: u32) -> Day {
+        let (y, m, d) = self.civil();
+        let index = y * 12 + i64::from(m) - 1 - i64::from(months);
+        let (y, m) = (index.div_euclid(12), index.rem_euclid(12) + 1);
+        let first = Day::from_civil(y, m, 1);
+        let next = if m == 12 {
+            Day::from_civil(y + 1, 1, 1)
+        } else {
+            Day::from_civil(y, m + 1, 1)
+        };
+        Day(first.0 + i64::from(d).min(next.0 - first.0) - 1)
     }
 
     /// Today (UTC), or `MDBOOK_QMS_TODAY` when set to a date, so that a check can be
@@ -54,7 +74,7 @@ impl Day {
     }
 
     /// How many days after `earlier` this day is (negative when it is before).
-    pub(crate) fn days_since(self, earlier: Day) -> i64 {
+    pub fn days_since(self, earlier: Day) -> i64 {
         self.0 - earlier.0
     }
 
@@ -220,6 +240,16 @@ impl Ord for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn months_before_keeps_the_day_or_takes_the_month_end() {
+        let at = |s: &str, n| Day::parse(s).unwrap().months_before(n).to_string();
+        assert_eq!(at("2026-12-03", 12), "2025-12-03");
+        assert_eq!(at("2026-03-31", 1), "2026-02-28");
+        assert_eq!(at("2024-03-31", 1), "2024-02-29");
+        assert_eq!(at("2026-01-15", 1), "2025-12-15");
+        assert_eq!(at("2026-05-31", 17), "2024-12-31");
+    }
 
     #[test]
     fn days_and_dates_round_trip() {

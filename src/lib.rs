@@ -25,7 +25,7 @@ pub mod linked;
 pub mod load;
 pub mod model;
 pub mod output;
-mod page;
+pub mod page;
 pub mod pipeline;
 pub mod preprocess;
 pub mod project;

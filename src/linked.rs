@@ -40,7 +40,7 @@ pub struct Linked {
     /// Where the files and history were read from (the work tree, or a commit).
     pub(crate) revision: Revision,
     /// The day date checks compare with (end of support, review dates).
-    pub(crate) today: Day,
+    pub today: Day,
 }
 
 /// How to read a project beyond its folder; the default reads the work tree as of today.

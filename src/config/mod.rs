@@ -33,6 +33,7 @@ const QMS_KEYS: &[&str] = &[
     "evidence",
     "risk",
     "documents",
+    "metrics-period-months",
 ];
 
 /// Keys of `[preprocessor.qms.evidence]`.
@@ -106,6 +107,9 @@ pub struct Config {
     pub(crate) risk: crate::config::risk::RiskConfig,
     /// Generated documents (see `documents`) that get a chapter of their own.
     pub documents: Vec<String>,
+    /// `metrics-period-months`: the TPLC measures cover this many months up to the
+    /// check's date.
+    pub metrics_period_months: u32,
     /// `[build] build-dir` as book.toml writes it, and where (mdBook reads the value;
     /// the place is for the diagnostic that it would replace the sources).
     pub(crate) build_dir: Option<(PathBuf, Span)>,
@@ -135,6 +139,7 @@ impl Config {
             evidence: EvidenceConfig::default(),
             risk: crate::config::risk::RiskConfig::default(),
             documents: Vec::new(),
+            metrics_period_months: 12,
             build_dir: None,
         }
     }
@@ -279,6 +284,11 @@ pub(crate) fn load(
                 DeValue::Boolean(false) => config.documents.clear(),
                 _ => config.documents = reader.strings(value).unwrap_or_default(),
             },
+            "metrics-period-months" => {
+                if let Some(months) = reader.months(value) {
+                    config.metrics_period_months = months;
+                }
+            }
             _ if MDBOOK_KEYS.contains(&name) => {}
             _ => {
                 let mut d = Diagnostic::new(
@@ -334,6 +344,19 @@ impl<F: Fn(std::ops::Range<usize>) -> Span> Reader<'_, F> {
                 None
             }
         }
+    }
+
+    /// A whole number of months, 1 to 1200 (a century).
+    fn months(&mut self, value: &Spanned<DeValue<'_>>) -> Option<u32> {
+        let months = match value.get_ref() {
+            DeValue::Integer(i) => i.as_str().parse::<u32>().ok(),
+            _ => None,
+        };
+        let months = months.filter(|m| (1..=1200).contains(m));
+        if months.is_none() {
+            self.wrong_type(value, "a whole number of months from 1 to 1200");
+        }
+        months
     }
 
     /// A list of strings (a single string is a list of one).

@@ -142,7 +142,13 @@ pub(super) fn build(project: &Project) -> Value {
             "acceptable": scales.acceptable,
         },
         "tplc": {
+            "period": {
+                "start": tplc.period.start.to_string(),
+                "end": tplc.period.end.to_string(),
+                "months": tplc.period.months,
+            },
             "total": tplc.total,
+            "not_affected": tplc.not_affected,
             "needing_patch": tplc.needing_patch,
             "patched": tplc.patched,
             "patched_percent": tplc.patched_percent().map(round1),
@@ -150,7 +156,28 @@ pub(super) fn build(project: &Project) -> Value {
             "identify_to_patch_n": tplc.identify_to_patch_n,
             "patch_to_deploy_days": tplc.patch_to_deploy.map(round1),
             "patch_to_deploy_n": tplc.patch_to_deploy_n,
+            "open": tplc.open.iter().map(|o| json!({
+                "id": project.items[o.item].id,
+                "status": o.status,
+                "identified": o.identified.map(|d| d.to_string()),
+                "age_days": o.age_days,
+            })).collect::<Vec<_>>(),
+            "patches": tplc.patches.iter().map(|p| json!({
+                "id": project.items[p.item].id,
+                "days": p.days,
+                "critical": p.critical,
+                "target_days": p.target_days,
+                "within": p.target_days.map(|t| p.days <= t),
+                "in_period": p.in_period,
+            })).collect::<Vec<_>>(),
+            "timelines": {
+                "plan": tplc.timelines.plan.map(|i| project.items[i].id.clone()),
+                "regular_cycle": tplc.timelines.regular_cycle,
+                "regular_days": tplc.timelines.regular_days,
+                "out_of_cycle_days": tplc.timelines.out_of_cycle_days,
+            },
         },
+        "verification": verification(project),
         "sboms": sboms,
         "osv": osv,
         "result_files": results,
@@ -266,4 +293,230 @@ fn item_value(project: &Project, i: usize) -> Value {
     obj.insert("title".into(), Value::String(item.title.clone()));
     obj.insert("status".into(), Value::String(item.status().to_owned()));
     Value::Object(obj)
+}
+
+/// How a test, control or requirement stands for the documents' counts: verified only
+/// by a passing, current result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    Verified,
+    Failed,
+    Skipped,
+    /// No test, no result, a result that matches nothing (`missing`) or a `stale` one.
+    WithoutResult {
+        stale: bool,
+    },
+}
+
+fn test_standing(project: &Project, test: usize) -> Standing {
+    use crate::evidence::assess::Status;
+    match project
+        .evidence
+        .verification(&project.items[test].id)
+        .map(|v| v.status)
+    {
+        Some(Status::Passed) => Standing::Verified,
+        Some(Status::Failed) => Standing::Failed,
+        Some(Status::Skipped) => Standing::Skipped,
+        Some(Status::Stale) => Standing::WithoutResult { stale: true },
+        Some(Status::Missing) | None => Standing::WithoutResult { stale: false },
+    }
+}
+
+/// An item verified by several tests: verified only when every one passed; a failure
+/// outweighs a skip, a skip outweighs a missing result.
+fn combined_standing(project: &Project, tests: &[usize]) -> Standing {
+    let standings: Vec<Standing> = tests.iter().map(|&t| test_standing(project, t)).collect();
+    if standings.is_empty() {
+        Standing::WithoutResult { stale: false }
+    } else if standings.contains(&Standing::Failed) {
+        Standing::Failed
+    } else if standings.contains(&Standing::Skipped) {
+        Standing::Skipped
+    } else if standings.iter().all(|s| *s == Standing::Verified) {
+        Standing::Verified
+    } else {
+        Standing::WithoutResult {
+            stale: standings.contains(&Standing::WithoutResult { stale: true }),
+        }
+    }
+}
+
+/// `{total, verified, failed, skipped, without_result, stale}`: stale results are among
+/// those without a result, as they verify an older version.
+fn counts(standings: impl Iterator<Item = Standing>) -> Value {
+    let (mut total, mut verified, mut failed, mut skipped, mut without, mut stale) =
+        (0, 0, 0, 0, 0, 0);
+    for s in standings {
+        total += 1;
+        match s {
+            Standing::Verified => verified += 1,
+            Standing::Failed => failed += 1,
+            Standing::Skipped => skipped += 1,
+            Standing::WithoutResult { stale: s } => {
+                without += 1;
+                stale += usize::from(s);
+            }
+        }
+    }
+    json!({
+        "total": total, "verified": verified, "failed": failed, "skipped": skipped,
+        "without_result": without, "stale": stale, "with_result": verified + failed + skipped,
+    })
+}
+
+/// Primary, not obsolete items of type `ty`, in id order.
+fn live(project: &Project, ty: &str) -> Vec<usize> {
+    let mut list: Vec<usize> = (0..project.items.len())
+        .filter(|&i| {
+            project.items[i].ty == ty
+                && project.is_primary(i)
+                && project.items[i].status() != "obsolete"
+        })
+        .collect();
+    list.sort_by(|&a, &b| crate::text::natural_cmp(&project.items[a].id, &project.items[b].id));
+    list
+}
+
+fn tests_verifying(project: &Project, i: usize) -> Vec<usize> {
+    crate::risk::checks::inc(project, i, "verifies", "test")
+}
+
+/// The verification counts the documents print: of tests, of controls (by the tests
+/// that verify them) and of requirements (by the tests that verify them directly).
+pub(super) fn verification(project: &Project) -> Value {
+    let of = |ty: &str| {
+        counts(
+            live(project, ty)
+                .into_iter()
+                .map(|i| combined_standing(project, &tests_verifying(project, i))),
+        )
+    };
+    json!({
+        "tests": counts(live(project, "test").into_iter().map(|t| test_standing(project, t))),
+        "controls": of("control"),
+        "requirements": of("requirement"),
+    })
+}
+
+/// Components whose end of support is past on the check's date, each with whether a
+/// risk or vulnerability assesses it.
+fn past_end_of_support(project: &Project) -> Vec<(usize, String, bool)> {
+    live(project, "component")
+        .into_iter()
+        .filter_map(|i| {
+            let eos = project
+                .traces
+                .component_view(&project.items[i])
+                .end_of_support?;
+            crate::date::Day::parse(&eos).filter(|d| *d < project.today)?;
+            let assessed = project
+                .graph
+                .inc(i)
+                .any(|l| matches!(project.items[l.from].ty.as_str(), "risk" | "vulnerability"));
+            Some((i, eos, assessed))
+        })
+        .collect()
+}
+
+/// The residual-risk conclusion of the Security Risk Management Report: `outcome` is
+/// `none` (no risks), `not_acceptable` (a residual risk in an unacceptable cell that is
+/// not accepted or transferred with a rationale), `blocked` (what the conclusion rests
+/// on is incomplete: `blockers`, each with the item it concerns) or `acceptable`.
+/// `document_gaps` are the other documents' gaps, each as the sentence to list.
+pub(super) fn conclusion(project: &Project, document_gaps: &[String]) -> Value {
+    let items = &project.items;
+    let risks = live(project, "risk");
+    let mut unacceptable = Vec::new();
+    let mut blockers: Vec<Value> = Vec::new();
+    let mut block = |kind: &str, id: Option<&str>, text: String| {
+        blockers.push(json!({"kind": kind, "id": id, "text": text}));
+    };
+    for &r in &risks {
+        let residual = project
+            .risk
+            .of(r)
+            .and_then(|s| s.after.as_ref().or(s.before.as_ref()));
+        let Some(level) = residual else {
+            block("risk", Some(&items[r].id), "the risk is not scored".into());
+            continue;
+        };
+        let accepted = matches!(items[r].text("disposition"), Some("accept" | "transfer"))
+            && items[r]
+                .text("rationale")
+                .is_some_and(|t| !t.trim().is_empty());
+        if !level.acceptable && !accepted {
+            unacceptable.push(items[r].id.clone());
+        }
+    }
+    let mut tested: Vec<usize> = live(project, "control")
+        .into_iter()
+        .flat_map(|c| tests_verifying(project, c))
+        .collect();
+    tested.sort_by(|&a, &b| crate::text::natural_cmp(&items[a].id, &items[b].id));
+    tested.dedup();
+    for t in tested {
+        let why = match test_standing(project, t) {
+            Standing::Verified => continue,
+            Standing::Failed => "failed",
+            Standing::Skipped => "skipped",
+            Standing::WithoutResult { stale: true } => {
+                "its result is stale (older than a change to what it verifies)"
+            }
+            Standing::WithoutResult { stale: false } => "no result",
+        };
+        let detail = project
+            .evidence
+            .verification(&items[t].id)
+            .map(|v| v.detail.as_str())
+            .filter(|d| !d.is_empty());
+        let text = match detail {
+            Some(d) => format!("test of a control: {why} ({d})"),
+            None => format!("test of a control: {why}"),
+        };
+        block("test", Some(&items[t].id), text);
+    }
+    let past = past_end_of_support(project);
+    for (c, eos, _) in past.iter().filter(|(_, _, assessed)| !assessed) {
+        block(
+            "component",
+            Some(&items[*c].id),
+            format!("support ended on {eos}, and no risk or vulnerability assesses it"),
+        );
+    }
+    for v in live(project, "vulnerability") {
+        if let Some(status @ ("affected" | "under_investigation")) = items[v].text("status") {
+            block(
+                "vulnerability",
+                Some(&items[v].id),
+                format!("vulnerability {}", status.replace('_', " ")),
+            );
+        }
+    }
+    for (element, category) in crate::risk::checks::open_stride_gaps(project) {
+        block(
+            "stride",
+            Some(&items[element].id),
+            format!("STRIDE gap: no threat and no reason recorded for {category}"),
+        );
+    }
+    for text in document_gaps {
+        block("document", None, text.clone());
+    }
+    let outcome = if risks.is_empty() {
+        "none"
+    } else if !unacceptable.is_empty() {
+        "not_acceptable"
+    } else if !blockers.is_empty() {
+        "blocked"
+    } else {
+        "acceptable"
+    };
+    json!({
+        "outcome": outcome,
+        "risks": risks.len(),
+        "unacceptable": unacceptable,
+        "past_end_of_support": past.iter().map(|(c, _, _)| items[*c].id.clone()).collect::<Vec<_>>(),
+        "blockers": blockers,
+    })
 }

@@ -45,6 +45,9 @@ const PARTIALS: &[(&str, &str)] = &[(
 
 const EXT: &str = ".md.j2";
 
+/// The document whose conclusion rests on the gaps of all the others.
+const REPORT: &str = "security-risk-management-report";
+
 /// The built-in document named `name`, if there is one.
 pub fn find(name: &str) -> Option<&'static DocInfo> {
     DOCUMENTS.iter().find(|d| d.name == name)
@@ -168,10 +171,17 @@ impl Templates {
                 continue;
             };
             let template_name = format!("{name}{EXT}");
-            let ctx = minijinja::value::merge_maps([
+            let mut ctx = minijinja::value::merge_maps([
                 minijinja::context! { document => minijinja::context! { name => info.name, title => info.title } },
                 data.ctx.clone(),
             ]);
+            if name == REPORT {
+                let conclusion = context::conclusion(page.project, self.document_gaps(data, page));
+                ctx = minijinja::value::merge_maps([
+                    minijinja::context! { conclusion => Value::from(Serde(&conclusion)) },
+                    ctx,
+                ]);
+            }
             let result = env.get_template(&template_name).and_then(|t| t.render(ctx));
             let found = std::mem::take(&mut *gaps.lock().unwrap_or_else(|e| e.into_inner()));
             out.push(match result {
@@ -200,6 +210,29 @@ impl Templates {
             });
         }
         out
+    }
+
+    /// The gaps of every document but the report, which its conclusion lists as
+    /// "Document, section "S": what": they do not depend on the page, so they are
+    /// rendered once per project.
+    fn document_gaps<'d>(&self, data: &'d Data, page: &Page) -> &'d [String] {
+        data.document_gaps.get_or_init(|| {
+            let others: Vec<&str> = DOCUMENTS
+                .iter()
+                .map(|d| d.name)
+                .filter(|&n| n != REPORT)
+                .collect();
+            // A document that fails to render is reported as an error of its own.
+            self.render_many(data, page, &others)
+                .into_iter()
+                .filter_map(Result::ok)
+                .flat_map(|doc| doc.gaps)
+                .map(|g| {
+                    let title = find(&g.document).map_or(g.document.as_str(), |d| d.title);
+                    format!("{title}, section \"{}\": {}", g.section, g.what)
+                })
+                .collect()
+        })
     }
 
     fn environment(
@@ -388,6 +421,7 @@ impl Templates {
 pub(crate) struct Data {
     ctx: Value,
     by_id: Arc<HashMap<String, Value>>,
+    document_gaps: OnceLock<Vec<String>>,
 }
 
 impl Data {
@@ -420,6 +454,7 @@ impl Data {
                 Value::from(Serde(&ctx)),
             ]),
             by_id: Arc::new(by_id),
+            document_gaps: OnceLock::new(),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! Documents and the book's renderer both build on it.
 
 pub(crate) mod css;
-pub(crate) mod place;
+pub mod place;
 
 use std::path::{Path, PathBuf};
 
@@ -14,10 +14,13 @@ use crate::project::Project;
 
 /// What a fragment is rendered for: the project, every item's home page, and the page
 /// the fragment lands on (links are relative to it).
-pub(crate) struct Page<'a> {
-    pub(crate) project: &'a Project,
-    pub(crate) homes: &'a [Option<PathBuf>],
-    pub(crate) path: &'a Path,
+pub struct Page<'a> {
+    /// The project the fragment shows.
+    pub project: &'a Project,
+    /// Every item's home chapter, by item index (see [`place::homes`]).
+    pub homes: &'a [Option<PathBuf>],
+    /// The chapter the fragment lands on, relative to the book's `src`.
+    pub path: &'a Path,
 }
 
 impl Page<'_> {

@@ -25,7 +25,7 @@ pub(crate) fn file_chapter(ty: &str, file: &Path) -> PathBuf {
 
 /// The home chapter of every item (by item index); `None` when the item has no page
 /// (generated chapters disabled and nothing places it).
-pub(crate) fn homes(project: &Project) -> Vec<Option<PathBuf>> {
+pub fn homes(project: &Project) -> Vec<Option<PathBuf>> {
     let mut homes: Vec<Option<PathBuf>> = project
         .items
         .iter()

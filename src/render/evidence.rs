@@ -6,7 +6,6 @@ use crate::date::Day;
 use crate::evidence::assess::Status;
 use crate::evidence::junit::Outcome;
 use crate::html::escape;
-use crate::linked::Linked;
 use crate::page::Page;
 use crate::text::natural_cmp;
 
@@ -170,31 +169,73 @@ pub(crate) fn sbom(page: &Page) -> String {
     out
 }
 
-/// `{{#qms metrics}}`: the three measures as an HTML table.
-pub fn metrics(project: &Linked) -> String {
-    let t = crate::evidence::metrics::compute(project);
-    let mut out = String::from("<table class=\"qms-table qms-metrics\"><thead><tr><th>Measure (TPLC)</th><th>Value</th><th>Based on</th></tr></thead><tbody>");
+/// `{{#qms metrics}}`: the measures of the reporting period as an HTML table, then the
+/// age of every open vulnerability and each patch against its own timeline.
+pub fn metrics(page: &Page) -> String {
+    let t = crate::evidence::metrics::compute(page.project);
+    let mut out = format!(
+        "<table class=\"qms-table qms-metrics\"><caption>Reporting period {} to {} ({} months); {} of {} vulnerabilities are not affected and left out</caption><thead><tr><th>Measure (TPLC)</th><th>Value</th><th>Based on</th></tr></thead><tbody>",
+        t.period.start, t.period.end, t.period.months, t.not_affected, t.total
+    );
     let pct = t
         .patched_percent()
-        .map_or("n/a".to_owned(), |p| format!("{p:.1}%"));
+        .map_or("not applicable yet".to_owned(), |p| format!("{p:.1}%"));
     let _ = write!(
         out,
-        "<tr><td>Identified vulnerabilities patched</td><td>{pct}</td><td>{} of {} needing a patch ({} assessed in all)</td></tr>",
-        t.patched, t.needing_patch, t.total
+        "<tr><td>Identified vulnerabilities patched</td><td>{pct}</td><td>{} of {} needing a patch in the period</td></tr>",
+        t.patched, t.needing_patch
     );
-    let days = |d: Option<f64>| d.map_or("n/a".to_owned(), |d| format!("{d:.1} days"));
+    let days =
+        |d: Option<f64>| d.map_or("not applicable yet".to_owned(), |d| format!("{d:.1} days"));
     let _ = write!(
         out,
-        "<tr><td>Mean time from identification to patch</td><td>{}</td><td>{} with <code>identified</code> and <code>patched</code> dates</td></tr>",
+        "<tr><td>Mean time from identification to patch</td><td>{}</td><td>{} patches released in the period</td></tr>",
         days(t.identify_to_patch),
         t.identify_to_patch_n
     );
     let _ = write!(
         out,
-        "<tr><td>Mean time from patch to deployment</td><td>{}</td><td>{} with <code>patched</code> and <code>deployed</code> dates</td></tr>",
+        "<tr><td>Mean time from patch to deployment</td><td>{}</td><td>{} deployments in the period</td></tr>",
         days(t.patch_to_deploy),
         t.patch_to_deploy_n
     );
+    for o in &t.open {
+        let age = o
+            .age_days
+            .map_or("unknown age (no identified date)".to_owned(), |d| {
+                format!("{d} days")
+            });
+        let _ = write!(
+            out,
+            "<tr><td>Open: {}</td><td>{age}</td><td>{}, open on {}</td></tr>",
+            page.item_ref(o.item),
+            escape(&o.status.replace('_', " ")),
+            t.period.end
+        );
+    }
+    for p in &t.patches {
+        let timeline = if p.critical {
+            "out-of-cycle"
+        } else {
+            "regular cycle"
+        };
+        let met = match p.target_days {
+            Some(target) if p.days <= target => {
+                format!("within the {timeline} timeline of {target} days")
+            }
+            Some(target) => format!(
+                "{} days past the {timeline} timeline of {target} days",
+                p.days - target
+            ),
+            None => format!("no {timeline} timeline in days in the plan"),
+        };
+        let _ = write!(
+            out,
+            "<tr><td>Patch: {}</td><td>{} days</td><td>{met}</td></tr>",
+            page.item_ref(p.item),
+            p.days
+        );
+    }
     out.push_str("</tbody></table>");
     out
 }

@@ -102,7 +102,7 @@ pub(crate) fn render_book(
                     Kind::Stride => Some(crate::render::stride::render(&page, d)),
                     Kind::Results => Some(crate::render::evidence::results(&page)),
                     Kind::Sbom => Some(crate::render::evidence::sbom(&page)),
-                    Kind::Metrics => Some(crate::render::evidence::metrics(project)),
+                    Kind::Metrics => Some(crate::render::evidence::metrics(&page)),
                     Kind::Downloads => Some(downloads::list(&chapter.path, files)),
                     Kind::Document => Some(crate::documents::render_directive(
                         documents,

@@ -128,6 +128,30 @@ pub(crate) fn not_applicable<'a>(
         .as_str()
 }
 
+/// The open STRIDE gaps, as the `stride` table shows them: (element, category) pairs
+/// of live elements where the category applies and neither a threat nor a reason is
+/// recorded, in item order.
+pub(crate) fn open_stride_gaps(project: &Linked) -> Vec<(usize, &'static str)> {
+    let mut out = Vec::new();
+    for i in 0..project.items.len() {
+        if !project.is_primary(i) || project.items[i].status() == "obsolete" {
+            continue;
+        }
+        let Some(cats) = applicable(project, i) else {
+            continue;
+        };
+        for (cat, threats) in threats_by_category(project, i) {
+            if threats.is_empty()
+                && cats.contains(&cat)
+                && not_applicable(project, i, cat).is_none()
+            {
+                out.push((i, cat));
+            }
+        }
+    }
+    out
+}
+
 pub(crate) fn run(project: &Linked, model: &RiskModel, diags: &mut Diagnostics) {
     let items = &project.items;
     for (i, item) in items.iter().enumerate() {

@@ -676,6 +676,13 @@ fn vex_rules_kev_and_metrics() {
         ("trace/osv/qx.json", OSV_QX),
         ("trace/known_exploited_vulnerabilities.json", kev),
     ]);
+    dir.write(
+        "book.toml",
+        format!(
+            "{}metrics-period-months = 1200\n",
+            crate::support::BOOK_TOML
+        ),
+    );
     let p = load(dir.path());
     let got = diags(
         &p,
@@ -699,15 +706,56 @@ fn vex_rules_kev_and_metrics() {
         "{got:#?}"
     );
     let t = metrics::compute(&p);
-    // Needing a patch: VUL-3, VUL-4 (affected), VUL-5 (fixed); patched: VUL-4, VUL-5.
-    assert_eq!((t.total, t.needing_patch, t.patched), (6, 3, 2));
+    // A 100-year period takes in every date above, whatever the day the test runs.
+    // VUL-2 and VUL-6 are not affected and left out. Needing a patch: VUL-3, VUL-4
+    // (affected), VUL-5 (fixed); patched: VUL-4, VUL-5.
+    assert_eq!(t.period.months, 1200);
+    assert_eq!((t.total, t.not_affected), (6, 2));
+    assert_eq!((t.needing_patch, t.patched), (3, 2));
     assert_eq!(t.identify_to_patch, Some(15.0));
     assert_eq!(t.identify_to_patch_n, 2);
     // VUL-5's deployment date is out of order and left out.
     assert_eq!((t.patch_to_deploy, t.patch_to_deploy_n), (Some(20.0), 1));
-    let html = mdbook_qms::render::evidence::metrics(&p);
+    // Open: VUL-3 (VUL-1 has no status, VUL-4 has a patch).
+    let open: Vec<(&str, Option<i64>)> = t
+        .open
+        .iter()
+        .map(|o| (p.items[o.item].id.as_str(), o.age_days))
+        .collect();
+    let age = p
+        .today
+        .days_since(mdbook_qms::date::Day::parse("2026-01-01").unwrap());
+    assert_eq!(open, [("VUL-3", Some(age))]);
+    // No patching plan: no timeline to compare with; VUL-5 is in KEV, so critical.
+    let patches: Vec<(&str, i64, bool, Option<i64>)> = t
+        .patches
+        .iter()
+        .map(|x| {
+            (
+                p.items[x.item].id.as_str(),
+                x.days,
+                x.critical,
+                x.target_days,
+            )
+        })
+        .collect();
+    assert_eq!(
+        patches,
+        [("VUL-4", 10, false, None), ("VUL-5", 20, true, None)]
+    );
+    let homes = mdbook_qms::page::place::homes(&p);
+    let page = mdbook_qms::page::Page {
+        project: &p,
+        homes: &homes,
+        path: std::path::Path::new("index.md"),
+    };
+    let html = mdbook_qms::render::evidence::metrics(&page);
     assert!(
-        html.contains("<td>66.7%</td><td>2 of 3 needing a patch (6 assessed in all)</td>"),
+        html.contains("<td>66.7%</td><td>2 of 3 needing a patch in the period</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("2 of 6 vulnerabilities are not affected and left out"),
         "{html}"
     );
 

@@ -225,9 +225,88 @@ pub(crate) fn run(project: &Linked, model: &RiskModel, diags: &mut Diagnostics) 
                         )),
                 );
             }
+            check_stride_kind(project, i, cats, diags);
         }
     }
     check_directives(project, diags);
+}
+
+/// What an element is, in the words of STRIDE per element.
+fn element_kind(item: &crate::model::Item) -> &str {
+    match (item.ty.as_str(), item.text("kind")) {
+        ("flow", _) => "data flow",
+        (_, Some("external-entity")) => "external entity",
+        (_, Some("data-store")) => "data store",
+        (_, Some(kind)) => kind,
+        (ty, None) => ty,
+    }
+}
+
+/// Threats and `stride_not_applicable` entries that name a category which cannot apply
+/// to element `i` at all: they claim an analysis the STRIDE table never shows.
+fn check_stride_kind(project: &Linked, i: usize, cats: &[&str], diags: &mut Diagnostics) {
+    let element = &project.items[i];
+    let kind = element_kind(element);
+    let applies = cats.join(", ");
+    for (cat, threats) in threats_by_category(project, i) {
+        if cats.contains(&cat) {
+            continue;
+        }
+        for t in threats {
+            let threat = &project.items[t];
+            // Point at what to remove: the element among several targets, else the category.
+            let entry = |field: &str, wanted: &str| match threat.node.get(field) {
+                Some((_, v)) => match &v.value {
+                    crate::yaml::Value::Seq(list) if list.len() > 1 => list
+                        .iter()
+                        .find(|n| n.as_str() == Some(wanted))
+                        .map(|n| n.span),
+                    _ => None,
+                },
+                None => None,
+            };
+            let span = entry("targets", &element.id)
+                .or_else(|| entry("stride", cat))
+                .unwrap_or_else(|| threat.span_of("stride"));
+            diags.push(
+                Diagnostic::new(
+                    code::STRIDE_INAPPLICABLE,
+                    format!("{} records {cat} against {}, {}, to which {cat} cannot apply", threat.id, element.id, crate::diag::a(kind)),
+                )
+                .at(span)
+                .item(&threat.id)
+                .help(format!("to {} apply only {applies}: target the threat only at elements where {cat} happens (spoofing a flow is spoofing its source), or drop {cat}", crate::diag::a(kind))),
+            );
+        }
+    }
+    let Some(entries) = element
+        .node
+        .get("stride_not_applicable")
+        .and_then(|(_, v)| v.as_map())
+    else {
+        return;
+    };
+    for (key, _) in entries {
+        let Some(cat) = key.as_str().filter(|c| !cats.contains(c)) else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::new(
+                code::STRIDE_INAPPLICABLE,
+                format!(
+                    "{} records {cat} as not applicable, but {cat} never applies to {}",
+                    element.id,
+                    crate::diag::a(kind)
+                ),
+            )
+            .at(key.span)
+            .item(&element.id)
+            .help(format!(
+                "remove the entry: to {} apply only {applies}",
+                crate::diag::a(kind)
+            )),
+        );
+    }
 }
 
 fn check_flow(project: &Linked, i: usize, diags: &mut Diagnostics) {

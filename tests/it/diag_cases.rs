@@ -141,6 +141,7 @@ diag_case!(schema_unknown_field);
 diag_case!(schema_violation);
 diag_case!(date_impossible);
 diag_case!(stride_gap);
+diag_case!(stride_inapplicable);
 diag_case!(template_error);
 diag_case!(template_syntax);
 diag_case!(test_failed);

@@ -425,3 +425,38 @@ fn directive_options_are_checked() {
         ]
     );
 }
+
+#[test]
+fn stride_category_the_kind_cannot_have() {
+    let l = edited(
+        "  targets: FLOW-LOGIN\n  stride: [tampering,",
+        "  targets: FLOW-LOGIN\n  stride: [spoofing, tampering,",
+    );
+    let yaml = base_yaml();
+    let d = one(
+        &l,
+        "stride-inapplicable",
+        "THR-LOGIN",
+        line_of(&yaml, "  targets: FLOW-LOGIN\n  stride:") + 1,
+        "warning",
+    );
+    assert!(
+        d.message
+            .contains("spoofing against FLOW-LOGIN, a data flow"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn stride_categories_of_the_kind_are_not_reported() {
+    // A process has all six categories; an external entity's repudiation reason is fine.
+    let l = load(&base_yaml(), "");
+    assert!(l.with("stride-inapplicable").is_empty(), "{:#?}", l.diags());
+    let l = edited(
+        "    repudiation: Every action is logged on the device with the user's identity.\n",
+        "    repudiation: Every action is logged on the device with the user's identity.\n    spoofing: Only one user.\n",
+    );
+    let inapplicable = l.with("stride-inapplicable");
+    assert!(inapplicable.is_empty(), "{inapplicable:#?}");
+}

@@ -131,6 +131,7 @@ pub const RISK_CODES: &[&str] = &[
     "boundary-flow-unprotected",
     "boundary-data-exposed",
     "stride-gap",
+    "stride-inapplicable",
     "threat-no-risk",
     "control-untested",
     "parent-cycle",

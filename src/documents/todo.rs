@@ -58,10 +58,12 @@ const DEPENDS: &[(&str, &[&str])] = &[
         &["vulnerability-assessment", "tplc-metrics"],
     ),
     (code::RISK_UNSCORED, &["risk-assessment"]),
+    (code::RISK_RESIDUAL_UNEXPLAINED, &["risk-assessment"]),
     (code::ASSET_NO_ZONE, &["threat-model"]),
     (code::BOUNDARY_FLOW_UNPROTECTED, &["threat-model"]),
     (code::BOUNDARY_DATA_EXPOSED, &["threat-model"]),
     (code::STRIDE_GAP, &["threat-model"]),
+    (code::STRIDE_INAPPLICABLE, &["threat-model"]),
     (
         code::THREAT_NO_RISK,
         &["threat-model", "traceability-matrix"],

@@ -410,6 +410,31 @@ fn check_risk(project: &Linked, model: &RiskModel, i: usize, diags: &mut Diagnos
             );
         }
     }
+    let has_rationale = item.text("rationale").is_some_and(|t| !t.trim().is_empty());
+    if let Some(score) = model.of(i) {
+        if let (Some(before), Some(after)) = (&score.before, &score.after) {
+            let changed =
+                (before.severity, before.exploitability) != (after.severity, after.exploitability);
+            if changed && !has_rationale {
+                diags.push(
+                    Diagnostic::new(
+                        code::RISK_RESIDUAL_UNEXPLAINED,
+                        format!(
+                            "the residual risk of {} ({} severity, {} exploitability) differs from the initial one ({}, {}) without a `rationale`",
+                            item.id,
+                            scales.severity[after.severity],
+                            scales.exploitability[after.exploitability],
+                            scales.severity[before.severity],
+                            scales.exploitability[before.exploitability]
+                        ),
+                    )
+                    .at(item.span_of("residual"))
+                    .item(&item.id)
+                    .help("add `rationale:` saying how the controls change the severity or exploitability"),
+                );
+            }
+        }
+    }
     let disposition = item.text("disposition");
     if matches!(disposition, Some("accept" | "transfer")) {
         let missing: Vec<&str> = ["rationale", "approved_by", "review_by"]

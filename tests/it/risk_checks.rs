@@ -3,6 +3,10 @@
 
 use crate::support::risk::{base_yaml, edited, line_of, load, risk_diags, Diag};
 
+/// RISK-SETTINGS's disposition and the rationale of its residual, as the fixture has them.
+const SETTINGS_MITIGATED: &str =
+    "    exploitability: low\n  disposition: mitigate\n  rationale: The controls make the attack harder to carry out.";
+
 /// The single diagnostic with `code`, checked for its item, line and severity.
 fn one(
     l: &crate::support::risk::Loaded,
@@ -221,17 +225,14 @@ fn unacceptable_residual_risk() {
 #[test]
 fn acceptance_needs_rationale_approver_and_review_date() {
     let l = edited(
-        "    exploitability: low\n  disposition: mitigate",
+        SETTINGS_MITIGATED,
         "    exploitability: low\n  disposition: accept\n  approved_by: Q. Reviewer",
     );
     let d = one(
         &l,
         "risk-acceptance-incomplete",
         "RISK-SETTINGS",
-        line_of(
-            &base_yaml(),
-            "    exploitability: low\n  disposition: mitigate",
-        ) + 1,
+        line_of(&base_yaml(), SETTINGS_MITIGATED) + 1,
         "error",
     );
     assert!(
@@ -241,24 +242,21 @@ fn acceptance_needs_rationale_approver_and_review_date() {
     );
 
     let complete = "    exploitability: low\n  disposition: accept\n  rationale: Needs physical access and the admin password.\n  approved_by: Q. Reviewer\n  review_by: 2999-12-31";
-    let l = edited("    exploitability: low\n  disposition: mitigate", complete);
+    let l = edited(SETTINGS_MITIGATED, complete);
     assert_eq!(risk_diags(&l), Vec::<Diag>::new());
 }
 
 #[test]
 fn review_date_in_the_past() {
     let l = edited(
-        "    exploitability: low\n  disposition: mitigate",
+        SETTINGS_MITIGATED,
         "    exploitability: low\n  disposition: accept\n  rationale: Physical access only.\n  approved_by: Q. Reviewer\n  review_by: 2000-01-31",
     );
     let d = one(
         &l,
         "risk-review-expired",
         "RISK-SETTINGS",
-        line_of(
-            &base_yaml(),
-            "    exploitability: low\n  disposition: mitigate",
-        ) + 4,
+        line_of(&base_yaml(), SETTINGS_MITIGATED) + 4,
         "error",
     );
     assert!(d.message.contains("2000-01-31"));
@@ -267,19 +265,18 @@ fn review_date_in_the_past() {
 #[test]
 fn transfer_needs_a_labeling_control() {
     let transfer = "    exploitability: low\n  disposition: transfer\n  rationale: Users set the password.\n  approved_by: Q. Reviewer\n  review_by: 2999-12-31";
-    let l = edited("    exploitability: low\n  disposition: mitigate", transfer);
+    let l = edited(SETTINGS_MITIGATED, transfer);
     one(
         &l,
         "risk-transfer-unlabeled",
         "RISK-SETTINGS",
-        line_of(
-            &base_yaml(),
-            "    exploitability: low\n  disposition: mitigate",
-        ) + 1,
+        line_of(&base_yaml(), SETTINGS_MITIGATED) + 1,
         "error",
     );
 
-    let yaml = base_yaml().replacen("    exploitability: low\n  disposition: mitigate", transfer, 1).replacen(
+    let yaml = base_yaml()
+        .replacen(SETTINGS_MITIGATED, transfer, 1)
+        .replacen(
         "  category: authentication\n",
         "  category: authentication\n  labeling: Choose a password of at least 12 characters.\n",
         1,
@@ -459,4 +456,34 @@ fn stride_categories_of_the_kind_are_not_reported() {
     );
     let inapplicable = l.with("stride-inapplicable");
     assert!(inapplicable.is_empty(), "{inapplicable:#?}");
+}
+
+#[test]
+fn residual_change_needs_a_rationale() {
+    let explained = "    exploitability: low\n  disposition: mitigate\n  rationale: The controls make the attack harder to carry out.\n";
+    let l = edited(
+        explained,
+        "    exploitability: low\n  disposition: mitigate\n",
+    );
+    let yaml = base_yaml();
+    let d = one(
+        &l,
+        "risk-residual-unexplained",
+        "RISK-SETTINGS",
+        line_of(&yaml, explained),
+        "warning",
+    );
+    assert!(
+        d.message.contains("(serious severity, low exploitability)")
+            && d.message.contains("(serious, medium)"),
+        "{}",
+        d.message
+    );
+    // A residual equal to the initial score changes nothing and needs no reason.
+    let l = edited(
+        explained,
+        "    exploitability: medium\n  disposition: mitigate\n",
+    );
+    let found = l.with("risk-residual-unexplained");
+    assert!(found.is_empty(), "{found:#?}");
 }

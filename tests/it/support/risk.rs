@@ -124,6 +124,7 @@ pub const RISK_CODES: &[&str] = &[
     "risk-unacceptable",
     "risk-acceptance-incomplete",
     "risk-review-expired",
+    "risk-residual-unexplained",
     "risk-transfer-unlabeled",
     "asset-multiple-zones",
     "flow-endpoints",

@@ -213,6 +213,7 @@ codes! {
     RISK_ACCEPTANCE_INCOMPLETE = "risk-acceptance-incomplete", Error, "An accepted or transferred risk lacks its `rationale`, `approved_by` or `review_by`.";
     RISK_REVIEW_EXPIRED = "risk-review-expired", Error, "A risk's `review_by` date has passed.";
     RISK_RESIDUAL_UNEXPLAINED = "risk-residual-unexplained", Warning, "A risk's residual score differs from its initial score and the risk has no `rationale`.";
+    RISK_ACCEPTANCE_UNLABELED = "risk-acceptance-unlabeled", Warning, "An accepted risk's `rationale` says users are told about it (labeling, IFU, user manual, communicated, informed), but none of its controls has `labeling` text.";
     RISK_TRANSFER_UNLABELED = "risk-transfer-unlabeled", Error, "A risk transferred to users has no control with `labeling` text.";
     ASSET_MULTIPLE_ZONES = "asset-multiple-zones", Error, "An asset names more than one trust zone.";
     FLOW_ENDPOINTS = "flow-endpoints", Error, "A flow does not name exactly one `from` and one `to` asset.";

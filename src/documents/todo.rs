@@ -59,6 +59,7 @@ const DEPENDS: &[(&str, &[&str])] = &[
     ),
     (code::RISK_UNSCORED, &["risk-assessment"]),
     (code::RISK_RESIDUAL_UNEXPLAINED, &["risk-assessment"]),
+    (code::RISK_ACCEPTANCE_UNLABELED, &["security-labeling"]),
     (code::ASSET_NO_ZONE, &["threat-model"]),
     (code::BOUNDARY_FLOW_UNPROTECTED, &["threat-model"]),
     (code::BOUNDARY_DATA_EXPOSED, &["threat-model"]),

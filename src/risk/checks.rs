@@ -469,12 +469,22 @@ fn check_risk(project: &Linked, model: &RiskModel, i: usize, diags: &mut Diagnos
             );
         }
     }
+    let labeled = out(project, i, "controls").into_iter().any(|c| {
+        project.items[c]
+            .text("labeling")
+            .is_some_and(|t| !t.trim().is_empty())
+    });
+    if disposition == Some("accept") && !labeled {
+        if let Some(words) = item.text("rationale").and_then(tells_users) {
+            diags.push(
+                Diagnostic::new(code::RISK_ACCEPTANCE_UNLABELED, format!("the rationale of accepted {} says users are told (\"{words}\") but none of its controls has `labeling` text", item.id))
+                    .at(item.span_of("rationale"))
+                    .item(&item.id)
+                    .help("link a control whose `labeling` says it, so the security labeling carries it, or reword the rationale"),
+            );
+        }
+    }
     if disposition == Some("transfer") {
-        let labeled = out(project, i, "controls").into_iter().any(|c| {
-            project.items[c]
-                .text("labeling")
-                .is_some_and(|t| !t.trim().is_empty())
-        });
         if !labeled {
             diags.push(
                 Diagnostic::new(code::RISK_TRANSFER_UNLABELED, format!("{} is transferred to users but none of its controls has `labeling` text", item.id))
@@ -484,6 +494,27 @@ fn check_risk(project: &Linked, model: &RiskModel, i: usize, diags: &mut Diagnos
             );
         }
     }
+}
+
+/// The words of a risk's rationale that say users are told about the risk: a word
+/// beginning with `label` or `communicat`, `inform`, `informs`, `informed`, `IFU`, or
+/// the phrases `instructions for use`, `user manual`, `user guide`. `None` when the
+/// rationale says none of them.
+fn tells_users(rationale: &str) -> Option<&str> {
+    let lower = rationale.to_lowercase();
+    for phrase in ["instructions for use", "user manual", "user guide"] {
+        if let Some(at) = lower.find(phrase) {
+            return rationale.get(at..at + phrase.len());
+        }
+    }
+    rationale
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|word| {
+            let w = word.to_lowercase();
+            w.starts_with("label")
+                || w.starts_with("communicat")
+                || matches!(w.as_str(), "inform" | "informs" | "informed" | "ifu")
+        })
 }
 
 /// Options of the risk directives that only this stage understands.

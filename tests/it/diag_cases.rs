@@ -124,6 +124,7 @@ diag_case!(osv_unknown_ecosystem);
 diag_case!(parent_cycle);
 diag_case!(reqif_depth_limit);
 diag_case!(risk_acceptance_incomplete);
+diag_case!(risk_acceptance_unlabeled);
 diag_case!(risk_config);
 diag_case!(risk_residual_unexplained);
 diag_case!(risk_review_expired);

@@ -487,3 +487,32 @@ fn residual_change_needs_a_rationale() {
     let found = l.with("risk-residual-unexplained");
     assert!(found.is_empty(), "{found:#?}");
 }
+
+#[test]
+fn acceptance_told_to_users_needs_labeling() {
+    let accepted = |rationale: &str| {
+        format!("    exploitability: low\n  disposition: accept\n  rationale: {rationale}\n  approved_by: Q. Reviewer\n  review_by: 2999-12-31")
+    };
+    let told = accepted("Users are told in the IFU to keep the password secret.");
+    let l = edited(SETTINGS_MITIGATED, &told);
+    let d = one(
+        &l,
+        "risk-acceptance-unlabeled",
+        "RISK-SETTINGS",
+        line_of(&base_yaml(), SETTINGS_MITIGATED) + 2,
+        "warning",
+    );
+    assert!(d.message.contains("(\"IFU\")"), "{}", d.message);
+
+    // A labeling control carries it; a rationale that tells users nothing needs none
+    // ("information" is not "informed").
+    let labeled = base_yaml().replacen(SETTINGS_MITIGATED, &told, 1).replacen(
+        "  category: authentication\n",
+        "  category: authentication\n  labeling: Keep the password secret.\n",
+        1,
+    );
+    assert_eq!(risk_diags(&load(&labeled, "")), Vec::<Diag>::new());
+    let silent = accepted("Needs physical access; no information leaves the device.");
+    let l = edited(SETTINGS_MITIGATED, &silent);
+    assert_eq!(risk_diags(&l), Vec::<Diag>::new());
+}

@@ -125,6 +125,7 @@ pub const RISK_CODES: &[&str] = &[
     "risk-acceptance-incomplete",
     "risk-review-expired",
     "risk-residual-unexplained",
+    "risk-acceptance-unlabeled",
     "risk-transfer-unlabeled",
     "asset-multiple-zones",
     "flow-endpoints",

@@ -189,6 +189,7 @@ codes! {
     JUNIT_INVALID = "junit-invalid", Error, "A test-result file is not well-formed JUnit XML (truncated, another format, a DOCTYPE or an undefined entity).";
     TEST_FAILED = "test-failed", Warning, "A test case named by a test item's `evidence` failed or had an error.";
     TEST_SKIPPED = "test-skipped", Warning, "A test case named by a test item's `evidence` was skipped (and none failed).";
+    TEST_FAILURE_UNASSESSED = "test-failure-unassessed", Warning, "A failed or skipped test has neither an anomaly item that names it nor a `deferral` saying why it can wait.";
     TEST_RESULT_MISSING = "test-result-missing", Warning, "A test item has no `evidence`, or an evidence name or pattern matches no test case.";
     TEST_RESULT_STALE = "test-result-stale", Warning, "A test result is older than the last change of the test item or of an item it verifies.";
     TEST_RESULT_UNMATCHED = "test-result-unmatched", Warning, "Test cases in a result file that no test item's `evidence` names.";

@@ -48,6 +48,7 @@ pub struct Fix {
 const DEPENDS: &[(&str, &[&str])] = &[
     (code::TEST_FAILED, TESTS),
     (code::TEST_SKIPPED, TESTS),
+    (code::TEST_FAILURE_UNASSESSED, &["unresolved-anomalies"]),
     (code::TEST_RESULT_MISSING, TESTS),
     (code::TEST_RESULT_STALE, TESTS),
     (code::SBOM_NTIA, &["sbom"]),

@@ -246,6 +246,25 @@ fn verify_tests(
                 None => (Status::Passed, format!("{} passed", cases.len())),
             }
         };
+        if matches!(status, Status::Failed | Status::Skipped) && !assessed(project, i) {
+            let outcome = if status == Status::Failed {
+                "failed"
+            } else {
+                "was skipped"
+            };
+            ds.push(
+                Diagnostic::new(
+                    code::TEST_FAILURE_UNASSESSED,
+                    format!(
+                        "{} {outcome} but no anomaly item names it and it has no `deferral`",
+                        item.id
+                    ),
+                )
+                .at(item.span_of("id"))
+                .item(&item.id)
+                .help(format!("record the defect as an anomaly item whose title or text names {}, or write on the test why it can wait: `deferral: ...`", item.id)),
+            );
+        }
         verification.insert(
             item.id.clone(),
             Verification {
@@ -289,6 +308,22 @@ fn verify_tests(
         );
     }
     verification
+}
+
+/// Whether a failed or skipped test is accounted for: a live anomaly item names it in
+/// its title or text (as the Unresolved Anomalies document matches them), or the test
+/// records a `deferral`.
+fn assessed(project: &Linked, test: usize) -> bool {
+    let item = &project.items[test];
+    let has =
+        |i: &crate::model::Item, field: &str| i.text(field).is_some_and(|t| !t.trim().is_empty());
+    has(item, "deferral")
+        || project.items.iter().any(|a| {
+            a.ty == "anomaly"
+                && a.status() != "obsolete"
+                && (a.title.contains(item.id.as_str())
+                    || a.text("text").is_some_and(|t| t.contains(item.id.as_str())))
+        })
 }
 
 /// Why the result of a passing test item is stale: the test item, or an item it

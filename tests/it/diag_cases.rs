@@ -147,6 +147,7 @@ diag_case!(stride_inapplicable);
 diag_case!(template_error);
 diag_case!(template_syntax);
 diag_case!(test_failed);
+diag_case!(test_failure_unassessed);
 diag_case!(test_result_missing);
 diag_case!(test_result_unmatched);
 diag_case!(test_skipped);

@@ -133,6 +133,48 @@ fn verification_statuses_and_diagnostics() {
 }
 
 #[test]
+fn failed_and_skipped_tests_need_an_anomaly_or_a_deferral() {
+    let files = |tests: &str, extra: &str| {
+        project(&[
+            ("requirements/reqs.yaml", REQS),
+            ("requirements/tests.yaml", &format!("{tests}{extra}")),
+            ("trace/results/junit.xml", JUNIT),
+        ])
+    };
+    let unassessed = |dir: &Built| {
+        let p = load(dir.path());
+        diags(&p, &[code::TEST_FAILURE_UNASSESSED])
+            .into_iter()
+            .map(|(_, m)| m.to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        unassessed(&files(TESTS, "")),
+        [
+            "TST-FAIL failed but no anomaly item names it and it has no `deferral`",
+            "TST-SKIP was skipped but no anomaly item names it and it has no `deferral`",
+        ]
+    );
+    // An anomaly naming the failed test and a deferral on the skipped one account for both;
+    // an obsolete anomaly accounts for nothing.
+    let deferred = TESTS.replace(
+        "  evidence: check::later\n",
+        "  evidence: check::later\n  deferral: The hardware rig arrives in January.\n",
+    );
+    let anomaly = |status: &str| {
+        format!("- id: ANOM-1\n  type: anomaly\n  title: Broken (TST-FAIL)\n  status: {status}\n  security_impact: none\n  rationale: next release\n")
+    };
+    assert_eq!(
+        unassessed(&files(&deferred, &anomaly("approved"))),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        unassessed(&files(&deferred, &anomaly("obsolete"))),
+        ["TST-FAIL failed but no anomaly item names it and it has no `deferral`"]
+    );
+}
+
+#[test]
 fn no_results_no_verification() {
     let dir = project(&[
         ("requirements/reqs.yaml", REQS),

@@ -219,6 +219,7 @@ codes! {
     ASSET_MULTIPLE_ZONES = "asset-multiple-zones", Error, "An asset names more than one trust zone.";
     FLOW_ENDPOINTS = "flow-endpoints", Error, "A flow does not name exactly one `from` and one `to` asset.";
     ASSET_NO_ZONE = "asset-no-zone", Warning, "An asset (other than `kind: data`) is in no trust zone.";
+    FLOW_BOUNDARY_UNKNOWN = "flow-boundary-unknown", Warning, "A flow's `from` or `to` asset is not in exactly one trust zone, so whether the flow crosses a trust boundary is unknown and the boundary checks skip it.";
     BOUNDARY_FLOW_UNPROTECTED = "boundary-flow-unprotected", Warning, "A flow crosses a trust boundary without an authentication control and an integrity control.";
     BOUNDARY_DATA_EXPOSED = "boundary-data-exposed", Warning, "A flow carries confidential data across a trust boundary without a confidentiality control.";
     STRIDE_GAP = "stride-gap", Warning, "A data-flow element has a STRIDE category with neither a threat nor a not-applicable reason.";

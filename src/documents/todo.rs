@@ -62,6 +62,7 @@ const DEPENDS: &[(&str, &[&str])] = &[
     (code::RISK_RESIDUAL_UNEXPLAINED, &["risk-assessment"]),
     (code::RISK_ACCEPTANCE_UNLABELED, &["security-labeling"]),
     (code::ASSET_NO_ZONE, &["threat-model"]),
+    (code::FLOW_BOUNDARY_UNKNOWN, &["threat-model"]),
     (code::BOUNDARY_FLOW_UNPROTECTED, &["threat-model"]),
     (code::BOUNDARY_DATA_EXPOSED, &["threat-model"]),
     (code::STRIDE_GAP, &["threat-model"]),

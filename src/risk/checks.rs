@@ -337,6 +337,33 @@ fn check_flow(project: &Linked, i: usize, diags: &mut Diagnostics) {
     let Some((a, b)) = ends(project, i) else {
         return;
     };
+    // A crossing is recorded by the zones of the flow's ends; an end without exactly one
+    // zone hides it, and the boundary checks below cannot run.
+    for (end, asset) in [("from", a), ("to", b)] {
+        let zones = out(project, asset, "zone").len();
+        if zones != 1 {
+            let where_ = if zones == 0 {
+                "in no trust zone".to_owned()
+            } else {
+                format!("in {zones} trust zones")
+            };
+            diags.push(
+                Diagnostic::new(
+                    code::FLOW_BOUNDARY_UNKNOWN,
+                    format!(
+                        "whether {} crosses a trust boundary is unknown: its `{end}` asset {} is {where_}",
+                        item.id, project.items[asset].id
+                    ),
+                )
+                .at(item.span_of(end))
+                .item(&item.id)
+                .help(format!(
+                    "put {} in exactly one zone (`zone: ZONE-...`) so the boundary checks can run on {}",
+                    project.items[asset].id, item.id
+                )),
+            );
+        }
+    }
     let (Some(za), Some(zb)) = (zone_of(project, a), zone_of(project, b)) else {
         return;
     };

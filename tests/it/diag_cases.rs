@@ -103,6 +103,7 @@ diag_case!(duplicate_id);
 diag_case!(evidence_outside);
 diag_case!(file_empty);
 diag_case!(file_not_utf8);
+diag_case!(flow_boundary_unknown);
 diag_case!(flow_endpoints);
 diag_case!(folder_missing);
 diag_case!(history_unavailable);

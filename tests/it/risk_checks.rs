@@ -516,3 +516,39 @@ fn acceptance_told_to_users_needs_labeling() {
     let l = edited(SETTINGS_MITIGATED, &silent);
     assert_eq!(risk_diags(&l), Vec::<Diag>::new());
 }
+
+#[test]
+fn flow_whose_end_has_no_zone_cannot_be_checked_for_a_crossing() {
+    let l = edited(
+        "  kind: external-entity\n  zone: ZONE-OUT\n",
+        "  kind: external-entity\n",
+    );
+    let d = one(
+        &l,
+        "flow-boundary-unknown",
+        "FLOW-LOGIN",
+        // One line up: the edit removed AST-USER's `zone` line.
+        line_of(&base_yaml(), "  from: AST-USER") - 1,
+        "warning",
+    );
+    assert!(
+        d.message
+            .contains("`from` asset AST-USER is in no trust zone"),
+        "{}",
+        d.message
+    );
+    // Without the zone the crossing is hidden: the boundary checks say nothing.
+    assert!(l.with("boundary-flow-unprotected").is_empty());
+}
+
+#[test]
+fn flows_with_zoned_ends_are_not_unknown() {
+    // Every flow end of the fixture is in one zone; AST-DATA (kind: data, no zone) is
+    // carried, not an end.
+    let l = load(&base_yaml(), "");
+    assert!(
+        l.with("flow-boundary-unknown").is_empty(),
+        "{:#?}",
+        l.diags()
+    );
+}

@@ -130,6 +130,7 @@ pub const RISK_CODES: &[&str] = &[
     "asset-multiple-zones",
     "flow-endpoints",
     "asset-no-zone",
+    "flow-boundary-unknown",
     "boundary-flow-unprotected",
     "boundary-data-exposed",
     "stride-gap",

@@ -511,15 +511,13 @@ fn check_risk(project: &Linked, model: &RiskModel, i: usize, diags: &mut Diagnos
             );
         }
     }
-    if disposition == Some("transfer") {
-        if !labeled {
-            diags.push(
-                Diagnostic::new(code::RISK_TRANSFER_UNLABELED, format!("{} is transferred to users but none of its controls has `labeling` text", item.id))
-                    .at(item.span_of("disposition"))
-                    .item(&item.id)
-                    .help("a risk transferred to users must appear in the labeling: link a control whose `labeling` tells them what to do"),
-            );
-        }
+    if disposition == Some("transfer") && !labeled {
+        diags.push(
+            Diagnostic::new(code::RISK_TRANSFER_UNLABELED, format!("{} is transferred to users but none of its controls has `labeling` text", item.id))
+                .at(item.span_of("disposition"))
+                .item(&item.id)
+                .help("a risk transferred to users must appear in the labeling: link a control whose `labeling` tells them what to do"),
+        );
     }
 }
 

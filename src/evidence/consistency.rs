@@ -391,7 +391,7 @@ fn unassessed_end_of_support(project: &Linked, ds: &mut Vec<Diagnostic>) {
         let Some(eos) = view.end_of_support.as_deref() else {
             continue;
         };
-        if !Day::parse(eos).is_some_and(|d| d < project.today) || assessed(project, c) {
+        if Day::parse(eos).is_none_or(|d| d >= project.today) || assessed(project, c) {
             continue;
         }
         let d = Diagnostic::new(

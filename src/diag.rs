@@ -198,6 +198,7 @@ codes! {
     SBOM_NTIA = "sbom-ntia", Warning, "An SBOM or its components lack an NTIA minimum element: author, timestamp, supplier, name, version, unique id, dependency relation.";
     COMPONENT_SUPPORT_MISSING = "component-support-missing", Warning, "A component has no support level (`support`) or no end-of-support date.";
     COMPONENT_END_OF_SUPPORT = "component-end-of-support", Warning, "A component's end of support has passed.";
+    COMPONENT_END_OF_SUPPORT_UNASSESSED = "component-end-of-support-unassessed", Warning, "A component past its end of support that no risk or vulnerability item assesses.";
     OSV_INVALID = "osv-invalid", Error, "An OSV record is not valid JSON or has bad `affected` ranges.";
     OSV_UNKNOWN_ECOSYSTEM = "osv-unknown-ecosystem", Warning, "An OSV range uses an ecosystem whose versions mdbook-qms cannot order.";
     KEV_INVALID = "kev-invalid", Error, "The CISA KEV catalogue file is not valid KEV JSON.";
@@ -205,6 +206,12 @@ codes! {
     VEX_INCOMPLETE = "vex-incomplete", Error, "A vulnerability item has no VEX status, `not_affected` without `justification`, or `affected` without `action`.";
     KEV_NOT_FIXED = "kev-not-fixed", Error, "A vulnerability in CISA's Known Exploited Vulnerabilities catalogue is not `fixed`.";
     VULNERABILITY_DATES = "vulnerability-dates", Warning, "A vulnerability's `identified`, `patched` and `deployed` dates are out of order, or `fixed` has no `patched` date.";
+    DEVICE_VERSION_MISMATCH = "device-version-mismatch", Warning, "The device's `version` disagrees with the version of the SBOM's top component or with the version recorded in test results.";
+    VULNERABILITY_RISK_CVSS = "vulnerability-risk-cvss", Warning, "A vulnerability's CVSS base score is higher than that of a risk it names in `risks` (the risk understates it).";
+    VEX_NOT_AFFECTED_PATCHED = "vex-not-affected-patched", Warning, "A `not_affected` vulnerability has a `patched` or `deployed` date: either it needed a patch, or the dates are wrong.";
+    PATCH_OVERDUE = "patch-overdue", Warning, "An `affected` vulnerability is open for longer than the plan's patch timeline (out-of-cycle for a critical one, the regular cycle otherwise).";
+    KEV_CATALOGUE_MISSING = "kev-catalogue-missing", Warning, "Vulnerability items claim `kev: true` or `kev: false`, but there is no KEV catalogue under `trace/` to check the claims against.";
+    KEV_CLAIM_CONTRADICTED = "kev-claim-contradicted", Warning, "A vulnerability's `kev` claim disagrees with the KEV catalogue (where `kev-not-fixed` does not already say so).";
     RISK_CONFIG = "risk-config", Error, "`[preprocessor.qms.risk]` is invalid: a scale, the acceptability matrix (wrong size, unknown cell) or the CVSS bands.";
     RISK_UNKNOWN_LEVEL = "risk-unknown-level", Error, "A risk's `severity` or `exploitability` is not a level of the configured scale.";
     RISK_UNSCORED = "risk-unscored", Warning, "A risk has no severity, or neither an exploitability nor a CVSS vector.";

@@ -410,11 +410,7 @@ fn past_end_of_support(project: &Project) -> Vec<(usize, String, bool)> {
                 .component_view(&project.items[i])
                 .end_of_support?;
             crate::date::Day::parse(&eos).filter(|d| *d < project.today)?;
-            let assessed = project
-                .graph
-                .inc(i)
-                .any(|l| matches!(project.items[l.from].ty.as_str(), "risk" | "vulnerability"));
-            Some((i, eos, assessed))
+            Some((i, eos, crate::evidence::consistency::assessed(project, i)))
         })
         .collect()
 }

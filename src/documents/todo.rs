@@ -54,6 +54,25 @@ const DEPENDS: &[(&str, &[&str])] = &[
     (code::SBOM_NTIA, &["sbom"]),
     (code::COMPONENT_SUPPORT_MISSING, COMPONENTS),
     (code::COMPONENT_END_OF_SUPPORT, COMPONENTS),
+    (code::COMPONENT_END_OF_SUPPORT_UNASSESSED, COMPONENTS),
+    (
+        code::DEVICE_VERSION_MISMATCH,
+        &["sbom", "security-testing-report"],
+    ),
+    (
+        code::VULNERABILITY_RISK_CVSS,
+        &["vulnerability-assessment", "risk-assessment"],
+    ),
+    (
+        code::VEX_NOT_AFFECTED_PATCHED,
+        &["vulnerability-assessment", "tplc-metrics"],
+    ),
+    (
+        code::PATCH_OVERDUE,
+        &["vulnerability-assessment", "tplc-metrics"],
+    ),
+    (code::KEV_CATALOGUE_MISSING, &["vulnerability-assessment"]),
+    (code::KEV_CLAIM_CONTRADICTED, &["vulnerability-assessment"]),
     (
         code::VULNERABILITY_DATES,
         &["vulnerability-assessment", "tplc-metrics"],

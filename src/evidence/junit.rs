@@ -53,7 +53,8 @@ pub struct TestCase {
     /// When the run started: the nearest `timestamp` attribute (case, suite or suites),
     /// as seconds since the epoch (UTC unless the value names an offset).
     pub timestamp: Option<Timestamp>,
-    /// The `<property name value>` pairs of the case, in file order.
+    /// The `<property name value>` pairs of the enclosing suites, outermost first, then
+    /// of the case, in file order (a build or version is often recorded as one).
     pub properties: Vec<(String, String)>,
 }
 
@@ -75,6 +76,7 @@ impl TestCase {
 struct Frame {
     name: String,
     timestamp: Option<Timestamp>,
+    properties: Vec<(String, String)>,
 }
 
 /// Parses one JUnit file. On malformed input the cases read so far are dropped and one
@@ -165,6 +167,7 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
                             suites.push(Frame {
                                 name: attr("name").unwrap_or_default(),
                                 timestamp: ts,
+                                properties: Vec::new(),
                             });
                         }
                     }
@@ -192,7 +195,10 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
                             outcome: Outcome::Passed,
                             message: None,
                             timestamp,
-                            properties: Vec::new(),
+                            properties: suites
+                                .iter()
+                                .flat_map(|f| f.properties.iter().cloned())
+                                .collect(),
                         };
                         if empty {
                             cases.push(case);
@@ -222,8 +228,13 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<Vec<TestCase>, Diagnos
                         }
                     }
                     "property" => {
-                        if let (Some(case), Some(n)) = (current.as_mut(), attr("name")) {
-                            case.properties.push((n, attr("value").unwrap_or_default()));
+                        if let Some(n) = attr("name") {
+                            let pair = (n, attr("value").unwrap_or_default());
+                            match (current.as_mut(), suites.last_mut()) {
+                                (Some(case), _) => case.properties.push(pair),
+                                (None, Some(suite)) => suite.properties.push(pair),
+                                (None, None) => {}
+                            }
                         }
                     }
                     _ => {}

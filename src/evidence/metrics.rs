@@ -150,6 +150,18 @@ fn is_critical(item: &crate::model::Item) -> bool {
     kev || severe
 }
 
+/// Whether a vulnerability is critical, and the days the plan gives to patch it: the
+/// out-of-cycle deadline for a critical one, the regular cycle otherwise.
+pub(crate) fn deadline(timelines: &Timelines, item: &crate::model::Item) -> (bool, Option<i64>) {
+    let critical = is_critical(item);
+    let days = if critical {
+        timelines.out_of_cycle_days
+    } else {
+        timelines.regular_days
+    };
+    (critical, days)
+}
+
 fn timelines(project: &Linked) -> Timelines {
     let plan = (0..project.items.len()).find(|&i| {
         let item = &project.items[i];
@@ -228,7 +240,7 @@ pub fn compute(project: &Linked) -> Tplc {
         }
         if let (Some(a), Some(b)) = (identified, patched) {
             if b >= a {
-                let critical = is_critical(item);
+                let (critical, target_days) = deadline(&t.timelines, item);
                 let in_period = period.contains(b);
                 if in_period {
                     to_patch += b.days_since(a);
@@ -238,11 +250,7 @@ pub fn compute(project: &Linked) -> Tplc {
                     item: i,
                     days: b.days_since(a),
                     critical,
-                    target_days: if critical {
-                        t.timelines.out_of_cycle_days
-                    } else {
-                        t.timelines.regular_days
-                    },
+                    target_days,
                     in_period,
                 });
             }

@@ -7,9 +7,11 @@
 //! runs after linking: it gives each test item its verification status from the JUnit
 //! results (and git history, for staleness), checks components for the NTIA minimum
 //! elements and support data, matches OSV records to components (`vex`) and checks that
-//! every match has a VEX assessment.
+//! every match has a VEX assessment. `consistency` runs after it: facts written in two
+//! places (items and evidence) must agree.
 
 pub mod assess;
+pub(crate) mod consistency;
 pub mod junit;
 pub mod metrics;
 pub mod osv;
@@ -40,6 +42,8 @@ pub struct Traces {
     /// CVE ids of the CISA KEV catalogue, when one was read.
     pub(crate) kev: Option<BTreeSet<String>>,
     pub(crate) kev_file: Option<FileId>,
+    /// The catalogue's `dateReleased` (its day) or else its `catalogVersion`.
+    pub(crate) kev_date: Option<String>,
     /// The SBOM entries of each component item, as (SBOM, component) indexes, so that
     /// looking up one item's entries does not walk every SBOM.
     by_item: HashMap<String, Vec<(usize, usize)>>,
@@ -218,7 +222,10 @@ pub(crate) fn load(
         if let Some(&file) = read(vec![rel], sources, diags).first() {
             ev.kev_file = Some(file);
             match read_kev(file, sources) {
-                Ok(set) => ev.kev = Some(set),
+                Ok((set, date)) => {
+                    ev.kev = Some(set);
+                    ev.kev_date = date;
+                }
                 Err(d) => ds.push(d),
             }
         }
@@ -236,10 +243,14 @@ pub(crate) fn load(
     (ev, synthesized)
 }
 
-/// The CVE ids of a CISA KEV catalogue (`known_exploited_vulnerabilities.json`).
+/// The CVE ids of a CISA KEV catalogue (`known_exploited_vulnerabilities.json`), and its
+/// date: the day of `dateReleased`, else `catalogVersion`.
 // A `Diagnostic` is the error; it is built only on failure, so boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-fn read_kev(file: FileId, sources: &SourceMap) -> Result<BTreeSet<String>, Diagnostic> {
+fn read_kev(
+    file: FileId,
+    sources: &SourceMap,
+) -> Result<(BTreeSet<String>, Option<String>), Diagnostic> {
     let source = sources.get(file);
     let json = sbom::parse_json(file, source, code::KEV_INVALID)?;
     let list = json.get("vulnerabilities").and_then(J::as_array).ok_or_else(|| {
@@ -247,11 +258,17 @@ fn read_kev(file: FileId, sources: &SourceMap) -> Result<BTreeSet<String>, Diagn
             .in_file(file)
             .help("download the catalogue as JSON from https://www.cisa.gov/known-exploited-vulnerabilities-catalog")
     })?;
-    Ok(list
+    let text = |k: &str| json.get(k).and_then(J::as_str);
+    let date = text("dateReleased")
+        .map(|d| d.get(..10).unwrap_or(d))
+        .or_else(|| text("catalogVersion"))
+        .map(str::to_owned);
+    let ids = list
         .iter()
         .filter_map(|v| v.get("cveID").and_then(J::as_str))
         .map(str::to_ascii_uppercase)
-        .collect())
+        .collect();
+    Ok((ids, date))
 }
 
 /// A component item's fields, filled in from the SBOM entries that stand for it.

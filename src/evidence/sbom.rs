@@ -39,6 +39,9 @@ pub struct Sbom {
     pub(crate) has_dependencies: bool,
     /// Its components, in file order.
     pub components: Vec<Component>,
+    /// The component the SBOM describes (CycloneDX `metadata.component`), as an index
+    /// into `components`.
+    pub(crate) top: Option<usize>,
 }
 
 /// One component as an SBOM lists it.
@@ -331,6 +334,7 @@ fn cyclonedx(
     let mut r = Reader::new(file, source);
     let mut components: Vec<Component> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut top = None;
     for (c, pointer) in found {
         let reported = r.pending.len();
         let purl = r.text(c, &pointer, "purl");
@@ -402,6 +406,9 @@ fn cyclonedx(
         let author = r.text(c, &pointer, "author");
         let publisher = r.text(c, &pointer, "publisher");
         seen.insert(bom_ref.clone(), components.len());
+        if pointer == "/metadata/component" {
+            top = Some(components.len());
+        }
         components.push(Component {
             file: Some(file),
             bom_ref,
@@ -464,6 +471,7 @@ fn cyclonedx(
         timestamp,
         author,
         has_dependencies: deps.is_some(),
+        top,
         components,
     })
 }
@@ -613,6 +621,7 @@ fn spdx(file: FileId, source: &SourceFile, json: &J, diags: &mut Vec<Diagnostic>
         author,
         has_dependencies: rels.is_some(),
         components,
+        top: None,
     })
 }
 

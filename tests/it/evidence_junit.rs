@@ -104,10 +104,13 @@ fn pytest_report() {
             Outcome::Skipped
         ]
     );
+    // The suite's properties come first, then the case's own.
+    let pair = |n: &str, v: &str| (n.to_owned(), v.to_owned());
     assert_eq!(
         cases[0].properties,
-        [("requirement".to_owned(), "REQ-AUTH-001".to_owned())]
+        [pair("ci", "true"), pair("requirement", "REQ-AUTH-001")]
     );
+    assert_eq!(cases[1].properties, [pair("ci", "true")]);
     assert_eq!(
         cases[2].message.as_deref(),
         Some("failed on setup with \"fixture 'kms' not found\"")

@@ -808,3 +808,100 @@ fn vex_rules_kev_and_metrics() {
     let p = load(bad_kev.path());
     assert_eq!(diags(&p, &[code::KEV_INVALID]).len(), 1);
 }
+
+/// The consistency checks stay silent where the facts agree: the device's version
+/// names the SBOM's top component and the builds the results record, a risk scores a
+/// vulnerability at least as high, `not_affected` has no patch dates, an `affected` one
+/// is within its timeline, `kev` claims match the catalogue, and the component past its
+/// end of support is assessed by a vulnerability item.
+#[test]
+fn consistency_checks_are_silent_when_the_facts_agree() {
+    let items = "\
+- id: DEV-PUMP
+  type: device
+  title: Pump
+  version: pump firmware 2.0, app 1.4
+  intended_use: Insulin delivery.
+  software: true
+  connectivity: [ble]
+- id: PLAN-PATCH
+  type: plan
+  title: Patching
+  topic: patching
+  regular_cycle: every 100000 days
+  out_of_cycle_days: 100000
+- id: CMP-OLD
+  type: component
+  title: Old library
+  name: old
+  version: 1.0.0
+  supplier: Acme
+  purl: pkg:generic/acme/old@1.0.0
+  support: none
+  end_of_support: 2020-01-01
+- id: RISK-API
+  type: risk
+  title: API takeover
+  severity: serious
+  cvss: CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H
+- id: VUL-LISTED
+  type: vulnerability
+  title: listed and fixed
+  cve: CVE-2099-0001
+  cvss: CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N
+  risks: RISK-API
+  kev: true
+  status: fixed
+  identified: 2026-01-01
+  patched: 2026-01-05
+- id: VUL-UNLISTED
+  type: vulnerability
+  title: not listed, affected, within the cycle
+  cve: CVE-2099-0002
+  components: CMP-OLD
+  kev: false
+  status: affected
+  action: upgrade
+  identified: 2026-01-01
+- id: VUL-NOT
+  type: vulnerability
+  title: not affected, no patch dates
+  cve: CVE-2099-0003
+  status: not_affected
+  justification: component_not_present
+  identified: 2026-01-01
+";
+    let sbom = r#"{"bomFormat": "CycloneDX", "specVersion": "1.5",
+      "metadata": {"component": {"type": "firmware", "bom-ref": "fw", "name": "acme-pump-firmware", "version": "2.0.0"}},
+      "components": []}"#;
+    let junit = r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="verification, release candidate 2.0.0-rc3">
+  <testsuite name="mobile-app.integration">
+    <properties><property name="app.version" value="1.4.2"/><property name="build.host" value="ci-7"/></properties>
+    <testcase classname="app" name="pairs"/>
+  </testsuite>
+</testsuites>
+"#;
+    let kev = r#"{"catalogVersion": "2026.11.27", "dateReleased": "2026-11-27T15:00:00.000Z",
+      "vulnerabilities": [{"cveID": "CVE-2099-0001"}]}"#;
+    let dir = project(&[
+        ("requirements/items.yaml", items),
+        ("trace/sbom/fw.cdx.json", sbom),
+        ("trace/results/junit.xml", junit),
+        ("trace/known_exploited_vulnerabilities.json", kev),
+    ]);
+    let p = load(dir.path());
+    let new_codes = [
+        code::DEVICE_VERSION_MISMATCH,
+        code::VULNERABILITY_RISK_CVSS,
+        code::VEX_NOT_AFFECTED_PATCHED,
+        code::PATCH_OVERDUE,
+        code::KEV_CATALOGUE_MISSING,
+        code::KEV_CLAIM_CONTRADICTED,
+        code::COMPONENT_END_OF_SUPPORT_UNASSESSED,
+        code::KEV_NOT_FIXED,
+    ];
+    assert_eq!(diags(&p, &new_codes), [], "{:#?}", p.diagnostics.0);
+    // The end of support itself is still reported: the fact, not the missing assessment.
+    assert_eq!(diags(&p, &[code::COMPONENT_END_OF_SUPPORT]).len(), 1);
+}

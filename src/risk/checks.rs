@@ -137,19 +137,28 @@ pub(crate) fn open_stride_gaps(project: &Linked) -> Vec<(usize, &'static str)> {
         if !project.is_primary(i) || project.items[i].status() == "obsolete" {
             continue;
         }
-        let Some(cats) = applicable(project, i) else {
-            continue;
-        };
-        for (cat, threats) in threats_by_category(project, i) {
-            if threats.is_empty()
-                && cats.contains(&cat)
-                && not_applicable(project, i, cat).is_none()
-            {
-                out.push((i, cat));
-            }
+        if let Some(cats) = applicable(project, i) {
+            out.extend(
+                stride_gaps(project, i, cats)
+                    .into_iter()
+                    .map(|cat| (i, cat)),
+            );
         }
     }
     out
+}
+
+/// The categories of `cats` (those that apply to element `i`) with neither a threat nor
+/// a not-applicable reason recorded, in STRIDE order: what `stride-gap` reports and the
+/// risk report counts as open.
+fn stride_gaps(project: &Linked, i: usize, cats: &[&'static str]) -> Vec<&'static str> {
+    threats_by_category(project, i)
+        .into_iter()
+        .filter(|(cat, threats)| {
+            threats.is_empty() && cats.contains(cat) && not_applicable(project, i, cat).is_none()
+        })
+        .map(|(cat, _)| cat)
+        .collect()
 }
 
 pub(crate) fn run(project: &Linked, model: &RiskModel, diags: &mut Diagnostics) {
@@ -202,15 +211,7 @@ pub(crate) fn run(project: &Linked, model: &RiskModel, diags: &mut Diagnostics) 
             _ => {}
         }
         if let Some(cats) = applicable(project, i) {
-            let by_cat = threats_by_category(project, i);
-            let gaps: Vec<&str> = cats
-                .iter()
-                .copied()
-                .filter(|c| {
-                    by_cat.iter().any(|(cat, list)| cat == c && list.is_empty())
-                        && not_applicable(project, i, c).is_none()
-                })
-                .collect();
+            let gaps = stride_gaps(project, i, cats);
             if !gaps.is_empty() {
                 let span = if item.ty == "asset" {
                     item.span_of("kind")

@@ -164,10 +164,17 @@ impl Templates {
         env.add_function("item", move |id: String| -> Value {
             by_id.get(&id).cloned().unwrap_or(Value::from(()))
         });
-        let mut out = Vec::with_capacity(names.len());
-        for &name in names {
+        // The report's conclusion lists the other documents' gaps: it is rendered after
+        // them, so that when this call renders them too their gaps are taken from here
+        // instead of rendering them a second time.
+        let mut order: Vec<usize> = (0..names.len()).collect();
+        order.sort_by_key(|&k| names[k] == REPORT);
+        let mut out: Vec<Option<Result<Rendered, TemplateError>>> =
+            names.iter().map(|_| None).collect();
+        for k in order {
+            let name = names[k];
             let Some(info) = find(name) else {
-                out.push(Err(unknown(name)));
+                out[k] = Some(Err(unknown(name)));
                 continue;
             };
             let template_name = format!("{name}{EXT}");
@@ -176,6 +183,11 @@ impl Templates {
                 data.ctx.clone(),
             ]);
             if name == REPORT {
+                if data.document_gaps.get().is_none() {
+                    if let Some(lines) = rendered_document_gaps(names, &out) {
+                        let _ = data.document_gaps.set(lines);
+                    }
+                }
                 let conclusion = context::conclusion(page.project, self.document_gaps(data, page));
                 ctx = minijinja::value::merge_maps([
                     minijinja::context! { conclusion => Value::from(Serde(&conclusion)) },
@@ -184,7 +196,7 @@ impl Templates {
             }
             let result = env.get_template(&template_name).and_then(|t| t.render(ctx));
             let found = std::mem::take(&mut *gaps.lock().unwrap_or_else(|e| e.into_inner()));
-            out.push(match result {
+            out[k] = Some(match result {
                 Ok(markdown) => Ok(Rendered {
                     markdown: tidy(&markdown),
                     gaps: found
@@ -209,7 +221,7 @@ impl Templates {
                 Err(e) => Err(self.error(&e, &template_name)),
             });
         }
-        out
+        out.into_iter().flatten().collect()
     }
 
     /// The gaps of every document but the report, which its conclusion lists as
@@ -222,16 +234,8 @@ impl Templates {
                 .map(|d| d.name)
                 .filter(|&n| n != REPORT)
                 .collect();
-            // A document that fails to render is reported as an error of its own.
-            self.render_many(data, page, &others)
-                .into_iter()
-                .filter_map(Result::ok)
-                .flat_map(|doc| doc.gaps)
-                .map(|g| {
-                    let title = find(&g.document).map_or(g.document.as_str(), |d| d.title);
-                    format!("{title}, section \"{}\": {}", g.section, g.what)
-                })
-                .collect()
+            let rendered: Vec<_> = self.render_many(data, page, &others).into_iter().collect();
+            gap_lines(rendered.iter())
         })
     }
 
@@ -413,6 +417,38 @@ impl Templates {
             message,
         }
     }
+}
+
+/// The report's list of the other documents' gaps, when `out` (in the order of
+/// `names`) already holds every other built-in document.
+fn rendered_document_gaps(
+    names: &[&str],
+    out: &[Option<Result<Rendered, TemplateError>>],
+) -> Option<Vec<String>> {
+    let others = DOCUMENTS
+        .iter()
+        .filter(|d| d.name != REPORT)
+        .map(|d| {
+            let k = names.iter().position(|&n| n == d.name)?;
+            out[k].as_ref()
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(gap_lines(others.into_iter()))
+}
+
+/// Document gaps as the report lists them: "Document, section "S": what". A document
+/// that failed to render is left out: it is reported as an error of its own.
+fn gap_lines<'r>(
+    rendered: impl Iterator<Item = &'r Result<Rendered, TemplateError>>,
+) -> Vec<String> {
+    rendered
+        .filter_map(|r| r.as_ref().ok())
+        .flat_map(|doc| &doc.gaps)
+        .map(|g| {
+            let title = find(&g.document).map_or(g.document.as_str(), |d| d.title);
+            format!("{title}, section \"{}\": {}", g.section, g.what)
+        })
+        .collect()
 }
 
 /// The data every template sees, as template values. Converting every item is most of

@@ -453,7 +453,7 @@ fn gap_lines<'r>(
 
 /// The data every template sees, as template values. Converting every item is most of
 /// a document's cost on a large project, so it happens once per project
-/// (`Project::document_data`), however many documents are rendered.
+/// (`Documents` holds it), however many documents are rendered.
 pub(crate) struct Data {
     ctx: Value,
     by_id: Arc<HashMap<String, Value>>,

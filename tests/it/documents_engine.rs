@@ -14,7 +14,7 @@ use mdbook_qms::pipeline;
 use mdbook_qms::project::Project;
 
 fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/insulin-pump")
+    crate::support::repo_root().join("examples/insulin-pump")
 }
 
 /// Writes a project: book.toml, a SUMMARY listing `chapters`, and the given files.

@@ -8,33 +8,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use assert_cmd::cargo::CommandCargoExt;
+
+use crate::support::builder::Built;
+use crate::support::ProjectBuilder;
 use mdbook_qms::documents::{Documents, Todo, DOCUMENTS};
 use mdbook_qms::linked::LoadOptions;
 use mdbook_qms::load::ChapterSource;
 use mdbook_qms::pipeline;
 
 fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/insulin-pump")
+    crate::support::repo_root().join("examples/insulin-pump")
 }
 
-/// Writes a project with a book.toml, an empty SUMMARY and the given files.
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    std::fs::create_dir_all(root.join("book")).unwrap();
-    std::fs::create_dir_all(root.join("requirements")).unwrap();
-    std::fs::write(
-        root.join("book.toml"),
-        "[book]\ntitle = \"Fixture\"\nsrc = \"book\"\n\n[preprocessor.qms]\n",
-    )
-    .unwrap();
-    std::fs::write(root.join("book/SUMMARY.md"), "# Summary\n").unwrap();
-    for (path, text) in files {
-        let p = root.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, text).unwrap();
-    }
-    dir
+/// A minimal project (see `support::ProjectBuilder`) with the given files.
+fn project(files: &[(&str, &str)]) -> Built {
+    ProjectBuilder::new().files(files).build()
 }
 
 fn gaps(dir: &Path, args: &[&str]) -> Output {

@@ -192,6 +192,159 @@ pub(crate) fn generated_markdown(text: &str) -> String {
     collapse_blank_lines(out.trim_end()).replace('{', "&#123;")
 }
 
+/// Escapes item text for standalone Markdown (`render`, the export bundle): plain
+/// CommonMark that a person pastes into another document, so punctuation that would
+/// start emphasis, links, code, HTML, table cells, headings or list items is
+/// backslash-escaped (no character references), and line breaks become spaces.
+pub(crate) fn escape_commonmark(text: &str) -> String {
+    let plain = text
+        .chars()
+        .all(|c| c.is_alphanumeric() || " ,;:()/'\"?%@".contains(c));
+    if plain {
+        return text.to_owned();
+    }
+    let one_line = text.replace(['\r', '\n'], " ");
+    // The value lands inside a line: a leading no-break space (Unicode whitespace, as a
+    // space before the value would be) keeps the writer from escaping what only matters
+    // at the start of a line, and makes it escape what a preceding space would open.
+    let events = [
+        Event::Start(Tag::Paragraph),
+        Event::Text(CowStr::from(format!("\u{a0}{one_line}"))),
+        Event::End(TagEnd::Paragraph),
+    ];
+    let mut out = String::new();
+    let written = pulldown_cmark_to_cmark::cmark(events.iter(), &mut out, Options::empty());
+    match (written, out.trim_end().strip_prefix('\u{a0}')) {
+        (Ok(_), Some(inline)) => {
+            escape_line_start(&escape_pipes(&escape_mdbook_directives(inline)))
+        }
+        // Writing to a String does not fail; if the writer ever does, no markup may
+        // slip through: every ASCII punctuation character is escaped.
+        _ => one_line
+            .chars()
+            .flat_map(|c| {
+                let escape = c.is_ascii_punctuation().then_some('\\');
+                escape.into_iter().chain([c])
+            })
+            .collect(),
+    }
+}
+
+/// `{{#` as mdBook's own escape `\{{#`: pasted into an mdBook chapter, item text never
+/// runs `{{#include}}`; elsewhere `\{` is CommonMark's escaped `{`.
+fn escape_mdbook_directives(markdown: &str) -> String {
+    markdown.replace("{{#", "\\{{#")
+}
+
+/// Every `|` that is not already escaped (an even number of backslashes before it) as
+/// `\|`: the writer leaves `|` alone outside tables, but the text may land in a cell.
+fn escape_pipes(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut backslashes = 0;
+    for c in markdown.chars() {
+        if c == '|' && backslashes % 2 == 0 {
+            out.push('\\');
+        }
+        backslashes = if c == '\\' { backslashes + 1 } else { 0 };
+        out.push(c);
+    }
+    out
+}
+
+/// Escapes what would make `text` a block if a template put it at the start of a line:
+/// a heading, list item, block quote or setext underline.
+fn escape_line_start(text: &str) -> String {
+    let digits = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let rest = &text[digits..];
+    let marker_then_space = |marker: usize| {
+        text[marker..]
+            .chars()
+            .nth(1)
+            .is_none_or(|c| c == ' ' || c == '\t')
+    };
+    let at = match text.chars().next() {
+        Some('>') => Some(0),
+        Some('#') if marker_then_space(text.len() - text.trim_start_matches('#').len() - 1) => {
+            Some(0)
+        }
+        Some('-' | '+' | '*') if marker_then_space(0) => Some(0),
+        Some('=' | '-') if text.trim_end().chars().all(|c| c == text.as_bytes()[0] as char) => {
+            Some(0)
+        }
+        _ if (1..=9).contains(&digits)
+            && rest.starts_with(['.', ')'])
+            && marker_then_space(digits) =>
+        {
+            Some(digits)
+        }
+        _ => None,
+    };
+    match at {
+        Some(k) => format!("{}\\{}", &text[..k], &text[k..]),
+        None => text.to_owned(),
+    }
+}
+
+/// Markdown the author wrote, for standalone Markdown: parsed and written back as
+/// CommonMark with raw HTML shown as text and unsafe link schemes dropped, as
+/// [`markdown`] does for the book. `inline` makes it one line (paragraphs joined, `|`
+/// escaped) for a table cell.
+pub(crate) fn standalone_markdown(text: &str, inline: bool) -> String {
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let events: Vec<Event<'_>> = Parser::new_ext(text, options)
+        .map(|event| match event {
+            Event::Html(raw) | Event::InlineHtml(raw) => {
+                Event::Text(CowStr::from(raw.trim_end().replace('\n', " ")))
+            }
+            Event::SoftBreak => Event::Text(CowStr::Borrowed(" ")),
+            // Raw HTML blocks become paragraphs of text, so the writer escapes them.
+            Event::Start(Tag::HtmlBlock) => Event::Start(Tag::Paragraph),
+            Event::End(TagEnd::HtmlBlock) => Event::End(TagEnd::Paragraph),
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => Event::Start(Tag::Link {
+                link_type,
+                dest_url: safe_url(dest_url),
+                title,
+                id,
+            }),
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => Event::Start(Tag::Image {
+                link_type,
+                dest_url: safe_url(dest_url),
+                title,
+                id,
+            }),
+            other => other,
+        })
+        .collect();
+    let mut out = String::new();
+    if pulldown_cmark_to_cmark::cmark(events.iter(), &mut out, options).is_err() {
+        return escape_commonmark(text);
+    }
+    let out = escape_mdbook_directives(out.trim());
+    let out = out.as_str();
+    if inline {
+        // GFM ends a table cell at `|` even inside a code span, unless escaped.
+        escape_pipes(out)
+            .split('\n')
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        out.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +374,51 @@ mod tests {
             generated_markdown(&escape_markdown(text)),
             format!("<p>{html}</p>").replace('{', "&#123;")
         );
+    }
+
+    /// Standalone Markdown escapes with backslashes, and still renders as the text.
+    #[test]
+    fn commonmark_escaping_renders_as_the_text() {
+        let cases = [
+            r#"[x](javascript:alert(1)) <b>*a* _b_ `c` | d # e ! ~f~ {{#include x}} $g$ \ 'h' "i" &amp;"#,
+            "- not a list",
+            "1. not a list either",
+            "# not a heading",
+            "snake_case_name",
+            "Plain title, version 3.2 (AF3-100)",
+            "CVSS 3.1",
+            "3.1",
+            "+ plus",
+            "> quote",
+            "===",
+            "_a_ and *b*",
+        ];
+        for text in cases {
+            let escaped = escape_commonmark(text);
+            assert!(!escaped.contains("&#"), "{escaped}");
+            let mut html = String::new();
+            html::push_html(&mut html, Parser::new_ext(&escaped, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH));
+            let expected = escape(text).replace("&#39;", "'").replace("&quot;", "\"").replace("&#123;", "{");
+            assert_eq!(html.trim(), format!("<p>{expected}</p>"), "{text}");
+        }
+        // No noise where none is needed.
+        assert_eq!(escape_commonmark("snake_case_name"), "snake_case_name");
+        assert_eq!(escape_commonmark("3.1"), "3.1");
+        assert_eq!(escape_commonmark("AF3-100 v3.2.0"), "AF3-100 v3.2.0");
+    }
+
+    #[test]
+    fn standalone_markdown_keeps_markdown_and_shows_html_as_text() {
+        let text = "A *safe* [link](https://example.com) and [bad](javascript:alert(1)).\n<script>x</script>\n\n- one\n- two";
+        let block = standalone_markdown(text, false);
+        assert!(block.contains("*safe*"), "{block}");
+        assert!(block.contains("(https://example.com)"), "{block}");
+        assert!(!block.contains("javascript"), "{block}");
+        assert!(block.contains("\\<script>x\\</script>"), "{block}");
+        assert!(block.contains("\n\n"), "paragraphs stay apart: {block}");
+        let cell = standalone_markdown("a `x|y` b\n\nsecond | paragraph", true);
+        assert!(!cell.contains('\n'), "{cell}");
+        assert!(!cell.replace("\\|", "").contains('|'), "{cell}");
     }
 
     #[test]

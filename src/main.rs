@@ -130,6 +130,9 @@ enum Command {
         name: String,
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Keep the "Source:" lines that name the items each section is filled from.
+        #[arg(long)]
+        with_sources: bool,
     },
     /// List every gap in the generated documents and every check finding they depend on:
     /// what is missing and where it would go.
@@ -219,7 +222,11 @@ fn main() -> ExitCode {
             },
         ),
         Some(Command::Sbom { dir, format, out }) => sbom(&dir, format, out.as_deref()),
-        Some(Command::Render { name, dir }) => render_document(&dir, &name),
+        Some(Command::Render {
+            name,
+            dir,
+            with_sources,
+        }) => render_document(&dir, &name, with_sources),
         Some(Command::Gaps { dir, format, deny }) => gaps(&dir, format, deny),
         Some(Command::Supports { .. }) => Ok(()),
         Some(Command::Diff {
@@ -439,14 +446,14 @@ fn load_clean(dir: &Path) -> Result<(Project, Documents), CliError> {
 
 /// `render NAME`: the document on stdout; an unknown name is a usage error (2), a
 /// template that fails is a book error (1).
-fn render_document(dir: &Path, name: &str) -> Result<(), CliError> {
+fn render_document(dir: &Path, name: &str, with_sources: bool) -> Result<(), CliError> {
     if mdbook_qms::documents::find(name).is_none() {
         let e = mdbook_qms::documents::render_standalone_unknown(name);
         return Err(CliError::Usage(format!("error[document-unknown]: {e}\n")));
     }
     let (project, documents) = load_clean(dir)?;
     let doc = documents
-        .standalone(&project, name)
+        .standalone(&project, name, with_sources)
         .map_err(|e| CliError::Book(format!("error[{}]: {e}\n", e.code)))?;
     print!("{}", doc.markdown);
     Ok(())

@@ -30,7 +30,9 @@ use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 pub use crate::config::documents::{DocInfo, DOCUMENTS};
 use crate::diag::{code, did_you_mean, Diagnostic};
 use crate::directive::Kind;
-use crate::html::{escape, escape_markdown, in_table_cell, markdown};
+use crate::html::{
+    escape, escape_commonmark, escape_markdown, in_table_cell, markdown, standalone_markdown,
+};
 use crate::linked::Linked;
 use crate::page::Page;
 use crate::project::Project;
@@ -51,6 +53,22 @@ const REPORT: &str = "security-risk-management-report";
 /// The built-in document named `name`, if there is one.
 pub fn find(name: &str) -> Option<&'static DocInfo> {
     DOCUMENTS.iter().find(|d| d.name == name)
+}
+
+/// Which Markdown a document is rendered as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    /// A chapter of the book: item ids link to their cards, gaps and sources are styled
+    /// HTML, item text is escaped with character references (mdBook's `{{#include}}`
+    /// must never see item data).
+    Book,
+    /// Plain CommonMark a person pastes into another document (`render`, the export
+    /// bundle): items as plain ids, gaps as bold text, backslash escapes only where
+    /// Markdown needs them; the "Source:" lines only when `sources` asks for them.
+    Standalone {
+        /// Keep the lines that name the items each section is filled from.
+        sources: bool,
+    },
 }
 
 /// A rendered document.
@@ -144,7 +162,7 @@ impl Templates {
 
     /// Renders document `name` for `page` (links are relative to it).
     fn render(&self, data: &Data, page: &Page, name: &str) -> Result<Rendered, TemplateError> {
-        self.render_many(data, page, &[name])
+        self.render_many(data, page, &[name], Flavour::Book)
             .pop()
             .unwrap_or_else(|| Err(unknown(name)))
     }
@@ -156,9 +174,10 @@ impl Templates {
         data: &Data,
         page: &Page,
         names: &[&str],
+        flavour: Flavour,
     ) -> Vec<Result<Rendered, TemplateError>> {
         let gaps: Arc<Mutex<Vec<(String, String, Fix)>>> = Arc::default();
-        let mut env = self.environment(page, gaps.clone());
+        let mut env = self.environment(page, gaps.clone(), flavour);
         // `item(id)`: any item's data by id (none for an unknown id), to follow links.
         let by_id = data.by_id.clone();
         env.add_function("item", move |id: String| -> Value {
@@ -178,8 +197,14 @@ impl Templates {
                 continue;
             };
             let template_name = format!("{name}{EXT}");
+            let output = match flavour {
+                Flavour::Book => minijinja::context! { standalone => false, sources => true },
+                Flavour::Standalone { sources } => {
+                    minijinja::context! { standalone => true, sources => sources }
+                }
+            };
             let mut ctx = minijinja::value::merge_maps([
-                minijinja::context! { document => minijinja::context! { name => info.name, title => info.title } },
+                minijinja::context! { document => minijinja::context! { name => info.name, title => info.title }, output => output },
                 data.ctx.clone(),
             ]);
             if name == REPORT {
@@ -188,7 +213,8 @@ impl Templates {
                         let _ = data.document_gaps.set(lines);
                     }
                 }
-                let conclusion = context::conclusion(page.project, self.document_gaps(data, page));
+                let conclusion =
+                    context::conclusion(page.project, self.document_gaps(data, page, flavour));
                 ctx = minijinja::value::merge_maps([
                     minijinja::context! { conclusion => Value::from(Serde(&conclusion)) },
                     ctx,
@@ -227,14 +253,17 @@ impl Templates {
     /// The gaps of every document but the report, which its conclusion lists as
     /// "Document, section "S": what": they do not depend on the page, so they are
     /// rendered once per project.
-    fn document_gaps<'d>(&self, data: &'d Data, page: &Page) -> &'d [String] {
+    fn document_gaps<'d>(&self, data: &'d Data, page: &Page, flavour: Flavour) -> &'d [String] {
         data.document_gaps.get_or_init(|| {
             let others: Vec<&str> = DOCUMENTS
                 .iter()
                 .map(|d| d.name)
                 .filter(|&n| n != REPORT)
                 .collect();
-            let rendered: Vec<_> = self.render_many(data, page, &others).into_iter().collect();
+            let rendered: Vec<_> = self
+                .render_many(data, page, &others, flavour)
+                .into_iter()
+                .collect();
             gap_lines(rendered.iter())
         })
     }
@@ -243,7 +272,14 @@ impl Templates {
         &self,
         page: &Page,
         gaps: Arc<Mutex<Vec<(String, String, Fix)>>>,
+        flavour: Flavour,
     ) -> Environment<'static> {
+        let standalone = matches!(flavour, Flavour::Standalone { .. });
+        let escape_text = if standalone {
+            escape_commonmark
+        } else {
+            escape_markdown
+        };
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // Block tags on their own lines leave no blank lines behind.
@@ -264,7 +300,7 @@ impl Templates {
         env.set_auto_escape_callback(|_| {
             AutoEscape::Custom(std::borrow::Cow::Borrowed("markdown"))
         });
-        env.set_formatter(|out, _state, value| {
+        env.set_formatter(move |out, _state, value| {
             let text = if value.is_undefined() {
                 return Err(Error::new(
                     ErrorKind::UndefinedError,
@@ -275,7 +311,7 @@ impl Templates {
             } else if value.is_safe() {
                 value.to_string()
             } else {
-                escape_markdown(&value.to_string())
+                escape_text(&value.to_string())
             };
             out.write_str(&text)
                 .map_err(|_| Error::new(ErrorKind::WriteFailure, "cannot write the document"))
@@ -299,14 +335,22 @@ impl Templates {
             Ok(builtin.map(str::to_owned))
         });
 
-        // Links: every item's inline reference, relative to the page.
+        // Links: every item's inline reference, relative to the page (in the book), or
+        // its id as text (standalone).
         let refs: HashMap<String, String> = page
             .project
             .items
             .iter()
             .enumerate()
             .filter(|(i, item)| page.project.graph.get(&item.id) == Some(*i))
-            .map(|(i, item)| (item.id.clone(), in_table_cell(&page.item_ref(i))))
+            .map(|(i, item)| {
+                let reference = if standalone {
+                    escape_commonmark(&item.id)
+                } else {
+                    in_table_cell(&page.item_ref(i))
+                };
+                (item.id.clone(), reference)
+            })
             .collect();
         // A link to a component may name its purl (or bom-ref), as item links may.
         let purls: HashMap<String, String> = page
@@ -322,7 +366,9 @@ impl Templates {
         let refs = Arc::new(refs);
         env.add_function("link", move |id: String| -> Value {
             Value::from_safe_string(match refs.get(&id).or_else(|| purls.get(&id)) {
-                Some(html) => html.clone(),
+                Some(reference) => reference.clone(),
+                // `check` reports the broken link; the id shows as written.
+                None if standalone => escape_commonmark(&id),
                 None => format!(
                     r#"<span class="qms-ref qms-missing">{}</span>"#,
                     escape(&id)
@@ -342,7 +388,7 @@ impl Templates {
                     check: kwargs.get("check")?,
                 };
                 kwargs.assert_all_used()?;
-                let marker = gap_marker(&what);
+                let marker = gap_marker(&what, standalone);
                 gaps.lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .push((section, what, fix));
@@ -351,15 +397,28 @@ impl Templates {
         );
         // Markdown the author wrote: rendered safely (raw HTML shown as text, unsafe
         // links dropped) as one line of HTML, so it fits in a table cell or a paragraph.
-        env.add_filter("markdown", |text: String| -> Value {
-            Value::from_safe_string(in_table_cell(&markdown(&text).replace('\n', " ")))
-        });
+        // `markdown_inline` is for a table cell: the same in the book, one line when
+        // standalone.
+        if standalone {
+            env.add_filter("markdown", |text: String| -> Value {
+                Value::from_safe_string(standalone_markdown(&text, false))
+            });
+            env.add_filter("markdown_inline", |text: String| -> Value {
+                Value::from_safe_string(standalone_markdown(&text, true))
+            });
+        } else {
+            let book_markdown = |text: String| -> Value {
+                Value::from_safe_string(in_table_cell(&markdown(&text).replace('\n', " ")))
+            };
+            env.add_filter("markdown", book_markdown);
+            env.add_filter("markdown_inline", book_markdown);
+        }
         // `escape`/`e` must not fail on our custom auto-escape mode.
-        let esc = |v: Value| -> Value {
+        let esc = move |v: Value| -> Value {
             if v.is_safe() {
                 v
             } else {
-                Value::from_safe_string(escape_markdown(&v.to_string()))
+                Value::from_safe_string(escape_text(&v.to_string()))
             }
         };
         env.add_filter("escape", esc);
@@ -527,6 +586,7 @@ impl Documents {
         &self,
         project: &Project,
         names: &[&str],
+        flavour: Flavour,
     ) -> Vec<Result<Rendered, TemplateError>> {
         let homes = crate::page::place::homes(project);
         let path = PathBuf::from("qms-document.md");
@@ -535,13 +595,19 @@ impl Documents {
             homes: &homes,
             path: &path,
         };
-        self.templates.render_many(self.data(project), &page, names)
+        self.templates
+            .render_many(self.data(project), &page, names, flavour)
     }
 
-    /// `mdbook-qms render NAME`: the document as Markdown, links relative to the book's
-    /// root.
-    pub fn standalone(&self, project: &Project, name: &str) -> Result<Rendered, TemplateError> {
-        self.standalone_many(project, &[name])?
+    /// `mdbook-qms render NAME`: the document as standalone Markdown; `sources` keeps
+    /// the lines naming the items each section is filled from (`--with-sources`).
+    pub fn standalone(
+        &self,
+        project: &Project,
+        name: &str,
+        sources: bool,
+    ) -> Result<Rendered, TemplateError> {
+        self.standalone_many(project, &[name], Flavour::Standalone { sources })?
             .pop()
             .unwrap_or_else(|| Err(unknown(name)))
     }
@@ -552,8 +618,18 @@ impl Documents {
         &self,
         project: &Project,
     ) -> Result<Vec<(&'static str, Rendered)>, TemplateError> {
+        self.all_as(project, Flavour::Standalone { sources: false })
+    }
+
+    /// Every built-in document in `flavour`, in the guide's order; links in the book
+    /// flavour are relative to the book's root.
+    pub fn all_as(
+        &self,
+        project: &Project,
+        flavour: Flavour,
+    ) -> Result<Vec<(&'static str, Rendered)>, TemplateError> {
         let names: Vec<&str> = DOCUMENTS.iter().map(|d| d.name).collect();
-        self.standalone_many(project, &names)?
+        self.standalone_many(project, &names, flavour)?
             .into_iter()
             .zip(names)
             .map(|(r, name)| r.map(|doc| (name, doc)))
@@ -564,6 +640,7 @@ impl Documents {
         &self,
         project: &Project,
         names: &[&str],
+        flavour: Flavour,
     ) -> Result<Vec<Result<Rendered, TemplateError>>, TemplateError> {
         // What `check` reports as an error stops a document; a link left out does not.
         if let Some(d) = project.templates.unreadable.clone() {
@@ -576,7 +653,7 @@ impl Documents {
                 message: d.message,
             });
         }
-        Ok(self.render_detached(project, names))
+        Ok(self.render_detached(project, names, flavour))
     }
 
     /// `mdbook-qms gaps`: the gaps of every built-in document (placed or not).
@@ -595,13 +672,17 @@ impl Documents {
     }
 }
 
-/// The red marker a document shows for a gap; `gaps` lists exactly the gaps whose
-/// markers the documents show.
-fn gap_marker(what: &str) -> String {
-    format!(
-        r#"<span class="qms-gap">Gap: {}</span>"#,
-        in_table_cell(&escape(what))
-    )
+/// The marker a document shows for a gap (red in the book, bold standalone); `gaps`
+/// lists exactly the gaps whose markers the documents show.
+fn gap_marker(what: &str, standalone: bool) -> String {
+    if standalone {
+        format!("**Gap: {}**", escape_commonmark(what))
+    } else {
+        format!(
+            r#"<span class="qms-gap">Gap: {}</span>"#,
+            in_table_cell(&escape(what))
+        )
+    }
 }
 
 fn unknown(name: &str) -> TemplateError {
@@ -720,7 +801,7 @@ pub(crate) fn check(project: &Project, documents: &Documents) -> Vec<Diagnostic>
     }
     // Gaps and errors do not depend on where a document is shown.
     let names: Vec<&str> = wanted.iter().map(|(n, _, _)| *n).collect();
-    let results = documents.render_detached(project, &names);
+    let results = documents.render_detached(project, &names, Flavour::Book);
     // A broken shared override breaks every document: report each place once.
     let mut errors: Vec<Diagnostic> = Vec::new();
     let mut gaps: Vec<Gap> = Vec::new();
@@ -828,7 +909,20 @@ pub(crate) fn render_directive(documents: &Documents, page: &Page, name: &str) -
 
 /// [`Documents::standalone`] for a project that renders one document.
 pub fn render_standalone(project: &Project, name: &str) -> Result<Rendered, TemplateError> {
-    Documents::new(project).standalone(project, name)
+    Documents::new(project).standalone(project, name, false)
+}
+
+/// One document in `flavour` for a project that renders nothing else; links in the
+/// book flavour are relative to the book's root.
+pub fn render_as(
+    project: &Project,
+    name: &str,
+    flavour: Flavour,
+) -> Result<Rendered, TemplateError> {
+    Documents::new(project)
+        .standalone_many(project, &[name], flavour)?
+        .pop()
+        .unwrap_or_else(|| Err(unknown(name)))
 }
 
 /// [`Documents::gaps`] for a project that renders nothing else.
@@ -899,6 +993,24 @@ mod tests {
                 assert!(
                     ["item=", "add=", "file="].iter().any(|k| call.contains(k)),
                     "{name}: gap({call}"
+                );
+            }
+        }
+    }
+
+    /// A table row holds one line: text the author wrote goes through
+    /// `markdown_inline` there, which standalone Markdown keeps on one line.
+    #[test]
+    fn table_rows_of_built_in_templates_use_inline_markdown() {
+        let templates = DOCUMENTS
+            .iter()
+            .map(|d| (d.name, d.template))
+            .chain(PARTIALS.iter().copied());
+        for (name, text) in templates {
+            for line in text.lines().filter(|l| l.starts_with('|')) {
+                assert!(
+                    !line.contains("|markdown }}") && !line.contains("|markdown)"),
+                    "{name}: a table row uses `markdown`, not `markdown_inline`: {line}"
                 );
             }
         }

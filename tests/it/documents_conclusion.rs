@@ -56,8 +56,11 @@ fn build(items: &str, junit: Option<&str>) -> Built {
     b.build()
 }
 
+/// The document as the book shows it (blockers link to their items).
 fn render(p: &Project, name: &str) -> String {
-    documents::render_standalone(p, name).unwrap().markdown
+    documents::render_as(p, name, documents::Flavour::Book)
+        .unwrap()
+        .markdown
 }
 
 /// The report's section 7, from its heading to the end.

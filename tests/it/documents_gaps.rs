@@ -11,7 +11,7 @@ use assert_cmd::cargo::CommandCargoExt;
 
 use crate::support::builder::Built;
 use crate::support::ProjectBuilder;
-use mdbook_qms::documents::{Documents, Todo, DOCUMENTS};
+use mdbook_qms::documents::{Documents, Flavour, Todo, DOCUMENTS};
 use mdbook_qms::linked::LoadOptions;
 use mdbook_qms::load::ChapterSource;
 use mdbook_qms::pipeline;
@@ -55,6 +55,27 @@ fn markers(markdown: &str) -> Vec<String> {
     out
 }
 
+/// Every marker of a document in standalone Markdown: the text of each `**Gap: ...**`,
+/// backslash escapes removed.
+fn standalone_markers(markdown: &str) -> Vec<String> {
+    let text = markdown.replace("**Gap:** marks", "");
+    text.match_indices("**Gap: ")
+        .map(|(i, _)| {
+            let body = &text[i + 2..];
+            let body = &body[..body.find("**").unwrap()];
+            let mut out = String::new();
+            let mut chars = body.chars().peekable();
+            while let Some(c) = chars.next() {
+                match (c, chars.peek()) {
+                    ('\\', Some(p)) if p.is_ascii_punctuation() => {}
+                    _ => out.push(c),
+                }
+            }
+            out
+        })
+        .collect()
+}
+
 /// The text of HTML with character references (`&#95;`, `&amp;`) decoded.
 fn unescape(html: &str) -> String {
     let mut out = String::new();
@@ -88,10 +109,25 @@ fn assert_markers_are_the_gaps(dir: &Path) -> Vec<Todo> {
         pipeline::load_with_documents(dir, ChapterSource::Disk, LoadOptions::default()).unwrap();
     assert!(!project.diagnostics.has_errors());
     let todo = documents.todo(&project).unwrap();
-    let rendered = Documents::new(&project).all_standalone(&project).unwrap();
+    for flavour in [Flavour::Book, Flavour::Standalone { sources: true }] {
+        assert_flavour_markers_are_the_gaps(&project, flavour, &todo);
+    }
+    todo
+}
+
+fn assert_flavour_markers_are_the_gaps(
+    project: &mdbook_qms::project::Project,
+    flavour: Flavour,
+    todo: &[Todo],
+) {
+    let rendered = Documents::new(project).all_as(project, flavour).unwrap();
     assert_eq!(rendered.len(), DOCUMENTS.len());
     for (name, doc) in &rendered {
-        let shown: BTreeSet<String> = markers(&doc.markdown).into_iter().collect();
+        let shown = match flavour {
+            Flavour::Book => markers(&doc.markdown),
+            Flavour::Standalone { .. } => standalone_markers(&doc.markdown),
+        };
+        let shown: BTreeSet<String> = shown.into_iter().collect();
         let listed: BTreeSet<String> = todo
             .iter()
             .filter(|t| t.shown_in.iter().any(|(d, s)| d == name && s.is_some()))
@@ -99,10 +135,9 @@ fn assert_markers_are_the_gaps(dir: &Path) -> Vec<Todo> {
             .collect();
         assert_eq!(
             shown, listed,
-            "{name}: red markers (left) and gaps (right) differ"
+            "{name} ({flavour:?}): markers (left) and gaps (right) differ"
         );
     }
-    todo
 }
 
 #[test]

@@ -41,6 +41,9 @@ struct Metadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     timestamp: Option<String>,
     tools: Tools,
+    /// The device's manufacturer, who issues the SBOM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manufacturer: Option<Org>,
     component: Component,
 }
 
@@ -70,9 +73,13 @@ struct Component {
     bom_ref: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     supplier: Option<Org>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manufacturer: Option<Org>,
     name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     licenses: Vec<License>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -179,6 +186,71 @@ fn doc_time(project: &Project) -> Option<String> {
     })
 }
 
+/// What the SBOM and VEX documents describe: the device of the `device` item (its
+/// model, version and manufacturer), so the documents name the submission's device;
+/// without one, the book's title (or folder) stands in.
+struct Device {
+    /// The `device` item's id, when there is one.
+    item: Option<String>,
+    /// The model, else the device item's title, else the product name.
+    name: String,
+    version: Option<String>,
+    manufacturer: Option<String>,
+    /// The device item's title, when the model names it.
+    description: Option<String>,
+}
+
+impl Device {
+    fn of(project: &Project) -> Device {
+        let item = (0..project.items.len())
+            .filter(|&i| project.items[i].ty == "device" && project.is_primary(i))
+            .min_by(|&a, &b| crate::text::natural_cmp(&project.items[a].id, &project.items[b].id))
+            .map(|i| &project.items[i]);
+        let Some(item) = item else {
+            return Device {
+                item: None,
+                name: product_name(project),
+                version: None,
+                manufacturer: None,
+                description: None,
+            };
+        };
+        let text = |f: &str| item.text(f).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        let model = text("model");
+        Device {
+            item: Some(item.id.clone()),
+            description: model.as_ref().map(|_| item.title.clone()),
+            name: model.unwrap_or_else(|| item.title.clone()),
+            version: text("version"),
+            manufacturer: text("manufacturer"),
+        }
+    }
+
+    /// The device as an OpenVEX product: a generic package URL of its name and version
+    /// (an IRI, as OpenVEX asks).
+    fn product_id(&self) -> String {
+        use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+        // What a package URL component may hold unencoded (RFC 3986 unreserved).
+        const ENCODED: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~');
+        let part = |s: &str| utf8_percent_encode(s, ENCODED).to_string();
+        let namespace = self
+            .manufacturer
+            .as_deref()
+            .map(|m| format!("{}/", part(m)))
+            .unwrap_or_default();
+        let version = self
+            .version
+            .as_deref()
+            .map(|v| format!("@{}", part(v)))
+            .unwrap_or_default();
+        format!("pkg:generic/{namespace}{}{version}", part(&self.name))
+    }
+}
+
 /// The title, else the project folder's name: on disk for the work tree, and inside the
 /// repository for a commit (`export`), so the same commit gives the same name wherever
 /// it is cloned.
@@ -245,6 +317,7 @@ fn components(project: &Project) -> Vec<(usize, String)> {
 
 /// CycloneDX 1.6 JSON of the project's components and vulnerability assessments.
 pub(crate) fn cyclonedx(project: &Project) -> String {
+    let device = Device::of(project);
     let comps = components(project);
     let refs: BTreeMap<usize, String> = comps.iter().cloned().collect();
     let mut out_components = Vec::new();
@@ -293,8 +366,10 @@ pub(crate) fn cyclonedx(project: &Project) -> String {
                 .unwrap_or_else(|| "library".into()),
             bom_ref: r.clone(),
             supplier: v.supplier.clone().map(|name| Org { name }),
+            manufacturer: None,
             name: v.name.clone().unwrap_or_else(|| item.title.clone()),
             version: v.version.clone(),
+            description: None,
             licenses: v
                 .license
                 .clone()
@@ -450,16 +525,32 @@ pub(crate) fn cyclonedx(project: &Project) -> String {
                     version: env!("CARGO_PKG_VERSION"),
                 }],
             },
+            manufacturer: device.manufacturer.clone().map(|name| Org { name }),
             component: Component {
-                kind: "application".into(),
+                kind: if device.item.is_some() {
+                    "device"
+                } else {
+                    "application"
+                }
+                .into(),
                 bom_ref: "product".into(),
-                supplier: None,
-                name: product_name(project),
-                version: None,
+                supplier: device.manufacturer.clone().map(|name| Org { name }),
+                manufacturer: device.manufacturer.clone().map(|name| Org { name }),
+                name: device.name.clone(),
+                version: device.version.clone(),
+                description: device.description.clone(),
                 licenses: Vec::new(),
                 cpe: None,
                 purl: None,
-                properties: Vec::new(),
+                properties: device
+                    .item
+                    .map(|id| {
+                        vec![Property {
+                            name: "mdbook-qms:item",
+                            value: id,
+                        }]
+                    })
+                    .unwrap_or_default(),
             },
         },
         components: out_components,
@@ -519,14 +610,25 @@ struct VexVuln {
     name: String,
 }
 
+/// A product of a statement: the device, with the components the vulnerability is in
+/// as its subcomponents.
 #[derive(Serialize)]
 struct Product {
+    #[serde(rename = "@id")]
+    id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    subcomponents: Vec<Subcomponent>,
+}
+
+#[derive(Serialize)]
+struct Subcomponent {
     #[serde(rename = "@id")]
     id: String,
 }
 
 /// An OpenVEX 0.2.0 document: one statement per vulnerability item.
 pub(crate) fn openvex(project: &Project) -> String {
+    let device = Device::of(project);
     let refs: BTreeMap<usize, String> = components(project).into_iter().collect();
     let mut vlist: Vec<usize> = (0..project.items.len())
         .filter(|&i| project.items[i].ty == "vulnerability" && project.is_primary(i))
@@ -541,20 +643,19 @@ pub(crate) fn openvex(project: &Project) -> String {
             "fixed" => "fixed",
             _ => "under_investigation",
         };
-        let mut products: Vec<Product> = project
+        let mut subcomponents: Vec<Subcomponent> = project
             .graph
             .out(i)
             .filter(|l| l.field == "components")
             .filter_map(|l| refs.get(&l.to))
-            .map(|r| Product { id: r.clone() })
+            .map(|r| Subcomponent { id: r.clone() })
             .collect();
-        products.sort_by(|a, b| a.id.cmp(&b.id));
-        products.dedup_by(|a, b| a.id == b.id);
-        if products.is_empty() {
-            products.push(Product {
-                id: product_name(project),
-            });
-        }
+        subcomponents.sort_by(|a, b| a.id.cmp(&b.id));
+        subcomponents.dedup_by(|a, b| a.id == b.id);
+        let products = vec![Product {
+            id: device.product_id(),
+            subcomponents,
+        }];
         let justification = item.text("justification").map(|t| t.trim().to_owned());
         let label = justification.as_deref().and_then(justification_label);
         statements.push(Statement {
@@ -583,7 +684,10 @@ pub(crate) fn openvex(project: &Project) -> String {
     let mut doc = OpenVex {
         context: "https://openvex.dev/ns/v0.2.0",
         id: String::new(),
-        author: product_name(project),
+        author: device
+            .manufacturer
+            .clone()
+            .unwrap_or_else(|| device.name.clone()),
         timestamp: doc_time(project).unwrap_or_else(|| "1970-01-01T00:00:00Z".into()),
         version: 1,
         tooling: format!("mdbook-qms {}", env!("CARGO_PKG_VERSION")),

@@ -202,6 +202,48 @@ fn cyclonedx_is_valid_and_deterministic() {
     );
 }
 
+/// Both documents name the submission's device, not the book: manufacturer, model and
+/// version of the `device` item.
+#[test]
+fn sbom_and_vex_name_the_device() {
+    let dir = ProjectBuilder::new()
+        .book_toml("[book]\ntitle = \"Design file\"\nsrc = \"book\"\n[preprocessor.qms]\n")
+        .file("requirements/items.yaml", ITEMS)
+        .file(
+            "requirements/device.yaml",
+            "id: DEV-1\ntype: device\ntitle: Connected pump system\nmodel: Pump X (PX-1)\nversion: 1.0.0\nmanufacturer: Acme Medical\nintended_use: Insulin delivery.\nsoftware: true\nconnectivity: [ble]\n",
+        )
+        .file("trace/sbom/fw.cdx.json", SBOM)
+        .build();
+    let bom: Value = serde_json::from_str(&run(dir.path(), &[])).unwrap();
+    assert!(cyclonedx_validator().is_valid(&bom));
+    let product = &bom["metadata"]["component"];
+    assert_eq!(product["type"], "device");
+    assert_eq!(product["name"], "Pump X (PX-1)");
+    assert_eq!(product["version"], "1.0.0");
+    assert_eq!(product["manufacturer"]["name"], "Acme Medical");
+    assert_eq!(product["description"], "Connected pump system");
+    assert_eq!(bom["metadata"]["manufacturer"]["name"], "Acme Medical");
+    assert!(!bom.to_string().contains("Design file"), "{bom}");
+
+    let vex: Value = serde_json::from_str(&run(dir.path(), &["--format", "openvex"])).unwrap();
+    assert_eq!(vex["author"], "Acme Medical");
+    let products: Vec<&Value> = vex["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["products"][0])
+        .collect();
+    assert!(products
+        .iter()
+        .all(|p| p["@id"] == "pkg:generic/Acme%20Medical/Pump%20X%20%28PX-1%29@1.0.0"));
+    assert_eq!(
+        products[1]["subcomponents"][0]["@id"],
+        "pkg:github/zephyrproject-rtos/zephyr@v3.7.0"
+    );
+    assert!(!vex.to_string().contains("Design file"), "{vex}");
+}
+
 #[test]
 fn openvex_statements() {
     let dir = project();
@@ -215,9 +257,13 @@ fn openvex_statements() {
     assert_eq!(s[0]["vulnerability"]["name"], "CVE-2025-27809");
     assert_eq!(s[0]["status"], "not_affected");
     assert_eq!(s[0]["justification"], "vulnerable_code_not_in_execute_path");
+    // Without a device item the book's title stands for the product.
+    assert_eq!(doc["author"], "Pump");
+    assert_eq!(s[0]["products"][0]["@id"], "pkg:generic/Pump");
     assert_eq!(
-        s[0]["products"][0]["@id"],
-        "pkg:github/Mbed-TLS/mbedtls@v3.6.2"
+        s[0]["products"][0]["subcomponents"][0]["@id"],
+        "pkg:github/Mbed-TLS/mbedtls@v3.6.2",
+        "the component given by purl"
     );
     assert_eq!(s[1]["status"], "affected");
     assert_eq!(

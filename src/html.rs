@@ -268,7 +268,12 @@ fn escape_line_start(text: &str) -> String {
             Some(0)
         }
         Some('-' | '+' | '*') if marker_then_space(0) => Some(0),
-        Some('=' | '-') if text.trim_end().chars().all(|c| c == text.as_bytes()[0] as char) => {
+        Some('=' | '-')
+            if text
+                .trim_end()
+                .chars()
+                .all(|c| c == text.as_bytes()[0] as char) =>
+        {
             Some(0)
         }
         _ if (1..=9).contains(&digits)
@@ -397,8 +402,17 @@ mod tests {
             let escaped = escape_commonmark(text);
             assert!(!escaped.contains("&#"), "{escaped}");
             let mut html = String::new();
-            html::push_html(&mut html, Parser::new_ext(&escaped, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH));
-            let expected = escape(text).replace("&#39;", "'").replace("&quot;", "\"").replace("&#123;", "{");
+            html::push_html(
+                &mut html,
+                Parser::new_ext(
+                    &escaped,
+                    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+                ),
+            );
+            let expected = escape(text)
+                .replace("&#39;", "'")
+                .replace("&quot;", "\"")
+                .replace("&#123;", "{");
             assert_eq!(html.trim(), format!("<p>{expected}</p>"), "{text}");
         }
         // No noise where none is needed.

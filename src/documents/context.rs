@@ -277,11 +277,23 @@ fn item_value(project: &Project, i: usize) -> Value {
             );
         }
         for link in &def.links {
-            let ids = match item.fields.get(&link.name) {
+            let written = match item.fields.get(&link.name) {
                 Some(Value::String(s)) => vec![Value::String(s.clone())],
                 Some(Value::Array(a)) => a.clone(),
                 _ => Vec::new(),
             };
+            // A component named by its purl or bom-ref is that component's id here, so
+            // `item(id)` finds it and documents show the id; an unknown target stays as
+            // written (`check` reports it).
+            let ids = written
+                .into_iter()
+                .map(|v| match v.as_str().and_then(|r| graph.purls.get(r)) {
+                    Some(&target) if graph.get(v.as_str().unwrap_or_default()).is_none() => {
+                        Value::String(project.items[target].id.clone())
+                    }
+                    _ => v,
+                })
+                .collect();
             obj.insert(link.name.clone(), Value::Array(ids));
         }
     }

@@ -215,7 +215,11 @@ impl Device {
                 description: None,
             };
         };
-        let text = |f: &str| item.text(f).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        let text = |f: &str| {
+            item.text(f)
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+        };
         let model = text("model");
         Device {
             item: Some(item.id.clone()),

@@ -201,7 +201,10 @@ fn item_text_is_escaped_where_it_lands() {
         !md.replace(r"\{{#", "").contains("{{#") && !md.contains("javascript:"),
         "{md}"
     );
-    assert!(md.contains(r"### \<script>alert(1)\</script> \{{#include /etc/passwd}} \*bold\* \| cell"), "{md}");
+    assert!(
+        md.contains(r"### \<script>alert(1)\</script> \{{#include /etc/passwd}} \*bold\* \| cell"),
+        "{md}"
+    );
     let book = documents::render_as(&p, "security-labeling", documents::Flavour::Book)
         .unwrap()
         .markdown;
@@ -628,5 +631,67 @@ fn minimal_items_of_every_type_never_break_a_built_in_template() {
     assert!(
         has("threat-model", "FLOW-1 has no protocol")
             || has("security-labeling", "FLOW-1 has no protocol")
+    );
+}
+
+/// The Vulnerability Assessment says how each vulnerability was found, and a
+/// vulnerability that names its component by purl shows that component's id.
+#[test]
+fn vulnerabilities_show_how_they_were_found_and_the_component_a_purl_names() {
+    let p = load(&example());
+    let md = documents::render_standalone(&p, "vulnerability-assessment")
+        .unwrap()
+        .markdown;
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| VUL-2025-27809 "))
+        .unwrap();
+    assert!(
+        row.contains(
+            "| scanner (OSV match of the pump firmware SBOM (trace/sbom)); identified 2025-03-26 |"
+        ),
+        "{row}"
+    );
+    assert!(
+        row.contains("| CMP-MBEDTLS |") && !row.contains("pkg:github"),
+        "written as a purl, shown as the component: {row}"
+    );
+
+    let dir = project(&[(
+        "requirements/v.yaml",
+        "id: VUL-1\ntype: vulnerability\ntitle: Found somehow\nstatus: under_investigation\naction: Triage.\n",
+    )]);
+    let out = documents::render_standalone(&load(dir.path()), "vulnerability-assessment").unwrap();
+    let gap = out
+        .gaps
+        .iter()
+        .find(|g| g.what == "VUL-1 does not say how it was found")
+        .unwrap_or_else(|| panic!("{:#?}", out.gaps));
+    assert_eq!(
+        (gap.fix.item.as_deref(), gap.fix.field.as_deref()),
+        (Some("VUL-1"), Some("source"))
+    );
+}
+
+/// In the template data a link written as a purl is the component's id, so templates
+/// can follow it with `item(id)`.
+#[test]
+fn a_link_written_as_a_purl_is_the_components_id_in_template_data() {
+    let dir = project(&[
+        (
+            "requirements/x.yaml",
+            "- {id: CMP-TLS, type: component, title: Mbed TLS, purl: \"pkg:github/Mbed-TLS/mbedtls@v3.6.2\"}\n\
+             - {id: VUL-1, type: vulnerability, title: Hostname, components: \"pkg:github/Mbed-TLS/mbedtls@v3.6.2\", status: under_investigation, action: Triage.}\n",
+        ),
+        (
+            "templates/vulnerability-assessment.md.j2",
+            "# {{ document.title }}\n\n{% for v in items.vulnerability %}{{ v.components[0] }}: {{ item(v.components[0]).title }}\n{% endfor %}",
+        ),
+    ]);
+    let out = documents::render_standalone(&load(dir.path()), "vulnerability-assessment").unwrap();
+    assert!(
+        out.markdown.contains("CMP-TLS: Mbed TLS"),
+        "{}",
+        out.markdown
     );
 }

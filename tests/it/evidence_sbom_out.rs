@@ -261,8 +261,7 @@ fn openvex_statements() {
     assert_eq!(doc["author"], "Pump");
     assert_eq!(s[0]["products"][0]["@id"], "pkg:generic/Pump");
     assert_eq!(
-        s[0]["products"][0]["subcomponents"][0]["@id"],
-        "pkg:github/Mbed-TLS/mbedtls@v3.6.2",
+        s[0]["products"][0]["subcomponents"][0]["@id"], "pkg:github/Mbed-TLS/mbedtls@v3.6.2",
         "the component given by purl"
     );
     assert_eq!(s[1]["status"], "affected");

@@ -233,6 +233,7 @@ fn item_value(project: &Project, i: usize) -> Value {
                         "acceptable": l.acceptable,
                         "cvss_score": l.cvss.as_ref().map(|c| c.score),
                         "cvss_version": l.cvss.as_ref().map(|c| c.version),
+                        "cvss_vector": l.cvss.as_ref().map(|c| c.vector.as_str()),
                     }),
                     None => Value::Null,
                 };

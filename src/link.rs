@@ -7,10 +7,10 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use crate::config::SafetyFile;
 use crate::diag::{a, code, did_you_mean, Diagnostic, Diagnostics};
 use crate::directive::{ArgKind, Directive, Kind};
 use crate::model::{Chapter, Home, Item};
-use crate::config::SafetyFile;
 use crate::schema::{LinkField, Types};
 use crate::source::Span;
 use crate::yaml::{Node, Value};

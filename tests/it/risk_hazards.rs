@@ -16,7 +16,11 @@ fn with_takeover(fields: &str, extra_items: &str, toml_extra: &str) -> Loaded {
     assert_eq!(yaml.matches(TAKEOVER).count(), 1);
     let edited = yaml.replacen(
         TAKEOVER,
-        &TAKEOVER.replacen("- id: RISK-SETTINGS", &format!("{fields}- id: RISK-SETTINGS"), 1),
+        &TAKEOVER.replacen(
+            "- id: RISK-SETTINGS",
+            &format!("{fields}- id: RISK-SETTINGS"),
+            1,
+        ),
         1,
     );
     load(&format!("{edited}\n{extra_items}"), toml_extra)
@@ -24,7 +28,8 @@ fn with_takeover(fields: &str, extra_items: &str, toml_extra: &str) -> Loaded {
 
 const HAZARD_ITEM: &str = "- id: HAZ-OVERDOSE\n  type: hazard\n  title: Over-delivery of insulin\n  hazardous_situation: A bolus nobody asked for.\n  harm: Severe hypoglycaemia.\n  safety_file: RMF-1 row HA-12\n";
 
-const SAFETY_FILE: &str = "\n[preprocessor.qms.safety-file]\nname = \"Risk Management File RMF-1\"\nids = [\"HAZ-*\"]\n";
+const SAFETY_FILE: &str =
+    "\n[preprocessor.qms.safety-file]\nname = \"Risk Management File RMF-1\"\nids = [\"HAZ-*\"]\n";
 
 fn codes(l: &Loaded, code: &str) -> Vec<String> {
     l.with(code).into_iter().map(|d| d.message).collect()
@@ -42,7 +47,11 @@ fn a_safety_harm_needs_hazards() {
     // With a hazard item, or without a safety harm, there is nothing to hand over.
     let linked = with_takeover("  harm: safety\n  hazards: HAZ-OVERDOSE\n", HAZARD_ITEM, "");
     assert_eq!(codes(&linked, "risk-hazard-missing"), Vec::<String>::new());
-    assert!(!linked.project.diagnostics.has_errors(), "{:#?}", linked.diags());
+    assert!(
+        !linked.project.diagnostics.has_errors(),
+        "{:#?}",
+        linked.diags()
+    );
     for harm in ["privacy", "none"] {
         let l = with_takeover(&format!("  harm: {harm}\n"), "", "");
         assert_eq!(codes(&l, "risk-hazard-missing"), Vec::<String>::new());
@@ -56,13 +65,25 @@ fn a_safety_harm_needs_hazards() {
 #[test]
 fn hazards_contradict_a_privacy_harm() {
     for harm in ["privacy", "none"] {
-        let l = with_takeover(&format!("  harm: {harm}\n  hazards: HAZ-OVERDOSE\n"), HAZARD_ITEM, "");
+        let l = with_takeover(
+            &format!("  harm: {harm}\n  hazards: HAZ-OVERDOSE\n"),
+            HAZARD_ITEM,
+            "",
+        );
         let found = l.with("risk-harm-mismatch");
         assert_eq!(found.len(), 1, "{:#?}", l.diags());
-        assert!(found[0].message.contains(&format!("`{harm}`")), "{}", found[0].message);
+        assert!(
+            found[0].message.contains(&format!("`{harm}`")),
+            "{}",
+            found[0].message
+        );
     }
     for harm in ["safety", "both"] {
-        let l = with_takeover(&format!("  harm: {harm}\n  hazards: HAZ-OVERDOSE\n"), HAZARD_ITEM, "");
+        let l = with_takeover(
+            &format!("  harm: {harm}\n  hazards: HAZ-OVERDOSE\n"),
+            HAZARD_ITEM,
+            "",
+        );
         assert_eq!(codes(&l, "risk-harm-mismatch"), Vec::<String>::new());
     }
 }
@@ -72,19 +93,37 @@ fn ids_of_the_declared_safety_file_are_not_broken_links() {
     let fields = "  harm: safety\n  hazards: [HAZ-EXTERNAL-1, HAZ-OVERDOSE]\n";
     let declared = with_takeover(fields, HAZARD_ITEM, SAFETY_FILE);
     assert_eq!(codes(&declared, "link-unknown"), Vec::<String>::new());
-    assert!(!declared.project.diagnostics.has_errors(), "{:#?}", declared.diags());
+    assert!(
+        !declared.project.diagnostics.has_errors(),
+        "{:#?}",
+        declared.diags()
+    );
     // Without the declaration, or when the id does not match its patterns, the id is
     // a broken link like any other.
     let undeclared = with_takeover(fields, HAZARD_ITEM, "");
-    assert_eq!(codes(&undeclared, "link-unknown").len(), 1, "{:#?}", undeclared.diags());
+    assert_eq!(
+        codes(&undeclared, "link-unknown").len(),
+        1,
+        "{:#?}",
+        undeclared.diags()
+    );
     let other = with_takeover(
         fields,
         HAZARD_ITEM,
         "\n[preprocessor.qms.safety-file]\nname = \"RMF-1\"\nids = [\"HA-*\"]\n",
     );
-    assert_eq!(codes(&other, "link-unknown").len(), 1, "{:#?}", other.diags());
+    assert_eq!(
+        codes(&other, "link-unknown").len(),
+        1,
+        "{:#?}",
+        other.diags()
+    );
     // A pattern applies to hazard links only: a control id matching it stays unknown.
-    let yaml = base_yaml().replacen("  controls: [CTL-AUTH, CTL-TLS]\n  residual:", "  controls: [CTL-AUTH, HAZ-NOT-A-CONTROL]\n  residual:", 1);
+    let yaml = base_yaml().replacen(
+        "  controls: [CTL-AUTH, CTL-TLS]\n  residual:",
+        "  controls: [CTL-AUTH, HAZ-NOT-A-CONTROL]\n  residual:",
+        1,
+    );
     let l = load(&yaml, SAFETY_FILE);
     assert_eq!(codes(&l, "link-unknown").len(), 1, "{:#?}", l.diags());
 }
@@ -97,14 +136,30 @@ fn a_safety_file_needs_a_name_and_ids() {
         "\n[preprocessor.qms.safety-file]\nids = [\"HAZ-*\"]\n",
     ] {
         let l = with_takeover("  harm: safety\n  hazards: HAZ-EXTERNAL-1\n", "", table);
-        assert_eq!(codes(&l, "config-syntax").len(), 1, "{table}: {:#?}", l.diags());
+        assert_eq!(
+            codes(&l, "config-syntax").len(),
+            1,
+            "{table}: {:#?}",
+            l.diags()
+        );
         // No file is declared, so the id is unknown.
-        assert_eq!(codes(&l, "link-unknown").len(), 1, "{table}: {:#?}", l.diags());
+        assert_eq!(
+            codes(&l, "link-unknown").len(),
+            1,
+            "{table}: {:#?}",
+            l.diags()
+        );
     }
-    let l = with_takeover("", "", "\n[preprocessor.qms.safety-file]\nname = \"RMF-1\"\nids = \"HAZ-*\"\nfile = \"x\"\n");
+    let l = with_takeover(
+        "",
+        "",
+        "\n[preprocessor.qms.safety-file]\nname = \"RMF-1\"\nids = \"HAZ-*\"\nfile = \"x\"\n",
+    );
     let unknown = l.with("config-unknown-key");
     assert_eq!(unknown.len(), 1, "{:#?}", l.diags());
-    assert!(unknown[0].message.contains("[preprocessor.qms.safety-file]"));
+    assert!(unknown[0]
+        .message
+        .contains("[preprocessor.qms.safety-file]"));
 }
 
 #[test]
@@ -118,18 +173,30 @@ fn the_risk_assessment_hands_over_the_risks_with_hazards() {
         .unwrap()
         .markdown;
     let section = &md[md.find("## 4. ").unwrap()..md.find("## 5. ").unwrap()];
-    assert!(section.contains("(Risk Management File RMF-1)"), "{section}");
+    assert!(
+        section.contains("(Risk Management File RMF-1)"),
+        "{section}"
+    );
     let row = section
         .lines()
         .find(|l| l.contains("RISK-TAKEOVER"))
         .unwrap_or_else(|| panic!("RISK-TAKEOVER not handed over:\n{section}"));
     assert!(row.contains("| both |"), "{row}");
-    assert!(row.contains("HAZ-EXTERNAL-1 (in Risk Management File RMF-1)"), "{row}");
-    assert!(row.contains("Over-delivery of insulin (RMF-1 row HA-12)"), "{row}");
+    assert!(
+        row.contains("HAZ-EXTERNAL-1 (in Risk Management File RMF-1)"),
+        "{row}"
+    );
+    assert!(
+        row.contains("Over-delivery of insulin (RMF-1 row HA-12)"),
+        "{row}"
+    );
     // Not by severity: the fixture's other risks name no hazard and are not handed over,
     // and they say nothing about their harm.
     assert!(!section.contains("RISK-SETTINGS |"), "{section}");
-    assert!(section.contains("Risks that do not say what they harm"), "{section}");
+    assert!(
+        section.contains("Risks that do not say what they harm"),
+        "{section}"
+    );
     assert!(!section.contains("qms-gap"), "{section}");
 
     // A safety harm without hazards is a gap there, tied to its check.
@@ -139,19 +206,33 @@ fn the_risk_assessment_hands_over_the_risks_with_hazards() {
         .markdown;
     let section = &md[md.find("## 4. ").unwrap()..md.find("## 5. ").unwrap()];
     assert!(section.contains("No risk names a hazard"), "{section}");
-    assert!(section.contains("qms-gap") && section.contains("RISK-TAKEOVER can harm safety but names no hazard"), "{section}");
+    assert!(
+        section.contains("qms-gap")
+            && section.contains("RISK-TAKEOVER can harm safety but names no hazard"),
+        "{section}"
+    );
 }
 
 #[test]
 fn each_risk_is_printed_with_its_text_vector_and_rationale() {
-    let l = with_takeover("  text: An attacker *on the network* takes the device over.\n", "", "");
+    let l = with_takeover(
+        "  text: An attacker *on the network* takes the device over.\n",
+        "",
+        "",
+    );
     let md = documents::render_standalone(&l.project, "risk-assessment")
         .unwrap()
         .markdown;
     let block = &md[md.find("### RISK-TAKEOVER ").unwrap()..];
     let block = &block[..block[4..].find("### ").map_or(block.len(), |e| e + 4)];
     assert!(block.contains("<em>on the network</em>"), "{block}");
-    assert!(block.contains("vector CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), "{block}");
-    assert!(block.contains("The controls make the attack harder to carry out."), "{block}");
+    assert!(
+        block.contains("vector CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+        "{block}"
+    );
+    assert!(
+        block.contains("The controls make the attack harder to carry out."),
+        "{block}"
+    );
     assert!(block.contains("- Controls: "), "{block}");
 }

@@ -234,7 +234,11 @@ fn resolve_links<'a>(
 /// Whether `id`, which no item has, is a hazard of the external safety risk file that
 /// `field` may name: such a link is kept as the id alone (documents show it as a
 /// reference into that file), not reported as broken.
-fn is_external_hazard(field: &LinkField, safety_file: Option<&SafetyFile>, id: &str) -> bool {
+pub(crate) fn is_external_hazard(
+    field: &LinkField,
+    safety_file: Option<&SafetyFile>,
+    id: &str,
+) -> bool {
     field.targets.iter().any(|t| t == "hazard")
         && safety_file.is_some_and(|f| f.ids.iter().any(|p| crate::evidence::glob_match(p, id)))
 }

@@ -236,3 +236,33 @@ fn each_risk_is_printed_with_its_text_vector_and_rationale() {
     );
     assert!(block.contains("- Controls: "), "{block}");
 }
+
+#[test]
+fn a_card_names_external_hazards_with_their_file() {
+    let yaml = base_yaml().replacen(
+        TAKEOVER,
+        &TAKEOVER.replacen(
+            "- id: RISK-SETTINGS",
+            "  harm: safety\n  hazards: [HAZ-OVERDOSE, HAZ-EXTERNAL-1]\n- id: RISK-SETTINGS",
+            1,
+        ),
+        1,
+    );
+    let l = crate::support::risk::load_with_chapter(
+        &format!("{yaml}\n{HAZARD_ITEM}"),
+        SAFETY_FILE,
+        Some("# Risks\n\n{{#qms item RISK-TAKEOVER}}\n"),
+    );
+    assert!(!l.project.diagnostics.has_errors(), "{:#?}", l.diags());
+    let page = mdbook_qms::render::render(&l.project).chapters.remove(0);
+    let links = &page[page.find("<dl class=\"qms-links\">").unwrap()..];
+    let lead_to = &links[links.find("<dt>can lead to</dt>").expect(links)..];
+    let lead_to = &lead_to[..lead_to.find("</dd>").unwrap()];
+    assert!(lead_to.contains(">HAZ-OVERDOSE</a>"), "{lead_to}");
+    assert!(
+        lead_to.contains(
+            "<span class=\"qms-external\">HAZ-EXTERNAL-1</span> (in Risk Management File RMF-1)"
+        ),
+        "{lead_to}"
+    );
+}

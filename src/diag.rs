@@ -223,6 +223,8 @@ codes! {
     RISK_RESIDUAL_UNEXPLAINED = "risk-residual-unexplained", Warning, "A risk's residual score differs from its initial score and the risk has no `rationale`.";
     RISK_ACCEPTANCE_UNLABELED = "risk-acceptance-unlabeled", Warning, "An accepted risk's `rationale` says users are told about it (labeling, IFU, user manual, communicated, informed), but none of its controls has `labeling` text.";
     RISK_TRANSFER_UNLABELED = "risk-transfer-unlabeled", Error, "A risk transferred to users has no control with `labeling` text.";
+    RISK_HAZARD_MISSING = "risk-hazard-missing", Warning, "A risk whose `harm` is `safety` or `both` names no hazard in `hazards`, so it is not handed to the ISO 14971 safety risk management file.";
+    RISK_HARM_MISMATCH = "risk-harm-mismatch", Warning, "A risk names hazards in `hazards` but its `harm` is `privacy` or `none`: either the hazards or the harm is wrong.";
     ASSET_MULTIPLE_ZONES = "asset-multiple-zones", Error, "An asset names more than one trust zone.";
     FLOW_ENDPOINTS = "flow-endpoints", Error, "A flow does not name exactly one `from` and one `to` asset.";
     ASSET_NO_ZONE = "asset-no-zone", Warning, "An asset (other than `kind: data`) is in no trust zone.";

@@ -7,10 +7,11 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use crate::config::SafetyFile;
 use crate::diag::{a, code, did_you_mean, Diagnostic, Diagnostics};
 use crate::directive::{ArgKind, Directive, Kind};
 use crate::model::{Chapter, Home, Item};
-use crate::schema::Types;
+use crate::schema::{LinkField, Types};
 use crate::source::Span;
 use crate::yaml::{Node, Value};
 
@@ -58,6 +59,7 @@ pub(crate) fn link(
     items: &[Item],
     chapters: &[Chapter],
     types: &Types,
+    safety_file: Option<&SafetyFile>,
     diags: &mut Diagnostics,
 ) -> Graph {
     let mut graph = Graph {
@@ -99,7 +101,7 @@ pub(crate) fn link(
     let resolved: Vec<Resolved> = items
         .par_iter()
         .enumerate()
-        .flat_map_iter(|(from, item)| resolve_links(from, item, items, types, &graph))
+        .flat_map_iter(|(from, item)| resolve_links(from, item, items, types, safety_file, &graph))
         .collect();
     // Ids of items that were written but dropped by validation (no or unknown type): a
     // link to one would only repeat that error as "no item has".
@@ -152,6 +154,7 @@ fn resolve_links<'a>(
     item: &'a Item,
     items: &[Item],
     types: &Types,
+    safety_file: Option<&SafetyFile>,
     graph: &Graph,
 ) -> Vec<Resolved<'a>> {
     let mut out = Vec::new();
@@ -176,6 +179,9 @@ fn resolve_links<'a>(
                     .flatten()
             });
             let Some(to) = to else {
+                if is_external_hazard(field, safety_file, id) {
+                    continue;
+                }
                 let d = Diagnostic::new(
                     code::LINK_UNKNOWN,
                     format!("`{}` links to `{id}`, which no item has", field.name),
@@ -223,6 +229,18 @@ fn resolve_links<'a>(
         }
     }
     out
+}
+
+/// Whether `id`, which no item has, is a hazard of the external safety risk file that
+/// `field` may name: such a link is kept as the id alone (documents show it as a
+/// reference into that file), not reported as broken.
+pub(crate) fn is_external_hazard(
+    field: &LinkField,
+    safety_file: Option<&SafetyFile>,
+    id: &str,
+) -> bool {
+    field.targets.iter().any(|t| t == "hazard")
+        && safety_file.is_some_and(|f| f.ids.iter().any(|p| crate::evidence::glob_match(p, id)))
 }
 
 /// "Did you mean" hints for the ids that no item has, each computed once. Comparing an id

@@ -87,7 +87,13 @@ impl Linked {
         let (traces, synthesized) = evidence::load(&config, &mut sources, &raw, diags);
         raw.extend(synthesized);
         let items = validate::validate(raw, &types, diags);
-        let graph = link::link(&items, &chapters, &types, diags);
+        let graph = link::link(
+            &items,
+            &chapters,
+            &types,
+            config.safety_file.as_ref(),
+            diags,
+        );
         if !config.generated_chapters {
             link::report_unplaced(&items, &chapters, &graph, diags);
         }

@@ -87,6 +87,10 @@ pub(crate) const BUILTIN: &[(&str, &str)] = &[
         "anomaly.schema.json",
         include_str!("../schemas/anomaly.schema.json"),
     ),
+    (
+        "hazard.schema.json",
+        include_str!("../schemas/hazard.schema.json"),
+    ),
 ];
 
 /// The schema every type builds on; it defines no type itself.

@@ -34,10 +34,24 @@ const QMS_KEYS: &[&str] = &[
     "risk",
     "documents",
     "metrics-period-months",
+    "safety-file",
 ];
 
 /// Keys of `[preprocessor.qms.evidence]`.
 const EVIDENCE_KEYS: &[&str] = &["junit", "sbom", "osv", "kev"];
+
+/// Keys of `[preprocessor.qms.safety-file]`.
+const SAFETY_FILE_KEYS: &[&str] = &["name", "ids"];
+
+/// `[preprocessor.qms.safety-file]`: the ISO 14971 safety risk management file kept
+/// outside the project, whose hazard ids a risk's `hazards` may name.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SafetyFile {
+    /// How documents name the file (title, document number).
+    pub(crate) name: String,
+    /// Patterns of its hazard ids (`*` and `?` wildcards, e.g. `HAZ-*`).
+    pub(crate) ids: Vec<String>,
+}
 
 /// `[preprocessor.qms.evidence]`: where under `trace` the evidence files are.
 #[derive(Debug, Clone)]
@@ -105,6 +119,8 @@ pub struct Config {
     pub(crate) evidence: EvidenceConfig,
     /// `[preprocessor.qms.risk]`: risk scales, acceptability matrix, CVSS bands.
     pub(crate) risk: crate::config::risk::RiskConfig,
+    /// `[preprocessor.qms.safety-file]`, when the hazards live in an external file.
+    pub(crate) safety_file: Option<SafetyFile>,
     /// Generated documents (see `documents`) that get a chapter of their own.
     pub documents: Vec<String>,
     /// `metrics-period-months`: the TPLC measures cover this many months up to the
@@ -138,6 +154,7 @@ impl Config {
             suspect_ignore: vec!["status".into(), "tags".into()],
             evidence: EvidenceConfig::default(),
             risk: crate::config::risk::RiskConfig::default(),
+            safety_file: None,
             documents: Vec::new(),
             metrics_period_months: 12,
             build_dir: None,
@@ -273,6 +290,7 @@ pub(crate) fn load(
             }
             "evidence" => reader.evidence(value, &mut config.evidence),
             "risk" => config.risk = crate::config::risk::parse(value, &span, reader.diags),
+            "safety-file" => config.safety_file = reader.safety_file(value),
             "documents" => match value.get_ref() {
                 // `documents = true`: every built-in document gets a chapter.
                 DeValue::Boolean(true) => {
@@ -450,6 +468,50 @@ impl<F: Fn(std::ops::Range<usize>) -> Span> Reader<'_, F> {
                     };
                     self.diags.push(d);
                 }
+            }
+        }
+    }
+
+    /// `[preprocessor.qms.safety-file]`: `name` and `ids` are both required, since a
+    /// hazard id means nothing to a reader without the file it comes from.
+    fn safety_file(&mut self, value: &Spanned<DeValue<'_>>) -> Option<SafetyFile> {
+        let DeValue::Table(table) = value.get_ref() else {
+            self.wrong_type(value, "a table with name and ids");
+            return None;
+        };
+        let mut name = None;
+        let mut ids = None;
+        for (key, v) in table.iter() {
+            let key_name = key.get_ref().as_ref();
+            match key_name {
+                "name" => name = self.string(v).filter(|n| !n.trim().is_empty()),
+                "ids" => ids = self.strings(v).filter(|ids| !ids.is_empty()),
+                _ => {
+                    let mut d = Diagnostic::new(
+                        code::CONFIG_UNKNOWN_KEY,
+                        format!("unknown key `{key_name}` in [preprocessor.qms.safety-file]"),
+                    )
+                    .at((self.span)(key.span()));
+                    d = match did_you_mean(key_name, SAFETY_FILE_KEYS.iter().copied()) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help(format!("known keys: {}", SAFETY_FILE_KEYS.join(", "))),
+                    };
+                    self.diags.push(d);
+                }
+            }
+        }
+        match (name, ids) {
+            (Some(name), Some(ids)) => Some(SafetyFile { name, ids }),
+            _ => {
+                self.diags.push(
+                    Diagnostic::new(
+                        code::CONFIG_SYNTAX,
+                        "[preprocessor.qms.safety-file] needs a `name` and a non-empty list of `ids`",
+                    )
+                    .at((self.span)(value.span()))
+                    .help("e.g. name = \"Risk Management File RMF-0042\", ids = [\"HAZ-*\"]"),
+                );
+                None
             }
         }
     }

@@ -132,6 +132,7 @@ pub(super) fn build(project: &Project) -> Value {
         .collect();
     json!({
         "project": { "title": project.config.title, "today": project.today.to_string() },
+        "safety_file": project.config.safety_file.as_ref().map(|f| json!({"name": f.name, "ids": f.ids})),
         "items": by_type,
         "device": device,
         "plan": plan,
@@ -233,6 +234,7 @@ fn item_value(project: &Project, i: usize) -> Value {
                         "acceptable": l.acceptable,
                         "cvss_score": l.cvss.as_ref().map(|c| c.score),
                         "cvss_version": l.cvss.as_ref().map(|c| c.version),
+                        "cvss_vector": l.cvss.as_ref().map(|c| c.vector.as_str()),
                     }),
                     None => Value::Null,
                 };
@@ -241,6 +243,18 @@ fn item_value(project: &Project, i: usize) -> Value {
                     json!({"before": level(&score.before), "after": level(&score.after)}),
                 );
             }
+            // Hazards no item stands for are ids of the external safety file (link
+            // resolution reported any other).
+            let external: Vec<&str> = match item.fields.get("hazards") {
+                Some(Value::String(id)) => vec![id.as_str()],
+                Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            let external: Vec<&str> = external
+                .into_iter()
+                .filter(|id| project.graph.get(id).is_none())
+                .collect();
+            obj.insert("external_hazards".into(), json!(external));
         }
         "test" => {
             if let Some(v) = project.evidence.verification(&item.id) {

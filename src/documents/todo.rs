@@ -79,6 +79,8 @@ const DEPENDS: &[(&str, &[&str])] = &[
     ),
     (code::RISK_UNSCORED, &["risk-assessment"]),
     (code::RISK_RESIDUAL_UNEXPLAINED, &["risk-assessment"]),
+    (code::RISK_HAZARD_MISSING, &["risk-assessment"]),
+    (code::RISK_HARM_MISMATCH, &["risk-assessment"]),
     (code::RISK_ACCEPTANCE_UNLABELED, &["security-labeling"]),
     (code::ASSET_NO_ZONE, &["threat-model"]),
     (code::FLOW_BOUNDARY_UNKNOWN, &["threat-model"]),

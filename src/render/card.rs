@@ -92,14 +92,15 @@ impl Page<'_> {
         out
     }
 
-    /// Outgoing links by field label, then incoming links by the inverse label.
+    /// Outgoing links by field label, then incoming links by the inverse label. A hazard
+    /// of the external safety file (no item) is listed with its field, named with the file.
     fn links(&self, index: usize) -> String {
         let project = self.project;
         let item = &project.items[index];
         let graph = &project.graph;
-        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
         let mut add =
-            |label: String, target: usize| match groups.iter_mut().find(|(l, _)| *l == label) {
+            |label: String, target: String| match groups.iter_mut().find(|(l, _)| *l == label) {
                 Some((_, list)) => list.push(target),
                 None => groups.push((label, vec![target])),
             };
@@ -108,18 +109,40 @@ impl Page<'_> {
             let label = def
                 .and_then(|d| d.link(&link.field))
                 .map_or(link.field.clone(), |l| l.label.clone());
-            add(label, link.to);
+            add(label, self.item_ref(link.to));
+        }
+        if let (Some(def), Some(file)) = (def, project.config.safety_file.as_ref()) {
+            for field in &def.links {
+                let ids = match item.fields.get(&field.name) {
+                    Some(Value::String(id)) => vec![id.as_str()],
+                    Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                for id in ids {
+                    if graph.get(id).is_none()
+                        && crate::link::is_external_hazard(field, Some(file), id)
+                    {
+                        add(
+                            field.label.clone(),
+                            format!(
+                                "<span class=\"qms-external\">{}</span> (in {})",
+                                escape(id),
+                                escape(&file.name)
+                            ),
+                        );
+                    }
+                }
+            }
         }
         for link in graph.inc(index) {
             let from_def = project.types.get(&project.items[link.from].ty);
             let label = from_def
                 .and_then(|d| d.link(&link.field))
                 .map_or(format!("{} (from)", link.field), |l| l.inverse.clone());
-            add(label, link.from);
+            add(label, self.item_ref(link.from));
         }
         let mut out = String::new();
-        for (label, targets) in groups {
-            let refs: Vec<String> = targets.iter().map(|&t| self.item_ref(t)).collect();
+        for (label, refs) in groups {
             let _ = write!(
                 out,
                 "<dt>{}</dt><dd>{}</dd>",

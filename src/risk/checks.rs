@@ -417,6 +417,7 @@ fn check_flow(project: &Linked, i: usize, diags: &mut Diagnostics) {
 fn check_risk(project: &Linked, model: &RiskModel, i: usize, diags: &mut Diagnostics) {
     let item = &project.items[i];
     let scales = &model.scales;
+    check_harm(item, diags);
     if let Some(after) = model.of(i).and_then(|r| r.after.as_ref()) {
         if !after.acceptable {
             let span = item.span_of(if item.node.get("residual").is_some() {
@@ -526,6 +527,38 @@ fn check_risk(project: &Linked, model: &RiskModel, i: usize, diags: &mut Diagnos
 /// beginning with `label` or `communicat`, `inform`, `informs`, `informed`, `IFU`, or
 /// the phrases `instructions for use`, `user manual`, `user guide`. `None` when the
 /// rationale says none of them.
+/// The ISO 14971 hand-off goes by link: a risk that can harm the patient names its
+/// hazards, and a risk that names hazards can harm the patient.
+fn check_harm(item: &crate::model::Item, diags: &mut Diagnostics) {
+    let hazards = match item.fields.get("hazards") {
+        Some(Value::String(_)) => 1,
+        Some(Value::Array(list)) => list.len(),
+        _ => 0,
+    };
+    match item.text("harm") {
+        Some(harm @ ("safety" | "both")) if hazards == 0 => diags.push(
+            Diagnostic::new(
+                code::RISK_HAZARD_MISSING,
+                format!("{} can harm the patient's safety (harm: {harm}) but names no hazard, so it is not handed to the safety risk management file", item.id),
+            )
+            .at(item.span_of("harm"))
+            .item(&item.id)
+            .help("add `hazards: [HAZ-...]`: hazard items, or ids of the safety file declared in [preprocessor.qms.safety-file]"),
+        ),
+        Some(harm @ ("privacy" | "none")) if hazards > 0 => diags.push(
+            Diagnostic::new(
+                code::RISK_HARM_MISMATCH,
+                format!("{} names {hazards} hazard{} but its harm is `{harm}`", item.id, if hazards == 1 { "" } else { "s" }),
+            )
+            .at(item.span_of("harm"))
+            .item(&item.id)
+            .related(item.span_of("hazards"), "the hazards")
+            .help("a risk that leads to a hazard harms safety: write `harm: safety` or `harm: both`, or remove the hazards"),
+        ),
+        _ => {}
+    }
+}
+
 fn tells_users(rationale: &str) -> Option<&str> {
     let lower = rationale.to_lowercase();
     for phrase in ["instructions for use", "user manual", "user guide"] {

@@ -12,6 +12,8 @@ pub struct Scored {
     pub score: f64,
     /// The exploitability subscore, 0.1 to 3.9.
     pub exploitability: f64,
+    /// The vector as written (trimmed), for documents that show it beside the score.
+    pub vector: String,
 }
 
 /// Parses and scores a vector; the error says what is wrong with it.
@@ -26,11 +28,13 @@ pub fn score(vector: &str) -> Result<Scored, String> {
             },
             score: v.score().value(),
             exploitability: v.exploitability().value(),
+            vector: vector.trim().to_owned(),
         }),
         cvss::Cvss::CvssV40(v) => Ok(Scored {
             version: "4.0",
             score: v.score().value(),
             exploitability: v4_exploitability(vector),
+            vector: vector.trim().to_owned(),
         }),
         _ => Err("only CVSS v3.0, v3.1 and v4.0 vectors are supported".into()),
     }

@@ -132,6 +132,8 @@ diag_case!(reqif_depth_limit);
 diag_case!(risk_acceptance_incomplete);
 diag_case!(risk_acceptance_unlabeled);
 diag_case!(risk_config);
+diag_case!(risk_harm_mismatch);
+diag_case!(risk_hazard_missing);
 diag_case!(risk_residual_unexplained);
 diag_case!(risk_review_expired);
 diag_case!(risk_transfer_unlabeled);

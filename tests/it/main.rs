@@ -30,6 +30,7 @@ mod layers;
 mod nothing_lost;
 mod risk_browser;
 mod risk_checks;
+mod risk_hazards;
 mod risk_render;
 mod risk_scoring;
 mod trace_cli;

@@ -54,7 +54,7 @@ pub(crate) fn render(page: &Page<'_>, _d: &Directive) -> String {
                 covered += 1;
                 let refs: Vec<String> = threats
                     .iter()
-                    .map(|&t| crate::render::heatmap::breakable_ref(page, t))
+                    .map(|&t| super::heatmap::breakable_ref(page, t))
                     .collect();
                 let _ = write!(
                     out,

@@ -6,4 +6,5 @@
 
 pub(crate) mod dfd;
 pub(crate) mod heatmap;
+pub(crate) mod sequence;
 pub(crate) mod stride;

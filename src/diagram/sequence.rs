@@ -12,13 +12,13 @@ use crate::risk::checks::ends;
 const STYLE: &str = crate::page::css::SEQUENCE;
 
 /// A lifeline's column.
-const COL_W: f64 = 168.0;
-const BOX_H: f64 = 46.0;
+const COL_W: f64 = 150.0;
+const BOX_H: f64 = 58.0;
 /// Between two steps.
 const STEP_H: f64 = 40.0;
 const MARGIN: f64 = 8.0;
 /// Characters per line in a participant's box.
-const LINE: usize = 22;
+const LINE: usize = 20;
 
 /// The sequence of `flows` (other items are skipped), numbered by their place among
 /// them, as the call-flow list beside it numbers them. `key` tells two diagrams on one
@@ -79,12 +79,12 @@ pub(crate) fn svg(page: &Page<'_>, name: &str, key: &str, flows: &[usize]) -> St
             y0 = num(top),
             y1 = num(height - MARGIN),
         );
-        if let Some(line) = wrap(&item.title, LINE, 1).first() {
+        for (k, line) in wrap(&item.title, LINE, 2).iter().enumerate() {
             let _ = write!(
                 out,
                 r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
                 num(x),
-                num(MARGIN + 33.0),
+                num(MARGIN + 33.0 + 13.0 * k as f64),
                 escape(line)
             );
         }
@@ -119,22 +119,20 @@ pub(crate) fn svg(page: &Page<'_>, name: &str, key: &str, flows: &[usize]) -> St
                 num(y)
             )
         };
-        let (lo, hi) = if a == b {
-            (xa, xa + COL_W)
-        } else {
-            (xa.min(xb), xa.max(xb))
-        };
-        let chars = (((hi - lo) / 6.7) as usize).saturating_sub(5).max(8);
+        // Each step has a row of its own: its label runs from the arrow's left end to
+        // the right edge, past the arrow if it must.
+        let lo = xa.min(xb) + 6.0;
+        let chars = (((width - MARGIN - lo) / 6.7) as usize).saturating_sub(4).max(8);
         let item = &items[f];
         let href = page.item_url(f);
         let label = wrap(&item.title, chars, 1).pop().unwrap_or_default();
         let _ = write!(
             out,
-            r#"{}<title>{n}. {}: {}</title><path d="{path}" marker-end="url(#{marker})"/><text x="{}" y="{}" text-anchor="middle"><tspan class="no">{n}.</tspan> {}</text>{}"#,
+            r#"{}<title>{n}. {}: {}</title><path d="{path}" marker-end="url(#{marker})"/><text x="{}" y="{}"><tspan class="no">{n}.</tspan> {}</text>{}"#,
             open_link(&href, "qms-seq-step", &item.id),
             escape(&item.id),
             escape(&item.title),
-            num((lo + hi) / 2.0),
+            num(lo),
             num(y - 6.0),
             escape(&label),
             close_link(&href)

@@ -20,12 +20,15 @@ const MARGIN: f64 = 8.0;
 /// Characters per line in a participant's box.
 const LINE: usize = 20;
 
+/// A step: its number, the flow, and the flow's ends (none when it lacks one).
+type Step = (usize, usize, Option<(usize, usize)>);
+
 /// The sequence of `flows` (other items are skipped), numbered by their place among
 /// them, as the call-flow list beside it numbers them. `key` tells two diagrams on one
 /// page apart.
 pub(crate) fn svg(page: &Page<'_>, name: &str, key: &str, flows: &[usize]) -> String {
     let items = &page.project.items;
-    let steps: Vec<(usize, usize, Option<(usize, usize)>)> = flows
+    let steps: Vec<Step> = flows
         .iter()
         .filter(|&&f| items[f].ty == "flow")
         .enumerate()
@@ -122,7 +125,9 @@ pub(crate) fn svg(page: &Page<'_>, name: &str, key: &str, flows: &[usize]) -> St
         // Each step has a row of its own: its label runs from the arrow's left end to
         // the right edge, past the arrow if it must.
         let lo = xa.min(xb) + 6.0;
-        let chars = (((width - MARGIN - lo) / 6.7) as usize).saturating_sub(4).max(8);
+        let chars = (((width - MARGIN - lo) / 6.7) as usize)
+            .saturating_sub(4)
+            .max(8);
         let item = &items[f];
         let href = page.item_url(f);
         let label = wrap(&item.title, chars, 1).pop().unwrap_or_default();

@@ -81,13 +81,23 @@ fn strings(list: &[&str]) -> BTreeSet<String> {
 fn a_view_draws_exactly_what_it_shows_inside_its_zones() {
     let built = project();
     let doc = render(&built, "architecture-views");
-    assert!(!doc.contains("<qms-diagram"), "a placeholder is left:\n{doc}");
+    assert!(
+        !doc.contains("<qms-diagram"),
+        "a placeholder is left:\n{doc}"
+    );
 
     // A zone shows what is inside it: its assets, child zones and the flows between them;
     // the zones around it are drawn as boundaries.
     let global = section(&doc, "Global");
-    assert_eq!(global.matches("<svg class=\"qms-dfd\"").count(), 1, "{global}");
-    assert_eq!(set(ids(global, "qms-dfd-node")), strings(&["AST-X", "AST-Y"]));
+    assert_eq!(
+        global.matches("<svg class=\"qms-dfd\"").count(),
+        1,
+        "{global}"
+    );
+    assert_eq!(
+        set(ids(global, "qms-dfd-node")),
+        strings(&["AST-X", "AST-Y"])
+    );
     assert_eq!(
         set(ids(global, "qms-dfd-zone")),
         strings(&["ZONE-A", "ZONE-A1", "ZONE-NET"])
@@ -103,7 +113,10 @@ fn a_view_draws_exactly_what_it_shows_inside_its_zones() {
     );
     assert_eq!(set(ids(many, "qms-dfd-flow")), strings(&["FLOW-ZX"]));
     assert!(many.contains("Also shown: "), "{many}");
-    assert!(many.contains("Commands are authenticated (on flow 1)"), "{many}");
+    assert!(
+        many.contains("Commands are authenticated (on flow 1)"),
+        "{many}"
+    );
     assert_ne!(
         global.split("marker id=\"").nth(1).map(|s| &s[..20]),
         many.split("marker id=\"").nth(1).map(|s| &s[..20]),
@@ -132,19 +145,30 @@ fn a_security_use_case_follows_the_order_of_its_flows() {
         .collect();
     assert_eq!(steps, ["1. FLOW-WZ", "2. FLOW-ZX", "3. FLOW-XY"], "{uc}");
     // Lifelines in order of first appearance.
-    assert_eq!(ids(uc, "qms-seq-part"), ["AST-W", "AST-Z", "AST-X", "AST-Y"]);
+    assert_eq!(
+        ids(uc, "qms-seq-part"),
+        ["AST-W", "AST-Z", "AST-X", "AST-Y"]
+    );
     // The call flow, numbered as the arrows are, with from, to, protocol and controls.
     let list: Vec<&str> = uc
         .lines()
         .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
         .collect();
     assert_eq!(list.len(), 3, "{uc}");
-    for (n, (line, flow)) in list.iter().zip(["FLOW-WZ", "FLOW-ZX", "FLOW-XY"]).enumerate() {
+    for (n, (line, flow)) in list
+        .iter()
+        .zip(["FLOW-WZ", "FLOW-ZX", "FLOW-XY"])
+        .enumerate()
+    {
         assert!(line.starts_with(&format!("{}. ", n + 1)), "{line}");
         assert!(line.contains(flow), "{line}");
     }
     assert!(list[0].contains("protocol: HTTPS"), "{}", list[0]);
-    assert!(list[1].contains("CTL-1") && list[1].contains("AST-D"), "{}", list[1]);
+    assert!(
+        list[1].contains("CTL-1") && list[1].contains("AST-D"),
+        "{}",
+        list[1]
+    );
     // A use case is drawn as a sequence, not as a data-flow diagram.
     assert!(!uc.contains("qms-dfd-node"), "{uc}");
 }
@@ -191,7 +215,11 @@ fn the_diagrams_are_html_in_the_built_book() {
         .env("MDBOOK_QMS_TODAY", "2026-12-03")
         .output()
         .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let page = |name: &str| {
         std::fs::read_to_string(out.join(format!("qms/documents/{name}.html"))).unwrap()
     };
@@ -221,7 +249,11 @@ fn a_view_with_not_applicable_and_content_is_reported_and_one_without_is_not() {
     };
     // VIEW-N has only its justification.
     assert!(fired(&project()).is_empty());
-    for content in ["text: It does.", "diagram: img/updates.svg", "shows: [AST-X]"] {
+    for content in [
+        "text: It does.",
+        "diagram: img/updates.svg",
+        "shows: [AST-X]",
+    ] {
         let model = MODEL.replace(
             "not_applicable: No updates.}",
             &format!("not_applicable: No updates., {content}}}"),

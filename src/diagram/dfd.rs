@@ -539,10 +539,10 @@ fn also_shown(page: &Page<'_>, selection: &Selection, flows: &[(usize, usize, us
                 .filter(|(_, &(f, _, _))| out(page.project, f, "controls").contains(&i))
                 .map(|(n, _)| (n + 1).to_string())
                 .collect();
-            let on = if on.is_empty() {
-                String::new()
-            } else {
-                format!(" (on flow {})", on.join(", "))
+            let on = match on.len() {
+                0 => String::new(),
+                1 => format!(" (on flow {})", on[0]),
+                _ => format!(" (on flows {})", on.join(", ")),
             };
             format!(
                 "{} {}{on}",

@@ -17,6 +17,8 @@ const BOX_H: f64 = 58.0;
 /// Between two steps.
 const STEP_H: f64 = 40.0;
 const MARGIN: f64 = 8.0;
+/// The narrowest picture: room for a label beside two lifelines.
+const MIN_W: f64 = 560.0;
 /// Characters per line in a participant's box.
 const LINE: usize = 20;
 
@@ -50,7 +52,8 @@ pub(crate) fn svg(page: &Page<'_>, name: &str, key: &str, flows: &[usize]) -> St
         MARGIN + COL_W / 2.0 + k as f64 * COL_W
     };
     let drawn = steps.iter().filter(|s| s.2.is_some()).count();
-    let width = 2.0 * MARGIN + parts.len() as f64 * COL_W;
+    // Wide enough for a step's label however few the lifelines.
+    let width = (2.0 * MARGIN + parts.len() as f64 * COL_W).max(MIN_W);
     let top = MARGIN + BOX_H;
     let height = top + STEP_H * (drawn as f64 + 0.5) + MARGIN;
     let marker = format!("qms-seq-arrow-{}", key.to_lowercase());

@@ -233,6 +233,7 @@ codes! {
     BOUNDARY_DATA_EXPOSED = "boundary-data-exposed", Warning, "A flow carries confidential data across a trust boundary without a confidentiality control.";
     STRIDE_GAP = "stride-gap", Warning, "A data-flow element has a STRIDE category with neither a threat nor a not-applicable reason.";
     STRIDE_INAPPLICABLE = "stride-inapplicable", Warning, "A threat's `stride` category, or a `stride_not_applicable` entry, names a category that cannot apply to the element's kind (e.g. spoofing on a data flow).";
+    VIEW_NOT_APPLICABLE_WITH_CONTENT = "view-not-applicable-with-content", Warning, "An architecture view says it does not apply (`not_applicable`) and also gives a `diagram`, `text` or `shows`.";
     THREAT_NO_RISK = "threat-no-risk", Warning, "No risk assesses a threat.";
     CONTROL_UNTESTED = "control-untested", Warning, "No test verifies a control.";
     DOCUMENT_UNKNOWN = "document-unknown", Error, "A `{{#qms document NAME}}` directive or the `documents` key in `book.toml` names no built-in document.";

@@ -13,6 +13,7 @@ pub mod config;
 pub mod corpus;
 pub mod date;
 pub mod diag;
+mod diagram;
 mod directive;
 pub mod documents;
 pub mod evidence;

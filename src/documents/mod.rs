@@ -18,6 +18,7 @@
 #![allow(clippy::result_large_err)]
 
 mod context;
+mod diagrams;
 mod todo;
 
 use std::collections::{BTreeMap, HashMap};
@@ -183,6 +184,9 @@ impl Templates {
         env.add_function("item", move |id: String| -> Value {
             by_id.get(&id).cloned().unwrap_or(Value::from(()))
         });
+        // `dfd()`, `stride_table()`, `sequence()`: drawn for the page once a template ran.
+        let diagrams = diagrams::Requests::default();
+        diagrams::register(&mut env, &diagrams);
         // The report's conclusion lists the other documents' gaps: it is rendered after
         // them, so that when this call renders them too their gaps are taken from here
         // instead of rendering them a second time.
@@ -222,9 +226,10 @@ impl Templates {
             }
             let result = env.get_template(&template_name).and_then(|t| t.render(ctx));
             let found = std::mem::take(&mut *gaps.lock().unwrap_or_else(|e| e.into_inner()));
+            let drawn = diagrams.take();
             out[k] = Some(match result {
                 Ok(markdown) => Ok(Rendered {
-                    markdown: tidy(&markdown),
+                    markdown: tidy(&diagrams::draw(page, &markdown, drawn)),
                     gaps: found
                         .into_iter()
                         .map(|(section, what, mut fix)| {

@@ -93,6 +93,10 @@ const DEPENDS: &[(&str, &[&str])] = &[
         &["threat-model", "traceability-matrix"],
     ),
     (code::CONTROL_UNTESTED, &["traceability-matrix"]),
+    (
+        code::VIEW_NOT_APPLICABLE_WITH_CONTENT,
+        &["architecture-views"],
+    ),
 ];
 
 const TESTS: &[&str] = &[

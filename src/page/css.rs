@@ -22,6 +22,8 @@ pub(crate) const DFD: &str = style!("css/dfd.css");
 pub(crate) const HEATMAP: &str = style!("css/heatmap.css");
 /// The STRIDE table.
 pub(crate) const STRIDE: &str = style!("css/stride.css");
+/// A security use case's sequence diagram.
+pub(crate) const SEQUENCE: &str = style!("css/sequence.css");
 
 /// How many bytes `text` has that are not line breaks (`\n`, or `\r` from a checkout
 /// with Windows line endings).
@@ -61,6 +63,7 @@ mod tests {
             (super::DFD, include_str!("css/dfd.css")),
             (super::HEATMAP, include_str!("css/heatmap.css")),
             (super::STRIDE, include_str!("css/stride.css")),
+            (super::SEQUENCE, include_str!("css/sequence.css")),
         ] {
             assert!(!style.contains('\n'), "{style}");
             assert_eq!(

@@ -5,12 +5,9 @@
 //! Everything item-derived is escaped HTML, written as single CommonMark HTML blocks.
 
 mod card;
-pub(crate) mod dfd;
 mod downloads;
 pub mod evidence;
-pub(crate) mod heatmap;
 pub mod history;
-pub(crate) mod stride;
 mod table;
 
 use std::collections::HashMap;
@@ -97,9 +94,9 @@ pub(crate) fn render_book(
                     Kind::Item => project.graph.get(&d.args[0].text).map(|i| page.card(i)),
                     Kind::Table => Some(table::table(&page, d)),
                     Kind::Matrix => Some(table::matrix(&page, d)),
-                    Kind::Dfd => Some(crate::render::dfd::render(&page, d)),
-                    Kind::Heatmap => Some(crate::render::heatmap::render(&page, d)),
-                    Kind::Stride => Some(crate::render::stride::render(&page, d)),
+                    Kind::Dfd => Some(crate::diagram::dfd::render(&page, d)),
+                    Kind::Heatmap => Some(crate::diagram::heatmap::render(&page, d)),
+                    Kind::Stride => Some(crate::diagram::stride::render(&page, d)),
                     Kind::Results => Some(crate::render::evidence::results(&page)),
                     Kind::Sbom => Some(crate::render::evidence::sbom(&page)),
                     Kind::Metrics => Some(crate::render::evidence::metrics(&page)),

@@ -208,6 +208,7 @@ pub(crate) fn run(project: &Linked, model: &RiskModel, diags: &mut Diagnostics) 
                 );
             }
             "risk" => check_risk(project, model, i, diags),
+            "view" => check_view(item, diags),
             _ => {}
         }
         if let Some(cats) = applicable(project, i) {
@@ -230,6 +231,35 @@ pub(crate) fn run(project: &Linked, model: &RiskModel, diags: &mut Diagnostics) 
         }
     }
     check_directives(project, diags);
+}
+
+/// A view that does not apply has nothing to show: content beside `not_applicable`
+/// leaves the reader to guess which of the two is true.
+fn check_view(item: &crate::model::Item, diags: &mut Diagnostics) {
+    if item.node.get("not_applicable").is_none() {
+        return;
+    }
+    let content: Vec<&str> = ["diagram", "text", "shows"]
+        .into_iter()
+        .filter(|f| item.node.get(f).is_some())
+        .collect();
+    if content.is_empty() {
+        return;
+    }
+    let listed: Vec<String> = content.iter().map(|f| format!("`{f}`")).collect();
+    diags.push(
+        Diagnostic::new(
+            code::VIEW_NOT_APPLICABLE_WITH_CONTENT,
+            format!(
+                "{} says the view does not apply (`not_applicable`) but also gives {}",
+                item.id,
+                listed.join(", ")
+            ),
+        )
+        .at(item.span_of("not_applicable"))
+        .item(&item.id)
+        .help("if the view applies, remove `not_applicable`; if it does not, remove the content and keep the justification"),
+    );
 }
 
 /// What an element is, in the words of STRIDE per element.

@@ -164,6 +164,7 @@ diag_case!(vex_incomplete);
 diag_case!(vex_not_affected_patched);
 diag_case!(vulnerability_dates);
 diag_case!(vulnerability_risk_cvss);
+diag_case!(view_not_applicable_with_content);
 diag_case!(vulnerability_unassessed);
 diag_case!(yaml_duplicate_key);
 diag_case!(yaml_syntax);

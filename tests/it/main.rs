@@ -16,6 +16,7 @@ mod diag_cases;
 mod documents_conclusion;
 mod documents_engine;
 mod documents_gaps;
+mod documents_views;
 mod evidence_junit;
 mod evidence_osv;
 mod evidence_project;

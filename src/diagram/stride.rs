@@ -14,6 +14,11 @@ const STYLE: &str = crate::page::css::STRIDE;
 const KINDS: &[&str] = &["external-entity", "process", "data-store", "flow"];
 
 pub(crate) fn render(page: &Page<'_>, _d: &Directive) -> String {
+    table(page)
+}
+
+/// The table of every live element of the project.
+pub(crate) fn table(page: &Page<'_>) -> String {
     let project = page.project;
     let items = &project.items;
     let mut elements: Vec<(usize, usize)> = (0..items.len())
@@ -54,7 +59,7 @@ pub(crate) fn render(page: &Page<'_>, _d: &Directive) -> String {
                 covered += 1;
                 let refs: Vec<String> = threats
                     .iter()
-                    .map(|&t| crate::render::heatmap::breakable_ref(page, t))
+                    .map(|&t| super::heatmap::breakable_ref(page, t))
                     .collect();
                 let _ = write!(
                     out,

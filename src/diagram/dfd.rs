@@ -1,18 +1,19 @@
-//! `{{#qms dfd [zone=ZONE]}}`: the data-flow diagram as inline SVG.
+//! `{{#qms dfd [zone=ZONE]}}`: the data-flow diagram as inline SVG; the documents'
+//! `dfd()` template function draws it too, also restricted to what a view `shows`.
 //!
 //! Laid out here, deterministically and without JavaScript or fonts from the network:
 //! each trust zone is a dashed box holding its assets and, below them, its child zones;
 //! flows are numbered arrows between the assets, explained in a legend under the
 //! picture. Every zone, asset and flow links to its card.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use crate::directive::Directive;
 use crate::html::escape;
 use crate::page::Page;
 use crate::project::Project;
-use crate::risk::checks::{ends, zone_of};
+use crate::risk::checks::{ends, out, zone_of};
 
 const NODE_W: f64 = 178.0;
 const NODE_H: f64 = 58.0;
@@ -56,12 +57,119 @@ pub(crate) fn render(page: &Page<'_>, d: &Directive) -> String {
     svg(page, scope)
 }
 
+/// The diagram of the whole project (`scope` none), or of one zone and what it talks to.
 pub(crate) fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
+    draw(page, scope, None)
+}
+
+/// The part of the diagram a view shows (`Selection::of`): what is drawn, and what the
+/// view names that the picture has no shape for (controls, data), listed under it.
+pub(crate) struct Selection {
+    /// Names the picture: its title, and its arrowhead's id (unique on a page).
+    name: String,
+    key: String,
+    zones: BTreeSet<usize>,
+    assets: BTreeSet<usize>,
+    flows: BTreeSet<usize>,
+    also: Vec<usize>,
+}
+
+impl Selection {
+    /// What the items `shows` draw: an asset is a box; a flow an arrow, with the boxes
+    /// at its ends; a zone a boundary with everything inside it (its assets, its child
+    /// zones, and the flows between two of them). Each box is drawn in its zone, inside
+    /// the zones that hold that one. Controls and data assets have no shape: they are
+    /// listed under the picture. `key` tells two pictures on a page apart.
+    pub(crate) fn of(project: &Project, name: &str, key: &str, shows: &[usize]) -> Selection {
+        let items = &project.items;
+        let live = |i: usize| project.is_primary(i) && items[i].status() != "obsolete";
+        let is_box = |i: usize| items[i].ty == "asset" && items[i].text("kind") != Some("data");
+        // A zone's parent chain, itself first (bounded: `link` reports parent cycles).
+        let chain = |z: usize| {
+            let mut out = vec![z];
+            while let Some(p) =
+                crate::link::same_type_parent(items, &project.graph, out[out.len() - 1])
+            {
+                if out.contains(&p) || !live(p) {
+                    break;
+                }
+                out.push(p);
+            }
+            out
+        };
+        let mut sel = Selection {
+            name: name.to_owned(),
+            key: key.to_owned(),
+            zones: BTreeSet::new(),
+            assets: BTreeSet::new(),
+            flows: BTreeSet::new(),
+            also: Vec::new(),
+        };
+        let mut shown_zones = BTreeSet::new();
+        for &i in shows.iter().filter(|&&i| live(i)) {
+            match items[i].ty.as_str() {
+                "zone" => {
+                    shown_zones.insert(i);
+                }
+                "flow" => {
+                    sel.flows.insert(i);
+                    if let Some((a, b)) = ends(project, i) {
+                        sel.assets
+                            .extend([a, b].into_iter().filter(|&x| is_box(x) && live(x)));
+                    }
+                }
+                _ if is_box(i) => {
+                    sel.assets.insert(i);
+                }
+                _ if !sel.also.contains(&i) => sel.also.push(i),
+                _ => {}
+            }
+        }
+        if !shown_zones.is_empty() {
+            let inside = |z: usize| chain(z).iter().any(|c| shown_zones.contains(c));
+            let contained: BTreeSet<usize> = (0..items.len())
+                .filter(|&a| live(a) && is_box(a))
+                .filter(|&a| zone_of(project, a).is_some_and(inside))
+                .collect();
+            sel.flows.extend((0..items.len()).filter(|&f| {
+                live(f)
+                    && items[f].ty == "flow"
+                    && ends(project, f)
+                        .is_some_and(|(a, b)| contained.contains(&a) && contained.contains(&b))
+            }));
+            sel.zones.extend(
+                (0..items.len()).filter(|&z| live(z) && items[z].ty == "zone" && inside(z)),
+            );
+            sel.assets.extend(contained);
+        }
+        let around: Vec<usize> = sel
+            .assets
+            .iter()
+            .filter_map(|&a| zone_of(project, a))
+            .chain(shown_zones)
+            .filter(|&z| live(z))
+            .flat_map(chain)
+            .collect();
+        sel.zones.extend(around);
+        sel
+    }
+}
+
+/// The diagram of what a view shows.
+pub(crate) fn view_svg(page: &Page<'_>, selection: &Selection) -> String {
+    draw(page, None, Some(selection))
+}
+
+/// The diagram of the whole project, of zone `scope`, or of a view's `selection`.
+fn draw(page: &Page<'_>, scope: Option<usize>, selection: Option<&Selection>) -> String {
     let project = page.project;
     let items = &project.items;
     let live = |i: usize| project.is_primary(i) && items[i].status() != "obsolete";
+    let chosen = |set: fn(&Selection) -> &BTreeSet<usize>, i: usize| {
+        selection.is_none_or(|s| set(s).contains(&i))
+    };
     let zones: Vec<usize> = (0..items.len())
-        .filter(|&i| live(i) && items[i].ty == "zone")
+        .filter(|&i| live(i) && items[i].ty == "zone" && chosen(|s| &s.zones, i))
         .collect();
     let drawn_in = enclosing_zones(project, &zones);
     let parent = |z: usize| drawn_in.get(&z).copied();
@@ -95,6 +203,7 @@ pub(crate) fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
     // Assets drawn as nodes: everything but the data that flows carry.
     let elements: Vec<usize> = (0..items.len())
         .filter(|&i| live(i) && items[i].ty == "asset" && items[i].text("kind") != Some("data"))
+        .filter(|&i| chosen(|s| &s.assets, i))
         .collect();
     let mut by_zone: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     let mut unzoned = Vec::new();
@@ -109,7 +218,7 @@ pub(crate) fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
         None => scope.is_none(),
     };
     let flows: Vec<(usize, usize, usize)> = (0..items.len())
-        .filter(|&i| live(i) && items[i].ty == "flow")
+        .filter(|&i| live(i) && items[i].ty == "flow" && chosen(|s| &s.flows, i))
         .filter_map(|f| ends(project, f).map(|(a, b)| (f, a, b)))
         .filter(|&(_, a, b)| a != b && elements.contains(&a) && elements.contains(&b))
         .filter(|&(_, a, b)| drawn_inside(a) || drawn_inside(b))
@@ -177,8 +286,10 @@ pub(crate) fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
         ))
     };
     let Some((_, _, first, _, _)) = layout(&by_zone, &unzoned, &outside) else {
-        return "<p class=\"qms-dfd-empty\"><em>No trust zones or assets to draw.</em></p>\n"
-            .into();
+        return format!(
+            "<p class=\"qms-dfd-empty\"><em>No trust zones or assets to draw.</em></p>{}\n",
+            selection.map_or(String::new(), |s| also_shown(page, s, &[]))
+        );
     };
     // Second pass: in each box, the assets with the most flows pick first among the
     // box's slots, each the free slot nearest the centre of what it talks to, which
@@ -253,7 +364,11 @@ pub(crate) fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
     }
     let marker = format!(
         "qms-dfd-arrow-{}",
-        scope.map_or("all".to_owned(), |s| items[s].id.to_lowercase())
+        match (selection, scope) {
+            (Some(sel), _) => format!("view-{}", sel.key.to_lowercase()),
+            (None, Some(s)) => items[s].id.to_lowercase(),
+            (None, None) => "all".to_owned(),
+        }
     );
     let mut edges = String::new();
     let mut badges = String::new();
@@ -356,9 +471,10 @@ pub(crate) fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
         );
     }
 
-    let title = match scope {
-        Some(s) => format!("Data-flow diagram of {}", items[s].title),
-        None => "Data-flow diagram".to_owned(),
+    let title = match (selection, scope) {
+        (Some(sel), _) => format!("Data-flow diagram of {}", sel.name),
+        (None, Some(s)) => format!("Data-flow diagram of {}", items[s].title),
+        (None, None) => "Data-flow diagram".to_owned(),
     };
     let mut svg = String::new();
     let _ = write!(
@@ -376,6 +492,9 @@ pub(crate) fn svg(page: &Page<'_>, scope: Option<usize>) -> String {
     svg.push_str(&badges);
     svg.push_str("</svg></div>");
     svg.push_str(&legend(page, &flows));
+    if let Some(sel) = selection {
+        svg.push_str(&also_shown(page, sel, &flows));
+    }
     svg.push('\n');
     svg
 }
@@ -402,6 +521,40 @@ fn legend(page: &Page<'_>, flows: &[(usize, usize, usize)]) -> String {
     }
     out.push_str("</ol>");
     out
+}
+
+/// What a view shows that has no shape in the picture: each control with the numbers of
+/// the drawn flows it protects, and data.
+fn also_shown(page: &Page<'_>, selection: &Selection, flows: &[(usize, usize, usize)]) -> String {
+    if selection.also.is_empty() {
+        return String::new();
+    }
+    let entries: Vec<String> = selection
+        .also
+        .iter()
+        .map(|&i| {
+            let on: Vec<String> = flows
+                .iter()
+                .enumerate()
+                .filter(|(_, &(f, _, _))| out(page.project, f, "controls").contains(&i))
+                .map(|(n, _)| (n + 1).to_string())
+                .collect();
+            let on = match on.len() {
+                0 => String::new(),
+                1 => format!(" (on flow {})", on[0]),
+                _ => format!(" (on flows {})", on.join(", ")),
+            };
+            format!(
+                "{} {}{on}",
+                page.item_ref(i),
+                escape(&page.project.items[i].title)
+            )
+        })
+        .collect();
+    format!(
+        "<p class=\"qms-dfd-key qms-dfd-also\">Also shown: {}.</p>",
+        entries.join("; ")
+    )
 }
 
 /// Zones drawn inside each other at most this deep: each level takes room (and a frame
@@ -657,7 +810,7 @@ fn zone_label(project: &Project, z: usize) -> String {
 }
 
 /// An `<a>` around an element when the item has a page, else a plain group.
-fn open_link(href: &Option<String>, class: &str, id: &str) -> String {
+pub(super) fn open_link(href: &Option<String>, class: &str, id: &str) -> String {
     let class = if class.is_empty() {
         String::new()
     } else {
@@ -673,7 +826,7 @@ fn open_link(href: &Option<String>, class: &str, id: &str) -> String {
     }
 }
 
-fn close_link(href: &Option<String>) -> String {
+pub(super) fn close_link(href: &Option<String>) -> String {
     if href.is_some() { "</a>" } else { "</g>" }.to_owned()
 }
 
@@ -726,7 +879,7 @@ fn inside(p0: (f64, f64), ctrl: (f64, f64), p2: (f64, f64), width: f64, height: 
 
 /// Words wrapped into at most `max_lines` lines of `width` characters, the last one
 /// cut with an ellipsis when the text is longer.
-fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+pub(super) fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut cur = String::new();
     for word in text.split_whitespace() {
@@ -765,7 +918,7 @@ fn text_w(s: &str) -> f64 {
 }
 
 /// Coordinates with at most one decimal, so the output is stable and short.
-fn num(x: f64) -> String {
+pub(super) fn num(x: f64) -> String {
     let r = (x * 10.0).round() / 10.0;
     if r == r.trunc() {
         format!("{}", r as i64)

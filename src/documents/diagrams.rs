@@ -1,0 +1,125 @@
+//! The diagrams a template draws: `dfd()`, `stride_table()` and `sequence()`.
+//!
+//! A template function must own what it uses, and a diagram needs the page (its links
+//! are relative to it): so each call leaves a placeholder and records what it asked
+//! for, and the diagrams are drawn into the rendered text, for its page, once the
+//! template is done. Only documents that call them pay for the drawing.
+
+use std::sync::{Arc, Mutex};
+
+use minijinja::value::{Kwargs, Value};
+use minijinja::{Environment, Error, ErrorKind};
+
+use crate::diagram::dfd::{self, Selection};
+use crate::page::Page;
+
+/// A diagram a template asked for.
+pub(super) enum Request {
+    /// `dfd()`, or `dfd(zone=ID)`.
+    Dfd { zone: Option<String> },
+    /// `dfd(shows=[IDs], title=T)`: what a view shows.
+    Shows { ids: Vec<String>, title: String },
+    /// `stride_table()`.
+    Stride,
+    /// `sequence(shows=[IDs], title=T)`: the flows among `ids`, in order.
+    Sequence { ids: Vec<String>, title: String },
+}
+
+/// The requests of the document being rendered, in the order its template made them.
+#[derive(Clone, Default)]
+pub(super) struct Requests(Arc<Mutex<Vec<Request>>>);
+
+impl Requests {
+    /// The placeholder of a new request: `<` never survives escaping, so no item text
+    /// can forge one.
+    fn push(&self, request: Request) -> Value {
+        let mut list = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        list.push(request);
+        Value::from_safe_string(placeholder(list.len() - 1))
+    }
+
+    /// The requests made since the last call, in order (rendering failed or not).
+    pub(super) fn take(&self) -> Vec<Request> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// `text` with the placeholder of each of `requests` (taken after its template ran)
+/// replaced by its diagram, drawn for `page`, as an HTML block of its own.
+pub(super) fn draw(page: &Page, text: &str, requests: Vec<Request>) -> String {
+    let mut out = text.to_owned();
+    for (n, request) in requests.iter().enumerate() {
+        let ids = |ids: &[String]| -> Vec<usize> {
+            ids.iter()
+                .filter_map(|id| page.project.graph.get(id))
+                .collect()
+        };
+        let html = match request {
+            Request::Dfd { zone } => dfd::svg(
+                page,
+                zone.as_deref().and_then(|z| page.project.graph.get(z)),
+            ),
+            Request::Shows { ids: shown, title } => {
+                let selection = Selection::of(page.project, title, &key(shown), &ids(shown));
+                dfd::view_svg(page, &selection)
+            }
+            Request::Stride => crate::diagram::stride::table(page),
+            Request::Sequence { ids: shown, title } => {
+                crate::diagram::sequence::svg(page, title, &key(shown), &ids(shown))
+            }
+        };
+        out = out.replacen(&placeholder(n), &format!("\n\n{}\n\n", html.trim_end()), 1);
+    }
+    out
+}
+
+fn placeholder(n: usize) -> String {
+    format!("<qms-diagram n=\"{n}\">")
+}
+
+/// A short name for a list of ids, the same wherever the list is drawn, so two
+/// diagrams on one page have different arrowheads.
+fn key(ids: &[String]) -> String {
+    // FNV-1a: stable across builds and platforms, unlike the standard hasher.
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in ids.join(",").bytes() {
+        hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+    }
+    format!("{hash:08x}")
+}
+
+/// Registers `dfd`, `stride_table` and `sequence`, whose calls `requests` records.
+pub(super) fn register(env: &mut Environment<'static>, requests: &Requests) {
+    let r = requests.clone();
+    env.add_function("dfd", move |kwargs: Kwargs| -> Result<Value, Error> {
+        let zone: Option<String> = kwargs.get("zone")?;
+        let shows: Option<Vec<String>> = kwargs.get("shows")?;
+        let title: Option<String> = kwargs.get("title")?;
+        kwargs.assert_all_used()?;
+        Ok(r.push(match (shows, zone) {
+            (Some(_), Some(_)) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    "dfd() takes `zone` or `shows`, not both",
+                ))
+            }
+            (Some(ids), None) => Request::Shows {
+                ids,
+                title: title.unwrap_or_else(|| "the view".into()),
+            },
+            (None, zone) => Request::Dfd { zone },
+        }))
+    });
+    let r = requests.clone();
+    env.add_function("stride_table", move || -> Value { r.push(Request::Stride) });
+    let r = requests.clone();
+    env.add_function("sequence", move |kwargs: Kwargs| -> Result<Value, Error> {
+        let ids: Vec<String> = kwargs.get("shows")?;
+        let title: Option<String> = kwargs.get("title")?;
+        kwargs.assert_all_used()?;
+        Ok(r.push(Request::Sequence {
+            ids,
+            title: title.unwrap_or_else(|| "the use case".into()),
+        }))
+    });
+}

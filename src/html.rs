@@ -192,6 +192,48 @@ pub(crate) fn generated_markdown(text: &str) -> String {
     collapse_blank_lines(out.trim_end()).replace('{', "&#123;")
 }
 
+/// Decodes the character references [`escape`] writes (and numeric ones), for text
+/// taken back out of HTML this crate wrote.
+pub(crate) fn unescape(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let decoded = rest.find(';').and_then(|end| {
+            let name = &rest[1..end];
+            let c = match name {
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "quot" => '"',
+                "rarr" => '→',
+                _ => {
+                    let number = name.strip_prefix('#')?;
+                    let code = match number.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => number.parse().ok()?,
+                    };
+                    char::from_u32(code)?
+                }
+            };
+            Some((c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Escapes item text for standalone Markdown (`render`, the export bundle): plain
 /// CommonMark that a person pastes into another document, so punctuation that would
 /// start emphasis, links, code, HTML, table cells, headings or list items is
@@ -215,9 +257,9 @@ pub(crate) fn escape_commonmark(text: &str) -> String {
     let mut out = String::new();
     let written = pulldown_cmark_to_cmark::cmark(events.iter(), &mut out, Options::empty());
     match (written, out.trim_end().strip_prefix('\u{a0}')) {
-        (Ok(_), Some(inline)) => {
-            escape_line_start(&escape_pipes(&escape_mdbook_directives(inline)))
-        }
+        (Ok(_), Some(inline)) => escape_line_start(&escape_pipes(&escape_mdbook_directives(
+            &backslash_ampersands(inline),
+        ))),
         // Writing to a String does not fail; if the writer ever does, no markup may
         // slip through: every ASCII punctuation character is escaped.
         _ => one_line
@@ -228,6 +270,12 @@ pub(crate) fn escape_commonmark(text: &str) -> String {
             })
             .collect(),
     }
+}
+
+/// The writer escapes every `&` of the text as `&amp;`; `\&` says the same without a
+/// character reference.
+fn backslash_ampersands(markdown: &str) -> String {
+    markdown.replace("&amp;", "\\&")
 }
 
 /// `{{#` as mdBook's own escape `\{{#`: pasted into an mdBook chapter, item text never
@@ -335,7 +383,7 @@ pub(crate) fn standalone_markdown(text: &str, inline: bool) -> String {
     if pulldown_cmark_to_cmark::cmark(events.iter(), &mut out, options).is_err() {
         return escape_commonmark(text);
     }
-    let out = escape_mdbook_directives(out.trim());
+    let out = escape_mdbook_directives(&backslash_ampersands(out.trim()));
     let out = out.as_str();
     if inline {
         // GFM ends a table cell at `|` even inside a code span, unless escaped.
@@ -397,6 +445,7 @@ mod tests {
             "> quote",
             "===",
             "_a_ and *b*",
+            "R&D &amp; more",
         ];
         for text in cases {
             let escaped = escape_commonmark(text);
@@ -418,6 +467,7 @@ mod tests {
         // No noise where none is needed.
         assert_eq!(escape_commonmark("snake_case_name"), "snake_case_name");
         assert_eq!(escape_commonmark("3.1"), "3.1");
+        assert_eq!(escape_commonmark("R&D"), "R\\&D");
         assert_eq!(escape_commonmark("AF3-100 v3.2.0"), "AF3-100 v3.2.0");
     }
 
@@ -433,6 +483,13 @@ mod tests {
         let cell = standalone_markdown("a `x|y` b\n\nsecond | paragraph", true);
         assert!(!cell.contains('\n'), "{cell}");
         assert!(!cell.replace("\\|", "").contains('|'), "{cell}");
+    }
+
+    #[test]
+    fn unescape_reverses_escape() {
+        let text = "<a href=\"x\">'Tom' & {{#include}}\n";
+        assert_eq!(unescape(&escape(text)), text);
+        assert_eq!(unescape("&#x41;&#66; & &bogus; &"), "AB & &bogus; &");
     }
 
     #[test]

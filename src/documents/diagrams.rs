@@ -11,7 +11,10 @@ use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error, ErrorKind};
 
 use crate::diagram::dfd::{self, Selection};
+use crate::html::escape_commonmark;
 use crate::page::Page;
+
+use super::Flavour;
 
 /// A diagram a template asked for.
 pub(super) enum Request {
@@ -45,8 +48,10 @@ impl Requests {
 }
 
 /// `text` with the placeholder of each of `requests` (taken after its template ran)
-/// replaced by its diagram, drawn for `page`, as an HTML block of its own.
-pub(super) fn draw(page: &Page, text: &str, requests: Vec<Request>) -> String {
+/// replaced by its diagram, drawn for `page`, as an HTML block of its own; in
+/// standalone Markdown, a picture (an SVG image with its styles inside) and text.
+pub(super) fn draw(page: &Page, text: &str, requests: Vec<Request>, flavour: Flavour) -> String {
+    let standalone = matches!(flavour, Flavour::Standalone { .. });
     let mut out = text.to_owned();
     for (n, request) in requests.iter().enumerate() {
         let ids = |ids: &[String]| -> Vec<usize> {
@@ -63,12 +68,87 @@ pub(super) fn draw(page: &Page, text: &str, requests: Vec<Request>) -> String {
                 let selection = Selection::of(page.project, title, &key(shown), &ids(shown));
                 dfd::view_svg(page, &selection)
             }
+            Request::Stride if standalone => crate::diagram::stride::markdown_table(page.project),
             Request::Stride => crate::diagram::stride::table(page),
             Request::Sequence { ids: shown, title } => {
                 crate::diagram::sequence::svg(page, title, &key(shown), &ids(shown))
             }
         };
-        out = out.replacen(&placeholder(n), &format!("\n\n{}\n\n", html.trim_end()), 1);
+        let block = match request {
+            Request::Stride => html,
+            _ if standalone => standalone_picture(&html, &request.title()),
+            _ => html,
+        };
+        out = out.replacen(&placeholder(n), &format!("\n\n{}\n\n", block.trim_end()), 1);
+    }
+    out
+}
+
+impl Request {
+    /// What the picture shows, as its alternative text.
+    fn title(&self) -> String {
+        match self {
+            Request::Dfd { zone: None } => "Data-flow diagram".into(),
+            Request::Dfd { zone: Some(z) } => format!("Data-flow diagram of {z}"),
+            Request::Shows { title, .. } | Request::Sequence { title, .. } => title.clone(),
+            Request::Stride => "STRIDE per element".into(),
+        }
+    }
+}
+
+/// A diagram as standalone Markdown: the SVG, with the book's styles for it moved
+/// inside, as a `data:` image (Markdown a person can paste, one picture that needs no
+/// stylesheet), then the text of the paragraphs that follow it (the key, "Also shown").
+fn standalone_picture(html: &str, alt: &str) -> String {
+    use base64::Engine as _;
+    let style = html
+        .strip_prefix("<style>")
+        .and_then(|rest| rest.split_once("</style>"))
+        .map_or("", |(css, _)| css);
+    let (Some(start), Some(end)) = (html.find("<svg"), html.find("</svg>")) else {
+        return String::new();
+    };
+    let svg = &html[start..end + "</svg>".len()];
+    let svg = match svg.find('>') {
+        Some(open) => format!(
+            "{}<style>{style}</style>{}",
+            &svg[..=open],
+            &svg[open + 1..]
+        ),
+        None => svg.to_owned(),
+    };
+    let data = base64::engine::general_purpose::STANDARD.encode(svg);
+    let mut out = format!(
+        "![{}](data:image/svg+xml;base64,{data})",
+        escape_commonmark(alt)
+    );
+    // The key that follows the picture: paragraphs, and the numbered flows as a list.
+    let mut blocks: Vec<(bool, String)> = Vec::new();
+    for piece in html[end..].split('<').skip(1) {
+        let (tag, text) = piece.split_once('>').unwrap_or((piece, ""));
+        let name = tag.split([' ', '/']).next().unwrap_or_default();
+        match name {
+            "p" => blocks.push((false, String::new())),
+            "li" => blocks.push((true, String::new())),
+            _ => {}
+        }
+        if let Some((_, block)) = blocks.last_mut() {
+            block.push_str(text);
+        }
+    }
+    let mut number = 0;
+    for (item, html) in blocks {
+        let text = crate::html::unescape(html.trim());
+        if text.is_empty() {
+            continue;
+        }
+        if item {
+            number += 1;
+            out.push_str(&format!("\n{number}. {}", escape_commonmark(&text)));
+        } else {
+            number = 0;
+            out.push_str(&format!("\n\n{}\n", escape_commonmark(&text)));
+        }
     }
     out
 }

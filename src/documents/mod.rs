@@ -229,7 +229,7 @@ impl Templates {
             let drawn = diagrams.take();
             out[k] = Some(match result {
                 Ok(markdown) => Ok(Rendered {
-                    markdown: tidy(&diagrams::draw(page, &markdown, drawn)),
+                    markdown: tidy(&diagrams::draw(page, &markdown, drawn, flavour)),
                     gaps: found
                         .into_iter()
                         .map(|(section, what, mut fix)| {

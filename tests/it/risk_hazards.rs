@@ -224,7 +224,10 @@ fn each_risk_is_printed_with_its_text_vector_and_rationale() {
         .markdown;
     let block = &md[md.find("### RISK-TAKEOVER ").unwrap()..];
     let block = &block[..block[4..].find("### ").map_or(block.len(), |e| e + 4)];
-    assert!(block.contains("*on the network*"), "Markdown stays Markdown: {block}");
+    assert!(
+        block.contains("*on the network*"),
+        "Markdown stays Markdown: {block}"
+    );
     assert!(
         block.contains("vector CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
         "{block}"

@@ -14,6 +14,7 @@ mod check_formats;
 mod check_schemas;
 mod diag_cases;
 mod documents_conclusion;
+mod documents_controls;
 mod documents_engine;
 mod documents_gaps;
 mod evidence_junit;

@@ -17,6 +17,7 @@ mod documents_conclusion;
 mod documents_controls;
 mod documents_engine;
 mod documents_gaps;
+mod documents_labeling;
 mod evidence_junit;
 mod evidence_osv;
 mod evidence_project;

@@ -62,11 +62,17 @@ fn controls_are_listed_under_their_category_with_text_requirements_tests_and_sta
     assert!(auth.contains("Verification status: **verified**"), "{auth}");
     let crypto = section(&md, "3. Cryptography");
     assert!(crypto.contains(">TST-AES</a> (failed)"), "{crypto}");
-    assert!(crypto.contains("Verification status: **failed**"), "{crypto}");
+    assert!(
+        crypto.contains("Verification status: **failed**"),
+        "{crypto}"
+    );
     assert!(crypto.contains("Implements: no requirement"), "{crypto}");
     // A control without a test is a gap, the same finding as control-untested.
     let logging = section(&md, "6. Event Detection and Logging");
-    assert!(logging.contains("Verification status: **no test**"), "{logging}");
+    assert!(
+        logging.contains("Verification status: **no test**"),
+        "{logging}"
+    );
     let untested = gaps
         .iter()
         .find(|g| g.what == "CTL-LOG is verified by no test")
@@ -102,12 +108,21 @@ fn the_update_cycle_needs_its_justification() {
     let (md, gaps) = render(ITEMS);
     let cycle = section(&md, "9. Update cycle");
     assert!(cycle.contains("regular cycle: quarterly"), "{cycle}");
-    assert!(cycle.contains("<p>Suppliers release <em>quarterly</em>.</p>"), "{cycle}");
+    assert!(
+        cycle.contains("<p>Suppliers release <em>quarterly</em>.</p>"),
+        "{cycle}"
+    );
     assert!(cycle.contains("within 30 days"), "{cycle}");
-    assert!(!gaps.iter().any(|g| g.section.starts_with("9.")), "{gaps:#?}");
+    assert!(
+        !gaps.iter().any(|g| g.section.starts_with("9.")),
+        "{gaps:#?}"
+    );
 
     // Without the justification: a gap at the plan's field.
-    let (md, gaps) = render(&ITEMS.replace(r#" cycle_justification: "Suppliers release *quarterly*.","#, ""));
+    let (md, gaps) = render(&ITEMS.replace(
+        r#" cycle_justification: "Suppliers release *quarterly*.","#,
+        "",
+    ));
     assert!(section(&md, "9. Update cycle").contains("qms-gap"));
     let gap = gaps
         .iter()
@@ -151,8 +166,9 @@ fn the_processes_behind_524b_b_2_name_their_plan_items() {
     ] {
         assert!(row(process).contains("qms-gap"), "{process}");
         assert!(
-            gaps.iter().any(|g| g.section.starts_with("10.")
-                && g.what.contains(&format!("`topic: {topic}`"))),
+            gaps.iter()
+                .any(|g| g.section.starts_with("10.")
+                    && g.what.contains(&format!("`topic: {topic}`"))),
             "{topic}: {gaps:#?}"
         );
     }
@@ -163,7 +179,9 @@ fn the_processes_behind_524b_b_2_name_their_plan_items() {
     let all = documents::all_gaps(&plan).unwrap();
     let management = all
         .iter()
-        .find(|g| g.document == "cybersecurity-management-plan" && g.what.contains("`topic: testing`"))
+        .find(|g| {
+            g.document == "cybersecurity-management-plan" && g.what.contains("`topic: testing`")
+        })
         .unwrap();
     let controls = all
         .iter()

@@ -64,7 +64,10 @@ fn the_ports_table_lists_user_facing_and_service_interfaces_with_hosts() {
         ],
         "{ports}"
     );
-    assert!(ports.contains("1 internal data flow is between parts of the system"), "{ports}");
+    assert!(
+        ports.contains("1 internal data flow is between parts of the system"),
+        "{ports}"
+    );
     assert!(!ports.contains("PostgreSQL"), "{ports}");
     // Flows are named in the source line only, never asset ids.
     assert!(!ports.contains("AST-"), "{ports}");
@@ -87,13 +90,19 @@ fn incident_instructions_and_the_sbom_route_are_plan_facts() {
     assert!(deployment.contains("<p>Suspend delivery and <strong>call support</strong>.</p>"));
     assert!(deployment.contains(">PLAN-CVD</a>"));
     assert!(item(&md, 5).contains("<p>Download it from the portal.</p>"));
-    assert!(!item(&md, 5).contains("mdbook-qms"), "labeling is for users");
+    assert!(
+        !item(&md, 5).contains("mdbook-qms"),
+        "labeling is for users"
+    );
     assert!(gap(&gaps, "incident_instructions").is_none(), "{gaps:#?}");
     assert!(gap(&gaps, "sbom_access").is_none(), "{gaps:#?}");
 
     // Plans without the facts: gaps at their fields.
     let without = MODEL
-        .replace(r#", incident_instructions: "Suspend delivery and **call support**.""#, "")
+        .replace(
+            r#", incident_instructions: "Suspend delivery and **call support**.""#,
+            "",
+        )
         .replace(r#", sbom_access: "Download it from the portal.""#, "");
     let (_, gaps) = render(&without);
     let incident = gap(&gaps, "incident_instructions").unwrap_or_else(|| panic!("{gaps:#?}"));
@@ -121,14 +130,22 @@ fn end_of_support_lists_only_the_components_on_the_device() {
     let (md, gaps) = render(MODEL);
     let eos = item(&md, 13);
     // The pump's firmware and what it depends on; not the cloud's nginx.
-    assert!(eos.contains("| Pump firmware | 1.0 | active | 2030-01-01 |"), "{eos}");
-    assert!(eos.contains("| RTOS | 3.7 | active | 2029-01-01 |"), "{eos}");
+    assert!(
+        eos.contains("| Pump firmware | 1.0 | active | 2030-01-01 |"),
+        "{eos}"
+    );
+    assert!(
+        eos.contains("| RTOS | 3.7 | active | 2029-01-01 |"),
+        "{eos}"
+    );
     assert!(!eos.contains("nginx"), "{eos}");
     assert!(gap(&gaps, "device: true").is_none(), "{gaps:#?}");
 
     // A zone inside a device zone is part of the device.
-    let nested = MODEL
-        .replace("{id: ZONE-CLOUD, type: zone, title: Cloud}", "{id: ZONE-CLOUD, type: zone, title: Cloud, parent: ZONE-BODY}");
+    let nested = MODEL.replace(
+        "{id: ZONE-CLOUD, type: zone, title: Cloud}",
+        "{id: ZONE-CLOUD, type: zone, title: Cloud, parent: ZONE-BODY}",
+    );
     let (md, _) = render(&nested);
     assert!(item(&md, 13).contains("nginx"));
 
@@ -148,18 +165,37 @@ fn a_text_used_for_two_items_is_printed_once_and_referenced() {
          - {{id: CTL-CALL, type: control, title: Call us, labeling_topic: deployment, labeling: \"Suspend delivery and **call support**.\"}}\n"
     );
     let (md, _) = render(&items);
-    assert_eq!(md.matches("keeps a <strong>security log</strong>").count(), 1, "{md}");
+    assert_eq!(
+        md.matches("keeps a <strong>security log</strong>").count(),
+        1,
+        "{md}"
+    );
     assert!(item(&md, 7).contains("keeps a <strong>security log</strong>"));
     let logs = item(&md, 12);
-    assert!(logs.contains("### Event log\n\nSee item 7 (Response to security events)."), "{logs}");
-    assert!(logs.contains("### Log export\n\nSee item 7 (Response to security events)."), "{logs}");
+    assert!(
+        logs.contains("### Event log\n\nSee item 7 (Response to security events)."),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("### Log export\n\nSee item 7 (Response to security events)."),
+        "{logs}"
+    );
     // The same text as a plan fact in the same item: named, not repeated.
     let deployment = item(&md, 4);
-    assert_eq!(deployment.matches("call support").count(), 1, "{deployment}");
+    assert_eq!(
+        deployment.matches("call support").count(),
+        1,
+        "{deployment}"
+    );
     assert!(
-        deployment.contains("### Call us\n\nThe same instruction as under the incident instructions above."),
+        deployment.contains(
+            "### Call us\n\nThe same instruction as under the incident instructions above."
+        ),
         "{deployment}"
     );
     // Each place still names its source.
-    assert!(logs.contains(">CTL-LOG</a>") && logs.contains(">CTL-LOG2</a>"), "{logs}");
+    assert!(
+        logs.contains(">CTL-LOG</a>") && logs.contains(">CTL-LOG2</a>"),
+        "{logs}"
+    );
 }

@@ -90,10 +90,14 @@ const DEPENDS: &[(&str, &[&str])] = &[
         code::THREAT_NO_RISK,
         &["threat-model", "traceability-matrix"],
     ),
-    (code::CONTROL_UNTESTED, &["traceability-matrix"]),
+    (
+        code::CONTROL_UNTESTED,
+        &["security-controls", "traceability-matrix"],
+    ),
 ];
 
 const TESTS: &[&str] = &[
+    "security-controls",
     "security-testing-report",
     "unresolved-anomalies",
     "traceability-matrix",

@@ -8,8 +8,8 @@ use mdbook_qms::project::Project;
 
 use crate::support::ProjectBuilder;
 
-/// Two categories filled, one control failing its test, one without a test and one
-/// without a category; a patching plan with its justification.
+/// Two categories filled, one control failing its test, one with only an obsolete test
+/// and one without a category; a patching plan with its justification.
 const ITEMS: &str = r#"- {id: REQ-1, type: requirement, title: Pair securely}
 - {id: CTL-PAIR, type: control, title: Passkey pairing, category: authentication, requirements: REQ-1, text: "Pairing needs the **passkey** shown on the pump."}
 - {id: CTL-AES, type: control, title: AES-CCM link, category: cryptography}
@@ -17,6 +17,7 @@ const ITEMS: &str = r#"- {id: REQ-1, type: requirement, title: Pair securely}
 - {id: CTL-LOOSE, type: control, title: Loose control}
 - {id: TST-PAIR, type: test, title: Pairing test, verifies: [CTL-PAIR, CTL-LOOSE], evidence: pairing_works}
 - {id: TST-AES, type: test, title: AES test, verifies: CTL-AES, evidence: aes_works}
+- {id: TST-OLD, type: test, title: Old log test, status: obsolete, verifies: [CTL-LOG, CTL-AES]}
 - {id: PLAN-PATCH, type: plan, title: Patching, topic: patching, regular_cycle: quarterly, cycle_justification: "Suppliers release *quarterly*.", out_of_cycle_days: 30}
 - {id: PLAN-MON, type: plan, title: Monitoring, topic: monitoring, sources: [NVD, KEV], frequency: daily}
 "#;
@@ -67,11 +68,19 @@ fn controls_are_listed_under_their_category_with_text_requirements_tests_and_sta
         "{crypto}"
     );
     assert!(crypto.contains("Implements: no requirement"), "{crypto}");
+    assert!(
+        !crypto.contains("TST-OLD"),
+        "an obsolete test verifies nothing: {crypto}"
+    );
     // A control without a test is a gap, the same finding as control-untested.
     let logging = section(&md, "6. Event Detection and Logging");
     assert!(
         logging.contains("Verification status: **no test**"),
         "{logging}"
+    );
+    assert!(
+        !logging.contains("TST-OLD"),
+        "an obsolete test verifies nothing: {logging}"
     );
     let untested = gaps
         .iter()

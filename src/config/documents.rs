@@ -31,6 +31,7 @@ docs! {
     "unresolved-anomalies", "Unresolved Anomalies";
     "tplc-metrics", "Total Product Life Cycle Measures and Metrics";
     "architecture-views", "Architecture Views";
+    "security-controls", "Security Controls (Appendix 1)";
     "security-testing-report", "Cybersecurity Testing Report";
     "security-labeling", "Security Labeling";
     "traceability-matrix", "Security Traceability Matrix";

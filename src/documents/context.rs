@@ -2,6 +2,8 @@
 //! defines, `none` when absent, link fields as lists of ids, links both ways), plus
 //! what the risk and evidence stages computed, and the fixed tables of the guidance.
 
+use std::collections::HashSet;
+
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -65,8 +67,12 @@ pub(super) fn build(project: &Project) -> Value {
         .filter(|&i| project.graph.get(&project.items[i].id) == Some(i))
         .collect();
     order.sort_by(|&a, &b| crate::text::natural_cmp(&project.items[a].id, &project.items[b].id));
+    let on_device = device_components(project);
     // Each item's data is independent of the others': built in parallel, kept in order.
-    let values: Vec<Value> = order.par_iter().map(|&i| item_value(project, i)).collect();
+    let values: Vec<Value> = order
+        .par_iter()
+        .map(|&i| item_value(project, i, on_device.as_ref()))
+        .collect();
     for (i, value) in order.into_iter().zip(values) {
         if let Some(Value::Array(list)) = by_type.get_mut(&project.items[i].ty) {
             list.push(value);
@@ -191,8 +197,57 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+/// Components on the device as users receive it: those of assets in a zone marked
+/// `device: true` (or inside one), and the components they depend on; `None` when no
+/// zone is marked, so the labeling can say it cannot tell.
+fn device_components(project: &Project) -> Option<HashSet<usize>> {
+    let items = &project.items;
+    let marked = |z: usize| items[z].fields.get("device") == Some(&Value::Bool(true));
+    if !(0..items.len()).any(|z| items[z].ty == "zone" && marked(z)) {
+        return None;
+    }
+    // A parent cycle is reported by `link`; the walk stops after as many steps as items.
+    let in_device_zone = |zone: usize| {
+        let mut z = Some(zone);
+        for _ in 0..items.len() {
+            match z {
+                Some(at) if marked(at) => return true,
+                Some(at) => z = crate::link::same_type_parent(items, &project.graph, at),
+                None => return false,
+            }
+        }
+        false
+    };
+    let mut todo: Vec<usize> = (0..items.len())
+        .filter(|&a| items[a].ty == "asset")
+        .filter(|&a| crate::risk::checks::zone_of(project, a).is_some_and(in_device_zone))
+        .flat_map(|a| crate::risk::checks::out(project, a, "components"))
+        .collect();
+    let mut found = HashSet::new();
+    while let Some(c) = todo.pop() {
+        if found.insert(c) {
+            todo.extend(crate::risk::checks::out(project, c, "depends_on"));
+        }
+    }
+    Some(found)
+}
+
+/// How a control's tests stand, as the controls document prints it.
+fn standing_name(project: &Project, tests: &[usize]) -> &'static str {
+    if tests.is_empty() {
+        return "no test";
+    }
+    match combined_standing(project, tests) {
+        Standing::Verified => "verified",
+        Standing::Failed => "failed",
+        Standing::Skipped => "skipped",
+        Standing::WithoutResult { stale: true } => "stale",
+        Standing::WithoutResult { stale: false } => "no result",
+    }
+}
+
 /// One item as template data.
-fn item_value(project: &Project, i: usize) -> Value {
+fn item_value(project: &Project, i: usize, on_device: Option<&HashSet<usize>>) -> Value {
     let item = &project.items[i];
     let mut obj = Map::new();
     // Derived data first: a field the schema defines with the same name wins.
@@ -271,6 +326,10 @@ fn item_value(project: &Project, i: usize) -> Value {
                     "bom_ref": v.bom_ref,
                 }),
             );
+            obj.insert(
+                "on_device".into(),
+                on_device.map_or(Value::Null, |set| Value::Bool(set.contains(&i))),
+            );
         }
         "control" => {
             // `labeling_topic` as a list, however it is written.
@@ -280,6 +339,10 @@ fn item_value(project: &Project, i: usize) -> Value {
                 _ => Vec::new(),
             };
             obj.insert("topics".into(), Value::Array(topics));
+            obj.insert(
+                "verification".into(),
+                standing_name(project, &tests_verifying(project, i)).into(),
+            );
         }
         _ => {}
     }

@@ -92,7 +92,10 @@ const DEPENDS: &[(&str, &[&str])] = &[
         code::THREAT_NO_RISK,
         &["threat-model", "traceability-matrix"],
     ),
-    (code::CONTROL_UNTESTED, &["traceability-matrix"]),
+    (
+        code::CONTROL_UNTESTED,
+        &["security-controls", "traceability-matrix"],
+    ),
     (
         code::VIEW_NOT_APPLICABLE_WITH_CONTENT,
         &["architecture-views"],
@@ -100,6 +103,7 @@ const DEPENDS: &[(&str, &[&str])] = &[
 ];
 
 const TESTS: &[&str] = &[
+    "security-controls",
     "security-testing-report",
     "unresolved-anomalies",
     "traceability-matrix",

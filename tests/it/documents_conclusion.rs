@@ -12,12 +12,13 @@ use crate::support::builder::Built;
 use crate::support::ProjectBuilder;
 
 /// A small project with nothing missing: every document complete, every STRIDE
-/// category of its elements covered, one control verified by four passing tests.
+/// category of its elements covered, one control verified by four passing tests and one
+/// more control of each of the other seven categories, verified by one of them.
 const COMPLETE: &str = r#"- {id: DEV-1, type: device, title: Pump, model: P-1, version: 1.0.0, manufacturer: Acme, intended_use: Insulin delivery., software: true, connectivity: [ble]}
-- {id: ZONE-A, type: zone, title: Body}
+- {id: ZONE-A, type: zone, title: Body, device: true}
 - {id: AST-APP, type: asset, title: App, kind: external-entity, zone: ZONE-A}
 - {id: AST-PUMP, type: asset, title: Pump, kind: data-store, zone: ZONE-A}
-- {id: FLOW-1, type: flow, title: Commands, from: AST-APP, to: AST-PUMP, protocol: BLE}
+- {id: FLOW-1, type: flow, title: Commands, from: AST-APP, to: AST-PUMP, protocol: BLE, exposure: user-facing}
 - {id: ASM-1, type: assumption, title: Phone locked, text: The phone is locked.}
 - {id: THR-S, type: threat, title: Spoof, stride: spoofing, targets: AST-APP, phase: use}
 - {id: THR-R, type: threat, title: Repudiate, stride: repudiation, targets: [AST-APP, AST-PUMP], phase: use}
@@ -27,16 +28,23 @@ const COMPLETE: &str = r#"- {id: DEV-1, type: device, title: Pump, model: P-1, v
 - {id: RISK-1, type: risk, title: Spoofed app, threats: [THR-S, THR-R, THR-T, THR-I, THR-D], severity: serious, exploitability: low, controls: CTL-1, disposition: mitigate}
 - {id: REQ-1, type: requirement, title: Pairing}
 - {id: CTL-1, type: control, title: Pairing, category: authentication, requirements: REQ-1, labeling_topic: [use-environment, diagrams, deployment, security-events, critical-function, backup-restore, configuration-recovery, secure-configuration, forensic-logs, decommissioning], labeling: Pair in private.}
-- {id: TST-REQUIREMENTS, type: test, title: requirements test, method: requirements, verifies: [CTL-1, REQ-1], evidence: pairing_works}
+- {id: CTL-2, type: control, title: Roles, category: authorization}
+- {id: CTL-3, type: control, title: AES, category: cryptography}
+- {id: CTL-4, type: control, title: Signed code, category: code_data_and_execution_integrity}
+- {id: CTL-5, type: control, title: Encrypted store, category: confidentiality}
+- {id: CTL-6, type: control, title: Event log, category: event_detection_and_logging}
+- {id: CTL-7, type: control, title: Watchdog, category: resiliency_and_recovery}
+- {id: CTL-8, type: control, title: Signed updates, category: updatability_and_patchability}
+- {id: TST-REQUIREMENTS, type: test, title: requirements test, method: requirements, verifies: [CTL-1, REQ-1, CTL-2, CTL-3, CTL-4, CTL-5, CTL-6, CTL-7, CTL-8], evidence: pairing_works}
 - {id: TST-MIT, type: test, title: threat-mitigation test, method: threat-mitigation, verifies: [CTL-1, REQ-1], evidence: pairing_works}
 - {id: TST-VULNERABILITY, type: test, title: vulnerability test, method: vulnerability, verifies: [CTL-1, REQ-1], evidence: pairing_works}
 - {id: TST-PENETRATION, type: test, title: penetration test, method: penetration, verifies: [CTL-1, REQ-1], evidence: pairing_works}
 - {id: CMP-1, type: component, title: Lib, version: 1.0.0, supplier: Acme, support: active, end_of_support: '2099-01-01', purl: 'pkg:generic/lib@1.0.0'}
 - {id: ROLE-1, type: role, title: PSIRT, person: Ann, responsibilities: [triage]}
 - {id: PLAN-MON, type: plan, title: Monitoring, topic: monitoring, owner: ROLE-1, sources: [NVD], frequency: weekly}
-- {id: PLAN-PATCH, type: plan, title: Patching, topic: patching, owner: ROLE-1, regular_cycle: quarterly, out_of_cycle_days: 30}
-- {id: PLAN-CVD, type: plan, title: CVD, topic: disclosure, owner: ROLE-1, intake: security@x, acknowledge_days: 3, response_days: 30}
-- {id: PLAN-COMM, type: plan, title: Communication, topic: communication, owner: ROLE-1, channels: [e-mail], notify_days: 30}
+- {id: PLAN-PATCH, type: plan, title: Patching, topic: patching, owner: ROLE-1, regular_cycle: quarterly, cycle_justification: Supplier releases are quarterly., out_of_cycle_days: 30}
+- {id: PLAN-CVD, type: plan, title: CVD, topic: disclosure, owner: ROLE-1, intake: security@x, acknowledge_days: 3, response_days: 30, incident_instructions: Call support.}
+- {id: PLAN-COMM, type: plan, title: Communication, topic: communication, owner: ROLE-1, channels: [e-mail], notify_days: 30, sbom_access: Ask support.}
 - {id: PLAN-EOS, type: plan, title: End of support, topic: end-of-support, owner: ROLE-1, text: Five years., notice_months: 24}
 - {id: PLAN-TEST, type: plan, title: Testing, topic: testing, owner: ROLE-1, frequency: yearly}
 - {id: VIEW-1, type: view, title: global-system, view: global-system, text: The view.}
@@ -83,7 +91,7 @@ fn a_complete_project_with_every_test_passing_is_acceptable() {
     assert!(!text.contains("cannot be concluded"), "{text}");
     let md = render(&p, "security-risk-management-report");
     assert!(
-        md.contains("| Controls verified by a passing, current test result | 1 of 1 verified, 0 failed, 0 skipped, 0 without result |"),
+        md.contains("| Controls verified by a passing, current test result | 8 of 8 verified, 0 failed, 0 skipped, 0 without result |"),
         "{md}"
     );
 }
@@ -183,7 +191,7 @@ fn an_incomplete_project_cannot_be_concluded_and_lists_each_blocker() {
     // The counts say what failed.
     let md = render(&p, "security-risk-management-report");
     assert!(
-        md.contains("| Controls verified by a passing, current test result | 0 of 1 verified, 1 failed, 0 skipped, 0 without result |"),
+        md.contains("| Controls verified by a passing, current test result | 7 of 8 verified, 1 failed, 0 skipped, 0 without result |"),
         "{md}"
     );
     let report = render(&p, "security-testing-report");

@@ -127,9 +127,11 @@ fn the_example_labeling_is_assembled_from_its_sources() {
             "labeling item {n} missing"
         );
     }
-    // Ports and interfaces from flows, with protocol and port.
-    assert!(md.contains("| Interface | Purpose | Protocol | Port | Direction (from → to) |"));
-    assert!(md.contains("PostgreSQL wire protocol over TLS | 5432 |"));
+    // Ports and interfaces users reach, with protocol, port and endpoints by host; the
+    // internal database link is not among them.
+    assert!(md.contains("| Interface and purpose | Used by | Protocol | Port | Direction: from → to (the approved endpoints) |"));
+    assert!(md.contains("| HTTPS (TLS 1.3, pinned) | 443 | AcmeFlow mobile app (iOS and Android) → AcmeCare cloud API (api.acmecare.example) |"), "{md}");
+    assert!(!md.contains("PostgreSQL wire protocol"));
     // Labeling text of a control under its topic, and the transferred risk.
     let backup = md.find("## 9. ").unwrap();
     let decommission = md.find("## 14. ").unwrap();
@@ -139,8 +141,8 @@ fn the_example_labeling_is_assembled_from_its_sources() {
     assert!(
         transferred.contains("RISK-CLOUD-OUTAGE") && transferred.contains("CTL-OUTAGE-GUIDANCE")
     );
-    // SBOM reference and end of support.
-    assert!(md.contains("trace/sbom/pump-firmware.cdx.json"));
+    // The customer's route to the SBOM, and end of support.
+    assert!(md.contains("from the AcmeCare portal"));
     assert!(md.contains("Acme supports each pump model"));
 }
 
@@ -216,9 +218,9 @@ fn item_text_is_escaped_where_it_lands() {
     // A flow title with `|` stays in its table cell.
     let row = md
         .lines()
-        .find(|l| l.contains("FLOW-X") && l.starts_with('|'))
+        .find(|l| l.contains("&lt;b&gt;BLE") && l.starts_with('|'))
         .unwrap();
-    assert_eq!(row.matches(" | ").count(), 6, "{row}");
+    assert_eq!(row.matches(" | ").count(), 4, "{row}");
 }
 
 #[test]

@@ -214,7 +214,7 @@ fn a_gap_is_placed_at_the_item_field_or_beside_the_items_of_its_type() {
     assert_eq!(flow["line"], 9);
     assert_eq!(flow["item"], "FLW-1");
     assert_eq!(flow["document"], "security-labeling");
-    assert_eq!(flow["section"], "Ports and interfaces");
+    assert_eq!(flow["section"], "3. Network ports and interfaces");
     // A missing plan: beside the last plan item.
     let testing = find("no `plan` item with `topic: testing`");
     assert_eq!(testing["file"], "requirements/model.yaml");

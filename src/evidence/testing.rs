@@ -48,12 +48,12 @@ fn missing<'a>(item: &Item, wanted: &[&'a str]) -> Vec<&'a str> {
         .collect()
 }
 
-/// `a`, `a and b`, `a, b and c`, each in backticks.
+/// `a`, `a or b`, `a, b or c`, each in backticks.
 fn field_list(fields: &[&str]) -> String {
     let quoted: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
     match quoted.split_last() {
         Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
         None => String::new(),
     }
 }
@@ -162,7 +162,10 @@ fn findings(project: &Linked, item: &Item, ds: &mut Vec<Diagnostic>) {
                         item.id
                     ),
                 )
-                .at(node.get("item").map_or(id_node.span, |(_, v)| v.span))
+                .at(node
+                    .get("item")
+                    .or_else(|| node.get("disposition"))
+                    .map_or(id_node.span, |(_, v)| v.span))
                 .item(&item.id)
                 .help("record the deferred finding as an anomaly item (its security impact and why it can wait) and name it in the finding's `item`"),
             ),

@@ -55,7 +55,10 @@ const DEPENDS: &[(&str, &[&str])] = &[
     (code::TEST_TOOL_MISSING, &["security-testing-report"]),
     (code::TEST_DATES_REVERSED, &["security-testing-report"]),
     (code::FINDING_ID_DUPLICATE, &["security-testing-report"]),
-    (code::FINDING_DISPOSITION_MISSING, &["security-testing-report"]),
+    (
+        code::FINDING_DISPOSITION_MISSING,
+        &["security-testing-report"],
+    ),
     (
         code::FINDING_DEFERRED_NO_ANOMALY,
         &["security-testing-report", "unresolved-anomalies"],

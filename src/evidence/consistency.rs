@@ -213,7 +213,13 @@ fn device_version(project: &Linked, ds: &mut Vec<Diagnostic>) {
 /// A test's `build` against the device's version: each part of the build (`pump
 /// firmware 3.2.0-rc4, app 3.2.0`) is compared with the parts of the device's version
 /// its label names.
-fn test_builds(project: &Linked, device: &Item, written: &str, parts: &[VersionPart], ds: &mut Vec<Diagnostic>) {
+fn test_builds(
+    project: &Linked,
+    device: &Item,
+    written: &str,
+    parts: &[VersionPart],
+    ds: &mut Vec<Diagnostic>,
+) {
     for t in primary(project, "test") {
         let test = &project.items[t];
         let Some(build) = test.text("build") else {

@@ -214,7 +214,12 @@ fn a_finding_without_disposition_is_reported_at_its_id() {
         d["message"],
         "finding `PT-3` of TST-PENTEST has no `disposition`"
     );
-    assert_at(d, "requirements/tests.yaml", line_of(&tests, "id: PT-3"), 11);
+    assert_at(
+        d,
+        "requirements/tests.yaml",
+        line_of(&tests, "id: PT-3"),
+        11,
+    );
     assert_eq!(found.len(), 1, "{}", pretty(&found));
 }
 
@@ -249,11 +254,21 @@ fn the_link_inside_a_finding_is_resolved_and_type_checked_at_its_place() {
         d["message"],
         "`findings.item` of a test must name a vulnerability or anomaly, but `REQ-1` is a requirement"
     );
-    assert_at(d, "requirements/tests.yaml", line_of(&tests, "item: REQ-1"), 13);
+    assert_at(
+        d,
+        "requirements/tests.yaml",
+        line_of(&tests, "item: REQ-1"),
+        13,
+    );
     let tests = TESTS.replace("      item: VUL-1\n", "      item: VUL-2\n");
     let found = findings(&project(&tests));
     let d = one(&found, "link-unknown");
-    assert_at(d, "requirements/tests.yaml", line_of(&tests, "item: VUL-2"), 13);
+    assert_at(
+        d,
+        "requirements/tests.yaml",
+        line_of(&tests, "item: VUL-2"),
+        13,
+    );
     assert_eq!(errors(&found).len(), 1, "{}", pretty(&found));
 }
 
@@ -309,27 +324,47 @@ fn the_report_lists_findings_by_severity_critical_first_with_build_and_dates() {
     let doc = documents::render_standalone(&p, "security-testing-report").unwrap();
     // The only gaps are the sections of methods the project has no test of.
     assert!(
-        doc.gaps.iter().all(|g| g.what.starts_with("no test item has `method:")),
+        doc.gaps
+            .iter()
+            .all(|g| g.what.starts_with("no test item has `method:")),
         "{:#?}",
         doc.gaps
     );
     let md = doc.markdown;
     let findings = &md[md.find(". Findings").expect("a findings section")..];
-    let order: Vec<usize> = ["**Critical:** 1.", "**High:** 1.", "**Medium:** none.", "**Low:** 1.", "**Informational:** 1."]
-        .iter()
-        .map(|h| findings.find(h).unwrap_or_else(|| panic!("no `{h}` in {findings}")))
-        .collect();
+    let order: Vec<usize> = [
+        "**Critical:** 1.",
+        "**High:** 1.",
+        "**Medium:** none.",
+        "**Low:** 1.",
+        "**Informational:** 1.",
+    ]
+    .iter()
+    .map(|h| {
+        findings
+            .find(h)
+            .unwrap_or_else(|| panic!("no `{h}` in {findings}"))
+    })
+    .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{findings}");
     let row = findings
         .lines()
         .find(|l| l.starts_with("| PT-1 "))
         .expect("a row for PT-1");
-    for part in ["CWE-787", "build firmware 2.1.0-rc2", "2026-10-05", "fixed", ">VUL-1</a>"] {
+    for part in [
+        "CWE-787",
+        "build firmware 2.1.0-rc2",
+        "2026-10-05",
+        "fixed",
+        ">VUL-1</a>",
+    ] {
         assert!(row.contains(part), "`{part}` not in {row}");
     }
     // How the penetration test was run, in its row.
     assert!(
-        md.contains("tested by Example Lab (third party); build firmware 2.1.0-rc2; 2026-10-05; 4 findings"),
+        md.contains(
+            "tested by Example Lab (third party); build firmware 2.1.0-rc2; 2026-10-05; 4 findings"
+        ),
         "{md}"
     );
 }

@@ -799,6 +799,26 @@ mod tests {
     }
 
     #[test]
+    fn a_link_inside_a_list_of_objects_is_named_by_its_path() {
+        let types = Types::builtin();
+        let finding = types.get("test").unwrap().link("findings.item").unwrap();
+        assert_eq!(finding.path, ["findings", "item"]);
+        assert_eq!(finding.targets, ["vulnerability", "anomaly"]);
+        let fields = serde_json::json!({
+            "verifies": "REQ-1",
+            "findings": [
+                {"id": "F-1", "item": "VUL-1"},
+                {"id": "F-2"},
+                {"id": "F-3", "item": ["VUL-2", "ANOM-1"]},
+            ],
+        });
+        let fields = fields.as_object().unwrap();
+        assert_eq!(finding.ids(fields), ["VUL-1", "VUL-2", "ANOM-1"]);
+        let verifies = types.get("test").unwrap().link("verifies").unwrap();
+        assert_eq!(verifies.ids(fields), ["REQ-1"]);
+    }
+
+    #[test]
     fn items_schema_dispatches_on_type() {
         let types = Types::builtin();
         let items = items_schema(&types);

@@ -414,3 +414,21 @@ fn the_report_marks_missing_test_evidence_as_gaps() {
         ]
     );
 }
+
+#[test]
+fn a_matrix_may_follow_the_link_inside_findings() {
+    let p = project(TESTS);
+    p.write(
+        "book/intro.md",
+        "# Intro\n\n{{#qms matrix test vulnerability via=findings.item}}\n",
+    );
+    let (_, diags) = p.json();
+    assert!(errors(&diags).is_empty(), "{}", pretty(&diags));
+    // A path that is no link field is refused like any unknown field.
+    p.write(
+        "book/intro.md",
+        "# Intro\n\n{{#qms matrix test vulnerability via=findings.id}}\n",
+    );
+    let (_, diags) = p.json();
+    one(&diags, "directive-unknown-field");
+}

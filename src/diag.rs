@@ -193,6 +193,12 @@ codes! {
     TEST_RESULT_MISSING = "test-result-missing", Warning, "A test item has no `evidence`, or an evidence name or pattern matches no test case.";
     TEST_RESULT_STALE = "test-result-stale", Warning, "A test result is older than the last change of the test item or of an item it verifies.";
     TEST_RESULT_UNMATCHED = "test-result-unmatched", Warning, "Test cases in a result file that no test item's `evidence` names.";
+    PENTEST_INCOMPLETE = "pentest-incomplete", Warning, "A penetration test has no `independence`, `scope`, `started` or `finished`.";
+    TEST_TOOL_MISSING = "test-tool-missing", Warning, "A vulnerability test (vulnerability scanning, fuzzing, static or dynamic analysis, software composition) has no `tool` or `tool_version`.";
+    TEST_DATES_REVERSED = "test-dates-reversed", Warning, "A test's `finished` date is before its `started` date.";
+    FINDING_ID_DUPLICATE = "finding-id-duplicate", Error, "Two findings of one test have the same id.";
+    FINDING_DISPOSITION_MISSING = "finding-disposition-missing", Warning, "A finding of a test has no `disposition` (fixed, accepted, deferred, false-positive).";
+    FINDING_DEFERRED_NO_ANOMALY = "finding-deferred-no-anomaly", Warning, "A deferred finding names no anomaly item in its `item`.";
     SBOM_INVALID = "sbom-invalid", Error, "An SBOM file is not CycloneDX 1.4-1.6 or SPDX 2.3 JSON, or its dependency graph names unknown components.";
     SBOM_DUPLICATE_REF = "sbom-duplicate-ref", Error, "Two components of one SBOM have the same bom-ref (SPDXID).";
     SBOM_NTIA = "sbom-ntia", Warning, "An SBOM or its components lack an NTIA minimum element: author, timestamp, supplier, name, version, unique id, dependency relation.";
@@ -206,7 +212,7 @@ codes! {
     VEX_INCOMPLETE = "vex-incomplete", Error, "A vulnerability item has no VEX status, `not_affected` without `justification`, or `affected` without `action`.";
     KEV_NOT_FIXED = "kev-not-fixed", Error, "A vulnerability in CISA's Known Exploited Vulnerabilities catalogue is not `fixed`.";
     VULNERABILITY_DATES = "vulnerability-dates", Warning, "A vulnerability's `identified`, `patched` and `deployed` dates are out of order, or `fixed` has no `patched` date.";
-    DEVICE_VERSION_MISMATCH = "device-version-mismatch", Warning, "The device's `version` disagrees with the version of the SBOM's top component or with the version recorded in test results.";
+    DEVICE_VERSION_MISMATCH = "device-version-mismatch", Warning, "The device's `version` disagrees with the version of the SBOM's top component, with the version recorded in test results, or with the `build` a test item names.";
     VULNERABILITY_RISK_CVSS = "vulnerability-risk-cvss", Warning, "A vulnerability's CVSS base score is higher than that of a risk it names in `risks` (the risk understates it).";
     VEX_NOT_AFFECTED_PATCHED = "vex-not-affected-patched", Warning, "A `not_affected` vulnerability has a `patched` or `deployed` date: either it needed a patch, or the dates are wrong.";
     PATCH_OVERDUE = "patch-overdue", Warning, "An `affected` vulnerability is open for longer than the plan's patch timeline (out-of-cycle for a critical one, the regular cycle otherwise).";

@@ -165,10 +165,10 @@ fn resolve_links<'a>(
         return out;
     };
     for field in &def.links {
-        let Some((_, value)) = item.node.get(&field.name) else {
-            continue;
-        };
-        for target in link_targets(value) {
+        for target in field_values(&item.node, &field.path)
+            .into_iter()
+            .flat_map(link_targets)
+        {
             let Some(id) = target.as_str() else { continue };
             let to = graph.get(id).or_else(|| {
                 field
@@ -277,6 +277,23 @@ fn suggestions<'a>(
             (id, did_you_mean(id, winners).map(str::to_owned))
         })
         .collect()
+}
+
+/// The values at a field's path in an item: the field itself, or the named field of each
+/// object a list (or an object) on the way holds.
+fn field_values<'a>(node: &'a Node, path: &[String]) -> Vec<&'a Node> {
+    let mut values = vec![node];
+    for part in path {
+        values = values
+            .into_iter()
+            .flat_map(|v| match &v.value {
+                Value::Seq(list) => list.iter().collect(),
+                _ => vec![v],
+            })
+            .filter_map(|v| v.get(part).map(|(_, value)| value))
+            .collect();
+    }
+    values
 }
 
 /// The ids in a link field: one string or a list of strings (other shapes were already

@@ -45,6 +45,7 @@ pub fn load_with_documents(
     let mut found = Vec::new();
     let evidence = evidence::assess::assess(&linked, &history, &mut found);
     evidence::consistency::check(&linked, &mut found);
+    evidence::testing::check(&linked, &mut found);
     diagnostics.extend(found);
     let mut project = Project {
         linked,

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::diag::{code, Diagnostic, Diagnostics};
 use crate::source::{FileId, SourceMap, Span};
@@ -99,7 +99,11 @@ const BASE_SCHEMA: &str = "item.schema.json";
 /// A link field as declared by `x-qms-link` in a type's schema.
 #[derive(Debug, Clone)]
 pub(crate) struct LinkField {
+    /// The field's name; a link inside a list of objects is named by its path
+    /// (`findings.item`: `item` of each entry of `findings`).
     pub(crate) name: String,
+    /// `name`'s parts: where the ids are written.
+    pub(crate) path: Vec<String>,
     /// Types an id in this field may name.
     pub(crate) targets: Vec<String>,
     /// How the link reads from the linking item ("verifies").
@@ -129,6 +133,32 @@ pub struct TypeDef {
 impl TypeDef {
     pub(crate) fn link(&self, field: &str) -> Option<&LinkField> {
         self.links.iter().find(|l| l.name == field)
+    }
+}
+
+impl LinkField {
+    /// The ids the field holds in an item's fields: one string or a list of strings, in
+    /// each object on its path (every entry of a list of objects).
+    pub(crate) fn ids<'a>(&self, fields: &'a Map<String, Value>) -> Vec<&'a str> {
+        let mut values: Vec<&Value> = fields.get(&self.path[0]).into_iter().collect();
+        for part in &self.path[1..] {
+            values = values
+                .into_iter()
+                .flat_map(|v| match v {
+                    Value::Array(list) => list.iter().collect(),
+                    other => vec![other],
+                })
+                .filter_map(|v| v.get(part))
+                .collect();
+        }
+        values
+            .into_iter()
+            .flat_map(|v| match v {
+                Value::String(s) => vec![s.as_str()],
+                Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            })
+            .collect()
     }
 }
 
@@ -293,8 +323,12 @@ pub(crate) fn load(
                             def.file_name, link.name
                         ),
                     );
-                    // Point at the target name when the field is declared in this file.
-                    let pointer = format!("/properties/{}/x-qms-link/targets/{target}", link.name);
+                    // Point at the target name when the field is declared in this file
+                    // (the search finds each part of a nested field's path in turn).
+                    let pointer = format!(
+                        "/properties/{}/x-qms-link/targets/{target}",
+                        link.path.join("/")
+                    );
                     diags.push(
                         match def.file {
                             Some(f) => d.at(json_pointer_span(&sources.get(f).text, &pointer, f)),
@@ -354,32 +388,7 @@ fn collect_fields(
             if prop.get("contentMediaType").and_then(Value::as_str) == Some("text/markdown") {
                 markdown_fields.push(name.clone());
             }
-            if let Some(link) = prop.get("x-qms-link") {
-                if links.iter().any(|l| &l.name == name) {
-                    continue;
-                }
-                let targets = match link.get("targets") {
-                    Some(Value::Array(a)) => a
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect(),
-                    Some(Value::String(s)) => vec![s.clone()],
-                    _ => Vec::new(),
-                };
-                let label = link.get("label").and_then(Value::as_str).unwrap_or(name);
-                let inverse = link
-                    .get("inverse")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| format!("{label} (from)"));
-                links.push(LinkField {
-                    name: name.clone(),
-                    targets,
-                    label: label.to_owned(),
-                    inverse,
-                });
-            }
+            link_fields(prop, vec![name.clone()], links, depth);
         }
     }
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
@@ -394,6 +403,51 @@ fn collect_fields(
     if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
         for sub in all {
             collect_fields(sub, documents, fields, links, markdown_fields, depth + 1);
+        }
+    }
+}
+
+/// The link fields a property declares with `x-qms-link`: the property itself, or a
+/// property of its objects (of an object, or of a list's items), named by its path.
+fn link_fields(prop: &Value, path: Vec<String>, links: &mut Vec<LinkField>, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    let name = path.join(".");
+    if let Some(link) = prop.get("x-qms-link") {
+        if links.iter().any(|l| l.name == name) {
+            return;
+        }
+        let targets = match link.get("targets") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            Some(Value::String(s)) => vec![s.clone()],
+            _ => Vec::new(),
+        };
+        let label = link.get("label").and_then(Value::as_str).unwrap_or(&name);
+        let inverse = link
+            .get("inverse")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{label} (from)"));
+        links.push(LinkField {
+            label: label.to_owned(),
+            inverse,
+            targets,
+            name,
+            path,
+        });
+        return;
+    }
+    let object = prop.get("items").unwrap_or(prop);
+    if let Some(props) = object.get("properties").and_then(Value::as_object) {
+        for (sub, sub_prop) in props {
+            let mut sub_path = path.clone();
+            sub_path.push(sub.clone());
+            link_fields(sub_prop, sub_path, links, depth + 1);
         }
     }
 }
@@ -746,6 +800,26 @@ mod tests {
             req.fields.iter().any(|f| f == "title"),
             "inherited fields count"
         );
+    }
+
+    #[test]
+    fn a_link_inside_a_list_of_objects_is_named_by_its_path() {
+        let types = Types::builtin();
+        let finding = types.get("test").unwrap().link("findings.item").unwrap();
+        assert_eq!(finding.path, ["findings", "item"]);
+        assert_eq!(finding.targets, ["vulnerability", "anomaly"]);
+        let fields = serde_json::json!({
+            "verifies": "REQ-1",
+            "findings": [
+                {"id": "F-1", "item": "VUL-1"},
+                {"id": "F-2"},
+                {"id": "F-3", "item": ["VUL-2", "ANOM-1"]},
+            ],
+        });
+        let fields = fields.as_object().unwrap();
+        assert_eq!(finding.ids(fields), ["VUL-1", "VUL-2", "ANOM-1"]);
+        let verifies = types.get("test").unwrap().link("verifies").unwrap();
+        assert_eq!(verifies.ids(fields), ["REQ-1"]);
     }
 
     #[test]

@@ -353,7 +353,8 @@ fn item_value(project: &Project, i: usize, on_device: Option<&HashSet<usize>>) -
                 item.fields.get(f).cloned().unwrap_or(Value::Null),
             );
         }
-        for link in &def.links {
+        // A link inside a list of objects (`findings.item`) stays in its objects.
+        for link in def.links.iter().filter(|l| l.path.len() == 1) {
             let written = match item.fields.get(&link.name) {
                 Some(Value::String(s)) => vec![Value::String(s.clone())],
                 Some(Value::Array(a)) => a.clone(),

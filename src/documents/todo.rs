@@ -51,6 +51,18 @@ const DEPENDS: &[(&str, &[&str])] = &[
     (code::TEST_FAILURE_UNASSESSED, &["unresolved-anomalies"]),
     (code::TEST_RESULT_MISSING, TESTS),
     (code::TEST_RESULT_STALE, TESTS),
+    (code::PENTEST_INCOMPLETE, &["security-testing-report"]),
+    (code::TEST_TOOL_MISSING, &["security-testing-report"]),
+    (code::TEST_DATES_REVERSED, &["security-testing-report"]),
+    (code::FINDING_ID_DUPLICATE, &["security-testing-report"]),
+    (
+        code::FINDING_DISPOSITION_MISSING,
+        &["security-testing-report"],
+    ),
+    (
+        code::FINDING_DEFERRED_NO_ANOMALY,
+        &["security-testing-report", "unresolved-anomalies"],
+    ),
     (code::SBOM_NTIA, &["sbom"]),
     (code::COMPONENT_SUPPORT_MISSING, COMPONENTS),
     (code::COMPONENT_END_OF_SUPPORT, COMPONENTS),

@@ -1,13 +1,15 @@
 //! Consistency checks across items and evidence: facts written in two places must
-//! agree. The device's version against the SBOM and the test results, a
-//! vulnerability's CVSS against the risks that assess it, VEX status against the
-//! vulnerability's dates and the plan's patch timelines, `kev` claims against the KEV
-//! catalogue, and components past their end of support against their assessment.
+//! agree. The device's version against the SBOM, the test results and the builds
+//! tests name, a vulnerability's CVSS against the risks that assess it, VEX status
+//! against the vulnerability's dates and the plan's patch timelines, `kev` claims
+//! against the KEV catalogue, and components past their end of support against their
+//! assessment.
 
 use super::vex::{cvss_score, names_of};
 use crate::date::Day;
 use crate::diag::{code, Diagnostic};
 use crate::linked::Linked;
+use crate::model::Item;
 use crate::source::{display_path, FileId};
 
 /// Runs every consistency check.
@@ -130,8 +132,8 @@ fn suite_version(name: &str) -> Option<&str> {
     })
 }
 
-/// The device's `version` against the SBOM's top component and the versions recorded
-/// in test results (suite names and `build`/`version` properties).
+/// The device's `version` against the SBOM's top component, the versions recorded in
+/// test results (suite names and `build`/`version` properties) and tests' `build`.
 fn device_version(project: &Linked, ds: &mut Vec<Diagnostic>) {
     let Some(device) = primary(project, "device").next() else {
         return;
@@ -172,6 +174,7 @@ fn device_version(project: &Linked, ds: &mut Vec<Diagnostic>) {
             None => d.in_file(sbom.file),
         });
     }
+    test_builds(project, item, written, &parts, ds);
     // One finding per result file and recorded version.
     let mut reported: Vec<(FileId, &str)> = Vec::new();
     for case in &ev.cases {
@@ -204,6 +207,43 @@ fn device_version(project: &Linked, ds: &mut Vec<Diagnostic>) {
                 ),
             );
         }
+    }
+}
+
+/// A test's `build` against the device's version: each part of the build (`pump
+/// firmware 3.2.0-rc4, app 3.2.0`) is compared with the parts of the device's version
+/// its label names.
+fn test_builds(
+    project: &Linked,
+    device: &Item,
+    written: &str,
+    parts: &[VersionPart],
+    ds: &mut Vec<Diagnostic>,
+) {
+    for t in primary(project, "test") {
+        let test = &project.items[t];
+        let Some(build) = test.text("build") else {
+            continue;
+        };
+        let Some(tested) = version_parts(build)
+            .into_iter()
+            .find(|p| !covers(parts, &p.label.join(" "), &p.version))
+        else {
+            continue;
+        };
+        ds.push(
+            Diagnostic::new(
+                code::DEVICE_VERSION_MISMATCH,
+                format!(
+                    "{} tested {} (`build: {build}`), but {} says its version is `{written}`",
+                    test.id, tested.version, device.id
+                ),
+            )
+            .at(test.span_of("build"))
+            .item(&test.id)
+            .related(device.span_of("version"), "the device's version")
+            .help("test the build being submitted, or correct the test's `build` or the device's `version`"),
+        );
     }
 }
 

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod osv;
 pub(crate) mod places;
 pub mod sbom;
+pub(crate) mod testing;
 pub mod version;
 pub(crate) mod vex;
 

@@ -249,12 +249,7 @@ fn backlinks(project: &Linked, items: &Items) -> BTreeMap<String, Vec<(String, S
             continue;
         };
         for lf in &def.links {
-            let targets: Vec<&str> = match fields.get(&lf.name) {
-                Some(Value::String(s)) => vec![s.as_str()],
-                Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
-                _ => continue,
-            };
-            for t in targets {
+            for t in lf.ids(fields) {
                 out.entry(t.to_owned())
                     .or_default()
                     .push((id.clone(), lf.name.clone()));

@@ -44,9 +44,17 @@ impl Page<'_> {
         Some(place::url(self.path, home, &self.project.items[index].id))
     }
 
-    /// A field value as HTML; strings that name items become links.
+    /// A field value as HTML; strings that name items become links. A list of mappings
+    /// (a test's `findings`) is a list, one mapping per line.
     pub(crate) fn value(&self, value: &Value) -> String {
         match value {
+            Value::Array(list) if !list.is_empty() && list.iter().all(Value::is_object) => {
+                let entries: String = list
+                    .iter()
+                    .map(|v| format!("<li>{}</li>", self.value(v)))
+                    .collect();
+                format!("<ul>{entries}</ul>")
+            }
             Value::String(s) => match self
                 .project
                 .graph

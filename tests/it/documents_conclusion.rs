@@ -37,8 +37,8 @@ const COMPLETE: &str = r#"- {id: DEV-1, type: device, title: Pump, model: P-1, v
 - {id: CTL-8, type: control, title: Signed updates, category: updatability_and_patchability}
 - {id: TST-REQUIREMENTS, type: test, title: requirements test, method: requirements, verifies: [CTL-1, REQ-1, CTL-2, CTL-3, CTL-4, CTL-5, CTL-6, CTL-7, CTL-8], evidence: pairing_works}
 - {id: TST-MIT, type: test, title: threat-mitigation test, method: threat-mitigation, verifies: [CTL-1, REQ-1], evidence: pairing_works}
-- {id: TST-VULNERABILITY, type: test, title: vulnerability test, method: vulnerability, verifies: [CTL-1, REQ-1], evidence: pairing_works}
-- {id: TST-PENETRATION, type: test, title: penetration test, method: penetration, verifies: [CTL-1, REQ-1], evidence: pairing_works}
+- {id: TST-VULNERABILITY, type: test, title: vulnerability test, method: vulnerability, verifies: [CTL-1, REQ-1], evidence: pairing_works, tool: Scanner, tool_version: '1.0'}
+- {id: TST-PENETRATION, type: test, title: penetration test, method: penetration, verifies: [CTL-1, REQ-1], evidence: pairing_works, independence: third-party, scope: The app and the pump., started: '2026-01-05', finished: '2026-01-09'}
 - {id: CMP-1, type: component, title: Lib, version: 1.0.0, supplier: Acme, support: active, end_of_support: '2099-01-01', purl: 'pkg:generic/lib@1.0.0'}
 - {id: ROLE-1, type: role, title: PSIRT, person: Ann, responsibilities: [triage]}
 - {id: PLAN-MON, type: plan, title: Monitoring, topic: monitoring, owner: ROLE-1, sources: [NVD], frequency: weekly}

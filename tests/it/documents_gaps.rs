@@ -284,7 +284,7 @@ fn the_example_lists_its_check_findings_with_file_and_line_and_deny_fails() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), list.len(), "{text}");
     assert!(
-        text.contains("requirements/tests/cloud-tests.yaml:48: [test-failed] TST-CLOUD-RESILIENCE"),
+        text.contains("requirements/tests/cloud-tests.yaml:58: [test-failed] TST-CLOUD-RESILIENCE"),
         "{text}"
     );
     assert_eq!(

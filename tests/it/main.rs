@@ -24,6 +24,7 @@ mod evidence_osv;
 mod evidence_project;
 mod evidence_sbom_out;
 mod evidence_self;
+mod evidence_testing;
 mod export;
 mod git_damaged;
 mod history_diff;

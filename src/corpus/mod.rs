@@ -425,7 +425,19 @@ fn write_test(out: &mut String, id: &str, requirements: &[String], rng: &mut Rng
             }
         }
     }
-    let _ = writeln!(out, "method: {}", rng.pick(METHODS));
+    let method = rng.pick(METHODS);
+    let _ = writeln!(out, "method: {method}");
+    // What a real test record says about how it was run (no random draw, so the rest
+    // of the corpus is the same as before these fields existed).
+    match method {
+        "penetration" => out.push_str(
+            "independence: third-party\nscope: The device and its cloud service.\nstarted: 2026-01-12\nfinished: 2026-01-23\n",
+        ),
+        "vulnerability" | "fuzz" | "static-analysis" => {
+            out.push_str("tool: generated-scanner\ntool_version: 1.0.0\n");
+        }
+        _ => {}
+    }
     if rng.chance(50) {
         let _ = writeln!(
             out,

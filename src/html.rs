@@ -300,41 +300,27 @@ fn escape_pipes(markdown: &str) -> String {
 }
 
 /// Escapes what would make `text` a block if a template put it at the start of a line:
-/// a heading, list item, block quote or setext underline.
+/// a heading, bullet item, block quote or setext underline. A leading `1. ` stays: the
+/// templates print numbered section titles after `## `, where `1\.` would be noise, and
+/// no value is printed where a number would start a list.
 fn escape_line_start(text: &str) -> String {
-    let digits = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    let rest = &text[digits..];
     let marker_then_space = |marker: usize| {
         text[marker..]
             .chars()
             .nth(1)
             .is_none_or(|c| c == ' ' || c == '\t')
     };
-    let at = match text.chars().next() {
-        Some('>') => Some(0),
-        Some('#') if marker_then_space(text.len() - text.trim_start_matches('#').len() - 1) => {
-            Some(0)
-        }
-        Some('-' | '+' | '*') if marker_then_space(0) => Some(0),
-        Some('=' | '-')
-            if text
-                .trim_end()
-                .chars()
-                .all(|c| c == text.as_bytes()[0] as char) =>
-        {
-            Some(0)
-        }
-        _ if (1..=9).contains(&digits)
-            && rest.starts_with(['.', ')'])
-            && marker_then_space(digits) =>
-        {
-            Some(digits)
-        }
-        _ => None,
+    let starts_block = match text.chars().next() {
+        Some('>') => true,
+        Some('#') => marker_then_space(text.len() - text.trim_start_matches('#').len() - 1),
+        Some('-' | '+' | '*') if marker_then_space(0) => true,
+        Some(c @ ('=' | '-')) => text.trim_end().chars().all(|d| d == c),
+        _ => false,
     };
-    match at {
-        Some(k) => format!("{}\\{}", &text[..k], &text[k..]),
-        None => text.to_owned(),
+    if starts_block {
+        format!("\\{text}")
+    } else {
+        text.to_owned()
     }
 }
 
@@ -435,7 +421,6 @@ mod tests {
         let cases = [
             r#"[x](javascript:alert(1)) <b>*a* _b_ `c` | d # e ! ~f~ {{#include x}} $g$ \ 'h' "i" &amp;"#,
             "- not a list",
-            "1. not a list either",
             "# not a heading",
             "snake_case_name",
             "Plain title, version 3.2 (AF3-100)",
@@ -467,6 +452,7 @@ mod tests {
         // No noise where none is needed.
         assert_eq!(escape_commonmark("snake_case_name"), "snake_case_name");
         assert_eq!(escape_commonmark("3.1"), "3.1");
+        assert_eq!(escape_commonmark("1. Scope"), "1. Scope");
         assert_eq!(escape_commonmark("R&D"), "R\\&D");
         assert_eq!(escape_commonmark("AF3-100 v3.2.0"), "AF3-100 v3.2.0");
     }

@@ -14,8 +14,6 @@ use crate::diagram::dfd::{self, Selection};
 use crate::html::escape_commonmark;
 use crate::page::Page;
 
-use super::Flavour;
-
 /// A diagram a template asked for.
 pub(super) enum Request {
     /// `dfd()`, or `dfd(zone=ID)`.
@@ -50,8 +48,7 @@ impl Requests {
 /// `text` with the placeholder of each of `requests` (taken after its template ran)
 /// replaced by its diagram, drawn for `page`, as an HTML block of its own; in
 /// standalone Markdown, a picture (an SVG image with its styles inside) and text.
-pub(super) fn draw(page: &Page, text: &str, requests: Vec<Request>, flavour: Flavour) -> String {
-    let standalone = matches!(flavour, Flavour::Standalone { .. });
+pub(super) fn draw(page: &Page, text: &str, requests: Vec<Request>, standalone: bool) -> String {
     let mut out = text.to_owned();
     for (n, request) in requests.iter().enumerate() {
         let ids = |ids: &[String]| -> Vec<usize> {

@@ -229,7 +229,12 @@ impl Templates {
             let drawn = diagrams.take();
             out[k] = Some(match result {
                 Ok(markdown) => Ok(Rendered {
-                    markdown: tidy(&diagrams::draw(page, &markdown, drawn, flavour)),
+                    markdown: tidy(&diagrams::draw(
+                        page,
+                        &markdown,
+                        drawn,
+                        matches!(flavour, Flavour::Standalone { .. }),
+                    )),
                     gaps: found
                         .into_iter()
                         .map(|(section, what, mut fix)| {

@@ -30,7 +30,7 @@ fn render(items: &str) -> (String, Vec<Gap>) {
         .build()
         .load();
     assert!(!p.diagnostics.has_errors(), "{:?}", p.diagnostics.0);
-    let out = documents::render_standalone(&p, "security-labeling").unwrap();
+    let out = documents::render_as(&p, "security-labeling", documents::Flavour::Book).unwrap();
     (out.markdown, out.gaps)
 }
 

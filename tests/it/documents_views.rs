@@ -42,10 +42,83 @@ fn project() -> Built {
         .build()
 }
 
+/// The document as the book shows it: diagrams as inline SVG.
 fn render(built: &Built, name: &str) -> String {
-    documents::render_standalone(&built.load(), name)
+    documents::render_as(&built.load(), name, documents::Flavour::Book)
         .unwrap()
         .markdown
+}
+
+/// The SVG of every picture of standalone Markdown, decoded from its `data:` URL.
+fn pictures(markdown: &str) -> Vec<(String, String)> {
+    use base64::Engine as _;
+    markdown
+        .match_indices("![")
+        .map(|(i, _)| {
+            let rest = &markdown[i + 2..];
+            let (alt, rest) = rest.split_once("](data:image/svg+xml;base64,").unwrap();
+            let data = &rest[..rest.find(')').unwrap()];
+            let svg = base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .unwrap();
+            (alt.to_owned(), String::from_utf8(svg).unwrap())
+        })
+        .collect()
+}
+
+/// Standalone, a diagram is a picture that needs nothing else: the same SVG with its
+/// styles inside; the STRIDE table is a Markdown table; no HTML is left.
+#[test]
+fn standalone_diagrams_are_self_contained_pictures_and_markdown() {
+    let built = project();
+    let book = render(&built, "architecture-views");
+    let md = documents::render_standalone(&built.load(), "architecture-views")
+        .unwrap()
+        .markdown;
+    let shown = pictures(&md);
+    assert_eq!(
+        shown.len(),
+        3,
+        "the global, multi-patient and use-case views: {md}"
+    );
+    for (alt, svg) in &shown {
+        assert!(
+            svg.starts_with("<svg ") && svg.ends_with("</svg>"),
+            "{alt}: {svg}"
+        );
+        let open = svg.find('>').unwrap();
+        assert!(
+            svg[..open].contains("xmlns=\"http://www.w3.org/2000/svg\""),
+            "{alt}"
+        );
+        assert!(
+            svg[open + 1..].starts_with("<style>"),
+            "{alt}: the styles inside"
+        );
+        // The shapes are the book's.
+        let body = &svg[svg.find("</style>").unwrap()..];
+        assert!(book.contains(&body["</style>".len()..]), "{alt}");
+    }
+    assert!(shown.iter().any(|(alt, _)| alt == "Global"));
+    let without_pictures: String = md
+        .lines()
+        .filter(|l| !l.starts_with("!["))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!without_pictures.contains('<'), "{without_pictures}");
+
+    let threat_model = documents::render_standalone(&built.load(), "threat-model")
+        .unwrap()
+        .markdown;
+    assert!(
+        threat_model.contains("| Element | Kind | S | T | R | I | D | E |\n| --- |"),
+        "{threat_model}"
+    );
+    assert!(
+        threat_model.contains("| AST-Z | external-entity |"),
+        "{threat_model}"
+    );
+    assert!(!threat_model.contains("<table"), "{threat_model}");
 }
 
 /// The section of `doc` under the heading `### TITLE`.

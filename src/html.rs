@@ -115,6 +115,31 @@ pub(crate) fn markdown(text: &str) -> String {
     )
     .map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        event @ Event::Start(Tag::Link { .. } | Tag::Image { .. }) => with_safe_url(event),
+        Event::Start(Tag::CodeBlock(kind)) => {
+            in_code_block = true;
+            Event::Start(Tag::CodeBlock(kind))
+        }
+        Event::End(TagEnd::CodeBlock) => {
+            in_code_block = false;
+            Event::End(TagEnd::CodeBlock)
+        }
+        Event::Text(t) if in_code_block => {
+            // Newlines in code are kept as character references.
+            Event::Html(CowStr::from(escape(&t)))
+        }
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, events);
+    // `{` as a character reference everywhere (text and attributes alike), so mdBook's
+    // `{{#include}}` can never see a directive that came from item data.
+    collapse_blank_lines(out.trim_end()).replace('{', "&#123;")
+}
+
+/// A link or image whose destination is [`safe_url`]; other events unchanged.
+fn with_safe_url(event: Event<'_>) -> Event<'_> {
+    match event {
         Event::Start(Tag::Link {
             link_type,
             dest_url,
@@ -137,25 +162,8 @@ pub(crate) fn markdown(text: &str) -> String {
             title,
             id,
         }),
-        Event::Start(Tag::CodeBlock(kind)) => {
-            in_code_block = true;
-            Event::Start(Tag::CodeBlock(kind))
-        }
-        Event::End(TagEnd::CodeBlock) => {
-            in_code_block = false;
-            Event::End(TagEnd::CodeBlock)
-        }
-        Event::Text(t) if in_code_block => {
-            // Newlines in code are kept as character references.
-            Event::Html(CowStr::from(escape(&t)))
-        }
         other => other,
-    });
-    let mut out = String::new();
-    html::push_html(&mut out, events);
-    // `{` as a character reference everywhere (text and attributes alike), so mdBook's
-    // `{{#include}}` can never see a directive that came from item data.
-    collapse_blank_lines(out.trim_end()).replace('{', "&#123;")
+    }
 }
 
 /// Only relative links, fragments and http(s)/mailto survive; `javascript:` and the like
@@ -340,28 +348,7 @@ pub(crate) fn standalone_markdown(text: &str, inline: bool) -> String {
             // Raw HTML blocks become paragraphs of text, so the writer escapes them.
             Event::Start(Tag::HtmlBlock) => Event::Start(Tag::Paragraph),
             Event::End(TagEnd::HtmlBlock) => Event::End(TagEnd::Paragraph),
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => Event::Start(Tag::Link {
-                link_type,
-                dest_url: safe_url(dest_url),
-                title,
-                id,
-            }),
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => Event::Start(Tag::Image {
-                link_type,
-                dest_url: safe_url(dest_url),
-                title,
-                id,
-            }),
+            event @ Event::Start(Tag::Link { .. } | Tag::Image { .. }) => with_safe_url(event),
             other => other,
         })
         .collect();

@@ -639,6 +639,25 @@ mod tests {
     }
 
     #[test]
+    fn document_number_takes_only_the_known_placeholders() {
+        let (config, diags, _) =
+            load_text("[preprocessor.qms]\ndocument-number = \"QMS-{doc}-{device}\"\n");
+        assert!(diags.0.is_empty(), "{:?}", diags.0);
+        assert_eq!(config.document_number, "QMS-{doc}-{device}");
+        let (config, diags, sources) =
+            load_text("[preprocessor.qms]\ndocument-number = \"{dev}-{doc}\"\n");
+        let [d] = diags.0.as_slice() else {
+            panic!("{:?}", diags.0)
+        };
+        assert_eq!(d.code, code::CONFIG_SYNTAX);
+        let crate::diag::Location::Span(span) = d.location else {
+            panic!("not at the value: {d:?}")
+        };
+        assert_eq!(&sources.get(span.file).text[span.start..span.end], "\"{dev}-{doc}\"");
+        assert_eq!(config.document_number, DEFAULT_DOCUMENT_NUMBER);
+    }
+
+    #[test]
     fn a_missing_book_toml_is_fatal() {
         let dir = tempfile::tempdir().unwrap();
         let err = load(

@@ -387,6 +387,30 @@ mod tests {
     }
 
     #[test]
+    fn markup_typst_rejects_is_a_described_error_not_a_panic() {
+        let error = typeset("ok\n#let x = (".into(), Vec::new(), Timestamp::utc(0))
+            .expect_err("unclosed delimiter");
+        let PdfError::Typeset(why) = error else {
+            panic!("not a typesetting error: {error:?}");
+        };
+        assert!(why.starts_with("generated source 2:"), "{why}");
+    }
+
+    #[test]
+    fn document_numbers_name_the_device_item_and_the_document() {
+        let device = Device {
+            item: Some("DEV-1".into()),
+            name: "Pump (P-1)".into(),
+            version: None,
+            manufacturer: None,
+            description: None,
+        };
+        assert_eq!(document_number("{device}-CSEC-{doc}", &device, "TM"), "DEV-1-CSEC-TM");
+        let unnamed = Device { item: None, ..device };
+        assert_eq!(document_number("{doc}/{device}", &unnamed, "RA"), "RA/Pump (P-1)");
+    }
+
+    #[test]
     fn ids_are_named_as_whole_words() {
         assert!(names("see RISK-1, and", "RISK-1"));
         assert!(!names("see RISK-10", "RISK-1"));

@@ -653,7 +653,10 @@ mod tests {
         let crate::diag::Location::Span(span) = d.location else {
             panic!("not at the value: {d:?}")
         };
-        assert_eq!(&sources.get(span.file).text[span.start..span.end], "\"{dev}-{doc}\"");
+        assert_eq!(
+            &sources.get(span.file).text[span.start..span.end],
+            "\"{dev}-{doc}\""
+        );
         assert_eq!(config.document_number, DEFAULT_DOCUMENT_NUMBER);
     }
 

@@ -53,7 +53,13 @@ impl Release {
     pub fn of_work_tree(project: &Project, replaced: Option<&Path>) -> Release {
         let replaced = replaced.and_then(|file| {
             let root = project.config.root.canonicalize().ok()?;
-            Some(std::path::absolute(file).ok()?.strip_prefix(root).ok()?.to_path_buf())
+            Some(
+                std::path::absolute(file)
+                    .ok()?
+                    .strip_prefix(root)
+                    .ok()?
+                    .to_path_buf(),
+            )
         });
         let skip = |path: &Path| replaced.as_deref() == Some(path);
         let fallback = Timestamp::source_date_epoch().unwrap_or(Timestamp::utc(0));
@@ -232,7 +238,8 @@ fn typst_string(value: &str) -> String {
 /// first; the markup below only places them.
 fn preamble(control: &Control<'_>) -> String {
     let device = control.device;
-    let optional = |value: &Option<String>| typst_string(value.as_deref().unwrap_or("not recorded"));
+    let optional =
+        |value: &Option<String>| typst_string(value.as_deref().unwrap_or("not recorded"));
     let approvals = if control.approvals.is_empty() {
         vec!["not approved".to_owned()]
     } else {
@@ -333,7 +340,9 @@ fn typeset(
     let at = i32::try_from(y)
         .ok()
         .and_then(|y| Datetime::from_ymd_hms(y, mo as u8, d as u8, h as u8, mi as u8, s as u8))
-        .ok_or_else(|| PdfError::Typeset(format!("the date {} cannot be written", time.rfc3339())))?;
+        .ok_or_else(|| {
+            PdfError::Typeset(format!("the date {} cannot be written", time.rfc3339()))
+        })?;
     let today = Datetime::from_ymd(at.year().unwrap_or(1970), mo as u8, d as u8).unwrap_or(at);
     let world = world::DocumentWorld::new(source, pictures, today);
     let document: PagedDocument = typst::compile(&world)
@@ -405,9 +414,18 @@ mod tests {
             manufacturer: None,
             description: None,
         };
-        assert_eq!(document_number("{device}-CSEC-{doc}", &device, "TM"), "DEV-1-CSEC-TM");
-        let unnamed = Device { item: None, ..device };
-        assert_eq!(document_number("{doc}/{device}", &unnamed, "RA"), "RA/Pump (P-1)");
+        assert_eq!(
+            document_number("{device}-CSEC-{doc}", &device, "TM"),
+            "DEV-1-CSEC-TM"
+        );
+        let unnamed = Device {
+            item: None,
+            ..device
+        };
+        assert_eq!(
+            document_number("{doc}/{device}", &unnamed, "RA"),
+            "RA/Pump (P-1)"
+        );
     }
 
     #[test]

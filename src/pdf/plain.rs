@@ -39,7 +39,9 @@ pub(crate) fn to_typst(markdown: &str) -> Converted {
             Event::End(TagEnd::Image) => in_image = false,
             // An image's text is its description, shown by the picture itself.
             Event::Text(_) if in_image => {}
-            Event::Text(text) | Event::Code(text) | Event::Html(text) | Event::InlineHtml(text) => out.markup.push_str(&escape(&text)),
+            Event::Text(text) | Event::Code(text) | Event::Html(text) | Event::InlineHtml(text) => {
+                out.markup.push_str(&escape(&text))
+            }
             Event::SoftBreak | Event::HardBreak => out.markup.push(' '),
             Event::End(TagEnd::TableCell) => out.markup.push_str(" \\| "),
             Event::End(
@@ -96,7 +98,10 @@ mod tests {
     #[test]
     fn svg_pictures_are_served_by_name() {
         let converted = to_typst("![DFD](data:image/svg+xml;base64,PHN2Zy8+)");
-        assert_eq!(converted.images, vec![("picture-1.svg".into(), b"<svg/>".to_vec())]);
+        assert_eq!(
+            converted.images,
+            vec![("picture-1.svg".into(), b"<svg/>".to_vec())]
+        );
         assert!(converted
             .markup
             .contains("#image(\"picture-1.svg\", format: \"svg\")"));

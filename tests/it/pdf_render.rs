@@ -81,7 +81,10 @@ fn read_with(program: &str, args: &[&std::ffi::OsStr]) -> String {
 /// The text pdftotext finds, with the line breaks inside words and ids undone.
 fn text_of(pdf: &Path) -> String {
     // -raw keeps the hyphen where a line breaks inside an id (the default drops it).
-    let text = read_with("pdftotext", &["-raw".as_ref(), pdf.as_os_str(), "-".as_ref()]);
+    let text = read_with(
+        "pdftotext",
+        &["-raw".as_ref(), pdf.as_os_str(), "-".as_ref()],
+    );
     text.replace("-\n", "-").replace('\n', " ")
 }
 
@@ -139,12 +142,21 @@ fn pdf_documents_read_back_by_independent_readers() {
             "2026-01-01",
             "Page 1 of",
         ] {
-            assert!(text.contains(expected), "{name}: no `{expected}` in:\n{text}");
+            assert!(
+                text.contains(expected),
+                "{name}: no `{expected}` in:\n{text}"
+            );
         }
         let ids = ids_in(&e.markdown(name), &e.project());
         assert!(ids.len() > 5, "{name}: {ids:?}");
-        let missing: Vec<&String> = ids.iter().filter(|id| !text.contains(id.as_str())).collect();
-        assert!(missing.is_empty(), "{name}: ids not in the PDF: {missing:?}\n{text}");
+        let missing: Vec<&String> = ids
+            .iter()
+            .filter(|id| !text.contains(id.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{name}: ids not in the PDF: {missing:?}\n{text}"
+        );
         // pypdf: PDF/A-2b in the XMP metadata, and the document information.
         let script = r#"
 import sys, xml.etree.ElementTree as ET
@@ -165,16 +177,14 @@ print(info.title)
 print(info.author)
 print(info.subject)
 "#;
-        let read = read_with("python3", &["-c".as_ref(), script.as_ref(), pdf.as_os_str()]);
+        let read = read_with(
+            "python3",
+            &["-c".as_ref(), script.as_ref(), pdf.as_os_str()],
+        );
         let lines: Vec<&str> = read.lines().collect();
         assert_eq!(
             lines,
-            [
-                "2 B",
-                title,
-                "Acme Diabetes Care",
-                "AcmeFlow 3 (AF3-100)"
-            ],
+            ["2 B", title, "Acme Diabetes Care", "AcmeFlow 3 (AF3-100)"],
             "{name}"
         );
     }
@@ -195,7 +205,10 @@ fn pdf_same_commit_same_bytes_and_a_dirty_tree_is_a_draft() {
     assert!(text.contains("Revision v1 "), "{text}");
     assert!(!text.contains("draft"), "{text}");
     // Approvals: the approved_by of the accepted risks this document lists.
-    assert!(text.contains("J. Lindqvist, Head of Product Security"), "{text}");
+    assert!(
+        text.contains("J. Lindqvist, Head of Product Security"),
+        "{text}"
+    );
 
     write(&e.project(), "notes.txt", "uncommitted\n");
     let (r, dirty) = e.pdf("risk-assessment", "c.pdf", &[]);
@@ -268,7 +281,11 @@ fn pdf_prints_typst_markup_in_item_text_as_text() {
     let device = e.project().join("requirements/plan/device.yaml");
     let text = std::fs::read_to_string(&device).unwrap();
     let hostile = r#"model: '#set page(width: 1pt) $x^2$ *b* _i_ @ref <l> // c \ "q" [a] = h'"#;
-    std::fs::write(&device, text.replace("model: AcmeFlow 3 (AF3-100)", hostile)).unwrap();
+    std::fs::write(
+        &device,
+        text.replace("model: AcmeFlow 3 (AF3-100)", hostile),
+    )
+    .unwrap();
     let (r, pdf) = e.pdf("cyber-device-summary", "cds.pdf", &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let text = text_of(&pdf);

@@ -51,7 +51,7 @@ impl DocumentWorld {
             main: Source::new(main, source),
             pictures: pictures
                 .into_iter()
-                .filter_map(|(name, bytes)| Some((file_id(&name)?, Bytes::new(bytes))))
+                .filter_map(|(name, svg)| Some((file_id(&name)?, Bytes::new(css_fallbacks(svg)))))
                 .collect(),
             today,
         }
@@ -61,6 +61,49 @@ impl DocumentWorld {
     pub(super) fn main_source(&self) -> &Source {
         &self.main
     }
+}
+
+/// `svg` with each CSS `var(--name, fallback)` replaced by its fallback. The diagrams'
+/// styles take the book theme's colours through variables, which Typst's SVG reader
+/// does not resolve (it would paint every shape black); outside the book the fallbacks
+/// are the colours meant.
+fn css_fallbacks(svg: Vec<u8>) -> Vec<u8> {
+    let Ok(text) = String::from_utf8(svg) else {
+        return Vec::new();
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("var(--") {
+        out.push_str(&rest[..at]);
+        let call = &rest[at + "var(".len()..];
+        // The call's end: the `)` that closes `var(`, past any nested parentheses.
+        let mut depth = 0usize;
+        let end = call.char_indices().find_map(|(i, c)| match c {
+            '(' => {
+                depth += 1;
+                None
+            }
+            ')' if depth == 0 => Some(i),
+            ')' => {
+                depth -= 1;
+                None
+            }
+            _ => None,
+        });
+        let Some(end) = end else {
+            out.push_str(&rest[at..]);
+            rest = "";
+            break;
+        };
+        match call[..end].split_once(',') {
+            Some((_, fallback)) => out.push_str(fallback.trim()),
+            // No fallback: leave the call as it is.
+            None => out.push_str(&rest[at..at + "var(".len() + end + 1]),
+        }
+        rest = &call[end + 1..];
+    }
+    out.push_str(rest);
+    out.into_bytes()
 }
 
 impl World for DocumentWorld {
@@ -100,5 +143,19 @@ impl World for DocumentWorld {
 
     fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
         Some(self.today)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn css_variables_become_their_fallbacks() {
+        let svg = "a{fill:var(--fg,#222);stroke:var(--x, rgb(1, 2, 3))}b{fill:var(--y)}";
+        assert_eq!(
+            String::from_utf8(css_fallbacks(svg.into())).unwrap(),
+            "a{fill:#222;stroke:rgb(1, 2, 3)}b{fill:var(--y)}"
+        );
     }
 }

@@ -176,6 +176,13 @@ print(found.get("part"), found.get("conformance"))
 print(info.title)
 print(info.author)
 print(info.subject)
+def titles(outline):
+    for entry in outline:
+        if isinstance(entry, list):
+            yield from titles(entry)
+        else:
+            yield entry.title
+print("|".join(titles(reader.outline)))
 "#;
         let read = read_with(
             "python3",
@@ -183,10 +190,19 @@ print(info.subject)
         );
         let lines: Vec<&str> = read.lines().collect();
         assert_eq!(
-            lines,
+            lines[..4],
             ["2 B", title, "Acme Diabetes Care", "AcmeFlow 3 (AF3-100)"],
             "{name}"
         );
+        // The outline: a bookmark per heading, the title first.
+        let bookmarks: Vec<&str> = lines[4].split('|').collect();
+        let headings = e
+            .markdown(name)
+            .lines()
+            .filter(|l| l.starts_with('#'))
+            .count();
+        assert_eq!(bookmarks[0], title, "{name}: {bookmarks:?}");
+        assert_eq!(bookmarks.len(), headings, "{name}: {bookmarks:?}");
     }
 }
 
@@ -201,6 +217,41 @@ fn pdf_same_commit_same_bytes_and_a_dirty_tree_is_a_draft() {
         std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
         "two renders of one commit differ"
     );
+    // The document control on every page: number, title, revision, date, page X of Y.
+    let info = read_with("pdfinfo", &[a.as_os_str()]);
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no page count:\n{info}"));
+    assert!(pages > 1, "{info}");
+    for page in 1..=pages {
+        let n = page.to_string();
+        let text = read_with(
+            "pdftotext",
+            &[
+                "-raw".as_ref(),
+                "-f".as_ref(),
+                n.as_ref(),
+                "-l".as_ref(),
+                n.as_ref(),
+                a.as_os_str(),
+                "-".as_ref(),
+            ],
+        );
+        for expected in [
+            "DEV-ACMEFLOW-3-CSEC-RA",
+            "Cybersecurity Risk Assessment",
+            "Revision v1",
+            "2026-01-01",
+            &format!("Page {page} of {pages}"),
+        ] {
+            assert!(
+                text.contains(expected),
+                "page {page}: no `{expected}` in:\n{text}"
+            );
+        }
+    }
     let text = text_of(&a);
     assert!(text.contains("Revision v1 "), "{text}");
     assert!(!text.contains("draft"), "{text}");
@@ -293,4 +344,31 @@ fn pdf_prints_typst_markup_in_item_text_as_text() {
         text.contains(r#"#set page(width: 1pt) $x^2$ *b* _i_ @ref <l> // c \ "q" [a] = h"#),
         "{text}"
     );
+}
+
+#[test]
+fn markdown_to_a_file_is_what_stdout_shows_and_replaces_only_itself() {
+    let e = Example::new();
+    let out = e.out_dir().join("tm.md");
+    let project = e.project();
+    let args: [&std::ffi::OsStr; 5] = [
+        "render".as_ref(),
+        "threat-model".as_ref(),
+        project.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ];
+    for _ in 0..2 {
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(r.stdout, "");
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            e.markdown("threat-model")
+        );
+    }
+    write(&e.out_dir(), "tm.md", "# My notes\n");
+    let r = run(&args);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "# My notes\n");
 }

@@ -372,3 +372,29 @@ fn markdown_to_a_file_is_what_stdout_shows_and_replaces_only_itself() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "# My notes\n");
 }
+
+#[test]
+fn pdf_outside_git_is_a_draft_dated_by_source_date_epoch() {
+    let project = crate::support::cli::Project::new();
+    let out = tempfile::tempdir().unwrap();
+    let pdf = out.path().join("sbom.pdf");
+    let render = |epoch: Option<&str>| {
+        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_mdbook-qms"));
+        cmd.args(["render", "sbom"])
+            .arg(project.path())
+            .args(["--format", "pdf", "-o"])
+            .arg(&pdf)
+            .env_remove("SOURCE_DATE_EPOCH");
+        if let Some(epoch) = epoch {
+            cmd.env("SOURCE_DATE_EPOCH", epoch);
+        }
+        let status = cmd.output().unwrap().status;
+        assert!(status.success());
+        text_of(&pdf)
+    };
+    let text = render(None);
+    assert!(text.contains("Revision draft 1970-01-01"), "{text}");
+    assert!(text.contains("T-CSEC-SBOM"), "{text}");
+    let text = render(Some("1767225600"));
+    assert!(text.contains("Revision draft 2026-01-01"), "{text}");
+}

@@ -123,7 +123,7 @@ pub struct Pdf {
 #[derive(Debug)]
 pub enum PdfError {
     /// Its template failed (as `render --format md` reports it).
-    Template(TemplateError),
+    Template(Box<TemplateError>),
     /// Typst rejected the markup generated for it: a defect of mdbook-qms, described
     /// with the line of the generated source.
     Typeset(String),
@@ -150,7 +150,7 @@ pub fn render(
 ) -> Result<Pdf, PdfError> {
     let rendered = documents
         .standalone(project, name, false)
-        .map_err(PdfError::Template)?;
+        .map_err(|e| PdfError::Template(Box::new(e)))?;
     // `standalone` has rendered it, so it is a built-in document.
     let info = find(name)
         .ok_or_else(|| PdfError::Typeset(format!("`{name}` is not a built-in document")))?;

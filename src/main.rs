@@ -507,20 +507,6 @@ fn render_document(dir: &Path, name: &str, request: &RenderRequest) -> Result<()
                 })
         })
         .transpose()?;
-    // Never over a file someone else wrote: only a rendering of this document is replaced.
-    if let Some(path) = out.as_deref() {
-        let title = mdbook_qms::documents::find(name).map_or("", |d| d.title);
-        let ours = std::fs::read(path).map(|b| match request.format {
-            RenderFormat::Md => b.starts_with(format!("# {title}\n").as_bytes()),
-            RenderFormat::Pdf => mdbook_qms::pdf::is_generated(&b),
-        });
-        if matches!(ours, Ok(false)) || path.is_dir() {
-            return Err(CliError::usage(format!(
-                "refusing to write the document to {}: it exists and is not this document as mdbook-qms renders it; remove it or choose another file",
-                path.display()
-            )));
-        }
-    }
     let bytes = match request.format {
         RenderFormat::Md => documents
             .standalone(&project, name, request.with_sources)
@@ -537,6 +523,21 @@ fn render_document(dir: &Path, name: &str, request: &RenderRequest) -> Result<()
                 .bytes
         }
     };
+    // Never over a file someone else wrote: only a rendering of this document (a PDF
+    // mdbook-qms wrote, Markdown with the same first line) is replaced.
+    if let Some(path) = out.as_deref() {
+        let first_line = |b: &[u8]| b.split(|&c| c == b'\n').next().map(<[u8]>::to_vec);
+        let ours = std::fs::read(path).map(|b| match request.format {
+            RenderFormat::Md => first_line(&b) == first_line(&bytes),
+            RenderFormat::Pdf => mdbook_qms::pdf::is_generated(&b),
+        });
+        if matches!(ours, Ok(false)) || path.is_dir() {
+            return Err(CliError::usage(format!(
+                "refusing to write the document to {}: it exists and is not this document as mdbook-qms renders it; remove it or choose another file",
+                path.display()
+            )));
+        }
+    }
     match out.as_deref() {
         Some(path) => {
             mdbook_qms::atomic::write(path, &bytes)

@@ -166,7 +166,12 @@ pub fn render(
     };
     let converted = markup::to_typst(&rendered.markdown);
     let source = format!("{}{}", preamble(&control), converted.markup);
-    typeset(source, converted.images, release.time)
+    typeset(
+        source,
+        converted.images,
+        release.time,
+        &format!("mdbook-qms/{name}"),
+    )
 }
 
 /// What the pages say about the document, besides its content.
@@ -330,11 +335,13 @@ const PAGE_SETUP: &str = r#"#set document(title: qms-title, author: if qms-manuf
 
 "#;
 
-/// Typesets `source` (pictures served by name) as PDF/A-2b dated `time`.
+/// Typesets `source` (pictures served by name) as PDF/A-2b dated `time`, with the
+/// document identifier derived from `ident` (one per document, the same every run).
 fn typeset(
     source: String,
     pictures: Vec<(String, Vec<u8>)>,
     time: Timestamp,
+    ident: &str,
 ) -> Result<Pdf, PdfError> {
     let (y, mo, d, h, mi, s) = time.utc_parts();
     let at = i32::try_from(y)
@@ -351,7 +358,7 @@ fn typeset(
     let standards = PdfStandards::new(&[PdfStandard::A_2b])
         .map_err(|e| PdfError::Typeset(e.message().to_string()))?;
     let options = PdfOptions {
-        ident: Smart::Custom("mdbook-qms".into()),
+        ident: Smart::Custom(ident.into()),
         creator: Smart::Custom(Some(CREATOR.into())),
         timestamp: Some(PdfTimestamp::new_utc(at)),
         standards,
@@ -397,7 +404,7 @@ mod tests {
 
     #[test]
     fn markup_typst_rejects_is_a_described_error_not_a_panic() {
-        let error = typeset("ok\n#let x = (".into(), Vec::new(), Timestamp::utc(0))
+        let error = typeset("ok\n#let x = (".into(), Vec::new(), Timestamp::utc(0), "t")
             .expect_err("unclosed delimiter");
         let PdfError::Typeset(why) = error else {
             panic!("not a typesetting error: {error:?}");

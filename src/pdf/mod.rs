@@ -339,7 +339,7 @@ const PAGE_SETUP: &str = r#"#set document(title: qms-title, author: if qms-manuf
 /// document identifier derived from `ident` (one per document, the same every run).
 fn typeset(
     source: String,
-    pictures: Vec<(String, Vec<u8>)>,
+    pictures: Vec<markup::Image>,
     time: Timestamp,
     ident: &str,
 ) -> Result<Pdf, PdfError> {

@@ -11,7 +11,15 @@ pub(crate) struct Converted {
     /// Typst markup: item text escaped, pictures as `image("NAME", format: "svg")`.
     pub(crate) markup: String,
     /// The pictures, by the name the markup uses, with their SVG bytes.
-    pub(crate) images: Vec<(String, Vec<u8>)>,
+    pub(crate) images: Vec<Image>,
+}
+
+/// One SVG picture of the Markdown, served to Typst as a file beside the main one.
+pub(crate) struct Image {
+    /// The file name the markup uses.
+    pub(crate) name: String,
+    /// The SVG document.
+    pub(crate) svg: Vec<u8>,
 }
 
 /// `markdown` as Typst markup.
@@ -30,10 +38,10 @@ pub(crate) fn to_typst(markdown: &str) -> Converted {
             Event::Start(Tag::Image { dest_url, .. }) => {
                 in_image = true;
                 if let Some(svg) = svg_data(&dest_url) {
-                    let name = format!("picture-{}.svg", out.images.len() + 1);
+                    let name = format!("img-{}.svg", out.images.len() + 1);
                     out.markup
                         .push_str(&format!("#image(\"{name}\", format: \"svg\")\n\n"));
-                    out.images.push((name, svg));
+                    out.images.push(Image { name, svg });
                 }
             }
             Event::End(TagEnd::Image) => in_image = false,
@@ -98,12 +106,15 @@ mod tests {
     #[test]
     fn svg_pictures_are_served_by_name() {
         let converted = to_typst("![DFD](data:image/svg+xml;base64,PHN2Zy8+)");
+        let [image] = converted.images.as_slice() else {
+            panic!("one picture expected");
+        };
         assert_eq!(
-            converted.images,
-            vec![("picture-1.svg".into(), b"<svg/>".to_vec())]
+            (image.name.as_str(), image.svg.as_slice()),
+            ("img-1.svg", &b"<svg/>"[..])
         );
         assert!(converted
             .markup
-            .contains("#image(\"picture-1.svg\", format: \"svg\")"));
+            .contains("#image(\"img-1.svg\", format: \"svg\")"));
     }
 }

@@ -10,6 +10,7 @@
 
 pub(crate) mod items;
 pub(crate) mod matrices;
+mod pdf;
 pub(crate) mod reqif;
 pub mod sbom;
 
@@ -341,6 +342,7 @@ fn bundle(
     for (name, doc) in rendered {
         files.insert(format!("documents/{name}.md"), doc.markdown.into_bytes());
     }
+    files.extend(pdf::files(project, documents, p)?);
 
     let identifier = p.commit.as_ref().map_or("uncommitted", |c| c.id.as_str());
     let header = reqif::Header {
@@ -454,6 +456,12 @@ pub(crate) fn describe(file: &str) -> &'static str {
         "README.md" => "this file",
         "MANIFEST.sha256" => "SHA-256 of every other file, for sha256sum -c",
         f if f.starts_with("matrices/") => "a traceability matrix as CSV",
+        "documents/submission-index.pdf" => {
+            "the submission index: device, release, each PDF's number, revision, pages, SHA-256"
+        }
+        f if f.starts_with("documents/") && f.ends_with(".pdf") => {
+            "a generated document as PDF/A-2b, with its document control"
+        }
         f if f.starts_with("documents/") => "a generated document as Markdown",
         _ => "",
     }

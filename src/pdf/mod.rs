@@ -392,6 +392,65 @@ fn describe(world: &world::DocumentWorld, errors: &[typst::diag::SourceDiagnosti
         .join("; ")
 }
 
+// The export bundle's entry points (issue 16, `export`): the release of an exported
+// commit, and Markdown that is not a built-in document (the submission index, `index`).
+
+pub(crate) mod index;
+
+impl Release {
+    /// The release of the commit `export` writes a bundle of: its tags, else its short
+    /// id, with " draft" when the exported files differ from it; "draft" for a folder
+    /// outside git. `time` is the bundle's (`SOURCE_DATE_EPOCH`, else the commit's).
+    pub(crate) fn of_commit(
+        commit: Option<&str>,
+        tags: &[String],
+        dirty: bool,
+        time: Timestamp,
+    ) -> Release {
+        let Some(commit) = commit else {
+            return Release {
+                revision: "draft".into(),
+                time,
+            };
+        };
+        let mut revision = if tags.is_empty() {
+            commit.get(..12).unwrap_or(commit).to_owned()
+        } else {
+            tags.join(", ")
+        };
+        if dirty {
+            revision.push_str(" draft");
+        }
+        Release { revision, time }
+    }
+}
+
+/// Standalone `markdown` that is no built-in document, typeset as one: titled `title`,
+/// numbered with `code` (`{doc}` in `document-number`), with the document control of
+/// `release`, and the PDF identifier derived from `ident`.
+pub(crate) fn render_markdown(
+    project: &Project,
+    markdown: &str,
+    title: &str,
+    code: &str,
+    ident: &str,
+    release: &Release,
+) -> Result<Pdf, PdfError> {
+    let device = Device::of(project);
+    let control = Control {
+        number: document_number(&project.config.document_number, &device, code),
+        title,
+        revision: &release.revision,
+        date: release.time.day().to_string(),
+        approvals: approvals(project, markdown),
+        gaps: 0,
+        device: &device,
+    };
+    let converted = markup::to_typst(markdown);
+    let source = format!("{}{}", preamble(&control), converted.markup);
+    typeset(source, converted.images, release.time, ident)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,11 +1,13 @@
 //! `mdbook-qms export`: bundles from real git repositories, checked with independent
 //! tools: `sha256sum -c`, openpyxl for the workbook, and the `reqif` package (the OMG
-//! ReqIF 1.2 schema and its parser) for the ReqIF file.
+//! ReqIF 1.2 schema and its parser) for the ReqIF file, qpdf and poppler's pdftotext
+//! for the PDFs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::pdf_render::{read_with, text_of};
 use crate::support::git::{commit_in, git_in, req, test_item, Repo};
 use crate::support::{copy_dir, repo_root, walk, ProjectBuilder};
 use assert_cmd::cargo::CommandCargoExt;
@@ -169,6 +171,8 @@ fn bundles_are_reproducible_and_verifiable() {
         "sbom/cyclonedx.json",
         "sbom/openvex.json",
         "documents/security-labeling.md",
+        "documents/security-labeling.pdf",
+        "documents/submission-index.pdf",
         "requirements.reqif",
         "README.md",
         "MANIFEST.sha256",
@@ -516,6 +520,68 @@ fn export_at_an_older_tag_matches_a_checkout_of_it_and_leaves_the_work_tree_alon
         .unwrap()
         .contains("BLE LE Secure Connections"));
     assert_eq!(r["history"]["changes"].as_array().unwrap().len(), 1);
+}
+
+/// Words separated by single spaces: pdftotext's text of a table, whatever the cells'
+/// line breaks and the stand-in converter's `|` between cells.
+fn words(text: &str) -> String {
+    text.replace('|', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn the_bundle_has_a_pdf_per_document_and_a_submission_index_of_them() {
+    let d = Device::new();
+    let tmp = tempfile::tempdir().unwrap();
+    // v1 while v2 is checked out: the PDFs are revised and dated by the exported commit.
+    let out = tmp.path().join("v1");
+    export_ok(&d.project, &out, &["--at", "v1"]);
+    let bundle = files(&out);
+    let manifest = String::from_utf8(bundle["MANIFEST.sha256"].clone()).unwrap();
+    let index = out.join("documents/submission-index.pdf");
+    read_with("qpdf", &["--check".as_ref(), index.as_os_str()]);
+    let index_text = words(&text_of(&index));
+    let hashes: String = index_text.split_whitespace().collect();
+    for needed in [
+        "Submission Index",
+        "DEV-ACMEFLOW-3-CSEC-IDX",
+        "Revision v1",
+        "2026-01-01",
+        "Acme Diabetes Care",
+        "AcmeFlow 3 (AF3-100)",
+    ] {
+        assert!(index_text.contains(needed), "no `{needed}` in the index:\n{index_text}");
+    }
+    let commit = git_in(&d.repo, &["rev-parse", "v1"]).trim().to_owned();
+    assert!(hashes.contains(&commit), "the index names no commit:\n{index_text}");
+
+    for doc in mdbook_qms::documents::DOCUMENTS {
+        let file = format!("documents/{}.pdf", doc.name);
+        assert!(bundle.contains_key(&format!("documents/{}.md", doc.name)));
+        let pdf = out.join(&file);
+        // The manifest lists the PDF with the hash sha256sum computes.
+        let sum = read_with("sha256sum", &[pdf.as_os_str()]);
+        let sha = sum.split_whitespace().next().unwrap();
+        assert!(
+            manifest.contains(&format!("{sha}  {file}\n")),
+            "{file} is not in the manifest with {sha}:\n{manifest}"
+        );
+        // The index lists it: number, title, revision, the page count qpdf counts, hash.
+        let pages = read_with("qpdf", &["--show-npages".as_ref(), pdf.as_os_str()]);
+        let row = format!(
+            "DEV-ACMEFLOW-3-CSEC-{} {} v1 {}",
+            doc.code,
+            doc.title,
+            pages.trim()
+        );
+        assert!(index_text.contains(&row), "no `{row}` in the index:\n{index_text}");
+        assert!(hashes.contains(sha), "no hash of {file} in the index:\n{index_text}");
+    }
+    let text = text_of(&out.join("documents/threat-model.pdf"));
+    assert!(text.contains("Revision v1 "), "{text}");
+    assert!(!text.contains("Revision v2"), "{text}");
 }
 
 /// A small project for the refusals (they need no realistic content).

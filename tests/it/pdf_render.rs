@@ -64,7 +64,7 @@ impl Example {
 }
 
 /// Runs a reader and returns its standard output; it must succeed.
-fn read_with(program: &str, args: &[&std::ffi::OsStr]) -> String {
+pub(crate) fn read_with(program: &str, args: &[&std::ffi::OsStr]) -> String {
     let out = Command::new(program)
         .args(args)
         .output()
@@ -79,7 +79,7 @@ fn read_with(program: &str, args: &[&std::ffi::OsStr]) -> String {
 }
 
 /// The text pdftotext finds, with the line breaks inside words and ids undone.
-fn text_of(pdf: &Path) -> String {
+pub(crate) fn text_of(pdf: &Path) -> String {
     // -raw keeps the hyphen where a line breaks inside an id (the default drops it).
     let text = read_with(
         "pdftotext",

@@ -24,7 +24,12 @@ pub(super) fn files(
     let release = Release::of_commit(commit, &p.tags, p.dirty, p.time);
     let typeset: Vec<(&str, pdf::Pdf)> = DOCUMENTS
         .par_iter()
-        .map(|doc| Ok((doc.name, pdf::render(project, documents, doc.name, &release)?)))
+        .map(|doc| {
+            Ok((
+                doc.name,
+                pdf::render(project, documents, doc.name, &release)?,
+            ))
+        })
         .collect::<Result<_, PdfError>>()
         .map_err(failure)?;
     let entries: Vec<Entry<'_>> = typeset

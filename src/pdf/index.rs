@@ -73,42 +73,42 @@ fn markdown(
             .as_deref()
             .map_or_else(|| "not recorded".to_owned(), escape_commonmark)
     };
-    let mut out = format!("# {TITLE}\n\n## Device\n\n| | |\n| --- | --- |\n");
+    let mut out = format!("# {TITLE}\n\n## Device\n\n");
     out.push_str(&format!(
-        "| Manufacturer | {} |\n",
+        "- Manufacturer: {}\n",
         recorded(&device.manufacturer)
     ));
-    out.push_str(&format!("| Model | {} |\n", escape_commonmark(&device.name)));
-    out.push_str(&format!("| Version | {} |\n", recorded(&device.version)));
+    out.push_str(&format!("- Model: {}\n", escape_commonmark(&device.name)));
+    out.push_str(&format!("- Version: {}\n", recorded(&device.version)));
     if let Some(item) = &device.item {
-        out.push_str(&format!("| Device item | {} |\n", escape_commonmark(item)));
+        out.push_str(&format!("- Device item: {}\n", escape_commonmark(item)));
     }
 
-    out.push_str("\n## Release\n\n| | |\n| --- | --- |\n");
+    out.push_str("\n## Release\n\n");
     let tags = if submission.tags.is_empty() {
         "none".to_owned()
     } else {
         escape_commonmark(&submission.tags.join(", "))
     };
-    out.push_str(&format!("| Tags | {tags} |\n"));
+    out.push_str(&format!("- Tags: {tags}\n"));
     let commit = submission.commit.map_or_else(
         || "none: exported from a folder outside git".to_owned(),
         |id| format!("`{id}`"),
     );
-    out.push_str(&format!("| Commit | {commit} |\n"));
+    out.push_str(&format!("- Commit: {commit}\n"));
     out.push_str(&format!(
-        "| Revision | {} |\n",
+        "- Revision: {}\n",
         escape_commonmark(&release.revision)
     ));
     out.push_str(&format!(
-        "| Status | {} |\n",
+        "- Status: {}\n",
         if submission.dirty || submission.commit.is_none() {
             "draft: the exported files differ from any commit"
         } else {
             "released: every file is the commit's"
         }
     ));
-    out.push_str(&format!("| Date | {} |\n", release.time.day()));
+    out.push_str(&format!("- Date: {}\n", release.time.day()));
 
     out.push_str(
         "\n## Documents\n\n| Document number | Title | Revision | Pages |\n| --- | --- | --- | --- |\n",
@@ -117,7 +117,8 @@ fn markdown(
     for entry in entries {
         // The entries are the built-in documents `export` typeset; a name that is not
         // one still gets its row, titled by its name.
-        let (code, title) = find(entry.name).map_or((entry.name, entry.name), |d| (d.code, d.title));
+        let (code, title) =
+            find(entry.name).map_or((entry.name, entry.name), |d| (d.code, d.title));
         let number = document_number(pattern, device, code);
         out.push_str(&format!(
             "| {} | [{}]({}.md) | {} | {} |\n",
@@ -174,10 +175,24 @@ mod tests {
             text.contains(&format!("| threat-model.pdf | `{}` |", "ab".repeat(32))),
             "{text}"
         );
-        assert!(text.contains("| Commit | `0123abcd` |"), "{text}");
-        assert!(text.contains("| Tags | v1 \\| \\*x\\* |"), "{text}");
+        assert!(text.contains("- Commit: `0123abcd`\n"), "{text}");
+        assert!(text.contains("- Tags: v1 \\| \\*x\\*\n"), "{text}");
         assert!(text.contains("| DEV-1-TM | "), "{text}");
-        assert!(text.contains("| Manufacturer | ACME \\*Med\\* |"), "{text}");
-        assert!(text.contains("| Version | not recorded |"), "{text}");
+        assert!(text.contains("- Manufacturer: ACME \\*Med\\*\n"), "{text}");
+        assert!(text.contains("- Model: Pump \\<b>\n"), "{text}");
+        assert!(text.contains("- Version: not recorded\n"), "{text}");
+    }
+
+    #[test]
+    fn a_release_is_the_tags_else_the_short_commit_and_a_draft_when_dirty() {
+        let at = crate::date::Timestamp::utc(0);
+        let id = "0123456789abcdef0123456789abcdef01234567";
+        let tags = ["v1".to_owned(), "v1.0".to_owned()];
+        let of =
+            |commit, tags: &[String], dirty| Release::of_commit(commit, tags, dirty, at).revision;
+        assert_eq!(of(Some(id), &tags, false), "v1, v1.0");
+        assert_eq!(of(Some(id), &[], false), "0123456789ab");
+        assert_eq!(of(Some(id), &tags, true), "v1, v1.0 draft");
+        assert_eq!(of(None, &[], true), "draft");
     }
 }

@@ -552,10 +552,16 @@ fn the_bundle_has_a_pdf_per_document_and_a_submission_index_of_them() {
         "Acme Diabetes Care",
         "AcmeFlow 3 (AF3-100)",
     ] {
-        assert!(index_text.contains(needed), "no `{needed}` in the index:\n{index_text}");
+        assert!(
+            index_text.contains(needed),
+            "no `{needed}` in the index:\n{index_text}"
+        );
     }
     let commit = git_in(&d.repo, &["rev-parse", "v1"]).trim().to_owned();
-    assert!(hashes.contains(&commit), "the index names no commit:\n{index_text}");
+    assert!(
+        hashes.contains(&commit),
+        "the index names no commit:\n{index_text}"
+    );
 
     for doc in mdbook_qms::documents::DOCUMENTS {
         let file = format!("documents/{}.pdf", doc.name);
@@ -576,8 +582,14 @@ fn the_bundle_has_a_pdf_per_document_and_a_submission_index_of_them() {
             doc.title,
             pages.trim()
         );
-        assert!(index_text.contains(&row), "no `{row}` in the index:\n{index_text}");
-        assert!(hashes.contains(sha), "no hash of {file} in the index:\n{index_text}");
+        assert!(
+            index_text.contains(&row),
+            "no `{row}` in the index:\n{index_text}"
+        );
+        assert!(
+            hashes.contains(sha),
+            "no hash of {file} in the index:\n{index_text}"
+        );
     }
     let text = text_of(&out.join("documents/threat-model.pdf"));
     assert!(text.contains("Revision v1 "), "{text}");

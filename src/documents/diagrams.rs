@@ -114,6 +114,8 @@ fn standalone_picture(html: &str, alt: &str) -> String {
         ),
         None => svg.to_owned(),
     };
+    // Links into the book lead nowhere from a picture on its own.
+    let svg = without_links(&svg);
     let data = base64::engine::general_purpose::STANDARD.encode(svg);
     let mut out = format!(
         "![{}](data:image/svg+xml;base64,{data})",
@@ -147,6 +149,23 @@ fn standalone_picture(html: &str, alt: &str) -> String {
             out.push_str(&format!("\n\n{}\n", escape_commonmark(&text)));
         }
     }
+    out
+}
+
+/// `svg` without its `<a ...>` elements' tags (their content stays).
+fn without_links(svg: &str) -> String {
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    while let Some(start) = [rest.find("<a "), rest.find("</a>")]
+        .into_iter()
+        .flatten()
+        .min()
+    {
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        rest = rest.find('>').map_or("", |end| &rest[end + 1..]);
+    }
+    out.push_str(rest);
     out
 }
 

@@ -14,10 +14,11 @@
 //! string literal is only ever followed by `#`, whitespace or `]`, which cannot extend the
 //! expression (`.`, `(` and `[` would).
 //!
-//! Long tokens (over [`LONG_TOKEN`] characters: URLs, hashes) get zero-width spaces after
+//! Long tokens (over [`LONG_TOKEN`] characters: URLs, hashes) are cut into pieces after
 //! `/`, `_`, `.` and similar characters, and wherever [`LONG_TOKEN`] characters pass
-//! without a break opportunity, so a line or a table cell can break them; lines break
-//! after `-` anyway, so item ids stay whole.
+//! without a break opportunity, joined by `#h(0pt)`, so a line or a table cell can break
+//! them (zero-width spacing, not U+200B, which would stay in the PDF's text); lines break
+//! after `-` anyway, so item ids stay whole. Code blocks stay verbatim.
 //!
 //! Links: http(s) and mailto stay links; `#anchor` links to a heading of the same
 //! document become `#link(<label>)` (each heading gets a label, `<hN-slug>`, where the
@@ -250,10 +251,8 @@ impl Converter {
             return;
         }
         let text = std::mem::take(&mut self.pending);
-        let literal = typst_string(&breakable(&text));
-        let out = self.out();
-        out.push('#');
-        out.push_str(&literal);
+        let markup = text_markup(&text);
+        self.out().push_str(&markup);
     }
 
     fn event(&mut self, event: Event<'_>) {
@@ -284,11 +283,8 @@ impl Converter {
             Event::End(_) => self.end(),
             Event::Code(code) => {
                 self.plain.push_str(&code);
-                let literal = typst_string(&breakable(&code));
-                let out = self.out();
-                out.push_str("#raw(");
-                out.push_str(&literal);
-                out.push(')');
+                let markup = breakable(&code, |piece| format!("#raw({})", typst_string(piece)));
+                self.out().push_str(&markup);
             }
             Event::HardBreak => self.out().push_str("#linebreak()\n"),
             Event::Rule => {
@@ -467,7 +463,8 @@ impl Converter {
             }
             Frame::CodeBlock { lang, code } => {
                 rendered.push_str("#raw(");
-                rendered.push_str(&typst_string(&breakable(code.trim_end_matches('\n'))));
+                // Verbatim: code keeps its lines as written.
+                rendered.push_str(&typst_string(code.trim_end_matches('\n')));
                 rendered.push_str(", block: true");
                 if let Some(lang) = lang {
                     rendered.push_str(&format!(", lang: \"{lang}\""));
@@ -522,9 +519,7 @@ impl Converter {
                 }
                 LinkTarget::Shown(dest) => {
                     rendered.push_str(&content);
-                    let shown = format!(" ({dest})");
-                    rendered.push('#');
-                    rendered.push_str(&typst_string(&breakable(&shown)));
+                    rendered.push_str(&text_markup(&format!(" ({dest})")));
                 }
                 LinkTarget::None => rendered.push_str(&content),
             },
@@ -603,8 +598,8 @@ impl Converter {
                     dest
                 };
                 format!(
-                    "#text(fill: {MARK})[#emph[#{}]]",
-                    typst_string(&breakable(&format!("image not embedded: {path}")))
+                    "#text(fill: {MARK})[#emph[{}]]",
+                    text_markup(&format!("image not embedded: {path}"))
                 )
             }
         }
@@ -692,14 +687,30 @@ fn typst_string(text: &str) -> String {
     out
 }
 
-/// Inserts zero-width spaces into tokens longer than [`LONG_TOKEN`] characters: after
-/// URL punctuation, and wherever [`LONG_TOKEN`] characters pass without a break
+/// Text as markup: string literals, with break opportunities in long tokens.
+fn text_markup(text: &str) -> String {
+    breakable(text, |piece| format!("#{}", typst_string(piece)))
+}
+
+/// `text` cut into pieces at break opportunities, each piece written by `write`, joined
+/// by a zero-width space that Typst may break a line at (`#h(0pt)`: spacing, which
+/// unlike U+200B leaves no character in the PDF's text).
+fn breakable(text: &str, write: impl Fn(&str) -> String) -> String {
+    pieces(text)
+        .into_iter()
+        .map(write)
+        .collect::<Vec<_>>()
+        .join("#h(0pt)")
+}
+
+/// `text` cut inside tokens longer than [`LONG_TOKEN`] characters: after URL
+/// punctuation, and wherever [`LONG_TOKEN`] characters pass without a break
 /// opportunity, so the token can break at the end of a line or a table cell. Item ids
-/// (letters and digits between hyphens) and short tokens are left whole, so they stay
-/// searchable in the PDF's text.
-fn breakable(text: &str) -> String {
-    const ZWSP: char = '\u{200B}';
-    let mut out = String::with_capacity(text.len());
+/// (letters and digits between hyphens, after which lines break anyway) and short
+/// tokens stay whole, so they stay searchable in the PDF's text.
+fn pieces(text: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut piece_start = 0;
     let mut token_start = 0;
     for (at, c) in text.char_indices().chain([(text.len(), ' ')]) {
         if !c.is_whitespace() {
@@ -708,29 +719,25 @@ fn breakable(text: &str) -> String {
         let token = &text[token_start..at];
         if token.chars().count() > LONG_TOKEN {
             let mut run = 0;
-            let mut chars = token.chars().peekable();
-            while let Some(c) = chars.next() {
-                out.push(c);
+            let mut chars = token.char_indices().peekable();
+            while let Some((i, c)) = chars.next() {
                 run += 1;
                 if c == '-' {
-                    // Lines already break after a hyphen (UAX #14); ids stay whole.
                     run = 0;
                 } else if chars.peek().is_some()
                     && ("/_.?&=:,;#@+|\\~".contains(c) || run >= LONG_TOKEN)
                 {
-                    out.push(ZWSP);
+                    let cut = token_start + i + c.len_utf8();
+                    pieces.push(&text[piece_start..cut]);
+                    piece_start = cut;
                     run = 0;
                 }
             }
-        } else {
-            out.push_str(token);
-        }
-        if at < text.len() {
-            out.push(c);
         }
         token_start = at + c.len_utf8();
     }
-    out
+    pieces.push(&text[piece_start..]);
+    pieces
 }
 
 #[cfg(test)]
@@ -740,8 +747,11 @@ mod tests {
     use std::time::{Duration, Instant};
 
     /// The markup with every string literal replaced by `""`, and the literals' values
-    /// (escapes decoded, zero-width spaces removed).
+    /// (escapes decoded, the pieces of a long token joined).
     fn split_literals(markup: &str) -> (String, Vec<String>) {
+        let markup = markup
+            .replace("\"#h(0pt)#\"", "")
+            .replace("\")#h(0pt)#raw(\"", "");
         let mut skeleton = String::new();
         let mut literals = Vec::new();
         let mut chars = markup.chars();
@@ -769,7 +779,7 @@ mod tests {
                     c => value.push(c),
                 }
             }
-            literals.push(value.replace('\u{200B}', ""));
+            literals.push(value);
         }
         (skeleton, literals)
     }
@@ -1004,13 +1014,18 @@ mod tests {
     #[test]
     fn long_tokens_break_but_ids_stay_whole() {
         let url = "https://example.com/a/very/long/path/to/some_resource.json?query=value";
-        let broken = breakable(&format!("see {url} and AST-DATA-FW-IMAGE-WITH-A-LONG-NAME"));
-        assert_eq!(broken.replace('\u{200B}', ""), format!("see {url} and AST-DATA-FW-IMAGE-WITH-A-LONG-NAME"));
-        assert!(broken.contains("https:\u{200B}/\u{200B}/\u{200B}example.\u{200B}com/\u{200B}a"), "{broken}");
-        assert!(broken.ends_with(" AST-DATA-FW-IMAGE-WITH-A-LONG-NAME"), "{broken}");
+        let text = format!("see {url} and AST-DATA-FW-IMAGE-WITH-A-LONG-NAME");
+        let cut = pieces(&text);
+        assert_eq!(cut.concat(), text);
+        assert_eq!(cut[..4], ["see https:", "/", "/", "example."]);
+        assert!(cut.last().unwrap().ends_with(" AST-DATA-FW-IMAGE-WITH-A-LONG-NAME"), "{cut:?}");
         let hash = "0123456789abcdef".repeat(4);
-        assert_eq!(breakable(&hash).matches('\u{200B}').count(), 3);
-        assert_eq!(breakable("short/path"), "short/path");
+        assert_eq!(pieces(&hash).len(), 4);
+        assert_eq!(pieces("short/path"), ["short/path"]);
+        assert_eq!(
+            to_typst(&format!("`{hash}`")).markup,
+            "#raw(\"0123456789abcdef0123\")#h(0pt)#raw(\"456789abcdef01234567\")#h(0pt)#raw(\"89abcdef0123456789ab\")#h(0pt)#raw(\"cdef\")\n"
+        );
     }
 
     /// `tests/cases/pdf-markup/NAME/input.md` converts to `expected.typ` (and to the

@@ -32,8 +32,7 @@
 
 use base64::Engine as _;
 use pulldown_cmark::{
-    Alignment, CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag,
-    TagEnd,
+    Alignment, CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
 };
 use std::collections::HashMap;
 
@@ -265,13 +264,18 @@ impl Converter {
             Event::SoftBreak => return self.text(" "),
             Event::TaskListMarker(done) => return self.text(if done { "[x] " } else { "[ ] " }),
             // Not enabled by the options; printed as text should that change.
-            Event::FootnoteReference(text)
-            | Event::InlineMath(text)
-            | Event::DisplayMath(text) => return self.text(&text),
+            Event::FootnoteReference(text) | Event::InlineMath(text) | Event::DisplayMath(text) => {
+                return self.text(&text)
+            }
             _ => {}
         }
-        if let (Event::End(_), Some(Open { frame: Frame::Paragraph, .. })) =
-            (&event, self.stack.last())
+        if let (
+            Event::End(_),
+            Some(Open {
+                frame: Frame::Paragraph,
+                ..
+            }),
+        ) = (&event, self.stack.last())
         {
             // The line break that ends raw HTML in a paragraph.
             let text_end = self.pending.trim_end().len();
@@ -297,7 +301,13 @@ impl Converter {
     }
 
     fn start(&mut self, tag: Tag<'_>) {
-        let in_flat = matches!(self.stack.last(), Some(Open { frame: Frame::Flat { .. }, .. }));
+        let in_flat = matches!(
+            self.stack.last(),
+            Some(Open {
+                frame: Frame::Flat { .. },
+                ..
+            })
+        );
         // The parts of a list or table go with it: flattened only if it is.
         let part = matches!(
             tag,
@@ -770,8 +780,11 @@ mod tests {
                         'r' => value.push('\r'),
                         't' => value.push('\t'),
                         'u' => {
-                            let hex: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
-                            value.push(char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap());
+                            let hex: String =
+                                chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                            value.push(
+                                char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap(),
+                            );
                         }
                         c @ ('\\' | '"') => value.push(c),
                         other => panic!("unknown escape \\{other}"),
@@ -864,9 +877,18 @@ mod tests {
     #[test]
     fn headings_keep_levels_and_get_unique_labels() {
         let markup = to_typst("# Title\n\n## 1. Scope\n\n### Scope\n\n## 1. Scope\n").markup;
-        assert!(markup.contains("#heading(level: 1)[#\"Title\"] <h1-title>"), "{markup}");
-        assert!(markup.contains("#heading(level: 2)[#\"1. Scope\"] <h2-1-scope>"), "{markup}");
-        assert!(markup.contains("#heading(level: 3)[#\"Scope\"] <h3-scope>"), "{markup}");
+        assert!(
+            markup.contains("#heading(level: 1)[#\"Title\"] <h1-title>"),
+            "{markup}"
+        );
+        assert!(
+            markup.contains("#heading(level: 2)[#\"1. Scope\"] <h2-1-scope>"),
+            "{markup}"
+        );
+        assert!(
+            markup.contains("#heading(level: 3)[#\"Scope\"] <h3-scope>"),
+            "{markup}"
+        );
         // mdBook numbers a repeated anchor.
         assert!(markup.contains("<h4-1-scope-1>"), "{markup}");
     }
@@ -887,13 +909,17 @@ mod tests {
             assert!(markup.contains(expected), "{expected} in\n{markup}");
         }
         let (_, literals) = split_literals(&markup);
-        assert!(literals.contains(&" (../items/REQ-1.yaml)".to_owned()), "{literals:?}");
+        assert!(
+            literals.contains(&" (../items/REQ-1.yaml)".to_owned()),
+            "{literals:?}"
+        );
         assert!(!markup.contains("javascript"), "{markup}");
     }
 
     #[test]
     fn svg_data_images_are_decoded_and_other_images_are_marked() {
-        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"><rect width=\"1\" height=\"1\"/></svg>";
+        let svg =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><rect width=\"1\" height=\"1\"/></svg>";
         let data = base64::engine::general_purpose::STANDARD.encode(svg);
         let md = format!(
             "![Data flow](data:image/svg+xml;base64,{data})\n\n![Heat map](data:image/svg+xml;base64,{data})\n\n![broken](data:image/svg+xml;base64,!!!)\n\n![photo](/etc/passwd)\n"
@@ -904,7 +930,9 @@ mod tests {
         assert_eq!(converted.images[0].svg, svg.as_bytes());
         let markup = &converted.markup;
         assert!(
-            markup.contains("#image(\"img-1.svg\", format: \"svg\", width: 100%, alt: \"Data flow\")"),
+            markup.contains(
+                "#image(\"img-1.svg\", format: \"svg\", width: 100%, alt: \"Data flow\")"
+            ),
             "{markup}"
         );
         assert!(markup.contains("#image(\"img-2.svg\""), "{markup}");
@@ -913,8 +941,16 @@ mod tests {
             "{markup}"
         );
         let (_, literals) = split_literals(markup);
-        assert!(literals.iter().any(|l| l == "image not embedded: /etc/passwd"), "{markup}");
-        assert!(markup.contains("#text(fill: rgb(\"#c00000\"))[#emph["), "{markup}");
+        assert!(
+            literals
+                .iter()
+                .any(|l| l == "image not embedded: /etc/passwd"),
+            "{markup}"
+        );
+        assert!(
+            markup.contains("#text(fill: rgb(\"#c00000\"))[#emph["),
+            "{markup}"
+        );
     }
 
     #[test]
@@ -931,12 +967,18 @@ mod tests {
     fn tables_align_columns_and_repeat_their_header() {
         let md = "| L | C | R | N |\n| :-- | :-: | --: | --- |\n| a | b | c | d |\n| short |\n";
         let markup = to_typst(md).markup;
-        assert!(markup.contains("  columns: 4,\n  align: (left, center, right, left,),\n"), "{markup}");
+        assert!(
+            markup.contains("  columns: 4,\n  align: (left, center, right, left,),\n"),
+            "{markup}"
+        );
         assert!(
             markup.contains("table.header(repeat: true, [#\"L\"], [#\"C\"], [#\"R\"], [#\"N\"]),"),
             "{markup}"
         );
-        assert!(markup.contains("  [#\"a\"], [#\"b\"], [#\"c\"], [#\"d\"],\n"), "{markup}");
+        assert!(
+            markup.contains("  [#\"a\"], [#\"b\"], [#\"c\"], [#\"d\"],\n"),
+            "{markup}"
+        );
         // A short row is padded, so the next row starts in the first column.
         assert!(markup.contains("  [#\"short\"], [], [], [],\n"), "{markup}");
     }
@@ -944,7 +986,9 @@ mod tests {
     fn table_rows(rows: usize) -> String {
         let mut md = String::from("| Id | Title | Status |\n| --- | --- | --- |\n");
         for row in 0..rows {
-            md.push_str(&format!("| REQ-{row} | A requirement *with* text {row} | ok |\n"));
+            md.push_str(&format!(
+                "| REQ-{row} | A requirement *with* text {row} | ok |\n"
+            ));
         }
         md
     }
@@ -966,11 +1010,16 @@ mod tests {
         let small = table_rows(2_000);
         let markup = to_typst(&small).markup;
         assert_eq!(markup.matches("[#\"REQ-").count(), 2_000);
-        assert!(markup.contains("[#\"REQ-1999\"], [#\"A requirement \"#emph[#\"with\"]#\" text 1999\"], [#\"ok\"],"));
+        assert!(markup.contains(
+            "[#\"REQ-1999\"], [#\"A requirement \"#emph[#\"with\"]#\" text 1999\"], [#\"ok\"],"
+        ));
         let large = table_rows(16_000);
         let (small, large) = (fastest(&small), fastest(&large));
         // 8 times the rows; quadratic work would take 64 times as long.
-        assert!(large < small * 24 + Duration::from_millis(20), "{small:?} -> {large:?}");
+        assert!(
+            large < small * 24 + Duration::from_millis(20),
+            "{small:?} -> {large:?}"
+        );
     }
 
     #[test]
@@ -987,7 +1036,11 @@ mod tests {
     fn hostile_nesting_is_flattened_and_keeps_its_text() {
         let md = format!("{} deep *text*\n", ">".repeat(5_000));
         let markup = to_typst(&md).markup;
-        assert!(markup.matches("#quote(").count() <= MAX_DEPTH, "{}", markup.len());
+        assert!(
+            markup.matches("#quote(").count() <= MAX_DEPTH,
+            "{}",
+            markup.len()
+        );
         assert!(markup.contains("[#\"deep \"#\"text\"]"), "{markup}");
         let md = format!("{}item\n", "- ".repeat(2_000));
         let markup = to_typst(&md).markup;
@@ -1018,7 +1071,12 @@ mod tests {
         let cut = pieces(&text);
         assert_eq!(cut.concat(), text);
         assert_eq!(cut[..4], ["see https:", "/", "/", "example."]);
-        assert!(cut.last().unwrap().ends_with(" AST-DATA-FW-IMAGE-WITH-A-LONG-NAME"), "{cut:?}");
+        assert!(
+            cut.last()
+                .unwrap()
+                .ends_with(" AST-DATA-FW-IMAGE-WITH-A-LONG-NAME"),
+            "{cut:?}"
+        );
         let hash = "0123456789abcdef".repeat(4);
         assert_eq!(pieces(&hash).len(), 4);
         assert_eq!(pieces("short/path"), ["short/path"]);
@@ -1033,7 +1091,8 @@ mod tests {
     #[test]
     fn golden_cases() {
         let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/pdf-markup");
-        let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| !v.is_empty() && v != "0");
+        let update =
+            std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| !v.is_empty() && v != "0");
         let mut names: Vec<_> = std::fs::read_dir(&cases)
             .unwrap()
             .map(|e| e.unwrap().path())

@@ -211,7 +211,7 @@ enum LinkTarget {
     /// Not linkable: the text is followed by the target, shown as text.
     Shown(String),
     /// Not linkable and nothing worth showing (an unknown fragment, an unsafe scheme).
-    None,
+    TextOnly,
 }
 
 struct Open {
@@ -430,14 +430,14 @@ impl Converter {
         if let Some(fragment) = dest.strip_prefix('#') {
             return match self.anchors.get(fragment) {
                 Some(label) => LinkTarget::Label(label.clone()),
-                None => LinkTarget::None,
+                None => LinkTarget::TextOnly,
             };
         }
         let has_scheme = dest
             .split_once(':')
             .is_some_and(|(scheme, _)| !scheme.contains(['/', '#', '?']));
         if has_scheme {
-            return LinkTarget::None;
+            return LinkTarget::TextOnly;
         }
         let path = dest.strip_prefix("./").unwrap_or(dest);
         let file = path.split_once('#').map_or(path, |(file, _)| file);
@@ -450,7 +450,7 @@ impl Converter {
             {
                 LinkTarget::Url(format!("{name}.pdf"))
             }
-            _ if dest.is_empty() => LinkTarget::None,
+            _ if dest.is_empty() => LinkTarget::TextOnly,
             _ => LinkTarget::Shown(dest.to_owned()),
         }
     }
@@ -554,7 +554,7 @@ impl Converter {
                     rendered.push_str(&content);
                     rendered.push_str(&text_markup(&format!(" ({dest})")));
                 }
-                LinkTarget::None => rendered.push_str(&content),
+                LinkTarget::TextOnly => rendered.push_str(&content),
             },
             Frame::Image { dest } => {
                 let alt = own_text.to_owned();

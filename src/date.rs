@@ -196,6 +196,13 @@ impl Timestamp {
         Day(self.local_secs().div_euclid(SECONDS_PER_DAY))
     }
 
+    /// Year, month, day, hour, minute and second in UTC (for a PDF's dates).
+    pub(crate) fn utc_parts(self) -> (i64, u32, u32, u32, u32, u32) {
+        let (y, m, d) = Day(self.secs.div_euclid(SECONDS_PER_DAY)).civil();
+        let rem = self.secs.rem_euclid(SECONDS_PER_DAY) as u32;
+        (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
+    }
+
     /// RFC 3339: `2026-11-28T12:05:00Z`, or `2026-11-28T13:05:00+01:00` with an offset.
     pub fn rfc3339(self) -> String {
         let rem = self.local_secs().rem_euclid(SECONDS_PER_DAY);

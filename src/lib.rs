@@ -27,7 +27,7 @@ pub mod load;
 pub mod model;
 pub mod output;
 pub mod page;
-mod pdf;
+pub mod pdf;
 pub mod pipeline;
 pub mod preprocess;
 pub mod project;

@@ -13,6 +13,7 @@ use mdbook_qms::history::diff::{self, DiffFormat};
 use mdbook_qms::linked::LoadOptions;
 use mdbook_qms::load::ChapterSource;
 use mdbook_qms::output::Failure;
+use mdbook_qms::pdf::RenderFormat;
 use mdbook_qms::pipeline;
 use mdbook_qms::preprocess;
 use mdbook_qms::project::Project;
@@ -124,15 +125,25 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Print one generated document (plan, report, labeling) as Markdown.
+    /// Print one generated document (plan, report, labeling) as Markdown, or write it
+    /// as a PDF/A-2b file with its document control.
     Render {
         /// The document, e.g. security-labeling (see the user guide for the list).
         name: String,
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// Keep the "Source:" lines that name the items each section is filled from.
+        /// Keep the "Source:" lines that name the items each section is filled from
+        /// (Markdown only).
         #[arg(long)]
         with_sources: bool,
+        #[arg(long, default_value = "md", value_parser = one_of::<RenderFormat>(RenderFormat::NAMES))]
+        format: RenderFormat,
+        /// Write to this file (atomically); required for pdf.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Render even when the project has errors.
+        #[arg(long)]
+        allow_errors: bool,
     },
     /// List every gap in the generated documents and every check finding they depend on:
     /// what is missing and where it would go.
@@ -226,7 +237,19 @@ fn main() -> ExitCode {
             name,
             dir,
             with_sources,
-        }) => render_document(&dir, &name, with_sources),
+            format,
+            out,
+            allow_errors,
+        }) => render_document(
+            &dir,
+            &name,
+            &RenderRequest {
+                with_sources,
+                format,
+                out,
+                allow_errors,
+            },
+        ),
         Some(Command::Gaps { dir, format, deny }) => gaps(&dir, format, deny),
         Some(Command::Supports { .. }) => Ok(()),
         Some(Command::Diff {
@@ -444,18 +467,90 @@ fn load_clean(dir: &Path) -> Result<(Project, Documents), CliError> {
     Ok((project, documents))
 }
 
-/// `render NAME`: the document on stdout; an unknown name is a usage error (2), a
-/// template that fails is a book error (1).
-fn render_document(dir: &Path, name: &str, with_sources: bool) -> Result<(), CliError> {
+/// The options of `render`.
+struct RenderRequest {
+    with_sources: bool,
+    format: RenderFormat,
+    out: Option<PathBuf>,
+    allow_errors: bool,
+}
+
+/// `render NAME`: the document on stdout (or in `-o FILE`); an unknown name or a PDF
+/// with no `-o` is a usage error (2), a project with errors (unless `--allow-errors`)
+/// or a template that fails is a book error (1).
+fn render_document(dir: &Path, name: &str, request: &RenderRequest) -> Result<(), CliError> {
     if mdbook_qms::documents::find(name).is_none() {
         let e = mdbook_qms::documents::render_standalone_unknown(name);
         return Err(CliError::Usage(format!("error[document-unknown]: {e}\n")));
     }
-    let (project, documents) = load_clean(dir)?;
-    let doc = documents
-        .standalone(&project, name, with_sources)
-        .map_err(|e| CliError::Book(format!("error[{}]: {e}\n", e.code)))?;
-    print!("{}", doc.markdown);
+    if request.format == RenderFormat::Pdf && request.out.is_none() {
+        return Err(CliError::usage(
+            "a PDF is written to a file: add -o FILE (e.g. -o document.pdf)",
+        ));
+    }
+    let (project, documents) = if request.allow_errors {
+        pipeline::load_with_documents(dir, ChapterSource::Disk, LoadOptions::default())?
+    } else {
+        load_clean(dir)?
+    };
+    let out = request
+        .out
+        .as_deref()
+        .map(|path| {
+            mdbook_qms::output::Sources::of(&project.config)
+                .refuse_if_in_sources(path)
+                .map_err(|why| {
+                    CliError::usage(format!(
+                        "refusing to write the document to {}: {why}; choose a file outside the project's sources",
+                        path.display()
+                    ))
+                })
+        })
+        .transpose()?;
+    let bytes = match request.format {
+        RenderFormat::Md => documents
+            .standalone(&project, name, request.with_sources)
+            .map_err(|e| CliError::Book(format!("error[{}]: {e}\n", e.code)))?
+            .markdown
+            .into_bytes(),
+        RenderFormat::Pdf => {
+            let release = mdbook_qms::pdf::Release::of_work_tree(&project, out.as_deref());
+            mdbook_qms::pdf::render(&project, &documents, name, &release)
+                .map_err(|e| match e {
+                    mdbook_qms::pdf::PdfError::Template(_) => CliError::Book(format!("{e}\n")),
+                    mdbook_qms::pdf::PdfError::Typeset(_) => CliError::Usage(format!("{e}\n")),
+                })?
+                .bytes
+        }
+    };
+    // Never over a file someone else wrote: only a rendering of this document (a PDF
+    // mdbook-qms wrote, Markdown with the same first line) is replaced.
+    if let Some(path) = out.as_deref() {
+        let first_line = |b: &[u8]| b.split(|&c| c == b'\n').next().map(<[u8]>::to_vec);
+        let ours = std::fs::read(path).map(|b| match request.format {
+            RenderFormat::Md => first_line(&b) == first_line(&bytes),
+            RenderFormat::Pdf => mdbook_qms::pdf::is_generated(&b),
+        });
+        if matches!(ours, Ok(false)) || path.is_dir() {
+            return Err(CliError::usage(format!(
+                "refusing to write the document to {}: it exists and is not this document as mdbook-qms renders it; remove it or choose another file",
+                path.display()
+            )));
+        }
+    }
+    match out.as_deref() {
+        Some(path) => {
+            mdbook_qms::atomic::write(path, &bytes)
+                .map_err(|e| CliError::usage(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => {
+            use std::io::Write as _;
+            std::io::stdout()
+                .write_all(&bytes)
+                .map_err(|e| CliError::usage(format!("cannot write the document: {e}")))?;
+        }
+    }
     Ok(())
 }
 

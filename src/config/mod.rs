@@ -35,7 +35,12 @@ const QMS_KEYS: &[&str] = &[
     "documents",
     "metrics-period-months",
     "safety-file",
+    "document-number",
 ];
+
+/// The document number when `document-number` is not set: the device, "CSEC" for a
+/// cybersecurity document, and the document's code.
+pub(crate) const DEFAULT_DOCUMENT_NUMBER: &str = "{device}-CSEC-{doc}";
 
 /// Keys of `[preprocessor.qms.evidence]`.
 const EVIDENCE_KEYS: &[&str] = &["junit", "sbom", "osv", "kev"];
@@ -126,6 +131,9 @@ pub struct Config {
     /// `metrics-period-months`: the TPLC measures cover this many months up to the
     /// check's date.
     pub metrics_period_months: u32,
+    /// `document-number`: the pattern of a document's number in its PDF (`{device}` and
+    /// `{doc}` are replaced, see `pdf`).
+    pub(crate) document_number: String,
     /// `[build] build-dir` as book.toml writes it, and where (mdBook reads the value;
     /// the place is for the diagnostic that it would replace the sources).
     pub(crate) build_dir: Option<(PathBuf, Span)>,
@@ -157,6 +165,7 @@ impl Config {
             safety_file: None,
             documents: Vec::new(),
             metrics_period_months: 12,
+            document_number: DEFAULT_DOCUMENT_NUMBER.into(),
             build_dir: None,
         }
     }
@@ -302,6 +311,11 @@ pub(crate) fn load(
                 DeValue::Boolean(false) => config.documents.clear(),
                 _ => config.documents = reader.strings(value).unwrap_or_default(),
             },
+            "document-number" => {
+                if let Some(pattern) = reader.document_number(value) {
+                    config.document_number = pattern;
+                }
+            }
             "metrics-period-months" => {
                 if let Some(months) = reader.months(value) {
                     config.metrics_period_months = months;
@@ -362,6 +376,21 @@ impl<F: Fn(std::ops::Range<usize>) -> Span> Reader<'_, F> {
                 None
             }
         }
+    }
+
+    /// A document number pattern: text whose only `{...}` placeholders are `{device}`
+    /// and `{doc}`, so a typo never prints as is on every page.
+    fn document_number(&mut self, value: &Spanned<DeValue<'_>>) -> Option<String> {
+        let pattern = self.string(value)?;
+        let rest = pattern.replace("{device}", "").replace("{doc}", "");
+        if rest.contains(['{', '}']) || pattern.trim().is_empty() {
+            self.wrong_type(
+                value,
+                "a document number pattern whose only placeholders are {device} and {doc}",
+            );
+            return None;
+        }
+        Some(pattern)
     }
 
     /// A whole number of months, 1 to 1200 (a century).
@@ -607,6 +636,28 @@ mod tests {
             .find(|d| d.code == code::CONFIG_UNKNOWN_KEY)
             .unwrap();
         assert_eq!(unknown.help.as_deref(), Some("did you mean `schemas`?"));
+    }
+
+    #[test]
+    fn document_number_takes_only_the_known_placeholders() {
+        let (config, diags, _) =
+            load_text("[preprocessor.qms]\ndocument-number = \"QMS-{doc}-{device}\"\n");
+        assert!(diags.0.is_empty(), "{:?}", diags.0);
+        assert_eq!(config.document_number, "QMS-{doc}-{device}");
+        let (config, diags, sources) =
+            load_text("[preprocessor.qms]\ndocument-number = \"{dev}-{doc}\"\n");
+        let [d] = diags.0.as_slice() else {
+            panic!("{:?}", diags.0)
+        };
+        assert_eq!(d.code, code::CONFIG_SYNTAX);
+        let crate::diag::Location::Span(span) = d.location else {
+            panic!("not at the value: {d:?}")
+        };
+        assert_eq!(
+            &sources.get(span.file).text[span.start..span.end],
+            "\"{dev}-{doc}\""
+        );
+        assert_eq!(config.document_number, DEFAULT_DOCUMENT_NUMBER);
     }
 
     #[test]

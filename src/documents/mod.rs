@@ -18,6 +18,7 @@
 #![allow(clippy::result_large_err)]
 
 mod context;
+pub(crate) mod device;
 mod diagrams;
 mod todo;
 

@@ -1,9 +1,442 @@
-//! PDF documents: the standalone Markdown of a document converted to Typst markup.
+//! Generated documents as controlled PDF/A-2b files, typeset in-process by Typst.
+//!
+//! A document's standalone Markdown (`Documents::standalone`) is converted to Typst
+//! markup (`markup`), and a preamble this module writes adds the document control:
+//! on every page the document number, title, revision, date and page X of Y; on the
+//! first page the device, the approvals and the gaps. Every value from the project
+//! enters the preamble as an escaped Typst string, never as markup. Typst sees only
+//! that source, the fonts compiled into the binary and the document's own pictures
+//! (`world`). The PDF's dates are the commit's, and its identifier is fixed, so the
+//! same commit gives the same bytes.
 
-// Until the PDF engine (issue 16, on its own branch) calls it; the expectation fails
-// once it does, so this line goes with the merge.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "called by the PDF engine of issue 16")
-)]
-pub(crate) mod markup;
+mod markup;
+mod world;
+
+use std::path::Path;
+
+use typst::foundations::{Datetime, Smart};
+use typst::WorldExt as _;
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp as PdfTimestamp};
+
+use crate::date::Timestamp;
+use crate::documents::device::Device;
+use crate::documents::{find, Documents, TemplateError};
+use crate::git::Repo;
+use crate::project::Project;
+
+/// What `render` writes: the standalone Markdown or the PDF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenderFormat {
+    /// Standalone Markdown, on standard output.
+    Md,
+    /// PDF/A-2b, to a file.
+    Pdf,
+}
+crate::choice::impl_choice!(pub RenderFormat { Md => "md", Pdf => "pdf" });
+
+/// The revision a PDF names on every page and the moment it is dated with.
+#[derive(Debug, Clone)]
+pub struct Release {
+    /// The tag(s) at HEAD, else the short commit, with " draft" when the work tree
+    /// differs from it; "draft" outside git or before the first commit.
+    pub revision: String,
+    /// `SOURCE_DATE_EPOCH` when set, else the HEAD commit's time, else 1970-01-01.
+    pub time: Timestamp,
+}
+
+impl Release {
+    /// The work tree of `project` as git sees it. `replaced`, the file the PDF is
+    /// written to, does not make the work tree dirty (the previous rendering of it).
+    pub fn of_work_tree(project: &Project, replaced: Option<&Path>) -> Release {
+        let replaced = replaced.and_then(|file| {
+            let root = project.config.root.canonicalize().ok()?;
+            Some(
+                std::path::absolute(file)
+                    .ok()?
+                    .strip_prefix(root)
+                    .ok()?
+                    .to_path_buf(),
+            )
+        });
+        let skip = |path: &Path| replaced.as_deref() == Some(path);
+        let fallback = Timestamp::source_date_epoch().unwrap_or(Timestamp::utc(0));
+        let draft = || Release {
+            revision: "draft".into(),
+            time: fallback,
+        };
+        let Ok(repo) = Repo::open(&project.config.root) else {
+            return draft();
+        };
+        let Ok(Some(head)) = repo.head() else {
+            return draft();
+        };
+        let Ok(meta) = repo.commit(head) else {
+            return draft();
+        };
+        let tags: Vec<String> = repo
+            .tags("*")
+            .into_iter()
+            .filter(|(_, id)| *id == head)
+            .map(|(name, _)| name)
+            .collect();
+        let mut revision = if tags.is_empty() {
+            head.hex()[..12].to_owned()
+        } else {
+            tags.join(", ")
+        };
+        // A status that cannot be read counts as dirty: never claim a clean tree unseen.
+        if !matches!(repo.dirty_paths(skip), Ok(paths) if paths.is_empty()) {
+            revision.push_str(" draft");
+        }
+        Release {
+            revision,
+            time: Timestamp::source_date_epoch().unwrap_or(Timestamp::utc(meta.time)),
+        }
+    }
+}
+
+/// The creator every PDF of ours names (`/Creator`, `xmp:CreatorTool`).
+const CREATOR: &str = "mdbook-qms";
+
+/// Whether `bytes` are a PDF mdbook-qms wrote (`render -o` replaces only those).
+pub fn is_generated(bytes: &[u8]) -> bool {
+    let creator = format!("<xmp:CreatorTool>{CREATOR}</xmp:CreatorTool>");
+    bytes.starts_with(b"%PDF-")
+        && bytes
+            .windows(creator.len())
+            .any(|w| w == creator.as_bytes())
+}
+
+/// A document typeset as PDF.
+#[derive(Debug)]
+pub struct Pdf {
+    /// The PDF/A-2b file.
+    pub bytes: Vec<u8>,
+    /// How many pages it has.
+    pub pages: usize,
+}
+
+/// Why a document has no PDF.
+#[derive(Debug)]
+pub enum PdfError {
+    /// Its template failed (as `render --format md` reports it).
+    Template(Box<TemplateError>),
+    /// Typst rejected the markup generated for it: a defect of mdbook-qms, described
+    /// with the line of the generated source.
+    Typeset(String),
+}
+
+impl std::fmt::Display for PdfError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PdfError::Template(e) => write!(f, "error[{}]: {e}", e.code),
+            PdfError::Typeset(why) => write!(
+                f,
+                "error: the PDF could not be typeset, a defect of mdbook-qms (please report it with the document's Markdown from `render --format md`): {why}"
+            ),
+        }
+    }
+}
+
+/// Document `name` of `project` as a PDF/A-2b file dated and revised by `release`.
+pub fn render(
+    project: &Project,
+    documents: &Documents,
+    name: &str,
+    release: &Release,
+) -> Result<Pdf, PdfError> {
+    let rendered = documents
+        .standalone(project, name, false)
+        .map_err(|e| PdfError::Template(Box::new(e)))?;
+    // `standalone` has rendered it, so it is a built-in document.
+    let info = find(name)
+        .ok_or_else(|| PdfError::Typeset(format!("`{name}` is not a built-in document")))?;
+    let device = Device::of(project);
+    let control = Control {
+        number: document_number(&project.config.document_number, &device, info.code),
+        title: info.title,
+        revision: &release.revision,
+        date: release.time.day().to_string(),
+        approvals: approvals(project, &rendered.markdown),
+        gaps: rendered.gaps.len(),
+        device: &device,
+    };
+    let converted = markup::to_typst(&rendered.markdown);
+    let source = format!("{}{}", preamble(&control), converted.markup);
+    typeset(
+        source,
+        converted.images,
+        release.time,
+        &format!("mdbook-qms/{name}"),
+    )
+}
+
+/// What the pages say about the document, besides its content.
+struct Control<'a> {
+    number: String,
+    title: &'a str,
+    revision: &'a str,
+    /// The commit's day, `YYYY-MM-DD`.
+    date: String,
+    /// `ID: approver` for each item of the document that records who approved it.
+    approvals: Vec<String>,
+    gaps: usize,
+    device: &'a Device,
+}
+
+/// `pattern` (`document-number`) with `{device}` the device item's id (else the device's
+/// name) and `{doc}` the document's code.
+fn document_number(pattern: &str, device: &Device, code: &str) -> String {
+    let device = device.item.as_deref().unwrap_or(&device.name);
+    pattern.replace("{device}", device).replace("{doc}", code)
+}
+
+/// The `approved_by` of every item the document names (its id appears in the text as a
+/// whole word), as `ID: approver`, in id order.
+fn approvals(project: &Project, markdown: &str) -> Vec<String> {
+    let mut found: Vec<(&str, String)> = project
+        .items
+        .iter()
+        .filter_map(|item| {
+            let by = item.text("approved_by")?.trim();
+            (!by.is_empty() && names(markdown, &item.id)).then(|| (item.id.as_str(), by.to_owned()))
+        })
+        .collect();
+    found.sort_by(|a, b| crate::text::natural_cmp(a.0, b.0));
+    found.dedup();
+    found
+        .into_iter()
+        .map(|(id, by)| format!("{id}: {by}"))
+        .collect()
+}
+
+/// Whether `text` has `id` with no id character right before or after it.
+fn names(text: &str, id: &str) -> bool {
+    let part_of_id = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(id).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + id.len()..].chars().next();
+        !before.is_some_and(part_of_id) && !after.is_some_and(part_of_id)
+    })
+}
+
+/// `value` as a Typst string literal: printed as it is, whatever it contains.
+fn typst_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The page setup and the first-page block. The values are bound to names as strings
+/// first; the markup below only places them.
+fn preamble(control: &Control<'_>) -> String {
+    let device = control.device;
+    let optional =
+        |value: &Option<String>| typst_string(value.as_deref().unwrap_or("not recorded"));
+    let approvals = if control.approvals.is_empty() {
+        vec!["not approved".to_owned()]
+    } else {
+        control.approvals.clone()
+    };
+    let gaps = match control.gaps {
+        0 => "none".to_owned(),
+        n => format!(
+            "{n} gap{}, listed by `mdbook-qms gaps`",
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+    let values = [
+        ("number", typst_string(&control.number)),
+        ("title", typst_string(control.title)),
+        ("revision", typst_string(control.revision)),
+        ("date", typst_string(&control.date)),
+        ("device", typst_string(&device.name)),
+        ("manufacturer", optional(&device.manufacturer)),
+        ("version", optional(&device.version)),
+        (
+            "approvals",
+            format!(
+                "({},)",
+                approvals
+                    .iter()
+                    .map(|a| typst_string(a))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        ("gaps", typst_string(&gaps)),
+    ];
+    let mut out = String::new();
+    for (name, value) in values {
+        out.push_str(&format!("#let qms-{name} = {value}\n"));
+    }
+    out.push_str(PAGE_SETUP);
+    out
+}
+
+/// The Typst that lays out every page and the first-page block, from the `qms-*`
+/// values bound before it.
+const PAGE_SETUP: &str = r#"#set document(title: qms-title, author: if qms-manufacturer == "not recorded" { () } else { qms-manufacturer }, description: qms-device)
+#set text(font: "Libertinus Serif", size: 10pt, lang: "en")
+#show raw: set text(font: "DejaVu Sans Mono", size: 8.5pt)
+#set page(
+  paper: "a4",
+  margin: (top: 2.6cm, bottom: 2.4cm, x: 2cm),
+  header: {
+    set text(size: 8pt)
+    grid(columns: (1fr, auto), align: (left, right), qms-number, qms-title)
+    v(-6pt)
+    line(length: 100%, stroke: 0.4pt)
+  },
+  footer: context {
+    set text(size: 8pt)
+    line(length: 100%, stroke: 0.4pt)
+    v(-6pt)
+    grid(
+      columns: (1fr, auto, 1fr),
+      align: (left, center, right),
+      [Revision #qms-revision],
+      qms-date,
+      [Page #counter(page).display() of #counter(page).final().first()],
+    )
+  },
+)
+#set table(stroke: 0.4pt, inset: 4pt)
+#show table.cell.where(y: 0): set text(weight: "bold")
+#block(width: 100%, inset: 8pt, stroke: 0.6pt, breakable: false)[
+  #set text(size: 9pt)
+  #grid(
+    columns: (auto, 1fr),
+    column-gutter: 12pt,
+    row-gutter: 6pt,
+    [*Document number*], qms-number,
+    [*Title*], qms-title,
+    [*Revision*], qms-revision,
+    [*Date*], qms-date,
+    [*Device*], qms-device,
+    [*Version*], qms-version,
+    [*Manufacturer*], qms-manufacturer,
+    [*Approvals*], qms-approvals.join(linebreak()),
+    [*Gaps*], qms-gaps,
+  )
+]
+
+"#;
+
+/// Typesets `source` (pictures served by name) as PDF/A-2b dated `time`, with the
+/// document identifier derived from `ident` (one per document, the same every run).
+fn typeset(
+    source: String,
+    pictures: Vec<markup::Image>,
+    time: Timestamp,
+    ident: &str,
+) -> Result<Pdf, PdfError> {
+    let (y, mo, d, h, mi, s) = time.utc_parts();
+    let at = i32::try_from(y)
+        .ok()
+        .and_then(|y| Datetime::from_ymd_hms(y, mo as u8, d as u8, h as u8, mi as u8, s as u8))
+        .ok_or_else(|| {
+            PdfError::Typeset(format!("the date {} cannot be written", time.rfc3339()))
+        })?;
+    let today = Datetime::from_ymd(at.year().unwrap_or(1970), mo as u8, d as u8).unwrap_or(at);
+    let world = world::DocumentWorld::new(source, pictures, today);
+    let document: PagedDocument = typst::compile(&world)
+        .output
+        .map_err(|errors| PdfError::Typeset(describe(&world, &errors)))?;
+    let standards = PdfStandards::new(&[PdfStandard::A_2b])
+        .map_err(|e| PdfError::Typeset(e.message().to_string()))?;
+    let options = PdfOptions {
+        ident: Smart::Custom(ident.into()),
+        creator: Smart::Custom(Some(CREATOR.into())),
+        timestamp: Some(PdfTimestamp::new_utc(at)),
+        standards,
+        ..PdfOptions::default()
+    };
+    let bytes = typst_pdf::pdf(&document, &options)
+        .map_err(|errors| PdfError::Typeset(describe(&world, &errors)))?;
+    Ok(Pdf {
+        bytes,
+        pages: document.pages().len(),
+    })
+}
+
+/// Typst's errors, each at its line and column of the generated source.
+fn describe(world: &world::DocumentWorld, errors: &[typst::diag::SourceDiagnostic]) -> String {
+    let source = world.main_source();
+    errors
+        .iter()
+        .map(|e| {
+            let place = world
+                .range(e.span)
+                .and_then(|r| {
+                    let lines = source.lines();
+                    Some((lines.byte_to_line(r.start)?, lines.byte_to_column(r.start)?))
+                })
+                .map(|(l, c)| format!("generated source {}:{}: ", l + 1, c + 1))
+                .unwrap_or_default();
+            format!("{place}{}", e.message)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_print_whatever_they_hold() {
+        assert_eq!(typst_string(r#"a "b" \ #c"#), r#""a \"b\" \\ #c""#);
+        assert_eq!(typst_string("x\ny"), r#""x\u{a}y""#);
+    }
+
+    #[test]
+    fn markup_typst_rejects_is_a_described_error_not_a_panic() {
+        let error = typeset("ok\n#let x = (".into(), Vec::new(), Timestamp::utc(0), "t")
+            .expect_err("unclosed delimiter");
+        let PdfError::Typeset(why) = error else {
+            panic!("not a typesetting error: {error:?}");
+        };
+        assert!(why.starts_with("generated source 2:"), "{why}");
+    }
+
+    #[test]
+    fn document_numbers_name_the_device_item_and_the_document() {
+        let device = Device {
+            item: Some("DEV-1".into()),
+            name: "Pump (P-1)".into(),
+            version: None,
+            manufacturer: None,
+            description: None,
+        };
+        assert_eq!(
+            document_number("{device}-CSEC-{doc}", &device, "TM"),
+            "DEV-1-CSEC-TM"
+        );
+        let unnamed = Device {
+            item: None,
+            ..device
+        };
+        assert_eq!(
+            document_number("{doc}/{device}", &unnamed, "RA"),
+            "RA/Pump (P-1)"
+        );
+    }
+
+    #[test]
+    fn ids_are_named_as_whole_words() {
+        assert!(names("see RISK-1, and", "RISK-1"));
+        assert!(!names("see RISK-10", "RISK-1"));
+        assert!(!names("XRISK-1", "RISK-1"));
+    }
+}

@@ -32,6 +32,7 @@ mod history_scan;
 mod history_suspect;
 mod layers;
 mod nothing_lost;
+mod pdf_render;
 mod risk_browser;
 mod risk_checks;
 mod risk_hazards;

@@ -349,6 +349,7 @@ fn typeset(
             PdfError::Typeset(format!("the date {} cannot be written", time.rfc3339()))
         })?;
     let today = Datetime::from_ymd(at.year().unwrap_or(1970), mo as u8, d as u8).unwrap_or(at);
+    let pictures = pictures.into_iter().map(|i| (i.name, i.svg)).collect();
     let world = world::DocumentWorld::new(source, pictures, today);
     let document: PagedDocument = typst::compile(&world)
         .output

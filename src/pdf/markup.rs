@@ -702,7 +702,7 @@ fn table(columns: &[Alignment], header: &[String], body: &[String]) -> String {
 
 /// A Typst string literal of `text`: `\` and `"` escaped, control characters as escapes,
 /// so the literal is one line and nothing in it is markup or code.
-fn typst_string(text: &str) -> String {
+pub(super) fn typst_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {

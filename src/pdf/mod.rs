@@ -24,6 +24,7 @@ use crate::documents::device::Device;
 use crate::documents::{find, Documents, TemplateError};
 use crate::git::Repo;
 use crate::project::Project;
+use markup::typst_string;
 
 /// What `render` writes: the standalone Markdown or the PDF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,22 +222,6 @@ fn names(text: &str, id: &str) -> bool {
     })
 }
 
-/// `value` as a Typst string literal: printed as it is, whatever it contains.
-fn typst_string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// The page setup and the first-page block. The values are bound to names as strings
 /// first; the markup below only places them.
 fn preamble(control: &Control<'_>) -> String {
@@ -244,7 +229,7 @@ fn preamble(control: &Control<'_>) -> String {
     let optional =
         |value: &Option<String>| typst_string(value.as_deref().unwrap_or("not recorded"));
     let approvals = if control.approvals.is_empty() {
-        vec!["not approved".to_owned()]
+        vec!["none recorded".to_owned()]
     } else {
         control.approvals.clone()
     };
@@ -326,7 +311,8 @@ const PAGE_SETUP: &str = r#"#set document(title: qms-title, author: if qms-manuf
     [*Device*], qms-device,
     [*Version*], qms-version,
     [*Manufacturer*], qms-manufacturer,
-    [*Approvals*], qms-approvals.join(linebreak()),
+    [*Document approval*], [not approved: no approval record for this document and revision],
+    [*Item approvals*], qms-approvals.join(linebreak()),
     [*Gaps*], qms-gaps,
   )
 ]

@@ -382,12 +382,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strings_print_whatever_they_hold() {
-        assert_eq!(typst_string(r#"a "b" \ #c"#), r#""a \"b\" \\ #c""#);
-        assert_eq!(typst_string("x\ny"), r#""x\u{a}y""#);
-    }
-
-    #[test]
     fn markup_typst_rejects_is_a_described_error_not_a_panic() {
         let error = typeset("ok\n#let x = (".into(), Vec::new(), Timestamp::utc(0), "t")
             .expect_err("unclosed delimiter");

@@ -152,21 +152,34 @@ fn standalone_picture(html: &str, alt: &str) -> String {
     out
 }
 
-/// `svg` without its `<a ...>` elements' tags (their content stays).
+/// `svg` with each link (`<a href=...>`, which carries the element's class and id) made
+/// a plain group: the picture keeps its styles, without links into the book.
 fn without_links(svg: &str) -> String {
     let mut out = String::with_capacity(svg.len());
     let mut rest = svg;
-    while let Some(start) = [rest.find("<a "), rest.find("</a>")]
-        .into_iter()
-        .flatten()
-        .min()
-    {
+    while let Some(start) = rest.find("<a ") {
         out.push_str(&rest[..start]);
-        rest = &rest[start..];
-        rest = rest.find('>').map_or("", |end| &rest[end + 1..]);
+        let tag = &rest[start + "<a".len()..];
+        let Some(end) = tag.find('>') else {
+            rest = "";
+            break;
+        };
+        let attributes = &tag[..end];
+        let kept = match attributes.find(" href=\"") {
+            Some(at) => {
+                let after = &attributes[at + " href=\"".len()..];
+                let close = after.find('"').map_or(after.len(), |c| c + 1);
+                format!("{}{}", &attributes[..at], &after[close..])
+            }
+            None => attributes.to_owned(),
+        };
+        out.push_str("<g");
+        out.push_str(&kept);
+        out.push('>');
+        rest = &tag[end + 1..];
     }
     out.push_str(rest);
-    out
+    out.replace("</a>", "</g>")
 }
 
 fn placeholder(n: usize) -> String {

@@ -617,8 +617,9 @@ impl Converter {
             Some(svg) => {
                 let name = format!("img-{}.svg", self.images.len() + 1);
                 let call = format!(
-                    "#image({}, format: \"svg\", width: 100%, alt: {})",
+                    "#image({}, format: \"svg\", {}, alt: {})",
                     typst_string(&name),
+                    picture_size(&svg),
                     typst_string(alt)
                 );
                 self.images.push(Image { name, svg });
@@ -698,6 +699,26 @@ fn table(columns: &[Alignment], header: &[String], body: &[String]) -> String {
     }
     out.push_str(")\n\n");
     out
+}
+
+/// How large a picture is set: the text width, unless that makes it taller than a page
+/// holds (a tall data-flow diagram), then a page's height less room for a heading.
+fn picture_size(svg: &[u8]) -> &'static str {
+    let text = String::from_utf8_lossy(svg);
+    let open = text
+        .find("<svg")
+        .and_then(|at| text[at..].find('>').map(|end| &text[at..at + end]));
+    let number = |name: &str| -> Option<f64> {
+        let tag = open?;
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        tag[at..].split('"').next()?.trim().parse().ok()
+    };
+    // The text column is 17 cm wide (A4 less 2 cm margins); 21 cm of a page's 24.7 cm
+    // leave room for the heading above the picture.
+    match (number("width"), number("height")) {
+        (Some(w), Some(h)) if w > 0.0 && h / w > 21.0 / 17.0 => "height: 21cm",
+        _ => "width: 100%",
+    }
 }
 
 /// A Typst string literal of `text`: `\` and `"` escaped, control characters as escapes,
@@ -943,6 +964,15 @@ mod tests {
     fn svg_data_images_are_decoded_and_other_images_are_marked() {
         let svg =
             "<svg xmlns=\"http://www.w3.org/2000/svg\"><rect width=\"1\" height=\"1\"/></svg>";
+        // A picture taller than a page holds is set by its height instead.
+        assert_eq!(
+            picture_size(b"<svg width=\"742\" height=\"1258\">"),
+            "height: 21cm"
+        );
+        assert_eq!(
+            picture_size(b"<svg width=\"742\" height=\"600\">"),
+            "width: 100%"
+        );
         let data = base64::engine::general_purpose::STANDARD.encode(svg);
         let md = format!(
             "![Data flow](data:image/svg+xml;base64,{data})\n\n![Heat map](data:image/svg+xml;base64,{data})\n\n![broken](data:image/svg+xml;base64,!!!)\n\n![photo](/etc/passwd)\n"

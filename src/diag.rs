@@ -198,6 +198,7 @@ codes! {
     TEST_DATES_REVERSED = "test-dates-reversed", Warning, "A test's `finished` date is before its `started` date.";
     FINDING_ID_DUPLICATE = "finding-id-duplicate", Error, "Two findings of one test have the same id.";
     FINDING_DISPOSITION_MISSING = "finding-disposition-missing", Warning, "A finding of a test has no `disposition` (fixed, accepted, deferred, false-positive).";
+    FINDING_RATIONALE_MISSING = "finding-rationale-missing", Warning, "An accepted or false-positive finding of a test gives no `rationale`.";
     FINDING_DEFERRED_NO_ANOMALY = "finding-deferred-no-anomaly", Warning, "A deferred finding names no anomaly item in its `item`.";
     SBOM_INVALID = "sbom-invalid", Error, "An SBOM file is not CycloneDX 1.4-1.6 or SPDX 2.3 JSON, or its dependency graph names unknown components.";
     SBOM_DUPLICATE_REF = "sbom-duplicate-ref", Error, "Two components of one SBOM have the same bom-ref (SPDXID).";

@@ -264,10 +264,14 @@ pub(crate) fn escape_commonmark(text: &str) -> String {
     ];
     let mut out = String::new();
     let written = pulldown_cmark_to_cmark::cmark(events.iter(), &mut out, Options::empty());
+    // The writer ends the paragraph with a line break; the text's own trailing spaces
+    // (between two parts of a line) stay.
+    let trailing = &one_line[one_line.trim_end().len()..];
     match (written, out.trim_end().strip_prefix('\u{a0}')) {
-        (Ok(_), Some(inline)) => escape_line_start(&escape_pipes(&escape_mdbook_directives(
-            &backslash_ampersands(inline),
-        ))),
+        (Ok(_), Some(inline)) => {
+            let escaped = escape_pipes(&escape_mdbook_directives(&backslash_ampersands(inline)));
+            format!("{}{trailing}", escape_line_start(&escaped))
+        }
         // Writing to a String does not fail; if the writer ever does, no markup may
         // slip through: every ASCII punctuation character is escaped.
         _ => one_line
@@ -441,6 +445,11 @@ mod tests {
         assert_eq!(escape_commonmark("3.1"), "3.1");
         assert_eq!(escape_commonmark("1. Scope"), "1. Scope");
         assert_eq!(escape_commonmark("R&D"), "R\\&D");
+        assert_eq!(
+            escape_commonmark("has no *x* "),
+            "has no \\*x\\* ",
+            "trailing space kept"
+        );
         assert_eq!(escape_commonmark("AF3-100 v3.2.0"), "AF3-100 v3.2.0");
     }
 

@@ -114,6 +114,8 @@ fn standalone_picture(html: &str, alt: &str) -> String {
         ),
         None => svg.to_owned(),
     };
+    // Links into the book lead nowhere from a picture on its own.
+    let svg = without_links(&svg);
     let data = base64::engine::general_purpose::STANDARD.encode(svg);
     let mut out = format!(
         "![{}](data:image/svg+xml;base64,{data})",
@@ -148,6 +150,36 @@ fn standalone_picture(html: &str, alt: &str) -> String {
         }
     }
     out
+}
+
+/// `svg` with each link (`<a href=...>`, which carries the element's class and id) made
+/// a plain group: the picture keeps its styles, without links into the book.
+fn without_links(svg: &str) -> String {
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    while let Some(start) = rest.find("<a ") {
+        out.push_str(&rest[..start]);
+        let tag = &rest[start + "<a".len()..];
+        let Some(end) = tag.find('>') else {
+            rest = "";
+            break;
+        };
+        let attributes = &tag[..end];
+        let kept = match attributes.find(" href=\"") {
+            Some(at) => {
+                let after = &attributes[at + " href=\"".len()..];
+                let close = after.find('"').map_or(after.len(), |c| c + 1);
+                format!("{}{}", &attributes[..at], &after[close..])
+            }
+            None => attributes.to_owned(),
+        };
+        out.push_str("<g");
+        out.push_str(&kept);
+        out.push('>');
+        rest = &tag[end + 1..];
+    }
+    out.push_str(rest);
+    out.replace("</a>", "</g>")
 }
 
 fn placeholder(n: usize) -> String {

@@ -432,6 +432,11 @@ impl Templates {
                 Value::from_safe_string(escape_text(&v.to_string()))
             }
         };
+        // `|code_spans`: a generated message (a gap or blocker) with its backticked
+        // names shown as code.
+        env.add_filter("code_spans", move |text: String| -> Value {
+            Value::from_safe_string(with_code_spans(&text, standalone))
+        });
         env.add_filter("escape", esc);
         env.add_filter("e", esc);
         env
@@ -511,12 +516,25 @@ fn rendered_document_gaps(
 fn gap_lines<'r>(
     rendered: impl Iterator<Item = &'r Result<Rendered, TemplateError>>,
 ) -> Vec<String> {
-    rendered
+    // A gap two documents show (the same thing missing) blocks the conclusion once.
+    let mut lines: Vec<(&str, Vec<String>)> = Vec::new();
+    for g in rendered
         .filter_map(|r| r.as_ref().ok())
         .flat_map(|doc| &doc.gaps)
-        .map(|g| {
-            let title = find(&g.document).map_or(g.document.as_str(), |d| d.title);
-            format!("{title}, section \"{}\": {}", g.section, g.what)
+    {
+        let title = find(&g.document).map_or(g.document.as_str(), |d| d.title);
+        let place = format!("{title}, section \"{}\"", g.section);
+        match lines.iter_mut().find(|(what, _)| *what == g.what) {
+            Some((_, places)) => places.push(place),
+            None => lines.push((&g.what, vec![place])),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(what, places)| match places.split_first() {
+            Some((first, [])) => format!("{first}: {what}"),
+            Some((first, also)) => format!("{first}: {what} (also {})", also.join("; ")),
+            None => what.to_owned(),
         })
         .collect()
 }
@@ -686,14 +704,40 @@ impl Documents {
 /// The marker a document shows for a gap (red in the book, bold standalone); `gaps`
 /// lists exactly the gaps whose markers the documents show.
 fn gap_marker(what: &str, standalone: bool) -> String {
+    let text = with_code_spans(what, standalone);
     if standalone {
-        format!("**Gap: {}**", escape_commonmark(what))
+        format!("**Gap: {text}**")
     } else {
         format!(
             r#"<span class="qms-gap">Gap: {}</span>"#,
-            in_table_cell(&escape(what))
+            in_table_cell(&text)
         )
     }
+}
+
+/// Text the templates and checks write with names and values in backticks
+/// (`topic: testing`), escaped for the flavour, the backticked parts as code.
+fn with_code_spans(text: &str, standalone: bool) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    // Unbalanced backticks (or a `|`, which would end a table cell inside a code span):
+    // all text.
+    let as_code = |k: usize, part: &str| {
+        k % 2 == 1 && parts.len() % 2 == 1 && !part.is_empty() && !part.contains('|')
+    };
+    let mut out = String::new();
+    for (k, part) in parts.iter().enumerate() {
+        match (as_code(k, part), standalone) {
+            (true, true) => out.push_str(&format!("`{part}`")),
+            (true, false) => out.push_str(&format!("<code>{}</code>", escape(part))),
+            (false, true) => out.push_str(&escape_commonmark(part)),
+            (false, false) => out.push_str(&escape_markdown(part)),
+        }
+        if k + 1 < parts.len() && !as_code(k, part) && !as_code(k + 1, parts[k + 1]) {
+            // A backtick that opens or closes no code span prints as itself.
+            out.push_str(if standalone { "\\`" } else { "&#96;" });
+        }
+    }
+    out
 }
 
 fn unknown(name: &str) -> TemplateError {

@@ -60,6 +60,10 @@ const DEPENDS: &[(&str, &[&str])] = &[
         &["security-testing-report"],
     ),
     (
+        code::FINDING_RATIONALE_MISSING,
+        &["security-testing-report"],
+    ),
+    (
         code::FINDING_DEFERRED_NO_ANOMALY,
         &["security-testing-report", "unresolved-anomalies"],
     ),

@@ -169,6 +169,26 @@ fn findings(project: &Linked, item: &Item, ds: &mut Vec<Diagnostic>) {
                 .item(&item.id)
                 .help("record the deferred finding as an anomaly item (its security impact and why it can wait) and name it in the finding's `item`"),
             ),
+            Some(disposition @ ("accepted" | "false-positive")) if text("rationale").is_none() => {
+                let why = if disposition == "accepted" {
+                    "why its risk is acceptable"
+                } else {
+                    "why it is not a weakness of the device"
+                };
+                ds.push(
+                    Diagnostic::new(
+                        code::FINDING_RATIONALE_MISSING,
+                        format!(
+                            "finding `{id}` of {} is {}, but gives no `rationale`",
+                            item.id,
+                            disposition.replace('-', " ")
+                        ),
+                    )
+                    .at(node.get("disposition").map_or(id_node.span, |(_, v)| v.span))
+                    .item(&item.id)
+                    .help(format!("say {why} in the finding's `rationale`: a reviewer accepts a disposition only with its reason")),
+                )
+            }
             Some(_) => {}
         }
     }

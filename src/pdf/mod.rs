@@ -9,7 +9,7 @@
 //! (`world`). The PDF's dates are the commit's, and its identifier is fixed, so the
 //! same commit gives the same bytes.
 
-mod plain;
+mod markup;
 mod world;
 
 use std::path::Path;
@@ -24,8 +24,7 @@ use crate::documents::device::Device;
 use crate::documents::{find, Documents, TemplateError};
 use crate::git::Repo;
 use crate::project::Project;
-// The Markdown -> Typst converter; `markup::to_typst` takes its place when it lands.
-use plain as markup;
+use markup::typst_string;
 
 /// What `render` writes: the standalone Markdown or the PDF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,22 +222,6 @@ fn names(text: &str, id: &str) -> bool {
     })
 }
 
-/// `value` as a Typst string literal: printed as it is, whatever it contains.
-fn typst_string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// The page setup and the first-page block. The values are bound to names as strings
 /// first; the markup below only places them.
 fn preamble(control: &Control<'_>) -> String {
@@ -246,7 +229,7 @@ fn preamble(control: &Control<'_>) -> String {
     let optional =
         |value: &Option<String>| typst_string(value.as_deref().unwrap_or("not recorded"));
     let approvals = if control.approvals.is_empty() {
-        vec!["not approved".to_owned()]
+        vec!["none recorded".to_owned()]
     } else {
         control.approvals.clone()
     };
@@ -328,7 +311,8 @@ const PAGE_SETUP: &str = r#"#set document(title: qms-title, author: if qms-manuf
     [*Device*], qms-device,
     [*Version*], qms-version,
     [*Manufacturer*], qms-manufacturer,
-    [*Approvals*], qms-approvals.join(linebreak()),
+    [*Document approval*], [not approved: no approval record for this document and revision],
+    [*Item approvals*], qms-approvals.join(linebreak()),
     [*Gaps*], qms-gaps,
   )
 ]
@@ -351,6 +335,7 @@ fn typeset(
             PdfError::Typeset(format!("the date {} cannot be written", time.rfc3339()))
         })?;
     let today = Datetime::from_ymd(at.year().unwrap_or(1970), mo as u8, d as u8).unwrap_or(at);
+    let pictures = pictures.into_iter().map(|i| (i.name, i.svg)).collect();
     let world = world::DocumentWorld::new(source, pictures, today);
     let document: PagedDocument = typst::compile(&world)
         .output
@@ -454,12 +439,6 @@ pub(crate) fn render_markdown(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strings_print_whatever_they_hold() {
-        assert_eq!(typst_string(r#"a "b" \ #c"#), r#""a \"b\" \\ #c""#);
-        assert_eq!(typst_string("x\ny"), r#""x\u{a}y""#);
-    }
 
     #[test]
     fn markup_typst_rejects_is_a_described_error_not_a_panic() {

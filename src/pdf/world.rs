@@ -12,8 +12,6 @@ use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
 
-use super::markup;
-
 /// The fonts of `typst-assets` (Libertinus Serif, New Computer Modern, DejaVu Sans Mono),
 /// parsed once per process.
 fn fonts() -> &'static (LazyHash<FontBook>, Vec<Font>) {
@@ -45,18 +43,15 @@ pub(super) struct DocumentWorld {
 }
 
 impl DocumentWorld {
-    /// `source` as the main file, `pictures` served by name, `today` what Typst's
+    /// `source` as the main file, `pictures` (SVG by file name) served by name, `today` what Typst's
     /// `datetime.today()` gives (the commit's day, never the clock).
-    pub(super) fn new(source: String, pictures: Vec<markup::Image>, today: Datetime) -> Self {
+    pub(super) fn new(source: String, pictures: Vec<(String, Vec<u8>)>, today: Datetime) -> Self {
         let main = file_id("main.typ").expect("a plain file name is a valid virtual path");
         DocumentWorld {
             main: Source::new(main, source),
             pictures: pictures
                 .into_iter()
-                .filter_map(|image| {
-                    let svg = css_fallbacks(image.svg);
-                    Some((file_id(&image.name)?, Bytes::new(svg)))
-                })
+                .filter_map(|(name, svg)| Some((file_id(&name)?, Bytes::new(css_fallbacks(svg)))))
                 .collect(),
             today,
         }

@@ -107,6 +107,7 @@ diag_case!(file_empty);
 diag_case!(file_not_utf8);
 diag_case!(finding_deferred_no_anomaly);
 diag_case!(finding_disposition_missing);
+diag_case!(finding_rationale_missing);
 diag_case!(finding_id_duplicate);
 diag_case!(flow_boundary_unknown);
 diag_case!(flow_endpoints);

@@ -652,7 +652,7 @@ fn vulnerabilities_show_how_they_were_found_and_the_component_a_purl_names() {
         .unwrap();
     assert!(
         row.contains(
-            "| scanner (OSV match of the pump firmware SBOM (trace/sbom)); identified 2025-03-26 |"
+            "| scanner (OSV match of the pump firmware SBOM in trace/sbom); identified 2025-03-26 |"
         ),
         "{row}"
     );

@@ -47,7 +47,11 @@ fn markers(markdown: &str) -> Vec<String> {
     for (i, _) in text.match_indices("qms-gap\"") {
         let rest = &text[i + "qms-gap\"".len()..];
         let body = &rest[rest.find('>').unwrap() + 1..];
-        out.push(unescape(&body[..body.find("</").unwrap()]));
+        // Names in backticks are shown as code.
+        let body = body[..body.find("</span>").unwrap()]
+            .replace("<code>", "`")
+            .replace("</code>", "`");
+        out.push(unescape(&body));
     }
     for (i, _) in text.match_indices("qms-missing\"") {
         out.push(format!("missing reference at byte {i}"));

@@ -18,6 +18,7 @@ const CODES: &[&str] = &[
     "finding-id-duplicate",
     "finding-disposition-missing",
     "finding-deferred-no-anomaly",
+    "finding-rationale-missing",
     "device-version-mismatch",
 ];
 
@@ -75,10 +76,12 @@ const TESTS: &str = "- id: TST-PENTEST
       title: Verbose error codes
       severity: informational
       disposition: accepted
+      rationale: The codes name no secret and no account.
     - id: PT-4
       title: Weak pairing reported by the scanner
       severity: high
       disposition: false-positive
+      rationale: The pump pairs only with LE Secure Connections; the scanner read the legacy flag.
 - id: TST-FUZZ
   type: test
   title: Fuzzing the command parser
@@ -221,6 +224,31 @@ fn a_finding_without_disposition_is_reported_at_its_id() {
         11,
     );
     assert_eq!(found.len(), 1, "{}", pretty(&found));
+}
+
+/// An accepted or false-positive finding says why; a fixed one needs no rationale.
+#[test]
+fn an_accepted_or_false_positive_finding_without_rationale_is_reported() {
+    let tests = TESTS.replace(
+        "      rationale: The pump pairs only with LE Secure Connections; the scanner read the legacy flag.\n",
+        "",
+    );
+    let found = findings(&project(&tests));
+    let d = one(&found, "finding-rationale-missing");
+    assert_eq!(
+        d["message"],
+        "finding `PT-4` of TST-PENTEST is false positive, but gives no `rationale`"
+    );
+    assert_at(
+        d,
+        "requirements/tests.yaml",
+        line_of(&tests, "disposition: false-positive"),
+        20,
+    );
+    assert_eq!(found.len(), 1, "{}", pretty(&found));
+    // The fixed finding PT-1 has no rationale either, and needs none.
+    assert!(!TESTS.contains("      disposition: fixed\n      rationale"));
+    assert!(findings(&project(TESTS)).is_empty());
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::cli::{run, Run};
+use crate::support::cli::{run, run_within, Run};
 use crate::support::git::{commit_in, git_in};
 use crate::support::{copy_dir, repo_root, write};
 
@@ -15,6 +15,9 @@ use crate::support::{copy_dir, repo_root, write};
 struct Example {
     tmp: tempfile::TempDir,
 }
+
+/// How long one PDF may take in a debug build on a loaded machine.
+const TYPESETTING: std::time::Duration = std::time::Duration::from_secs(180);
 
 /// The example's commit time: 2026-01-01T00:00:00Z.
 const COMMITTED: i64 = 1_767_225_600;
@@ -53,7 +56,7 @@ impl Example {
             out.as_os_str(),
         ];
         args.extend(extra.iter().map(|a| a.as_ref() as &std::ffi::OsStr));
-        (run(&args), out)
+        (run_within(&args, TYPESETTING), out)
     }
 
     fn markdown(&self, name: &str) -> String {

@@ -77,9 +77,15 @@ pub struct Run {
 /// Runs the real binary with a timeout (an alias bomb must not hang it) and checks it
 /// did not panic.
 pub fn run(args: &[&std::ffi::OsStr]) -> Run {
+    run_within(args, Duration::from_secs(30))
+}
+
+/// [`run`] with a longer timeout, for work that is slow in a debug build (typesetting a
+/// PDF: Typst unoptimised is some ten times slower).
+pub fn run_within(args: &[&std::ffi::OsStr], timeout: Duration) -> Run {
     let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_mdbook-qms"))
         .args(args)
-        .timeout(Duration::from_secs(30))
+        .timeout(timeout)
         .output()
         .expect("run mdbook-qms");
     let r = Run {

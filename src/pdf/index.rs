@@ -4,10 +4,10 @@
 //!
 //! The index is no built-in template: its standalone Markdown is written here, every
 //! project value escaped with `escape_commonmark` as in the documents, and typeset by
-//! the same engine as the documents (`super::render_markdown`), with the same document
+//! the same engine as the documents (`super::typeset_markdown`), with the same document
 //! control on every page.
 
-use super::{document_number, render_markdown, Pdf, PdfError, Release};
+use super::{document_number, typeset_markdown, Page, Pdf, PdfError, Release};
 use crate::documents::device::Device;
 use crate::documents::find;
 use crate::html::escape_commonmark;
@@ -50,14 +50,13 @@ pub(crate) fn render(
     let device = Device::of(project);
     let pattern = &project.config.document_number;
     let markdown = markdown(&device, pattern, submission, entries, release);
-    render_markdown(
-        project,
-        &markdown,
-        TITLE,
-        CODE,
-        &format!("mdbook-qms/{NAME}"),
-        release,
-    )
+    let page = Page {
+        title: TITLE,
+        code: CODE,
+        gaps: 0,
+        ident: &format!("mdbook-qms/{NAME}"),
+    };
+    typeset_markdown(project, &markdown, &page, release)
 }
 
 /// The index as standalone Markdown; `pattern` is `document-number`.

@@ -9,6 +9,7 @@
 //! (`world`). The PDF's dates are the commit's, and its identifier is fixed, so the
 //! same commit gives the same bytes.
 
+pub(crate) mod index;
 mod markup;
 mod world;
 
@@ -62,18 +63,14 @@ impl Release {
         });
         let skip = |path: &Path| replaced.as_deref() == Some(path);
         let fallback = Timestamp::source_date_epoch().unwrap_or(Timestamp::utc(0));
-        let draft = || Release {
-            revision: "draft".into(),
-            time: fallback,
-        };
         let Ok(repo) = Repo::open(&project.config.root) else {
-            return draft();
+            return Release::of_commit(None, &[], true, fallback);
         };
         let Ok(Some(head)) = repo.head() else {
-            return draft();
+            return Release::of_commit(None, &[], true, fallback);
         };
         let Ok(meta) = repo.commit(head) else {
-            return draft();
+            return Release::of_commit(None, &[], true, fallback);
         };
         let tags: Vec<String> = repo
             .tags("*")
@@ -81,19 +78,35 @@ impl Release {
             .filter(|(_, id)| *id == head)
             .map(|(name, _)| name)
             .collect();
+        // A status that cannot be read counts as dirty: never claim a clean tree unseen.
+        let dirty = !matches!(repo.dirty_paths(skip), Ok(paths) if paths.is_empty());
+        let time = Timestamp::source_date_epoch().unwrap_or(Timestamp::utc(meta.time));
+        Release::of_commit(Some(&head.hex()), &tags, dirty, time)
+    }
+
+    /// The release of `commit`: its tags, else its short id, with " draft" when the
+    /// files typeset differ from it; "draft" outside git or before the first commit.
+    pub(crate) fn of_commit(
+        commit: Option<&str>,
+        tags: &[String],
+        dirty: bool,
+        time: Timestamp,
+    ) -> Release {
+        let Some(commit) = commit else {
+            return Release {
+                revision: "draft".into(),
+                time,
+            };
+        };
         let mut revision = if tags.is_empty() {
-            head.hex()[..12].to_owned()
+            commit.get(..12).unwrap_or(commit).to_owned()
         } else {
             tags.join(", ")
         };
-        // A status that cannot be read counts as dirty: never claim a clean tree unseen.
-        if !matches!(repo.dirty_paths(skip), Ok(paths) if paths.is_empty()) {
+        if dirty {
             revision.push_str(" draft");
         }
-        Release {
-            revision,
-            time: Timestamp::source_date_epoch().unwrap_or(Timestamp::utc(meta.time)),
-        }
+        Release { revision, time }
     }
 }
 
@@ -153,24 +166,48 @@ pub fn render(
     // `standalone` has rendered it, so it is a built-in document.
     let info = find(name)
         .ok_or_else(|| PdfError::Typeset(format!("`{name}` is not a built-in document")))?;
+    let page = Page {
+        title: info.title,
+        code: info.code,
+        gaps: rendered.gaps.len(),
+        ident: &format!("mdbook-qms/{name}"),
+    };
+    typeset_markdown(project, &rendered.markdown, &page, release)
+}
+
+/// What a document's pages name besides the project's values.
+pub(crate) struct Page<'a> {
+    /// Its title.
+    pub(crate) title: &'a str,
+    /// The code its number carries (`{doc}` in `document-number`).
+    pub(crate) code: &'a str,
+    /// How many gaps it shows.
+    pub(crate) gaps: usize,
+    /// What its PDF identifier is derived from (one per document, the same every run).
+    pub(crate) ident: &'a str,
+}
+
+/// Standalone `markdown` typeset with the document control of `page` and `release`:
+/// a built-in document (`render`) or one written here (the submission index).
+pub(crate) fn typeset_markdown(
+    project: &Project,
+    markdown: &str,
+    page: &Page<'_>,
+    release: &Release,
+) -> Result<Pdf, PdfError> {
     let device = Device::of(project);
     let control = Control {
-        number: document_number(&project.config.document_number, &device, info.code),
-        title: info.title,
+        number: document_number(&project.config.document_number, &device, page.code),
+        title: page.title,
         revision: &release.revision,
         date: release.time.day().to_string(),
-        approvals: approvals(project, &rendered.markdown),
-        gaps: rendered.gaps.len(),
+        approvals: approvals(project, markdown),
+        gaps: page.gaps,
         device: &device,
     };
-    let converted = markup::to_typst(&rendered.markdown);
+    let converted = markup::to_typst(markdown);
     let source = format!("{}{}", preamble(&control), converted.markup);
-    typeset(
-        source,
-        converted.images,
-        release.time,
-        &format!("mdbook-qms/{name}"),
-    )
+    typeset(source, converted.images, release.time, page.ident)
 }
 
 /// What the pages say about the document, besides its content.
@@ -375,65 +412,6 @@ fn describe(world: &world::DocumentWorld, errors: &[typst::diag::SourceDiagnosti
         })
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-// The export bundle's entry points (issue 16, `export`): the release of an exported
-// commit, and Markdown that is not a built-in document (the submission index, `index`).
-
-pub(crate) mod index;
-
-impl Release {
-    /// The release of the commit `export` writes a bundle of: its tags, else its short
-    /// id, with " draft" when the exported files differ from it; "draft" for a folder
-    /// outside git. `time` is the bundle's (`SOURCE_DATE_EPOCH`, else the commit's).
-    pub(crate) fn of_commit(
-        commit: Option<&str>,
-        tags: &[String],
-        dirty: bool,
-        time: Timestamp,
-    ) -> Release {
-        let Some(commit) = commit else {
-            return Release {
-                revision: "draft".into(),
-                time,
-            };
-        };
-        let mut revision = if tags.is_empty() {
-            commit.get(..12).unwrap_or(commit).to_owned()
-        } else {
-            tags.join(", ")
-        };
-        if dirty {
-            revision.push_str(" draft");
-        }
-        Release { revision, time }
-    }
-}
-
-/// Standalone `markdown` that is no built-in document, typeset as one: titled `title`,
-/// numbered with `code` (`{doc}` in `document-number`), with the document control of
-/// `release`, and the PDF identifier derived from `ident`.
-pub(crate) fn render_markdown(
-    project: &Project,
-    markdown: &str,
-    title: &str,
-    code: &str,
-    ident: &str,
-    release: &Release,
-) -> Result<Pdf, PdfError> {
-    let device = Device::of(project);
-    let control = Control {
-        number: document_number(&project.config.document_number, &device, code),
-        title,
-        revision: &release.revision,
-        date: release.time.day().to_string(),
-        approvals: approvals(project, markdown),
-        gaps: 0,
-        device: &device,
-    };
-    let converted = markup::to_typst(markdown);
-    let source = format!("{}{}", preamble(&control), converted.markup);
-    typeset(source, converted.images, release.time, ident)
 }
 
 #[cfg(test)]

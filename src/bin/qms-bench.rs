@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use mdbook_qms::corpus::{self, Stats, DEFAULT_FILES};
+use mdbook_qms::documents::DOCUMENTS;
 
 #[derive(Parser)]
 #[command(
@@ -69,6 +70,19 @@ enum Cmd {
     /// Time `mdbook-qms export` of a committed generated project, from the work tree and
     /// with `--at HEAD`, checking that every run writes the same bytes.
     Export {
+        #[arg(long, default_values_t = [10_000])]
+        items: Vec<usize>,
+        #[arg(long, default_value_t = DEFAULT_FILES)]
+        files: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long)]
+        binary: Option<PathBuf>,
+    },
+    /// Time `mdbook-qms render NAME --format pdf` of every built-in document, one after
+    /// the other, on generated projects of the given sizes (all documents' times
+    /// summed into one run).
+    Pdf {
         #[arg(long, default_values_t = [10_000])]
         items: Vec<usize>,
         #[arg(long, default_value_t = DEFAULT_FILES)]
@@ -342,6 +356,46 @@ fn build_row(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Re
     })
 }
 
+/// Every built-in document of a generated project typeset as PDF, one `render` after
+/// another (the one-command equivalent is `export`, which also writes everything else).
+/// A run counts only if every render exits 0 and writes a PDF.
+fn pdf_row(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Result<Row> {
+    let scratch = Scratch::new(&format!("pdf-{items}"))?;
+    let corpus = corpus::generate(&scratch.0, items, files)?;
+    let out = scratch.0.join("pdf");
+    std::fs::create_dir_all(&out)?;
+    let name = format!("pdf {} ({} documents)", short_count(items), DOCUMENTS.len());
+    Row::timed(name, corpus, Target::build(items), runs, |_| {
+        let mut all = Run {
+            wall: Duration::ZERO,
+            cpu: Duration::ZERO,
+            max_rss_bytes: 0,
+            status: 0,
+            stdout: Vec::new(),
+        };
+        let mut failure = None;
+        for doc in DOCUMENTS {
+            let file = out.join(format!("{}.pdf", doc.name));
+            let r = run(Command::new(bin)
+                .args(["render", doc.name])
+                .arg(&scratch.0)
+                .args(["--format", "pdf", "-o"])
+                .arg(&file))?;
+            let written = std::fs::read(&file).is_ok_and(|b| b.starts_with(b"%PDF-"));
+            if r.status != 0 || !written {
+                failure.get_or_insert(format!(
+                    "{}: exit status {}, PDF written: {written}",
+                    doc.name, r.status
+                ));
+            }
+            all.wall += r.wall;
+            all.cpu += r.cpu;
+            all.max_rss_bytes = all.max_rss_bytes.max(r.max_rss_bytes);
+        }
+        Ok((all, failure))
+    })
+}
+
 /// `export` from the work tree and `export --at HEAD` of one committed corpus. Every run
 /// must succeed and write the bytes of the first (the bundle is reproducible).
 fn export_rows(bin: &Path, items: usize, files: usize, runs: usize) -> std::io::Result<Vec<Row>> {
@@ -559,6 +613,14 @@ fn main() -> ExitCode {
             runs,
             binary,
         } => time_rows(binary, &items, |bin, n| export_rows(bin, n, files, runs)),
+        Cmd::Pdf {
+            items,
+            files,
+            runs,
+            binary,
+        } => time_rows(binary, &items, |bin, n| {
+            pdf_row(bin, n, files, runs).map(|r| vec![r])
+        }),
         Cmd::Sbom {
             components,
             runs,

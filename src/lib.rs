@@ -18,6 +18,7 @@ mod directive;
 pub mod documents;
 pub mod evidence;
 pub mod export;
+pub mod gate;
 mod git;
 pub mod history;
 mod html;

@@ -9,6 +9,7 @@ use mdbook_qms::config::Fatal;
 use mdbook_qms::diag::Diagnostic;
 use mdbook_qms::documents::{Documents, GapsFormat};
 use mdbook_qms::export::sbom::OutFormat;
+use mdbook_qms::gate::GateFormat;
 use mdbook_qms::history::diff::{self, DiffFormat};
 use mdbook_qms::linked::LoadOptions;
 use mdbook_qms::load::ChapterSource;
@@ -156,6 +157,18 @@ enum Command {
         #[arg(long)]
         deny: bool,
     },
+    /// The release gate: list every blocker (errors, gaps book.toml does not allow,
+    /// controls not verified, known exploited vulnerabilities); exit 0 only when there
+    /// is none.
+    Gate {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Judge this tag or commit (read from git objects) instead of the work tree.
+        #[arg(long, value_name = "REV")]
+        at: Option<String>,
+        #[arg(long, default_value = "human", value_parser = one_of::<GateFormat>(GateFormat::NAMES))]
+        format: GateFormat,
+    },
     /// mdBook protocol: exit 0 if the renderer is supported.
     Supports { renderer: String },
     /// Write the JSON Schemas of every item type (built-in and the project's) to a folder.
@@ -251,6 +264,7 @@ fn main() -> ExitCode {
             },
         ),
         Some(Command::Gaps { dir, format, deny }) => gaps(&dir, format, deny),
+        Some(Command::Gate { dir, at, format }) => gate(&dir, at.as_deref(), format),
         Some(Command::Supports { .. }) => Ok(()),
         Some(Command::Diff {
             base,
@@ -571,6 +585,17 @@ fn gaps(dir: &Path, format: GapsFormat, deny: bool) -> Result<(), CliError> {
         return Err(CliError::Findings);
     }
     Ok(())
+}
+
+/// `gate`: the verdict on stdout; exit 1 when anything blocks the release.
+fn gate(dir: &Path, at: Option<&str>, format: GateFormat) -> Result<(), CliError> {
+    let gate = mdbook_qms::gate::run(dir, at)?;
+    print!("{}", gate.report(format));
+    if gate.passed() {
+        Ok(())
+    } else {
+        Err(CliError::Findings)
+    }
 }
 
 fn init(dir: &Path) -> Result<(), CliError> {

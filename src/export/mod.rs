@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::date::{Day, Timestamp};
 use crate::diag::Severity;
 use crate::documents::Documents;
-use crate::git::{OpenError, Repo, Revision};
+use crate::git::{OpenError, Repo};
 use crate::history::CommitInfo;
 use crate::linked::LoadOptions;
 use crate::load::ChapterSource;
@@ -152,41 +152,30 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
             (None, provenance)
         }
     };
-    // A commit's files go to a scratch folder that lives until the bundle is written.
-    let scratch;
-    let (root, revision) = match (commit, &repo) {
-        (Some(commit), Some(repo)) => {
-            scratch = tempfile::tempdir()
-                .map_err(|e| Failure::usage(format!("cannot create a scratch folder: {e}")))?;
-            repo.extract(commit, scratch.path()).map_err(|m| {
-                Failure::usage(format!("cannot read commit {} from git: {m}", commit.hex()))
-            })?;
-            let revision = Revision::Commit {
-                project_dir: request.dir.to_path_buf(),
-                commit,
-            };
-            (scratch.path().to_path_buf(), revision)
-        }
-        _ => (request.dir.to_path_buf(), Revision::WorkTree),
-    };
     // Date checks as of the commit's day (not of `SOURCE_DATE_EPOCH`, which only stamps
     // times), or of today for a folder that has no commit.
     let today = Day::today_override().unwrap_or_else(|| match &provenance.commit {
         Some(c) => Timestamp::utc(c.time).day(),
         None => Day::today(),
     });
-    let options = LoadOptions {
-        revision,
-        today: Some(today),
+    // A commit's files go to a scratch folder that lives until the bundle is written.
+    let (project, documents, _scratch) = match (commit, &repo) {
+        (Some(commit), Some(repo)) => {
+            let (project, documents, scratch) =
+                pipeline::load_commit(request.dir, repo, commit, today)?;
+            (project, documents, Some(scratch))
+        }
+        _ => {
+            let options = LoadOptions {
+                today: Some(today),
+                ..LoadOptions::default()
+            };
+            let (project, documents) =
+                pipeline::load_with_documents(request.dir, ChapterSource::Disk, options)
+                    .map_err(pipeline::unloadable)?;
+            (project, documents, None)
+        }
     };
-    let loaded = pipeline::load_with_documents(&root, ChapterSource::Disk, options);
-    let (project, documents) = loaded.map_err(|fatal| {
-        Failure::Usage(report::render(
-            Format::Human,
-            &[*fatal.0],
-            &crate::source::SourceMap::default(),
-        ))
-    })?;
     // A bundle names its commit as the record of the project: one read from a damaged
     // repository would be that record with parts missing.
     if let Some(message) = project.history.damage_error() {

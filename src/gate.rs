@@ -10,7 +10,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::date::{Day, Timestamp};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{code, Diagnostic, Severity};
 use crate::documents::Documents;
 use crate::evidence::assess::{anomaly_naming, Status};
 use crate::evidence::vex::known_exploited;
@@ -251,8 +251,18 @@ fn errors(project: &Project) -> Vec<Blocker> {
         .collect()
 }
 
-/// The entries of `mdbook-qms gaps` that `allow-gaps` does not let through. A template
-/// that fails is a gap of its document: nothing it would say can be checked.
+/// The findings about a test's results: the verification blockers judge them, and an
+/// anomaly item that names the test covers them.
+const TEST_RESULT_CODES: &[&str] = &[
+    code::TEST_FAILED,
+    code::TEST_SKIPPED,
+    code::TEST_RESULT_MISSING,
+    code::TEST_RESULT_STALE,
+];
+
+/// The entries of `mdbook-qms gaps` that `allow-gaps` does not let through, nor an
+/// anomaly item (for a test's results). A template that fails is a gap of its
+/// document: nothing it would say can be checked.
 fn gaps(project: &Project, documents: &Documents) -> Vec<Blocker> {
     let allowed = |key: &str| {
         project
@@ -279,7 +289,11 @@ fn gaps(project: &Project, documents: &Documents) -> Vec<Blocker> {
         .into_iter()
         .filter_map(|t| {
             let key = t.key();
-            if allowed(&key) {
+            let covered = t.code.is_some_and(|c| TEST_RESULT_CODES.contains(&c))
+                && t.item
+                    .as_deref()
+                    .is_some_and(|id| anomaly_naming(project, id).is_some());
+            if allowed(&key) || covered {
                 return None;
             }
             let document = t.shown_in.first().map(|(d, _)| d.clone());

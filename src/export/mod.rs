@@ -345,7 +345,24 @@ fn bundle(
         "requirements.reqif".into(),
         reqif::document(project, &header).into_bytes(),
     );
-    let readme = readme(&title, &comment, &files.keys().cloned().collect::<Vec<_>>());
+    // The gate's verdict is recorded, never enforced: a bundle of a failing revision is
+    // still the record of what it was.
+    let revision = p.commit.as_ref().filter(|_| !p.dirty).map(|c| c.id.clone());
+    let gate = crate::gate::evaluate(project, documents, revision);
+    files.insert("gate.json".into(), json(&gate.json()));
+    let verdict = match gate.blockers.len() {
+        0 => "The release gate passed (`gate.json`).".to_owned(),
+        n => format!(
+            "The release gate did not pass: {n} blocker{} (listed in `gate.json`).",
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+    let readme = readme(
+        &title,
+        &comment,
+        &verdict,
+        &files.keys().cloned().collect::<Vec<_>>(),
+    );
     files.insert("README.md".into(), readme.into_bytes());
 
     let manifest = manifest(&files);
@@ -437,6 +454,7 @@ pub(crate) fn describe(file: &str) -> &'static str {
         "items.json" => "every item: fields, links both ways, history, verification",
         "items.schema.json" => "JSON Schema (2020-12) of items.json",
         "diagnostics.json" => "the warnings (and errors) mdbook-qms check reports",
+        "gate.json" => "the release gate's verdict: passed or not, and every blocker",
         "matrices.xlsx" => "the traceability matrices, one sheet each, and a summary sheet",
         "matrices/summary.csv" => "the coverage of each matrix, as CSV",
         "requirements.reqif" => "ReqIF 1.2: items and their links, for requirement tools",
@@ -457,9 +475,9 @@ pub(crate) fn describe(file: &str) -> &'static str {
 }
 
 /// What a reader of the folder sees first: what each file is and how to verify them.
-fn readme(title: &str, comment: &str, files: &[String]) -> String {
+fn readme(title: &str, comment: &str, verdict: &str, files: &[String]) -> String {
     let mut out = format!(
-        "# Audit bundle: {}\n\nExported by mdbook-qms {} from {}.\n\nVerify every file with `sha256sum -c MANIFEST.sha256` in this folder.\n\n| File | What it is |\n| --- | --- |\n",
+        "# Audit bundle: {}\n\nExported by mdbook-qms {} from {}.\n\n{verdict}\n\nVerify every file with `sha256sum -c MANIFEST.sha256` in this folder.\n\n| File | What it is |\n| --- | --- |\n",
         crate::html::escape_markdown(title),
         env!("CARGO_PKG_VERSION"),
         crate::html::escape_markdown(comment)

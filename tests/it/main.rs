@@ -26,6 +26,7 @@ mod evidence_sbom_out;
 mod evidence_self;
 mod evidence_testing;
 mod export;
+mod gate;
 mod git_damaged;
 mod history_diff;
 mod history_scan;

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod approve;
 mod book;
 mod browser;
 mod check_cli;

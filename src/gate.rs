@@ -21,8 +21,8 @@ use crate::output::Failure;
 use crate::pipeline;
 use crate::project::Project;
 
-/// Why a revision may not be released. The order of the variants is the order the
-/// human report groups them in.
+/// Why a revision may not be released. The order of the variants is the order of the
+/// groups in [`Gate::blockers`] and in the human report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     /// An error diagnostic of `check`.
@@ -216,12 +216,15 @@ pub fn run(dir: &Path, at: Option<&str>) -> Result<Gate, Failure> {
     Ok(evaluate(&project, &documents, Some(commit.hex())))
 }
 
-/// Every blocker of a loaded project; `revision` is the commit it was read at.
+/// Every blocker of a loaded project; `revision` is the commit it was read at. A new
+/// kind of blocker is a variant of [`Kind`] and one more function extending the list.
 pub(crate) fn evaluate(project: &Project, documents: &Documents, revision: Option<String>) -> Gate {
     let mut blockers = errors(project);
     blockers.extend(gaps(project, documents));
     blockers.extend(unverified_controls(project));
     blockers.extend(exploited(project));
+    // Grouped by kind for the report; a stable sort keeps each kind's own order.
+    blockers.sort_by_key(|b| b.kind);
     Gate { revision, blockers }
 }
 

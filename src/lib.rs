@@ -7,6 +7,7 @@
 
 #![warn(unreachable_pub, missing_docs)]
 
+pub mod approve;
 pub mod atomic;
 mod choice;
 pub mod config;
@@ -18,6 +19,7 @@ mod directive;
 pub mod documents;
 pub mod evidence;
 pub mod export;
+pub mod gate;
 mod git;
 pub mod history;
 mod html;

@@ -5,10 +5,12 @@ use std::process::ExitCode;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
+use mdbook_qms::approve::Meaning;
 use mdbook_qms::config::Fatal;
 use mdbook_qms::diag::Diagnostic;
 use mdbook_qms::documents::{Documents, GapsFormat};
 use mdbook_qms::export::sbom::OutFormat;
+use mdbook_qms::gate::GateFormat;
 use mdbook_qms::history::diff::{self, DiffFormat};
 use mdbook_qms::linked::LoadOptions;
 use mdbook_qms::load::ChapterSource;
@@ -156,6 +158,34 @@ enum Command {
         #[arg(long)]
         deny: bool,
     },
+    /// Sign an approval of items or documents: a signed empty commit (your git signing
+    /// setup) whose trailers name them, what the signature means and each document's hash.
+    Approve {
+        /// Item ids and built-in document names.
+        #[arg(required = true, value_name = "ID|DOCUMENT")]
+        targets: Vec<String>,
+        /// What the signature means.
+        #[arg(long, value_parser = one_of::<Meaning>(Meaning::NAMES))]
+        meaning: Meaning,
+        /// The record's subject line (default: "Approve ID, ...").
+        #[arg(long, short = 'm', value_name = "MESSAGE")]
+        message: Option<String>,
+        /// The project folder.
+        #[arg(long, short = 'C', default_value = ".")]
+        dir: PathBuf,
+    },
+    /// The release gate: list every blocker (errors, gaps book.toml does not allow,
+    /// controls not verified, known exploited vulnerabilities); exit 0 only when there
+    /// is none.
+    Gate {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Judge this tag or commit (read from git objects) instead of the work tree.
+        #[arg(long, value_name = "REV")]
+        at: Option<String>,
+        #[arg(long, default_value = "human", value_parser = one_of::<GateFormat>(GateFormat::NAMES))]
+        format: GateFormat,
+    },
     /// mdBook protocol: exit 0 if the renderer is supported.
     Supports { renderer: String },
     /// Write the JSON Schemas of every item type (built-in and the project's) to a folder.
@@ -251,6 +281,18 @@ fn main() -> ExitCode {
             },
         ),
         Some(Command::Gaps { dir, format, deny }) => gaps(&dir, format, deny),
+        Some(Command::Approve {
+            targets,
+            meaning,
+            message,
+            dir,
+        }) => approve(&mdbook_qms::approve::Request {
+            dir: &dir,
+            targets: &targets,
+            meaning,
+            subject: message.as_deref(),
+        }),
+        Some(Command::Gate { dir, at, format }) => gate(&dir, at.as_deref(), format),
         Some(Command::Supports { .. }) => Ok(()),
         Some(Command::Diff {
             base,
@@ -571,6 +613,29 @@ fn gaps(dir: &Path, format: GapsFormat, deny: bool) -> Result<(), CliError> {
         return Err(CliError::Findings);
     }
     Ok(())
+}
+
+/// `approve`: the new record's commit id on stdout; every refusal is a usage error (2).
+fn approve(request: &mdbook_qms::approve::Request) -> Result<(), CliError> {
+    let commit = mdbook_qms::approve::run(request)?;
+    println!("{commit}");
+    eprintln!(
+        "signed approval record {} ({})",
+        &commit[..12],
+        request.targets.join(", ")
+    );
+    Ok(())
+}
+
+/// `gate`: the verdict on stdout; exit 1 when anything blocks the release.
+fn gate(dir: &Path, at: Option<&str>, format: GateFormat) -> Result<(), CliError> {
+    let gate = mdbook_qms::gate::run(dir, at)?;
+    print!("{}", gate.report(format));
+    if gate.passed() {
+        Ok(())
+    } else {
+        Err(CliError::Findings)
+    }
 }
 
 fn init(dir: &Path) -> Result<(), CliError> {

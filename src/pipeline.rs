@@ -6,11 +6,15 @@
 use std::path::Path;
 
 use crate::config::Fatal;
+use crate::date::Day;
 use crate::diag::Diagnostics;
 use crate::documents::Documents;
+use crate::git::{CommitId, Repo, Revision};
 use crate::linked::{Linked, LoadOptions};
 use crate::load::ChapterSource;
+use crate::output::Failure;
 use crate::project::Project;
+use crate::report::{self, Format};
 use crate::{documents, evidence, history, risk};
 
 /// Loads and checks the project in `root`, as of today in the work tree. Only a missing
@@ -60,4 +64,40 @@ pub fn load_with_documents(
     project.diagnostics.extend(gaps);
     project.apply_lint_levels();
     Ok((project, documents))
+}
+
+/// A project read at a commit of the repository that holds `dir`: the commit's files
+/// are extracted to a scratch folder (which lives as long as the returned value), and
+/// history is read as if HEAD were the commit, so `export --at` and `gate --at` see the
+/// same `Project` a checkout would. Dates are checked as of `today`.
+pub(crate) fn load_commit(
+    dir: &Path,
+    repo: &Repo,
+    commit: CommitId,
+    today: Day,
+) -> Result<(Project, Documents, tempfile::TempDir), Failure> {
+    let scratch = tempfile::tempdir()
+        .map_err(|e| Failure::usage(format!("cannot create a scratch folder: {e}")))?;
+    repo.extract(commit, scratch.path()).map_err(|m| {
+        Failure::usage(format!("cannot read commit {} from git: {m}", commit.hex()))
+    })?;
+    let options = LoadOptions {
+        revision: Revision::Commit {
+            project_dir: dir.to_path_buf(),
+            commit,
+        },
+        today: Some(today),
+    };
+    let (project, documents) =
+        load_with_documents(scratch.path(), ChapterSource::Disk, options).map_err(unloadable)?;
+    Ok((project, documents, scratch))
+}
+
+/// The diagnostic that stopped loading a project, as a usage failure.
+pub(crate) fn unloadable(fatal: Fatal) -> Failure {
+    Failure::Usage(report::render(
+        Format::Human,
+        &[*fatal.0],
+        &crate::source::SourceMap::default(),
+    ))
 }

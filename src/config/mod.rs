@@ -36,6 +36,7 @@ const QMS_KEYS: &[&str] = &[
     "metrics-period-months",
     "safety-file",
     "document-number",
+    "gate",
 ];
 
 /// The document number when `document-number` is not set: the device, "CSEC" for a
@@ -44,6 +45,9 @@ pub(crate) const DEFAULT_DOCUMENT_NUMBER: &str = "{device}-CSEC-{doc}";
 
 /// Keys of `[preprocessor.qms.evidence]`.
 const EVIDENCE_KEYS: &[&str] = &["junit", "sbom", "osv", "kev"];
+
+/// Keys of `[preprocessor.qms.gate]`.
+const GATE_KEYS: &[&str] = &["allow-gaps"];
 
 /// Keys of `[preprocessor.qms.safety-file]`.
 const SAFETY_FILE_KEYS: &[&str] = &["name", "ids"];
@@ -137,6 +141,9 @@ pub struct Config {
     /// `[build] build-dir` as book.toml writes it, and where (mdBook reads the value;
     /// the place is for the diagnostic that it would replace the sources).
     pub(crate) build_dir: Option<(PathBuf, Span)>,
+    /// `[preprocessor.qms.gate] allow-gaps`: keys (or `*` patterns) of the gaps the
+    /// release gate lets through.
+    pub(crate) gate_allow_gaps: Vec<String>,
 }
 
 impl Config {
@@ -167,6 +174,7 @@ impl Config {
             metrics_period_months: 12,
             document_number: DEFAULT_DOCUMENT_NUMBER.into(),
             build_dir: None,
+            gate_allow_gaps: Vec::new(),
         }
     }
 }
@@ -300,6 +308,7 @@ pub(crate) fn load(
             "evidence" => reader.evidence(value, &mut config.evidence),
             "risk" => config.risk = crate::config::risk::parse(value, &span, reader.diags),
             "safety-file" => config.safety_file = reader.safety_file(value),
+            "gate" => reader.gate(value, &mut config.gate_allow_gaps),
             "documents" => match value.get_ref() {
                 // `documents = true`: every built-in document gets a chapter.
                 DeValue::Boolean(true) => {
@@ -494,6 +503,32 @@ impl<F: Fn(std::ops::Range<usize>) -> Span> Reader<'_, F> {
                     d = match did_you_mean(name, EVIDENCE_KEYS.iter().copied()) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None => d.help(format!("known keys: {}", EVIDENCE_KEYS.join(", "))),
+                    };
+                    self.diags.push(d);
+                }
+            }
+        }
+    }
+
+    /// `[preprocessor.qms.gate]`: the gaps the release gate allows.
+    fn gate(&mut self, value: &Spanned<DeValue<'_>>, allow_gaps: &mut Vec<String>) {
+        let DeValue::Table(table) = value.get_ref() else {
+            self.wrong_type(value, "a table with allow-gaps");
+            return;
+        };
+        for (key, v) in table.iter() {
+            let name = key.get_ref().as_ref();
+            match name {
+                "allow-gaps" => *allow_gaps = self.strings(v).unwrap_or_default(),
+                _ => {
+                    let mut d = Diagnostic::new(
+                        code::CONFIG_UNKNOWN_KEY,
+                        format!("unknown key `{name}` in [preprocessor.qms.gate]"),
+                    )
+                    .at((self.span)(key.span()));
+                    d = match did_you_mean(name, GATE_KEYS.iter().copied()) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help(format!("known keys: {}", GATE_KEYS.join(", "))),
                     };
                     self.diags.push(d);
                 }

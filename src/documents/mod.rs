@@ -39,6 +39,7 @@ use crate::linked::Linked;
 use crate::page::Page;
 use crate::project::Project;
 use crate::source::{FileId, Span};
+pub(crate) use todo::{position as finding_place, span_place};
 pub use todo::{report as todo_report, Fix, Gap, GapsFormat, Todo};
 
 /// Templates shared by the documents (macros), loadable by name like any template.

@@ -147,6 +147,31 @@ pub struct Todo {
     pub line: Option<usize>,
 }
 
+impl Todo {
+    /// A key that names this entry across runs, for `[preprocessor.qms.gate] allow-gaps`:
+    /// a check finding's `code:ITEM` (`code:FILE` when it is about no item), a marker's
+    /// `document:section` (the section's title without its number).
+    pub fn key(&self) -> String {
+        match self.code {
+            Some(code) => match self.item.as_deref().or(self.file.as_deref()) {
+                Some(subject) => format!("{code}:{subject}"),
+                None => code.to_owned(),
+            },
+            None => {
+                let (document, section) = self
+                    .shown_in
+                    .first()
+                    .map(|(d, s)| (d.as_str(), s.as_deref().unwrap_or("")))
+                    .unwrap_or_default();
+                let title = section
+                    .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.')
+                    .trim_start();
+                format!("{document}:{title}")
+            }
+        }
+    }
+}
+
 /// The to-do list: the documents' gaps (in the guide's order of documents, then the
 /// order they show them), deduplicated by what is missing, then the check findings the
 /// documents depend on that no marker shows, in file order.
@@ -254,7 +279,7 @@ pub(crate) fn dedupe(gaps: &[Gap]) -> Vec<(&Gap, Vec<(&str, &str)>)> {
 }
 
 /// A diagnostic's file and line, for sorting and printing.
-fn position(project: &Project, d: &Diagnostic) -> (Option<String>, Option<usize>) {
+pub(crate) fn position(project: &Project, d: &Diagnostic) -> (Option<String>, Option<usize>) {
     match d.location {
         Location::Span(s) => span_place(project, s),
         Location::File(f) => (Some(display_path(&project.sources.get(f).path)), None),
@@ -262,7 +287,8 @@ fn position(project: &Project, d: &Diagnostic) -> (Option<String>, Option<usize>
     }
 }
 
-fn span_place(project: &Project, s: Span) -> (Option<String>, Option<usize>) {
+/// A span's file (relative to the project) and 1-based line.
+pub(crate) fn span_place(project: &Project, s: Span) -> (Option<String>, Option<usize>) {
     let f = project.sources.get(s.file);
     (Some(display_path(&f.path)), Some(f.line_col(s.start).0))
 }
@@ -354,6 +380,7 @@ fn json_object(t: &Todo) -> serde_json::Value {
         .collect();
     let first = t.shown_in.first();
     serde_json::json!({
+        "key": t.key(),
         "message": t.message,
         "document": first.map(|(d, _)| d),
         "section": first.and_then(|(_, s)| s.as_ref()),

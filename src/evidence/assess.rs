@@ -310,20 +310,22 @@ fn verify_tests(
     verification
 }
 
-/// Whether a failed or skipped test is accounted for: a live anomaly item names it in
-/// its title or text (as the Unresolved Anomalies document matches them), or the test
-/// records a `deferral`.
+/// Whether a failed or skipped test is accounted for: a live anomaly item names it, or
+/// the test records a `deferral`.
 fn assessed(project: &Linked, test: usize) -> bool {
     let item = &project.items[test];
-    let has =
-        |i: &crate::model::Item, field: &str| i.text(field).is_some_and(|t| !t.trim().is_empty());
-    has(item, "deferral")
-        || project.items.iter().any(|a| {
-            a.ty == "anomaly"
-                && a.status() != "obsolete"
-                && (a.title.contains(item.id.as_str())
-                    || a.text("text").is_some_and(|t| t.contains(item.id.as_str())))
-        })
+    item.text("deferral").is_some_and(|t| !t.trim().is_empty())
+        || anomaly_naming(project, &item.id).is_some()
+}
+
+/// The first live anomaly item that names `id` in its title or text (as the Unresolved
+/// Anomalies document matches them).
+pub(crate) fn anomaly_naming<'a>(project: &'a Linked, id: &str) -> Option<&'a crate::model::Item> {
+    project.items.iter().find(|a| {
+        a.ty == "anomaly"
+            && a.status() != "obsolete"
+            && (a.title.contains(id) || a.text("text").is_some_and(|t| t.contains(id)))
+    })
 }
 
 /// Why the result of a passing test item is stale: the test item, or an item it

@@ -104,40 +104,43 @@ pub fn glob_match(pattern: &str, path: &str) -> bool {
     go(pattern.as_bytes(), path.as_bytes(), true)
 }
 
+/// Whether `text` matches `pattern`, where `*` matches any run of characters (`/`
+/// included) and `?` any one byte.
+pub(crate) fn wildcard(p: &[u8], t: &[u8]) -> bool {
+    // Iterative wildcard matching with backtracking to the last `*`.
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
 /// Whether a test case name matches an evidence name or pattern (`*` matches anything).
 /// The name may be a suffix of the case's full name that starts after `::`, `.` or
 /// `/`: `check_cli::bad_directives` names `mdbook-qms::check_cli::bad_directives`.
 pub fn evidence_match(pattern: &str, full: &str) -> bool {
-    fn wild(p: &[u8], t: &[u8]) -> bool {
-        // Iterative wildcard matching with backtracking to the last `*`.
-        let (mut pi, mut ti) = (0, 0);
-        let (mut star, mut mark) = (None, 0);
-        while ti < t.len() {
-            if pi < p.len() && (p[pi] == b'?' || p[pi] == t[ti]) {
-                pi += 1;
-                ti += 1;
-            } else if pi < p.len() && p[pi] == b'*' {
-                star = Some(pi);
-                mark = ti;
-                pi += 1;
-            } else if let Some(s) = star {
-                pi = s + 1;
-                mark += 1;
-                ti = mark;
-            } else {
-                return false;
-            }
-        }
-        p[pi..].iter().all(|&c| c == b'*')
-    }
     let t = full.as_bytes();
     let p = pattern.as_bytes();
-    if wild(p, t) {
+    if wildcard(p, t) {
         return true;
     }
     (1..t.len()).any(|i| {
         let boundary = (t[i - 1] == b'.' || t[i - 1] == b'/') || (i >= 2 && &t[i - 2..i] == b"::");
-        boundary && wild(p, &t[i..])
+        boundary && wildcard(p, &t[i..])
     })
 }
 

@@ -47,6 +47,46 @@ pub(crate) fn names_of(item: &crate::model::Item) -> Vec<String> {
     out
 }
 
+/// Why a vulnerability counts as known exploited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exploited {
+    /// CISA's KEV catalogue lists it.
+    Listed,
+    /// The item says `kev: true` (the catalogue does not list it, or was not read).
+    Flagged,
+}
+
+impl Exploited {
+    /// The reason, after the vulnerability's id.
+    pub(crate) fn why(self) -> &'static str {
+        match self {
+            Exploited::Listed => "is in CISA's Known Exploited Vulnerabilities catalogue",
+            Exploited::Flagged => "is marked `kev: true`",
+        }
+    }
+}
+
+/// Whether a vulnerability item is known exploited: listed in the KEV catalogue (by its
+/// `cve` or id), or marked `kev: true`.
+pub(crate) fn known_exploited(
+    traces: &super::Traces,
+    item: &crate::model::Item,
+) -> Option<Exploited> {
+    let names = names_of(item);
+    let in_list = traces
+        .kev
+        .as_ref()
+        .is_some_and(|k| names.iter().any(|n| k.contains(n)));
+    let flagged = item.fields.get("kev").and_then(serde_json::Value::as_bool) == Some(true);
+    if in_list {
+        Some(Exploited::Listed)
+    } else if flagged {
+        Some(Exploited::Flagged)
+    } else {
+        None
+    }
+}
+
 /// Runs the checks; returns the OSV matches.
 pub(crate) fn check(project: &Linked, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch> {
     let ev = &project.traces;
@@ -93,18 +133,10 @@ pub(crate) fn check(project: &Linked, ds: &mut Vec<Diagnostic>) -> Vec<VulnMatch
             ),
             _ => {}
         }
-        let names = names_of(item);
-        let in_list = ev
-            .kev
-            .as_ref()
-            .is_some_and(|k| names.iter().any(|n| k.contains(n)));
         let flagged = item.fields.get("kev").and_then(serde_json::Value::as_bool) == Some(true);
-        if (in_list || flagged) && status != Some("fixed") {
-            let why = if in_list {
-                "is in CISA's Known Exploited Vulnerabilities catalogue"
-            } else {
-                "is marked `kev: true`"
-            };
+        if let (Some(kev), false) = (known_exploited(ev, item), status == Some("fixed")) {
+            let in_list = kev == Exploited::Listed;
+            let why = kev.why();
             let mut d = Diagnostic::new(code::KEV_NOT_FIXED, format!("{id} {why} but its status is {}", status.unwrap_or("missing")))
                 .at(item.span_of(if item.node.get("status").is_some() { "status" } else { "id" }))
                 .item(id)

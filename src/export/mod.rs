@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::date::{Day, Timestamp};
 use crate::diag::Severity;
 use crate::documents::Documents;
-use crate::git::{OpenError, Repo, Revision};
+use crate::git::{OpenError, Repo};
 use crate::history::CommitInfo;
 use crate::linked::LoadOptions;
 use crate::load::ChapterSource;
@@ -152,41 +152,30 @@ pub fn run(request: &Request) -> Result<Written, Failure> {
             (None, provenance)
         }
     };
-    // A commit's files go to a scratch folder that lives until the bundle is written.
-    let scratch;
-    let (root, revision) = match (commit, &repo) {
-        (Some(commit), Some(repo)) => {
-            scratch = tempfile::tempdir()
-                .map_err(|e| Failure::usage(format!("cannot create a scratch folder: {e}")))?;
-            repo.extract(commit, scratch.path()).map_err(|m| {
-                Failure::usage(format!("cannot read commit {} from git: {m}", commit.hex()))
-            })?;
-            let revision = Revision::Commit {
-                project_dir: request.dir.to_path_buf(),
-                commit,
-            };
-            (scratch.path().to_path_buf(), revision)
-        }
-        _ => (request.dir.to_path_buf(), Revision::WorkTree),
-    };
     // Date checks as of the commit's day (not of `SOURCE_DATE_EPOCH`, which only stamps
     // times), or of today for a folder that has no commit.
     let today = Day::today_override().unwrap_or_else(|| match &provenance.commit {
         Some(c) => Timestamp::utc(c.time).day(),
         None => Day::today(),
     });
-    let options = LoadOptions {
-        revision,
-        today: Some(today),
+    // A commit's files go to a scratch folder that lives until the bundle is written.
+    let (project, documents, _scratch) = match (commit, &repo) {
+        (Some(commit), Some(repo)) => {
+            let (project, documents, scratch) =
+                pipeline::load_commit(request.dir, repo, commit, today)?;
+            (project, documents, Some(scratch))
+        }
+        _ => {
+            let options = LoadOptions {
+                today: Some(today),
+                ..LoadOptions::default()
+            };
+            let (project, documents) =
+                pipeline::load_with_documents(request.dir, ChapterSource::Disk, options)
+                    .map_err(pipeline::unloadable)?;
+            (project, documents, None)
+        }
     };
-    let loaded = pipeline::load_with_documents(&root, ChapterSource::Disk, options);
-    let (project, documents) = loaded.map_err(|fatal| {
-        Failure::Usage(report::render(
-            Format::Human,
-            &[*fatal.0],
-            &crate::source::SourceMap::default(),
-        ))
-    })?;
     // A bundle names its commit as the record of the project: one read from a damaged
     // repository would be that record with parts missing.
     if let Some(message) = project.history.damage_error() {
@@ -356,7 +345,24 @@ fn bundle(
         "requirements.reqif".into(),
         reqif::document(project, &header).into_bytes(),
     );
-    let readme = readme(&title, &comment, &files.keys().cloned().collect::<Vec<_>>());
+    // The gate's verdict is recorded, never enforced: a bundle of a failing revision is
+    // still the record of what it was.
+    let revision = p.commit.as_ref().filter(|_| !p.dirty).map(|c| c.id.clone());
+    let gate = crate::gate::evaluate(project, documents, revision);
+    files.insert("gate.json".into(), json(&gate.json()));
+    let verdict = match gate.blockers.len() {
+        0 => "The release gate passed (`gate.json`).".to_owned(),
+        n => format!(
+            "The release gate did not pass: {n} blocker{} (listed in `gate.json`).",
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+    let readme = readme(
+        &title,
+        &comment,
+        &verdict,
+        &files.keys().cloned().collect::<Vec<_>>(),
+    );
     files.insert("README.md".into(), readme.into_bytes());
 
     let manifest = manifest(&files);
@@ -448,6 +454,7 @@ pub(crate) fn describe(file: &str) -> &'static str {
         "items.json" => "every item: fields, links both ways, history, verification",
         "items.schema.json" => "JSON Schema (2020-12) of items.json",
         "diagnostics.json" => "the warnings (and errors) mdbook-qms check reports",
+        "gate.json" => "the release gate's verdict: passed or not, and every blocker",
         "matrices.xlsx" => "the traceability matrices, one sheet each, and a summary sheet",
         "matrices/summary.csv" => "the coverage of each matrix, as CSV",
         "requirements.reqif" => "ReqIF 1.2: items and their links, for requirement tools",
@@ -468,9 +475,9 @@ pub(crate) fn describe(file: &str) -> &'static str {
 }
 
 /// What a reader of the folder sees first: what each file is and how to verify them.
-fn readme(title: &str, comment: &str, files: &[String]) -> String {
+fn readme(title: &str, comment: &str, verdict: &str, files: &[String]) -> String {
     let mut out = format!(
-        "# Audit bundle: {}\n\nExported by mdbook-qms {} from {}.\n\nVerify every file with `sha256sum -c MANIFEST.sha256` in this folder.\n\n| File | What it is |\n| --- | --- |\n",
+        "# Audit bundle: {}\n\nExported by mdbook-qms {} from {}.\n\n{verdict}\n\nVerify every file with `sha256sum -c MANIFEST.sha256` in this folder.\n\n| File | What it is |\n| --- | --- |\n",
         crate::html::escape_markdown(title),
         env!("CARGO_PKG_VERSION"),
         crate::html::escape_markdown(comment)

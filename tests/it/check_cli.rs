@@ -1121,6 +1121,7 @@ fn a_format_not_offered_is_a_usage_error_that_lists_the_formats() {
         (&["diff", "v1"][..], "human, json"),
         (&["trace"][..], "text, json, csv"),
         (&["sbom"][..], "cyclonedx, openvex"),
+        (&["gate"][..], "human, json"),
     ] {
         let listed = format!("[possible values: {formats}]");
         let run = |more: &[&str]| {

@@ -246,7 +246,7 @@ fn a_gap_is_placed_at_the_item_field_or_beside_the_items_of_its_type() {
         assert_eq!(
             keys,
             BTreeSet::from([
-                "code", "document", "file", "item", "line", "message", "section", "shown_in"
+                "code", "document", "file", "item", "key", "line", "message", "section", "shown_in"
             ])
         );
     }

@@ -174,6 +174,7 @@ fn bundles_are_reproducible_and_verifiable() {
         "documents/security-labeling.pdf",
         "documents/submission-index.pdf",
         "requirements.reqif",
+        "gate.json",
         "README.md",
         "MANIFEST.sha256",
     ] {
@@ -214,6 +215,33 @@ fn bundles_are_reproducible_and_verifiable() {
     assert_eq!(meta["project"]["folder"], "device");
     // Date checks run as of the commit, not of the day the export ran.
     assert_eq!(meta["as_of"], "2026-01-02");
+
+    // The bundle records the gate's verdict on the commit (the example does not pass),
+    // the same JSON `gate --at` prints, and the README says so.
+    let gate = Command::cargo_bin("mdbook-qms")
+        .unwrap()
+        .args(["gate", "--format", "json", "--at", "v2"])
+        .arg(&d.project)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env_remove("MDBOOK_QMS_TODAY")
+        .output()
+        .unwrap();
+    assert_eq!(gate.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(gate.stdout).unwrap(),
+        String::from_utf8(fa["gate.json"].clone()).unwrap()
+    );
+    let verdict = json(&a.join("gate.json"));
+    assert_eq!(verdict["passed"], false);
+    assert_eq!(verdict["revision"], head.as_str());
+    let blockers = verdict["blockers"].as_array().unwrap().len();
+    let readme = String::from_utf8(fa["README.md"].clone()).unwrap();
+    assert!(
+        readme.contains(&format!(
+            "The release gate did not pass: {blockers} blockers (listed in `gate.json`)."
+        )),
+        "{readme}"
+    );
 }
 
 #[test]
@@ -633,6 +661,8 @@ fn a_dirty_work_tree_is_refused_unless_allowed_and_then_marked() {
     let items = json(&out.join("items.json"));
     let new = item_of(&items, "REQ-2");
     assert_eq!(new["history"]["uncommitted"], "new");
+    // The gate judged the work tree, which is no commit.
+    assert_eq!(json(&out.join("gate.json"))["revision"], Value::Null);
 
     // A bundle kept inside the project (or what a killed export leaves beside it) does
     // not make the next export dirty.

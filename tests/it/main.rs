@@ -6,6 +6,7 @@
 
 mod support;
 
+mod approve;
 mod book;
 mod browser;
 mod check_cli;
@@ -26,6 +27,7 @@ mod evidence_sbom_out;
 mod evidence_self;
 mod evidence_testing;
 mod export;
+mod gate;
 mod git_damaged;
 mod history_diff;
 mod history_scan;

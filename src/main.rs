@@ -178,11 +178,11 @@ enum Command {
     /// controls not verified, known exploited vulnerabilities); exit 0 only when there
     /// is none.
     Gate {
-        #[arg(default_value = ".")]
-        dir: PathBuf,
         /// Judge this tag or commit (read from git objects) instead of the work tree.
-        #[arg(long, value_name = "REV")]
-        at: Option<String>,
+        rev: Option<String>,
+        /// The project folder.
+        #[arg(long, short = 'C', default_value = ".")]
+        dir: PathBuf,
         #[arg(long, default_value = "human", value_parser = one_of::<GateFormat>(GateFormat::NAMES))]
         format: GateFormat,
     },
@@ -292,7 +292,7 @@ fn main() -> ExitCode {
             meaning,
             subject: message.as_deref(),
         }),
-        Some(Command::Gate { dir, at, format }) => gate(&dir, at.as_deref(), format),
+        Some(Command::Gate { rev, dir, format }) => gate(&dir, rev.as_deref(), format),
         Some(Command::Supports { .. }) => Ok(()),
         Some(Command::Diff {
             base,

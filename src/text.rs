@@ -2,6 +2,18 @@
 
 use std::cmp::Ordering;
 
+/// Whether `text` names `id`: it appears with no id character right before or after
+/// it, so `RISK-1` is not found in `RISK-10` or `XRISK-1`.
+pub(crate) fn names_id(text: &str, id: &str) -> bool {
+    let part_of_id = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    !id.is_empty()
+        && text.match_indices(id).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + id.len()..].chars().next();
+            !before.is_some_and(part_of_id) && !after.is_some_and(part_of_id)
+        })
+}
+
 /// Compares ids so that runs of digits compare as numbers (REQ-2 < REQ-10).
 pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
     let key = |s: &str| {
@@ -24,4 +36,18 @@ pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
         parts
     };
     key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_id;
+
+    #[test]
+    fn ids_are_named_as_whole_words() {
+        assert!(names_id("see RISK-1, and", "RISK-1"));
+        assert!(names_id("RISK-1", "RISK-1"));
+        assert!(!names_id("see RISK-10", "RISK-1"));
+        assert!(!names_id("XRISK-1", "RISK-1"));
+        assert!(!names_id("anything", ""));
+    }
 }

@@ -13,6 +13,7 @@ use crate::git::Repo;
 use crate::history::History;
 use crate::linked::Linked;
 use crate::source::{display_path, FileId};
+use crate::text::names_id;
 
 /// A test item's verification status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -318,13 +319,12 @@ fn assessed(project: &Linked, test: usize) -> bool {
         || anomaly_naming(project, &item.id).is_some()
 }
 
-/// The first live anomaly item that names `id` in its title or text (as the Unresolved
-/// Anomalies document matches them).
+/// The first live anomaly item that names `id` (as a whole word) in its title or text.
 pub(crate) fn anomaly_naming<'a>(project: &'a Linked, id: &str) -> Option<&'a crate::model::Item> {
     project.items.iter().find(|a| {
         a.ty == "anomaly"
             && a.status() != "obsolete"
-            && (a.title.contains(id) || a.text("text").is_some_and(|t| t.contains(id)))
+            && (names_id(&a.title, id) || a.text("text").is_some_and(|t| names_id(t, id)))
     })
 }
 

@@ -217,10 +217,10 @@ fn bundles_are_reproducible_and_verifiable() {
     assert_eq!(meta["as_of"], "2026-01-02");
 
     // The bundle records the gate's verdict on the commit (the example does not pass),
-    // the same JSON `gate --at` prints, and the README says so.
+    // the same JSON `gate REV` prints, and the README says so.
     let gate = Command::cargo_bin("mdbook-qms")
         .unwrap()
-        .args(["gate", "--format", "json", "--at", "v2"])
+        .args(["gate", "v2", "--format", "json", "-C"])
         .arg(&d.project)
         .env_remove("SOURCE_DATE_EPOCH")
         .env_remove("MDBOOK_QMS_TODAY")

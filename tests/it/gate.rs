@@ -50,7 +50,7 @@ fn project(items: &str, result: &str, toml: &str) -> Repo {
 }
 
 fn gate(dir: &Path, args: &[&str]) -> Run {
-    let mut all: Vec<&OsStr> = vec![OsStr::new("gate"), dir.as_os_str()];
+    let mut all: Vec<&OsStr> = vec![OsStr::new("gate"), OsStr::new("-C"), dir.as_os_str()];
     all.extend(args.iter().map(OsStr::new));
     run(&all)
 }
@@ -287,11 +287,11 @@ fn at_a_revision_the_gate_judges_that_commit() {
         "- {id: REQ-1, type: requirement, title: X, parent: REQ-404}\n",
     );
     assert_eq!(gate(&r.root, &[]).code, 1);
-    let (code, json) = gate_json(&r.root, &["--at", "v1"]);
+    let (code, json) = gate_json(&r.root, &["v1"]);
     assert_eq!(code, 0, "{json:#}");
     assert_eq!(json["revision"], head.as_str());
 
-    let unknown = gate(&r.root, &["--at", "v9"]);
+    let unknown = gate(&r.root, &["v9"]);
     assert_eq!(unknown.code, 2, "{}", unknown.stderr);
     assert!(
         unknown.stderr.contains("`v9` names no commit or tag"),
@@ -299,7 +299,7 @@ fn at_a_revision_the_gate_judges_that_commit() {
         unknown.stderr
     );
     let outside = Repo::plain();
-    let run = gate(&outside.root, &["--at", "v1"]);
+    let run = gate(&outside.root, &["v1"]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("needs a git repository"),

@@ -7,6 +7,7 @@
 
 #![warn(unreachable_pub, missing_docs)]
 
+pub mod approval;
 pub mod atomic;
 mod choice;
 pub mod config;

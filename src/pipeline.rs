@@ -1,6 +1,6 @@
 //! Runs every stage in order and returns the finished [`Project`]:
 //! `Linked::load` (config -> schema -> load -> validate -> link), then the analysis
-//! stages (`history`, `risk`, `evidence::assess`), each a function of the linked model
+//! stages (`history`, `risk`, `evidence::assess`, `approval::assess`), each a function of the linked model
 //! and the outputs it names, then the document gaps, which need the templates rendered.
 
 use std::path::Path;
@@ -11,7 +11,7 @@ use crate::documents::Documents;
 use crate::linked::{Linked, LoadOptions};
 use crate::load::ChapterSource;
 use crate::project::Project;
-use crate::{documents, evidence, history, risk};
+use crate::{approval, documents, evidence, history, risk};
 
 /// Loads and checks the project in `root`, as of today in the work tree. Only a missing
 /// or unreadable `book.toml` is fatal; everything else is a diagnostic.
@@ -46,6 +46,7 @@ pub fn load_with_documents(
     let evidence = evidence::assess::assess(&linked, &history, &mut found);
     evidence::consistency::check(&linked, &mut found);
     evidence::testing::check(&linked, &mut found);
+    let approvals = approval::assess(&linked, &history, &mut found);
     diagnostics.extend(found);
     let mut project = Project {
         linked,
@@ -53,6 +54,7 @@ pub fn load_with_documents(
         baseline_diffs,
         risk,
         evidence,
+        approvals,
         diagnostics,
     };
     let documents = Documents::new(&project);

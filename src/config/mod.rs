@@ -4,6 +4,7 @@
 //! unknown key is reported at its line with a "did you mean" hint, and so the mdBook keys
 //! that share the table (`command`, `before`, ...) are accepted.
 
+pub(crate) mod approvals;
 pub(crate) mod documents;
 pub mod risk;
 
@@ -20,6 +21,7 @@ use crate::source::{FileId, SourceMap, Span};
 const MDBOOK_KEYS: &[&str] = &["command", "before", "after", "renderers", "optional"];
 /// Keys of `[preprocessor.qms]` that mdbook-qms reads.
 const QMS_KEYS: &[&str] = &[
+    "approvals",
     "items",
     "schemas",
     "trace",
@@ -137,6 +139,8 @@ pub struct Config {
     /// `[build] build-dir` as book.toml writes it, and where (mdBook reads the value;
     /// the place is for the diagnostic that it would replace the sources).
     pub(crate) build_dir: Option<(PathBuf, Span)>,
+    /// `[preprocessor.qms.approvals]`: the allowed signers and the required approvals.
+    pub(crate) approvals: approvals::ApprovalsConfig,
 }
 
 impl Config {
@@ -167,6 +171,7 @@ impl Config {
             metrics_period_months: 12,
             document_number: DEFAULT_DOCUMENT_NUMBER.into(),
             build_dir: None,
+            approvals: approvals::ApprovalsConfig::default(),
         }
     }
 }
@@ -300,6 +305,7 @@ pub(crate) fn load(
             "evidence" => reader.evidence(value, &mut config.evidence),
             "risk" => config.risk = crate::config::risk::parse(value, &span, reader.diags),
             "safety-file" => config.safety_file = reader.safety_file(value),
+            "approvals" => config.approvals = approvals::parse(value, &span, reader.diags),
             "documents" => match value.get_ref() {
                 // `documents = true`: every built-in document gets a chapter.
                 DeValue::Boolean(true) => {

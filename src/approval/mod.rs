@@ -514,9 +514,8 @@ fn report_required(
                 .filter(|r| r.meaning.as_deref() == Some(req.meaning.as_str()))
                 .collect();
             for r in &records {
-                if r.verification.signature_holds()
-                    && !r.roles.iter().any(|x| req.roles.contains(x))
-                {
+                // A signer in no role at all is reported with the record already.
+                if r.is_verified() && !r.roles.iter().any(|x| req.roles.contains(x)) {
                     let who = r.name.as_deref().or(r.principal.as_deref()).unwrap_or("?");
                     let d = Diagnostic::new(
                         code::APPROVAL_SIGNER_NOT_IN_ROLE,

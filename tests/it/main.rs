@@ -6,6 +6,7 @@
 
 mod support;
 
+mod approvals;
 mod book;
 mod browser;
 mod check_cli;

@@ -552,7 +552,7 @@ fn report_required(
                 let d = Diagnostic::new(
                     code::APPROVAL_REQUIRED_MISSING,
                     format!(
-                        "{id} needs a signed `{}` approval by a member of {role}: {why}",
+                        "{id} needs a signed approval (meaning `{}`) by a member of {role}: {why}",
                         req.meaning
                     ),
                 )

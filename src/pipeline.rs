@@ -1,7 +1,8 @@
 //! Runs every stage in order and returns the finished [`Project`]:
 //! `Linked::load` (config -> schema -> load -> validate -> link), then the analysis
 //! stages (`history`, `risk`, `evidence::assess`, `approval::assess`), each a function of the linked model
-//! and the outputs it names, then the document gaps, which need the templates rendered.
+//! and the outputs it names, then the document gaps and whether approved documents are
+//! still what was approved, which need the templates rendered.
 
 use std::path::Path;
 
@@ -60,6 +61,11 @@ pub fn load_with_documents(
     let documents = Documents::new(&project);
     let gaps = documents::check(&project, &documents);
     project.diagnostics.extend(gaps);
+    let (outdated, verdicts) = documents::approvals::check(&project, &documents);
+    project.diagnostics.extend(outdated);
+    for (record, document, current) in verdicts {
+        project.approvals.records[record].documents[document].current = Some(current);
+    }
     project.apply_lint_levels();
     Ok((project, documents))
 }

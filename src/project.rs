@@ -52,6 +52,11 @@ impl Project {
         self.diagnostics.push(diagnostic);
     }
 
+    /// The approval records that name document (or item) `name`, newest first.
+    pub fn approvals_of_document(&self, name: &str) -> Vec<&crate::approval::ApprovalRecord> {
+        self.approvals.of(name).collect()
+    }
+
     /// Applies `[preprocessor.qms.lints]`: change a code's severity, or drop it.
     pub(crate) fn apply_lint_levels(&mut self) {
         let lints = &self.linked.config.lints;

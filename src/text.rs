@@ -1,6 +1,16 @@
-//! Text utilities every layer shares: ordering ids as people read them.
+//! Text utilities every layer shares: ordering ids as people read them, content hashes.
 
 use std::cmp::Ordering;
+
+use sha2::{Digest, Sha256};
+
+/// The SHA-256 of `bytes` as lower-case hex, as `sha256sum` prints it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 /// Compares ids so that runs of digits compare as numbers (REQ-2 < REQ-10).
 pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {

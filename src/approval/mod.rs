@@ -91,6 +91,9 @@ pub struct ApprovedDocument {
     pub name: String,
     /// `sha256:<hex>` of its standalone Markdown when approved (`Approved-Content:`).
     pub content: Option<String>,
+    /// Whether the document still has that hash; decided once the documents are
+    /// rendered (`documents::approvals::check`), `None` until then.
+    pub current: Option<bool>,
 }
 
 /// An approval record: a signed commit or annotated tag with an `Approved:` trailer.
@@ -287,7 +290,11 @@ fn record(
                 .iter()
                 .find(|(n, _)| *n == id)
                 .map(|(_, h)| h.clone());
-            documents.push(ApprovedDocument { name: id, content });
+            documents.push(ApprovedDocument {
+                name: id,
+                content,
+                current: None,
+            });
         } else {
             diags.push(at_config(
                 linked,

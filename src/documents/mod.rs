@@ -17,6 +17,7 @@
 // A `TemplateError` is built only on failure, once per document: boxing it buys nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod approvals;
 mod context;
 pub(crate) mod device;
 mod diagrams;

@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::date::{Day, Timestamp};
 use crate::diag::Severity;
@@ -485,13 +484,7 @@ fn readme(title: &str, comment: &str, files: &[String]) -> String {
     out
 }
 
-/// The SHA-256 of `bytes` as lower-case hex, as `sha256sum` prints it.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::text::sha256_hex;
 
 /// `sha256sum` lines for every file, in path order.
 fn manifest(files: &BTreeMap<String, Vec<u8>>) -> String {

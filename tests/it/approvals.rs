@@ -399,3 +399,53 @@ fn a_bad_allowed_signers_line_is_reported_at_its_place() {
         .expect("a diagnostic");
     assert!(d.message.contains("cert-authority"));
 }
+
+const PLAN: &str = "cybersecurity-management-plan";
+
+fn plan_hash(r: &Repo) -> String {
+    let (project, documents) = mdbook_qms::pipeline::load_with_documents(
+        &r.root,
+        mdbook_qms::load::ChapterSource::Disk,
+        Default::default(),
+    )
+    .unwrap_or_else(|e| panic!("{}", e.0.message));
+    mdbook_qms::documents::approvals::content_hash(&project, &documents, PLAN).unwrap()
+}
+
+#[test]
+fn an_approved_document_is_current_while_its_markdown_hashes_the_same() {
+    let (r, key) = signed_setup();
+    let hash = plan_hash(&r);
+    assert!(
+        hash.starts_with("sha256:") && hash.len() == 7 + 64,
+        "{hash}"
+    );
+    commit_signed(
+        &r,
+        Some(&key),
+        &format!("Approve the plan\n\nApproved: {PLAN}\nApproval-Meaning: approval\nApproved-Content: {PLAN} {hash}\n"),
+        "2026-03-01T10:00:00Z",
+    );
+    let p = r.project();
+    assert_eq!(codes(&p), []);
+    let docs = p.approvals_of_document(PLAN);
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].documents[0].content.as_deref(), Some(hash.as_str()));
+    assert_eq!(docs[0].documents[0].current, Some(true));
+    // The plan lists the roles: a new role changes it.
+    r.write(
+        "requirements/roles.yaml",
+        &format!("{ROLES}- id: ROLE-NEW\n  type: role\n  title: New role\n  responsibilities: [Something]\n"),
+    );
+    r.commit("Dev", "Add a role");
+    let p = r.project();
+    assert_ne!(plan_hash(&r), hash, "the plan does not show roles");
+    assert_eq!(
+        p.approvals_of_document(PLAN)[0].documents[0].current,
+        Some(false)
+    );
+    let c = codes(&p);
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(c[0].0, "approval-outdated");
+    assert!(c[0].1.contains(PLAN), "{}", c[0].1);
+}

@@ -449,3 +449,28 @@ fn an_approved_document_is_current_while_its_markdown_hashes_the_same() {
     assert_eq!(c[0].0, "approval-outdated");
     assert!(c[0].1.contains(PLAN), "{}", c[0].1);
 }
+
+#[test]
+fn cards_list_approvals_with_name_role_meaning_time_commit_and_state() {
+    let (r, key) = signed_setup();
+    let id = commit_signed(&r, Some(&key), APPROVE_A1, "2026-03-01T10:00:00Z");
+    r.write(
+        "requirements/reqs.yaml",
+        &(req("REQ-A-1", "One") + &req("REQ-A-2", "Two, changed")),
+    );
+    r.commit("Dev", "Change two");
+    let site = r.tmp.path().join("site");
+    mdbook_qms::preprocess::build(&r.root, Some(&site)).unwrap();
+    let html =
+        std::fs::read_to_string(site.join("qms/requirement/requirements/reqs.html")).unwrap();
+    let card = &html[html.find("id=\"REQ-A-1\"").unwrap()..];
+    let card = &card[..card.find("qms-source").unwrap()];
+    let expected = format!(
+        "<li class=\"qms-approval-valid\">Alice Example (Security lead), approval, 2026-03-01T10:00:00+00:00, commit <code>{}</code>, verified, current</li>",
+        &id[..7]
+    );
+    assert!(card.contains(&expected), "{card}");
+    let other = &html[html.find("id=\"REQ-A-2\"").unwrap()..];
+    let other = &other[..other.find("qms-source").unwrap()];
+    assert!(!other.contains("qms-approvals"), "{other}");
+}

@@ -13,7 +13,7 @@ pub(crate) mod signers;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::config::approvals::{Required, Subject, MEANINGS};
 use crate::config::documents::DOCUMENTS;
@@ -133,6 +133,39 @@ impl ApprovalRecord {
     /// Whether the record is a valid approval: signed by a role member.
     pub fn is_verified(&self) -> bool {
         self.verification == Verification::Verified
+    }
+}
+
+impl ApprovalRecord {
+    /// What templates see of the record as an approval of `id` (an item or document):
+    /// who, roles, meaning, when, which commit, verified, and whether it is current
+    /// (`null` for a document not compared yet).
+    pub(crate) fn summary(&self, id: &str) -> Value {
+        let (current, changed_by) = match self.items.iter().find(|i| i.id == id) {
+            Some(i) => (Value::Bool(i.changed_by.is_none()), json!(i.changed_by)),
+            None => (
+                json!(self
+                    .documents
+                    .iter()
+                    .find(|d| d.name == id)
+                    .and_then(|d| d.current)),
+                Value::Null,
+            ),
+        };
+        json!({
+            "name": self.name,
+            "principal": self.principal,
+            "roles": self.roles,
+            "meaning": self.meaning,
+            "time": self.time,
+            "commit": self.commit,
+            "short": self.short,
+            "tag": self.tag,
+            "verified": self.is_verified(),
+            "verification": self.verification.label(),
+            "current": current,
+            "changed_by": changed_by,
+        })
     }
 }
 

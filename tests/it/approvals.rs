@@ -474,3 +474,36 @@ fn cards_list_approvals_with_name_role_meaning_time_commit_and_state() {
     let other = &other[..other.find("qms-source").unwrap()];
     assert!(!other.contains("qms-approvals"), "{other}");
 }
+
+#[test]
+fn templates_see_the_approvals_of_items_and_of_their_document() {
+    let (r, key) = signed_setup();
+    r.write(
+        &format!("templates/{PLAN}.md.j2"),
+        "{% for i in items.requirement %}{{ i.id }}:{% for a in i.approvals %}{{ a.name }}/{{ a.roles[0] }}/{{ a.meaning }}/{{ a.verified }}/{{ a.current }}{% endfor %};{% endfor %}|{% for a in document.approvals %}{{ a.name }}/{{ a.short }}{% endfor %}\n",
+    );
+    r.commit("Dev", "A template");
+    let id = commit_signed(
+        &r,
+        Some(&key),
+        &format!("Approve\n\nApproved: REQ-A-1, {PLAN}\nApproval-Meaning: review\n"),
+        "2026-03-01T10:00:00Z",
+    );
+    let (project, documents) = mdbook_qms::pipeline::load_with_documents(
+        &r.root,
+        mdbook_qms::load::ChapterSource::Disk,
+        Default::default(),
+    )
+    .unwrap_or_else(|e| panic!("{}", e.0.message));
+    let md = documents
+        .standalone(&project, PLAN, false)
+        .unwrap()
+        .markdown;
+    assert_eq!(
+        md.trim(),
+        format!(
+            "REQ-A-1:Alice Example/ROLE-SEC/review/True/True;REQ-A-2:;|Alice Example/{}",
+            &id[..7]
+        )
+    );
+}

@@ -147,6 +147,35 @@ fn a_signed_record_verifies_and_names_the_signer_as_git_does() {
         git_verifies(&r, &id),
         "git verify-commit rejects what we verified"
     );
+    // The auditor's way with OpenSSH alone, as the guide shows it: the signature and
+    // the payload the record carries.
+    let sig = r.tmp.path().join("sig.txt");
+    std::fs::write(&sig, rec.signature.as_deref().unwrap()).unwrap();
+    let out = Command::new("ssh-keygen")
+        .args(["-Y", "verify", "-f"])
+        .arg(r.root.join("allowed_signers"))
+        .args(["-I", "alice@example.com", "-n", "git", "-s"])
+        .arg(&sig)
+        .arg("-Overify-time=20260301090000Z")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(rec.payload.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn signed_setup() -> (Repo, PathBuf) {

@@ -144,7 +144,7 @@ pub(crate) fn load(
         Ok(Some(text)) => text,
         Ok(None) => return AllowedSigners::default(),
         Err(unread) => {
-            project_files::report(vec![unread], sources, diags);
+            project_files::report(vec![*unread], sources, diags);
             return AllowedSigners::default();
         }
     };
@@ -156,27 +156,33 @@ pub(crate) fn load(
     }
 }
 
-fn read(root: &Path, rel: &Path) -> Result<Option<String>, project_files::Unread> {
+fn read(root: &Path, rel: &Path) -> Result<Option<String>, Box<project_files::Unread>> {
     let files = ProjectFiles::new(root);
     let real = match files.resolve(rel) {
         Ok((real, _)) => real,
         Err(Refusal::Missing { link: None }) => return Ok(None),
-        Err(why) => return Err(project_files::unread(rel, &why, code::LINK_OUTSIDE_PROJECT)),
+        Err(why) => {
+            return Err(Box::new(project_files::unread(
+                rel,
+                &why,
+                code::LINK_OUTSIDE_PROJECT,
+            )))
+        }
     };
     match std::fs::read(root.join(real)).map(String::from_utf8) {
         Ok(Ok(text)) => Ok(Some(text)),
-        Ok(Err(_)) => Err(project_files::Unread {
+        Ok(Err(_)) => Err(Box::new(project_files::Unread {
             path: rel.to_path_buf(),
             diagnostic: Diagnostic::new(
                 code::FILE_NOT_UTF8,
                 format!("{} is not valid UTF-8", crate::source::display_path(rel)),
             ),
-        }),
-        Err(e) => Err(project_files::unread(
+        })),
+        Err(e) => Err(Box::new(project_files::unread(
             rel,
             &Refusal::Io(e.to_string()),
             code::LINK_OUTSIDE_PROJECT,
-        )),
+        ))),
     }
 }
 
@@ -211,7 +217,10 @@ pub(crate) fn parse(text: &str, file: FileId, diags: &mut Diagnostics) -> Vec<Si
 }
 
 /// A field of a line: its text (quotes removed) and its byte range in the line.
-fn fields(line: &str) -> Result<Vec<(String, usize, usize)>, (usize, usize, String)> {
+/// A field of a line: its text (quotes removed), where it starts and its length.
+type Field = (String, usize, usize);
+
+fn fields(line: &str) -> Result<Vec<Field>, LineError> {
     let bytes = line.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;

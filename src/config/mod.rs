@@ -620,6 +620,51 @@ mod tests {
     }
 
     #[test]
+    fn reads_required_approvals_and_reports_bad_ones() {
+        let (config, diags, sources) = load_text(
+            "[preprocessor.qms.approvals]\nallowed-signers = \"keys/signers\"\n\n[[preprocessor.qms.approvals.required]]\ntype = \"risk\"\nwhere = { disposition = \"accept\" }\nroles = [\"ROLE-A\", \"ROLE-B\"]\n\n[[preprocessor.qms.approvals.required]]\ndocument = \"security-risk-management-report\"\nroles = \"ROLE-A\"\nmeaning = \"review\"\n\n[[preprocessor.qms.approvals.required]]\nrelease = true\nroles = [\"ROLE-QA\"]\n\n[[preprocessor.qms.approvals.required]]\ntype = \"risk\"\nrole = [\"ROLE-A\"]\n\n[[preprocessor.qms.approvals.required]]\ntype = \"risk\"\nroles = [\"ROLE-A\"]\nmeaning = \"nodded\"\n",
+        );
+        let a = &config.approvals;
+        assert_eq!(a.allowed_signers, PathBuf::from("keys/signers"));
+        let subjects: Vec<&approvals::Subject> = a.required.iter().map(|r| &r.subject).collect();
+        assert_eq!(
+            subjects,
+            [
+                &approvals::Subject::Type("risk".into()),
+                &approvals::Subject::Document("security-risk-management-report".into()),
+                &approvals::Subject::Release,
+            ]
+        );
+        assert_eq!(
+            a.required[0].filter,
+            [("disposition".to_owned(), "accept".to_owned())]
+        );
+        assert_eq!(a.required[0].roles, ["ROLE-A", "ROLE-B"]);
+        assert_eq!(a.required[0].meaning, "approval");
+        assert_eq!(a.required[1].meaning, "review");
+        let span = a.required[2].span;
+        assert!(sources.get(span.file).text[span.start..]
+            .starts_with("[[preprocessor.qms.approvals.required]]\nrelease"));
+        // `role` is unknown (did you mean `roles`?), so that entry lacks roles; `nodded` is no meaning.
+        let found: Vec<(&str, Option<&str>)> = diags
+            .0
+            .iter()
+            .map(|d| (d.code, d.help.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (code::CONFIG_UNKNOWN_KEY, Some("did you mean `roles`?")),
+                (
+                    code::CONFIG_SYNTAX,
+                    Some("e.g. type = \"risk\", roles = [\"ROLE-SECURITY-LEAD\"]")
+                ),
+                (code::CONFIG_SYNTAX, None),
+            ]
+        );
+    }
+
+    #[test]
     fn reports_bad_values_and_keeps_defaults() {
         let (config, diags, _) = load_text(
             "[preprocessor.qms]\nitems = \"../outside\"\ngenerated-chapters = \"no\"\nschemaz = \"s\"\n[preprocessor.qms.lints]\nfile-empty = \"loud\"\n",

@@ -316,7 +316,8 @@ fn record(
     let mut items = Vec::new();
     let mut documents = Vec::new();
     for id in approved {
-        if linked.graph.get(&id).is_some() {
+        // An item removed since keeps its approvals (outdated by the removal).
+        if linked.graph.get(&id).is_some() || history.item(&id).is_some() {
             items.push(id);
         } else if DOCUMENTS.iter().any(|d| d.name == id) {
             let content = contents
@@ -433,8 +434,12 @@ fn record(
     };
     if verification.signature_holds() {
         for item in &items {
+            // A removed item needs no new approval.
+            let Some(now) = linked.item(&item.id) else {
+                continue;
+            };
             if let Some(by) = &item.changed_by {
-                let mut d = Diagnostic::new(
+                let d = Diagnostic::new(
                     code::APPROVAL_OUTDATED,
                     format!(
                         "the approval of {} by {} ({what}) is outdated: the item changed since, in {}",
@@ -444,10 +449,8 @@ fn record(
                     ),
                 )
                 .item(item.id.clone())
-                .help("approve the item again (a new signed record) once the change is reviewed");
-                if let Some(i) = linked.item(&item.id) {
-                    d = d.at(i.span_of("id"));
-                }
+                .help("approve the item again (a new signed record) once the change is reviewed")
+                .at(now.span_of("id"));
                 diags.push(d);
             }
         }

@@ -143,6 +143,11 @@ fn a_signed_record_verifies_and_names_the_signer_as_git_does() {
         .starts_with("-----BEGIN SSH SIGNATURE-----"));
     assert!(rec.payload.contains("Approved: REQ-A-1"));
     assert!(!rec.payload.contains("gpgsig"));
+    // A second check reads the record's trailers from the history cache.
+    let again = r.project();
+    assert!(again.history.from_cache);
+    assert_eq!(again.approvals.records.len(), 1);
+    assert_eq!(again.approvals.records[0].verification, Verification::Verified);
     assert!(
         git_verifies(&r, &id),
         "git verify-commit rejects what we verified"
@@ -535,4 +540,22 @@ fn templates_see_the_approvals_of_items_and_of_their_document() {
             &id[..7]
         )
     );
+}
+
+#[test]
+fn an_approval_of_a_removed_item_is_neither_unknown_nor_to_be_renewed() {
+    let (r, key) = signed_setup();
+    commit_signed(
+        &r,
+        Some(&key),
+        "Approve two\n\nApproved: REQ-A-2\nApproval-Meaning: review\n",
+        "2026-03-01T10:00:00Z",
+    );
+    r.write("requirements/reqs.yaml", &req("REQ-A-1", "One"));
+    let removal = r.commit("Dev", "Drop two");
+    let p = r.project();
+    assert_eq!(codes(&p), []);
+    let item = &p.approvals.records[0].items[0];
+    assert_eq!(item.id, "REQ-A-2");
+    assert_eq!(item.changed_by.as_deref(), Some(&removal[..7]));
 }

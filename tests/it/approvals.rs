@@ -147,7 +147,10 @@ fn a_signed_record_verifies_and_names_the_signer_as_git_does() {
     let again = r.project();
     assert!(again.history.from_cache);
     assert_eq!(again.approvals.records.len(), 1);
-    assert_eq!(again.approvals.records[0].verification, Verification::Verified);
+    assert_eq!(
+        again.approvals.records[0].verification,
+        Verification::Verified
+    );
     assert!(
         git_verifies(&r, &id),
         "git verify-commit rejects what we verified"
@@ -558,4 +561,33 @@ fn an_approval_of_a_removed_item_is_neither_unknown_nor_to_be_renewed() {
     let item = &p.approvals.records[0].items[0];
     assert_eq!(item.id, "REQ-A-2");
     assert_eq!(item.changed_by.as_deref(), Some(&removal[..7]));
+}
+
+#[test]
+fn an_ecdsa_p256_key_verifies_too() {
+    let r = setup("", "");
+    let path = r.tmp.path().join("key-ecdsa");
+    let out = Command::new("ssh-keygen")
+        .args([
+            "-q", "-t", "ecdsa", "-b", "256", "-N", "", "-C", "alice", "-f",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let public = std::fs::read_to_string(path.with_extension("pub")).unwrap();
+    r.write(
+        "allowed_signers",
+        &format!("alice@example.com {}\n", public.trim()),
+    );
+    r.commit("Dev", "Allowed signers");
+    let id = commit_signed(&r, Some(&path), APPROVE_A1, "2026-03-01T10:00:00Z");
+    let p = r.project();
+    assert_eq!(codes(&p), []);
+    assert_eq!(p.approvals.records[0].verification, Verification::Verified);
+    assert!(git_verifies(&r, &id));
 }

@@ -107,11 +107,13 @@ pub fn run(request: &Request) -> Result<String, Failure> {
     Ok(commit.hex())
 }
 
-/// A name the user gave: an item id or a built-in document.
+/// A name the user gave: an item id, a built-in document, or `release` (the content of
+/// the whole commit, for the release gate).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Target {
     Item(String),
     Document(&'static str),
+    Release,
 }
 
 impl Target {
@@ -119,6 +121,7 @@ impl Target {
         match self {
             Target::Item(id) => id,
             Target::Document(name) => name,
+            Target::Release => crate::approval::RELEASE,
         }
     }
 }
@@ -131,6 +134,8 @@ fn resolve(project: &Project, names: &[String]) -> Result<Vec<Target>, Failure> 
             Target::Item(name.clone())
         } else if let Some(doc) = documents::find(name) {
             Target::Document(doc.name)
+        } else if name == crate::approval::RELEASE {
+            Target::Release
         } else {
             let candidates = project
                 .items
@@ -142,7 +147,7 @@ fn resolve(project: &Project, names: &[String]) -> Result<Vec<Target>, Failure> 
                 None => String::new(),
             };
             return Err(Failure::usage(format!(
-                "`{name}` is neither an item id nor a built-in document{hint}"
+                "`{name}` is neither an item id, a built-in document nor `release`{hint}"
             )));
         };
         if !out.contains(&target) {
@@ -153,7 +158,7 @@ fn resolve(project: &Project, names: &[String]) -> Result<Vec<Target>, Failure> 
 }
 
 /// Refuses when what would be approved is not what HEAD holds: an item's file, or for
-/// a document any file of the project, differs from HEAD.
+/// a document or the release any file of the project, differs from HEAD.
 fn refuse_dirty(project: &Project, targets: &[Target], dirty: &[String]) -> Result<(), Failure> {
     let mut changed: BTreeSet<&str> = BTreeSet::new();
     for target in targets {
@@ -166,7 +171,9 @@ fn refuse_dirty(project: &Project, targets: &[Target], dirty: &[String]) -> Resu
                 let file = crate::source::display_path(file);
                 changed.extend(dirty.iter().filter(|d| **d == file).map(String::as_str));
             }
-            Target::Document(_) => changed.extend(dirty.iter().map(String::as_str)),
+            Target::Document(_) | Target::Release => {
+                changed.extend(dirty.iter().map(String::as_str))
+            }
         }
     }
     if changed.is_empty() {
@@ -201,13 +208,9 @@ fn message(
         let Target::Document(name) = target else {
             continue;
         };
-        let rendered = documents
-            .standalone(project, name, false)
+        let hash = crate::documents::approvals::content_hash(project, documents, name)
             .map_err(|e| Failure::usage(format!("the document {name} fails to render: {e}")))?;
-        out.push_str(&format!(
-            "Approved-Content: {name} sha256:{}\n",
-            crate::export::sha256_hex(rendered.markdown.as_bytes())
-        ));
+        out.push_str(&format!("Approved-Content: {name} {hash}\n"));
     }
     Ok(out)
 }

@@ -184,6 +184,16 @@ codes! {
     HISTORY_SHALLOW = "history-shallow", Warning, "The repository is a shallow clone: histories that reach the boundary are incomplete.";
     GIT_DAMAGED = "git-damaged", Warning, "A git object file is damaged (truncated, empty, not zlib data): history that needs it is unavailable.";
     TRAILER_UNKNOWN_ID = "trailer-unknown-id", Warning, "A commit trailer (`Implements:`, `Reviewed:`, ...) names an id that no item has.";
+    ALLOWED_SIGNERS_SYNTAX = "allowed-signers-syntax", Error, "A line of the allowed-signers file is not in ssh-keygen's ALLOWED SIGNERS format (or uses `cert-authority`, which is not supported).";
+    APPROVAL_UNSIGNED = "approval-unsigned", Error, "A commit or tag with an `Approved:` trailer is not signed, so it is no approval.";
+    APPROVAL_SIGNATURE_INVALID = "approval-signature-invalid", Error, "An approval record's signature does not verify over its content: the record was changed after signing, or the signature is not an SSH signature.";
+    APPROVAL_SIGNER_UNKNOWN = "approval-signer-unknown", Error, "An approval record is signed by a key that no line of the allowed-signers file lists (for the `git` namespace).";
+    APPROVAL_KEY_NOT_VALID = "approval-key-not-valid", Error, "An approval record was signed at a time its key's allowed-signers line excludes (`valid-after`, `valid-before`).";
+    APPROVAL_SIGNER_NOT_IN_ROLE = "approval-signer-not-in-role", Error, "An approval record's signer is a member of no `role` item, or of none of the roles an approved item requires.";
+    APPROVAL_UNKNOWN_ID = "approval-unknown-id", Error, "An `Approved:` trailer names neither an item nor a built-in document.";
+    APPROVAL_MEANING_MISSING = "approval-meaning-missing", Error, "An approval record has no `Approval-Meaning:` trailer, or one that is not review, approval, responsibility or authorship.";
+    APPROVAL_OUTDATED = "approval-outdated", Warning, "An approved item or document changed significantly after the approval was signed.";
+    APPROVAL_REQUIRED_MISSING = "approval-required-missing", Warning, "An item or document lacks a required approval (`[[preprocessor.qms.approvals.required]]`): no valid, current record by a member of the role with the required meaning.";
     SUSPECT_LINK = "suspect-link", Warning, "An item links to an item that changed after it was last changed or reviewed (`Reviewed: ID`).";
     EVIDENCE_OUTSIDE = "evidence-outside", Error, "A symbolic link under `trace` leads outside the project folder (or has an absolute target), so the evidence it names is not read.";
     JUNIT_INVALID = "junit-invalid", Error, "A test-result file is not well-formed JUnit XML (truncated, another format, a DOCTYPE or an undefined entity).";

@@ -1,14 +1,17 @@
 //! `mdbook-qms gate`: whether a revision of the project may be released, as a list of
 //! blockers. The gate passes only when the list is empty: no error diagnostic, no gap
 //! in the documents that `[preprocessor.qms.gate] allow-gaps` does not allow, every
-//! control's tests passing and current (or the failure recorded as an anomaly), and no
-//! known exploited vulnerability that still affects the device. `export` records the
+//! control's tests passing and current (or the failure recorded as an anomaly), no
+//! known exploited vulnerability that still affects the device, and every required
+//! approval present, valid and current (items' and documents' through `check`'s
+//! `approval-required-missing`, the release's here). `export` records the
 //! same result in its bundle (`gate.json`).
 
 use std::path::Path;
 
 use serde_json::json;
 
+use crate::config::approvals::{Required, Subject};
 use crate::date::{Day, Timestamp};
 use crate::diag::{code, Diagnostic, Severity};
 use crate::documents::Documents;
@@ -36,6 +39,9 @@ pub enum Kind {
     /// A vulnerability in the KEV catalogue (or marked `kev: true`) that is neither
     /// `fixed` nor `not_affected`.
     KnownExploited,
+    /// A required approval (`[[preprocessor.qms.approvals.required]]`) missing or
+    /// outdated: of an item or document, or of the release of this content.
+    Approval,
 }
 
 impl Kind {
@@ -46,6 +52,7 @@ impl Kind {
             Kind::Gap => "gap",
             Kind::Verification => "verification",
             Kind::KnownExploited => "known-exploited",
+            Kind::Approval => "approval",
         }
     }
 
@@ -56,6 +63,7 @@ impl Kind {
             Kind::Gap => "gaps in the documents",
             Kind::Verification => "controls not verified",
             Kind::KnownExploited => "known exploited vulnerabilities",
+            Kind::Approval => "required approvals",
         }
     }
 }
@@ -223,6 +231,8 @@ pub(crate) fn evaluate(project: &Project, documents: &Documents, revision: Optio
     blockers.extend(gaps(project, documents));
     blockers.extend(unverified_controls(project));
     blockers.extend(exploited(project));
+    blockers.extend(required_approvals(project));
+    blockers.extend(release_approvals(project, revision.as_deref()));
     // Grouped by kind for the report; a stable sort keeps each kind's own order.
     blockers.sort_by_key(|b| b.kind);
     Gate { revision, blockers }
@@ -390,6 +400,110 @@ fn exploited(project: &Project) -> Vec<Blocker> {
         });
     }
     out
+}
+
+/// Every required approval of an item or document that `check` reports missing or
+/// outdated (`approval-required-missing`, a warning there: it blocks only a release).
+fn required_approvals(project: &Project) -> Vec<Blocker> {
+    project
+        .diagnostics
+        .0
+        .iter()
+        .filter(|d| d.code == code::APPROVAL_REQUIRED_MISSING && d.severity != Severity::Error)
+        .map(|d| {
+            let (file, line) = crate::documents::finding_place(project, d);
+            Blocker {
+                kind: Kind::Approval,
+                subject: d.item.clone(),
+                message: d.message.clone(),
+                code: Some(d.code),
+                key: None,
+                file,
+                line,
+            }
+        })
+        .collect()
+}
+
+/// Every role of a `release = true` requirement that no verified record approves: a
+/// record whose `Approved:` names `release`, with the required meaning, signed by a
+/// member of the role, over the same tree as the judged commit (`revision`, else HEAD
+/// with a clean work tree). Item and document requirements are `check` errors
+/// (`approval-required-missing`), so they block as errors.
+fn release_approvals(project: &Project, revision: Option<&str>) -> Vec<Blocker> {
+    let required: Vec<&Required> = project
+        .config
+        .approvals
+        .required
+        .iter()
+        .filter(|r| r.subject == Subject::Release)
+        .collect();
+    if required.is_empty() {
+        return Vec::new();
+    }
+    let (tree, why_none) = judged_tree(project, revision);
+    let mut out = Vec::new();
+    for req in required {
+        for role in &req.roles {
+            let approved = project.approvals.records.iter().any(|r| {
+                r.release
+                    && r.is_verified()
+                    && r.meaning.as_deref() == Some(req.meaning.as_str())
+                    && r.roles.contains(role)
+                    && tree.as_deref() == Some(r.tree.as_str())
+            });
+            if approved {
+                continue;
+            }
+            let (file, line) = crate::documents::span_place(project, req.span);
+            out.push(Blocker {
+                kind: Kind::Approval,
+                subject: Some(role.clone()),
+                message: format!(
+                    "the release needs a signed `{}` approval by a member of {role} of this content (`mdbook-qms approve release --meaning {}`){}",
+                    req.meaning, req.meaning, why_none
+                ),
+                code: None,
+                key: None,
+                file,
+                line,
+            });
+        }
+    }
+    out
+}
+
+/// The tree id of the judged content, or why there is none to approve.
+fn judged_tree(project: &Project, revision: Option<&str>) -> (Option<String>, String) {
+    // A project read at a commit lives in a scratch folder: its revision names the
+    // repository it came from.
+    let repo = match Repo::open_at(&project.config.root, &project.revision) {
+        Ok(repo) => repo,
+        Err(OpenError::NotARepository) => {
+            return (
+                None,
+                "; the project is not in git, so no record can cover it".into(),
+            )
+        }
+        Err(OpenError::Other(m)) => {
+            return (None, format!("; the git repository could not be read: {m}"))
+        }
+    };
+    let commit = match revision {
+        Some(rev) => repo.resolve(rev).ok(),
+        None => {
+            if !matches!(repo.dirty_paths(|_| false), Ok(d) if d.is_empty()) {
+                let why =
+                    "; the work tree differs from HEAD, and a record covers committed content only";
+                return (None, why.into());
+            }
+            repo.head().ok().flatten()
+        }
+    };
+    let tree = commit
+        .and_then(|c| repo.commit(c).ok())
+        .map(|m| m.tree.hex());
+    (tree, String::new())
 }
 
 /// Where an item is defined: its file and the line of its id.

@@ -312,6 +312,98 @@ impl Repo {
         out
     }
 
+    /// A commit as its signature covers it: the armored signature (from the `gpgsig`
+    /// header), the signed bytes (the commit object without that header), and the
+    /// committer time, which is what git checks a key's validity against.
+    pub(crate) fn signed_commit(&self, id: CommitId) -> Result<Signed, String> {
+        let err = |e: git2::Error| e.message().to_owned();
+        let c = self.repo.find_commit(id.oid()).map_err(err)?;
+        let when = c.committer().when();
+        let (signature, payload) = match self.repo.extract_signature(&id.oid(), None) {
+            Ok((sig, data)) => (
+                Some(String::from_utf8_lossy(&sig).into_owned()),
+                data.to_vec(),
+            ),
+            Err(e) if e.code() == ErrorCode::NotFound => {
+                let odb = self.repo.odb().map_err(err)?;
+                let raw = odb.read(id.oid()).map_err(err)?.data().to_vec();
+                (None, raw)
+            }
+            Err(e) => return Err(err(e)),
+        };
+        Ok(Signed {
+            object: id,
+            commit: id,
+            tag: None,
+            signature,
+            payload,
+            time: when.seconds(),
+            offset_minutes: when.offset_minutes(),
+            message: String::from_utf8_lossy(c.message_bytes()).into_owned(),
+        })
+    }
+
+    /// The annotated tags that point (through other tags) at a commit, as their
+    /// signatures cover them, sorted by name. git appends a tag's signature to its
+    /// message; the signed bytes are the tag object before the signature.
+    pub(crate) fn signed_tags(&self) -> Vec<Signed> {
+        let Ok(names) = self.repo.tag_names(None) else {
+            return Vec::new();
+        };
+        let Ok(odb) = self.repo.odb() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for name in names.iter().flatten().flatten() {
+            let Ok(reference) = self.repo.find_reference(&format!("refs/tags/{name}")) else {
+                continue;
+            };
+            let Some(tag) = reference.target().and_then(|t| self.repo.find_tag(t).ok()) else {
+                continue;
+            };
+            let Ok(commit) = tag.as_object().peel_to_commit() else {
+                continue;
+            };
+            let Ok(raw) = odb.read(tag.id()) else {
+                continue;
+            };
+            let raw = raw.data();
+            let start = SIGNATURE_STARTS
+                .iter()
+                .filter_map(|m| find(raw, m.as_bytes()))
+                .min();
+            let (payload, signature) = match start {
+                Some(at) => (&raw[..at], Some(&raw[at..])),
+                None => (raw, None),
+            };
+            let message = tag.message_bytes().unwrap_or_default();
+            let message = match SIGNATURE_STARTS
+                .iter()
+                .filter_map(|m| find(message, m.as_bytes()))
+                .min()
+            {
+                Some(at) => &message[..at],
+                None => message,
+            };
+            let (time, offset_minutes) = tag
+                .tagger()
+                .map(|t| (t.when().seconds(), t.when().offset_minutes()))
+                .unwrap_or_default();
+            out.push(Signed {
+                object: ObjectId::from_oid(tag.id()),
+                commit: ObjectId::from_oid(commit.id()),
+                tag: Some(name.to_owned()),
+                signature: signature.map(|s| String::from_utf8_lossy(s).into_owned()),
+                payload: payload.to_vec(),
+                time,
+                offset_minutes,
+                message: String::from_utf8_lossy(message).into_owned(),
+            });
+        }
+        out.sort_by(|a, b| a.tag.cmp(&b.tag));
+        out
+    }
+
     /// The files of the scopes that differ between two trees (`old` absent: all files of
     /// `new`). Subtrees with equal ids are skipped without being read, which is what
     /// makes a history scan cheap: most commits touch no item folder at all.
@@ -688,6 +780,37 @@ impl Repo {
         }
         Ok(())
     }
+}
+
+/// How a signature block starts in a tag object (SSH, OpenPGP, X.509).
+const SIGNATURE_STARTS: &[&str] = &[
+    "-----BEGIN SSH SIGNATURE-----",
+    "-----BEGIN PGP SIGNATURE-----",
+    "-----BEGIN SIGNED MESSAGE-----",
+];
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A commit or annotated tag as its signature covers it.
+#[derive(Debug, Clone)]
+pub(crate) struct Signed {
+    /// The commit's or the tag's own id.
+    pub(crate) object: ObjectId,
+    /// The commit (for a tag: the commit it points at).
+    pub(crate) commit: CommitId,
+    /// The tag's name, for a tag.
+    pub(crate) tag: Option<String>,
+    /// The armored signature, if the object is signed.
+    pub(crate) signature: Option<String>,
+    /// The bytes the signature covers (the whole object when unsigned).
+    pub(crate) payload: Vec<u8>,
+    /// Committer (tagger) time, seconds since the epoch, and its UTC offset in minutes.
+    pub(crate) time: i64,
+    pub(crate) offset_minutes: i32,
+    /// The message, without a tag's signature.
+    pub(crate) message: String,
 }
 
 /// The trailers of a commit message as (key, value), as `git interpret-trailers` reads them.

@@ -7,6 +7,7 @@
 
 #![warn(unreachable_pub, missing_docs)]
 
+pub mod approval;
 pub mod approve;
 pub mod atomic;
 mod choice;

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use crate::approval::signers::{self, AllowedSigners};
 use crate::config::{self, Config, Fatal};
 use crate::date::{Day, Timestamp};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -37,6 +38,8 @@ pub struct Linked {
     pub(crate) templates: TemplateFiles,
     /// Test results, SBOMs, vulnerability records and the KEV catalogue from `trace/`.
     pub traces: Traces,
+    /// The allowed-signers file (empty without one), for verifying approvals.
+    pub(crate) allowed_signers: AllowedSigners,
     /// Where the files and history were read from (the work tree, or a commit).
     pub(crate) revision: Revision,
     /// The day date checks compare with (end of support, review dates).
@@ -73,6 +76,7 @@ impl Linked {
             ChapterSource::Given(list) => load::given_chapters(&config, list, &mut sources, diags),
         };
         let templates = load::templates(&config, &mut sources, diags);
+        let allowed_signers = signers::load(&config, &mut sources, diags);
         let mut chapters = Vec::with_capacity(chapter_files.len());
         for (i, (path, file)) in chapter_files.into_iter().enumerate() {
             let mut ds: Vec<Diagnostic> = Vec::new();
@@ -106,6 +110,7 @@ impl Linked {
             graph,
             templates,
             traces,
+            allowed_signers,
             revision: options.revision,
             today: options.today.unwrap_or_else(Day::today),
         })

@@ -1,7 +1,8 @@
 //! Runs every stage in order and returns the finished [`Project`]:
 //! `Linked::load` (config -> schema -> load -> validate -> link), then the analysis
-//! stages (`history`, `risk`, `evidence::assess`), each a function of the linked model
-//! and the outputs it names, then the document gaps, which need the templates rendered.
+//! stages (`history`, `risk`, `evidence::assess`, `approval::assess`), each a function of the linked model
+//! and the outputs it names, then the document gaps and whether approved documents are
+//! still what was approved, which need the templates rendered.
 
 use std::path::Path;
 
@@ -15,7 +16,7 @@ use crate::load::ChapterSource;
 use crate::output::Failure;
 use crate::project::Project;
 use crate::report::{self, Format};
-use crate::{documents, evidence, history, risk};
+use crate::{approval, documents, evidence, history, risk};
 
 /// Loads and checks the project in `root`, as of today in the work tree. Only a missing
 /// or unreadable `book.toml` is fatal; everything else is a diagnostic.
@@ -50,6 +51,7 @@ pub fn load_with_documents(
     let evidence = evidence::assess::assess(&linked, &history, &mut found);
     evidence::consistency::check(&linked, &mut found);
     evidence::testing::check(&linked, &mut found);
+    let approvals = approval::assess(&linked, &history, &mut found);
     diagnostics.extend(found);
     let mut project = Project {
         linked,
@@ -57,11 +59,17 @@ pub fn load_with_documents(
         baseline_diffs,
         risk,
         evidence,
+        approvals,
         diagnostics,
     };
     let documents = Documents::new(&project);
     let gaps = documents::check(&project, &documents);
     project.diagnostics.extend(gaps);
+    let (outdated, verdicts) = documents::approvals::check(&project, &documents);
+    project.diagnostics.extend(outdated);
+    for (record, document, current) in verdicts {
+        project.approvals.records[record].documents[document].current = Some(current);
+    }
     project.apply_lint_levels();
     Ok((project, documents))
 }

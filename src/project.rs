@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::ops::Deref;
 
+use crate::approval::Approvals;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::evidence::assess::Evidence;
 use crate::history::diff::Diff;
@@ -23,6 +24,8 @@ pub struct Project {
     pub risk: RiskModel,
     /// Test verification and vulnerability matches (see `evidence::assess`).
     pub evidence: Evidence,
+    /// The approval records and their verification (see `approval::assess`).
+    pub approvals: Approvals,
     /// Every stage's diagnostics, with `[preprocessor.qms.lints]` applied; `report` sorts
     /// them for printing.
     pub diagnostics: Diagnostics,
@@ -47,6 +50,11 @@ impl Project {
             None => {}
         }
         self.diagnostics.push(diagnostic);
+    }
+
+    /// The approval records that name document (or item) `name`, newest first.
+    pub fn approvals_of_document(&self, name: &str) -> Vec<&crate::approval::ApprovalRecord> {
+        self.approvals.of(name).collect()
     }
 
     /// Applies `[preprocessor.qms.lints]`: change a code's severity, or drop it.

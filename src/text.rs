@@ -1,6 +1,8 @@
-//! Text utilities every layer shares: ordering ids as people read them.
+//! Text utilities every layer shares: ordering ids as people read them, content hashes.
 
 use std::cmp::Ordering;
+
+use sha2::{Digest, Sha256};
 
 /// Whether `text` names `id`: it appears with no id character right before or after
 /// it, so `RISK-1` is not found in `RISK-10` or `XRISK-1`.
@@ -12,6 +14,14 @@ pub(crate) fn names_id(text: &str, id: &str) -> bool {
             let after = text[at + id.len()..].chars().next();
             !before.is_some_and(part_of_id) && !after.is_some_and(part_of_id)
         })
+}
+
+/// The SHA-256 of `bytes` as lower-case hex, as `sha256sum` prints it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Compares ids so that runs of digits compare as numbers (REQ-2 < REQ-10).

@@ -4,6 +4,7 @@
 //! unknown key is reported at its line with a "did you mean" hint, and so the mdBook keys
 //! that share the table (`command`, `before`, ...) are accepted.
 
+pub(crate) mod approvals;
 pub(crate) mod documents;
 pub mod risk;
 
@@ -20,6 +21,7 @@ use crate::source::{FileId, SourceMap, Span};
 const MDBOOK_KEYS: &[&str] = &["command", "before", "after", "renderers", "optional"];
 /// Keys of `[preprocessor.qms]` that mdbook-qms reads.
 const QMS_KEYS: &[&str] = &[
+    "approvals",
     "items",
     "schemas",
     "trace",
@@ -144,6 +146,8 @@ pub struct Config {
     /// `[preprocessor.qms.gate] allow-gaps`: keys (or `*` patterns) of the gaps the
     /// release gate lets through.
     pub(crate) gate_allow_gaps: Vec<String>,
+    /// `[preprocessor.qms.approvals]`: the allowed signers and the required approvals.
+    pub(crate) approvals: approvals::ApprovalsConfig,
 }
 
 impl Config {
@@ -175,6 +179,7 @@ impl Config {
             document_number: DEFAULT_DOCUMENT_NUMBER.into(),
             build_dir: None,
             gate_allow_gaps: Vec::new(),
+            approvals: approvals::ApprovalsConfig::default(),
         }
     }
 }
@@ -309,6 +314,7 @@ pub(crate) fn load(
             "risk" => config.risk = crate::config::risk::parse(value, &span, reader.diags),
             "safety-file" => config.safety_file = reader.safety_file(value),
             "gate" => reader.gate(value, &mut config.gate_allow_gaps),
+            "approvals" => config.approvals = approvals::parse(value, &span, reader.diags),
             "documents" => match value.get_ref() {
                 // `documents = true`: every built-in document gets a chapter.
                 DeValue::Boolean(true) => {
@@ -646,6 +652,51 @@ mod tests {
             "\"b/c\""
         );
         assert!(!config.generated_chapters);
+    }
+
+    #[test]
+    fn reads_required_approvals_and_reports_bad_ones() {
+        let (config, diags, sources) = load_text(
+            "[preprocessor.qms.approvals]\nallowed-signers = \"keys/signers\"\n\n[[preprocessor.qms.approvals.required]]\ntype = \"risk\"\nwhere = { disposition = \"accept\" }\nroles = [\"ROLE-A\", \"ROLE-B\"]\n\n[[preprocessor.qms.approvals.required]]\ndocument = \"security-risk-management-report\"\nroles = \"ROLE-A\"\nmeaning = \"review\"\n\n[[preprocessor.qms.approvals.required]]\nrelease = true\nroles = [\"ROLE-QA\"]\n\n[[preprocessor.qms.approvals.required]]\ntype = \"risk\"\nrole = [\"ROLE-A\"]\n\n[[preprocessor.qms.approvals.required]]\ntype = \"risk\"\nroles = [\"ROLE-A\"]\nmeaning = \"nodded\"\n",
+        );
+        let a = &config.approvals;
+        assert_eq!(a.allowed_signers, PathBuf::from("keys/signers"));
+        let subjects: Vec<&approvals::Subject> = a.required.iter().map(|r| &r.subject).collect();
+        assert_eq!(
+            subjects,
+            [
+                &approvals::Subject::Type("risk".into()),
+                &approvals::Subject::Document("security-risk-management-report".into()),
+                &approvals::Subject::Release,
+            ]
+        );
+        assert_eq!(
+            a.required[0].filter,
+            [("disposition".to_owned(), "accept".to_owned())]
+        );
+        assert_eq!(a.required[0].roles, ["ROLE-A", "ROLE-B"]);
+        assert_eq!(a.required[0].meaning, "approval");
+        assert_eq!(a.required[1].meaning, "review");
+        let span = a.required[2].span;
+        assert!(sources.get(span.file).text[span.start..]
+            .starts_with("[[preprocessor.qms.approvals.required]]\nrelease"));
+        // `role` is unknown (did you mean `roles`?), so that entry lacks roles; `nodded` is no meaning.
+        let found: Vec<(&str, Option<&str>)> = diags
+            .0
+            .iter()
+            .map(|d| (d.code, d.help.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (code::CONFIG_UNKNOWN_KEY, Some("did you mean `roles`?")),
+                (
+                    code::CONFIG_SYNTAX,
+                    Some("e.g. type = \"risk\", roles = [\"ROLE-SECURITY-LEAD\"]")
+                ),
+                (code::CONFIG_SYNTAX, None),
+            ]
+        );
     }
 
     #[test]

@@ -277,6 +277,12 @@ fn item_value(project: &Project, i: usize, on_device: Option<&HashSet<usize>>) -
     obj.insert("score".into(), Value::Null);
     obj.insert("result".into(), Value::Null);
     obj.insert("sbom".into(), Value::Null);
+    let approvals: Vec<Value> = project
+        .approvals
+        .of(&item.id)
+        .map(|r| r.summary(&item.id))
+        .collect();
+    obj.insert("approvals".into(), Value::Array(approvals));
     match item.ty.as_str() {
         "risk" => {
             if let Some(score) = project.risk.of(i) {

@@ -17,6 +17,7 @@
 // A `TemplateError` is built only on failure, once per document: boxing it buys nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod approvals;
 mod context;
 pub(crate) mod device;
 mod diagrams;
@@ -209,8 +210,16 @@ impl Templates {
                     minijinja::context! { standalone => true, sources => sources }
                 }
             };
+            // The document's approvals are for its document control (PDF), not its
+            // Markdown: Markdown that showed them would change its own approved hash.
+            let approvals: Vec<serde_json::Value> = page
+                .project
+                .approvals
+                .of(info.name)
+                .map(|r| r.summary(info.name))
+                .collect();
             let mut ctx = minijinja::value::merge_maps([
-                minijinja::context! { document => minijinja::context! { name => info.name, title => info.title }, output => output },
+                minijinja::context! { document => minijinja::context! { name => info.name, title => info.title, approvals => Value::from(Serde(&approvals)) }, output => output },
                 data.ctx.clone(),
             ]);
             if name == REPORT {

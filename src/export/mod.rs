@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::date::{Day, Timestamp};
 use crate::diag::Severity;
@@ -345,6 +344,11 @@ fn bundle(
         "requirements.reqif".into(),
         reqif::document(project, &header).into_bytes(),
     );
+    files.insert("approvals.json".into(), json(&approvals(project)));
+    if let Some(file) = project.allowed_signers.file {
+        let signers = project.sources.get(file).text.as_bytes().to_vec();
+        files.insert("approvals/allowed_signers".into(), signers);
+    }
     // The gate's verdict is recorded, never enforced: a bundle of a failing revision is
     // still the record of what it was.
     let revision = p.commit.as_ref().filter(|_| !p.dirty).map(|c| c.id.clone());
@@ -421,6 +425,52 @@ fn tables_and_sbom(
     Ok(())
 }
 
+/// Every approval record with what an auditor needs to verify it offline: the signer,
+/// printed name, roles, meaning and time, what it approves and the content hashes, our
+/// verdict, and the signature with the exact bytes it signs (`payload`).
+fn approvals(project: &Project) -> serde_json::Value {
+    let records: Vec<serde_json::Value> = project
+        .approvals
+        .records
+        .iter()
+        .map(|r| {
+            let items: Vec<serde_json::Value> = r
+                .items
+                .iter()
+                .map(|i| json!({"id": i.id, "fingerprint": i.fingerprint, "current": i.changed_by.is_none(), "changed_by": i.changed_by}))
+                .collect();
+            let documents: Vec<serde_json::Value> = r
+                .documents
+                .iter()
+                .map(|d| json!({"name": d.name, "content": d.content, "current": d.current}))
+                .collect();
+            json!({
+                "commit": r.commit,
+                "tag": r.tag,
+                "object": r.object,
+                "tree": r.tree,
+                "principal": r.principal,
+                "name": r.name,
+                "roles": r.roles,
+                "meaning": r.meaning,
+                "time": r.time,
+                "items": items,
+                "documents": documents,
+                "release": r.release,
+                "verified": r.is_verified(),
+                "verification": r.verification.label(),
+                "signature": r.signature,
+                "payload": r.payload,
+            })
+        })
+        .collect();
+    let signers = project
+        .allowed_signers
+        .file
+        .map(|_| "approvals/allowed_signers");
+    json!({"allowed_signers": signers, "records": records})
+}
+
 fn metadata(project: &Project, p: &Provenance, time: &str) -> serde_json::Value {
     let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
     for item in &project.items {
@@ -455,6 +505,12 @@ pub(crate) fn describe(file: &str) -> &'static str {
         "items.schema.json" => "JSON Schema (2020-12) of items.json",
         "diagnostics.json" => "the warnings (and errors) mdbook-qms check reports",
         "gate.json" => "the release gate's verdict: passed or not, and every blocker",
+        "approvals.json" => {
+            "every approval record: signer, printed name, meaning, time, content, signature and signed bytes"
+        }
+        "approvals/allowed_signers" => {
+            "the allowed-signers file, for git verify-commit and ssh-keygen -Y verify"
+        }
         "matrices.xlsx" => "the traceability matrices, one sheet each, and a summary sheet",
         "matrices/summary.csv" => "the coverage of each matrix, as CSV",
         "requirements.reqif" => "ReqIF 1.2: items and their links, for requirement tools",
@@ -492,13 +548,7 @@ fn readme(title: &str, comment: &str, verdict: &str, files: &[String]) -> String
     out
 }
 
-/// The SHA-256 of `bytes` as lower-case hex, as `sha256sum` prints it.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::text::sha256_hex;
 
 /// `sha256sum` lines for every file, in path order.
 fn manifest(files: &BTreeMap<String, Vec<u8>>) -> String {

@@ -17,6 +17,7 @@
 //! c <id> <parents,...> <time> <offset> <boundary 0|1> <author> <email> <subject>
 //! x <item id> <a|m|r> <significant 0|1>          (a change of the commit above)
 //! t <trailer name> <id,...>                       (a trailer of the commit above)
+//! a <trailer name> <value,...>                    (an approval trailer of the commit above)
 //! ```
 
 use std::collections::HashMap;
@@ -30,7 +31,7 @@ use crate::date::Timestamp;
 use crate::git::{CommitId, ObjectId};
 
 /// Bumped whenever [`Record`], the fingerprint or this format changes meaning.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 const MAGIC: &str = "mdbook-qms-history";
 
 #[derive(Default)]
@@ -121,6 +122,7 @@ fn parse(text: &str, key: &str) -> Option<Cache> {
                     boundary,
                     changes: Vec::new(),
                     trailers: Vec::new(),
+                    approval: Vec::new(),
                 });
             }
             "x" => {
@@ -139,11 +141,16 @@ fn parse(text: &str, key: &str) -> Option<Cache> {
                     significant,
                 });
             }
-            "t" => {
+            "t" | "a" => {
                 let r = current.as_mut()?;
                 let name = unescape(f.next()?);
                 let ids = f.next()?.split(',').map(unescape).collect();
-                r.trailers.push(Trailer { name, ids });
+                let list = if line.starts_with('a') {
+                    &mut r.approval
+                } else {
+                    &mut r.trailers
+                };
+                list.push(Trailer { name, ids });
             }
             // The last line: a file cut short by a crash has none and is ignored.
             "end" => {
@@ -245,13 +252,15 @@ pub(crate) fn store(path: &Path, key: &str, cache: &Cache) -> std::io::Result<()
                 u8::from(x.significant)
             );
         }
-        for t in &r.trailers {
-            let ids: Vec<String> = t
-                .ids
-                .iter()
-                .map(|i| escape(i).replace(',', "\\c"))
-                .collect();
-            let _ = writeln!(out, "t\t{}\t{}", escape(&t.name), ids.join(","));
+        for (kind, list) in [("t", &r.trailers), ("a", &r.approval)] {
+            for t in list {
+                let ids: Vec<String> = t
+                    .ids
+                    .iter()
+                    .map(|i| escape(i).replace(',', "\\c"))
+                    .collect();
+                let _ = writeln!(out, "{kind}\t{}\t{}", escape(&t.name), ids.join(","));
+            }
         }
     }
     out.push_str("end\n");
@@ -335,6 +344,10 @@ mod tests {
                 name: "Refs".into(),
                 ids: vec!["A,B".into(), "C".into()],
             }],
+            approval: vec![Trailer {
+                name: "Approved".into(),
+                ids: vec!["REQ-1".into()],
+            }],
         };
         let mut cache = Cache::default();
         let oid = ObjectId::from_hex(id).unwrap();
@@ -348,6 +361,7 @@ mod tests {
         assert_eq!(r.commit, record.commit);
         assert_eq!(r.changes, record.changes);
         assert_eq!(r.trailers, record.trailers);
+        assert_eq!(r.approval, record.approval);
         assert_eq!(back.order_for(oid), Some(vec![oid]));
         // Another key, or a truncated file, gives an empty cache.
         assert!(load(&p, "other").order_for(oid).is_none());

@@ -162,8 +162,7 @@ impl Printer {
         Arc::new(out)
     }
 
-    /// Every item of a file version (for tests and the work-tree comparison).
-    #[cfg(test)]
+    /// Every item of a file version (for tests and an approval's approved content).
     pub(crate) fn file(&mut self, path: &str, content: &[u8]) -> Vec<ItemPrint> {
         let pieces = self.pieces(path, content);
         let mut items: Vec<ItemPrint> = pieces

@@ -119,6 +119,9 @@ pub(crate) struct Record {
     pub(crate) boundary: bool,
     pub(crate) changes: Vec<ItemChange>,
     pub(crate) trailers: Vec<Trailer>,
+    /// The approval trailers (`trailers::APPROVAL`), which make the commit an approval
+    /// record when one is `Approved`.
+    pub(crate) approval: Vec<Trailer>,
 }
 
 /// A change in an item's history.
@@ -204,6 +207,9 @@ pub struct History {
     pub from_cache: bool,
     /// Damaged object files met while reading (each reported as `git-damaged`).
     pub(crate) damaged: Vec<git::DamagedObject>,
+    /// Commits with an `Approved` trailer (indexes into `commits`, newest first) and
+    /// their approval trailers; `approval` reads their signatures.
+    pub(crate) approval_commits: Vec<(usize, Vec<Trailer>)>,
 }
 
 impl History {
@@ -218,6 +224,7 @@ impl History {
             baselines: Vec::new(),
             from_cache: false,
             damaged: Vec::new(),
+            approval_commits: Vec::new(),
         }
     }
 
@@ -612,6 +619,7 @@ fn compute(
                 boundary: is_boundary,
                 changes: combine(deltas),
                 trailers: trailers::parse(&meta.message, &settings.trailer_names),
+                approval: trailers::approval(&meta.message),
             },
         ));
     }
@@ -766,6 +774,9 @@ fn assemble(
         let r = Arc::try_unwrap(r).unwrap_or_else(|shared| (*shared).clone());
         if r.boundary {
             history.boundary.push(r.commit.clone());
+        }
+        if r.approval.iter().any(|t| t.name == trailers::APPROVED) {
+            history.approval_commits.push((i, r.approval.clone()));
         }
         for c in &r.changes {
             let h = match history.items.get_mut(&c.id) {

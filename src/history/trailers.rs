@@ -34,6 +34,20 @@ pub(crate) fn parse(message: &str, names: &[String]) -> Vec<Trailer> {
     out
 }
 
+/// The trailer that makes a commit or tag an approval record.
+pub(crate) const APPROVED: &str = "Approved";
+/// The trailers of an approval record: what it approves, its meaning, and the content
+/// hash of each approved document.
+pub(crate) const APPROVAL: [&str; 3] = [APPROVED, "Approval-Meaning", "Approved-Content"];
+
+/// The approval trailers of `message` ([`APPROVAL`]), in message order.
+pub(crate) fn approval(message: &str) -> Vec<Trailer> {
+    if !message.contains(':') {
+        return Vec::new();
+    }
+    parse(message, &APPROVAL.map(String::from))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,6 +55,7 @@ pub(crate) fn render(
         code: CODE,
         gaps: 0,
         ident: &format!("mdbook-qms/{NAME}"),
+        document: None,
     };
     typeset_markdown(project, &markdown, &page, release)
 }

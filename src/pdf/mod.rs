@@ -171,6 +171,7 @@ pub fn render(
         code: info.code,
         gaps: rendered.gaps.len(),
         ident: &format!("mdbook-qms/{name}"),
+        document: Some(name),
     };
     typeset_markdown(project, &rendered.markdown, &page, release)
 }
@@ -185,6 +186,8 @@ pub(crate) struct Page<'a> {
     pub(crate) gaps: usize,
     /// What its PDF identifier is derived from (one per document, the same every run).
     pub(crate) ident: &'a str,
+    /// The built-in document's name, whose approval records the first page lists.
+    pub(crate) document: Option<&'a str>,
 }
 
 /// Standalone `markdown` typeset with the document control of `page` and `release`:
@@ -202,6 +205,24 @@ pub(crate) fn typeset_markdown(
         revision: &release.revision,
         date: release.time.day().to_string(),
         approvals: approvals(project, markdown),
+        document_approvals: page
+            .document
+            .map(|name| {
+                project
+                    .approvals_of_document(name)
+                    .into_iter()
+                    .map(|r| {
+                        record_line(
+                            r,
+                            r.documents
+                                .iter()
+                                .find(|d| d.name == name)
+                                .and_then(|d| d.current),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         gaps: page.gaps,
         device: &device,
     };
@@ -217,8 +238,10 @@ struct Control<'a> {
     revision: &'a str,
     /// The commit's day, `YYYY-MM-DD`.
     date: String,
-    /// `ID: approver` for each item of the document that records who approved it.
+    /// For each item of the document: its approval records, and its `approved_by` fact.
     approvals: Vec<String>,
+    /// The document's own approval records.
+    document_approvals: Vec<String>,
     gaps: usize,
     device: &'a Device,
 }
@@ -230,24 +253,60 @@ fn document_number(pattern: &str, device: &Device, code: &str) -> String {
     pattern.replace("{device}", device).replace("{doc}", code)
 }
 
-/// The `approved_by` of every item the document names (its id appears in the text as a
-/// whole word), as `ID: approver`, in id order.
+/// The approvals of every item the document names (its id appears in the text as a
+/// whole word), in id order: each approval record, then the `approved_by` fact, which
+/// is said to be unsigned.
 fn approvals(project: &Project, markdown: &str) -> Vec<String> {
-    let mut found: Vec<(&str, String)> = project
+    let mut named: Vec<&crate::model::Item> = project
         .items
         .iter()
-        .filter_map(|item| {
-            let by = item.text("approved_by")?.trim();
-            (!by.is_empty() && crate::text::names_id(markdown, &item.id))
-                .then(|| (item.id.as_str(), by.to_owned()))
-        })
+        .filter(|item| crate::text::names_id(markdown, &item.id))
         .collect();
-    found.sort_by(|a, b| crate::text::natural_cmp(a.0, b.0));
-    found.dedup();
-    found
-        .into_iter()
-        .map(|(id, by)| format!("{id}: {by}"))
-        .collect()
+    named.sort_by(|a, b| crate::text::natural_cmp(&a.id, &b.id));
+    named.dedup_by(|a, b| a.id == b.id);
+    let mut out = Vec::new();
+    for item in named {
+        for record in project.approvals.of(&item.id) {
+            let current = record
+                .items
+                .iter()
+                .find(|i| i.id == item.id)
+                .map(|i| i.changed_by.is_none());
+            out.push(format!("{}: {}", item.id, record_line(record, current)));
+        }
+        if let Some(by) = item
+            .text("approved_by")
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+        {
+            out.push(format!(
+                "{}: {by} (approved_by, not a signed record)",
+                item.id
+            ));
+        }
+    }
+    out
+}
+
+/// One approval record as the first page prints it: printed name, meaning, time,
+/// commit, and whether it verified and is still current.
+fn record_line(record: &crate::approval::ApprovalRecord, current: Option<bool>) -> String {
+    let who = match (&record.name, &record.principal) {
+        (Some(name), Some(p)) => format!("{name} ({p})"),
+        (None, Some(p)) => p.clone(),
+        _ => "unknown signer".to_owned(),
+    };
+    let state = match current {
+        Some(false) => ", outdated",
+        _ => "",
+    };
+    format!(
+        "{who}, {}, {}, commit {}, {}{state}",
+        record.meaning.as_deref().unwrap_or("no meaning"),
+        record.time,
+        record.short,
+        record.verification.label(),
+    )
 }
 
 /// The page setup and the first-page block. The values are bound to names as strings
@@ -260,6 +319,11 @@ fn preamble(control: &Control<'_>) -> String {
         vec!["none recorded".to_owned()]
     } else {
         control.approvals.clone()
+    };
+    let document_approvals = if control.document_approvals.is_empty() {
+        vec!["not approved: no approval record for this document".to_owned()]
+    } else {
+        control.document_approvals.clone()
     };
     let gaps = match control.gaps {
         0 => "none".to_owned(),
@@ -276,17 +340,8 @@ fn preamble(control: &Control<'_>) -> String {
         ("device", typst_string(&device.name)),
         ("manufacturer", optional(&device.manufacturer)),
         ("version", optional(&device.version)),
-        (
-            "approvals",
-            format!(
-                "({},)",
-                approvals
-                    .iter()
-                    .map(|a| typst_string(a))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ),
+        ("approvals", typst_array(&approvals)),
+        ("document-approvals", typst_array(&document_approvals)),
         ("gaps", typst_string(&gaps)),
     ];
     let mut out = String::new();
@@ -295,6 +350,12 @@ fn preamble(control: &Control<'_>) -> String {
     }
     out.push_str(PAGE_SETUP);
     out
+}
+
+/// `values` as a Typst array of strings.
+fn typst_array(values: &[String]) -> String {
+    let strings: Vec<String> = values.iter().map(|v| typst_string(v)).collect();
+    format!("({},)", strings.join(", "))
 }
 
 /// The Typst that lays out every page and the first-page block, from the `qms-*`
@@ -339,7 +400,7 @@ const PAGE_SETUP: &str = r#"#set document(title: qms-title, author: if qms-manuf
     [*Device*], qms-device,
     [*Version*], qms-version,
     [*Manufacturer*], qms-manufacturer,
-    [*Document approval*], [not approved: no approval record for this document and revision],
+    [*Document approval*], qms-document-approvals.join(linebreak()),
     [*Item approvals*], qms-approvals.join(linebreak()),
     [*Gaps*], qms-gaps,
   )

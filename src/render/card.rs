@@ -84,12 +84,83 @@ impl Page<'_> {
                 generated_markdown(&history)
             );
         }
+        out.push_str(&self.approvals(&item.id));
         let _ = write!(
             out,
             "\n<div class=\"qms-source\">{}</div></div>",
             escape(&self.source(item))
         );
         out
+    }
+
+    /// The approval records that name the item: printed name, roles, meaning, date and
+    /// time, commit, whether the signature verified and whether the approval is current.
+    fn approvals(&self, id: &str) -> String {
+        let project = self.project;
+        let mut rows = String::new();
+        for r in project.approvals.of(id) {
+            let who = r
+                .name
+                .as_deref()
+                .or(r.principal.as_deref())
+                .unwrap_or("unknown signer");
+            let roles: Vec<&str> = r
+                .roles
+                .iter()
+                .map(|role| {
+                    project
+                        .item(role)
+                        .map_or(role.as_str(), |i| i.title.as_str())
+                })
+                .collect();
+            let roles = if roles.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", roles.join(", "))
+            };
+            let currency = match r.items.iter().find(|i| i.id == id) {
+                Some(i) => match i.changed_by.as_deref() {
+                    None => "current".to_owned(),
+                    Some("uncommitted") => "outdated (changed in the work tree)".to_owned(),
+                    Some(c) => format!("outdated (changed in {c})"),
+                },
+                None => String::new(),
+            };
+            let verified = if r.is_verified() {
+                "verified".to_owned()
+            } else {
+                format!("not verified: {}", r.verification.label())
+            };
+            let state =
+                if currency.is_empty() || !currency.starts_with("current") || !r.is_verified() {
+                    "qms-approval-invalid"
+                } else {
+                    "qms-approval-valid"
+                };
+            let _ = write!(
+                rows,
+                "<li class=\"{state}\">{}{}, {}, {}, commit <code>{}</code>{}, {}{}</li>",
+                escape(who),
+                escape(&roles),
+                escape(r.meaning.as_deref().unwrap_or("no meaning")),
+                escape(&r.time),
+                escape(&r.short),
+                r.tag
+                    .as_deref()
+                    .map(|t| format!(" (tag <code>{}</code>)", escape(t)))
+                    .unwrap_or_default(),
+                escape(&verified),
+                if currency.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {}", escape(&currency))
+                },
+            );
+        }
+        if rows.is_empty() {
+            return String::new();
+        }
+        format!("\n<div class=\"qms-approvals\"><strong>Approvals</strong><ul>{rows}</ul></div>")
     }
 
     /// Outgoing links by field label, then incoming links by the inverse label. A hazard

@@ -63,6 +63,24 @@ impl Signer {
             "{}",
             String::from_utf8_lossy(&made.stderr)
         );
+        // Alice may sign and has a role, so her records are valid approvals.
+        let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+        let public: Vec<&str> = public.split_whitespace().take(2).collect();
+        std::fs::write(
+            repo.root.join("allowed_signers"),
+            format!(
+                "alice@example.com namespaces=\"git\" {}\n",
+                public.join(" ")
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            repo.root.join("requirements/roles.yaml"),
+            "- id: ROLE-SEC\n  type: role\n  title: Security lead\n  responsibilities: [Approve]\n  members: [{principal: alice@example.com, name: Alice Approver}]\n",
+        )
+        .unwrap();
+        repo.git(&["add", "-A"]);
+        repo.git(&["commit", "-q", "-m", "Alice signs as security lead"]);
         let global = repo.tmp.path().join("global-gitconfig");
         std::fs::write(&global, "").unwrap();
         let signer = Signer { repo, key, global };
@@ -263,4 +281,86 @@ fn a_dirty_work_tree_staged_changes_and_errors_are_refused() {
         &["CTL-1", "--meaning", "approval"],
         "the project has errors",
     );
+}
+
+/// The approval blockers of `gate -C ROOT [REV]`, as (subject, message) pairs.
+fn approval_blockers(root: &Path, rev: Option<&str>) -> Vec<(String, String)> {
+    let out = Command::new(env!("CARGO_BIN_EXE_mdbook-qms"))
+        .args(["gate", "--format", "json", "-C"])
+        .arg(root)
+        .args(rev)
+        .output()
+        .unwrap();
+    let gate: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    gate["blockers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["kind"] == "approval")
+        .map(|b| {
+            (
+                b["subject"].as_str().unwrap_or_default().to_owned(),
+                b["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_release_approval_covers_the_content_it_signs_and_the_gate_knows() {
+    let s = Signer::new();
+    std::fs::write(
+        s.repo.root.join("book.toml"),
+        format!(
+            "{}\n[[preprocessor.qms.approvals.required]]\nrelease = true\nroles = [\"ROLE-SEC\"]\n\n[[preprocessor.qms.approvals.required]]\ntype = \"control\"\nroles = [\"ROLE-SEC\"]\n",
+            std::fs::read_to_string(s.repo.root.join("book.toml")).unwrap()
+        ),
+    )
+    .unwrap();
+    s.repo.git(&[
+        "commit",
+        "-q",
+        "-am",
+        "Releases and controls need the security lead",
+    ]);
+    let before = approval_blockers(&s.repo.root, None);
+    assert_eq!(before.len(), 2, "{before:?}");
+    assert!(
+        before
+            .iter()
+            .any(|(subject, m)| subject == "CTL-1" && m.contains("ROLE-SEC")),
+        "{before:?}"
+    );
+    assert!(
+        before
+            .iter()
+            .any(|(subject, m)| subject == "ROLE-SEC" && m.contains("approve release")),
+        "{before:?}"
+    );
+
+    let (code, stdout, stderr) = s.approve(&["release", "CTL-1", "--meaning", "approval"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), s.head());
+    assert_eq!(approval_blockers(&s.repo.root, None), Vec::new());
+    s.repo.git(&["tag", "v1"]);
+    assert_eq!(approval_blockers(&s.repo.root, Some("v1")), Vec::new());
+
+    // New content is not what was approved: the release approval no longer covers it,
+    // and a changed control's approval is outdated.
+    std::fs::write(
+        s.repo.root.join("requirements/items.yaml"),
+        ITEMS.replace("title: Pairing,", "title: Pairing with a PIN,"),
+    )
+    .unwrap();
+    s.repo.git(&["commit", "-q", "-am", "Change the control"]);
+    let after = approval_blockers(&s.repo.root, None);
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(
+        after
+            .iter()
+            .any(|(subject, m)| subject == "CTL-1" && m.contains("outdated")),
+        "{after:?}"
+    );
+    // The tagged release still has its approvals.
+    assert_eq!(approval_blockers(&s.repo.root, Some("v1")), Vec::new());
 }

@@ -38,6 +38,38 @@ const CASES: &str = "tests/cases/diagnostics";
 /// trigger it.
 const WITHOUT_CASE: &[(&str, &str)] = &[
     (
+        "approval-unsigned",
+        "needs a signed git commit or tag (real keys); see approvals::*",
+    ),
+    (
+        "approval-signature-invalid",
+        "needs a signed git commit or tag (real keys); see approvals::*",
+    ),
+    (
+        "approval-signer-unknown",
+        "needs a signed git commit or tag (real keys); see approvals::*",
+    ),
+    (
+        "approval-key-not-valid",
+        "needs a signed git commit or tag (real keys); see approvals::*",
+    ),
+    (
+        "approval-signer-not-in-role",
+        "needs a signed git commit or tag (real keys); see approvals::*",
+    ),
+    (
+        "approval-unknown-id",
+        "needs a signed git commit or tag (real keys); see approvals::*",
+    ),
+    (
+        "approval-meaning-missing",
+        "needs a signed git commit or tag (real keys); see approvals::*",
+    ),
+    (
+        "approval-outdated",
+        "needs a signed git commit or tag (real keys); see approvals::*",
+    ),
+    (
         "history-shallow",
         "needs a shallow git clone; see history_scan::shallow_*",
     ),
@@ -80,6 +112,8 @@ macro_rules! diag_case {
     };
 }
 
+diag_case!(allowed_signers_syntax);
+diag_case!(approval_required_missing);
 diag_case!(asset_multiple_zones);
 diag_case!(asset_no_zone);
 diag_case!(boundary_data_exposed);

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod approvals;
 mod approve;
 mod book;
 mod browser;

@@ -364,3 +364,72 @@ fn a_release_approval_covers_the_content_it_signs_and_the_gate_knows() {
     // The tagged release still has its approvals.
     assert_eq!(approval_blockers(&s.repo.root, Some("v1")), Vec::new());
 }
+
+/// An auditor's check of the bundle alone: the signature and payload of `approvals.json`
+/// verify with `ssh-keygen -Y verify` against the bundle's allowed-signers file.
+#[test]
+fn the_bundle_holds_each_record_for_offline_verification() {
+    let s = Signer::new();
+    let (code, _, stderr) = s.approve(&["CTL-1", "--meaning", "review"]);
+    assert_eq!(code, 0, "{stderr}");
+    let out = s.repo.tmp.path().join("bundle");
+    let export = Command::new(env!("CARGO_BIN_EXE_mdbook-qms"))
+        .arg("export")
+        .arg(&s.repo.root)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let approvals: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("approvals.json")).unwrap()).unwrap();
+    assert_eq!(approvals["allowed_signers"], "approvals/allowed_signers");
+    let records = approvals["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{approvals}");
+    let record = &records[0];
+    assert_eq!(record["commit"], s.head());
+    assert_eq!(record["principal"], "alice@example.com");
+    assert_eq!(record["name"], "Alice Approver");
+    assert_eq!(record["meaning"], "review");
+    assert_eq!(record["verified"], true);
+    assert_eq!(record["items"][0]["id"], "CTL-1");
+    assert_eq!(record["items"][0]["current"], true);
+
+    let dir = s.repo.tmp.path();
+    std::fs::write(dir.join("sig.txt"), record["signature"].as_str().unwrap()).unwrap();
+    let verify = |payload: &str| {
+        let mut child = Command::new("ssh-keygen")
+            .args(["-Y", "verify", "-f"])
+            .arg(out.join("approvals/allowed_signers"))
+            .args(["-I", "alice@example.com", "-n", "git", "-s"])
+            .arg(dir.join("sig.txt"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(payload.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let payload = record["payload"].as_str().unwrap();
+    let good = verify(payload);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    // The payload is what the signature binds: another approval's bytes fail.
+    let forged = payload.replace("Approval-Meaning: review", "Approval-Meaning: approval");
+    assert_ne!(forged, payload);
+    assert!(!verify(&forged).status.success());
+}

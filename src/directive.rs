@@ -83,8 +83,8 @@ impl Kind {
             },
             Kind::Matrix => &Spec {
                 args: &[ArgKind::Type, ArgKind::Type],
-                options: Some(&["via", "status", "tag", "commits"]),
-                usage: "{{#qms matrix FROM TO [via=FIELD] [commits=true]}}",
+                options: Some(&["via", "status", "tag", "commits", "approved"]),
+                usage: "{{#qms matrix FROM TO [via=FIELD] [commits=true] [approved=true|false]}}",
             },
             Kind::History => &Spec {
                 args: &[ArgKind::Id],

@@ -116,6 +116,9 @@ enum Command {
         /// Exit 1 when less than this percentage of FROM items is covered.
         #[arg(long, value_name = "PERCENT")]
         fail_under: Option<f64>,
+        /// Only FROM items without a verified, current approval record.
+        #[arg(long)]
+        unapproved: bool,
     },
     /// Write the project's SBOM (CycloneDX 1.6 with support data and VEX) or an OpenVEX document.
     Sbom {
@@ -251,6 +254,7 @@ fn main() -> ExitCode {
             format,
             commits,
             fail_under,
+            unapproved,
         }) => trace(
             &dir,
             &TraceRequest {
@@ -260,6 +264,7 @@ fn main() -> ExitCode {
                 format,
                 commits,
                 fail_under,
+                unapproved,
             },
         ),
         Some(Command::Sbom { dir, format, out }) => sbom(&dir, format, out.as_deref()),
@@ -424,6 +429,7 @@ struct TraceRequest {
     format: TraceFormat,
     commits: bool,
     fail_under: Option<f64>,
+    unapproved: bool,
 }
 
 fn trace(dir: &Path, request: &TraceRequest) -> Result<(), CliError> {
@@ -437,8 +443,9 @@ fn trace(dir: &Path, request: &TraceRequest) -> Result<(), CliError> {
             )));
         }
     }
-    let coverage =
-        mdbook_qms::trace::coverage(&project, from, to, request.via.as_deref(), |_| true);
+    let coverage = mdbook_qms::trace::coverage(&project, from, to, request.via.as_deref(), |i| {
+        !request.unapproved || !project.approvals.approves(&project.items[i].id)
+    });
     let text = mdbook_qms::trace::report(
         &project,
         &coverage,

@@ -180,6 +180,15 @@ impl ApprovalRecord {
 
 impl Approvals {
     /// The records that name item (or document) `id`, newest first.
+    /// Whether item `id` has an approval that holds: a verified record whose approval
+    /// of it is current. (`matrix approved=`, `trace --unapproved`.)
+    pub fn approves(&self, id: &str) -> bool {
+        self.of(id).any(|r| {
+            r.is_verified() && r.items.iter().any(|i| i.id == id && i.changed_by.is_none())
+        })
+    }
+
+    /// The records that approve item or document `id`.
     pub fn of(&self, id: &str) -> impl Iterator<Item = &ApprovalRecord> + '_ {
         let id = id.to_owned();
         self.records.iter().filter(move |r| {
@@ -251,6 +260,9 @@ pub fn assess(linked: &Linked, history: &History, diags: &mut Vec<Diagnostic>) -
     let members = members(linked);
     let settings = Settings::new(linked, &repo);
     for (s, found) in signed {
+        if about_another_project(linked, history, &found) {
+            continue;
+        }
         let record = record(
             linked, history, &repo, &settings, &members, s, &found, diags,
         );
@@ -258,6 +270,21 @@ pub fn assess(linked: &Linked, history: &History, diags: &mut Vec<Diagnostic>) -
     }
     report_required(linked, &approvals, required, diags);
     approvals
+}
+
+/// Whether a record is about another design file in the same repository (a monorepo):
+/// it approves item ids and this project knows none of them, now or in its history. As
+/// for the other trailers, its ids are then not typos of ours. A record that names only
+/// documents or `release` is always this project's.
+fn about_another_project(linked: &Linked, history: &History, found: &[Trailer]) -> bool {
+    let mut ids = found
+        .iter()
+        .filter(|t| t.name == trailers::APPROVED)
+        .flat_map(|t| t.ids.iter())
+        .filter(|id| *id != RELEASE && !DOCUMENTS.iter().any(|d| d.name == id.as_str()))
+        .peekable();
+    ids.peek().is_some()
+        && !ids.any(|id| linked.graph.get(id).is_some() || history.item(id).is_some())
 }
 
 /// Where a record's diagnostics point: book.toml (a record is a commit, not a file).

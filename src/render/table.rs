@@ -130,8 +130,12 @@ pub(super) fn matrix(page: &Page, directive: &Directive) -> String {
     let from = &directive.args[0].text;
     let to = &directive.args[1].text;
     let via = directive.option("via");
+    // `approved=false`: only the rows still waiting for an approval (and `true` the others).
+    let approved = directive.option("approved").map(|v| v == "true");
     let coverage = trace::coverage(project, from, to, via, |i| {
-        matches(&project.items[i], directive, false)
+        let item = &project.items[i];
+        matches(item, directive, false)
+            && approved.is_none_or(|want| project.approvals.approves(&item.id) == want)
     });
     let plural = |ty: &str| {
         project

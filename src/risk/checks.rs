@@ -651,10 +651,24 @@ fn check_directives(project: &Linked, diags: &mut Diagnostics) {
                         }
                     }
                 }
+                Kind::Matrix => {
+                    for (k, v) in &d.options {
+                        if matches!(k.text.as_str(), "commits" | "approved")
+                            && !matches!(v.text.as_str(), "true" | "false")
+                        {
+                            diags.push(
+                                Diagnostic::new(
+                                    code::DIRECTIVE_SYNTAX,
+                                    format!("`{}={}`: expected true or false", k.text, v.text),
+                                )
+                                .at(v.span),
+                            );
+                        }
+                    }
+                }
                 Kind::Ref
                 | Kind::Item
                 | Kind::Table
-                | Kind::Matrix
                 | Kind::History
                 | Kind::Changes
                 | Kind::Stride

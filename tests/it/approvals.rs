@@ -312,6 +312,14 @@ fn records_name_known_ids_and_a_meaning() {
         "Approve\n\nApproved: REQ-A-2\nApproval-Meaning: looked-at\n",
         "2026-03-01T11:00:00Z",
     );
+    // Ids none of which this project knows: a record of another design file in the
+    // same repository (a monorepo), not reported here.
+    commit_signed(
+        &r,
+        Some(&key),
+        "Approve\n\nApproved: RISK-ELSEWHERE-1\nApproval-Meaning: approval\n",
+        "2026-03-01T12:00:00Z",
+    );
     let p = r.project();
     let c: Vec<&str> = codes(&p).iter().map(|(c, _)| *c).collect();
     assert_eq!(

@@ -433,3 +433,100 @@ fn the_bundle_holds_each_record_for_offline_verification() {
     assert_ne!(forged, payload);
     assert!(!verify(&forged).status.success());
 }
+
+/// The FROM ids `trace --unapproved` lists.
+fn unapproved(root: &Path) -> Vec<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_mdbook-qms"))
+        .args([
+            "trace",
+            "--from",
+            "control",
+            "--to",
+            "test",
+            "--unapproved",
+            "--format",
+            "json",
+        ])
+        .arg(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn traceability_views_filter_unapproved_items() {
+    let s = Signer::new();
+    assert_eq!(unapproved(&s.repo.root), ["CTL-1"]);
+    let (code, _, stderr) = s.approve(&["CTL-1", "--meaning", "approval"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(unapproved(&s.repo.root), Vec::<String>::new());
+
+    // The matrix directive takes `approved=true|false`, and nothing else.
+    let chapter = s.repo.root.join("book/approvals.md");
+    std::fs::write(
+        &chapter,
+        "# Approvals\n\n{{#qms matrix control test approved=false}}\n\n{{#qms matrix control test approved=true}}\n\n{{#qms matrix control test approved=maybe}}\n",
+    )
+    .unwrap();
+    let summary = s.repo.root.join("book/SUMMARY.md");
+    let mut text = std::fs::read_to_string(&summary).unwrap();
+    text.push_str("- [Approvals](approvals.md)\n");
+    std::fs::write(&summary, text).unwrap();
+    let check = Command::new(env!("CARGO_BIN_EXE_mdbook-qms"))
+        .args(["check", "--format", "json"])
+        .arg(&s.repo.root)
+        .output()
+        .unwrap();
+    let diags: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let syntax: Vec<&serde_json::Value> = diags
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "directive-syntax")
+        .collect();
+    assert_eq!(syntax.len(), 1, "{diags}");
+    assert!(
+        syntax[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("approved=maybe"),
+        "{diags}"
+    );
+    assert_eq!(syntax[0]["line"], 7);
+
+    // Without the bad one, the book builds: CTL-1 is in the approved matrix only.
+    std::fs::write(
+        &chapter,
+        "# Approvals\n\n<div id=\"waiting\">\n\n{{#qms matrix control test approved=false}}\n\n</div>\n<div id=\"done\">\n\n{{#qms matrix control test approved=true}}\n\n</div>\n",
+    )
+    .unwrap();
+    let out = s.repo.tmp.path().join("site");
+    let build = Command::new(env!("CARGO_BIN_EXE_mdbook-qms"))
+        .arg("build")
+        .arg(&s.repo.root)
+        .arg("--dest-dir")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let html = std::fs::read_to_string(out.join("approvals.html")).unwrap();
+    let (waiting, done) = html.split_once("id=\"done\"").unwrap();
+    let waiting = waiting.split_once("id=\"waiting\"").unwrap().1;
+    assert!(!waiting.contains(">CTL-1<"), "{waiting}");
+    assert!(done.contains(">CTL-1<"), "{done}");
+}

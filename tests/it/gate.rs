@@ -361,4 +361,11 @@ fn the_example_fails_for_its_stated_reasons() {
         !keys.contains(&"test-failed:TST-CLOUD-RESILIENCE"),
         "an anomaly names TST-CLOUD-RESILIENCE: {keys:?}"
     );
+    // The accepted risks and the plan carry their signed approvals (commits of this
+    // repository); the release approval book.toml requires is not given.
+    let approvals: Vec<&str> = blockers(&json, "approval")
+        .iter()
+        .map(|b| b["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(approvals, ["ROLE-RA"], "{json:#}");
 }

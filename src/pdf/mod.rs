@@ -440,6 +440,9 @@ fn typeset(
     };
     let bytes = typst_pdf::pdf(&document, &options)
         .map_err(|errors| PdfError::Typeset(describe(&world, &errors)))?;
+    // Typst memoizes layout results in a process-wide cache that only grows: without
+    // this, an export's 14 documents would keep every one's layouts until the end.
+    typst::comemo::evict(0);
     Ok(Pdf {
         bytes,
         pages: document.pages().len(),

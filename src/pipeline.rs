@@ -4,6 +4,7 @@
 //! and the outputs it names, then the document gaps and whether approved documents are
 //! still what was approved, which need the templates rendered.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::config::Fatal;
@@ -40,6 +41,39 @@ pub fn load_with_documents(
     chapters: ChapterSource,
     options: LoadOptions,
 ) -> Result<(Project, Documents), Fatal> {
+    let revision = options.revision.clone();
+    let (mut project, documents) = stages(root, chapters, options)?;
+    // The project as of another day, loaded once per day a document approval needs.
+    let mut loaded: HashMap<Day, Option<(Project, Documents)>> = HashMap::new();
+    let mut as_of = |day: Day, name: &str| -> Option<String> {
+        let (p, d) = loaded
+            .entry(day)
+            .or_insert_with(|| {
+                let options = LoadOptions {
+                    revision: revision.clone(),
+                    today: Some(day),
+                };
+                stages(root, ChapterSource::Disk, options).ok()
+            })
+            .as_ref()?;
+        documents::approvals::content_hash(p, d, name).ok()
+    };
+    let (outdated, verdicts) = documents::approvals::check(&project, &documents, &mut as_of);
+    project.diagnostics.extend(outdated);
+    for (record, document, current) in verdicts {
+        project.approvals.records[record].documents[document].current = Some(current);
+    }
+    project.apply_lint_levels();
+    Ok((project, documents))
+}
+
+/// Every stage up to the documents' gaps; the approvals of documents are judged on
+/// top of it (`load_with_documents`).
+fn stages(
+    root: &Path,
+    chapters: ChapterSource,
+    options: LoadOptions,
+) -> Result<(Project, Documents), Fatal> {
     let mut diagnostics = Diagnostics::default();
     let linked = Linked::load(root, chapters, options, &mut diagnostics)?;
     let mut found = Vec::new();
@@ -65,12 +99,6 @@ pub fn load_with_documents(
     let documents = Documents::new(&project);
     let gaps = documents::check(&project, &documents);
     project.diagnostics.extend(gaps);
-    let (outdated, verdicts) = documents::approvals::check(&project, &documents);
-    project.diagnostics.extend(outdated);
-    for (record, document, current) in verdicts {
-        project.approvals.records[record].documents[document].current = Some(current);
-    }
-    project.apply_lint_levels();
     Ok((project, documents))
 }
 

@@ -130,6 +130,9 @@ pub struct ApprovalRecord {
     pub release: bool,
     /// The tree of the signed commit, full hex: the content a release approval covers.
     pub tree: String,
+    /// The day (UTC) it was signed: the day a document's dates were rendered as.
+    #[serde(skip)]
+    pub(crate) day: crate::date::Day,
     /// The armored signature, if any.
     pub signature: Option<String>,
     /// The bytes the signature covers (the commit or tag object without the signature).
@@ -513,6 +516,7 @@ fn record(
         documents,
         release,
         tree,
+        day: Timestamp::utc(s.time).day(),
         signature: s.signature,
         payload: String::from_utf8_lossy(&s.payload).into_owned(),
         verification,

@@ -4,6 +4,7 @@
 
 use crate::approval::Verification;
 use crate::config::approvals::Subject;
+use crate::date::Day;
 use crate::diag::{code, Diagnostic};
 use crate::project::Project;
 use crate::text::sha256_hex;
@@ -30,7 +31,15 @@ pub fn content_hash(
 /// Compares every approved document's recorded hash with the document now:
 /// `approval-outdated` for a changed one, and `approval-required-missing` for a required
 /// document approval whose records by a role are all outdated.
-pub(crate) fn check(project: &Project, documents: &Documents) -> (Vec<Diagnostic>, Vec<Verdict>) {
+/// A document's text may depend on the day (a reporting period, "as of" dates), so a
+/// changed hash is checked again against the document rendered as of the signing day
+/// (`as_of(day, name)`, the project loaded with that day): only a change of what the
+/// document says about the items makes the approval outdated.
+pub(crate) fn check(
+    project: &Project,
+    documents: &Documents,
+    as_of: &mut dyn FnMut(Day, &str) -> Option<String>,
+) -> (Vec<Diagnostic>, Vec<Verdict>) {
     let mut diags = Vec::new();
     let mut verdicts = Vec::new();
     let mut hashes: Vec<(String, Option<String>)> = Vec::new();
@@ -44,7 +53,10 @@ pub(crate) fn check(project: &Project, documents: &Documents) -> (Vec<Diagnostic
                     h
                 }
             };
-            let current = doc.content.is_some() && doc.content == now;
+            let mut current = doc.content.is_some() && doc.content == now;
+            if !current && doc.content.is_some() && record.day != project.today {
+                current = as_of(record.day, &doc.name) == doc.content;
+            }
             verdicts.push((r, d, current));
             if current || !record.verification.signature_holds() {
                 continue;

@@ -288,12 +288,17 @@ fn approvals(project: &Project, markdown: &str) -> Vec<String> {
     out
 }
 
-/// One approval record as the first page prints it: printed name, meaning, time,
-/// commit, and whether it verified and is still current.
+/// One approval record as the first page prints it: printed name, principal and roles,
+/// meaning, time, commit, and whether it verified and is still current.
 fn record_line(record: &crate::approval::ApprovalRecord, current: Option<bool>) -> String {
+    let roles = if record.roles.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", record.roles.join(", "))
+    };
     let who = match (&record.name, &record.principal) {
-        (Some(name), Some(p)) => format!("{name} ({p})"),
-        (None, Some(p)) => p.clone(),
+        (Some(name), Some(p)) => format!("{name} ({p}{roles})"),
+        (None, Some(p)) => format!("{p} (no printed name{roles})"),
         _ => "unknown signer".to_owned(),
     };
     let state = match current {

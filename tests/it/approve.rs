@@ -530,3 +530,53 @@ fn traceability_views_filter_unapproved_items() {
     assert!(!waiting.contains(">CTL-1<"), "{waiting}");
     assert!(done.contains(">CTL-1<"), "{done}");
 }
+
+/// The approval codes `check` reports as of `day`.
+fn approval_codes_on(root: &Path, day: &str) -> Vec<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_mdbook-qms"))
+        .args(["check", "--format", "json"])
+        .arg(root)
+        .env("MDBOOK_QMS_TODAY", day)
+        .output()
+        .unwrap();
+    let diags: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    diags
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_owned())
+        .filter(|c| c.starts_with("approval"))
+        .collect()
+}
+
+#[test]
+fn a_document_whose_text_names_the_day_stays_approved_on_other_days() {
+    let s = Signer::new();
+    let render_on = |day: &str| {
+        Command::new(env!("CARGO_BIN_EXE_mdbook-qms"))
+            .args(["render", "tplc-metrics"])
+            .arg(&s.repo.root)
+            .env("MDBOOK_QMS_TODAY", day)
+            .output()
+            .unwrap()
+            .stdout
+    };
+    // Not vacuous: the document's reporting period ends on the day it is rendered.
+    assert_ne!(render_on("2027-06-01"), render_on("2027-06-02"));
+    let (code, _, stderr) = s.approve(&["tplc-metrics", "--meaning", "approval"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        approval_codes_on(&s.repo.root, "2027-06-01"),
+        Vec::<String>::new()
+    );
+
+    // What it says about the items changes: outdated, on any day.
+    std::fs::write(
+        s.repo.root.join("requirements/vulns.yaml"),
+        "- {id: VUL-1, type: vulnerability, title: A flaw, status: under_investigation, identified: 2027-01-10}\n",
+    )
+    .unwrap();
+    s.repo.git(&["add", "-A"]);
+    s.repo.git(&["commit", "-q", "-m", "A vulnerability"]);
+    assert!(approval_codes_on(&s.repo.root, "2027-06-01").contains(&"approval-outdated".to_owned()));
+}

@@ -182,6 +182,22 @@ impl Gate {
     }
 }
 
+impl Blocker {
+    /// A `check` finding that blocks as `kind`, at its place, with its code.
+    fn of_diagnostic(project: &Project, kind: Kind, d: &Diagnostic) -> Blocker {
+        let (file, line) = crate::documents::finding_place(project, d);
+        Blocker {
+            kind,
+            subject: d.item.clone(),
+            message: d.message.clone(),
+            code: Some(d.code),
+            key: None,
+            file,
+            line,
+        }
+    }
+}
+
 /// The gate of the project in `dir`: its work tree, or with `at` the commit or tag it
 /// names (read from git objects as `export --at` reads it, dates as of the commit's
 /// day unless `MDBOOK_QMS_TODAY` says otherwise).
@@ -249,18 +265,7 @@ fn errors(project: &Project) -> Vec<Blocker> {
     errors.sort_by_key(|d| crate::documents::finding_place(project, d));
     errors
         .into_iter()
-        .map(|d| {
-            let (file, line) = crate::documents::finding_place(project, d);
-            Blocker {
-                kind: Kind::Error,
-                subject: d.item.clone(),
-                message: d.message.clone(),
-                code: Some(d.code),
-                key: None,
-                file,
-                line,
-            }
-        })
+        .map(|d| Blocker::of_diagnostic(project, Kind::Error, d))
         .collect()
 }
 
@@ -410,18 +415,7 @@ fn required_approvals(project: &Project) -> Vec<Blocker> {
         .0
         .iter()
         .filter(|d| d.code == code::APPROVAL_REQUIRED_MISSING && d.severity != Severity::Error)
-        .map(|d| {
-            let (file, line) = crate::documents::finding_place(project, d);
-            Blocker {
-                kind: Kind::Approval,
-                subject: d.item.clone(),
-                message: d.message.clone(),
-                code: Some(d.code),
-                key: None,
-                file,
-                line,
-            }
-        })
+        .map(|d| Blocker::of_diagnostic(project, Kind::Approval, d))
         .collect()
 }
 

@@ -142,6 +142,14 @@ pub struct ApprovalRecord {
 }
 
 impl ApprovalRecord {
+    /// Whether its approval of item `id` still holds the content signed: `None` when it
+    /// does not approve that item.
+    pub fn approves_current(&self, id: &str) -> Option<bool> {
+        let mut of_id = self.items.iter().filter(|i| i.id == id).peekable();
+        of_id.peek()?;
+        Some(of_id.all(|i| i.changed_by.is_none()))
+    }
+
     /// Whether the record is a valid approval: signed by a role member.
     pub fn is_verified(&self) -> bool {
         self.verification == Verification::Verified
@@ -186,9 +194,8 @@ impl Approvals {
     /// Whether item `id` has an approval that holds: a verified record whose approval
     /// of it is current. (`matrix approved=`, `trace --unapproved`.)
     pub fn approves(&self, id: &str) -> bool {
-        self.of(id).any(|r| {
-            r.is_verified() && r.items.iter().any(|i| i.id == id && i.changed_by.is_none())
-        })
+        self.of(id)
+            .any(|r| r.is_verified() && r.approves_current(id) == Some(true))
     }
 
     /// The records that approve item or document `id`.
@@ -627,12 +634,11 @@ fn report_required(
                     .iter()
                     .filter(|r| r.is_verified() && r.roles.contains(role))
                     .collect();
-                let current = by_role.iter().any(|r| {
-                    r.items
-                        .iter()
-                        .filter(|i| i.id == id)
-                        .all(|i| i.changed_by.is_none())
-                });
+                // A document's records approve no item: their currency is judged where
+                // documents render (`documents::approvals`).
+                let current = by_role
+                    .iter()
+                    .any(|r| r.approves_current(&id) != Some(false));
                 if current {
                     continue;
                 }

@@ -267,11 +267,7 @@ fn approvals(project: &Project, markdown: &str) -> Vec<String> {
     let mut out = Vec::new();
     for item in named {
         for record in project.approvals.of(&item.id) {
-            let current = record
-                .items
-                .iter()
-                .find(|i| i.id == item.id)
-                .map(|i| i.changed_by.is_none());
+            let current = record.approves_current(&item.id);
             out.push(format!("{}: {}", item.id, record_line(record, current)));
         }
         if let Some(by) = item

@@ -11,22 +11,9 @@ use crate::support::BOOK_TOML;
 use mdbook_qms::approval::Verification;
 use mdbook_qms::project::Project;
 
-/// A fresh Ed25519 key pair outside the project: the private key's path and the public
-/// key line (`ssh-ed25519 AAAA... comment`).
+/// A new key pair beside the project (not in it), commented with `name`.
 fn keygen(r: &Repo, name: &str) -> (PathBuf, String) {
-    let path = r.tmp.path().join(format!("key-{name}"));
-    let out = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let public = std::fs::read_to_string(path.with_extension("pub")).unwrap();
-    (path, public.trim().to_owned())
+    crate::support::ssh::keygen(r.tmp.path(), name, name, crate::support::ssh::ED25519)
 }
 
 /// Commits everything, signed with `key` (or unsigned without one), at `date`.
@@ -101,16 +88,7 @@ fn codes(p: &Project) -> Vec<(&'static str, String)> {
 
 /// `git verify-commit` with the project's allowed-signers file: whether it accepts.
 fn git_verifies(r: &Repo, rev: &str) -> bool {
-    let file = r.root.join("allowed_signers");
-    Command::new("git")
-        .current_dir(&r.root)
-        .arg("-c")
-        .arg(format!("gpg.ssh.allowedSignersFile={}", file.display()))
-        .args(["verify-commit", rev])
-        .output()
-        .unwrap()
-        .status
-        .success()
+    crate::support::ssh::git_verify_commit(&r.root, &r.root.join("allowed_signers"), rev).0
 }
 
 const APPROVE_A1: &str = "Approve REQ-A-1\n\nApproved: REQ-A-1\nApproval-Meaning: approval\n";
@@ -159,31 +137,14 @@ fn a_signed_record_verifies_and_names_the_signer_as_git_does() {
     // the payload the record carries.
     let sig = r.tmp.path().join("sig.txt");
     std::fs::write(&sig, rec.signature.as_deref().unwrap()).unwrap();
-    let out = Command::new("ssh-keygen")
-        .args(["-Y", "verify", "-f"])
-        .arg(r.root.join("allowed_signers"))
-        .args(["-I", "alice@example.com", "-n", "git", "-s"])
-        .arg(&sig)
-        .arg("-Overify-time=20260301090000Z")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write as _;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(rec.payload.as_bytes())?;
-            child.wait_with_output()
-        })
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (ok, stderr) = crate::support::ssh::keygen_verify(
+        &r.root.join("allowed_signers"),
+        "alice@example.com",
+        &sig,
+        rec.payload.as_bytes(),
+        &["-Overify-time=20260301090000Z"],
     );
+    assert!(ok, "{stderr}");
 }
 
 fn signed_setup() -> (Repo, PathBuf) {
@@ -574,24 +535,13 @@ fn an_approval_of_a_removed_item_is_neither_unknown_nor_to_be_renewed() {
 #[test]
 fn an_ecdsa_p256_key_verifies_too() {
     let r = setup("", "");
-    let path = r.tmp.path().join("key-ecdsa");
-    let out = Command::new("ssh-keygen")
-        .args([
-            "-q", "-t", "ecdsa", "-b", "256", "-N", "", "-C", "alice", "-f",
-        ])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (path, public) = crate::support::ssh::keygen(
+        r.tmp.path(),
+        "ecdsa",
+        "alice",
+        crate::support::ssh::ECDSA_P256,
     );
-    let public = std::fs::read_to_string(path.with_extension("pub")).unwrap();
-    r.write(
-        "allowed_signers",
-        &format!("alice@example.com {}\n", public.trim()),
-    );
+    r.write("allowed_signers", &format!("alice@example.com {public}\n"));
     r.commit("Dev", "Allowed signers");
     let id = commit_signed(&r, Some(&path), APPROVE_A1, "2026-03-01T10:00:00Z");
     let p = r.project();

@@ -41,30 +41,13 @@ impl Signer {
                 "- {id: REQ-1, type: requirement, title: Other}\n",
             )
             .commit("Alice", "The design");
-        let keys = repo.tmp.path().join("keys");
-        std::fs::create_dir_all(&keys).unwrap();
-        let key = keys.join("id_ed25519");
-        let made = Command::new("ssh-keygen")
-            .args([
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-C",
-                "alice@example.com",
-                "-f",
-            ])
-            .arg(&key)
-            .output()
-            .unwrap();
-        assert!(
-            made.status.success(),
-            "{}",
-            String::from_utf8_lossy(&made.stderr)
+        let (key, public) = crate::support::ssh::keygen(
+            repo.tmp.path(),
+            "alice",
+            "alice@example.com",
+            crate::support::ssh::ED25519,
         );
         // Alice may sign and has a role, so her records are valid approvals.
-        let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
         let public: Vec<&str> = public.split_whitespace().take(2).collect();
         std::fs::write(
             repo.root.join("allowed_signers"),
@@ -132,28 +115,6 @@ impl Signer {
     }
 }
 
-/// `git verify-commit COMMIT` with an allowed-signers file naming the key.
-fn verify_commit(root: &Path, key: &Path, commit: &str) -> (bool, String) {
-    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
-    let allowed = root.parent().unwrap().join("allowed_signers");
-    std::fs::write(&allowed, format!("alice@example.com {public}")).unwrap();
-    let out = Command::new("git")
-        .args([
-            "-c",
-            &format!("gpg.ssh.allowedSignersFile={}", allowed.display()),
-        ])
-        .args(["verify-commit", "--raw", commit])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
 #[test]
 fn an_approval_is_a_signed_empty_commit_with_its_trailers() {
     let s = Signer::new();
@@ -166,7 +127,8 @@ fn an_approval_is_a_signed_empty_commit_with_its_trailers() {
     assert_ne!(commit, parent);
 
     // Really signed by the key: git verifies it against the allowed signers.
-    let (ok, text) = verify_commit(&s.repo.root, &s.key, &commit);
+    let allowed = s.repo.root.join("allowed_signers");
+    let (ok, text) = crate::support::ssh::git_verify_commit(&s.repo.root, &allowed, &commit);
     assert!(ok, "git verify-commit failed:\n{text}");
     assert!(
         text.contains("Good \"git\" signature for alice@example.com"),
@@ -402,36 +364,21 @@ fn the_bundle_holds_each_record_for_offline_verification() {
     let dir = s.repo.tmp.path();
     std::fs::write(dir.join("sig.txt"), record["signature"].as_str().unwrap()).unwrap();
     let verify = |payload: &str| {
-        let mut child = Command::new("ssh-keygen")
-            .args(["-Y", "verify", "-f"])
-            .arg(out.join("approvals/allowed_signers"))
-            .args(["-I", "alice@example.com", "-n", "git", "-s"])
-            .arg(dir.join("sig.txt"))
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write as _;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(payload.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        crate::support::ssh::keygen_verify(
+            &out.join("approvals/allowed_signers"),
+            "alice@example.com",
+            &dir.join("sig.txt"),
+            payload.as_bytes(),
+            &[],
+        )
     };
     let payload = record["payload"].as_str().unwrap();
-    let good = verify(payload);
-    assert!(
-        good.status.success(),
-        "{}",
-        String::from_utf8_lossy(&good.stderr)
-    );
+    let (good, stderr) = verify(payload);
+    assert!(good, "{stderr}");
     // The payload is what the signature binds: another approval's bytes fail.
     let forged = payload.replace("Approval-Meaning: review", "Approval-Meaning: approval");
     assert_ne!(forged, payload);
-    assert!(!verify(&forged).status.success());
+    assert!(!verify(&forged).0);
 }
 
 /// The FROM ids `trace --unapproved` lists.

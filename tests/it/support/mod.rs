@@ -6,12 +6,14 @@
 //! - [`builder`]: [`ProjectBuilder`], a project written from items, chapters and trace
 //!   files, optionally committed, for the risk, evidence and export tests.
 //! - [`risk`]: the risk fixture with edits, loaded with the real pipeline.
+//! - [`ssh`]: real SSH signing keys and `git verify-commit`, for approvals.
 //! - [`webdriver`]: headless Chromium through chromedriver.
 
 pub mod builder;
 pub mod cli;
 pub mod git;
 pub mod risk;
+pub mod ssh;
 pub mod webdriver;
 
 use std::path::{Path, PathBuf};
